@@ -1,0 +1,35 @@
+"""The ASGI application factory: routes and error handling, over services built elsewhere."""
+
+from fastapi import FastAPI
+
+from dialer import __version__
+from dialer.api import errors
+from dialer.api.rest import campaigns, catalog
+from dialer.services.campaigns import CampaignService
+from dialer.services.catalog import CatalogService
+from dialer.services.tenants import TenantService
+from dialer.settings import Settings
+
+
+def create_app(
+    settings: Settings,
+    tenants: TenantService,
+    campaigns_service: CampaignService,
+    catalog_service: CatalogService,
+) -> FastAPI:
+    app = FastAPI(
+        title="dialer",
+        version=__version__,
+        description=(
+            "Outbound voice campaigns. Authenticate with `Authorization: Bearer <api key>` "
+            "(from `dialer tenant create`)."
+        ),
+    )
+    app.state.settings = settings
+    app.state.tenants = tenants
+    app.state.campaigns = campaigns_service
+    app.state.catalog = catalog_service
+    errors.install(app)
+    app.include_router(campaigns.router)
+    app.include_router(catalog.router)
+    return app

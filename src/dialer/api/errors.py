@@ -1,0 +1,61 @@
+"""Turns the dialer's error tree into HTTP problems; nothing else reaches a client."""
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from dialer.api.body import UnsupportedMediaType
+from dialer.api.responses import problem
+from dialer.domain.errors import Conflict, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed
+
+log = logging.getLogger("dialer.api")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ValidationFailed)
+    async def invalid(_: Request, exc: ValidationFailed) -> Response:
+        return problem(400, "One or more validation errors occurred.", errors=exc.errors)
+
+    @app.exception_handler(Unauthorized)
+    async def unauthorized(_: Request, exc: Unauthorized) -> Response:
+        return problem(
+            401, "Unauthorized", str(exc), headers={"WWW-Authenticate": 'Bearer realm="dialer"'}
+        )
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> Response:
+        return problem(404, "Not Found", f"No {exc} was found.")
+
+    @app.exception_handler(Conflict)
+    async def conflict(_: Request, exc: Conflict) -> Response:
+        return problem(409, "Conflict", str(exc))
+
+    @app.exception_handler(PayloadTooLarge)
+    async def too_large(_: Request, exc: PayloadTooLarge) -> Response:
+        return problem(413, "Payload Too Large", str(exc))
+
+    @app.exception_handler(UnsupportedMediaType)
+    async def media(_: Request, exc: UnsupportedMediaType) -> Response:
+        return problem(415, "Unsupported Media Type", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(_: Request, exc: RequestValidationError) -> Response:
+        errors: dict[str, list[str]] = {}
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "$"
+            errors.setdefault(field, []).append(str(error.get("msg", "invalid")))
+        return problem(400, "One or more validation errors occurred.", errors=errors)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> Response:
+        return problem(exc.status_code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # Logged in full for the operator; the client learns only that it was our fault.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "Internal Server Error", "The error was logged.")

@@ -1,0 +1,1 @@
+"""The voice-campaign REST API of voice-campaign-api.md."""

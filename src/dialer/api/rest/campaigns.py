@@ -1,0 +1,109 @@
+"""Routes of the voice-campaign API: /api/campaign/voice."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from dialer.api.auth import current_tenant
+from dialer.api.body import read_json
+from dialer.api.responses import JsonResponse
+from dialer.api.rest.presenters import detail_json, summary_json
+from dialer.api.schemas import CampaignDetailOut, CampaignIn, CampaignListItem, Problem
+from dialer.domain.errors import NotFound
+from dialer.domain.ids import CampaignId
+from dialer.domain.tenant import Tenant
+from dialer.services.campaigns import CampaignService
+
+router = APIRouter(prefix="/api/campaign/voice", tags=["voice campaigns"])
+TenantDep = Annotated[Tenant, Depends(current_tenant)]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Missing or unknown API key"},
+}
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": CampaignIn.model_json_schema()}},
+    }
+}
+_MAX_ID = 2**63 - 1
+
+
+def _service(request: Request) -> CampaignService:
+    service: CampaignService = request.app.state.campaigns
+    return service
+
+
+def _campaign_id(raw: str) -> CampaignId:
+    """Ids are positive integers; anything else is as unknown as an id that does not exist."""
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= _MAX_ID:
+        raise NotFound(f"campaign {raw[:40]!r}")
+    return CampaignId(int(raw))
+
+
+def _limit(request: Request) -> int:
+    limit: int = request.app.state.settings.max_body_bytes
+    return limit
+
+
+@router.get("", responses={200: {"model": list[CampaignListItem]}, **_ERRORS})
+async def list_campaigns(request: Request, tenant: TenantDep) -> Response:
+    summaries = await run_in_threadpool(_service(request).list, tenant)
+    return JsonResponse([summary_json(s) for s in summaries])
+
+
+@router.get(
+    "/{campaign_id}",
+    responses={200: {"model": CampaignDetailOut}, 404: {"model": Problem}, **_ERRORS},
+)
+async def get_campaign(request: Request, campaign_id: str, tenant: TenantDep) -> Response:
+    detail = await run_in_threadpool(_service(request).get, tenant, _campaign_id(campaign_id))
+    return JsonResponse(detail_json(detail.campaign, detail.numbers))
+
+
+@router.post(
+    "",
+    status_code=201,
+    openapi_extra=_BODY,
+    responses={
+        201: {"model": CampaignDetailOut},
+        400: {"model": Problem},
+        413: {"model": Problem},
+        **_ERRORS,
+    },
+)
+async def create_campaign(request: Request, tenant: TenantDep) -> Response:
+    body = await read_json(request, _limit(request))
+    detail = await run_in_threadpool(_service(request).create, tenant, body)
+    return JsonResponse(
+        detail_json(detail.campaign, detail.numbers),
+        status_code=201,
+        headers={"Location": f"/api/campaign/voice/{detail.campaign.id}"},
+    )
+
+
+@router.put(
+    "/{campaign_id}",
+    status_code=204,
+    openapi_extra=_BODY,
+    responses={
+        400: {"model": Problem},
+        404: {"model": Problem},
+        409: {"model": Problem},
+        413: {"model": Problem},
+        **_ERRORS,
+    },
+)
+async def update_campaign(request: Request, campaign_id: str, tenant: TenantDep) -> Response:
+    target = _campaign_id(campaign_id)
+    body = await read_json(request, _limit(request))
+    await run_in_threadpool(_service(request).update, tenant, target, body)
+    return Response(status_code=204)
+
+
+@router.delete("/{campaign_id}", status_code=204, responses={404: {"model": Problem}, **_ERRORS})
+async def delete_campaign(request: Request, campaign_id: str, tenant: TenantDep) -> Response:
+    await run_in_threadpool(_service(request).delete, tenant, _campaign_id(campaign_id))
+    return Response(status_code=204)

@@ -1,0 +1,99 @@
+"""Pydantic models that document the JSON shapes in /openapi.json.
+
+Requests are parsed by services.campaign_input (property names are case-insensitive and every
+problem is reported at once), so these models describe, they do not validate.
+"""
+
+from pydantic import BaseModel, Field
+
+
+class Parameter(BaseModel):
+    parameter: int = Field(ge=1, le=9, description="1 = Parameter1 ... 9 = Parameter9")
+    value: str
+
+
+class PhoneNumberIn(BaseModel):
+    number: str = Field(description="As dialled in the tenant's region, or international (+...)")
+    name: str | None = None
+    parameters: list[Parameter] | None = None
+
+
+class PhoneNumberOut(PhoneNumberIn):
+    e164: str | None = Field(description="E.164 form; null when the number is not possible")
+    attemptsMade: int
+    outcome: int | None = Field(description="Latest Outcome code (1-13), null before any")
+    outcomeName: str | None
+
+
+class RunoverDay(BaseModel):
+    date: str = Field(examples=["2025-10-02"])
+    startTime: str = Field(examples=["09:00"])
+    finishTime: str = Field(examples=["12:00"])
+
+
+class Attempt(BaseModel):
+    interval: int = Field(ge=1, description="Minutes to wait after this attempt fails")
+    attemptNumber: int | None = None
+
+
+class CampaignIn(BaseModel):
+    """Property names are matched case-insensitively (StartDate = startDate)."""
+
+    name: str | None = None
+    startDate: str = Field(examples=["2025-10-01"])
+    startTime: str = Field(examples=["09:00"])
+    finishTime: str = Field(examples=["12:00"])
+    runoverDays: list[RunoverDay] = []
+    callflow_Id: int
+    cli_Id: int
+    attempts: list[Attempt] = []
+    answerMachineDetected: int = Field(
+        0, description="0 Never, 1 OnTheFirstCall, 2 OnTheLastCall (alias: answerPhoneMessage)"
+    )
+    smsOnBusy: int = Field(0, description="0 Never, 1 OnTheFirstCall, 2 OnTheLastCall")
+    type: str = Field("ivr", description="ivr (plays the call flow) or agent (connects agents)")
+    phoneNumbers: list[PhoneNumberIn]
+
+
+class CampaignOut(BaseModel):
+    id: int
+    name: str | None
+    startDate: str
+    startTime: str
+    finishTime: str
+    runoverDays: list[RunoverDay]
+    callflow_Id: int
+    cli_Id: int
+    attempts: list[Attempt]
+    answerMachineDetected: int
+    smsOnBusy: int
+    type: str
+    code: str = Field(description="Campaign code for the Dialer API")
+    status: str = Field(description="Enabled or Disabled")
+
+
+class CampaignListItem(CampaignOut):
+    phoneNumberCount: int
+
+
+class CampaignDetailOut(CampaignOut):
+    phoneNumbers: list[PhoneNumberOut]
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    errors: dict[str, list[str]] | None = None
+
+
+class CallFlowOut(BaseModel):
+    id: int
+    name: str
+    definition: dict[str, object]
+
+
+class CliOut(BaseModel):
+    id: int
+    number: str

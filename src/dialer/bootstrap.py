@@ -1,0 +1,79 @@
+"""The composition root: the one place that turns settings into concrete, wired objects."""
+
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+
+from dialer.api.app import create_app
+from dialer.clocks import SystemClock
+from dialer.ports import Clock
+from dialer.services.campaigns import CampaignService
+from dialer.services.catalog import CatalogService
+from dialer.services.numbers import LocalNormaliser, PooledNormaliser
+from dialer.services.tenants import TenantService
+from dialer.settings import Settings
+from dialer.storage.database import open_database
+from dialer.storage.migrations import migrate
+from dialer.storage.sql_store import SqlStore
+
+
+@dataclass
+class Container:
+    settings: Settings
+    store: SqlStore
+    clock: Clock
+    normaliser: PooledNormaliser | LocalNormaliser
+    tenants: TenantService = field(init=False)
+    campaigns: CampaignService = field(init=False)
+    catalog: CatalogService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tenants = TenantService(self.store, self.clock)
+        self.campaigns = CampaignService(
+            self.store, self.normaliser, self.clock, self.settings.max_numbers_per_request
+        )
+        self.catalog = CatalogService(self.store, self.clock)
+
+    def app(self) -> FastAPI:
+        return create_app(self.settings, self.tenants, self.campaigns, self.catalog)
+
+    def warm_up(self) -> None:
+        if isinstance(self.normaliser, PooledNormaliser):
+            self.normaliser.warm_up()
+
+    def close(self) -> None:
+        if isinstance(self.normaliser, PooledNormaliser):
+            self.normaliser.close()
+        self.store.close()
+
+
+def migrate_database(settings: Settings) -> list[str]:
+    """Apply pending migrations; returns the names of those applied."""
+    database = open_database(settings.database_url)
+    try:
+        return [f"{m.version:04d}_{m.name}" for m in migrate(database)]
+    finally:
+        database.close()
+
+
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    parallel: bool = False,
+    apply_migrations: bool = True,
+) -> Container:
+    """Open the store (migrating it unless told not to) and wire the services.
+
+    ``parallel`` starts worker processes for number parsing: worth it for a server, not for a
+    one-shot CLI command.
+    """
+    database = open_database(settings.database_url)
+    if apply_migrations:
+        migrate(database)
+    normaliser: PooledNormaliser | LocalNormaliser = (
+        PooledNormaliser(threshold=settings.parallel_parse_threshold)
+        if parallel
+        else LocalNormaliser()
+    )
+    return Container(settings, SqlStore(database), clock or SystemClock(), normaliser)

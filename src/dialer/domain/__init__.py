@@ -1,0 +1,1 @@
+"""Pure rules of the dialer: no I/O, no third-party imports (checked by import-linter)."""

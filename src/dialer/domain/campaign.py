@@ -1,0 +1,91 @@
+"""A voice campaign: what it dials, when, with which call flow and caller ID, and its policies."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from dialer.domain.codes import Outcome
+from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
+from dialer.domain.policy import AttemptRule, MessagePolicy, attempt_problems
+from dialer.domain.schedule import Schedule, schedule_problems
+
+MAX_PARAMETERS = 9
+
+
+class CampaignType(Enum):
+    """IVR campaigns play their call flow; agent campaigns connect answered calls to agents."""
+
+    IVR = "ivr"
+    AGENT = "agent"
+
+
+class CampaignStatus(Enum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    """A number as the client sent it, with its E.164 form when the number is possible at all."""
+
+    raw: str
+    e164: str | None
+    name: str | None
+    parameters: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def possible(self) -> bool:
+        return self.e164 is not None
+
+    @property
+    def key(self) -> str:
+        """Identity of the number within a campaign: its E.164 form, else what was sent."""
+        return self.e164 if self.e164 is not None else self.raw
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSpec:
+    """Everything a client states about a campaign; the store adds identity and state."""
+
+    name: str | None
+    schedule: Schedule
+    callflow_id: CallFlowId
+    cli_id: CliId
+    attempts: tuple[AttemptRule, ...]
+    answerphone: MessagePolicy
+    sms_on_busy: MessagePolicy
+    kind: CampaignType = CampaignType.IVR
+
+    @property
+    def max_attempts(self) -> int:
+        return max(1, len(self.attempts))
+
+
+def spec_problems(spec: CampaignSpec) -> dict[str, list[str]]:
+    return {**schedule_problems(spec.schedule), **attempt_problems(spec.attempts)}
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: CampaignId
+    tenant_id: TenantId
+    code: str
+    status: CampaignStatus
+    spec: CampaignSpec
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSummary:
+    campaign: Campaign
+    phone_number_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNumber:
+    """A campaign's number with what has happened to it so far."""
+
+    number: PhoneNumber
+    attempts_made: int
+    last_outcome: Outcome | None

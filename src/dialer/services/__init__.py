@@ -1,0 +1,1 @@
+"""Use cases: the only things the API and CLI call."""

@@ -1,0 +1,62 @@
+"""A tenant's call flows and caller IDs (CLIs): what campaigns refer to by id."""
+
+import json
+
+import yaml
+
+from dialer.domain.callflow import CallFlow, parse_callflow
+from dialer.domain.errors import ValidationFailed
+from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
+from dialer.ports import Clock, Store
+from dialer.services.numbers import looks_like_number, to_e164
+
+MAX_CALLFLOW_BYTES = 256 * 1024
+
+
+def load_callflow(text: str) -> tuple[CallFlow, dict[str, object]]:
+    """Read a YAML or JSON call-flow document (JSON is YAML); raise every problem at once."""
+    if len(text.encode()) > MAX_CALLFLOW_BYTES:
+        raise ValidationFailed(
+            {"$": [f"a call flow file may be at most {MAX_CALLFLOW_BYTES} bytes"]}
+        )
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValidationFailed({"$": [f"not valid YAML or JSON: {exc}"]}) from exc
+    flow, problems = parse_callflow(document)
+    if flow is None:
+        raise ValidationFailed(problems)
+    assert isinstance(document, dict)
+    return flow, document
+
+
+class CatalogService:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    def add_callflow(self, tenant: Tenant, name: str, text: str) -> CallFlowRecord:
+        if not name.strip() or len(name) > 200:
+            raise ValidationFailed({"name": ["must be 1 to 200 characters"]})
+        _, document = load_callflow(text)
+        # Stored as canonical JSON so readers never need a YAML parser.
+        definition = json.dumps(document, ensure_ascii=False, sort_keys=True)
+        with self._store.write() as session:
+            return session.add_callflow(tenant.id, name, definition, self._clock.now())
+
+    def callflows(self, tenant: Tenant) -> list[CallFlowRecord]:
+        with self._store.read() as session:
+            return session.list_callflows(tenant.id)
+
+    def add_cli(self, tenant: Tenant, number: str) -> CallerId:
+        e164 = to_e164(number.strip(), tenant.region) if looks_like_number(number.strip()) else None
+        if e164 is None:
+            raise ValidationFailed(
+                {"number": [f"{number!r} is not a possible phone number in region {tenant.region}"]}
+            )
+        with self._store.write() as session:
+            return session.add_cli(tenant.id, e164, self._clock.now())
+
+    def clis(self, tenant: Tenant) -> list[CallerId]:
+        with self._store.read() as session:
+            return session.list_clis(tenant.id)

@@ -1,0 +1,93 @@
+"""Phone-number normalisation with ``phonenumbers``, spread over processes for big lists.
+
+A number is judged *possible* (right length for its country), not *valid*: the allocation check
+lags newly opened ranges and rejects numbers carriers route fine (the Dialer API seed's own
+``0501234567`` among them).
+"""
+
+import os
+import re
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from multiprocessing import get_context
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
+
+# What may appear in a number as people write it; letters and anything else make it garbage.
+_NUMBER_SHAPE = re.compile(r"^\+?[\d\s().\-/]*\d[\d\s().\-/]*$")
+MAX_NUMBER_LENGTH = 40
+
+
+def looks_like_number(raw: str) -> bool:
+    return len(raw) <= MAX_NUMBER_LENGTH and _NUMBER_SHAPE.match(raw) is not None
+
+
+def supported_region(region: str) -> bool:
+    return region in phonenumbers.SUPPORTED_REGIONS
+
+
+def to_e164(raw: str, region: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except NumberParseException:
+        return None
+    # IS_POSSIBLE only: a local-only number (no area code) cannot be routed by a trunk.
+    if phonenumbers.is_possible_number_with_reason(parsed) != ValidationResult.IS_POSSIBLE:
+        return None
+    return str(phonenumbers.format_number(parsed, PhoneNumberFormat.E164))
+
+
+def _normalise_chunk(raws: Sequence[str], region: str) -> list[str | None]:
+    return [to_e164(raw, region) for raw in raws]
+
+
+class LocalNormaliser:
+    """Parses in the calling thread: for small lists, tests, and the CLI."""
+
+    def normalise(self, raws: Sequence[str], region: str) -> list[str | None]:
+        return _normalise_chunk(raws, region)
+
+
+class PooledNormaliser:
+    """Splits lists of ``threshold`` numbers or more across worker processes.
+
+    ``phonenumbers`` parses about 26,000 numbers/s on one core here; a 100,000-number campaign
+    would otherwise spend four seconds on one core while the other idles.
+    """
+
+    def __init__(self, workers: int | None = None, threshold: int = 5000) -> None:
+        self.workers = workers or max(1, os.cpu_count() or 1)
+        self.threshold = threshold
+        self._pool: Executor | None = None
+
+    def _executor(self) -> Executor:
+        if self._pool is None:
+            # forkserver: never fork a process that already runs threads (the server's).
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("forkserver"))
+        return self._pool
+
+    def warm_up(self) -> None:
+        """Start the workers and load the metadata now rather than in the first big request."""
+        pool = self._executor()
+        futures = [
+            pool.submit(_normalise_chunk, ["+441632960000"], "GB") for _ in range(self.workers)
+        ]
+        for future in futures:
+            future.result()
+
+    def normalise(self, raws: Sequence[str], region: str) -> list[str | None]:
+        if len(raws) < self.threshold or self.workers < 2:
+            return _normalise_chunk(raws, region)
+        size = -(-len(raws) // (self.workers * 4))
+        chunks = [raws[i : i + size] for i in range(0, len(raws), size)]
+        futures = [self._executor().submit(_normalise_chunk, chunk, region) for chunk in chunks]
+        out: list[str | None] = []
+        for future in futures:
+            out.extend(future.result())
+        return out
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None

@@ -1,0 +1,66 @@
+"""Tenants and their API keys. Keys are shown once and stored only as a SHA-256 hash.
+
+A key carries 256 random bits, so a fast hash is enough: there is nothing to brute-force, and
+a per-request lookup by hash stays one indexed query.
+"""
+
+import hashlib
+import secrets
+import zoneinfo
+
+from dialer.domain.errors import NotFound, Unauthorized, ValidationFailed
+from dialer.domain.ids import TenantId
+from dialer.domain.tenant import Tenant
+from dialer.ports import Clock, Store
+from dialer.services.numbers import supported_region
+
+KEY_PREFIX = "dk_"
+MAX_KEY_LENGTH = 200
+
+
+def hash_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+class TenantService:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    def create(
+        self, name: str, region: str = "GB", timezone: str = "Europe/London"
+    ) -> tuple[Tenant, str]:
+        problems: dict[str, list[str]] = {}
+        if not name.strip() or len(name) > 200:
+            problems["name"] = ["must be 1 to 200 characters"]
+        region = region.upper()
+        if not supported_region(region):
+            problems["region"] = [f"{region!r} is not an ISO 3166 region known to phonenumbers"]
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            problems["timezone"] = [f"{timezone!r} is not an IANA time zone such as Europe/London"]
+        if problems:
+            raise ValidationFailed(problems)
+        api_key = KEY_PREFIX + secrets.token_urlsafe(32)
+        with self._store.write() as session:
+            tenant = session.add_tenant(
+                name, region, timezone, hash_key(api_key), self._clock.now()
+            )
+        return tenant, api_key
+
+    def authenticate(self, api_key: str | None) -> Tenant:
+        if not api_key or len(api_key) > MAX_KEY_LENGTH:
+            raise Unauthorized("a valid API key is required")
+        with self._store.read() as session:
+            tenant = session.tenant_by_key_hash(hash_key(api_key))
+        if tenant is None:
+            raise Unauthorized("a valid API key is required")
+        return tenant
+
+    def get(self, tenant_id: TenantId) -> Tenant:
+        with self._store.read() as session:
+            tenant = session.get_tenant(tenant_id)
+        if tenant is None:
+            raise NotFound(f"tenant {tenant_id}")
+        return tenant

@@ -1,0 +1,1 @@
+"""Store adapters: SQLite (the embedded default) and PostgreSQL, behind one SQL store."""

@@ -1,0 +1,124 @@
+"""Conversions between stored column values and domain values."""
+
+import json
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from dialer.domain.campaign import (
+    Campaign,
+    CampaignSpec,
+    CampaignStatus,
+    CampaignType,
+)
+from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
+from dialer.domain.policy import AttemptRule, MessagePolicy
+from dialer.domain.schedule import RunoverDay, Schedule, Window
+
+CAMPAIGN_COLUMNS = (
+    "id, tenant_id, code, name, kind, status, start_date, start_time, finish_time, runover_days,"
+    " attempts, callflow_id, cli_id, answerphone_policy, sms_on_busy, created_at, updated_at"
+)
+
+
+def to_us(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are refused; pass a timezone-aware one")
+    return int(moment.timestamp() * 1_000_000)
+
+
+def from_us(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1_000_000, UTC)
+
+
+def opt_us(moment: datetime | None) -> int | None:
+    return None if moment is None else to_us(moment)
+
+
+def spec_columns(spec: CampaignSpec) -> tuple[Any, ...]:
+    """Values for: name, kind, start_date, start_time, finish_time, runover_days, attempts,
+    callflow_id, cli_id, answerphone_policy, sms_on_busy."""
+    schedule = spec.schedule
+    runover = [
+        {
+            "date": d.day.isoformat(),
+            "start": d.window.start.isoformat(),
+            "finish": d.window.finish.isoformat(),
+        }
+        for d in schedule.runover_days
+    ]
+    attempts = [[rule.number, rule.interval_minutes] for rule in spec.attempts]
+    return (
+        spec.name,
+        spec.kind.value,
+        schedule.start_date.isoformat(),
+        schedule.window.start.isoformat(),
+        schedule.window.finish.isoformat(),
+        json.dumps(runover),
+        json.dumps(attempts),
+        spec.callflow_id,
+        spec.cli_id,
+        spec.answerphone.value,
+        spec.sms_on_busy.value,
+    )
+
+
+def campaign_from_row(row: tuple[Any, ...]) -> Campaign:
+    (
+        cid,
+        tenant_id,
+        code,
+        name,
+        kind,
+        status,
+        start_date,
+        start_time,
+        finish_time,
+        runover,
+        attempts,
+        callflow_id,
+        cli_id,
+        answerphone,
+        sms,
+        created_at,
+        updated_at,
+    ) = row
+    schedule = Schedule(
+        start_date=date.fromisoformat(start_date),
+        window=Window(time.fromisoformat(start_time), time.fromisoformat(finish_time)),
+        runover_days=tuple(
+            RunoverDay(
+                date.fromisoformat(d["date"]),
+                Window(time.fromisoformat(d["start"]), time.fromisoformat(d["finish"])),
+            )
+            for d in json.loads(runover)
+        ),
+    )
+    spec = CampaignSpec(
+        name=name,
+        schedule=schedule,
+        callflow_id=CallFlowId(callflow_id),
+        cli_id=CliId(cli_id),
+        attempts=tuple(AttemptRule(n, i) for n, i in json.loads(attempts)),
+        answerphone=MessagePolicy(answerphone),
+        sms_on_busy=MessagePolicy(sms),
+        kind=CampaignType(kind),
+    )
+    return Campaign(
+        id=CampaignId(cid),
+        tenant_id=TenantId(tenant_id),
+        code=code,
+        status=CampaignStatus(status),
+        spec=spec,
+        created_at=from_us(created_at),
+        updated_at=from_us(updated_at),
+    )
+
+
+def parameters_to_column(parameters: tuple[tuple[int, str], ...]) -> str | None:
+    return json.dumps(parameters, ensure_ascii=False) if parameters else None
+
+
+def parameters_from_column(value: str | None) -> tuple[tuple[int, str], ...]:
+    if not value:
+        return ()
+    return tuple((int(n), str(v)) for n, v in json.loads(value))

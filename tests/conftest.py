@@ -1,0 +1,106 @@
+"""Fixtures: a real SQLite file and a real throwaway PostgreSQL server for every storage test."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dialer.bootstrap import Container, build
+from dialer.clocks import ManualClock
+from dialer.settings import Settings
+from dialer.testing.postgres import PostgresServer
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'dialer.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2025, 9, 30, 8, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture
+def container(settings: Settings, clock: ManualClock) -> Iterator[Container]:
+    c = build(settings, clock=clock)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    with TestClient(container.app(), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+class Account:
+    """A tenant with its key, a call flow and a caller ID: what every campaign needs."""
+
+    def __init__(self, container: Container, name: str, region: str = "GB") -> None:
+        self.tenant, self.key = container.tenants.create(name, region, "Europe/London")
+        flow = "message: 'Hello {Name}, about {Parameter1}.'\nsms: 'Hi {Name}: {Parameter1}'\n"
+        self.callflow_id = container.catalog.add_callflow(self.tenant, "Reminder", flow).id
+        self.cli_id = container.catalog.add_cli(self.tenant, "+44 1632 960000").id
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def campaign(self, **overrides: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "name": "Test Campaign",
+            "startDate": "2025-10-01",
+            "startTime": "09:00",
+            "finishTime": "12:00",
+            "runoverDays": [{"date": "2025-10-02", "startTime": "09:00", "finishTime": "12:00"}],
+            "callflow_Id": self.callflow_id,
+            "cli_Id": self.cli_id,
+            "attempts": [
+                {"interval": 15, "attemptNumber": 1},
+                {"interval": 60, "attemptNumber": 2},
+                {"interval": 120, "attemptNumber": 3},
+            ],
+            "answerMachineDetected": 0,
+            "smsOnBusy": 1,
+            "phoneNumbers": [
+                {
+                    "number": "07722123456",
+                    "name": "ben",
+                    "parameters": [{"value": "testing", "parameter": 1}],
+                },
+                {"number": "07722734716", "name": "Dave"},
+            ],
+        }
+        body.update(overrides)
+        return body
+
+
+@pytest.fixture
+def account(container: Container) -> Account:
+    return Account(container, "Acme")
+
+
+@pytest.fixture
+def other_account(container: Container) -> Account:
+    return Account(container, "Globex")
