@@ -1,0 +1,106 @@
+"""As a new user would: the CLI creates what a campaign needs, `dialer serve` serves it."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dialer.testing.postgres import PostgresServer
+
+FLOW = """\
+# A version-1 call flow: a spoken message and an SMS text.
+version: 1
+message: "Hello {Name}. Your appointment is on {Parameter1}."
+sms: "Hi {Name}, we called about your appointment on {Parameter1}."
+"""
+
+
+def dialer(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dialer", *args], env=env, capture_output=True, text=True,
+        check=check, timeout=120,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'dialer.db'}"
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        url = server.create_database()
+    return {**os.environ, "DIALER_DATABASE_URL": url}
+
+
+def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> None:
+    assert json.loads(dialer("migrate", env=env).stdout) == {"applied": ["0001_initial"]}
+    assert json.loads(dialer("migrate", env=env).stdout) == {"applied": []}
+    tenant = json.loads(dialer("tenant", "create", "Clinic", "--region", "GB", env=env).stdout)
+    assert tenant["api_key"].startswith("dk_")
+    flow_file = tmp_path / "flow.yaml"
+    flow_file.write_text(FLOW)
+    flow = json.loads(
+        dialer("callflow", "create", "--tenant", str(tenant["id"]), "--name", "Appointments",
+               str(flow_file), env=env).stdout
+    )
+    cli = json.loads(dialer("cli", "create", "--tenant", str(tenant["id"]), "0161 496 0000", env=env).stdout)
+    assert cli["number"] == "+441614960000"
+
+    bad_flow = tmp_path / "bad.json"
+    bad_flow.write_text('{"message": "Hi {Nmae}"}')
+    failed = dialer("callflow", "create", "--tenant", str(tenant["id"]), "--name", "x",
+                    str(bad_flow), env=env, check=False)
+    assert failed.returncode == 2
+    assert "unknown placeholder {Nmae}" in failed.stderr
+    assert "sms" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    missing = dialer("cli", "create", "--tenant", "999", "01614960000", env=env, check=False)
+    assert (missing.returncode, missing.stderr.strip()) == (2, "error: there is no tenant 999")
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dialer", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/openapi.json", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        headers = {"Authorization": f"Bearer {tenant['api_key']}"}
+        body: dict[str, Any] = {
+            "name": "Flu jabs", "startDate": "2025-10-01", "startTime": "09:00",
+            "finishTime": "17:00", "callflow_Id": flow["id"], "cli_Id": cli["id"],
+            "phoneNumbers": [{"number": "07700 900123", "name": "Ann",
+                              "parameters": [{"parameter": 1, "value": "Monday"}]}],
+        }
+        created = httpx.post(f"{base}/api/campaign/voice", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        listed = httpx.get(f"{base}/api/campaign/voice", headers=headers).json()
+        assert [(c["name"], c["phoneNumberCount"]) for c in listed] == [("Flu jabs", 1)]
+        flows = httpx.get(f"{base}/api/callflows", headers=headers).json()
+        assert flows[0]["definition"]["sms"].startswith("Hi {Name}")
+        assert httpx.get(f"{base}/docs").status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,0 +1,26 @@
+from dialer.services.numbers import LocalNormaliser, PooledNormaliser, looks_like_number, to_e164
+
+
+def test_numbers_are_judged_possible_in_the_region_not_valid() -> None:
+    assert to_e164("07722 123456", "GB") == "+447722123456"
+    assert to_e164("+1 (212) 555-0100", "GB") == "+12125550100"
+    # The Dialer API seed's own example: possible, though the allocation check rejects it.
+    assert to_e164("0501234567", "IL") == "+972501234567"
+    assert to_e164("0772", "GB") is None  # local-only: no trunk can route it
+    assert to_e164("+999 123", "GB") is None  # no such country code
+    assert to_e164("0772212345678901", "GB") is None  # too long
+
+
+def test_garbage_is_told_apart_from_impossible_numbers() -> None:
+    assert looks_like_number("+44 (0)7722-123.456")
+    for garbage in ("call me", "0800 FLOWERS", "", "+", "12+34", "1" * 41):
+        assert not looks_like_number(garbage), garbage
+
+
+def test_the_process_pool_gives_the_same_answers_in_order() -> None:
+    raws = [f"07722{i:06d}" for i in range(300)] + ["0772", "+12125550100"]
+    pooled = PooledNormaliser(workers=2, threshold=10)
+    try:
+        assert pooled.normalise(raws, "GB") == LocalNormaliser().normalise(raws, "GB")
+    finally:
+        pooled.close()
