@@ -1,5 +1,6 @@
 """The composition root: the one place that turns settings into concrete, wired objects."""
 
+import gc
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
@@ -38,8 +39,16 @@ class Container:
         return create_app(self.settings, self.tenants, self.campaigns, self.catalog)
 
     def warm_up(self) -> None:
+        """Start worker processes now, and tune the garbage collector for big bodies.
+
+        One 100,000-number campaign is over a million JSON objects; with the default threshold
+        (700) the cyclic collector ran hundreds of times per request and cost about a third of
+        its parse time. Reference counting still frees everything acyclic at once.
+        """
         if isinstance(self.normaliser, PooledNormaliser):
             self.normaliser.warm_up()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
 
     def close(self) -> None:
         if isinstance(self.normaliser, PooledNormaliser):

@@ -1,6 +1,6 @@
 """The small interfaces the services depend on; adapters implement them, bootstrap wires them."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -24,9 +24,21 @@ class Clock(Protocol):
         ...
 
 
+class PendingNumbers(Protocol):
+    def chunks(self) -> Iterator[list[str | None]]:
+        """Results in input order, a slice at a time, each as soon as it is ready."""
+        ...
+
+    def cancel(self) -> None: ...
+
+
 class NumberNormaliser(Protocol):
     def normalise(self, raws: Sequence[str], region: str) -> list[str | None]:
         """E.164 form of each number as dialled from ``region``; None where it is not possible."""
+        ...
+
+    def start(self, raws: Sequence[str], region: str) -> PendingNumbers:
+        """Begin normalising, so the caller can do other work until ``result()``."""
         ...
 
 
@@ -70,8 +82,11 @@ class StoreSession(Protocol):
 
     # a campaign's numbers
     def add_numbers(
-        self, campaign_id: CampaignId, numbers: Sequence[PhoneNumber], now: datetime
-    ) -> None: ...
+        self, campaign_id: CampaignId, numbers: Iterable[PhoneNumber], now: datetime
+    ) -> None:
+        """Insert in order; ``numbers`` may be a generator, consumed as the rows stream out."""
+        ...
+
     def list_numbers(self, campaign_id: CampaignId) -> list[StoredNumber]: ...
     def dialled_numbers(self, campaign_id: CampaignId) -> list[tuple[DestinationId, str]]:
         """(id, key) of every number already attempted or in flight: its history is fixed."""

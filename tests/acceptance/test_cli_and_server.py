@@ -24,8 +24,12 @@ sms: "Hi {Name}, we called about your appointment on {Parameter1}."
 
 def dialer(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "dialer", *args], env=env, capture_output=True, text=True,
-        check=check, timeout=120,
+        [sys.executable, "-m", "dialer", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=120,
     )
 
 
@@ -54,16 +58,35 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
     flow_file = tmp_path / "flow.yaml"
     flow_file.write_text(FLOW)
     flow = json.loads(
-        dialer("callflow", "create", "--tenant", str(tenant["id"]), "--name", "Appointments",
-               str(flow_file), env=env).stdout
+        dialer(
+            "callflow",
+            "create",
+            "--tenant",
+            str(tenant["id"]),
+            "--name",
+            "Appointments",
+            str(flow_file),
+            env=env,
+        ).stdout
     )
-    cli = json.loads(dialer("cli", "create", "--tenant", str(tenant["id"]), "0161 496 0000", env=env).stdout)
+    cli = json.loads(
+        dialer("cli", "create", "--tenant", str(tenant["id"]), "0161 496 0000", env=env).stdout
+    )
     assert cli["number"] == "+441614960000"
 
     bad_flow = tmp_path / "bad.json"
     bad_flow.write_text('{"message": "Hi {Nmae}"}')
-    failed = dialer("callflow", "create", "--tenant", str(tenant["id"]), "--name", "x",
-                    str(bad_flow), env=env, check=False)
+    failed = dialer(
+        "callflow",
+        "create",
+        "--tenant",
+        str(tenant["id"]),
+        "--name",
+        "x",
+        str(bad_flow),
+        env=env,
+        check=False,
+    )
     assert failed.returncode == 2
     assert "unknown placeholder {Nmae}" in failed.stderr
     assert "sms" in failed.stderr
@@ -74,7 +97,10 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "dialer", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -89,10 +115,19 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
                 time.sleep(0.2)
         headers = {"Authorization": f"Bearer {tenant['api_key']}"}
         body: dict[str, Any] = {
-            "name": "Flu jabs", "startDate": "2025-10-01", "startTime": "09:00",
-            "finishTime": "17:00", "callflow_Id": flow["id"], "cli_Id": cli["id"],
-            "phoneNumbers": [{"number": "07700 900123", "name": "Ann",
-                              "parameters": [{"parameter": 1, "value": "Monday"}]}],
+            "name": "Flu jabs",
+            "startDate": "2025-10-01",
+            "startTime": "09:00",
+            "finishTime": "17:00",
+            "callflow_Id": flow["id"],
+            "cli_Id": cli["id"],
+            "phoneNumbers": [
+                {
+                    "number": "07700 900123",
+                    "name": "Ann",
+                    "parameters": [{"parameter": 1, "value": "Monday"}],
+                }
+            ],
         }
         created = httpx.post(f"{base}/api/campaign/voice", json=body, headers=headers)
         assert created.status_code == 201, created.text

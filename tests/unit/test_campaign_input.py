@@ -33,7 +33,9 @@ def test_defaults_when_optional_parts_are_left_out() -> None:
 
 
 def test_policies_accept_codes_and_names_and_both_answerphone_spellings() -> None:
-    parsed = parse_campaign({**BASE, "answerPhoneMessage": "OnTheLastCall", "smsOnBusy": 1}, max_numbers=9)
+    parsed = parse_campaign(
+        {**BASE, "answerPhoneMessage": "OnTheLastCall", "smsOnBusy": 1}, max_numbers=9
+    )
     assert parsed.spec.answerphone is MessagePolicy.ON_THE_LAST_CALL
     assert parsed.spec.sms_on_busy is MessagePolicy.ON_THE_FIRST_CALL
     both = errors_of({**BASE, "answerPhoneMessage": 1, "answerMachineDetected": 2})
@@ -42,11 +44,22 @@ def test_policies_accept_codes_and_names_and_both_answerphone_spellings() -> Non
 
 def test_times_dates_and_ids_are_strict() -> None:
     errors = errors_of(
-        {**BASE, "startDate": "20251001", "startTime": "24:00", "finishTime": "9:00",
-         "callflow_Id": 0, "cli_Id": True}
+        {
+            **BASE,
+            "startDate": "20251001",
+            "startTime": "24:00",
+            "finishTime": "9:00",
+            "callflow_Id": 0,
+            "cli_Id": True,
+        }
     )
     assert set(errors) == {"StartDate", "StartTime", "FinishTime", "CallFlow_Id", "Cli_Id"}
-    assert parse_campaign({**BASE, "finishTime": "12:00:30"}, max_numbers=9).spec.schedule.window.finish.second == 30
+    assert (
+        parse_campaign(
+            {**BASE, "finishTime": "12:00:30"}, max_numbers=9
+        ).spec.schedule.window.finish.second
+        == 30
+    )
 
 
 def test_parameters_and_names_are_checked() -> None:

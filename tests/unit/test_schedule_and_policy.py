@@ -23,7 +23,11 @@ def test_runover_days_come_after_the_start_and_once_each() -> None:
         ),
     )
     problems = schedule_problems(schedule)
-    assert set(problems) == {"RunoverDays[1].Date", "RunoverDays[2].Date", "RunoverDays[2].FinishTime"}
+    assert set(problems) == {
+        "RunoverDays[1].Date",
+        "RunoverDays[2].Date",
+        "RunoverDays[2].FinishTime",
+    }
 
 
 def test_schedule_days_start_with_the_first_day_then_runover_in_date_order() -> None:

@@ -7,8 +7,8 @@ lags newly opened ranges and rejects numbers carriers route fine (the Dialer API
 
 import os
 import re
-from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
 
 import phonenumbers
@@ -42,11 +42,40 @@ def _normalise_chunk(raws: Sequence[str], region: str) -> list[str | None]:
     return [to_e164(raw, region) for raw in raws]
 
 
+class _Deferred:
+    """Work done in the caller's thread, only when (and if) the result is asked for."""
+
+    def __init__(self, raws: Sequence[str], region: str) -> None:
+        self._raws, self._region = raws, region
+
+    def chunks(self) -> Iterator[list[str | None]]:
+        yield _normalise_chunk(self._raws, self._region)
+
+    def cancel(self) -> None:
+        self._raws = []
+
+
+class _Pooled:
+    def __init__(self, futures: "list[Future[list[str | None]]]") -> None:
+        self._futures = futures
+
+    def chunks(self) -> Iterator[list[str | None]]:
+        for future in self._futures:
+            yield future.result()
+
+    def cancel(self) -> None:
+        for future in self._futures:
+            future.cancel()
+
+
 class LocalNormaliser:
     """Parses in the calling thread: for small lists, tests, and the CLI."""
 
     def normalise(self, raws: Sequence[str], region: str) -> list[str | None]:
         return _normalise_chunk(raws, region)
+
+    def start(self, raws: Sequence[str], region: str) -> _Deferred:
+        return _Deferred(raws, region)
 
 
 class PooledNormaliser:
@@ -77,15 +106,14 @@ class PooledNormaliser:
             future.result()
 
     def normalise(self, raws: Sequence[str], region: str) -> list[str | None]:
+        return [e164 for chunk in self.start(raws, region).chunks() for e164 in chunk]
+
+    def start(self, raws: Sequence[str], region: str) -> _Deferred | _Pooled:
         if len(raws) < self.threshold or self.workers < 2:
-            return _normalise_chunk(raws, region)
+            return _Deferred(raws, region)
         size = -(-len(raws) // (self.workers * 4))
         chunks = [raws[i : i + size] for i in range(0, len(raws), size)]
-        futures = [self._executor().submit(_normalise_chunk, chunk, region) for chunk in chunks]
-        out: list[str | None] = []
-        for future in futures:
-            out.extend(future.result())
-        return out
+        return _Pooled([self._executor().submit(_normalise_chunk, c, region) for c in chunks])
 
     def close(self) -> None:
         if self._pool is not None:

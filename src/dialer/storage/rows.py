@@ -4,6 +4,8 @@ import json
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+import orjson
+
 from dialer.domain.campaign import (
     Campaign,
     CampaignSpec,
@@ -114,11 +116,12 @@ def campaign_from_row(row: tuple[Any, ...]) -> Campaign:
     )
 
 
+# orjson: these run once per number, 100,000s of times for one campaign.
 def parameters_to_column(parameters: tuple[tuple[int, str], ...]) -> str | None:
-    return json.dumps(parameters, ensure_ascii=False) if parameters else None
+    return orjson.dumps(parameters).decode() if parameters else None
 
 
 def parameters_from_column(value: str | None) -> tuple[tuple[int, str], ...]:
     if not value:
         return ()
-    return tuple((int(n), str(v)) for n, v in json.loads(value))
+    return tuple((n, v) for n, v in orjson.loads(value))

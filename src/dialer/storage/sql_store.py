@@ -1,6 +1,6 @@
 """The Store over SQL: one implementation, run on SQLite and PostgreSQL alike."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -181,12 +181,19 @@ class SqlSession:
         )
 
     def delete_campaign(self, campaign_id: CampaignId) -> None:
+        # destinations has no foreign key (see the migration), so their rows go explicitly.
+        self._conn.execute(
+            "DELETE FROM attempts WHERE destination_id IN"
+            " (SELECT id FROM destinations WHERE campaign_id = %s)",
+            (campaign_id,),
+        )
+        self._conn.execute("DELETE FROM destinations WHERE campaign_id = %s", (campaign_id,))
         self._conn.execute("DELETE FROM campaigns WHERE id = %s", (campaign_id,))
 
     # a campaign's numbers
 
     def add_numbers(
-        self, campaign_id: CampaignId, numbers: Sequence[PhoneNumber], now: datetime
+        self, campaign_id: CampaignId, numbers: Iterable[PhoneNumber], now: datetime
     ) -> None:
         stamp = to_us(now)
         invalid = Outcome.INVALID_NUMBER.value

@@ -49,18 +49,20 @@ def summary_json(summary: CampaignSummary) -> dict[str, Any]:
 
 
 def number_json(stored: StoredNumber) -> dict[str, Any]:
-    number = stored.number
-    out: dict[str, Any] = {"number": number.raw}
+    (raw, e164, name, parameters), attempts_made, outcome = stored
+    out: dict[str, Any] = {"number": raw}
     # Optional parts are left out when absent, as in the seed's example ("Dave" has no parameters).
-    if number.name is not None:
-        out["name"] = number.name
-    if number.parameters:
-        out["parameters"] = [{"value": v, "parameter": p} for p, v in number.parameters]
-    out["e164"] = number.e164
-    outcome = stored.last_outcome
-    out["attemptsMade"] = stored.attempts_made
-    out["outcome"] = None if outcome is None else outcome.value
-    out["outcomeName"] = None if outcome is None else outcome.api_name
+    if name is not None:
+        out["name"] = name
+    if parameters:
+        out["parameters"] = [{"value": v, "parameter": p} for p, v in parameters]
+    out["e164"] = e164
+    out["attemptsMade"] = attempts_made
+    if outcome is None:
+        out["outcome"] = out["outcomeName"] = None
+    else:
+        out["outcome"] = outcome.value
+        out["outcomeName"] = outcome.api_name
     return out
 
 
