@@ -15,7 +15,7 @@ need_root_or_say() {
         # shellcheck disable=SC2086
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $1 >/dev/null
     else
-        echo "error: $2 needs Debian packages that are missing. Install them with:" >&2
+        echo "error: missing Debian packages for $2. Install them with:" >&2
         echo "    sudo apt-get update && sudo apt-get install -y $1" >&2
         exit 1
     fi

@@ -1,6 +1,7 @@
 """The ASGI application factory: routes and error handling, over services built elsewhere."""
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from dialer import __version__
 from dialer.api import errors
@@ -17,7 +18,7 @@ def create_app(
     campaigns_service: CampaignService,
     catalog_service: CatalogService,
 ) -> FastAPI:
-    app = FastAPI(
+    app = FastAPIOffline(
         title="dialer",
         version=__version__,
         description=(
