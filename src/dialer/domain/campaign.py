@@ -5,6 +5,7 @@ from datetime import datetime
 from enum import Enum
 from typing import NamedTuple
 
+from dialer.domain.agent import Strategy
 from dialer.domain.codes import Outcome
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
 from dialer.domain.policy import AttemptRule, MessagePolicy, attempt_problems
@@ -26,15 +27,23 @@ class CampaignStatus(Enum):
 
 
 class PhoneNumber(NamedTuple):
-    """A number as the client sent it, with its E.164 form when the number is possible at all.
+    """A destination: a number as the client sent it, with its E.164 form when it is possible.
 
-    A NamedTuple, not a frozen dataclass: campaigns hold 100,000s and it builds 3x faster.
+    The REST API gives ``name`` and ``parameters``; the Dialer API gives the rest. A NamedTuple,
+    not a frozen dataclass: campaigns hold 100,000s and it builds 3x faster.
     """
 
     raw: str
     e164: str | None
     name: str | None
     parameters: tuple[tuple[int, str], ...] = ()
+    priority: int = 0
+    caller_id: str | None = None
+    custom_data: str | None = None  # a JSON object, as the client sent it
+    originate_time: int | None = None  # epoch as sent; see domain.destination
+    is_date_local: bool | None = None
+    originate_at: datetime | None = None  # the UTC instant the two above mean
+    ignore_dnc: bool = False
 
     @property
     def possible(self) -> bool:
@@ -77,6 +86,7 @@ class Campaign:
     spec: CampaignSpec
     created_at: datetime
     updated_at: datetime
+    strategy: Strategy | None = None
 
 
 @dataclass(frozen=True, slots=True)

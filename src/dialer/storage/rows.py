@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from dialer.domain.agent import Strategy
 from dialer.domain.campaign import (
     Campaign,
     CampaignSpec,
@@ -18,7 +19,8 @@ from dialer.domain.schedule import RunoverDay, Schedule, Window
 
 CAMPAIGN_COLUMNS = (
     "id, tenant_id, code, name, kind, status, start_date, start_time, finish_time, runover_days,"
-    " attempts, callflow_id, cli_id, answerphone_policy, sms_on_busy, created_at, updated_at"
+    " attempts, callflow_id, cli_id, answerphone_policy, sms_on_busy, created_at, updated_at,"
+    " strategy_queue_id, strategy_max_callers, strategy_coefficient"
 )
 
 
@@ -83,6 +85,9 @@ def campaign_from_row(row: tuple[Any, ...]) -> Campaign:
         sms,
         created_at,
         updated_at,
+        queue_id,
+        max_callers,
+        coefficient,
     ) = row
     schedule = Schedule(
         start_date=date.fromisoformat(start_date),
@@ -113,6 +118,7 @@ def campaign_from_row(row: tuple[Any, ...]) -> Campaign:
         spec=spec,
         created_at=from_us(created_at),
         updated_at=from_us(updated_at),
+        strategy=None if queue_id is None else Strategy(queue_id, max_callers, coefficient),
     )
 
 

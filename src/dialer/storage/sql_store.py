@@ -28,6 +28,8 @@ from dialer.storage.rows import (
     spec_columns,
     to_us,
 )
+from dialer.storage.sql_accounts import AccountQueries
+from dialer.storage.sql_destinations import DestinationQueries
 
 _NUMBER_COLUMNS = (
     "campaign_id",
@@ -38,10 +40,17 @@ _NUMBER_COLUMNS = (
     "state",
     "last_outcome",
     "created_at",
+    "priority",
+    "caller_id",
+    "custom_data",
+    "originate_time",
+    "is_date_local",
+    "originate_at",
+    "ignore_dnc",
 )
 
 
-class SqlSession:
+class SqlSession(DestinationQueries, AccountQueries):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
@@ -211,6 +220,13 @@ class SqlSession:
                     "pending" if n.possible else "done",
                     None if n.possible else invalid,
                     stamp,
+                    n.priority,
+                    n.caller_id,
+                    n.custom_data,
+                    n.originate_time,
+                    None if n.is_date_local is None else int(n.is_date_local),
+                    opt_us(n.originate_at),
+                    int(n.ignore_dnc),
                 )
                 for n in numbers
             ),
@@ -242,7 +258,7 @@ class SqlSession:
     def delete_undialled_numbers(self, campaign_id: CampaignId) -> None:
         self._conn.execute(
             "DELETE FROM destinations"
-            " WHERE campaign_id = %s AND attempts_made = 0 AND state <> 'in_flight'",
+            " WHERE campaign_id = %s AND attempts_made = 0 AND state IN ('pending', 'done')",
             (campaign_id,),
         )
 

@@ -49,7 +49,8 @@ def summary_json(summary: CampaignSummary) -> dict[str, Any]:
 
 
 def number_json(stored: StoredNumber) -> dict[str, Any]:
-    (raw, e164, name, parameters), attempts_made, outcome = stored
+    number, attempts_made, outcome = stored
+    raw, e164, name, parameters = number[:4]
     out: dict[str, Any] = {"number": raw}
     # Optional parts are left out when absent, as in the seed's example ("Dave" has no parameters).
     if name is not None:

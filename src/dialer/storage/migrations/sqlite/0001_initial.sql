@@ -56,7 +56,8 @@ CREATE TABLE destinations (
     number_e164 TEXT,
     name TEXT,
     parameters TEXT,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'done')),
+    -- cancelled: removed while waiting for a retry; kept, since it has history.
+    state TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'done', 'cancelled')),
     attempts_made INTEGER NOT NULL DEFAULT 0,
     last_outcome INTEGER,
     last_stage INTEGER,

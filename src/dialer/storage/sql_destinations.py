@@ -1,0 +1,157 @@
+"""Store queries over one campaign's waiting destinations, for the Dialer API."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from dialer.domain.agent import Strategy
+from dialer.domain.campaign import Campaign, CampaignStatus
+from dialer.domain.destination import CallStatus, CampaignCounts, DestinationPatch, WaitingCall
+from dialer.domain.ids import CampaignId
+from dialer.storage.database import Connection
+from dialer.storage.rows import CAMPAIGN_COLUMNS, campaign_from_row, opt_us, to_us
+
+# DestinationPatch field -> column; only these may be patched.
+_PATCHABLE = {
+    "name": "name",
+    "priority": "priority",
+    "caller_id": "caller_id",
+    "custom_data": "custom_data",
+    "originate_time": "originate_time",
+    "is_date_local": "is_date_local",
+    "originate_at": "originate_at",
+    "ignore_dnc": "ignore_dnc",
+}
+
+
+class DestinationQueries:
+    _conn: Connection
+
+    def campaign_by_code(self, code: str) -> Campaign | None:
+        rows = self._conn.execute(
+            f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE code = %s", (code,)
+        )
+        return campaign_from_row(rows[0]) if rows else None
+
+    def set_campaign_status(
+        self, campaign_id: CampaignId, status: CampaignStatus, now: datetime
+    ) -> None:
+        self._conn.execute(
+            "UPDATE campaigns SET status = %s, updated_at = %s WHERE id = %s",
+            (status.value, to_us(now), campaign_id),
+        )
+
+    def set_strategy(self, campaign_id: CampaignId, strategy: Strategy, now: datetime) -> None:
+        self._conn.execute(
+            "UPDATE campaigns SET strategy_queue_id = %s, strategy_max_callers = %s,"
+            " strategy_coefficient = %s, updated_at = %s WHERE id = %s",
+            (
+                strategy.queue_id,
+                strategy.max_callers,
+                strategy.coefficient,
+                to_us(now),
+                campaign_id,
+            ),
+        )
+
+    def campaign_counts(
+        self, campaign_ids: Sequence[CampaignId], now: datetime
+    ) -> dict[CampaignId, CampaignCounts]:
+        if not campaign_ids:
+            return {}
+        marks = ", ".join("%s" for _ in campaign_ids)
+        rows = self._conn.execute(
+            "SELECT campaign_id,"
+            " sum(CASE WHEN state = 'pending' THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN state = 'in_flight' THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN state = 'pending' AND (originate_at IS NULL OR originate_at <= %s)"
+            "     THEN 1 ELSE 0 END),"
+            " max(CASE WHEN state = 'pending' THEN priority END),"
+            " min(CASE WHEN state = 'pending' THEN priority END)"
+            f" FROM destinations WHERE campaign_id IN ({marks})"
+            " AND state IN ('pending', 'in_flight') GROUP BY campaign_id",
+            (to_us(now), *campaign_ids),
+        )
+        return {
+            CampaignId(cid): CampaignCounts(int(p), int(o), int(a), hi, lo)
+            for cid, p, o, a, hi, lo in rows
+        }
+
+    def waiting_calls(
+        self, campaign_id: CampaignId, after: tuple[int, int] | None, limit: int
+    ) -> list[WaitingCall]:
+        """Pending and originated calls in dial order (priority high to low, then oldest),
+        starting after the (priority, id) of the last call of the previous page."""
+        where, params = "", [int(campaign_id)]
+        if after is not None:
+            where = " AND (priority < %s OR (priority = %s AND id > %s))"
+            params += [after[0], after[0], after[1]]
+        rows = self._conn.execute(
+            "SELECT id, number_raw, number_e164, name, caller_id, priority, custom_data,"
+            " originate_time, is_date_local, state FROM destinations"
+            f" WHERE campaign_id = %s AND state IN ('pending', 'in_flight'){where}"
+            " ORDER BY priority DESC, id LIMIT %s",
+            (*params, limit),
+        )
+        return [
+            WaitingCall(
+                i,
+                raw,
+                e164,
+                name,
+                cid,
+                prio,
+                data,
+                otime,
+                None if local is None else bool(local),
+                CallStatus.PENDING if state == "pending" else CallStatus.ORIGINATED,
+            )
+            for i, raw, e164, name, cid, prio, data, otime, local, state in rows
+        ]
+
+    def cancel_pending(self, campaign_id: CampaignId, e164: str | None) -> int:
+        """Take pending destinations (of one number, or all) out of the campaign.
+
+        Never-dialled ones are deleted; ones waiting for a retry keep their history and become
+        cancelled. Calls in flight and finished ones are left alone.
+        """
+        match, params = (
+            ("", (campaign_id,)) if e164 is None else (" AND number_e164 = %s", (campaign_id, e164))
+        )
+        cancelled = self._conn.execute(
+            "UPDATE destinations SET state = 'cancelled'"
+            f" WHERE campaign_id = %s{match} AND state = 'pending' AND attempts_made > 0"
+            " RETURNING id",
+            params,
+        )
+        deleted = self._conn.execute(
+            f"DELETE FROM destinations WHERE campaign_id = %s{match} AND state = 'pending'"
+            " RETURNING id",
+            params,
+        )
+        return len(cancelled) + len(deleted)
+
+    def update_pending(self, campaign_id: CampaignId, e164: str, patch: DestinationPatch) -> int:
+        """Apply the patch to every pending destination of the number; how many there were."""
+        columns: list[str] = []
+        values: list[object] = []
+        for field, value in patch.fields.items():
+            columns.append(f"{_PATCHABLE[field]} = %s")
+            if isinstance(value, datetime):
+                values.append(opt_us(value))
+            elif isinstance(value, bool):
+                values.append(int(value))
+            else:
+                values.append(value)
+        if not columns:
+            rows = self._conn.execute(
+                "SELECT count(*) FROM destinations"
+                " WHERE campaign_id = %s AND number_e164 = %s AND state = 'pending'",
+                (campaign_id, e164),
+            )
+            return int(rows[0][0])
+        updated = self._conn.execute(
+            f"UPDATE destinations SET {', '.join(columns)}"
+            " WHERE campaign_id = %s AND number_e164 = %s AND state = 'pending' RETURNING id",
+            (*values, campaign_id, e164),
+        )
+        return len(updated)
