@@ -10,6 +10,8 @@ from dialer.clocks import SystemClock
 from dialer.ports import Clock
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
+from dialer.services.dialer import DialerService
+from dialer.services.dnc import DncService
 from dialer.services.numbers import LocalNormaliser, PooledNormaliser
 from dialer.services.tenants import TenantService
 from dialer.settings import Settings
@@ -27,6 +29,8 @@ class Container:
     tenants: TenantService = field(init=False)
     campaigns: CampaignService = field(init=False)
     catalog: CatalogService = field(init=False)
+    dialer: DialerService = field(init=False)
+    dnc: DncService = field(init=False)
 
     def __post_init__(self) -> None:
         self.tenants = TenantService(self.store, self.clock)
@@ -34,9 +38,13 @@ class Container:
             self.store, self.normaliser, self.clock, self.settings.max_numbers_per_request
         )
         self.catalog = CatalogService(self.store, self.clock)
+        self.dialer = DialerService(self.store, self.normaliser, self.clock, self.tenants)
+        self.dnc = DncService(self.store, self.clock)
 
     def app(self) -> FastAPI:
-        return create_app(self.settings, self.tenants, self.campaigns, self.catalog)
+        return create_app(
+            self.settings, self.tenants, self.campaigns, self.catalog, self.dialer, self.dnc
+        )
 
     def warm_up(self) -> None:
         """Start worker processes now, and tune the garbage collector for big bodies.

@@ -18,9 +18,21 @@ app = typer.Typer(help="dialer: outbound voice campaigns.", no_args_is_help=True
 tenant_app = typer.Typer(help="Tenants and their API keys.", no_args_is_help=True)
 callflow_app = typer.Typer(help="A tenant's call flows.", no_args_is_help=True)
 cli_app = typer.Typer(help="A tenant's caller IDs (CLIs).", no_args_is_help=True)
+agent_app = typer.Typer(
+    help="A tenant's agents (members of Agent Dialer campaigns).", no_args_is_help=True
+)
+queue_app = typer.Typer(
+    help="A tenant's queues (for UpdateCampaignStrategy).", no_args_is_help=True
+)
+dnc_app = typer.Typer(help="A tenant's do-not-call list.", no_args_is_help=True)
+campaign_app = typer.Typer(help="Campaigns (the REST API does the same).", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(callflow_app, name="callflow")
 app.add_typer(cli_app, name="cli")
+app.add_typer(agent_app, name="agent")
+app.add_typer(queue_app, name="queue")
+app.add_typer(dnc_app, name="dnc")
+app.add_typer(campaign_app, name="campaign")
 
 DatabaseOpt = Annotated[
     str | None,
@@ -125,6 +137,89 @@ def cli_create(number: str, tenant: TenantOpt, database: DatabaseOpt = None) -> 
     with _container(database) as c:
         cli = c.catalog.add_cli(c.tenants.get(TenantId(tenant)), number)
         _print({"id": cli.id, "number": cli.number})
+
+
+@agent_app.command("create")
+def agent_create(
+    member: Annotated[str, typer.Argument(help="SIP extension code, e.g. SIPSIP1")],
+    tenant: TenantOpt,
+    name: Annotated[str, typer.Option(help="Display name")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Add an agent; prints its id."""
+    with _container(database) as c:
+        agent = c.catalog.add_agent(c.tenants.get(TenantId(tenant)), member, name)
+        _print({"id": agent.id, "member": agent.member})
+
+
+@queue_app.command("create")
+def queue_create(name: str, tenant: TenantOpt, database: DatabaseOpt = None) -> None:
+    """Add a queue; prints its id (setQueueForMonitoring)."""
+    with _container(database) as c:
+        _print({"id": c.catalog.add_queue(c.tenants.get(TenantId(tenant)), name).id})
+
+
+NumbersArg = Annotated[list[str], typer.Argument(help="Numbers, national or international")]
+
+
+@dnc_app.command("add")
+def dnc_add(numbers: NumbersArg, tenant: TenantOpt, database: DatabaseOpt = None) -> None:
+    """Put numbers on the do-not-call list."""
+    with _container(database) as c:
+        change = c.dnc.add(c.tenants.get(TenantId(tenant)), numbers)
+        _print({"added": change.changed, "alreadyListed": change.unchanged})
+
+
+@dnc_app.command("remove")
+def dnc_remove(numbers: NumbersArg, tenant: TenantOpt, database: DatabaseOpt = None) -> None:
+    """Take numbers off the do-not-call list."""
+    with _container(database) as c:
+        change = c.dnc.remove(c.tenants.get(TenantId(tenant)), numbers)
+        _print({"removed": change.changed, "notListed": change.unchanged})
+
+
+@dnc_app.command("import")
+def dnc_import(
+    file: Annotated[
+        Path, typer.Argument(help="One number per line ('#' comments; CSV: first column)")
+    ],
+    tenant: TenantOpt,
+    database: DatabaseOpt = None,
+) -> None:
+    """Add every number in a file; refuses the whole file if any line is not a number."""
+    try:
+        lines = file.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {file}: {exc}")
+    numbers = [
+        line.split(",", 1)[0].strip().strip('"')
+        for line in lines
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    with _container(database) as c:
+        change = c.dnc.add(c.tenants.get(TenantId(tenant)), numbers, label="line")
+        _print({"added": change.changed, "alreadyListed": change.unchanged})
+
+
+@campaign_app.command("create")
+def campaign_create(
+    file: Annotated[Path, typer.Argument(help="A campaign as the REST API's POST body (JSON)")],
+    tenant: TenantOpt,
+    kind: Annotated[
+        str | None, typer.Option("--type", help="ivr or agent (overrides the file's 'type')")
+    ] = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Create a campaign from a JSON file; prints its id and Dialer API code."""
+    try:
+        body = json.loads(file.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        _fail(f"cannot read {file}: {exc}")
+    if kind is not None and isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k.lower() != "type"} | {"type": kind}
+    with _container(database) as c:
+        detail = c.campaigns.create(c.tenants.get(TenantId(tenant)), body)
+        _print({"id": detail.campaign.id, "code": detail.campaign.code})
 
 
 def main() -> None:

@@ -5,9 +5,12 @@ from fastapi_offline import FastAPIOffline
 
 from dialer import __version__
 from dialer.api import errors
-from dialer.api.rest import campaigns, catalog
+from dialer.api.rest import campaigns, catalog, dnc
+from dialer.api.rpc import dispatch
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
+from dialer.services.dialer import DialerService
+from dialer.services.dnc import DncService
 from dialer.services.tenants import TenantService
 from dialer.settings import Settings
 
@@ -17,6 +20,8 @@ def create_app(
     tenants: TenantService,
     campaigns_service: CampaignService,
     catalog_service: CatalogService,
+    dialer_service: DialerService,
+    dnc_service: DncService,
 ) -> FastAPI:
     app = FastAPIOffline(
         title="dialer",
@@ -30,7 +35,11 @@ def create_app(
     app.state.tenants = tenants
     app.state.campaigns = campaigns_service
     app.state.catalog = catalog_service
+    app.state.dialer = dialer_service
+    app.state.dnc = dnc_service
     errors.install(app)
     app.include_router(campaigns.router)
     app.include_router(catalog.router)
+    app.include_router(dnc.router)
+    app.include_router(dispatch.router)
     return app

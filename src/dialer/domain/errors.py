@@ -4,8 +4,11 @@ DialerError
  ├── NotFound            an id the caller may not see: unknown and foreign look the same
  ├── Unauthorized        no credentials, or credentials that match no tenant
  ├── ValidationFailed    input that breaks a rule; carries every problem at once, by field
+ │    └── UnknownCampaign    a Dialer API campaign code that is missing or matches nothing
  ├── Conflict            a valid request the current state refuses (e.g. editing history)
- └── PayloadTooLarge     a body or list past a documented limit
+ ├── PayloadTooLarge     a body or list past a documented limit
+ └── RequestRejected     a Dialer API request with a problem the seed gives a code for
+      ├── TargetMissing, NumberInvalid, MemberInvalid
 
 The API edges translate these into the error shape each API defines; nothing else escapes.
 """
@@ -68,3 +71,27 @@ class FieldErrors:
         if self._dropped:
             errors["$"] = [*errors.get("$", []), f"{self._dropped} more fields have problems"]
         raise ValidationFailed(errors)
+
+
+class UnknownCampaign(NotFound):
+    def __init__(self, missing: bool) -> None:
+        self.missing = missing
+        super().__init__("Campaign code missing" if missing else "Invalid campaign code")
+
+
+class RequestRejected(DialerError):
+    """A request the Dialer API answers with an envelope error; the message is its Description."""
+
+
+class TargetMissing(RequestRejected):
+    def __init__(self) -> None:
+        super().__init__("Target missing")
+
+
+class NumberInvalid(RequestRejected):
+    def __init__(self) -> None:
+        super().__init__("Number is invalid")
+
+
+class MemberInvalid(RequestRejected):
+    pass

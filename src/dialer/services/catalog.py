@@ -4,6 +4,7 @@ import json
 
 import yaml
 
+from dialer.domain.agent import Agent, Queue
 from dialer.domain.callflow import CallFlow, parse_callflow
 from dialer.domain.errors import ValidationFailed
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
@@ -60,3 +61,22 @@ class CatalogService:
     def clis(self, tenant: Tenant) -> list[CallerId]:
         with self._store.read() as session:
             return session.list_clis(tenant.id)
+
+    def add_agent(self, tenant: Tenant, member: str, name: str) -> Agent:
+        """An agent, named as the Dialer API names them: by SIP extension code (``Member``)."""
+        member = member.strip()
+        problems: dict[str, list[str]] = {}
+        if not member or len(member) > 100 or "," in member:
+            problems["member"] = ["must be 1 to 100 characters, without commas"]
+        if not name.strip() or len(name) > 200:
+            problems["name"] = ["must be 1 to 200 characters"]
+        if problems:
+            raise ValidationFailed(problems)
+        with self._store.write() as session:
+            return session.add_agent(tenant.id, member, name.strip(), self._clock.now())
+
+    def add_queue(self, tenant: Tenant, name: str) -> Queue:
+        if not name.strip() or len(name) > 200:
+            raise ValidationFailed({"name": ["must be 1 to 200 characters"]})
+        with self._store.write() as session:
+            return session.add_queue(tenant.id, name.strip(), self._clock.now())

@@ -1,0 +1,1 @@
+"""The CRM-facing Dialer API of dialer-api.txt: /ForwardDialer/Dialer/<Method>."""

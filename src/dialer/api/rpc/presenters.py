@@ -1,0 +1,92 @@
+"""Campaigns, calls and results in the Dialer API seed's JSON shape."""
+
+from typing import Any
+
+import orjson
+
+from dialer.domain.campaign import CampaignType
+from dialer.domain.destination import WaitingCall
+from dialer.domain.errors import DialerError, NumberInvalid, TargetMissing, UnknownCampaign
+from dialer.services.dialer import CampaignView, ItemResult
+
+from . import envelope as codes
+
+
+def campaign_json(view: CampaignView, *, agent_awaiting: int | None) -> dict[str, Any]:
+    """``agent_awaiting``: what TotalAwaitingCalls says for an agent campaign (null in the list,
+    -1 in details and pending calls, as the seed has it)."""
+    campaign, counts = view.campaign, view.counts
+    agent = campaign.spec.kind is CampaignType.AGENT
+    return {
+        "Name": campaign.spec.name or "",
+        "StatusName": campaign.status.value.capitalize(),
+        "TotalPendingCalls": counts.pending,
+        "MaxPriority": counts.max_priority,
+        "MinPriority": counts.min_priority,
+        "TotalAwaitingCalls": agent_awaiting if agent else counts.awaiting,
+        "Code": campaign.code,
+    }
+
+
+def details_json(view: CampaignView) -> dict[str, Any]:
+    strategy = view.campaign.strategy
+    return {
+        **campaign_json(view, agent_awaiting=-1),
+        "TotalOriginatedCalls": view.counts.originated,
+        "Type": "Agent" if view.campaign.spec.kind is CampaignType.AGENT else "IVR",
+        "Strategy": None
+        if strategy is None
+        else {
+            "QueueForMonitoring": strategy.queue_id,
+            "QueueMaximumCallers": strategy.max_callers,
+            "Coefficient": strategy.coefficient,
+        },
+    }
+
+
+def pending_campaign_json(view: CampaignView) -> dict[str, Any]:
+    out = campaign_json(view, agent_awaiting=-1)
+    out["TotalOriginatedCalls"] = view.counts.originated
+    return out
+
+
+def call_json(call: WaitingCall) -> dict[str, Any]:
+    return {
+        # The seed shows international numbers without the plus: "972525599100".
+        "Phone": (call.e164 or call.raw).lstrip("+"),
+        "CallerID": (call.caller_id or "").lstrip("+"),
+        "CallerName": "",
+        "OriginateTime": call.originate_time,
+        "IsDateLocal": call.is_date_local,
+        "Priority": call.priority,
+        "CustomerName": call.name or "",
+        "CallStatus": {"Status": call.status.value, "Description": call.status.description},
+        "CustomData": orjson.loads(call.custom_data) if call.custom_data else {},
+    }
+
+
+def item_code(error: DialerError | None) -> tuple[int, str]:
+    if error is None:
+        return codes.OK, "OK"
+    if isinstance(error, UnknownCampaign):
+        return codes.INVALID_CAMPAIGN, str(error)
+    if isinstance(error, TargetMissing):
+        return codes.MISSING, str(error)
+    if isinstance(error, NumberInvalid):
+        return codes.NUMBER_INVALID, str(error)
+    return codes.INVALID_REQUEST, str(error)
+
+
+def bulk_body(results: list[ItemResult]) -> bytes:
+    items = []
+    for result in results:
+        code, description = item_code(result.error)
+        items.append(
+            {
+                "Target": result.target,
+                "ErrorCode": code,
+                "Description": description,
+                "CustomData": result.custom_data,
+            }
+        )
+    return orjson.dumps({"AddResult": items, "ErrorCode": codes.OK, "Description": "OK"})
