@@ -141,3 +141,80 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_cli_for_agents_queues_dnc_and_campaigns(env: dict[str, str], tmp_path: Path) -> None:
+    tenant = json.loads(
+        dialer(
+            "tenant",
+            "create",
+            "Call centre",
+            "--region",
+            "IL",
+            "--timezone",
+            "Asia/Jerusalem",
+            env=env,
+        ).stdout
+    )
+    tid = str(tenant["id"])
+    agent = json.loads(
+        dialer(
+            "agent", "create", "SIPSIP1", "--tenant", tid, "--name", "Walter Melon", env=env
+        ).stdout
+    )
+    assert agent["member"] == "SIPSIP1"
+    duplicate = dialer(
+        "agent", "create", "SIPSIP1", "--tenant", tid, "--name", "x", env=env, check=False
+    )
+    assert duplicate.returncode == 2
+    assert "already exists" in duplicate.stderr
+    queue = json.loads(dialer("queue", "create", "Sales", "--tenant", tid, env=env).stdout)
+    assert isinstance(queue["id"], int)
+
+    assert json.loads(
+        dialer("dnc", "add", "--tenant", tid, "0501234567", "+972501234568", env=env).stdout
+    ) == {"added": 2, "alreadyListed": 0}
+    listing = tmp_path / "dnc.csv"
+    listing.write_text('# exported from the CRM\n0501234567,John\n\n"0501234569",Ann\n')
+    assert json.loads(dialer("dnc", "import", "--tenant", tid, str(listing), env=env).stdout) == {
+        "added": 1,
+        "alreadyListed": 1,
+    }
+    bad = tmp_path / "bad.txt"
+    bad.write_text("0501234570\nnot a number\n")
+    refused = dialer("dnc", "import", "--tenant", tid, str(bad), env=env, check=False)
+    assert refused.returncode == 2
+    assert "line[1]" in refused.stderr
+    assert json.loads(dialer("dnc", "remove", "--tenant", tid, "0501234567", env=env).stdout) == {
+        "removed": 1,
+        "notListed": 0,
+    }
+
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(FLOW)
+    flow_id = json.loads(
+        dialer("callflow", "create", "--tenant", tid, "--name", "f", str(flow), env=env).stdout
+    )["id"]
+    cli_id = json.loads(dialer("cli", "create", "--tenant", tid, "0722776772", env=env).stdout)[
+        "id"
+    ]
+    campaign = tmp_path / "campaign.json"
+    campaign.write_text(
+        json.dumps(
+            {
+                "name": "Agents",
+                "startDate": "2026-12-01",
+                "startTime": "09:00",
+                "finishTime": "17:00",
+                "callflow_Id": flow_id,
+                "cli_Id": cli_id,
+                "phoneNumbers": [{"number": "0501234567"}],
+            }
+        )
+    )
+    created = json.loads(
+        dialer(
+            "campaign", "create", "--tenant", tid, "--type", "agent", str(campaign), env=env
+        ).stdout
+    )
+    assert len(created["code"]) >= 32

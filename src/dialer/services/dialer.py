@@ -128,30 +128,24 @@ class DialerService:
 
     def set_strategy(self, params: Params) -> None:
         key_tenant = self._tenant_of_key(params)
-        values = {}
-        for name, low in (
-            ("setQueueForMonitoring", 1),
-            ("setQueueMaximumCallers", -(2**31)),
-            ("setCoefficient", -(2**31)),
-        ):
-            value = params.integer(name, low=low, high=2**31 - 1)
-            if value is None:
-                raise RequestRejected(f"{name} is required")
-            values[name] = value
-        problems = strategy_problems(values["setQueueMaximumCallers"], values["setCoefficient"])
-        if problems:
-            raise RequestRejected("; ".join(problems))
         with self._store.write() as session:
             campaign = self._campaign(session, params, key_tenant)
-            if not session.queue_owned(campaign.tenant_id, values["setQueueForMonitoring"]):
-                raise RequestRejected(
-                    f"setQueueForMonitoring: there is no queue {values['setQueueForMonitoring']}"
-                    " in your account"
+            values = {}
+            for name in ("setQueueForMonitoring", "setQueueMaximumCallers", "setCoefficient"):
+                value = params.integer(name, low=-(2**31), high=2**31 - 1)
+                if value is None:
+                    raise RequestRejected(f"{name} is required")
+                values[name] = value
+            queue_id = values["setQueueForMonitoring"]
+            problems = strategy_problems(values["setQueueMaximumCallers"], values["setCoefficient"])
+            if not session.queue_owned(campaign.tenant_id, queue_id):
+                problems.append(
+                    f"setQueueForMonitoring: there is no queue {queue_id} in your account"
                 )
+            if problems:
+                raise RequestRejected("; ".join(problems))
             strategy = Strategy(
-                values["setQueueForMonitoring"],
-                values["setQueueMaximumCallers"],
-                values["setCoefficient"],
+                queue_id, values["setQueueMaximumCallers"], values["setCoefficient"]
             )
             session.set_strategy(campaign.id, strategy, self._clock.now())
 
@@ -251,12 +245,12 @@ class DialerService:
 
     def change_members(self, params: Params, *, add: bool) -> int:
         key_tenant = self._tenant_of_key(params)
-        text = params.text("Member", max_length=4000)
-        if not text:
-            raise MemberInvalid("Member Missing")
-        members = list(dict.fromkeys(m.strip() for m in text.split(",") if m.strip()))
         with self._store.write() as session:
             campaign = self._campaign(session, params, key_tenant)
+            text = params.text("Member", max_length=4000)
+            members = list(dict.fromkeys(m.strip() for m in (text or "").split(",") if m.strip()))
+            if not members:
+                raise MemberInvalid("Member Missing")
             if campaign.spec.kind is not CampaignType.AGENT:
                 raise MemberInvalid(
                     "Members belong to Agent Dialer campaigns; this is an IVR Dialer"

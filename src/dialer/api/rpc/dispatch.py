@@ -2,6 +2,7 @@
 and turns every error into the seed's envelope. No request gets a 500 with internals."""
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -54,11 +55,10 @@ async def _body(request: Request) -> Any:
 
 
 @router.api_route(
-    "/ForwardDialer/Dialer/{method}",
-    methods=["GET", "POST"],
-    summary="Any of the 14 Dialer API methods; see docs/dialer-api.md",
+    "/ForwardDialer/Dialer/{method}", methods=["GET", "POST"], include_in_schema=False
 )
 async def dialer_api(request: Request, method: str) -> Response:
+    """Every method, its name in any case; unknown names get envelope code 6."""
     found = METHODS.get(method.lower())
     if found is None:
         return envelope(codes.UNKNOWN_METHOD, f"Unknown method {method[:60]}", status=404)
@@ -108,3 +108,23 @@ def _error(method: Method, error: Exception) -> Response:
         return envelope(codes.INVALID_REQUEST, f"Invalid request: {error}")
     log.exception("unhandled error in Dialer API method %s", method.name)
     return envelope(codes.INVALID_REQUEST, "Internal error occurred.", status=500)
+
+
+def _documented(name: str) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await dialer_api(request, name)
+
+    return endpoint
+
+
+# One documented operation per method and verb, for /docs; the route above serves them all.
+for _method in METHODS.values():
+    for _verb in ("GET", "POST") if _method.get else ("POST",):
+        router.add_api_route(
+            f"/ForwardDialer/Dialer/{_method.name}",
+            _documented(_method.name),
+            methods=[_verb],
+            operation_id=f"{_method.name}_{_verb.lower()}",
+            summary=f"{_method.name} ({'query string' if _verb == 'GET' else 'JSON body'})",
+            description="See docs/dialer-api.md. Answers in the seed's envelope.",
+        )
