@@ -43,8 +43,18 @@ class Container:
 
     def app(self) -> FastAPI:
         return create_app(
-            self.settings, self.tenants, self.campaigns, self.catalog, self.dialer, self.dnc
+            self.settings,
+            self.tenants,
+            self.campaigns,
+            self.catalog,
+            self.dialer,
+            self.dnc,
+            on_shutdown=self.close_workers,
         )
+
+    def close_workers(self) -> None:
+        if isinstance(self.normaliser, PooledNormaliser):
+            self.normaliser.close()
 
     def warm_up(self) -> None:
         """Start worker processes now, and tune the garbage collector for big bodies.
@@ -59,8 +69,7 @@ class Container:
         gc.set_threshold(50_000, 20, 20)
 
     def close(self) -> None:
-        if isinstance(self.normaliser, PooledNormaliser):
-            self.normaliser.close()
+        self.close_workers()
         self.store.close()
 
 

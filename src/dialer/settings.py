@@ -14,8 +14,8 @@ class Settings:
     # A 250,000-number campaign with names and two parameters is about 35 MB of JSON.
     max_body_bytes: int = 64 * 1024 * 1024
     max_numbers_per_request: int = 250_000
-    # Lists at least this long are normalised on all cores.
-    parallel_parse_threshold: int = 5000
+    # Lists at least this long are normalised on all cores (a 1,000-call AddCallsBulk is).
+    parallel_parse_threshold: int = 500
 
     @classmethod
     def from_env(cls, database_url: str | None = None, **overrides: object) -> "Settings":

@@ -1,7 +1,11 @@
 """The ASGI application factory: routes and error handling, over services built elsewhere."""
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.routing import Route
 
 from dialer import __version__
 from dialer.api import errors
@@ -22,8 +26,18 @@ def create_app(
     catalog_service: CatalogService,
     dialer_service: DialerService,
     dnc_service: DncService,
+    on_shutdown: Callable[[], None] | None = None,
 ) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        # Here, not after uvicorn.run returns: uvicorn re-raises SIGTERM once it has shut down,
+        # so code after it never runs when the service is stopped with a signal.
+        if on_shutdown is not None:
+            on_shutdown()
+
     app = FastAPIOffline(
+        lifespan=lifespan,
         title="dialer",
         version=__version__,
         description=(
@@ -41,5 +55,9 @@ def create_app(
     app.include_router(campaigns.router)
     app.include_router(catalog.router)
     app.include_router(dnc.router)
+    # The Dialer API's own route goes first: a plain Starlette route, no dependency layer.
+    app.router.routes.insert(
+        0, Route(dispatch.PATH, dispatch.endpoint, methods=["GET", "POST"], include_in_schema=False)
+    )
     app.include_router(dispatch.router)
     return app

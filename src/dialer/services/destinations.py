@@ -1,5 +1,6 @@
 """Turning Dialer API call parameters into destinations: one AddCall, UpdateCall or bulk item."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +51,7 @@ class CallDetails:
     custom_data_echo: Any
 
 
-def read_details(params: Params, tenant: Tenant, caller_ids: set[str]) -> CallDetails:
+def read_details(params: Params, tenant: Tenant, caller_ids: Callable[[], set[str]]) -> CallDetails:
     fields: dict[str, Any] = {}
     if params.has("CustomerName"):
         fields["name"] = params.text("CustomerName")
@@ -59,7 +60,7 @@ def read_details(params: Params, tenant: Tenant, caller_ids: set[str]) -> CallDe
     if params.has("CallerID"):
         sent = params.text("CallerID") or ""
         e164 = to_e164(sent, tenant.region) if looks_like_number(sent) else None
-        if e164 is None or e164 not in caller_ids:
+        if e164 is None or e164 not in caller_ids():
             raise RequestRejected(f"CallerID {sent} is not one of your caller IDs")
         fields["caller_id"] = e164
     custom_text, echo = params.custom_data()

@@ -78,6 +78,7 @@ class DialerService:
         self._normaliser = normaliser
         self._clock = clock
         self._tenants = tenants
+        self._tenant_cache: dict[int, Tenant] = {}
 
     # lookups
 
@@ -95,13 +96,25 @@ class DialerService:
         return CampaignView(campaign, counts.get(campaign.id, CampaignCounts()))
 
     def _tenant(self, session: StoreSession, campaign: Campaign) -> Tenant:
-        tenant = session.get_tenant(campaign.tenant_id)
-        assert tenant is not None  # a campaign's tenant is never deleted
+        # Tenants never change once made (no API edits them), so one lookup per process will do.
+        tenant = self._tenant_cache.get(campaign.tenant_id)
+        if tenant is None:
+            tenant = session.get_tenant(campaign.tenant_id)
+            assert tenant is not None  # a campaign's tenant is never deleted
+            self._tenant_cache[campaign.tenant_id] = tenant
         return tenant
 
     @staticmethod
-    def _caller_ids(session: StoreSession, tenant: Tenant) -> set[str]:
-        return {cli.number for cli in session.list_clis(tenant.id)}
+    def _caller_ids(session: StoreSession, tenant: Tenant) -> Callable[[], set[str]]:
+        """The tenant's caller IDs, looked up only if a call names one."""
+        found: list[set[str]] = []
+
+        def load() -> set[str]:
+            if not found:
+                found.append({cli.number for cli in session.list_clis(tenant.id)})
+            return found[0]
+
+        return load
 
     # campaigns
 
@@ -275,7 +288,7 @@ class _BulkAdd:
         self._service = service
         self._session = session
         self._campaigns: dict[str, Campaign | UnknownCampaign] = {}
-        self._tenants: dict[int, tuple[Tenant, set[str]]] = {}
+        self._tenants: dict[int, tuple[Tenant, Callable[[], set[str]]]] = {}
 
     def _campaign_for(self, code: str) -> Campaign:
         if code not in self._campaigns:
@@ -286,7 +299,7 @@ class _BulkAdd:
             raise campaign
         return campaign
 
-    def _tenant_for(self, campaign: Campaign) -> tuple[Tenant, set[str]]:
+    def _tenant_for(self, campaign: Campaign) -> tuple[Tenant, Callable[[], set[str]]]:
         if campaign.tenant_id not in self._tenants:
             tenant = self._service._tenant(self._session, campaign)
             self._tenants[campaign.tenant_id] = (

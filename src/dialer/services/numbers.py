@@ -7,6 +7,9 @@ lags newly opened ranges and rejects numbers carriers route fine (the Dialer API
 
 import os
 import re
+import select
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
@@ -36,6 +39,29 @@ def to_e164(raw: str, region: str) -> str | None:
     if phonenumbers.is_possible_number_with_reason(parsed) != ValidationResult.IS_POSSIBLE:
         return None
     return str(phonenumbers.format_number(parsed, PhoneNumberFormat.E164))
+
+
+def _exit_with(parent_pid: int) -> None:
+    """Worker initialiser: leave as soon as the server process is gone, however it went.
+
+    A worker whose server was killed would otherwise wait on its task queue forever, and keep
+    the forkserver alive too (it holds the forkserver's liveness pipe).
+    """
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(parent_pid)
+        except (AttributeError, OSError):  # not Linux 5.3+: poll instead
+            while True:
+                try:
+                    os.kill(parent_pid, 0)
+                except ProcessLookupError:
+                    os._exit(0)
+                time.sleep(1)
+        select.select([fd], [], [])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _normalise_chunk(raws: Sequence[str], region: str) -> list[str | None]:
@@ -93,7 +119,12 @@ class PooledNormaliser:
     def _executor(self) -> Executor:
         if self._pool is None:
             # forkserver: never fork a process that already runs threads (the server's).
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("forkserver"))
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=get_context("forkserver"),
+                initializer=_exit_with,
+                initargs=(os.getpid(),),
+            )
         return self._pool
 
     def warm_up(self) -> None:

@@ -5,8 +5,10 @@ rewrites them to ``?`` and drops row-lock clauses, since a SQLite write transact
 (``BEGIN IMMEDIATE``) already holds the whole database.
 """
 
+import itertools
 import re
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 Row = tuple[Any, ...]
+_SMALL_INSERT = 20
 
 
 class Connection(Protocol):
@@ -81,11 +84,21 @@ class PostgresConnection:
     def insert_many(
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> None:
-        # COPY is several times faster than batched INSERTs for campaign-sized lists.
+        # COPY is several times faster than INSERTs for campaign-sized lists, but takes three
+        # round trips: a handful of rows (an AddCall) goes in one INSERT.
+        iterator = iter(rows)
+        head = list(itertools.islice(iterator, _SMALL_INSERT + 1))
+        if len(head) <= _SMALL_INSERT:
+            if head:
+                marks = ", ".join("%s" for _ in columns)
+                values = ", ".join(f"({marks})" for _ in head)
+                statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"
+                self._raw.execute(statement.encode(), [v for row in head for v in row])
+            return
         with self._raw.cursor() as cur:
             statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
             with cur.copy(statement.encode()) as copy:
-                for row in rows:
+                for row in itertools.chain(head, iterator):
                     copy.write_row(row)
 
 
@@ -99,6 +112,12 @@ class SqliteDatabase:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # One connection per thread, kept open: closing the last connection to a WAL database
+        # checkpoints and deletes the WAL, which cost 1.3 ms of a 4 ms AddCall when done per
+        # transaction.
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
         raw = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -115,23 +134,32 @@ class SqliteDatabase:
         finally:
             raw.close()
 
+    def _thread_connection(self) -> sqlite3.Connection:
+        raw: sqlite3.Connection | None = getattr(self._local, "raw", None)
+        if raw is None:
+            raw = self._connect()
+            self._local.raw = raw
+            with self._lock:
+                self._all.append(raw)
+        return raw
+
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Connection]:
-        # A connection per transaction: cheap for SQLite, and no connection crosses threads.
-        raw = self._connect()
+        raw = self._thread_connection()
+        raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
-            raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield SqliteConnection(raw)
-            except BaseException:
-                raw.execute("ROLLBACK")
-                raise
-            raw.execute("COMMIT")
-        finally:
-            raw.close()
+            yield SqliteConnection(raw)
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+        raw.execute("COMMIT")
 
     def close(self) -> None:
-        """Nothing is held open between transactions."""
+        with self._lock:
+            for raw in self._all:
+                raw.close()
+            self._all.clear()
+        self._local = threading.local()
 
 
 class PostgresDatabase:

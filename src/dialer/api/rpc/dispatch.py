@@ -54,9 +54,15 @@ async def _body(request: Request) -> Any:
         raise RequestRejected(str(exc)) from exc
 
 
-@router.api_route(
-    "/ForwardDialer/Dialer/{method}", methods=["GET", "POST"], include_in_schema=False
-)
+PATH = "/ForwardDialer/Dialer/{method}"
+
+
+async def endpoint(request: Request) -> Response:
+    """The plain Starlette endpoint of every method (app.py puts it first): parameters are read
+    by hand, so FastAPI's dependency layer would only add cost (most of an AddCall's CPU)."""
+    return await dialer_api(request, request.path_params["method"])
+
+
 async def dialer_api(request: Request, method: str) -> Response:
     """Every method, its name in any case; unknown names get envelope code 6."""
     found = METHODS.get(method.lower())
@@ -117,7 +123,8 @@ def _documented(name: str) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
-# One documented operation per method and verb, for /docs; the route above serves them all.
+# One documented operation per method and verb, for /docs; app.py puts the plain route for all
+# of them ahead, so these are only ever matched if that route is taken away.
 for _method in METHODS.values():
     for _verb in ("GET", "POST") if _method.get else ("POST",):
         router.add_api_route(

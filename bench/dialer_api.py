@@ -1,0 +1,129 @@
+"""The Dialer API under load: 100 AddCallsBulk requests of 1,000 destinations, then 5,000 single
+AddCall GET requests from 8 concurrent clients; on SQLite and on PostgreSQL.
+
+    .venv/bin/python bench/dialer_api.py [--bulk 100] [--bulk-size 1000] [--bulk-clients 4]
+        [--calls 5000] [--clients 8] [--backends sqlite,postgres]
+"""
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from dialer.testing.postgres import PostgresServer
+from server import peak_rss_mb, running_server
+
+BASE = "/ForwardDialer/Dialer"
+
+
+async def bulk(base: str, code: str, requests: int, size: int, clients: int) -> float:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for r in range(requests):
+        queue.put_nowait(r)
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            r = queue.get_nowait()
+            items = [
+                {
+                    "Campaign": code,
+                    "Target": f"05{(r * size + i) % 100_000_000:08d}",
+                    "CustomerName": f"Lead {r}-{i}",
+                    "Priority": i % 10,
+                    "CustomData": {"var_LeadID": r * size + i},
+                }
+                for i in range(size)
+            ]
+            response = await client.post(f"{base}{BASE}/AddCallsBulk", json=items)
+            results = response.json()["AddResult"]
+            assert all(x["ErrorCode"] == 0 for x in results), results[:3]
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(timeout=120) as client:
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+    return time.perf_counter() - started
+
+
+async def single_calls(base: str, code: str, total: int, clients: int) -> list[float]:
+    latencies: list[float] = []
+    per_client = total // clients
+
+    async def client_loop(c: int, client: httpx.AsyncClient) -> None:
+        for i in range(per_client):
+            params = {
+                "Campaign": code,
+                "Target": f"052{(c * per_client + i):07d}",
+                "CustomerName": "JohnDoe",
+                "Priority": "42",
+                "var_leadID": str(i),
+            }
+            started = time.perf_counter()
+            response = await client.get(f"{base}{BASE}/AddCall", params=params)
+            latencies.append(time.perf_counter() - started)
+            assert response.json()["ErrorCode"] == 0, response.text
+
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        await asyncio.gather(*(client_loop(c, client) for c in range(clients)))
+    return latencies
+
+
+def run(backend: str, url: str, args: argparse.Namespace, workdir: Path) -> None:
+    with running_server(url, workdir, region="IL", cli_number="0722776772") as server:
+        body = {
+            "name": "Dialer API bench",
+            "startDate": "2026-12-01",
+            "startTime": "09:00",
+            "finishTime": "18:00",
+            "callflow_Id": server.callflow_id,
+            "cli_Id": server.cli_id,
+            "phoneNumbers": [{"number": "0501111111"}],
+        }
+        headers = {"Authorization": f"Bearer {server.tenant['api_key']}"}
+        created = httpx.post(f"{server.base}/api/campaign/voice", json=body, headers=headers)
+        code = created.json()["code"]
+        bulk_s = asyncio.run(bulk(server.base, code, args.bulk, args.bulk_size, args.bulk_clients))
+        added = args.bulk * args.bulk_size
+        latencies = asyncio.run(single_calls(server.base, code, args.calls, args.clients))
+        ms = sorted(x * 1000 for x in latencies)
+        p50 = statistics.median(ms)
+        p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+        wall = sum(latencies) / args.clients  # each client's requests run back to back
+        print(
+            f"{backend:9s} AddCallsBulk {args.bulk}x{args.bulk_size} ({args.bulk_clients} clients):"
+            f" {bulk_s:6.2f} s = {added / bulk_s:7.0f} destinations/s"
+            f" | AddCall x{len(ms)} ({args.clients} clients): p50 {p50:5.1f} ms, p99 {p99:5.1f} ms,"
+            f" ~{len(ms) / wall:5.0f} calls/s | server peak RSS {peak_rss_mb(server.pid):.0f} MB",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--bulk", type=int, default=100)
+    parser.add_argument("--bulk-size", type=int, default=1000)
+    parser.add_argument("--bulk-clients", type=int, default=4)
+    parser.add_argument("--calls", type=int, default=5000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="dialer-bench-") as tmp:
+        for backend in args.backends.split(","):
+            if backend == "sqlite":
+                run("sqlite", f"sqlite:///{tmp}/bench.db", args, Path(tmp))
+            else:
+                pg = PostgresServer().start()
+                try:
+                    run("postgres", pg.create_database("bench"), args, Path(tmp))
+                finally:
+                    pg.stop()
+
+
+if __name__ == "__main__":
+    main()

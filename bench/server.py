@@ -1,0 +1,116 @@
+"""Shared by the benchmarks: a real `dialer serve` process on a free port, with a tenant."""
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def cli(env: dict[str, str], *args: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "dialer", *args], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (the number-parsing workers sit under a forkserver)."""
+    found: list[int] = []
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        found += [int(child), *descendants(int(child))]
+    return found
+
+
+@dataclass
+class Server:
+    base: str
+    pid: int
+    tenant: dict[str, Any]
+    callflow_id: int
+    cli_id: int
+
+
+@contextmanager
+def running_server(
+    url: str, workdir: Path, region: str = "GB", cli_number: str = "+441632960000"
+) -> Iterator[Server]:
+    env = {**os.environ, "DIALER_DATABASE_URL": url}
+    tenant = cli(env, "tenant", "create", "Bench", "--region", region)
+    flow = workdir / "flow.yaml"
+    flow.write_text("message: 'Hello {Name}, {Parameter1} {Parameter2}'\nsms: 'Hi {Name}'\n")
+    tid = str(tenant["id"])
+    callflow = cli(env, "callflow", "create", "--tenant", tid, "--name", "b", str(flow))
+    caller = cli(env, "cli", "create", "--tenant", tid, cli_number)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dialer", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield Server(base, process.pid, tenant, callflow["id"], caller["id"])
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+class RawHttp:
+    """A minimal keep-alive HTTP/1.1 client for GETs: httpx spent as much CPU per request as
+    the server did, on the same two cores, so the figures measured the client."""
+
+    def __init__(self, base: str) -> None:
+        host, _, port = base.removeprefix("http://").partition(":")
+        self.host, self.port = host, int(port)
+
+    async def __aenter__(self) -> "RawHttp":
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.writer.close()
+
+    async def get(self, path_and_query: str) -> tuple[int, bytes]:
+        self.writer.write(f"GET {path_and_query} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+        status = int((await self.reader.readline()).split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length)
