@@ -96,7 +96,8 @@ def run(backend: str, url: str, args: argparse.Namespace, workdir: Path) -> None
         p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
         wall = sum(latencies) / args.clients  # each client's requests run back to back
         print(
-            f"{backend:9s} AddCallsBulk {args.bulk}x{args.bulk_size} ({args.bulk_clients} clients):"
+            f"{backend:9s} AddCallsBulk {args.bulk}x{args.bulk_size}"
+            f" ({args.bulk_clients} clients):"
             f" {bulk_s:6.2f} s = {added / bulk_s:7.0f} destinations/s"
             f" | AddCall x{len(ms)} ({args.clients} clients): p50 {p50:5.1f} ms, p99 {p99:5.1f} ms,"
             f" ~{len(ms) / wall:5.0f} calls/s | server peak RSS {peak_rss_mb(server.pid):.0f} MB",

@@ -57,7 +57,10 @@ class Server:
 
 @contextmanager
 def running_server(
-    url: str, workdir: Path, region: str = "GB", cli_number: str = "+441632960000"
+    url: str,
+    workdir: Path,
+    region: str = "GB",
+    cli_number: str = "+441632960000",
 ) -> Iterator[Server]:
     env = {**os.environ, "DIALER_DATABASE_URL": url}
     tenant = cli(env, "tenant", "create", "Bench", "--region", region)

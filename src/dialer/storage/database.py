@@ -5,6 +5,7 @@ rewrites them to ``?`` and drops row-lock clauses, since a SQLite write transact
 (``BEGIN IMMEDIATE``) already holds the whole database.
 """
 
+import contextlib
 import itertools
 import re
 import sqlite3
@@ -118,6 +119,10 @@ class SqliteDatabase:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # SQLite takes one writer at a time. Writers of this process queue here; only writers
+        # of other processes meet SQLite's busy handler, which sleeps up to 100 ms per try (it
+        # gave AddCall a 180 ms p99 with 8 concurrent clients).
+        self._writer = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
         raw = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -146,13 +151,14 @@ class SqliteDatabase:
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Connection]:
         raw = self._thread_connection()
-        raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
-            yield SqliteConnection(raw)
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
-        raw.execute("COMMIT")
+        with self._writer if write else contextlib.nullcontext():
+            raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield SqliteConnection(raw)
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
