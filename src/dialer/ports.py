@@ -76,7 +76,12 @@ class StoreSession(Protocol):
     def get_campaign(
         self, tenant_id: TenantId, campaign_id: CampaignId, *, for_update: bool = False
     ) -> Campaign | None: ...
-    def list_campaigns(self, tenant_id: TenantId) -> list[CampaignSummary]: ...
+    def list_campaigns(
+        self, tenant_id: TenantId, *, count_numbers: bool = True
+    ) -> list[CampaignSummary]:
+        """With ``count_numbers=False`` every ``phone_number_count`` is 0 (and no rows are read)."""
+        ...
+
     def update_campaign(
         self, campaign_id: CampaignId, spec: CampaignSpec, now: datetime
     ) -> None: ...

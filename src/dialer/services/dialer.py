@@ -121,7 +121,7 @@ class DialerService:
     def campaign_list(self, params: Params) -> list[CampaignView]:
         tenant = self._tenants.authenticate(params.text("Code", max_length=500))
         with self._store.read() as session:
-            summaries = session.list_campaigns(tenant.id)
+            summaries = session.list_campaigns(tenant.id, count_numbers=False)
             ids = [s.campaign.id for s in summaries]
             counts = session.campaign_counts(ids, self._clock.now())
         return [

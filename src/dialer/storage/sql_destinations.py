@@ -7,7 +7,7 @@ from dialer.domain.agent import Strategy
 from dialer.domain.campaign import Campaign, CampaignStatus
 from dialer.domain.destination import CallStatus, CampaignCounts, DestinationPatch, WaitingCall
 from dialer.domain.ids import CampaignId
-from dialer.storage.database import Connection
+from dialer.storage.database import Connection, Row
 from dialer.storage.rows import CAMPAIGN_COLUMNS, campaign_from_row, opt_us, to_us
 
 # DestinationPatch field -> column; only these may be patched.
@@ -21,6 +21,13 @@ _PATCHABLE = {
     "originate_at": "originate_at",
     "ignore_dnc": "ignore_dnc",
 }
+
+
+_WAITING = (
+    "SELECT id, number_raw, number_e164, name, caller_id, priority, custom_data,"
+    " originate_time, is_date_local, state FROM destinations"
+    " WHERE campaign_id = %s AND state IN ('pending', 'in_flight')"
+)
 
 
 class DestinationQueries:
@@ -80,18 +87,23 @@ class DestinationQueries:
         self, campaign_id: CampaignId, after: tuple[int, int] | None, limit: int
     ) -> list[WaitingCall]:
         """Pending and originated calls in dial order (priority high to low, then oldest),
-        starting after the (priority, id) of the last call of the previous page."""
-        where, params = "", [int(campaign_id)]
+        starting after the (priority, id) of the last call of the previous page.
+
+        The keyset is read as two index range scans (the rest of the cursor's priority, then
+        lower priorities): one predicate with OR read 1,000,000 rows for a deep page.
+        """
+        rows: list[Row] = []
         if after is not None:
-            where = " AND (priority < %s OR (priority = %s AND id > %s))"
-            params += [after[0], after[0], after[1]]
-        rows = self._conn.execute(
-            "SELECT id, number_raw, number_e164, name, caller_id, priority, custom_data,"
-            " originate_time, is_date_local, state FROM destinations"
-            f" WHERE campaign_id = %s AND state IN ('pending', 'in_flight'){where}"
-            " ORDER BY priority DESC, id LIMIT %s",
-            (*params, limit),
-        )
+            rows = self._conn.execute(
+                f"{_WAITING} AND priority = %s AND id > %s ORDER BY id LIMIT %s",
+                (campaign_id, after[0], after[1], limit),
+            )
+        if len(rows) < limit:
+            lower = "" if after is None else " AND priority < %s"
+            rows += self._conn.execute(
+                f"{_WAITING}{lower} ORDER BY priority DESC, id LIMIT %s",
+                (campaign_id, *(() if after is None else (after[0],)), limit - len(rows)),
+            )
         return [
             WaitingCall(
                 i,

@@ -162,7 +162,9 @@ class SqlSession(DestinationQueries, AccountQueries):
         )
         return campaign_from_row(rows[0]) if rows else None
 
-    def list_campaigns(self, tenant_id: TenantId) -> list[CampaignSummary]:
+    def list_campaigns(
+        self, tenant_id: TenantId, *, count_numbers: bool = True
+    ) -> list[CampaignSummary]:
         campaigns = [
             campaign_from_row(row)
             for row in self._conn.execute(
@@ -170,14 +172,16 @@ class SqlSession(DestinationQueries, AccountQueries):
                 (tenant_id,),
             )
         ]
-        counts: dict[int, int] = dict(
-            self._conn.execute(
-                "SELECT d.campaign_id, count(*) FROM destinations d"
-                " JOIN campaigns c ON c.id = d.campaign_id WHERE c.tenant_id = %s"
-                " GROUP BY d.campaign_id",
-                (tenant_id,),
+        counts: dict[int, int] = {}
+        if count_numbers:
+            counts = dict(
+                self._conn.execute(
+                    "SELECT d.campaign_id, count(*) FROM destinations d"
+                    " JOIN campaigns c ON c.id = d.campaign_id WHERE c.tenant_id = %s"
+                    " GROUP BY d.campaign_id",
+                    (tenant_id,),
+                )
             )
-        )
         return [CampaignSummary(c, counts.get(c.id, 0)) for c in campaigns]
 
     def update_campaign(self, campaign_id: CampaignId, spec: CampaignSpec, now: datetime) -> None:
