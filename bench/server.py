@@ -1,26 +1,17 @@
-"""Shared by the benchmarks: a real `dialer serve` process on a free port, with a tenant."""
+"""Shared by the benchmarks: a real `dialer serve` process with a tenant, and a light client."""
 
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from dialer.testing.server import serving
 
 
 def cli(env: dict[str, str], *args: str) -> dict[str, Any]:
@@ -69,28 +60,8 @@ def running_server(
     tid = str(tenant["id"])
     callflow = cli(env, "callflow", "create", "--tenant", tid, "--name", "b", str(flow))
     caller = cli(env, "cli", "create", "--tenant", tid, cli_number)
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dialer", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with serving(env) as (process, base):
         yield Server(base, process.pid, tenant, callflow["id"], caller["id"])
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 class RawHttp:

@@ -2,10 +2,8 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ import httpx
 import pytest
 
 from dialer.testing.postgres import PostgresServer
+from dialer.testing.server import serving
 
 FLOW = """\
 # A version-1 call flow: a spoken message and an SMS text.
@@ -31,13 +30,6 @@ def dialer(*args: str, env: dict[str, str], check: bool = True) -> subprocess.Co
         check=check,
         timeout=120,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -96,25 +88,7 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
     missing = dialer("cli", "create", "--tenant", "999", "01614960000", env=env, check=False)
     assert (missing.returncode, missing.stderr.strip()) == (2, "error: there is no tenant 999")
 
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "dialer", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/openapi.json", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stdout.read() if server.stdout else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
+    with serving(env) as (_, base):
         headers = {"Authorization": f"Bearer {tenant['api_key']}"}
         body: dict[str, Any] = {
             "name": "Flu jabs",
@@ -138,9 +112,6 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
         flows = httpx.get(f"{base}/api/callflows", headers=headers).json()
         assert flows[0]["definition"]["sms"].startswith("Hi {Name}")
         assert httpx.get(f"{base}/docs").status_code == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_cli_for_agents_queues_dnc_and_campaigns(env: dict[str, str], tmp_path: Path) -> None:

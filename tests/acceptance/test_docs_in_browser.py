@@ -4,14 +4,10 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.acceptance.test_cli_and_server import free_port
+from dialer.testing.server import serving
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -28,41 +24,22 @@ CHROMIUM_FLAGS = [
 def test_swagger_ui_lists_every_api_in_a_browser(tmp_path: Path) -> None:
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     assert Path(chromium).exists(), "Chromium is missing: ./scripts/test installs it (apt chromium)"
-    port = free_port()
     env = {**os.environ, "DIALER_DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "dialer", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-        with tempfile.TemporaryDirectory() as profile:
-            dom = subprocess.run(
-                [
-                    chromium,
-                    *CHROMIUM_FLAGS,
-                    f"--user-data-dir={profile}",
-                    "--virtual-time-budget=10000",
-                    "--dump-dom",
-                    f"http://127.0.0.1:{port}/docs",
-                ],
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=True,
-            ).stdout
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with serving(env) as (_, base), tempfile.TemporaryDirectory() as profile:
+        dom = subprocess.run(
+            [
+                chromium,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                "--virtual-time-budget=10000",
+                "--dump-dom",
+                f"{base}/docs",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
     # Swagger UI built these elements from /openapi.json: the JavaScript ran and the spec loaded.
     paths = set(re.findall(r'class="opblock-summary-path" data-path="([^"]+)"', dom))
     assert {

@@ -2,15 +2,12 @@
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.acceptance.test_cli_and_server import free_port
+from dialer.testing.server import serving
 
 
 def descendants(pid: int) -> set[int]:
@@ -34,26 +31,12 @@ def alive(pid: int) -> bool:
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
 def test_workers_go_with_the_server(stop: signal.Signals, tmp_path: Path) -> None:
-    port = free_port()
     env = {**os.environ, "DIALER_DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "dialer", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2)
-            break
-        except httpx.TransportError:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
-    helpers = descendants(server.pid)
-    assert len(helpers) >= 2, "the number-parsing pool should be running"
-    server.send_signal(stop)
-    server.wait(timeout=30)
+    with serving(env) as (server, _):
+        helpers = descendants(server.pid)
+        assert len(helpers) >= 2, "the number-parsing pool should be running"
+        server.send_signal(stop)
+        server.wait(timeout=30)
     # Bounded wait, not a timing assertion: the helpers notice their server is gone and leave.
     deadline = time.monotonic() + 30
     while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:

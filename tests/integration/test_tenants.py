@@ -32,3 +32,19 @@ def test_a_caller_id_is_registered_once_per_tenant(container: Container, account
         container.catalog.add_cli(account.tenant, "01632 960000")
     with pytest.raises(ValidationFailed):
         container.catalog.add_cli(account.tenant, "not a number")
+
+
+def test_a_nested_transaction_is_refused_not_hung(container: Container) -> None:
+    tenant, _ = container.tenants.create("A")
+    if container.store.dialect == "sqlite":
+        # One connection per thread cannot hold two transactions, and a nested write would wait
+        # forever on the writer lock: both are refused at once.
+        for inner in (container.store.read, container.store.write):
+            with container.store.write(), pytest.raises(RuntimeError, match="inside another"):
+                inner().__enter__()
+    else:
+        # PostgreSQL gives the inner transaction a connection of its own.
+        with container.store.read() as outer, container.store.read() as inner_session:
+            assert outer.get_tenant(tenant.id) == inner_session.get_tenant(tenant.id)
+    # Either way the thread's store still works afterwards.
+    assert container.tenants.get(tenant.id).name == "A"

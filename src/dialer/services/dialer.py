@@ -164,31 +164,31 @@ class DialerService:
 
     # destinations
 
+    def _read_call(
+        self, session: StoreSession, params: Params, key_tenant: Tenant | None
+    ) -> tuple[Campaign, PhoneNumber, CallDetails]:
+        """AddCall's and UpdateCall's parameters, checked in the seed's order of errors."""
+        campaign = self._campaign(session, params, key_tenant)
+        tenant = self._tenant(session, campaign)
+        raw = target_text(params)
+        e164 = target_e164(raw, tenant.region)
+        details = read_details(params, tenant, self._caller_ids(session, tenant))
+        return campaign, new_destination(raw, e164, details), details
+
     def add_call(self, params: Params) -> None:
         key_tenant = self._tenant_of_key(params)
         with self._store.write() as session:
-            campaign = self._campaign(session, params, key_tenant)
-            tenant = self._tenant(session, campaign)
-            raw = target_text(params)
-            e164 = target_e164(raw, tenant.region)
-            details = read_details(params, tenant, self._caller_ids(session, tenant))
-            session.add_numbers(
-                campaign.id, [new_destination(raw, e164, details)], self._clock.now()
-            )
+            campaign, destination, _ = self._read_call(session, params, key_tenant)
+            session.add_numbers(campaign.id, [destination], self._clock.now())
 
     def update_call(self, params: Params) -> None:
         """Update every pending destination of the Target, or add one when there is none."""
         key_tenant = self._tenant_of_key(params)
         with self._store.write() as session:
-            campaign = self._campaign(session, params, key_tenant)
-            tenant = self._tenant(session, campaign)
-            raw = target_text(params)
-            e164 = target_e164(raw, tenant.region)
-            details = read_details(params, tenant, self._caller_ids(session, tenant))
-            if session.update_pending(campaign.id, e164, patch_of(details)) == 0:
-                session.add_numbers(
-                    campaign.id, [new_destination(raw, e164, details)], self._clock.now()
-                )
+            campaign, destination, details = self._read_call(session, params, key_tenant)
+            assert destination.e164 is not None  # target_e164 refused anything else
+            if session.update_pending(campaign.id, destination.e164, patch_of(details)) == 0:
+                session.add_numbers(campaign.id, [destination], self._clock.now())
 
     def remove_call(self, params: Params) -> int:
         key_tenant = self._tenant_of_key(params)

@@ -150,15 +150,23 @@ class SqliteDatabase:
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Connection]:
+        # The thread's one connection cannot hold two transactions, and a nested write would
+        # wait forever on the writer lock: refuse at once, loudly.
+        if getattr(self._local, "busy", False):
+            raise RuntimeError("a store transaction was opened inside another on this thread")
         raw = self._thread_connection()
-        with self._writer if write else contextlib.nullcontext():
-            raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield SqliteConnection(raw)
-            except BaseException:
-                raw.execute("ROLLBACK")
-                raise
-            raw.execute("COMMIT")
+        self._local.busy = True
+        try:
+            with self._writer if write else contextlib.nullcontext():
+                raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield SqliteConnection(raw)
+                except BaseException:
+                    raw.execute("ROLLBACK")
+                    raise
+                raw.execute("COMMIT")
+        finally:
+            self._local.busy = False
 
     def close(self) -> None:
         with self._lock:
