@@ -1,5 +1,7 @@
 """One campaign, two faces: the REST API and the Dialer API see and change the same thing."""
 
+import psycopg
+import pytest
 from fastapi.testclient import TestClient
 
 from dialer.bootstrap import Container
@@ -37,3 +39,24 @@ def test_one_campaign_driven_from_both_faces(client: TestClient, container: Cont
 
     assert client.delete(url, headers=clinic.headers).status_code == 204
     assert get(client, "GetCampaignDetails", Campaign=code)["ErrorCode"] == 1
+
+
+def test_adding_holds_the_campaign_against_a_concurrent_delete(
+    client: TestClient, container: Container
+) -> None:
+    """destinations has no foreign key; the add paths lock the campaign as one would have."""
+    clinic = Clinic(container)
+    code = clinic.new_campaign()
+    with container.store.write() as session:
+        campaign = session.campaign_by_code(code, lock=True)
+        assert campaign is not None
+        if container.store.dialect == "postgres":
+            # Another connection cannot delete the campaign while this transaction holds it.
+            url = container.settings.database_url
+            with psycopg.connect(url, autocommit=True) as other:
+                other.execute("SET lock_timeout = '200ms'")
+                with pytest.raises(psycopg.errors.LockNotAvailable):
+                    other.execute("DELETE FROM campaigns WHERE id = %s", (campaign.id,))
+    # The lock ends with the transaction: now the delete goes through, rows and all.
+    response = client.delete(f"/api/campaign/voice/{campaign.id}", headers=clinic.headers)
+    assert response.status_code == 204

@@ -87,9 +87,15 @@ class DialerService:
         return None if key is None else self._tenants.authenticate(key)
 
     def _campaign(
-        self, session: StoreSession, params: Params, key_tenant: Tenant | None
+        self,
+        session: StoreSession,
+        params: Params,
+        key_tenant: Tenant | None,
+        *,
+        lock: bool = False,
     ) -> Campaign:
-        return check_campaign(session.campaign_by_code(campaign_code(params)), key_tenant)
+        code = campaign_code(params)
+        return check_campaign(session.campaign_by_code(code, lock=lock), key_tenant)
 
     def _view(self, session: StoreSession, campaign: Campaign) -> CampaignView:
         counts = session.campaign_counts([campaign.id], self._clock.now())
@@ -168,7 +174,7 @@ class DialerService:
         self, session: StoreSession, params: Params, key_tenant: Tenant | None
     ) -> tuple[Campaign, PhoneNumber, CallDetails]:
         """AddCall's and UpdateCall's parameters, checked in the seed's order of errors."""
-        campaign = self._campaign(session, params, key_tenant)
+        campaign = self._campaign(session, params, key_tenant, lock=True)
         tenant = self._tenant(session, campaign)
         raw = target_text(params)
         e164 = target_e164(raw, tenant.region)
@@ -292,7 +298,7 @@ class _BulkAdd:
 
     def _campaign_for(self, code: str) -> Campaign:
         if code not in self._campaigns:
-            found = self._session.campaign_by_code(code)
+            found = self._session.campaign_by_code(code, lock=True)
             self._campaigns[code] = found if found is not None else UnknownCampaign(missing=False)
         campaign = self._campaigns[code]
         if isinstance(campaign, UnknownCampaign):

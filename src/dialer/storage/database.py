@@ -44,7 +44,7 @@ class Database(Protocol):
 
 @lru_cache(maxsize=512)
 def _to_sqlite(sql: str) -> str:
-    return re.sub(r"\s+FOR UPDATE\b", "", sql).replace("%s", "?")
+    return re.sub(r"\s+FOR (UPDATE|KEY SHARE)\b", "", sql).replace("%s", "?")
 
 
 class SqliteConnection:

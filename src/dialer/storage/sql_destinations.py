@@ -33,9 +33,12 @@ _WAITING = (
 class DestinationQueries:
     _conn: Connection
 
-    def campaign_by_code(self, code: str) -> Campaign | None:
+    def campaign_by_code(self, code: str, *, lock: bool = False) -> Campaign | None:
+        # lock: hold a key-share lock until commit, as a foreign key check would, so the
+        # campaign cannot be deleted under destinations being added (no FK: see migration 0001).
+        share = " FOR KEY SHARE" if lock else ""
         rows = self._conn.execute(
-            f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE code = %s", (code,)
+            f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE code = %s{share}", (code,)
         )
         return campaign_from_row(rows[0]) if rows else None
 
