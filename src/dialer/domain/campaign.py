@@ -8,8 +8,8 @@ from typing import NamedTuple
 from dialer.domain.agent import Strategy
 from dialer.domain.codes import Outcome
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
-from dialer.domain.policy import AttemptRule, MessagePolicy, attempt_problems
-from dialer.domain.schedule import Schedule, schedule_problems
+from dialer.domain.policy import AttemptRule, MessagePolicy
+from dialer.domain.schedule import Schedule
 
 MAX_PARAMETERS = 9
 
@@ -71,10 +71,6 @@ class CampaignSpec:
     @property
     def max_attempts(self) -> int:
         return max(1, len(self.attempts))
-
-
-def spec_problems(spec: CampaignSpec) -> dict[str, list[str]]:
-    return {**schedule_problems(spec.schedule), **attempt_problems(spec.attempts)}
 
 
 @dataclass(frozen=True, slots=True)

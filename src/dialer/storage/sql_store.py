@@ -14,6 +14,7 @@ from dialer.domain.campaign import (
     StoredNumber,
 )
 from dialer.domain.codes import Outcome
+from dialer.domain.destination import DestinationState
 from dialer.domain.errors import Conflict
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
@@ -210,6 +211,7 @@ class SqlSession(DestinationQueries, AccountQueries):
     ) -> None:
         stamp = to_us(now)
         invalid = Outcome.INVALID_NUMBER.value
+        pending, done = DestinationState.PENDING.value, DestinationState.DONE.value
         # A number that is not even possible is recorded as done with InvalidNumber: never dialled.
         self._conn.insert_many(
             "destinations",
@@ -221,7 +223,7 @@ class SqlSession(DestinationQueries, AccountQueries):
                     n.e164,
                     n.name,
                     parameters_to_column(n.parameters),
-                    "pending" if n.possible else "done",
+                    pending if n.possible else done,
                     None if n.possible else invalid,
                     stamp,
                     n.priority,
