@@ -21,8 +21,9 @@ class Method:
     name: str
     handler: Handler | None  # None: AddCallsBulk, which takes a list and is handled apart
     get: bool = True
-    # What an invalid campaign code answers in this method (the seed varies it).
-    campaign_error: tuple[int, str] | None = None
+    # What an invalid campaign code answers in this method (the seed varies it); an empty
+    # description means "Invalid campaign code" or "Campaign code missing", as the case is.
+    campaign_error: tuple[int, str] = (codes.INVALID_CAMPAIGN, "")
     # Data that goes with a member error (TotalAdded -1, TotalRemoved 0).
     member_error_data: dict[str, int] | None = None
 
@@ -95,44 +96,39 @@ def _strategy(service: DialerService, params: Params) -> Response:
     return envelope()
 
 
-_INVALID = (codes.INVALID_CAMPAIGN, "")  # description: "Invalid campaign code" / "... missing"
-
 METHODS: dict[str, Method] = {
     m.name.lower(): m
     for m in (
         Method("GetCampaignList", _campaign_list),
-        Method("AddCall", _add_call, campaign_error=_INVALID),
-        Method("AddCallsBulk", None, get=False, campaign_error=_INVALID),
-        Method("RemoveCall", _remove_call, campaign_error=_INVALID),
+        Method("AddCall", _add_call),
+        Method("AddCallsBulk", None, get=False),
+        Method("RemoveCall", _remove_call),
         Method(
             "ClearCampaignCalls",
             _clear,
             campaign_error=(codes.CLEAR_INVALID_CAMPAIGN, "Internal error occurred."),
         ),
-        Method("GetMembersList", _members, campaign_error=_INVALID),
-        Method(
-            "AddMember", _add_member, campaign_error=_INVALID, member_error_data={"TotalAdded": -1}
-        ),
+        Method("GetMembersList", _members),
+        Method("AddMember", _add_member, member_error_data={"TotalAdded": -1}),
         Method(
             "RemoveMember",
             _remove_member,
-            campaign_error=_INVALID,
             member_error_data={"TotalRemoved": 0},
         ),
-        Method("StopCampaign", _stop, campaign_error=_INVALID),
-        Method("StartCampaign", _start, campaign_error=_INVALID),
+        Method("StopCampaign", _stop),
+        Method("StartCampaign", _start),
         Method(
             "GetCampaignPendingCalls",
             _pending,
             campaign_error=(codes.MISSING, "Internal error occured"),
         ),
-        Method("UpdateCall", _update_call, campaign_error=_INVALID),
-        Method("GetCampaignDetails", _details, campaign_error=_INVALID),
-        Method("UpdateCampaignStrategy", _strategy, campaign_error=_INVALID),
+        Method("UpdateCall", _update_call),
+        Method("GetCampaignDetails", _details),
+        Method("UpdateCampaignStrategy", _strategy),
     )
 }
 
 
 def describe_campaign_error(method: Method, default: str) -> tuple[int, str]:
-    code, description = method.campaign_error or _INVALID
+    code, description = method.campaign_error
     return code, description or default
