@@ -2,11 +2,12 @@
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from dialer.domain.agent import Agent, Queue, Strategy
 from dialer.domain.attempt import AttemptRecord
+from dialer.domain.call import Answered, Failed, Hangup, OriginateRequest, SmsReceipt
 from dialer.domain.campaign import (
     Campaign,
     CampaignSpec,
@@ -24,6 +25,62 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, always timezone-aware."""
         ...
+
+
+class Timer(Protocol):
+    """The engine's clock: tells the time and lets it pass (really, scaled, or virtually)."""
+
+    def now(self) -> datetime: ...
+
+    async def sleep_until(self, when: datetime) -> None:
+        """Let time pass for this caller only (a phone ringing); a virtual clock returns at once,
+        so simulated calls take no machine time while their timestamps stay realistic."""
+        ...
+
+    async def idle_until(self, when: datetime) -> None:
+        """The engine has nothing to do before ``when``: wait for it (a virtual clock jumps)."""
+        ...
+
+
+class Call(Protocol):
+    """One call placed by a TelephonyDriver; every method may be awaited once the call exists.
+
+    Media methods return False (or None) when the callee has hung up, so a call flow stops
+    where the callee left it.
+    """
+
+    async def progress(self) -> Answered | Failed:
+        """Wait until the call is answered or ends unanswered (ring timeout included)."""
+        ...
+
+    async def say(self, text: str, voice: str | None) -> bool:
+        """Speak ``text`` to the callee; False if they hung up before it finished."""
+        ...
+
+    async def play(self, audio: str) -> bool: ...
+
+    async def await_greeting_end(self) -> bool:
+        """On an answering machine: wait for the beep or silence after its greeting."""
+        ...
+
+    async def gather(self, max_digits: int, timeout: timedelta) -> str | None:
+        """Keypresses until ``max_digits`` or ``timeout``; None if the callee hung up."""
+        ...
+
+    async def hangup(self) -> Hangup:
+        """End the call (if the callee has not already) and say how and when it ended."""
+        ...
+
+
+class TelephonyDriver(Protocol):
+    """A telephone network: the simulated one by default, SIP to a carrier in production."""
+
+    async def originate(self, request: OriginateRequest) -> Call: ...
+    async def close(self) -> None: ...
+
+
+class SmsGateway(Protocol):
+    async def send(self, to: str, sender: str, text: str) -> SmsReceipt: ...
 
 
 class PendingNumbers(Protocol):

@@ -1,0 +1,57 @@
+"""What a telephone network tells the engine about one call: how it was answered, or why not.
+
+The drivers (simulated network, SIP) speak these types, so the engine never sees a SIP status
+or a simulator's dice; each driver keeps its raw cause for the attempt's record.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from dialer.domain.codes import Outcome
+
+
+class AnsweredBy(Enum):
+    HUMAN = "human"
+    MACHINE = "machine"
+    FAX = "fax"
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateRequest:
+    number: str  # E.164
+    caller_id: str
+    ring_timeout: timedelta
+    reference: str  # "<destination id>:<attempt number>", carried into logs and SIP headers
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    originated_at: datetime
+    answered_at: datetime
+    by: AnsweredBy
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The call ended before anyone answered; ``outcome`` is the driver's reading of ``cause``."""
+
+    originated_at: datetime | None
+    ended_at: datetime
+    outcome: Outcome
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    """How an answered call ended."""
+
+    ended_at: datetime
+    cause: str
+    by_callee: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SmsReceipt:
+    accepted: bool
+    reference: str
