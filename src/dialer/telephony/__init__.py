@@ -1,0 +1,1 @@
+"""TelephonyDriver adapters: the simulated network (the default) and its SMS gateway."""
