@@ -1,0 +1,134 @@
+"""A campaign's results: one row per attempt, in the order attempts were recorded.
+
+``result_fields`` is the one published shape of a row; the REST API (JSON and CSV) and the
+webhook payload all use it, so a field added here appears everywhere at once.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from dialer.domain.attempt import AttemptResult
+from dialer.domain.errors import NotFound, ValidationFailed
+from dialer.domain.ids import CampaignId
+from dialer.domain.tenant import Tenant
+from dialer.ports import Store
+
+DEFAULT_LIMIT = 1_000
+MAX_LIMIT = 10_000
+MAX_AFTER = 2**63 - 1  # attempt ids are 64-bit
+STREAM_PAGE = 2_000
+
+# The row's fields, in order: CSV header and JSON keys alike.
+RESULT_FIELDS = (
+    "number",
+    "name",
+    "attemptNumber",
+    "outcome",
+    "outcomeName",
+    "stage",
+    "stageName",
+    "queuedAt",
+    "originatedAt",
+    "answeredAt",
+    "endedAt",
+    "cause",
+    "keys",
+    "smsSent",
+)
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO-8601 in UTC to the millisecond, with a Z: ``2025-10-01T09:00:12.345Z``."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are refused; pass a timezone-aware one")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def result_fields(result: AttemptResult, campaign_code: str | None = None) -> dict[str, object]:
+    """One attempt in the API's camelCase shape; with a campaign code (the webhook), the
+    campaign's ``campaignId`` and ``campaignCode`` come first."""
+    head: dict[str, object] = {}
+    if campaign_code is not None:
+        head = {"campaignId": result.campaign_id, "campaignCode": campaign_code}
+    return {
+        **head,
+        "number": result.number,
+        "name": result.name,
+        "attemptNumber": result.attempt_number,
+        "outcome": result.outcome.value,
+        "outcomeName": result.outcome.api_name,
+        "stage": result.stage.value,
+        "stageName": result.stage.api_name,
+        "queuedAt": iso_utc(result.queued_at),
+        "originatedAt": iso_utc(result.originated_at),
+        "answeredAt": iso_utc(result.answered_at),
+        "endedAt": iso_utc(result.ended_at),
+        "cause": result.cause,
+        "keys": result.keys,
+        "smsSent": result.sms_sent,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsPage:
+    results: list[AttemptResult]
+    next_after: int | None  # pass as ``after`` for the next page; None on the last page
+
+
+def check_paging(after: int | None, limit: int) -> None:
+    errors: dict[str, list[str]] = {}
+    if after is not None and not 0 <= after <= MAX_AFTER:
+        errors["after"] = [f"after must be an attempt id from 0 to {MAX_AFTER}."]
+    if not 1 <= limit <= MAX_LIMIT:
+        errors["limit"] = [f"limit must be from 1 to {MAX_LIMIT:,}."]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+class ResultsService:
+    def __init__(self, store: Store, stream_page: int = STREAM_PAGE) -> None:
+        self._store = store
+        self.stream_page = stream_page
+
+    def page(
+        self, tenant: Tenant, campaign_id: CampaignId, after: int | None, limit: int
+    ) -> ResultsPage:
+        """Up to ``limit`` results after attempt id ``after``, and where the next page starts."""
+        check_paging(after, limit)
+        with self._store.read() as session:
+            if session.get_campaign(tenant.id, campaign_id) is None:
+                raise NotFound(f"campaign {campaign_id}")
+            # One row more than asked tells whether another page exists.
+            rows = session.attempt_results(campaign_id, after, limit + 1)
+        if len(rows) > limit:
+            return ResultsPage(rows[:limit], rows[limit - 1].attempt_id)
+        return ResultsPage(rows, None)
+
+    def stream(
+        self, tenant: Tenant, campaign_id: CampaignId, after: int | None = None
+    ) -> Iterator[list[AttemptResult]]:
+        """Every result after ``after``, a page at a time, each page read in its own short
+        transaction: an export of millions of rows holds neither memory nor a snapshot.
+
+        Ownership is checked here, before the first page is asked for, so an unknown campaign
+        fails while the caller can still answer 404.
+        """
+        check_paging(after, 1)
+        with self._store.read() as session:
+            if session.get_campaign(tenant.id, campaign_id) is None:
+                raise NotFound(f"campaign {campaign_id}")
+        return self._pages(campaign_id, after)
+
+    def _pages(self, campaign_id: CampaignId, after: int | None) -> Iterator[list[AttemptResult]]:
+        size = self.stream_page
+        while True:
+            with self._store.read() as session:
+                rows = session.attempt_results(campaign_id, after, size)
+            if rows:
+                yield rows
+            if len(rows) < size:
+                return
+            after = rows[-1].attempt_id

@@ -1,0 +1,81 @@
+"""Store queries over what a campaign has done: its attempts in order, and its progress."""
+
+from dialer.domain.attempt import AttemptResult
+from dialer.domain.codes import Outcome, Stage
+from dialer.domain.destination import DestinationState
+from dialer.domain.ids import CampaignId
+from dialer.domain.progress import CampaignProgress
+from dialer.storage.database import Connection
+from dialer.storage.rows import from_us
+
+# Reads the attempts_campaign index (campaign_id, id) as one range scan from the cursor on.
+RESULTS_QUERY = (
+    "SELECT a.id, coalesce(d.number_e164, d.number_raw), d.name, a.attempt_number, a.outcome,"
+    " a.stage, a.queued_at, a.originated_at, a.answered_at, a.ended_at, a.cause, a.keys,"
+    " a.sms_sent"
+    " FROM attempts a JOIN destinations d ON d.id = a.destination_id"
+    " WHERE a.campaign_id = %s AND a.id > %s ORDER BY a.id LIMIT %s"
+)
+
+
+class ResultQueries:
+    _conn: Connection
+
+    def attempt_results(
+        self, campaign_id: CampaignId, after: int | None, limit: int
+    ) -> list[AttemptResult]:
+        """The campaign's attempts in the order they were recorded, after attempt id ``after``."""
+        rows = self._conn.execute(RESULTS_QUERY, (campaign_id, after or 0, limit))
+        return [
+            AttemptResult(
+                attempt_id=aid,
+                campaign_id=campaign_id,
+                number=number,
+                name=name,
+                attempt_number=attempt_number,
+                outcome=Outcome(outcome),
+                stage=Stage(stage),
+                queued_at=from_us(queued),
+                originated_at=None if originated is None else from_us(originated),
+                answered_at=None if answered is None else from_us(answered),
+                ended_at=None if ended is None else from_us(ended),
+                cause=cause,
+                keys=keys,
+                sms_sent=bool(sms),
+            )
+            for (
+                aid,
+                number,
+                name,
+                attempt_number,
+                outcome,
+                stage,
+                queued,
+                originated,
+                answered,
+                ended,
+                cause,
+                keys,
+                sms,
+            ) in rows
+        ]
+
+    def progress(self, campaign_id: CampaignId) -> CampaignProgress:
+        rows = self._conn.execute(
+            "SELECT state, last_outcome, count(*) FROM destinations WHERE campaign_id = %s"
+            " GROUP BY state, last_outcome",
+            (campaign_id,),
+        )
+        states = dict.fromkeys(DestinationState, 0)
+        outcomes: dict[Outcome, int] = {}
+        for state, outcome, count in rows:
+            states[DestinationState(state)] += int(count)
+            if state == DestinationState.DONE.value and outcome is not None:
+                outcomes[Outcome(outcome)] = outcomes.get(Outcome(outcome), 0) + int(count)
+        return CampaignProgress(
+            pending=states[DestinationState.PENDING],
+            in_flight=states[DestinationState.IN_FLIGHT],
+            done=states[DestinationState.DONE],
+            cancelled=states[DestinationState.CANCELLED],
+            outcomes=dict(sorted(outcomes.items(), key=lambda item: item[0].value)),
+        )

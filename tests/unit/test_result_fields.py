@@ -1,0 +1,98 @@
+"""The published shape of one result row, and its CSV cells; no I/O."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from dialer.api.rest.csv_export import csv_chunks, protect
+from dialer.domain.attempt import AttemptResult
+from dialer.domain.codes import Outcome, Stage
+from dialer.domain.ids import CampaignId
+from dialer.services.results import RESULT_FIELDS, iso_utc, result_fields
+
+T0 = datetime(2025, 10, 1, 9, 0, tzinfo=UTC)
+
+
+def result(attempt_id: int = 1, **changes: object) -> AttemptResult:
+    values: dict[str, object] = {
+        "attempt_id": attempt_id,
+        "campaign_id": CampaignId(7),
+        "number": "+447722123456",
+        "name": "Ann",
+        "attempt_number": 1,
+        "outcome": Outcome.ANSWERED,
+        "stage": Stage.CORRECT_CALLEE_HUNG_UP,
+        "queued_at": T0,
+        "originated_at": T0,
+        "answered_at": None,
+        "ended_at": None,
+        "cause": None,
+        "keys": "",
+        "sms_sent": False,
+    }
+    values.update(changes)
+    return AttemptResult(**values)  # type: ignore[arg-type]
+
+
+def test_fields_in_order_and_campaign_fields_first_for_the_webhook() -> None:
+    row = result_fields(result())
+    assert tuple(row) == RESULT_FIELDS
+    assert row["stageName"] == "CorrectColleeHungUp"  # the seed's spelling
+    hook = result_fields(result(), campaign_code="abc")
+    assert list(hook)[:2] == ["campaignId", "campaignCode"]
+    assert (hook["campaignId"], hook["campaignCode"]) == (7, "abc")
+    assert {k: v for k, v in hook.items() if k not in ("campaignId", "campaignCode")} == row
+
+
+def test_times_are_utc_with_z_to_the_millisecond() -> None:
+    london_summer = timezone(timedelta(hours=1))
+    moment = datetime(2025, 10, 1, 10, 0, 1, 999_999, tzinfo=london_summer)
+    assert iso_utc(moment) == "2025-10-01T09:00:01.999Z"
+    assert iso_utc(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        iso_utc(datetime(2025, 10, 1))  # noqa: DTZ001 - the naive value under test
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("a=1", "a=1"),
+        ("", ""),
+    ],
+)
+def test_protect(text: str, shown: str) -> None:
+    assert protect(text) == shown
+
+
+def test_csv_chunks_one_per_page_and_numbers_kept_only_when_phone_shaped() -> None:
+    pages = [
+        [result(1), result(2, number="+44 (0) 7722-123.456/7")],
+        [result(3, number="=HYPERLINK(1)", name="-x", cause="@y", keys="+1", sms_sent=True)],
+    ]
+    chunks = list(csv_chunks(pages))
+    assert len(chunks) == 2
+    rows = list(csv.reader(io.StringIO(b"".join(chunks).decode(), newline="")))
+    assert rows[0] == list(RESULT_FIELDS)
+    assert [r[0] for r in rows[1:]] == ["+447722123456", "+44 (0) 7722-123.456/7", "'=HYPERLINK(1)"]
+    last = dict(zip(rows[0], rows[3], strict=True))
+    assert (last["name"], last["cause"], last["keys"], last["smsSent"]) == (
+        "'-x",
+        "'@y",
+        "'+1",
+        "true",
+    )
+    assert (last["answeredAt"], last["outcome"]) == ("", "1")
+    assert b"".join(chunks).count(b"\r\n") == 4
+    assert list(csv_chunks([])) == [
+        b"number,name,attemptNumber,outcome,outcomeName,stage,"
+        b"stageName,queuedAt,originatedAt,answeredAt,endedAt,"
+        b"cause,keys,smsSent\r\n"
+    ]
