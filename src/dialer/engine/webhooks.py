@@ -1,0 +1,138 @@
+"""Drains the webhook outbox: claim due rows, POST each one signed, then mark it delivered or
+schedule its retry.
+
+Delivery is at least once. A row is marked delivered only after a 2xx answer, in its own
+transaction; a deliverer that dies between the two (or whose receiver answers after the lease)
+sends the row again. Receivers de-duplicate on ``X-Dialer-Delivery``.
+
+Failed tries are retried 10 s, 20 s, 40 s ... later, at most an hour apart; after
+``MAX_TRIES`` the row stays undelivered with its last error, parked at ``NEVER``, until the
+tenant registers its webhook again (docs/webhooks.md).
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+from datetime import datetime, timedelta
+
+import httpx
+
+from dialer.domain.webhook import MAX_TRIES, NEVER, Delivery, next_try
+from dialer.ports import Clock, Store
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Dialer-Signature"
+DELIVERY_HEADER = "X-Dialer-Delivery"
+TIMESTAMP_HEADER = "X-Dialer-Timestamp"
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header's value: ``sha256=`` and the hex HMAC-SHA256 of the body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def new_client(max_connections: int = 100) -> httpx.AsyncClient:
+    """A client fit for delivering: no redirects followed (a 3xx is a failed try)."""
+    return httpx.AsyncClient(
+        follow_redirects=False, limits=httpx.Limits(max_connections=max_connections)
+    )
+
+
+class WebhookDeliverer:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        client: httpx.AsyncClient,
+        *,
+        batch: int = 100,
+        timeout: timedelta = timedelta(seconds=10),
+        lease: timedelta = timedelta(minutes=2),
+        poll_interval: timedelta = timedelta(seconds=1),
+    ) -> None:
+        """``timeout`` bounds one whole POST; ``lease`` must be longer, or slow receivers get
+        duplicates while the first try is still running."""
+        if lease <= timeout:
+            raise ValueError("the lease must be longer than the timeout")
+        self._store = store
+        self._clock = clock
+        self._client = client
+        self._batch = batch
+        self._timeout = timeout
+        self._lease = lease
+        self._poll = poll_interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set: at once while full batches come, else every poll."""
+        while not stop.is_set():
+            if await self.run_once() >= self._batch:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._poll.total_seconds())
+
+    async def run_once(self) -> int:
+        """Claim one batch of due deliveries and try each, side by side; returns how many."""
+        deliveries = await asyncio.to_thread(self._claim)
+        # A TaskGroup, so a store error cancels the rest; unmarked rows return after the lease.
+        async with asyncio.TaskGroup() as group:
+            for delivery in deliveries:
+                group.create_task(self._deliver(delivery))
+        return len(deliveries)
+
+    def _claim(self) -> list[Delivery]:
+        with self._store.write() as session:
+            return session.claim_deliveries(self._clock.now(), self._batch, self._lease)
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        error = await self._post(delivery)
+        if error is None:
+            await asyncio.to_thread(self._mark_delivered, delivery.id)
+            return
+        failed = delivery.tries + 1
+        retry_at = next_try(failed, self._clock.now())
+        if retry_at == NEVER:
+            log.warning(
+                "webhook delivery %s to tenant %s given up after %s tries: %s",
+                delivery.id,
+                delivery.tenant_id,
+                MAX_TRIES,
+                error,
+            )
+        await asyncio.to_thread(self._mark_failed, delivery.id, error, retry_at)
+
+    async def _post(self, delivery: Delivery) -> str | None:
+        """POST the payload; None on a 2xx answer, else what went wrong."""
+        body = delivery.payload.encode()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(delivery.secret, body),
+            DELIVERY_HEADER: str(delivery.id),
+            TIMESTAMP_HEADER: str(int(self._clock.now().timestamp())),
+        }
+        seconds = self._timeout.total_seconds()
+        try:
+            # httpx's timeout bounds each read and write; this one the whole exchange.
+            async with asyncio.timeout(seconds):
+                # Streamed and never read: only the status matters, whatever the body's size.
+                async with self._client.stream(
+                    "POST", delivery.url, content=body, headers=headers, timeout=seconds
+                ) as response:
+                    status = response.status_code
+        except TimeoutError:
+            return f"no answer within {seconds:g} s"
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        if 200 <= status < 300:
+            return None
+        return f"HTTP {status}"
+
+    def _mark_delivered(self, delivery_id: int) -> None:
+        with self._store.write() as session:
+            session.mark_delivered(delivery_id, self._clock.now())
+
+    def _mark_failed(self, delivery_id: int, error: str, retry_at: datetime) -> None:
+        with self._store.write() as session:
+            session.mark_failed(delivery_id, error, retry_at)
