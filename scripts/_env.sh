@@ -34,8 +34,11 @@ ensure_venv() {
     stamp="$VENV/.installed-$(basename "$lock" .txt)-$(cat requirements/*.txt pyproject.toml | sha256sum | cut -c1-16)"
     if [ ! -f "$stamp" ]; then
         echo "==> installing Python dependencies from $lock"
-        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$lock"
-        "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .
+        # The stamp is written only after both installs succeed, so a failed one is retried.
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$lock" ||
+            { echo "error: installing $lock failed" >&2; exit 1; }
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e . ||
+            { echo "error: installing the dialer package failed" >&2; exit 1; }
         rm -f "$VENV"/.installed-"$(basename "$lock" .txt)"-*
         touch "$stamp"
     fi

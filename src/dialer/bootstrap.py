@@ -1,23 +1,35 @@
 """The composition root: the one place that turns settings into concrete, wired objects."""
 
+import asyncio
 import gc
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
 from dialer.api.app import create_app
-from dialer.clocks import SystemClock
+from dialer.clocks import RealTimer, SystemClock, VirtualTimer
+from dialer.engine.scheduler import Engine
+from dialer.engine.webhooks import WebhookDeliverer, new_client
 from dialer.ports import Clock
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
 from dialer.services.dnc import DncService
 from dialer.services.numbers import LocalNormaliser, PooledNormaliser
+from dialer.services.results import ResultsService
 from dialer.services.tenants import TenantService
-from dialer.settings import Settings
+from dialer.services.webhooks import WebhookService
+from dialer.services.zones import CalleeZones
+from dialer.settings import EngineSettings, NetworkSettings, Settings
 from dialer.storage.database import open_database
 from dialer.storage.migrations import migrate
 from dialer.storage.sql_store import SqlStore
+from dialer.telephony.sim_network import SimulatedNetwork
+from dialer.telephony.sim_profile import SimProfile
+from dialer.telephony.sms import SimulatedSmsGateway
 
 
 @dataclass
@@ -31,6 +43,8 @@ class Container:
     catalog: CatalogService = field(init=False)
     dialer: DialerService = field(init=False)
     dnc: DncService = field(init=False)
+    results: ResultsService = field(init=False)
+    webhooks: WebhookService = field(init=False)
 
     def __post_init__(self) -> None:
         self.tenants = TenantService(self.store, self.clock)
@@ -40,8 +54,12 @@ class Container:
         self.catalog = CatalogService(self.store, self.clock)
         self.dialer = DialerService(self.store, self.normaliser, self.clock, self.tenants)
         self.dnc = DncService(self.store, self.clock)
+        self.results = ResultsService(self.store)
+        self.webhooks = WebhookService(self.store, self.clock)
 
-    def app(self) -> FastAPI:
+    def app(
+        self, background: Callable[[], AbstractAsyncContextManager[None]] | None = None
+    ) -> FastAPI:
         return create_app(
             self.settings,
             self.tenants,
@@ -49,7 +67,10 @@ class Container:
             self.catalog,
             self.dialer,
             self.dnc,
+            self.results,
+            self.webhooks,
             on_shutdown=self.close_workers,
+            background=background,
         )
 
     def close_workers(self) -> None:
@@ -103,3 +124,60 @@ def build(
         else LocalNormaliser()
     )
     return Container(settings, SqlStore(database), clock or SystemClock(), normaliser)
+
+
+@dataclass
+class EngineRuntime:
+    """An engine with its network, SMS gateway and timer, ready to run in an event loop."""
+
+    engine: Engine
+    driver: SimulatedNetwork
+    sms: SimulatedSmsGateway
+    timer: RealTimer | VirtualTimer
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Run the engine in the background for the duration of the block."""
+        stop = asyncio.Event()
+        async with new_client() as client:
+            deliverer = WebhookDeliverer(self.engine.store, self.timer, client)
+            tasks = [
+                asyncio.create_task(self.engine.run(stop)),
+                asyncio.create_task(deliverer.run(stop)),
+            ]
+            try:
+                yield
+            finally:
+                stop.set()
+                await asyncio.gather(*tasks)
+                await self.driver.close()
+
+
+def make_timer(network: NetworkSettings, start: datetime | None = None) -> RealTimer | VirtualTimer:
+    if network.speed is None:
+        return VirtualTimer(start or datetime.now(UTC))
+    return RealTimer(network.speed, network.anchor)
+
+
+def build_engine(
+    container: Container,
+    network: NetworkSettings,
+    engine_settings: EngineSettings,
+    timer: RealTimer | VirtualTimer,
+    worker: str | None = None,
+) -> EngineRuntime:
+    if network.kind != "sim":
+        raise ValueError(f"unknown network {network.kind!r}; this build knows 'sim'")
+    profile = SimProfile.load(network.profile) if network.profile else SimProfile.default()
+    driver = SimulatedNetwork(
+        profile,
+        timer,
+        seed=network.seed,
+        channels=network.channels,
+        origination_log=network.origination_log,
+    )
+    sms = SimulatedSmsGateway(timer)
+    engine = Engine(
+        container.store, driver, sms, timer, engine_settings, CalleeZones(), worker=worker
+    )
+    return EngineRuntime(engine, driver, sms, timer)

@@ -6,19 +6,23 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from dialer.domain.agent import Agent, Queue, Strategy
-from dialer.domain.attempt import AttemptRecord
+from dialer.domain.attempt import AttemptRecord, AttemptResult, DialJob, FinishedAttempt
 from dialer.domain.call import Answered, Failed, Hangup, OriginateRequest, SmsReceipt
 from dialer.domain.campaign import (
     Campaign,
     CampaignSpec,
     CampaignStatus,
     CampaignSummary,
+    DialingContext,
     PhoneNumber,
     StoredNumber,
 )
+from dialer.domain.codes import Outcome
 from dialer.domain.destination import CampaignCounts, DestinationPatch, WaitingCall
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
+from dialer.domain.progress import CampaignProgress
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
+from dialer.domain.webhook import Backlog, Delivery, Webhook
 
 
 class Clock(Protocol):
@@ -39,6 +43,11 @@ class Timer(Protocol):
 
     async def idle_until(self, when: datetime) -> None:
         """The engine has nothing to do before ``when``: wait for it (a virtual clock jumps)."""
+        ...
+
+    def real_seconds(self, span: timedelta) -> float | None:
+        """How long ``span`` of this clock lasts in real time; None if it never passes by
+        itself (a virtual clock)."""
         ...
 
 
@@ -110,6 +119,7 @@ class StoreSession(Protocol):
     ) -> Tenant: ...
     def tenant_by_key_hash(self, api_key_hash: str) -> Tenant | None: ...
     def get_tenant(self, tenant_id: TenantId) -> Tenant | None: ...
+    def set_calling_hours(self, tenant_id: TenantId, start: str, end: str) -> None: ...
 
     # call flows and caller IDs
     def add_callflow(
@@ -188,6 +198,32 @@ class StoreSession(Protocol):
         self, campaign_id: CampaignId, e164: str, patch: DestinationPatch
     ) -> int: ...
 
+    # the dialing engine (storage/sql_engine.py tells how claims stay atomic)
+    def dialing_contexts(self) -> list[DialingContext]: ...
+    def next_due(self, campaign_id: CampaignId) -> datetime | None: ...
+    def claim(
+        self,
+        campaign_id: CampaignId,
+        now: datetime,
+        limit: int,
+        worker: str,
+        lease_until: datetime,
+    ) -> list[DialJob]: ...
+    def claim_for_closing(
+        self, campaign_id: CampaignId, limit: int, worker: str, lease_until: datetime
+    ) -> list[DialJob]: ...
+    def extend_leases(self, worker: str, lease_until: datetime) -> int: ...
+    def take_expired(self, now: datetime, limit: int) -> list[DialJob]: ...
+    def release(self, jobs: Sequence[tuple[DialJob, datetime]], worker: str) -> int: ...
+    def finish_attempts(
+        self, finished: Sequence[FinishedAttempt], worker: str | None, now: datetime
+    ) -> list[FinishedAttempt]:
+        """Record them; with ``worker``, only those it still holds. Returns those recorded."""
+        ...
+
+    def webhook_tenants(self) -> list[TenantId]: ...
+    def attempt_outcomes(self, campaign_id: CampaignId) -> dict[Outcome, int]: ...
+
     # agents, queues, members
     def add_agent(self, tenant_id: TenantId, member: str, name: str, now: datetime) -> Agent: ...
     def agents_by_member(self, tenant_id: TenantId, members: Sequence[str]) -> dict[str, Agent]: ...
@@ -211,6 +247,27 @@ class StoreSession(Protocol):
     ) -> tuple[str, str | None] | None: ...
     def store_idempotent_response(self, key: str, response: str) -> None: ...
     def forget_idempotency_keys(self, before: datetime) -> None: ...
+
+    # webhooks (storage/sql_webhooks.py); the engine fills the outbox as it records attempts
+    def set_webhook(self, tenant_id: TenantId, url: str, secret: str, now: datetime) -> Webhook: ...
+    def get_webhook(self, tenant_id: TenantId) -> Webhook | None: ...
+    def delete_webhook(self, tenant_id: TenantId) -> bool: ...
+    def webhook_backlog(self, tenant_id: TenantId) -> Backlog: ...
+    def claim_deliveries(self, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
+        """Due deliveries, each held until ``now + lease`` (then due again if not marked)."""
+        ...
+
+    def mark_delivered(self, delivery_id: int, now: datetime) -> None: ...
+    def mark_failed(self, delivery_id: int, error: str, next_try_at: datetime) -> None: ...
+
+    # results (storage/sql_results.py)
+    def attempt_results(
+        self, campaign_id: CampaignId, after: int | None, limit: int
+    ) -> list[AttemptResult]:
+        """Attempts in the order recorded (by id), starting after attempt id ``after``."""
+        ...
+
+    def progress(self, campaign_id: CampaignId) -> CampaignProgress: ...
 
 
 class Store(Protocol):

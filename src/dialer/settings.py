@@ -2,6 +2,8 @@
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///dialer.db"
 
@@ -21,3 +23,38 @@ class Settings:
     def from_env(cls, database_url: str | None = None, **overrides: object) -> "Settings":
         url = database_url or os.environ.get("DIALER_DATABASE_URL") or DEFAULT_DATABASE_URL
         return cls(database_url=url, **overrides)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Limits and timings of one engine process; times are in the engine's clock."""
+
+    # Calls on the network at once, and new calls per second, for the whole process ...
+    max_in_flight: int = 200
+    max_calls_per_second: float = 50.0
+    # ... and for each campaign (a campaign's Dialer API MaximumCallers, when set, wins).
+    campaign_max_in_flight: int = 100
+    campaign_calls_per_second: float = 25.0
+    ring_timeout_seconds: float = 30.0
+    gather_timeout_seconds: float = 5.0
+    # A claimed call is leased for this long and renewed at a third of it; an engine that
+    # dies leaves leases that run out, and another engine records those calls as NoConnection.
+    lease_seconds: float = 60.0
+    claim_batch: int = 200
+    # How long an idle engine waits before looking for new work (in its clock's time).
+    poll_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """Which telephone network the engine dials on, and how its simulated time runs."""
+
+    kind: str = "sim"  # "sim": the built-in simulated network
+    speed: float | None = 1.0  # simulated seconds per real second; None: as fast as possible
+    profile: Path | None = None  # a simulated-network profile; None: the UK-like default
+    seed: int = 0
+    channels: int | None = None  # the simulated network's capacity (congestion beyond it)
+    origination_log: Path | None = None  # every call placed, one line each (crash tests)
+    # With a speed, the real instant at which simulated and real time agree; engines
+    # sharing a database need the same anchor and speed.
+    anchor: datetime | None = None

@@ -1,7 +1,7 @@
 """The ASGI application factory: routes and error handling, over services built elsewhere."""
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -9,13 +9,15 @@ from starlette.routing import Route
 
 from dialer import __version__
 from dialer.api import errors
-from dialer.api.rest import campaigns, catalog, dnc
+from dialer.api.rest import campaigns, catalog, dnc, webhooks
 from dialer.api.rpc import dispatch
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
 from dialer.services.dnc import DncService
+from dialer.services.results import ResultsService
 from dialer.services.tenants import TenantService
+from dialer.services.webhooks import WebhookService
 from dialer.settings import Settings
 
 
@@ -26,11 +28,16 @@ def create_app(
     catalog_service: CatalogService,
     dialer_service: DialerService,
     dnc_service: DncService,
+    results_service: ResultsService,
+    webhook_service: WebhookService,
     on_shutdown: Callable[[], None] | None = None,
+    background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        # background: the dialing engine, when this process runs one beside the APIs.
+        async with background() if background is not None else nullcontext():
+            yield
         # Here, not after uvicorn.run returns: uvicorn re-raises SIGTERM once it has shut down,
         # so code after it never runs when the service is stopped with a signal.
         if on_shutdown is not None:
@@ -51,10 +58,13 @@ def create_app(
     app.state.catalog = catalog_service
     app.state.dialer = dialer_service
     app.state.dnc = dnc_service
+    app.state.results = results_service
+    app.state.webhooks = webhook_service
     errors.install(app)
     app.include_router(campaigns.router)
     app.include_router(catalog.router)
     app.include_router(dnc.router)
+    app.include_router(webhooks.router)
     # The Dialer API's own route goes first: a plain Starlette route, no dependency layer.
     app.router.routes.insert(
         0, Route(dispatch.PATH, dispatch.endpoint, methods=["GET", "POST"], include_in_schema=False)

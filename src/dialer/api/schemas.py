@@ -21,8 +21,12 @@ class PhoneNumberIn(BaseModel):
 class PhoneNumberOut(PhoneNumberIn):
     e164: str | None = Field(description="E.164 form; null when the number is not possible")
     attemptsMade: int
-    outcome: int | None = Field(description="Latest Outcome code (1-13), null before any")
+    outcome: int | None = Field(description="Same as lastOutcome (kept for older clients)")
     outcomeName: str | None
+    lastOutcome: int | None = Field(description="Latest Outcome code (1-13), null before any")
+    lastOutcomeName: str | None
+    lastStage: int | None = Field(description="Stage (0-20) of the latest attempt")
+    lastStageName: str | None
 
 
 class RunoverDay(BaseModel):
@@ -76,8 +80,45 @@ class CampaignListItem(CampaignOut):
     phoneNumberCount: int
 
 
+class Progress(BaseModel):
+    pending: int = Field(description="Not dialled yet, or waiting for a retry")
+    inFlight: int
+    done: int
+    cancelled: int = Field(description="Removed while waiting for a retry")
+    outcomes: dict[str, int] = Field(
+        description="Done numbers by their last Outcome name; every outcome is listed"
+    )
+
+
 class CampaignDetailOut(CampaignOut):
     phoneNumbers: list[PhoneNumberOut]
+    progress: Progress | None = Field(
+        None, description="GET only (not in POST's answer): the numbers by state"
+    )
+
+
+class ResultOut(BaseModel):
+    """One attempt; times are ISO-8601 UTC with a Z, null when it did not happen."""
+
+    number: str = Field(description="E.164 when the number was possible, else as sent")
+    name: str | None
+    attemptNumber: int
+    outcome: int = Field(description="Outcome code, 1-13")
+    outcomeName: str
+    stage: int = Field(description="Stage code, 0-20")
+    stageName: str
+    queuedAt: str
+    originatedAt: str | None
+    answeredAt: str | None
+    endedAt: str | None
+    cause: str | None
+    keys: str = Field(description="Keys the callee pressed, in order")
+    smsSent: bool
+
+
+class ResultsPageOut(BaseModel):
+    results: list[ResultOut]
+    next: int | None = Field(description="Pass as `after` for the next page; null on the last")
 
 
 class Problem(BaseModel):

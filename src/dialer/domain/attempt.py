@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from dialer.domain.codes import Outcome, Stage
-from dialer.domain.ids import CampaignId, DestinationId
+from dialer.domain.ids import CampaignId, DestinationId, TenantId
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +41,32 @@ class AttemptResult:
     cause: str | None
     keys: str
     sms_sent: bool
+
+
+class DialJob(NamedTuple):
+    """A destination an engine has claimed for one attempt (a NamedTuple: claimed in 1,000s)."""
+
+    destination_id: DestinationId
+    campaign_id: CampaignId
+    attempt_number: int
+    raw: str
+    e164: str | None
+    name: str | None
+    parameters: tuple[tuple[int, str], ...]
+    caller_id: str | None
+    custom_data: str | None
+    ignore_dnc: bool
+    priority: int
+    queued_at: datetime  # when it fell due: the start of its wait for a line
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedAttempt:
+    """An attempt's record with what follows it: a retry at ``retry_at``, or done."""
+
+    record: AttemptRecord
+    campaign_id: CampaignId
+    tenant_id: TenantId
+    priority: int
+    retry_at: datetime | None
+    webhook_payload: str | None = None  # the JSON a registered webhook receives

@@ -7,12 +7,26 @@ later format (menus, keypresses, transfers) can be added without breaking versio
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from dialer.domain.codes import Stage
 
 PLACEHOLDERS = frozenset({"Name", *(f"Parameter{i}" for i in range(1, 10))})
 MAX_TEMPLATE_LENGTH = 4000
 SUPPORTED_VERSIONS = frozenset({1})
-_KNOWN_KEYS = frozenset({"version", "name", "message", "sms", "voice", "language"})
+_KNOWN_KEYS = frozenset({"version", "name", "message", "sms", "voice", "language", "keys"})
+KEYPAD = frozenset("0123456789*#")
+# What a keypress after the message means when the flow does not say (docs/callflows.md).
+DEFAULT_KEYS: Mapping[str, Stage] = MappingProxyType(
+    {
+        "1": Stage.CORRECT_CALLEE,
+        "2": Stage.WRONG_CALLEE,
+        "3": Stage.OPT_IN,
+        "9": Stage.OPT_OUT,
+    }
+)
+_STAGES_BY_NAME = {stage.api_name: stage for stage in Stage}
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
 
@@ -61,6 +75,14 @@ class CallFlow:
     sms: Template
     voice: str | None = None
     language: str | None = None
+    keys: Mapping[str, Stage] = field(default_factory=lambda: DEFAULT_KEYS)
+
+    def stage_for(self, pressed: str) -> Stage:
+        """The stage a callee reaches by pressing ``pressed`` (first key counts) after the
+        message; listening without a keypress is Answered."""
+        if not pressed:
+            return Stage.ANSWERED
+        return self.keys.get(pressed[0], Stage.ANSWERED)
 
 
 def parse_callflow(document: object) -> tuple[CallFlow | None, dict[str, list[str]]]:
@@ -91,6 +113,8 @@ def parse_callflow(document: object) -> tuple[CallFlow | None, dict[str, list[st
         if value is not None and not isinstance(value, str):
             problems.setdefault(key, []).append("must be text")
         optional[key] = value if isinstance(value, str) else None
+    keys, key_problems = _parse_keys(document.get("keys"))
+    problems.update(key_problems)
     if problems:
         return None, problems
     flow = CallFlow(
@@ -99,5 +123,28 @@ def parse_callflow(document: object) -> tuple[CallFlow | None, dict[str, list[st
         sms=Template(texts["sms"]),
         voice=optional["voice"],
         language=optional["language"],
+        keys=keys,
     )
     return flow, {}
+
+
+def _parse_keys(value: object) -> tuple[Mapping[str, Stage], dict[str, list[str]]]:
+    if value is None:
+        return DEFAULT_KEYS, {}
+    if not isinstance(value, Mapping):
+        return DEFAULT_KEYS, {"keys": ["must map keypad keys to stage names"]}
+    problems: dict[str, list[str]] = {}
+    keys: dict[str, Stage] = {}
+    for key, name in value.items():
+        where = f"keys.{key}"
+        if not isinstance(key, str | int) or str(key) not in KEYPAD:
+            problems.setdefault(where, []).append("must be one keypad key: 0-9, * or #")
+            continue
+        stage = _STAGES_BY_NAME.get(name) if isinstance(name, str) else None
+        if stage is None:
+            problems.setdefault(where, []).append(
+                f"unknown stage {name!r}; use a stage name such as CorrectCallee or OptOut"
+            )
+            continue
+        keys[str(key)] = stage
+    return MappingProxyType(keys), problems

@@ -6,7 +6,7 @@ from enum import Enum
 from typing import NamedTuple
 
 from dialer.domain.agent import Strategy
-from dialer.domain.codes import Outcome
+from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
 from dialer.domain.policy import AttemptRule, MessagePolicy
 from dialer.domain.schedule import Schedule
@@ -97,3 +97,14 @@ class StoredNumber(NamedTuple):
     number: PhoneNumber
     attempts_made: int
     last_outcome: Outcome | None
+    last_stage: Stage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DialingContext:
+    """What the engine needs to dial a campaign: it, and its tenant's zone and calling hours."""
+
+    campaign: Campaign
+    timezone: str
+    region: str
+    calling_hours: str  # "08:00-21:00", callee-local

@@ -22,6 +22,7 @@ from dialer.domain.campaign import (
 from dialer.domain.codes import Outcome
 from dialer.domain.errors import Conflict, NotFound, ValidationFailed
 from dialer.domain.ids import CampaignId, DestinationId
+from dialer.domain.progress import CampaignProgress
 from dialer.domain.tenant import Tenant
 from dialer.ports import Clock, NumberNormaliser, PendingNumbers, Store, StoreSession
 from dialer.services.campaign_input import (
@@ -41,6 +42,7 @@ def new_campaign_code() -> str:
 class CampaignDetail:
     campaign: Campaign
     numbers: list[StoredNumber]
+    progress: CampaignProgress | None = None  # given by get(), not by create()
 
 
 class CampaignService:
@@ -101,7 +103,9 @@ class CampaignService:
             campaign = session.get_campaign(tenant.id, campaign_id)
             if campaign is None:
                 raise NotFound(f"campaign {campaign_id}")
-            return CampaignDetail(campaign, session.list_numbers(campaign_id))
+            return CampaignDetail(
+                campaign, session.list_numbers(campaign_id), session.progress(campaign_id)
+            )
 
     def list(self, tenant: Tenant) -> list[CampaignSummary]:
         with self._store.read() as session:

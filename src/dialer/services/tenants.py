@@ -8,6 +8,7 @@ import hashlib
 import secrets
 import zoneinfo
 
+from dialer.domain.compliance import DEFAULT_CALLING_HOURS, CallingHours
 from dialer.domain.errors import NotFound, Unauthorized, ValidationFailed
 from dialer.domain.ids import TenantId
 from dialer.domain.tenant import Tenant
@@ -28,9 +29,21 @@ class TenantService:
         self._clock = clock
 
     def create(
-        self, name: str, region: str = "GB", timezone: str = "Europe/London"
+        self,
+        name: str,
+        region: str = "GB",
+        timezone: str = "Europe/London",
+        calling_hours: str | None = None,
     ) -> tuple[Tenant, str]:
+        """``calling_hours`` ("08:00-21:00", the default): when callees may be rung, in the
+        callee's own zone."""
         problems: dict[str, list[str]] = {}
+        hours = DEFAULT_CALLING_HOURS
+        if calling_hours is not None:
+            try:
+                hours = CallingHours.parse(calling_hours)
+            except ValueError as exc:
+                problems["calling_hours"] = [str(exc)]
         if not name.strip() or len(name) > 200:
             problems["name"] = ["must be 1 to 200 characters"]
         region = region.upper()
@@ -47,6 +60,7 @@ class TenantService:
             tenant = session.add_tenant(
                 name, region, timezone, hash_key(api_key), self._clock.now()
             )
+            session.set_calling_hours(tenant.id, f"{hours.start:%H:%M}", f"{hours.end:%H:%M}")
         return tenant, api_key
 
     def authenticate(self, api_key: str | None) -> Tenant:

@@ -30,6 +30,7 @@ class Connection(Protocol):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     def execute_script(self, sql: str) -> None: ...
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
     def insert_many(
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> None: ...
@@ -44,7 +45,7 @@ class Database(Protocol):
 
 @lru_cache(maxsize=512)
 def _to_sqlite(sql: str) -> str:
-    return re.sub(r"\s+FOR (UPDATE|KEY SHARE)\b", "", sql).replace("%s", "?")
+    return re.sub(r"\s+FOR (UPDATE|KEY SHARE)( SKIP LOCKED)?\b", "", sql).replace("%s", "?")
 
 
 class SqliteConnection:
@@ -55,6 +56,9 @@ class SqliteConnection:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._raw.execute(_to_sqlite(sql), tuple(params)).fetchall()
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._raw.executemany(_to_sqlite(sql), rows)
 
     def execute_script(self, sql: str) -> None:
         # executescript would commit the open transaction first; run statement by statement.
@@ -81,6 +85,11 @@ class PostgresConnection:
 
     def execute_script(self, sql: str) -> None:
         self._raw.execute(sql.encode())
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        # psycopg pipelines executemany: one round trip for the batch, not one per row.
+        with self._raw.cursor() as cur:
+            cur.executemany(sql.encode(), rows)
 
     def insert_many(
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]

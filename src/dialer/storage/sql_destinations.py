@@ -132,6 +132,11 @@ class DestinationQueries:
         match, params = (
             ("", (campaign_id,)) if e164 is None else (" AND number_e164 = %s", (campaign_id, e164))
         )
+        self._conn.execute(
+            "DELETE FROM dial_queue WHERE campaign_id = %s AND destination_id IN"
+            f" (SELECT id FROM destinations WHERE campaign_id = %s{match} AND state = 'pending')",
+            (campaign_id, *params),
+        )
         cancelled = self._conn.execute(
             "UPDATE destinations SET state = 'cancelled'"
             f" WHERE campaign_id = %s{match} AND state = 'pending' AND attempts_made > 0"
@@ -169,4 +174,17 @@ class DestinationQueries:
             " WHERE campaign_id = %s AND number_e164 = %s AND state = 'pending' RETURNING id",
             (*values, campaign_id, e164),
         )
+        ids = [row[0] for row in updated]
+        if ids:
+            # Keep the ready queue in step: priority always; the due time only of numbers not
+            # yet attempted (a retry keeps the time its policy gave it).
+            marks = ", ".join("%s" for _ in ids)
+            self._conn.execute(
+                "UPDATE dial_queue SET priority = (SELECT d.priority FROM destinations d"
+                " WHERE d.id = dial_queue.destination_id),"
+                " due_at = coalesce((SELECT coalesce(d.originate_at, 0) FROM destinations d"
+                " WHERE d.id = dial_queue.destination_id AND d.attempts_made = 0), due_at)"
+                f" WHERE destination_id IN ({marks})",
+                ids,
+            )
         return len(updated)

@@ -13,7 +13,7 @@ from dialer.domain.campaign import (
     PhoneNumber,
     StoredNumber,
 )
-from dialer.domain.codes import Outcome
+from dialer.domain.codes import Outcome, Stage
 from dialer.domain.destination import DestinationState
 from dialer.domain.errors import Conflict
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
@@ -31,6 +31,9 @@ from dialer.storage.rows import (
 )
 from dialer.storage.sql_accounts import AccountQueries
 from dialer.storage.sql_destinations import DestinationQueries
+from dialer.storage.sql_engine import EngineQueries
+from dialer.storage.sql_results import ResultQueries
+from dialer.storage.sql_webhooks import WebhookQueries
 
 _NUMBER_COLUMNS = (
     "campaign_id",
@@ -51,7 +54,7 @@ _NUMBER_COLUMNS = (
 )
 
 
-class SqlSession(DestinationQueries, AccountQueries):
+class SqlSession(DestinationQueries, AccountQueries, EngineQueries, WebhookQueries, ResultQueries):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
@@ -66,6 +69,12 @@ class SqlSession(DestinationQueries, AccountQueries):
             (name, region, timezone, api_key_hash, to_us(now)),
         )
         return Tenant(TenantId(rows[0][0]), name, region, timezone, from_us(to_us(now)))
+
+    def set_calling_hours(self, tenant_id: TenantId, start: str, end: str) -> None:
+        self._conn.execute(
+            "UPDATE tenants SET calling_hours_start = %s, calling_hours_end = %s WHERE id = %s",
+            (start, end, tenant_id),
+        )
 
     def _tenant_where(self, clause: str, value: object) -> Tenant | None:
         rows = self._conn.execute(
@@ -201,6 +210,8 @@ class SqlSession(DestinationQueries, AccountQueries):
             " (SELECT id FROM destinations WHERE campaign_id = %s)",
             (campaign_id,),
         )
+        self._conn.execute("DELETE FROM dial_queue WHERE campaign_id = %s", (campaign_id,))
+        self._conn.execute("DELETE FROM in_flight WHERE campaign_id = %s", (campaign_id,))
         self._conn.execute("DELETE FROM destinations WHERE campaign_id = %s", (campaign_id,))
         self._conn.execute("DELETE FROM campaigns WHERE id = %s", (campaign_id,))
 
@@ -210,6 +221,9 @@ class SqlSession(DestinationQueries, AccountQueries):
         self, campaign_id: CampaignId, numbers: Iterable[PhoneNumber], now: datetime
     ) -> None:
         stamp = to_us(now)
+        before = self._conn.execute(
+            "SELECT coalesce(max(id), 0) FROM destinations WHERE campaign_id = %s", (campaign_id,)
+        )[0][0]
         invalid = Outcome.INVALID_NUMBER.value
         pending, done = DestinationState.PENDING.value, DestinationState.DONE.value
         # A number that is not even possible is recorded as done with InvalidNumber: never dialled.
@@ -237,11 +251,20 @@ class SqlSession(DestinationQueries, AccountQueries):
                 for n in numbers
             ),
         )
+        # Queue the new pending rows for the engine. Rows another transaction adds to the same
+        # campaign at once are queued by it too; ON CONFLICT keeps that harmless.
+        self._conn.execute(
+            "INSERT INTO dial_queue (destination_id, campaign_id, priority, due_at)"
+            " SELECT id, campaign_id, priority, coalesce(originate_at, 0) FROM destinations"
+            " WHERE campaign_id = %s AND id > %s AND state = 'pending'"
+            " ON CONFLICT (destination_id) DO NOTHING",
+            (campaign_id, before),
+        )
 
     def list_numbers(self, campaign_id: CampaignId) -> list[StoredNumber]:
         rows = self._conn.execute(
-            "SELECT number_raw, number_e164, name, parameters, attempts_made, last_outcome"
-            " FROM destinations WHERE campaign_id = %s ORDER BY id",
+            "SELECT number_raw, number_e164, name, parameters, attempts_made, last_outcome,"
+            " last_stage FROM destinations WHERE campaign_id = %s ORDER BY id",
             (campaign_id,),
         )
         return [
@@ -249,8 +272,9 @@ class SqlSession(DestinationQueries, AccountQueries):
                 PhoneNumber(raw, e164, name, parameters_from_column(params)),
                 made,
                 None if outcome is None else Outcome(outcome),
+                None if stage is None else Stage(stage),
             )
-            for raw, e164, name, params, made, outcome in rows
+            for raw, e164, name, params, made, outcome, stage in rows
         ]
 
     def dialled_numbers(self, campaign_id: CampaignId) -> list[tuple[DestinationId, str]]:
@@ -262,6 +286,11 @@ class SqlSession(DestinationQueries, AccountQueries):
         return [(DestinationId(i), key) for i, key in rows]
 
     def delete_undialled_numbers(self, campaign_id: CampaignId) -> None:
+        self._conn.execute(
+            "DELETE FROM dial_queue WHERE campaign_id = %s AND destination_id IN"
+            " (SELECT id FROM destinations WHERE campaign_id = %s AND attempts_made = 0)",
+            (campaign_id, campaign_id),
+        )
         self._conn.execute(
             "DELETE FROM destinations"
             " WHERE campaign_id = %s AND attempts_made = 0 AND state IN ('pending', 'done')",

@@ -1,21 +1,35 @@
 """Routes of the voice-campaign API: /api/campaign/voice."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from dialer.api.auth import current_tenant
 from dialer.api.body import read_json
 from dialer.api.responses import JsonResponse
+from dialer.api.rest.csv_export import csv_chunks
 from dialer.api.rest.presenters import detail_json, summary_json
-from dialer.api.schemas import CampaignDetailOut, CampaignIn, CampaignListItem, Problem
-from dialer.domain.errors import NotFound
+from dialer.api.schemas import (
+    CampaignDetailOut,
+    CampaignIn,
+    CampaignListItem,
+    Problem,
+    ResultsPageOut,
+)
+from dialer.domain.errors import NotFound, ValidationFailed
 from dialer.domain.ids import CampaignId
 from dialer.domain.tenant import Tenant
 from dialer.services.campaigns import CampaignService
+from dialer.services.results import (
+    DEFAULT_LIMIT,
+    MAX_AFTER,
+    MAX_LIMIT,
+    ResultsService,
+    result_fields,
+)
 
 router = APIRouter(prefix="/api/campaign/voice", tags=["voice campaigns"])
 TenantDep = Annotated[Tenant, Depends(current_tenant)]
@@ -60,7 +74,64 @@ async def list_campaigns(request: Request, tenant: TenantDep) -> Response:
 )
 async def get_campaign(request: Request, campaign_id: str, tenant: TenantDep) -> Response:
     detail = await run_in_threadpool(_service(request).get, tenant, _campaign_id(campaign_id))
-    return JsonResponse(detail_json(detail.campaign, detail.numbers))
+    return JsonResponse(detail_json(detail.campaign, detail.numbers, detail.progress))
+
+
+@router.get(
+    "/{campaign_id}/results",
+    responses={
+        200: {
+            "model": ResultsPageOut,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "A page of results (JSON), or every result (format=csv)",
+        },
+        400: {"model": Problem},
+        404: {"model": Problem},
+        **_ERRORS,
+    },
+)
+async def campaign_results(
+    request: Request,
+    campaign_id: str,
+    tenant: TenantDep,
+    after: Annotated[
+        int | None,
+        Query(ge=0, le=MAX_AFTER, description="the `next` of the previous page; omit to start"),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_LIMIT,
+            description=f"results per page (JSON only), default {DEFAULT_LIMIT:,}",
+        ),
+    ] = None,
+    output: Annotated[
+        Literal["json", "csv"], Query(alias="format", description="csv: every result, streamed")
+    ] = "json",
+) -> Response:
+    """One row per attempt, in the order attempts were made (docs/rest-api.md, Results)."""
+    target = _campaign_id(campaign_id)
+    service: ResultsService = request.app.state.results
+    if output == "csv":
+        if limit is not None:
+            # Named as FastAPI names the query's other problems.
+            raise ValidationFailed(
+                {"query.limit": ["CSV gives every result; limit pages JSON only."]}
+            )
+        pages = await run_in_threadpool(service.stream, tenant, target, after)
+        filename = f"campaign-{target}-results.csv"
+        return StreamingResponse(
+            csv_chunks(pages),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    page = await run_in_threadpool(
+        service.page, tenant, target, after, DEFAULT_LIMIT if limit is None else limit
+    )
+    return JsonResponse(
+        {"results": [result_fields(r) for r in page.results], "next": page.next_after}
+    )
 
 
 @router.post(

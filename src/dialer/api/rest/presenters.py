@@ -5,6 +5,8 @@ from datetime import time
 from typing import Any
 
 from dialer.domain.campaign import Campaign, CampaignSummary, StoredNumber
+from dialer.domain.codes import Outcome
+from dialer.domain.progress import CampaignProgress
 from dialer.domain.tenant import CallerId, CallFlowRecord
 
 
@@ -49,7 +51,7 @@ def summary_json(summary: CampaignSummary) -> dict[str, Any]:
 
 
 def number_json(stored: StoredNumber) -> dict[str, Any]:
-    number, attempts_made, outcome = stored
+    number, attempts_made, outcome, stage = stored
     raw, e164, name, parameters = number[:4]
     out: dict[str, Any] = {"number": raw}
     # Optional parts are left out when absent, as in the seed's example ("Dave" has no parameters).
@@ -59,16 +61,33 @@ def number_json(stored: StoredNumber) -> dict[str, Any]:
         out["parameters"] = [{"value": v, "parameter": p} for p, v in parameters]
     out["e164"] = e164
     out["attemptsMade"] = attempts_made
-    if outcome is None:
-        out["outcome"] = out["outcomeName"] = None
-    else:
-        out["outcome"] = outcome.value
-        out["outcomeName"] = outcome.api_name
+    code, outcome_name = (None, None) if outcome is None else (outcome.value, outcome.api_name)
+    # outcome/outcomeName came first and stay, equal to lastOutcome/lastOutcomeName.
+    out["outcome"], out["outcomeName"] = code, outcome_name
+    out["lastOutcome"], out["lastOutcomeName"] = code, outcome_name
+    out["lastStage"] = None if stage is None else stage.value
+    out["lastStageName"] = None if stage is None else stage.api_name
     return out
 
 
-def detail_json(campaign: Campaign, numbers: list[StoredNumber]) -> dict[str, Any]:
-    return {**campaign_fields(campaign), "phoneNumbers": [number_json(n) for n in numbers]}
+def progress_json(progress: CampaignProgress) -> dict[str, Any]:
+    """Destinations by state; the done ones by last outcome, every outcome named (0 if none)."""
+    return {
+        "pending": progress.pending,
+        "inFlight": progress.in_flight,
+        "done": progress.done,
+        "cancelled": progress.cancelled,
+        "outcomes": {o.api_name: progress.outcomes.get(o, 0) for o in Outcome},
+    }
+
+
+def detail_json(
+    campaign: Campaign, numbers: list[StoredNumber], progress: CampaignProgress | None = None
+) -> dict[str, Any]:
+    out = {**campaign_fields(campaign), "phoneNumbers": [number_json(n) for n in numbers]}
+    if progress is not None:
+        out["progress"] = progress_json(progress)
+    return out
 
 
 def callflow_json(record: CallFlowRecord) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""The asyncio runtime that dials: claims due work, drives calls, records what happened."""

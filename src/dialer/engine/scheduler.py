@@ -1,0 +1,442 @@
+"""The engine's loop: claim due destinations, start their calls, record what happened.
+
+Every state lives in the store, so any number of engines may run against one database and
+any of them may die: claims are atomic and leased (storage/sql_engine.py), a live engine renews
+its leases, and an engine finding a lease run out records that attempt as NoConnection and
+lets the retry policy decide what follows. Business time comes from the Timer only.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import socket
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from dialer.domain.attempt import AttemptRecord, AttemptResult, DialJob, FinishedAttempt
+from dialer.domain.calendar import window_state
+from dialer.domain.callflow import parse_callflow
+from dialer.domain.campaign import CampaignStatus, DialingContext
+from dialer.domain.codes import Outcome, Stage
+from dialer.domain.compliance import CallingHours, next_allowed
+from dialer.domain.ids import CampaignId, CliId, TenantId
+from dialer.domain.retry import after_attempt
+from dialer.engine.calls import CallRunner, CampaignPlan, not_dialled
+from dialer.engine.pacer import TokenBucket
+from dialer.ports import SmsGateway, Store, StoreSession, TelephonyDriver, Timer
+from dialer.services.results import result_fields
+from dialer.settings import EngineSettings
+
+log = logging.getLogger(__name__)
+
+ZoneLookup = Callable[[str, str], tuple[str, ...]]
+
+
+def worker_name() -> str:
+    """Unique per process start, readable in the in_flight table."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+@dataclass
+class EngineStats:
+    claimed: int = 0
+    originated: int = 0
+    recorded: int = 0
+    recovered: int = 0
+    done: int = 0  # destinations that reached a final outcome
+    postponed: int = 0
+    outcomes: Counter[Outcome] = field(default_factory=Counter)
+    stages: Counter[Stage] = field(default_factory=Counter)
+    sms_sent: int = 0
+    final: Counter[Outcome] = field(default_factory=Counter)  # by destination
+    # Due-to-originate waits of dialled calls, in seconds of the engine's clock.
+    waits: list[float] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        driver: TelephonyDriver,
+        sms: SmsGateway,
+        timer: Timer,
+        settings: EngineSettings,
+        zones: ZoneLookup,
+        worker: str | None = None,
+    ) -> None:
+        self.store = store
+        self._driver = driver
+        self._timer = timer
+        self._settings = settings
+        self._zones = zones
+        self.worker = worker or worker_name()
+        self._runner = CallRunner(
+            driver,
+            sms,
+            timer,
+            timedelta(seconds=settings.ring_timeout_seconds),
+            timedelta(seconds=settings.gather_timeout_seconds),
+        )
+        self._lease = timedelta(seconds=settings.lease_seconds)
+        now = timer.now()
+        self._bucket = TokenBucket(settings.max_calls_per_second, now)
+        self._campaign_buckets: dict[CampaignId, TokenBucket] = {}
+        self._active: dict[CampaignId, int] = Counter()
+        self._calls: set[asyncio.Task[None]] = set()
+        self._finished: list[FinishedAttempt] = []
+        self._call_ended = asyncio.Event()
+        self._plans: dict[CampaignId, CampaignPlan] = {}
+        self._contexts: dict[CampaignId, DialingContext] = {}
+        self._webhook_tenants: frozenset[TenantId] = frozenset()
+        self._next_housekeeping = now
+        self.stats = EngineStats()
+        self.keep_waits = False
+
+    # the loop
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dial until ``stop`` is set; then let calls in progress end and record them."""
+        try:
+            while not stop.is_set():
+                await self._cycle(stop)
+        finally:
+            await self._drain()
+
+    async def run_until_done(self) -> None:
+        """Dial until no destination is waiting or in flight anywhere (``dialer simulate``)."""
+        stop = asyncio.Event()
+        try:
+            while True:
+                idle = await self._cycle(stop)
+                if idle and not self._calls and not self._finished and not self._contexts:
+                    return
+        finally:
+            await self._drain()
+
+    async def _cycle(self, stop: asyncio.Event) -> bool:
+        """One pass; returns True when it found nothing to do and waited."""
+        now = self._timer.now()
+        if now >= self._next_housekeeping:
+            await self._housekeeping(now)
+        started, wake = await self._dispatch(now)
+        if self._finished and (not started or len(self._finished) >= self._settings.claim_batch):
+            await self._flush()
+            return False
+        if started:
+            await asyncio.sleep(0)
+            return False
+        if self._calls:
+            await self._wait_for_call(wake)
+            return False
+        await self._idle(stop, wake)
+        return True
+
+    async def _wait_for_call(self, wake: datetime | None) -> None:
+        timeout = self._settings.poll_seconds
+        if wake is not None:
+            real = self._timer.real_seconds(wake - self._timer.now())
+            if real is not None:
+                timeout = min(timeout, max(0.0, real))
+        # Cleared after the wait, not before: a call that ended since the last look has set
+        # it already, and clearing first would sleep through that end.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._call_ended.wait(), timeout)
+        self._call_ended.clear()
+
+    async def _idle(self, stop: asyncio.Event, wake: datetime | None) -> None:
+        now = self._timer.now()
+        poll = now + timedelta(seconds=self._settings.poll_seconds)
+        if wake is None and not self._contexts:
+            # No work anywhere: look again shortly in real time; a virtual clock must not
+            # race ahead with nothing to simulate.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.2)
+            return
+        if wake is not None and self._timer.real_seconds(wake - now) is None:
+            # Virtual time: nothing can happen before the wake-up, so go straight there.
+            await self._timer.idle_until(wake)
+            return
+        await self._timer.idle_until(min(wake, poll) if wake is not None else poll)
+
+    async def _drain(self) -> None:
+        if self._calls:
+            await asyncio.gather(*self._calls, return_exceptions=True)
+        await self._flush()
+
+    # housekeeping: leases, out-of-time campaigns, webhook subscribers
+
+    async def _housekeeping(self, now: datetime) -> None:
+        self._next_housekeeping = now + self._lease / 3
+        await asyncio.to_thread(self._renew_and_recover, now)
+
+    def _renew_and_recover(self, now: datetime) -> None:
+        with self.store.write() as session:
+            session.extend_leases(self.worker, now + self._lease)
+        with self.store.read() as session:
+            self._webhook_tenants = frozenset(session.webhook_tenants())
+        while True:
+            with self.store.write() as session:
+                # Contexts first: once the leases are taken, a campaign whose every remaining
+                # destination was among them has no rows left to be listed by.
+                contexts = {c.campaign.id: c for c in session.dialing_contexts()}
+                expired = session.take_expired(now, 500)
+                if not expired:
+                    return
+                finished = []
+                for job in expired:
+                    context = contexts[job.campaign_id]
+                    record = AttemptRecord(
+                        destination_id=job.destination_id,
+                        attempt_number=job.attempt_number,
+                        outcome=Outcome.NO_CONNECTION,
+                        stage=Stage.NONE,
+                        queued_at=job.queued_at,
+                        ended_at=now,
+                        cause="engine lost: lease expired",
+                    )
+                    finished.append(self._finished_attempt(job, context, record))
+                self._count(session.finish_attempts(finished, None, now))
+                self.stats.recovered += len(finished)
+            log.warning("recorded %d calls of a lost engine as NoConnection", len(finished))
+
+    # claiming and starting calls
+
+    async def _dispatch(self, now: datetime) -> tuple[int, datetime | None]:
+        """Claim what may be dialled now and start it; returns (started, next wake-up)."""
+        contexts = await asyncio.to_thread(self._read_contexts)
+        wake: datetime | None = None
+        started = 0
+
+        def soonest(moment: datetime | None) -> None:
+            nonlocal wake
+            if moment is not None and (wake is None or moment < wake):
+                wake = moment
+
+        for context in contexts:
+            campaign = context.campaign
+            state = window_state(campaign.spec.schedule, context.timezone, now)
+            if state.over:
+                started += await asyncio.to_thread(self._close_out, context, now)
+                continue
+            if not state.open:
+                soonest(state.next_opens_at)
+                continue
+            if campaign.status is not CampaignStatus.ENABLED:
+                soonest(state.closes_at)  # nothing changes for it before then but a Start
+                continue
+            room, paced = self._room(context, now)
+            if room <= 0:
+                if paced is not None:
+                    soonest(paced)
+                continue  # else a line is freed when a call ends
+            jobs, next_due = await asyncio.to_thread(self._claim, context, now, room)
+            if not jobs:
+                soonest(next_due)
+                continue
+            started += await self._start(context, jobs, now)
+            soonest(state.closes_at)
+        return started, wake
+
+    def _read_contexts(self) -> list[DialingContext]:
+        with self.store.read() as session:
+            contexts = session.dialing_contexts()
+            missing = [c for c in contexts if c.campaign.id not in self._plans]
+            for context in missing:
+                self._plans[context.campaign.id] = self._plan(session, context)
+        self._contexts = {c.campaign.id: c for c in contexts}
+        # A campaign's rules may change (REST PUT, Start/Stop): keep the plan's context fresh.
+        for context in contexts:
+            plan = self._plans[context.campaign.id]
+            if plan.context != context:
+                self._plans[context.campaign.id] = CampaignPlan(context, plan.flow, plan.cli)
+        return contexts
+
+    def _plan(self, session: StoreSession, context: DialingContext) -> CampaignPlan:
+        campaign = context.campaign
+        flows = {f.id: f for f in session.list_callflows(campaign.tenant_id)}
+        clis = {c.id: c.number for c in session.list_clis(campaign.tenant_id)}
+        record = flows[campaign.spec.callflow_id]
+        flow, problems = parse_callflow(json.loads(record.definition))
+        if flow is None:  # validated on upload; a stored flow that fails is a bug to surface
+            raise RuntimeError(f"call flow {record.id} no longer validates: {problems}")
+        return CampaignPlan(context, flow, clis[CliId(campaign.spec.cli_id)])
+
+    def _room(self, context: DialingContext, now: datetime) -> tuple[int, datetime | None]:
+        """How many calls may start now, and when the rate limit next allows one if it is
+        what holds them back."""
+        campaign = context.campaign
+        limit = self._settings.campaign_max_in_flight
+        if campaign.strategy is not None and campaign.strategy.max_callers:
+            limit = campaign.strategy.max_callers
+        bucket = self._campaign_buckets.get(campaign.id)
+        if bucket is None:
+            bucket = TokenBucket(self._settings.campaign_calls_per_second, now)
+            self._campaign_buckets[campaign.id] = bucket
+        lines = min(
+            self._settings.claim_batch,
+            self._settings.max_in_flight - len(self._calls),
+            limit - self._active[campaign.id],
+        )
+        tokens = min(self._bucket.available(now), bucket.available(now))
+        if tokens <= 0 < lines:
+            return 0, max(self._bucket.next_token_at(now), bucket.next_token_at(now))
+        return min(lines, tokens), None
+
+    def _claim(
+        self, context: DialingContext, now: datetime, room: int
+    ) -> tuple[list[DialJob], datetime | None]:
+        campaign_id = context.campaign.id
+        with self.store.write() as session:
+            jobs = session.claim(campaign_id, now, room, self.worker, now + self._lease)
+        if jobs:
+            return jobs, None
+        with self.store.read() as session:
+            return [], session.next_due(campaign_id)
+
+    async def _start(self, context: DialingContext, jobs: list[DialJob], now: datetime) -> int:
+        """Settle what must not be dialled, postpone what may not be dialled yet, dial the rest."""
+        self.stats.claimed += len(jobs)
+        plan = self._plans[context.campaign.id]
+        tenant = context.campaign.tenant_id
+        listed: set[str] = set()
+        screen = [j.e164 for j in jobs if j.e164 is not None and not j.ignore_dnc]
+        if screen:
+            listed = await asyncio.to_thread(self._dnc_listed, tenant, screen)
+        hours = CallingHours.parse(context.calling_hours)
+        settled: list[FinishedAttempt] = []
+        postponed: list[tuple[DialJob, datetime]] = []
+        dial: list[DialJob] = []
+        for job in jobs:
+            if job.e164 is None:
+                record = not_dialled(job, Outcome.INVALID_NUMBER, Stage.NONE, now)
+                settled.append(self._finished_attempt(job, context, record))
+            elif job.e164 in listed and not job.ignore_dnc:
+                record = not_dialled(job, Outcome.EXCLUDED_NUMBER, Stage.EXCLUDED, now)
+                settled.append(self._finished_attempt(job, context, record))
+            elif (
+                later := next_allowed(hours, self._zones(job.e164, context.timezone), now)
+            ) is not None:
+                postponed.append((job, later))
+            else:
+                dial.append(job)
+        if postponed:
+            await asyncio.to_thread(self._release, postponed)
+            self.stats.postponed += len(postponed)
+        self._finished.extend(settled)
+        campaign_bucket = self._campaign_buckets[context.campaign.id]
+        self._bucket.take(len(dial), now)
+        campaign_bucket.take(len(dial), now)
+        for job in dial:
+            self._active[job.campaign_id] += 1
+            task = asyncio.create_task(self._call(job, plan, context))
+            self._calls.add(task)
+            task.add_done_callback(self._calls.discard)
+        self.stats.originated += len(dial)
+        return len(jobs)
+
+    def _dnc_listed(self, tenant: TenantId, numbers: list[str]) -> set[str]:
+        with self.store.read() as session:
+            return session.dnc_listed(tenant, numbers)
+
+    def _release(self, jobs: list[tuple[DialJob, datetime]]) -> None:
+        with self.store.write() as session:
+            session.release(jobs, self.worker)
+
+    async def _call(self, job: DialJob, plan: CampaignPlan, context: DialingContext) -> None:
+        try:
+            if self.keep_waits:
+                self.stats.waits.append((self._timer.now() - job.queued_at).total_seconds())
+            record = await self._runner.run(job, plan)
+        except Exception as exc:  # a driver fault must not lose the destination
+            log.exception("call %s:%s failed in the engine", job.destination_id, job.attempt_number)
+            record = replace(
+                not_dialled(job, Outcome.NO_CONNECTION, Stage.NONE, self._timer.now()),
+                cause=f"engine error: {exc}"[:500],
+            )
+        finally:
+            self._active[job.campaign_id] -= 1
+        self._finished.append(self._finished_attempt(job, context, record))
+        self._call_ended.set()
+
+    # recording
+
+    def _finished_attempt(
+        self, job: DialJob, context: DialingContext, record: AttemptRecord
+    ) -> FinishedAttempt:
+        campaign = context.campaign
+        ended = record.ended_at or self._timer.now()
+        verdict = after_attempt(
+            campaign.spec.attempts, record.attempt_number, record.outcome, ended
+        )
+        payload = None
+        if campaign.tenant_id in self._webhook_tenants:
+            result = AttemptResult(
+                attempt_id=0,
+                campaign_id=campaign.id,
+                number=job.e164 or job.raw,
+                name=job.name,
+                attempt_number=record.attempt_number,
+                outcome=record.outcome,
+                stage=record.stage,
+                queued_at=record.queued_at,
+                originated_at=record.originated_at,
+                answered_at=record.answered_at,
+                ended_at=record.ended_at,
+                cause=record.cause,
+                keys=record.keys,
+                sms_sent=record.sms_sent,
+            )
+            fields = {"campaignId": campaign.id, "campaignCode": campaign.code}
+            fields.update(result_fields(result))
+            payload = json.dumps(fields, separators=(",", ":"))
+        return FinishedAttempt(
+            record, campaign.id, campaign.tenant_id, job.priority, verdict.retry_at, payload
+        )
+
+    async def _flush(self) -> None:
+        if not self._finished:
+            return
+        batch, self._finished = self._finished, []
+        self._count(await asyncio.to_thread(self._write, batch))
+
+    def _write(self, batch: list[FinishedAttempt]) -> list[FinishedAttempt]:
+        with self.store.write() as session:
+            written = session.finish_attempts(batch, self.worker, self._timer.now())
+        if len(written) < len(batch):
+            log.warning("%d results dropped: their leases were lost", len(batch) - len(written))
+        return written
+
+    def _count(self, finished: list[FinishedAttempt]) -> None:
+        for item in finished:
+            self.stats.recorded += 1
+            self.stats.outcomes[item.record.outcome] += 1
+            self.stats.stages[item.record.stage] += 1
+            self.stats.sms_sent += item.record.sms_sent
+            if item.retry_at is None:
+                self.stats.done += 1
+                self.stats.final[item.record.outcome] += 1
+
+    def _close_out(self, context: DialingContext, now: datetime) -> int:
+        """The campaign's last window has closed: what still waits ends as OutOfTime."""
+        total = 0
+        while True:
+            with self.store.write() as session:
+                jobs = session.claim_for_closing(
+                    context.campaign.id, 1000, self.worker, now + self._lease
+                )
+                finished = [
+                    self._finished_attempt(
+                        job, context, not_dialled(job, Outcome.OUT_OF_TIME, Stage.NONE, now)
+                    )
+                    for job in jobs
+                ]
+                recorded = session.finish_attempts(finished, self.worker, now)
+            self._count(recorded)
+            total += len(jobs)
+            if len(jobs) < 1000:
+                return total

@@ -1,0 +1,348 @@
+"""Store queries of the dialing engine: claim due work, finish attempts, recover leases.
+
+The ready queue (``dial_queue``) holds one row per pending destination. Claiming deletes rows
+from it, marks their destinations in flight and takes a lease (``in_flight``), in one statement
+on PostgreSQL (``FOR UPDATE SKIP LOCKED`` lets engines claim side by side) and in one
+``BEGIN IMMEDIATE`` transaction on SQLite (which admits one writer at a time, so the three
+statements cannot interleave with another claim).
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from dialer.domain.attempt import DialJob, FinishedAttempt
+from dialer.domain.campaign import DialingContext
+from dialer.domain.codes import Outcome
+from dialer.domain.ids import CampaignId, DestinationId, TenantId
+from dialer.storage.database import Connection, Row
+from dialer.storage.rows import (
+    CAMPAIGN_COLUMNS,
+    campaign_from_row,
+    from_us,
+    opt_us,
+    parameters_from_column,
+    to_us,
+)
+
+_JOB_COLUMNS = (
+    "d.id, d.campaign_id, d.attempts_made + 1 AS attempt, d.number_raw, d.number_e164, d.name,"
+    " d.parameters, d.caller_id, d.custom_data, d.ignore_dnc, d.priority"
+)
+
+_PG_CLAIM = f"""
+WITH picked AS (
+    SELECT destination_id FROM dial_queue WHERE campaign_id = %s AND due_at <= %s
+    ORDER BY priority DESC, destination_id LIMIT %s FOR UPDATE SKIP LOCKED
+), gone AS (
+    DELETE FROM dial_queue q USING picked WHERE q.destination_id = picked.destination_id
+    RETURNING q.destination_id, q.due_at
+), moved AS (
+    UPDATE destinations d SET state = 'in_flight' FROM gone
+    WHERE d.id = gone.destination_id AND d.state = 'pending'
+    RETURNING {_JOB_COLUMNS},
+        CASE WHEN gone.due_at > d.created_at THEN gone.due_at ELSE d.created_at END AS queued
+), held AS (
+    INSERT INTO in_flight (destination_id, campaign_id, attempt_number, worker, lease_until,
+        queued_at)
+    SELECT id, campaign_id, attempt, %s, %s, queued FROM moved
+)
+SELECT * FROM moved
+"""
+
+_OUTCOME_COLUMNS = (
+    "destination_id",
+    "attempt_number",
+    "outcome",
+    "stage",
+    "queued_at",
+    "originated_at",
+    "answered_at",
+    "ended_at",
+    "cause",
+    "keys",
+    "sms_sent",
+    "campaign_id",
+)
+_IN_FLIGHT_COLUMNS = (
+    "destination_id",
+    "campaign_id",
+    "attempt_number",
+    "worker",
+    "lease_until",
+    "queued_at",
+)
+_ENQUEUE_WEBHOOK = (
+    "INSERT INTO webhook_outbox (tenant_id, payload, next_try_at, created_at)"
+    " SELECT tenant_id, %s, %s, %s FROM webhooks WHERE tenant_id = %s"
+)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("%s" for _ in values)
+
+
+def _job(row: Row, queued: int) -> DialJob:
+    dest, campaign, attempt, raw, e164, name, params, cli, data, ignore, prio = row[:11]
+    return DialJob(
+        DestinationId(dest),
+        CampaignId(campaign),
+        int(attempt),
+        raw,
+        e164,
+        name,
+        parameters_from_column(params),
+        cli,
+        data,
+        bool(ignore),
+        int(prio),
+        from_us(queued),
+    )
+
+
+class EngineQueries:
+    _conn: Connection
+
+    def dialing_contexts(self) -> list[DialingContext]:
+        """Every campaign with destinations waiting in the ready queue, with its tenant's rules."""
+        columns = ", ".join(f"c.{c.strip()}" for c in CAMPAIGN_COLUMNS.split(","))
+        rows = self._conn.execute(
+            f"SELECT {columns}, t.timezone, t.region, t.calling_hours_start, t.calling_hours_end"
+            " FROM campaigns c JOIN tenants t ON t.id = c.tenant_id"
+            " WHERE EXISTS (SELECT 1 FROM dial_queue q WHERE q.campaign_id = c.id)"
+            " OR EXISTS (SELECT 1 FROM in_flight f WHERE f.campaign_id = c.id)"
+            " ORDER BY c.id"
+        )
+        return [
+            DialingContext(campaign_from_row(row[:-4]), row[-4], row[-3], f"{row[-2]}-{row[-1]}")
+            for row in rows
+        ]
+
+    def next_due(self, campaign_id: CampaignId) -> datetime | None:
+        rows = self._conn.execute(
+            "SELECT min(due_at) FROM dial_queue WHERE campaign_id = %s", (campaign_id,)
+        )
+        return None if rows[0][0] is None else from_us(rows[0][0])
+
+    def claim(
+        self,
+        campaign_id: CampaignId,
+        now: datetime,
+        limit: int,
+        worker: str,
+        lease_until: datetime,
+    ) -> list[DialJob]:
+        """Take up to ``limit`` due destinations in dial order, leased to ``worker``."""
+        if self._conn.dialect == "postgres":
+            rows = self._conn.execute(
+                _PG_CLAIM, (campaign_id, to_us(now), limit, worker, to_us(lease_until))
+            )
+            jobs = [_job(row, row[11]) for row in rows]
+            jobs.sort(key=lambda j: (-j.priority, j.destination_id))
+            return jobs
+        picked = self._conn.execute(
+            "SELECT destination_id, due_at FROM dial_queue WHERE campaign_id = %s"
+            " AND due_at <= %s ORDER BY priority DESC, destination_id LIMIT %s",
+            (campaign_id, to_us(now), limit),
+        )
+        return self._take(picked, worker, lease_until)
+
+    def _take(self, picked: list[Row], worker: str, lease_until: datetime) -> list[DialJob]:
+        """SQLite's claim, and the out-of-time sweep's: dequeue ``picked`` and mark in flight."""
+        if not picked:
+            return []
+        ids = [row[0] for row in picked]
+        due = {row[0]: row[1] for row in picked}
+        self._conn.execute(f"DELETE FROM dial_queue WHERE destination_id IN ({_marks(ids)})", ids)
+        rows = self._conn.execute(
+            f"UPDATE destinations SET state = 'in_flight' WHERE id IN ({_marks(ids)})"
+            f" AND state = 'pending' RETURNING {_JOB_COLUMNS.replace('d.', '')}, created_at",
+            ids,
+        )
+        jobs = [_job(row, max(due[row[0]], row[11])) for row in rows]
+        jobs.sort(key=lambda j: (-j.priority, j.destination_id))
+        self._conn.insert_many(
+            "in_flight",
+            (
+                "destination_id",
+                "campaign_id",
+                "attempt_number",
+                "worker",
+                "lease_until",
+                "queued_at",
+            ),
+            [
+                (
+                    j.destination_id,
+                    j.campaign_id,
+                    j.attempt_number,
+                    worker,
+                    to_us(lease_until),
+                    to_us(j.queued_at),
+                )
+                for j in jobs
+            ],
+        )
+        return jobs
+
+    def claim_for_closing(
+        self, campaign_id: CampaignId, limit: int, worker: str, lease_until: datetime
+    ) -> list[DialJob]:
+        """Take waiting destinations whatever their due time: the campaign's time is over."""
+        if self._conn.dialect == "postgres":
+            picked = self._conn.execute(
+                "SELECT destination_id, due_at FROM dial_queue WHERE campaign_id = %s"
+                " ORDER BY destination_id LIMIT %s FOR UPDATE SKIP LOCKED",
+                (campaign_id, limit),
+            )
+        else:
+            picked = self._conn.execute(
+                "SELECT destination_id, due_at FROM dial_queue WHERE campaign_id = %s"
+                " ORDER BY destination_id LIMIT %s",
+                (campaign_id, limit),
+            )
+        return self._take(picked, worker, lease_until)
+
+    def extend_leases(self, worker: str, lease_until: datetime) -> int:
+        rows = self._conn.execute(
+            "UPDATE in_flight SET lease_until = %s WHERE worker = %s RETURNING destination_id",
+            (to_us(lease_until), worker),
+        )
+        return len(rows)
+
+    def take_expired(self, now: datetime, limit: int) -> list[DialJob]:
+        """Leases that ran out (their worker died): removed, to be finished by the caller."""
+        lock = " FOR UPDATE SKIP LOCKED" if self._conn.dialect == "postgres" else ""
+        picked = self._conn.execute(
+            "SELECT destination_id FROM in_flight WHERE lease_until < %s"
+            f" ORDER BY lease_until LIMIT %s{lock}",
+            (to_us(now), limit),
+        )
+        if not picked:
+            return []
+        ids = [row[0] for row in picked]
+        held = self._conn.execute(
+            f"DELETE FROM in_flight WHERE destination_id IN ({_marks(ids)})"
+            " RETURNING destination_id, attempt_number, queued_at",
+            ids,
+        )
+        attempt = {row[0]: (row[1], row[2]) for row in held}
+        rows = self._conn.execute(
+            f"SELECT {_JOB_COLUMNS} FROM destinations d WHERE d.id IN ({_marks(ids)})", ids
+        )
+        jobs = []
+        for row in rows:
+            number, queued = attempt[row[0]]
+            job = _job(row, queued)
+            jobs.append(job._replace(attempt_number=int(number)))
+        return jobs
+
+    def release(self, jobs: Sequence[tuple[DialJob, datetime]], worker: str) -> int:
+        """Give claimed destinations back undialled, due again at the given times."""
+        if not jobs:
+            return 0
+        ids = [job.destination_id for job, _ in jobs]
+        owned = {
+            row[0]
+            for row in self._conn.execute(
+                f"DELETE FROM in_flight WHERE destination_id IN ({_marks(ids)}) AND worker = %s"
+                " RETURNING destination_id",
+                (*ids, worker),
+            )
+        }
+        back = [(job, due) for job, due in jobs if job.destination_id in owned]
+        if not back:
+            return 0
+        back_ids = [job.destination_id for job, _ in back]
+        self._conn.execute(
+            f"UPDATE destinations SET state = 'pending' WHERE id IN ({_marks(back_ids)})",
+            back_ids,
+        )
+        self._conn.insert_many(
+            "dial_queue",
+            ("destination_id", "campaign_id", "priority", "due_at"),
+            [(j.destination_id, j.campaign_id, j.priority, to_us(due)) for j, due in back],
+        )
+        return len(back)
+
+    def finish_attempts(
+        self, finished: Sequence[FinishedAttempt], worker: str | None, now: datetime
+    ) -> list[FinishedAttempt]:
+        """Record attempts and what follows each; with ``worker``, only those it still holds
+        (a lease another engine recovered is that engine's to record). Returns how many."""
+        if not finished:
+            return []
+        if worker is not None:
+            ids = [f.record.destination_id for f in finished]
+            owned = {
+                row[0]
+                for row in self._conn.execute(
+                    f"DELETE FROM in_flight WHERE destination_id IN ({_marks(ids)})"
+                    " AND worker = %s RETURNING destination_id",
+                    (*ids, worker),
+                )
+            }
+            finished = [f for f in finished if f.record.destination_id in owned]
+            if not finished:
+                return []
+        self._conn.insert_many(
+            "attempts",
+            _OUTCOME_COLUMNS,
+            [
+                (
+                    f.record.destination_id,
+                    f.record.attempt_number,
+                    f.record.outcome.value,
+                    f.record.stage.value,
+                    to_us(f.record.queued_at),
+                    opt_us(f.record.originated_at),
+                    opt_us(f.record.answered_at),
+                    opt_us(f.record.ended_at),
+                    f.record.cause,
+                    f.record.keys,
+                    int(f.record.sms_sent),
+                    f.campaign_id,
+                )
+                for f in finished
+            ],
+        )
+        self._conn.execute_many(
+            "UPDATE destinations SET attempts_made = %s, last_outcome = %s, last_stage = %s,"
+            " state = %s WHERE id = %s",
+            [
+                (
+                    f.record.attempt_number,
+                    f.record.outcome.value,
+                    f.record.stage.value,
+                    "done" if f.retry_at is None else "pending",
+                    f.record.destination_id,
+                )
+                for f in finished
+            ],
+        )
+        retries = [f for f in finished if f.retry_at is not None]
+        if retries:
+            self._conn.insert_many(
+                "dial_queue",
+                ("destination_id", "campaign_id", "priority", "due_at"),
+                [
+                    (f.record.destination_id, f.campaign_id, f.priority, opt_us(f.retry_at))
+                    for f in retries
+                ],
+            )
+        hooks = [f for f in finished if f.webhook_payload is not None]
+        if hooks:
+            stamp = to_us(now)
+            self._conn.execute_many(
+                _ENQUEUE_WEBHOOK, [(f.webhook_payload, stamp, stamp, f.tenant_id) for f in hooks]
+            )
+        return list(finished)
+
+    def webhook_tenants(self) -> list[TenantId]:
+        return [TenantId(row[0]) for row in self._conn.execute("SELECT tenant_id FROM webhooks")]
+
+    def attempt_outcomes(self, campaign_id: CampaignId) -> dict[Outcome, int]:
+        rows = self._conn.execute(
+            "SELECT outcome, count(*) FROM attempts WHERE campaign_id = %s GROUP BY outcome",
+            (campaign_id,),
+        )
+        return {Outcome(o): int(n) for o, n in rows}

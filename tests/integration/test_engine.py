@@ -1,0 +1,209 @@
+"""Whole campaigns on the simulated network, on a real SQLite file and a real PostgreSQL."""
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dialer.bootstrap import Container, EngineRuntime, build, build_engine
+from dialer.clocks import VirtualTimer
+from dialer.domain.campaign import CampaignStatus
+from dialer.domain.codes import Outcome, Stage
+from dialer.settings import EngineSettings, NetworkSettings, Settings
+from tests.conftest import Account
+
+START = datetime(2025, 9, 30, 20, 0, tzinfo=UTC)
+LONDON = ZoneInfo("Europe/London")
+RULES = [
+    {"interval": 15, "attemptNumber": 1},
+    {"interval": 60, "attemptNumber": 2},
+    {"interval": 120, "attemptNumber": 3},
+]
+
+
+def drama(n: int) -> str:
+    return f"+447700900{n:03d}"
+
+
+class Rig:
+    def __init__(self, database_url: str, log: Path) -> None:
+        self.timer = VirtualTimer(START)
+        self.container: Container = build(Settings(database_url=database_url), clock=self.timer)
+        self.account = Account(self.container, "Acme")
+        self.log = log
+
+    def engine(self, **limits: Any) -> EngineRuntime:
+        network = NetworkSettings(speed=None, seed=7, origination_log=self.log)
+        return build_engine(self.container, network, EngineSettings(**limits), self.timer)
+
+    def campaign(self, numbers: list[str], **overrides: Any) -> int:
+        body = self.account.campaign(
+            phoneNumbers=[{"number": n, "name": f"N{i}"} for i, n in enumerate(numbers)],
+            **{"attempts": RULES, **overrides},
+        )
+        return self.container.campaigns.create(self.account.tenant, body).campaign.id
+
+    def run(self, **limits: Any) -> EngineRuntime:
+        runtime = self.engine(**limits)
+        asyncio.run(asyncio.wait_for(runtime.engine.run_until_done(), 120))
+        return runtime
+
+    def attempts(self, campaign_id: int) -> dict[str, list[Any]]:
+        by_number: dict[str, list[Any]] = defaultdict(list)
+        after = None
+        while True:
+            page = self.container.results.page(self.account.tenant, campaign_id, after, 1000)
+            for row in page.results:
+                by_number[row.number].append(row)
+            if page.next_after is None:
+                return by_number
+            after = page.next_after
+
+    def originations(self) -> list[str]:
+        return self.log.read_text().split() if self.log.exists() else []
+
+
+@pytest.fixture
+def rig(database_url: str, tmp_path: Path) -> Iterator[Rig]:
+    r = Rig(database_url, tmp_path / "originations.log")
+    yield r
+    r.container.close()
+
+
+def outcomes(rows: list[Any]) -> list[Outcome]:
+    return [row.outcome for row in rows]
+
+
+def inside_windows(moment: datetime) -> bool:
+    local = moment.astimezone(LONDON)
+    return local.date().isoformat() in ("2025-10-01", "2025-10-02") and 9 <= local.hour < 12
+
+
+def test_every_test_number_ends_as_the_network_tells(rig: Rig) -> None:
+    numbers = [drama(n) for n in range(13)]
+    rig.container.dnc.add(rig.account.tenant, ["+447700900099"], label="line")
+    campaign = rig.campaign([*numbers, "+447700900099"], answerMachineDetected=2, smsOnBusy=1)
+    runtime = rig.run()
+    got = rig.attempts(campaign)
+
+    assert outcomes(got[drama(0)]) == [Outcome.ANSWERED]
+    assert [r.stage for r in got[drama(0)]] == [Stage.ANSWERED]
+    assert [(r.keys, r.stage) for r in got[drama(2)]] == [("1", Stage.CORRECT_CALLEE)]
+    assert [(r.keys, r.stage) for r in got[drama(3)]] == [("2", Stage.WRONG_CALLEE)]
+    assert [(r.keys, r.stage) for r in got[drama(9)]] == [("9", Stage.OPT_OUT)]
+    assert [r.stage for r in got[drama(12)]] == [Stage.CALL_DECLINED]
+    # Busy three times; the SMS goes on the first busy only (OnTheFirstCall).
+    busy = got[drama(1)]
+    assert outcomes(busy) == [Outcome.BUSY] * 3
+    assert [r.sms_sent for r in busy] == [True, False, False]
+    assert len(runtime.sms.sent) == 1
+    assert "N1" in runtime.sms.sent[0].text
+    # Retries wait their intervals (15 and 60 minutes after the attempt ended).
+    assert busy[1].originated_at - busy[0].ended_at >= timedelta(minutes=15)
+    assert busy[2].originated_at - busy[1].ended_at >= timedelta(minutes=60)
+    # The answerphone message is left on the last attempt only (OnTheLastCall).
+    assert outcomes(got[drama(4)]) == [
+        Outcome.ANSWERPHONE_MESSAGE_NOT_LEFT,
+        Outcome.ANSWERPHONE_MESSAGE_NOT_LEFT,
+        Outcome.ANSWERPHONE_MESSAGE_LEFT,
+    ]
+    assert [r.stage for r in got[drama(4)]][-1] is Stage.ANSWERPHONE_MESSAGE_LEFT
+    assert outcomes(got[drama(5)]) == [Outcome.FAX]
+    assert outcomes(got[drama(6)]) == [Outcome.UNOBTAINABLE]
+    assert outcomes(got[drama(7)]) == [Outcome.NO_ANSWER] * 3
+    assert outcomes(got[drama(8)]) == [Outcome.NO_CONNECTION] * 3
+    assert outcomes(got[drama(10)]) == [Outcome.OVERFLOW] * 3
+    assert outcomes(got[drama(11)]) == [Outcome.INVALID_NUMBER]
+    # On the do-not-call list: excluded, never dialled.
+    excluded = got["+447700900099"]
+    assert [(r.outcome, r.stage) for r in excluded] == [(Outcome.EXCLUDED_NUMBER, Stage.EXCLUDED)]
+    assert excluded[0].originated_at is None
+
+    dialled = [r for rows in got.values() for r in rows if r.originated_at is not None]
+    assert all(inside_windows(r.originated_at) for r in dialled)
+    log = rig.originations()
+    assert len(log) == len(set(log)) == len(dialled) == runtime.driver.originated
+
+
+def test_what_is_left_when_the_last_window_closes_is_out_of_time(rig: Rig) -> None:
+    campaign = rig.campaign(
+        [drama(7), drama(2)],
+        runoverDays=[],
+        finishTime="10:00",
+        attempts=[{"interval": 120, "attemptNumber": 1}, {"interval": 5, "attemptNumber": 2}],
+    )
+    rig.run()
+    got = rig.attempts(campaign)
+    assert outcomes(got[drama(7)]) == [Outcome.NO_ANSWER, Outcome.OUT_OF_TIME]
+    assert got[drama(7)][1].originated_at is None
+    assert outcomes(got[drama(2)]) == [Outcome.ANSWERED]
+
+
+def test_a_stopped_campaign_never_dials_and_ends_out_of_time(rig: Rig) -> None:
+    campaign = rig.campaign([drama(0), drama(2)])
+    with rig.container.store.write() as session:
+        session.set_campaign_status(campaign, CampaignStatus.DISABLED, START)  # type: ignore[arg-type]
+    rig.run()
+    got = rig.attempts(campaign)
+    assert {n: outcomes(rows) for n, rows in got.items()} == {
+        drama(0): [Outcome.OUT_OF_TIME],
+        drama(2): [Outcome.OUT_OF_TIME],
+    }
+    assert rig.originations() == []
+
+
+def test_calling_hours_of_the_callee_postpone_never_dial(rig: Rig) -> None:
+    # The campaign may dial from 06:00 London; a London callee only from 08:00 and a
+    # New York callee from 08:00 New York time (13:00 London).
+    campaign = rig.campaign(
+        [drama(0), "+12125550143"],
+        startTime="06:00",
+        finishTime="23:00",
+        runoverDays=[],
+        attempts=[{"interval": 15, "attemptNumber": 1}],
+    )
+    runtime = rig.run()
+    got = rig.attempts(campaign)
+    london = got[drama(0)][0].originated_at.astimezone(LONDON)
+    new_york = got["+12125550143"][0]
+    assert (london.hour, london.minute) == (8, 0)
+    assert (
+        new_york.originated_at is None
+        or new_york.originated_at.astimezone(ZoneInfo("America/New_York")).hour >= 8
+    )
+    assert new_york.queued_at.astimezone(LONDON).hour == 6 or new_york.originated_at
+    assert runtime.engine.stats.postponed >= 2
+
+
+def test_a_dead_engines_calls_are_recovered_as_no_connection_and_retried(rig: Rig) -> None:
+    campaign = rig.campaign([drama(2), drama(0)])
+    # Another engine claims both at 09:00 and dies without a word.
+    opened = datetime(2025, 10, 1, 8, 0, tzinfo=UTC)
+    with rig.container.store.write() as session:
+        held = session.claim(campaign, opened, 10, "dead-engine", opened + timedelta(seconds=60))  # type: ignore[arg-type]
+    assert len(held) == 2
+    rig.timer._now = opened
+    rig.run()
+    got = rig.attempts(campaign)
+    for number in (drama(2), drama(0)):
+        rows = got[number]
+        assert [r.attempt_number for r in rows] == [1, 2]
+        assert rows[0].outcome is Outcome.NO_CONNECTION
+        assert "lease" in (rows[0].cause or "")
+        assert rows[1].outcome is Outcome.ANSWERED
+    # The recovered attempt was never dialled by this engine; the retry was, once.
+    assert sorted(rig.originations()) == sorted(f"{h.destination_id}:2" for h in held)
+
+
+def test_results_carry_webhook_payloads_into_the_outbox(rig: Rig) -> None:
+    rig.container.webhooks.register(rig.account.tenant, "http://127.0.0.1:9/hook")
+    campaign = rig.campaign([drama(2), drama(6)])
+    rig.run()
+    with rig.container.store.read() as session:
+        backlog = session.webhook_backlog(rig.account.tenant.id).pending
+    assert backlog == sum(len(rows) for rows in rig.attempts(campaign).values()) == 2
