@@ -3,7 +3,7 @@
 import asyncio
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from dialer.bootstrap import Container, EngineRuntime, build, build_engine
 from dialer.clocks import VirtualTimer
 from dialer.domain.campaign import CampaignStatus
 from dialer.domain.codes import Outcome, Stage
+from dialer.services.dialer_input import Params
 from dialer.settings import EngineSettings, NetworkSettings, Settings
 from tests.conftest import Account
 
@@ -158,8 +159,8 @@ def test_a_stopped_campaign_never_dials_and_ends_out_of_time(rig: Rig) -> None:
 
 
 def test_calling_hours_of_the_callee_postpone_never_dial(rig: Rig) -> None:
-    # The campaign may dial from 06:00 London; a London callee only from 08:00 and a
-    # New York callee from 08:00 New York time (13:00 London).
+    # The campaign may dial from 06:00 London; a London callee only from 08:00 London, and a
+    # New York callee only from 08:00 New York time (13:00 London).
     campaign = rig.campaign(
         [drama(0), "+12125550143"],
         startTime="06:00",
@@ -169,15 +170,50 @@ def test_calling_hours_of_the_callee_postpone_never_dial(rig: Rig) -> None:
     )
     runtime = rig.run()
     got = rig.attempts(campaign)
-    london = got[drama(0)][0].originated_at.astimezone(LONDON)
-    new_york = got["+12125550143"][0]
-    assert (london.hour, london.minute) == (8, 0)
-    assert (
-        new_york.originated_at is None
-        or new_york.originated_at.astimezone(ZoneInfo("America/New_York")).hour >= 8
+    london = got[drama(0)][0].originated_at
+    new_york = got["+12125550143"][0].originated_at
+    assert london is not None
+    assert new_york is not None
+    assert london.astimezone(LONDON).time() == time(8, 0)
+    assert new_york.astimezone(ZoneInfo("America/New_York")).time() == time(8, 0)
+    # Postponed, not attempted: each has exactly one attempt, queued when the window opened.
+    assert [r.attempt_number for r in got["+12125550143"]] == [1]
+    assert runtime.engine.stats.postponed == 2
+
+
+def test_dialer_api_destinations_priority_originate_time_and_ignore_dnc(rig: Rig) -> None:
+    campaign = rig.campaign([drama(5)])  # priority 0, the oldest
+    code = rig.container.campaigns.get(rig.account.tenant, campaign).campaign.code
+    rig.container.dnc.add(rig.account.tenant, [drama(0), drama(2)], label="line")
+    key = rig.account.key
+    add = rig.container.dialer.add_call
+    later = int(datetime(2025, 10, 2, 10, 30, tzinfo=UTC).timestamp())
+    add(Params({"Code": key, "Campaign": code, "Target": drama(0)}))
+    add(Params({"Code": key, "Campaign": code, "Target": drama(2), "IgnoreDncStatus": "true"}))
+    add(Params({"Code": key, "Campaign": code, "Target": drama(3), "Priority": 1}))
+    add(Params({"Code": key, "Campaign": code, "Target": drama(9), "Priority": 5}))
+    add(
+        Params(
+            {
+                "Code": key,
+                "Campaign": code,
+                "Target": drama(12),
+                "OriginateTime": later,
+                "IsDateLocal": False,
+            }
+        )
     )
-    assert new_york.queued_at.astimezone(LONDON).hour == 6 or new_york.originated_at
-    assert runtime.engine.stats.postponed >= 2
+    rig.run(max_in_flight=1, max_calls_per_second=1.0)
+    got = rig.attempts(campaign)
+    assert outcomes(got[drama(0)]) == [Outcome.EXCLUDED_NUMBER]
+    assert outcomes(got[drama(2)]) == [Outcome.ANSWERED]  # listed, but IgnoreDncStatus
+    # One line at a time: higher priority first, then the oldest.
+    first = {n: got[n][0].originated_at for n in (drama(9), drama(3), drama(5), drama(2))}
+    assert first[drama(9)] < first[drama(3)] < first[drama(5)] < first[drama(2)]
+    # Not before its OriginateTime, though the window opened a day earlier.
+    held = got[drama(12)][0].originated_at
+    assert held is not None
+    assert held >= datetime(2025, 10, 2, 10, 30, tzinfo=UTC)
 
 
 def test_a_dead_engines_calls_are_recovered_as_no_connection_and_retried(rig: Rig) -> None:

@@ -15,21 +15,20 @@ import secrets
 import socket
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
-from dialer.domain.attempt import AttemptRecord, AttemptResult, DialJob, FinishedAttempt
+from dialer.domain.attempt import DialJob, FinishedAttempt
 from dialer.domain.calendar import window_state
 from dialer.domain.callflow import parse_callflow
 from dialer.domain.campaign import CampaignStatus, DialingContext
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.compliance import CallingHours, next_allowed
 from dialer.domain.ids import CampaignId, CliId, TenantId
-from dialer.domain.retry import after_attempt
 from dialer.engine.calls import CallRunner, CampaignPlan, not_dialled
 from dialer.engine.pacer import TokenBucket
+from dialer.engine.recorder import Recorder
 from dialer.ports import SmsGateway, Store, StoreSession, TelephonyDriver, Timer
-from dialer.services.results import result_fields
 from dialer.settings import EngineSettings
 
 log = logging.getLogger(__name__)
@@ -40,22 +39,6 @@ ZoneLookup = Callable[[str, str], tuple[str, ...]]
 def worker_name() -> str:
     """Unique per process start, readable in the in_flight table."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-@dataclass
-class EngineStats:
-    claimed: int = 0
-    originated: int = 0
-    recorded: int = 0
-    recovered: int = 0
-    done: int = 0  # destinations that reached a final outcome
-    postponed: int = 0
-    outcomes: Counter[Outcome] = field(default_factory=Counter)
-    stages: Counter[Stage] = field(default_factory=Counter)
-    sms_sent: int = 0
-    final: Counter[Outcome] = field(default_factory=Counter)  # by destination
-    # Due-to-originate waits of dialled calls, in seconds of the engine's clock.
-    waits: list[float] = field(default_factory=list)
 
 
 class Engine:
@@ -92,9 +75,9 @@ class Engine:
         self._call_ended = asyncio.Event()
         self._plans: dict[CampaignId, CampaignPlan] = {}
         self._contexts: dict[CampaignId, DialingContext] = {}
-        self._webhook_tenants: frozenset[TenantId] = frozenset()
         self._next_housekeeping = now
-        self.stats = EngineStats()
+        self._recorder = Recorder(store, timer, self.worker, self._lease)
+        self.stats = self._recorder.stats
         self.keep_waits = False
 
     # the loop
@@ -178,31 +161,8 @@ class Engine:
         with self.store.write() as session:
             session.extend_leases(self.worker, now + self._lease)
         with self.store.read() as session:
-            self._webhook_tenants = frozenset(session.webhook_tenants())
-        while True:
-            with self.store.write() as session:
-                # Contexts first: once the leases are taken, a campaign whose every remaining
-                # destination was among them has no rows left to be listed by.
-                contexts = {c.campaign.id: c for c in session.dialing_contexts()}
-                expired = session.take_expired(now, 500)
-                if not expired:
-                    return
-                finished = []
-                for job in expired:
-                    context = contexts[job.campaign_id]
-                    record = AttemptRecord(
-                        destination_id=job.destination_id,
-                        attempt_number=job.attempt_number,
-                        outcome=Outcome.NO_CONNECTION,
-                        stage=Stage.NONE,
-                        queued_at=job.queued_at,
-                        ended_at=now,
-                        cause="engine lost: lease expired",
-                    )
-                    finished.append(self._finished_attempt(job, context, record))
-                self._count(session.finish_attempts(finished, None, now))
-                self.stats.recovered += len(finished)
-            log.warning("recorded %d calls of a lost engine as NoConnection", len(finished))
+            self._recorder.webhook_tenants = frozenset(session.webhook_tenants())
+        self._recorder.recover(now)
 
     # claiming and starting calls
 
@@ -221,7 +181,7 @@ class Engine:
             campaign = context.campaign
             state = window_state(campaign.spec.schedule, context.timezone, now)
             if state.over:
-                started += await asyncio.to_thread(self._close_out, context, now)
+                started += await asyncio.to_thread(self._recorder.close_out, context, now)
                 continue
             if not state.open:
                 soonest(state.next_opens_at)
@@ -314,10 +274,10 @@ class Engine:
         for job in jobs:
             if job.e164 is None:
                 record = not_dialled(job, Outcome.INVALID_NUMBER, Stage.NONE, now)
-                settled.append(self._finished_attempt(job, context, record))
+                settled.append(self._recorder.finished(job, context, record))
             elif job.e164 in listed and not job.ignore_dnc:
                 record = not_dialled(job, Outcome.EXCLUDED_NUMBER, Stage.EXCLUDED, now)
-                settled.append(self._finished_attempt(job, context, record))
+                settled.append(self._recorder.finished(job, context, record))
             elif (
                 later := next_allowed(hours, self._zones(job.e164, context.timezone), now)
             ) is not None:
@@ -360,83 +320,13 @@ class Engine:
             )
         finally:
             self._active[job.campaign_id] -= 1
-        self._finished.append(self._finished_attempt(job, context, record))
+        self._finished.append(self._recorder.finished(job, context, record))
         self._call_ended.set()
 
     # recording
-
-    def _finished_attempt(
-        self, job: DialJob, context: DialingContext, record: AttemptRecord
-    ) -> FinishedAttempt:
-        campaign = context.campaign
-        ended = record.ended_at or self._timer.now()
-        verdict = after_attempt(
-            campaign.spec.attempts, record.attempt_number, record.outcome, ended
-        )
-        payload = None
-        if campaign.tenant_id in self._webhook_tenants:
-            result = AttemptResult(
-                attempt_id=0,
-                campaign_id=campaign.id,
-                number=job.e164 or job.raw,
-                name=job.name,
-                attempt_number=record.attempt_number,
-                outcome=record.outcome,
-                stage=record.stage,
-                queued_at=record.queued_at,
-                originated_at=record.originated_at,
-                answered_at=record.answered_at,
-                ended_at=record.ended_at,
-                cause=record.cause,
-                keys=record.keys,
-                sms_sent=record.sms_sent,
-            )
-            fields = {"campaignId": campaign.id, "campaignCode": campaign.code}
-            fields.update(result_fields(result))
-            payload = json.dumps(fields, separators=(",", ":"))
-        return FinishedAttempt(
-            record, campaign.id, campaign.tenant_id, job.priority, verdict.retry_at, payload
-        )
 
     async def _flush(self) -> None:
         if not self._finished:
             return
         batch, self._finished = self._finished, []
-        self._count(await asyncio.to_thread(self._write, batch))
-
-    def _write(self, batch: list[FinishedAttempt]) -> list[FinishedAttempt]:
-        with self.store.write() as session:
-            written = session.finish_attempts(batch, self.worker, self._timer.now())
-        if len(written) < len(batch):
-            log.warning("%d results dropped: their leases were lost", len(batch) - len(written))
-        return written
-
-    def _count(self, finished: list[FinishedAttempt]) -> None:
-        for item in finished:
-            self.stats.recorded += 1
-            self.stats.outcomes[item.record.outcome] += 1
-            self.stats.stages[item.record.stage] += 1
-            self.stats.sms_sent += item.record.sms_sent
-            if item.retry_at is None:
-                self.stats.done += 1
-                self.stats.final[item.record.outcome] += 1
-
-    def _close_out(self, context: DialingContext, now: datetime) -> int:
-        """The campaign's last window has closed: what still waits ends as OutOfTime."""
-        total = 0
-        while True:
-            with self.store.write() as session:
-                jobs = session.claim_for_closing(
-                    context.campaign.id, 1000, self.worker, now + self._lease
-                )
-                finished = [
-                    self._finished_attempt(
-                        job, context, not_dialled(job, Outcome.OUT_OF_TIME, Stage.NONE, now)
-                    )
-                    for job in jobs
-                ]
-                recorded = session.finish_attempts(finished, self.worker, now)
-            self._count(recorded)
-            total += len(jobs)
-            if len(jobs) < 1000:
-                return total
+        await asyncio.to_thread(self._recorder.write, batch)

@@ -1,0 +1,145 @@
+"""Recording attempts: what follows each (retry or done), webhook payloads, lost leases."""
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from dialer.domain.attempt import AttemptRecord, AttemptResult, DialJob, FinishedAttempt
+from dialer.domain.campaign import DialingContext
+from dialer.domain.codes import Outcome, Stage
+from dialer.domain.ids import TenantId
+from dialer.domain.retry import after_attempt
+from dialer.engine.calls import not_dialled
+from dialer.ports import Store, Timer
+from dialer.services.results import result_fields
+
+log = logging.getLogger(__name__)
+_BATCH = 1000
+
+
+@dataclass
+class EngineStats:
+    claimed: int = 0
+    originated: int = 0
+    recorded: int = 0
+    recovered: int = 0
+    done: int = 0  # destinations that reached a final outcome
+    postponed: int = 0
+    outcomes: Counter[Outcome] = field(default_factory=Counter)
+    stages: Counter[Stage] = field(default_factory=Counter)
+    sms_sent: int = 0
+    final: Counter[Outcome] = field(default_factory=Counter)  # by destination
+    # Due-to-originate waits of dialled calls, in seconds of the engine's clock.
+    waits: list[float] = field(default_factory=list)
+
+
+class Recorder:
+    """Writes finished attempts for one engine, each with the step that follows it."""
+
+    def __init__(self, store: Store, timer: Timer, worker: str, lease: timedelta) -> None:
+        self._store = store
+        self._timer = timer
+        self._worker = worker
+        self._lease = lease
+        self.stats = EngineStats()
+        self.webhook_tenants: frozenset[TenantId] = frozenset()
+
+    def recover(self, now: datetime) -> None:
+        """Record the calls of engines whose leases ran out as NoConnection."""
+        while True:
+            with self._store.write() as session:
+                # Contexts first: once the leases are taken, a campaign whose every remaining
+                # destination was among them has no rows left to be listed by.
+                contexts = {c.campaign.id: c for c in session.dialing_contexts()}
+                expired = session.take_expired(now, 500)
+                if not expired:
+                    return
+                finished = []
+                for job in expired:
+                    context = contexts[job.campaign_id]
+                    record = AttemptRecord(
+                        destination_id=job.destination_id,
+                        attempt_number=job.attempt_number,
+                        outcome=Outcome.NO_CONNECTION,
+                        stage=Stage.NONE,
+                        queued_at=job.queued_at,
+                        ended_at=now,
+                        cause="engine lost: lease expired",
+                    )
+                    finished.append(self.finished(job, context, record))
+                self.count(session.finish_attempts(finished, None, now))
+                self.stats.recovered += len(finished)
+            log.warning("recorded %d calls of a lost engine as NoConnection", len(finished))
+
+    def finished(
+        self, job: DialJob, context: DialingContext, record: AttemptRecord
+    ) -> FinishedAttempt:
+        campaign = context.campaign
+        ended = record.ended_at or self._timer.now()
+        verdict = after_attempt(
+            campaign.spec.attempts, record.attempt_number, record.outcome, ended
+        )
+        payload = None
+        if campaign.tenant_id in self.webhook_tenants:
+            result = AttemptResult(
+                attempt_id=0,
+                campaign_id=campaign.id,
+                number=job.e164 or job.raw,
+                name=job.name,
+                attempt_number=record.attempt_number,
+                outcome=record.outcome,
+                stage=record.stage,
+                queued_at=record.queued_at,
+                originated_at=record.originated_at,
+                answered_at=record.answered_at,
+                ended_at=record.ended_at,
+                cause=record.cause,
+                keys=record.keys,
+                sms_sent=record.sms_sent,
+            )
+            fields = {"campaignId": campaign.id, "campaignCode": campaign.code}
+            fields.update(result_fields(result))
+            payload = json.dumps(fields, separators=(",", ":"))
+        return FinishedAttempt(
+            record, campaign.id, campaign.tenant_id, job.priority, verdict.retry_at, payload
+        )
+
+    def write(self, batch: list[FinishedAttempt]) -> list[FinishedAttempt]:
+        with self._store.write() as session:
+            written = session.finish_attempts(batch, self._worker, self._timer.now())
+        if len(written) < len(batch):
+            log.warning("%d results dropped: their leases were lost", len(batch) - len(written))
+        self.count(written)
+        return written
+
+    def count(self, finished: list[FinishedAttempt]) -> None:
+        for item in finished:
+            self.stats.recorded += 1
+            self.stats.outcomes[item.record.outcome] += 1
+            self.stats.stages[item.record.stage] += 1
+            self.stats.sms_sent += item.record.sms_sent
+            if item.retry_at is None:
+                self.stats.done += 1
+                self.stats.final[item.record.outcome] += 1
+
+    def close_out(self, context: DialingContext, now: datetime) -> int:
+        """The campaign's last window has closed: what still waits ends as OutOfTime."""
+        total = 0
+        while True:
+            with self._store.write() as session:
+                jobs = session.claim_for_closing(
+                    context.campaign.id, _BATCH, self._worker, now + self._lease
+                )
+                finished = [
+                    self.finished(
+                        job, context, not_dialled(job, Outcome.OUT_OF_TIME, Stage.NONE, now)
+                    )
+                    for job in jobs
+                ]
+                recorded = session.finish_attempts(finished, self._worker, now)
+            self.count(recorded)
+            total += len(jobs)
+            if len(jobs) < _BATCH:
+                return total
