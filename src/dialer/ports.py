@@ -1,6 +1,6 @@
 """The small interfaces the services depend on; adapters implement them, bootstrap wires them."""
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -274,6 +274,11 @@ class Store(Protocol):
     def read(self) -> AbstractContextManager[StoreSession]: ...
     def write(self) -> AbstractContextManager[StoreSession]:
         """A transaction that commits when the block ends normally and rolls back otherwise."""
+        ...
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` (from any thread) after new work is committed; returns the
+        function that unsubscribes."""
         ...
 
     def close(self) -> None: ...

@@ -41,7 +41,8 @@ class EngineSettings:
     # dies leaves leases that run out, and another engine records those calls as NoConnection.
     lease_seconds: float = 60.0
     claim_batch: int = 200
-    # How long an idle engine waits before looking for new work (in its clock's time).
+    # Real seconds an idle engine waits before looking again; new work committed through this
+    # store (or, on PostgreSQL, by any process) wakes it at once.
     poll_seconds: float = 1.0
 
 

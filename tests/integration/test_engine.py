@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dialer.bootstrap import Container, EngineRuntime, build, build_engine
-from dialer.clocks import VirtualTimer
+from dialer.clocks import RealTimer, VirtualTimer
 from dialer.domain.campaign import CampaignStatus
 from dialer.domain.codes import Outcome, Stage
 from dialer.services.dialer_input import Params
@@ -243,3 +243,55 @@ def test_results_carry_webhook_payloads_into_the_outbox(rig: Rig) -> None:
     with rig.container.store.read() as session:
         backlog = session.webhook_backlog(rig.account.tenant.id).pending
     assert backlog == sum(len(rows) for rows in rig.attempts(campaign).values()) == 2
+
+
+def test_new_work_wakes_an_idle_engine_at_once(database_url: str, tmp_path: Path) -> None:
+    """An engine told to look for work only hourly still dials at once what an API adds:
+    through the same store, and on PostgreSQL from another process's store (NOTIFY)."""
+    timer = RealTimer()
+    engine_side = build(Settings(database_url=database_url), clock=timer)
+    api_side = build(Settings(database_url=database_url), clock=timer)
+    try:
+        tenant, _ = api_side.tenants.create("Live", "GB", "Europe/London", "00:00-23:59")
+        flow = api_side.catalog.add_callflow(tenant, "F", "message: Hi\nsms: Hi\n")
+        cli = api_side.catalog.add_cli(tenant, "+441632960000")
+        today = timer.now().astimezone(LONDON).date()
+        body = {
+            "startDate": today.isoformat(),
+            "startTime": "00:00",
+            "finishTime": "23:59",
+            "runoverDays": [
+                {
+                    "date": (today + timedelta(days=1)).isoformat(),
+                    "startTime": "00:00",
+                    "finishTime": "23:59",
+                }
+            ],
+            "callflow_Id": flow.id,
+            "cli_Id": cli.id,
+            "attempts": [{"attemptNumber": 1, "interval": 1}],
+            "answerMachineDetected": 0,
+            "smsOnBusy": 0,
+            "phoneNumbers": [{"number": drama(5)}],
+        }
+        network = NetworkSettings(profile=None, seed=1)
+        runtime = build_engine(
+            engine_side, network, EngineSettings(poll_seconds=3600, lease_seconds=3 * 3600), timer
+        )
+
+        async def scenario() -> None:
+            stop = asyncio.Event()
+            task = asyncio.create_task(runtime.engine.run(stop))
+            await asyncio.sleep(0.3)  # let it look, find nothing, and settle into its wait
+            creator = api_side if database_url.startswith("postgres") else engine_side
+            await asyncio.to_thread(creator.campaigns.create, tenant, body)
+            while runtime.engine.stats.recorded < 1:
+                await asyncio.sleep(0.05)
+            stop.set()
+            await task
+
+        asyncio.run(asyncio.wait_for(scenario(), 30))
+        assert runtime.engine.stats.outcomes[Outcome.FAX] == 1
+    finally:
+        engine_side.close()
+        api_side.close()

@@ -72,7 +72,7 @@ class Engine:
         self._active: dict[CampaignId, int] = Counter()
         self._calls: set[asyncio.Task[None]] = set()
         self._finished: list[FinishedAttempt] = []
-        self._call_ended = asyncio.Event()
+        self._wake = asyncio.Event()  # a call ended, work arrived, or stop
         self._plans: dict[CampaignId, CampaignPlan] = {}
         self._contexts: dict[CampaignId, DialingContext] = {}
         self._next_housekeeping = now
@@ -84,10 +84,14 @@ class Engine:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dial until ``stop`` is set; then let calls in progress end and record them."""
+        relay = asyncio.create_task(self._relay(stop))
+        unsubscribe = self.store.subscribe(self._ring(asyncio.get_running_loop()))
         try:
             while not stop.is_set():
                 await self._cycle(stop)
         finally:
+            unsubscribe()
+            relay.cancel()
             await self._drain()
 
     async def run_until_done(self) -> None:
@@ -101,6 +105,18 @@ class Engine:
         finally:
             await self._drain()
 
+    async def _relay(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()
+
+    def _ring(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        """A doorbell for the store: new work was committed (from any thread or process)."""
+
+        def ring() -> None:
+            loop.call_soon_threadsafe(self._wake.set)
+
+        return ring
+
     async def _cycle(self, stop: asyncio.Event) -> bool:
         """One pass; returns True when it found nothing to do and waited."""
         now = self._timer.now()
@@ -113,38 +129,28 @@ class Engine:
         if started:
             await asyncio.sleep(0)
             return False
-        if self._calls:
-            await self._wait_for_call(wake)
-            return False
-        await self._idle(stop, wake)
-        return True
+        await self._rest(wake, stop)
+        return not self._calls
 
-    async def _wait_for_call(self, wake: datetime | None) -> None:
+    async def _rest(self, wake: datetime | None, stop: asyncio.Event) -> None:
+        """Wait until ``wake``, a call ends, new work is committed, or it is time for
+        housekeeping (a live engine must renew its leases, however long its calls last)."""
+        now = self._timer.now()
+        until = self._next_housekeeping if wake is None else min(wake, self._next_housekeeping)
+        real = self._timer.real_seconds(until - now)
+        if real is None and not self._calls and (wake is not None or self._contexts):
+            # Virtual time with nothing in progress: nothing can happen before the next
+            # wake-up, so go straight there.
+            await self._timer.idle_until(wake if wake is not None else until)
+            return
         timeout = self._settings.poll_seconds
-        if wake is not None:
-            real = self._timer.real_seconds(wake - self._timer.now())
-            if real is not None:
-                timeout = min(timeout, max(0.0, real))
+        if real is not None:
+            timeout = min(timeout, max(0.0, real))
         # Cleared after the wait, not before: a call that ended since the last look has set
         # it already, and clearing first would sleep through that end.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._call_ended.wait(), timeout)
-        self._call_ended.clear()
-
-    async def _idle(self, stop: asyncio.Event, wake: datetime | None) -> None:
-        now = self._timer.now()
-        poll = now + timedelta(seconds=self._settings.poll_seconds)
-        if wake is None and not self._contexts:
-            # No work anywhere: look again shortly in real time; a virtual clock must not
-            # race ahead with nothing to simulate.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.2)
-            return
-        if wake is not None and self._timer.real_seconds(wake - now) is None:
-            # Virtual time: nothing can happen before the wake-up, so go straight there.
-            await self._timer.idle_until(wake)
-            return
-        await self._timer.idle_until(min(wake, poll) if wake is not None else poll)
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
 
     async def _drain(self) -> None:
         if self._calls:
@@ -321,7 +327,7 @@ class Engine:
         finally:
             self._active[job.campaign_id] -= 1
         self._finished.append(self._recorder.finished(job, context, record))
-        self._call_ended.set()
+        self._wake.set()
 
     # recording
 

@@ -33,6 +33,8 @@ _WAITING = (
 class DestinationQueries:
     _conn: Connection
 
+    def _work_added(self) -> None: ...
+
     def campaign_by_code(self, code: str, *, lock: bool = False) -> Campaign | None:
         # lock: hold a key-share lock until commit, as a foreign key check would, so the
         # campaign cannot be deleted under destinations being added (no FK: see migration 0001).
@@ -45,6 +47,8 @@ class DestinationQueries:
     def set_campaign_status(
         self, campaign_id: CampaignId, status: CampaignStatus, now: datetime
     ) -> None:
+        if status is CampaignStatus.ENABLED:
+            self._work_added()
         self._conn.execute(
             "UPDATE campaigns SET status = %s, updated_at = %s WHERE id = %s",
             (status.value, to_us(now), campaign_id),
@@ -176,6 +180,7 @@ class DestinationQueries:
         )
         ids = [row[0] for row in updated]
         if ids:
+            self._work_added()  # an earlier OriginateTime or a higher Priority
             # Keep the ready queue in step: priority always; the due time only of numbers not
             # yet attempted (a retry keeps the time its policy gave it).
             marks = ", ".join("%s" for _ in ids)

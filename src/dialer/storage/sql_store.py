@@ -1,6 +1,6 @@
 """The Store over SQL: one implementation, run on SQLite and PostgreSQL alike."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -19,6 +19,7 @@ from dialer.domain.errors import Conflict
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
 from dialer.storage.database import Connection, PostgresDatabase, SqliteDatabase
+from dialer.storage.notify import WorkListener
 from dialer.storage.rows import (
     CAMPAIGN_COLUMNS,
     campaign_from_row,
@@ -54,9 +55,23 @@ _NUMBER_COLUMNS = (
 )
 
 
+WORK_CHANNEL = "dialer_work"
+
+
 class SqlSession(DestinationQueries, AccountQueries, EngineQueries, WebhookQueries, ResultQueries):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self.work_added = False
+
+    def _work_added(self) -> None:
+        """Destinations became due: wake engines once this transaction commits.
+
+        PostgreSQL delivers the NOTIFY to listening engines of every process at commit (and
+        drops it on rollback); SqlStore.write rings this process's own listeners."""
+        if not self.work_added:
+            self.work_added = True
+            if self._conn.dialect == "postgres":
+                self._conn.execute(f"NOTIFY {WORK_CHANNEL}")
 
     # tenants
 
@@ -251,6 +266,7 @@ class SqlSession(DestinationQueries, AccountQueries, EngineQueries, WebhookQueri
                 for n in numbers
             ),
         )
+        self._work_added()
         # Queue the new pending rows for the engine. Rows another transaction adds to the same
         # campaign at once are queued by it too; ON CONFLICT keeps that harmless.
         self._conn.execute(
@@ -350,6 +366,8 @@ class SqlSession(DestinationQueries, AccountQueries, EngineQueries, WebhookQueri
 class SqlStore:
     def __init__(self, database: SqliteDatabase | PostgresDatabase) -> None:
         self.database = database
+        self._listeners: list[Callable[[], None]] = []
+        self._listening: WorkListener | None = None
 
     @property
     def dialect(self) -> str:
@@ -363,7 +381,29 @@ class SqlStore:
     @contextmanager
     def write(self) -> Iterator[SqlSession]:
         with self.database.transaction(write=True) as conn:
-            yield SqlSession(conn)
+            session = SqlSession(conn)
+            yield session
+        if session.work_added:
+            self._ring()
+
+    def _ring(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` (from any thread) after new work is committed: through this store,
+        or on PostgreSQL by any process. Returns the function that unsubscribes."""
+        self._listeners.append(listener)
+        if isinstance(self.database, PostgresDatabase) and self._listening is None:
+            self._listening = WorkListener(self.database.url, WORK_CHANNEL, self._ring)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     def close(self) -> None:
+        if self._listening is not None:
+            self._listening.stop()
         self.database.close()
