@@ -246,8 +246,8 @@ def test_results_carry_webhook_payloads_into_the_outbox(rig: Rig) -> None:
 
 
 def test_new_work_wakes_an_idle_engine_at_once(database_url: str, tmp_path: Path) -> None:
-    """An engine told to look for work only hourly still dials at once what an API adds:
-    through the same store, and on PostgreSQL from another process's store (NOTIFY)."""
+    """An engine told to look for work only hourly still dials at once what an API adds
+    through another store (another process): PostgreSQL NOTIFY, or SQLite's data_version."""
     timer = RealTimer()
     engine_side = build(Settings(database_url=database_url), clock=timer)
     api_side = build(Settings(database_url=database_url), clock=timer)
@@ -283,8 +283,7 @@ def test_new_work_wakes_an_idle_engine_at_once(database_url: str, tmp_path: Path
             stop = asyncio.Event()
             task = asyncio.create_task(runtime.engine.run(stop))
             await asyncio.sleep(0.3)  # let it look, find nothing, and settle into its wait
-            creator = api_side if database_url.startswith("postgres") else engine_side
-            await asyncio.to_thread(creator.campaigns.create, tenant, body)
+            await asyncio.to_thread(api_side.campaigns.create, tenant, body)
             while runtime.engine.stats.recorded < 1:
                 await asyncio.sleep(0.05)
             stop.set()

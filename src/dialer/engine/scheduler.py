@@ -88,7 +88,14 @@ class Engine:
         unsubscribe = self.store.subscribe(self._ring(asyncio.get_running_loop()))
         try:
             while not stop.is_set():
-                await self._cycle(stop)
+                try:
+                    await self._cycle(stop)
+                except Exception:
+                    # The store failed (a restart, a lost connection): the work is safe in it,
+                    # and leases bring back whatever was held, so wait a little and go on.
+                    log.exception("engine cycle failed; retrying in a second")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 1.0)
         finally:
             unsubscribe()
             relay.cancel()

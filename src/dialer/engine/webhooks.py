@@ -68,8 +68,11 @@ class WebhookDeliverer:
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set: at once while full batches come, else every poll."""
         while not stop.is_set():
-            if await self.run_once() >= self._batch:
-                continue
+            try:
+                if await self.run_once() >= self._batch:
+                    continue
+            except Exception:  # the store went away: claimed rows return after their lease
+                log.exception("webhook delivery failed; trying again shortly")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._poll.total_seconds())
 

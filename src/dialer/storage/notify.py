@@ -1,8 +1,10 @@
-"""PostgreSQL LISTEN on a thread of its own: engines of every process hear of new work."""
+"""Hearing of new work committed by other processes: PostgreSQL LISTEN, or a SQLite watch."""
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
 
@@ -33,6 +35,37 @@ class WorkListener:
                 # Engines still poll, so a lost listener costs latency, not work.
                 log.warning("listening for new work failed (%s); retrying", exc)
                 self._stopping.wait(1.0)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+
+
+class SqliteWatcher:
+    """SQLite has no NOTIFY: watch ``PRAGMA data_version``, which moves whenever another
+    connection (an API server, another worker) commits, and ring when it does."""
+
+    def __init__(self, path: Path, ring: Callable[[], None], interval: float = 0.02) -> None:
+        self._path = path
+        self._ring = ring
+        self._interval = interval
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="dialer-watch", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        raw = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        try:
+            seen = raw.execute("PRAGMA data_version").fetchone()[0]
+            while not self._stopping.wait(self._interval):
+                version = raw.execute("PRAGMA data_version").fetchone()[0]
+                if version != seen:
+                    seen = version
+                    self._ring()
+        except sqlite3.Error as exc:
+            log.warning("watching the SQLite store for new work failed: %s", exc)
+        finally:
+            raw.close()
 
     def stop(self) -> None:
         self._stopping.set()

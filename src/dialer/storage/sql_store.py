@@ -19,7 +19,7 @@ from dialer.domain.errors import Conflict
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
 from dialer.storage.database import Connection, PostgresDatabase, SqliteDatabase
-from dialer.storage.notify import WorkListener
+from dialer.storage.notify import SqliteWatcher, WorkListener
 from dialer.storage.rows import (
     CAMPAIGN_COLUMNS,
     campaign_from_row,
@@ -367,7 +367,7 @@ class SqlStore:
     def __init__(self, database: SqliteDatabase | PostgresDatabase) -> None:
         self.database = database
         self._listeners: list[Callable[[], None]] = []
-        self._listening: WorkListener | None = None
+        self._listening: WorkListener | SqliteWatcher | None = None
 
     @property
     def dialect(self) -> str:
@@ -394,8 +394,11 @@ class SqlStore:
         """Call ``listener`` (from any thread) after new work is committed: through this store,
         or on PostgreSQL by any process. Returns the function that unsubscribes."""
         self._listeners.append(listener)
-        if isinstance(self.database, PostgresDatabase) and self._listening is None:
-            self._listening = WorkListener(self.database.url, WORK_CHANNEL, self._ring)
+        if self._listening is None:
+            if isinstance(self.database, PostgresDatabase):
+                self._listening = WorkListener(self.database.url, WORK_CHANNEL, self._ring)
+            else:
+                self._listening = SqliteWatcher(self.database.path, self._ring)
 
         def unsubscribe() -> None:
             if listener in self._listeners:
