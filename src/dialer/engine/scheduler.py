@@ -24,7 +24,7 @@ from dialer.domain.callflow import parse_callflow
 from dialer.domain.campaign import CampaignStatus, DialingContext
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.compliance import CallingHours, next_allowed
-from dialer.domain.ids import CampaignId, CliId, TenantId
+from dialer.domain.ids import CampaignId, CliId, DestinationId, TenantId
 from dialer.engine.calls import CallRunner, CampaignPlan, not_dialled
 from dialer.engine.pacer import TokenBucket
 from dialer.engine.recorder import Recorder
@@ -72,6 +72,8 @@ class Engine:
         self._active: dict[CampaignId, int] = Counter()
         self._calls: set[asyncio.Task[None]] = set()
         self._finished: list[FinishedAttempt] = []
+        # Destinations on the line now; with those in _finished, the only leases renewed.
+        self._dialling: set[DestinationId] = set()
         self._wake = asyncio.Event()  # a call ended, work arrived, or stop
         self._plans: dict[CampaignId, CampaignPlan] = {}
         self._contexts: dict[CampaignId, DialingContext] = {}
@@ -168,11 +170,15 @@ class Engine:
 
     async def _housekeeping(self, now: datetime) -> None:
         self._next_housekeeping = now + self._lease / 3
-        await asyncio.to_thread(self._renew_and_recover, now)
+        # Only what this engine still tracks: a claim it lost track of (a failed step between
+        # claim and call) must expire, so that an engine records it, not be held forever.
+        held = [*self._dialling, *(f.record.destination_id for f in self._finished)]
+        await asyncio.to_thread(self._renew_and_recover, now, held)
 
-    def _renew_and_recover(self, now: datetime) -> None:
-        with self.store.write() as session:
-            session.extend_leases(self.worker, now + self._lease)
+    def _renew_and_recover(self, now: datetime, held: list[DestinationId]) -> None:
+        if held:
+            with self.store.write() as session:
+                session.extend_leases(self.worker, now + self._lease, held)
         with self.store.read() as session:
             self._recorder.webhook_tenants = frozenset(session.webhook_tenants())
         self._recorder.recover(now)
@@ -306,6 +312,7 @@ class Engine:
         campaign_bucket.take(len(dial), now)
         for job in dial:
             self._active[job.campaign_id] += 1
+            self._dialling.add(job.destination_id)
             task = asyncio.create_task(self._call(job, plan, context))
             self._calls.add(task)
             task.add_done_callback(self._calls.discard)
@@ -334,6 +341,7 @@ class Engine:
         finally:
             self._active[job.campaign_id] -= 1
         self._finished.append(self._recorder.finished(job, context, record))
+        self._dialling.discard(job.destination_id)
         self._wake.set()
 
     # recording
@@ -342,4 +350,10 @@ class Engine:
         if not self._finished:
             return
         batch, self._finished = self._finished, []
-        await asyncio.to_thread(self._recorder.write, batch)
+        try:
+            await asyncio.to_thread(self._recorder.write, batch)
+        except Exception:
+            # Keep them for the next try (their leases are still renewed); a write that did
+            # commit before failing is harmless to repeat, since only held leases are recorded.
+            self._finished[:0] = batch
+            raise

@@ -202,12 +202,21 @@ class EngineQueries:
             )
         return self._take(picked, worker, lease_until)
 
-    def extend_leases(self, worker: str, lease_until: datetime) -> int:
-        rows = self._conn.execute(
-            "UPDATE in_flight SET lease_until = %s WHERE worker = %s RETURNING destination_id",
-            (to_us(lease_until), worker),
-        )
-        return len(rows)
+    def extend_leases(
+        self, worker: str, lease_until: datetime, destination_ids: Sequence[DestinationId]
+    ) -> int:
+        """Renew the worker's leases on these destinations; how many it still held."""
+        renewed = 0
+        for start in range(0, len(destination_ids), 500):
+            chunk = destination_ids[start : start + 500]
+            renewed += len(
+                self._conn.execute(
+                    f"UPDATE in_flight SET lease_until = %s WHERE worker = %s"
+                    f" AND destination_id IN ({_marks(chunk)}) RETURNING destination_id",
+                    (to_us(lease_until), worker, *chunk),
+                )
+            )
+        return renewed
 
     def take_expired(self, now: datetime, limit: int) -> list[DialJob]:
         """Leases that ran out (their worker died): removed, to be finished by the caller."""
@@ -272,16 +281,24 @@ class EngineQueries:
         if not finished:
             return []
         if worker is not None:
+            # The attempt too, not only the destination: after its lease on attempt N was
+            # recovered, this worker may hold the same destination again for attempt N + 1,
+            # and the late result of N is no longer its to record.
             ids = [f.record.destination_id for f in finished]
+            pairs = [(f.record.destination_id, f.record.attempt_number) for f in finished]
             owned = {
-                row[0]
+                (row[0], row[1])
                 for row in self._conn.execute(
                     f"DELETE FROM in_flight WHERE destination_id IN ({_marks(ids)})"
-                    " AND worker = %s RETURNING destination_id",
-                    (*ids, worker),
+                    " AND worker = %s AND (destination_id, attempt_number) IN"
+                    f" ({', '.join('(%s, %s)' for _ in pairs)})"
+                    " RETURNING destination_id, attempt_number",
+                    (*ids, worker, *(value for pair in pairs for value in pair)),
                 )
             }
-            finished = [f for f in finished if f.record.destination_id in owned]
+            finished = [
+                f for f in finished if (f.record.destination_id, f.record.attempt_number) in owned
+            ]
             if not finished:
                 return []
         self._conn.insert_many(

@@ -1,0 +1,63 @@
+"""A rig for engine tests: a store on a virtual clock, an account, and a simulated network."""
+
+import asyncio
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dialer.bootstrap import Container, EngineRuntime, build, build_engine
+from dialer.clocks import VirtualTimer
+from dialer.settings import EngineSettings, NetworkSettings, Settings
+from tests.conftest import Account
+
+START = datetime(2025, 9, 30, 20, 0, tzinfo=UTC)
+LONDON = ZoneInfo("Europe/London")
+RULES = [
+    {"interval": 15, "attemptNumber": 1},
+    {"interval": 60, "attemptNumber": 2},
+    {"interval": 120, "attemptNumber": 3},
+]
+
+
+def drama(n: int) -> str:
+    return f"+447700900{n:03d}"
+
+
+class Rig:
+    def __init__(self, database_url: str, log: Path) -> None:
+        self.timer = VirtualTimer(START)
+        self.container: Container = build(Settings(database_url=database_url), clock=self.timer)
+        self.account = Account(self.container, "Acme")
+        self.log = log
+
+    def engine(self, **limits: Any) -> EngineRuntime:
+        network = NetworkSettings(speed=None, seed=7, origination_log=self.log)
+        return build_engine(self.container, network, EngineSettings(**limits), self.timer)
+
+    def campaign(self, numbers: list[str], **overrides: Any) -> int:
+        body = self.account.campaign(
+            phoneNumbers=[{"number": n, "name": f"N{i}"} for i, n in enumerate(numbers)],
+            **{"attempts": RULES, **overrides},
+        )
+        return self.container.campaigns.create(self.account.tenant, body).campaign.id
+
+    def run(self, **limits: Any) -> EngineRuntime:
+        runtime = self.engine(**limits)
+        asyncio.run(asyncio.wait_for(runtime.engine.run_until_done(), 120))
+        return runtime
+
+    def attempts(self, campaign_id: int) -> dict[str, list[Any]]:
+        by_number: dict[str, list[Any]] = defaultdict(list)
+        after = None
+        while True:
+            page = self.container.results.page(self.account.tenant, campaign_id, after, 1000)
+            for row in page.results:
+                by_number[row.number].append(row)
+            if page.next_after is None:
+                return by_number
+            after = page.next_after
+
+    def originations(self) -> list[str]:
+        return self.log.read_text().split() if self.log.exists() else []
