@@ -11,6 +11,7 @@ from dialer.domain.compliance import CallingHours, next_allowed
 from dialer.domain.policy import AttemptRule, MessagePolicy
 from dialer.domain.retry import FINAL, RETRYABLE, after_attempt, max_attempts, message_due
 from dialer.domain.schedule import RunoverDay, Schedule, Window
+from dialer.engine.pacer import TokenBucket
 
 LONDON = "Europe/London"
 MORNING = Window(time(9), time(12))
@@ -182,3 +183,17 @@ class TestKeypresses:
             {"message": "m", "sms": "s", "keys": {"x": "OptIn", "1": "Nope"}}
         )
         assert set(problems) == {"keys.x", "keys.1"}
+
+
+class TestTokenBucket:
+    def test_rate_burst_and_when_the_next_tokens_come(self) -> None:
+        start = utc(2025, 10, 1, 9)
+        bucket = TokenBucket(10.0, start)
+        assert bucket.available(start) == 10  # a second's worth to begin with
+        bucket.take(10, start)
+        assert bucket.available(start) == 0
+        assert bucket.next_token_at(start) == start + timedelta(seconds=0.1)
+        assert bucket.next_token_at(start, 5) == start + timedelta(seconds=0.5)
+        assert bucket.next_token_at(start, 50) == start + timedelta(seconds=1)  # at most burst
+        assert bucket.available(start + timedelta(seconds=0.55)) == 5
+        assert bucket.available(start + timedelta(hours=1)) == 10

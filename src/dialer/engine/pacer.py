@@ -28,10 +28,10 @@ class TokenBucket:
         self._refill(now)
         self._tokens -= count
 
-    def next_token_at(self, now: datetime) -> datetime:
-        """When at least one whole token will be there."""
+    def next_token_at(self, now: datetime, count: int = 1) -> datetime:
+        """When at least ``count`` whole tokens (at most the burst) will be there."""
         self._refill(now)
-        missing = 1.0 - self._tokens
+        missing = min(float(count), self.burst) - self._tokens
         if missing <= 0:
             return now
         return now + timedelta(seconds=missing / self.rate)
