@@ -60,7 +60,9 @@ def running_server(
     tid = str(tenant["id"])
     callflow = cli(env, "callflow", "create", "--tenant", tid, "--name", "b", str(flow))
     caller = cli(env, "cli", "create", "--tenant", tid, cli_number)
-    with serving(env) as (process, base):
+    # The APIs alone: an engine dialling in the same process would share their two cores
+    # (bench/engine_throughput.py measures the engine).
+    with serving(env, "--no-engine") as (process, base):
         yield Server(base, process.pid, tenant, callflow["id"], caller["id"])
 
 
