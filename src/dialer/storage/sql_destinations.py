@@ -33,7 +33,7 @@ _WAITING = (
 class DestinationQueries:
     _conn: Connection
 
-    def _work_added(self) -> None: ...
+    def _work_added(self, *, notify: bool = True) -> None: ...
 
     def campaign_by_code(self, code: str, *, lock: bool = False) -> Campaign | None:
         # lock: hold a key-share lock until commit, as a foreign key check would, so the

@@ -1,5 +1,6 @@
 """The Store over SQL: one implementation, run on SQLite and PostgreSQL alike."""
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -56,22 +57,26 @@ _NUMBER_COLUMNS = (
 
 
 WORK_CHANNEL = "dialer_work"
+_SMALL_BATCH = 20  # at most this many numbers go in one INSERT statement
 
 
 class SqlSession(DestinationQueries, AccountQueries, EngineQueries, WebhookQueries, ResultQueries):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self.work_added = False
+        self._notified = False
 
-    def _work_added(self) -> None:
+    def _work_added(self, *, notify: bool = True) -> None:
         """Destinations became due: wake engines once this transaction commits.
 
         PostgreSQL delivers the NOTIFY to listening engines of every process at commit (and
-        drops it on rollback); SqlStore.write rings this process's own listeners."""
-        if not self.work_added:
-            self.work_added = True
-            if self._conn.dialect == "postgres":
-                self._conn.execute(f"NOTIFY {WORK_CHANNEL}")
+        drops it on rollback); SqlStore.write rings this process's own listeners. Rows added
+        to the ready queue notify by themselves (a trigger, migration 0004), so adding
+        destinations costs no extra round trip."""
+        if notify and not self._notified and self._conn.dialect == "postgres":
+            self._notified = True
+            self._conn.execute(f"NOTIFY {WORK_CHANNEL}")
+        self.work_added = True
 
     # tenants
 
@@ -236,37 +241,50 @@ class SqlSession(DestinationQueries, AccountQueries, EngineQueries, WebhookQueri
         self, campaign_id: CampaignId, numbers: Iterable[PhoneNumber], now: datetime
     ) -> None:
         stamp = to_us(now)
-        before = self._conn.execute(
-            "SELECT coalesce(max(id), 0) FROM destinations WHERE campaign_id = %s", (campaign_id,)
-        )[0][0]
         invalid = Outcome.INVALID_NUMBER.value
         pending, done = DestinationState.PENDING.value, DestinationState.DONE.value
         # A number that is not even possible is recorded as done with InvalidNumber: never dialled.
-        self._conn.insert_many(
-            "destinations",
-            _NUMBER_COLUMNS,
+        rows = (
             (
-                (
-                    campaign_id,
-                    n.raw,
-                    n.e164,
-                    n.name,
-                    parameters_to_column(n.parameters),
-                    pending if n.possible else done,
-                    None if n.possible else invalid,
-                    stamp,
-                    n.priority,
-                    n.caller_id,
-                    n.custom_data,
-                    n.originate_time,
-                    None if n.is_date_local is None else int(n.is_date_local),
-                    opt_us(n.originate_at),
-                    int(n.ignore_dnc),
-                )
-                for n in numbers
-            ),
+                campaign_id,
+                n.raw,
+                n.e164,
+                n.name,
+                parameters_to_column(n.parameters),
+                pending if n.possible else done,
+                None if n.possible else invalid,
+                stamp,
+                n.priority,
+                n.caller_id,
+                n.custom_data,
+                n.originate_time,
+                None if n.is_date_local is None else int(n.is_date_local),
+                opt_us(n.originate_at),
+                int(n.ignore_dnc),
+            )
+            for n in numbers
         )
-        self._work_added()
+        # dial_queue's trigger notifies PostgreSQL engines; this process's ring needs the flag.
+        self._work_added(notify=False)
+        head = list(itertools.islice(rows, _SMALL_BATCH + 1))
+        if len(head) <= _SMALL_BATCH and self._conn.dialect == "postgres":
+            # An AddCall: the destination and its queue row in one round trip.
+            if head:
+                marks = ", ".join("%s" for _ in _NUMBER_COLUMNS)
+                self._conn.execute(
+                    f"WITH added AS (INSERT INTO destinations ({', '.join(_NUMBER_COLUMNS)})"
+                    f" VALUES {', '.join(f'({marks})' for _ in head)}"
+                    " RETURNING id, campaign_id, priority, originate_at, state)"
+                    " INSERT INTO dial_queue (destination_id, campaign_id, priority, due_at)"
+                    " SELECT id, campaign_id, priority, coalesce(originate_at, 0) FROM added"
+                    " WHERE state = 'pending'",
+                    [value for row in head for value in row],
+                )
+            return
+        before = self._conn.execute(
+            "SELECT coalesce(max(id), 0) FROM destinations WHERE campaign_id = %s", (campaign_id,)
+        )[0][0]
+        self._conn.insert_many("destinations", _NUMBER_COLUMNS, itertools.chain(head, rows))
         # Queue the new pending rows for the engine. Rows another transaction adds to the same
         # campaign at once are queued by it too; ON CONFLICT keeps that harmless.
         self._conn.execute(

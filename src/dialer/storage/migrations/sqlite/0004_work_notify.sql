@@ -1,0 +1,2 @@
+-- Nothing for SQLite: engines watch PRAGMA data_version instead of LISTEN (storage/notify.py).
+-- The file keeps both dialects on the same migration numbers.
