@@ -1,23 +1,17 @@
 """The Store over SQL: one implementation, run on SQLite and PostgreSQL alike."""
 
-import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from dialer.domain.attempt import AttemptRecord
 from dialer.domain.campaign import (
     Campaign,
     CampaignSpec,
     CampaignStatus,
     CampaignSummary,
-    PhoneNumber,
-    StoredNumber,
 )
-from dialer.domain.codes import Outcome, Stage
-from dialer.domain.destination import DestinationState
 from dialer.domain.errors import Conflict
-from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
+from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
 from dialer.storage.database import Connection, PostgresDatabase, SqliteDatabase
 from dialer.storage.notify import SqliteWatcher, WorkListener
@@ -25,42 +19,22 @@ from dialer.storage.rows import (
     CAMPAIGN_COLUMNS,
     campaign_from_row,
     from_us,
-    opt_us,
-    parameters_from_column,
-    parameters_to_column,
     spec_columns,
     to_us,
 )
 from dialer.storage.sql_accounts import AccountQueries
 from dialer.storage.sql_destinations import DestinationQueries
 from dialer.storage.sql_engine import EngineQueries
+from dialer.storage.sql_numbers import NumberQueries
 from dialer.storage.sql_results import ResultQueries
 from dialer.storage.sql_webhooks import WebhookQueries
 
-_NUMBER_COLUMNS = (
-    "campaign_id",
-    "number_raw",
-    "number_e164",
-    "name",
-    "parameters",
-    "state",
-    "last_outcome",
-    "created_at",
-    "priority",
-    "caller_id",
-    "custom_data",
-    "originate_time",
-    "is_date_local",
-    "originate_at",
-    "ignore_dnc",
-)
-
-
 WORK_CHANNEL = "dialer_work"
-_SMALL_BATCH = 20  # at most this many numbers go in one INSERT statement
 
 
-class SqlSession(DestinationQueries, AccountQueries, EngineQueries, WebhookQueries, ResultQueries):
+class SqlSession(
+    NumberQueries, DestinationQueries, AccountQueries, EngineQueries, WebhookQueries, ResultQueries
+):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self.work_added = False
@@ -234,151 +208,6 @@ class SqlSession(DestinationQueries, AccountQueries, EngineQueries, WebhookQueri
         self._conn.execute("DELETE FROM in_flight WHERE campaign_id = %s", (campaign_id,))
         self._conn.execute("DELETE FROM destinations WHERE campaign_id = %s", (campaign_id,))
         self._conn.execute("DELETE FROM campaigns WHERE id = %s", (campaign_id,))
-
-    # a campaign's numbers
-
-    def add_numbers(
-        self, campaign_id: CampaignId, numbers: Iterable[PhoneNumber], now: datetime
-    ) -> None:
-        stamp = to_us(now)
-        invalid = Outcome.INVALID_NUMBER.value
-        pending, done = DestinationState.PENDING.value, DestinationState.DONE.value
-        # A number that is not even possible is recorded as done with InvalidNumber: never dialled.
-        rows = (
-            (
-                campaign_id,
-                n.raw,
-                n.e164,
-                n.name,
-                parameters_to_column(n.parameters),
-                pending if n.possible else done,
-                None if n.possible else invalid,
-                stamp,
-                n.priority,
-                n.caller_id,
-                n.custom_data,
-                n.originate_time,
-                None if n.is_date_local is None else int(n.is_date_local),
-                opt_us(n.originate_at),
-                int(n.ignore_dnc),
-            )
-            for n in numbers
-        )
-        # dial_queue's trigger notifies PostgreSQL engines; this process's ring needs the flag.
-        self._work_added(notify=False)
-        head = list(itertools.islice(rows, _SMALL_BATCH + 1))
-        if len(head) <= _SMALL_BATCH and self._conn.dialect == "postgres":
-            # An AddCall: the destination and its queue row in one round trip.
-            if head:
-                marks = ", ".join("%s" for _ in _NUMBER_COLUMNS)
-                self._conn.execute(
-                    f"WITH added AS (INSERT INTO destinations ({', '.join(_NUMBER_COLUMNS)})"
-                    f" VALUES {', '.join(f'({marks})' for _ in head)}"
-                    " RETURNING id, campaign_id, priority, originate_at, state)"
-                    " INSERT INTO dial_queue (destination_id, campaign_id, priority, due_at)"
-                    " SELECT id, campaign_id, priority, coalesce(originate_at, 0) FROM added"
-                    " WHERE state = 'pending'",
-                    [value for row in head for value in row],
-                )
-            return
-        before = self._conn.execute(
-            "SELECT coalesce(max(id), 0) FROM destinations WHERE campaign_id = %s", (campaign_id,)
-        )[0][0]
-        self._conn.insert_many("destinations", _NUMBER_COLUMNS, itertools.chain(head, rows))
-        # Queue the new pending rows for the engine. Rows another transaction adds to the same
-        # campaign at once are queued by it too; ON CONFLICT keeps that harmless.
-        self._conn.execute(
-            "INSERT INTO dial_queue (destination_id, campaign_id, priority, due_at)"
-            " SELECT id, campaign_id, priority, coalesce(originate_at, 0) FROM destinations"
-            " WHERE campaign_id = %s AND id > %s AND state = 'pending'"
-            " ON CONFLICT (destination_id) DO NOTHING",
-            (campaign_id, before),
-        )
-
-    def list_numbers(self, campaign_id: CampaignId) -> list[StoredNumber]:
-        rows = self._conn.execute(
-            "SELECT number_raw, number_e164, name, parameters, attempts_made, last_outcome,"
-            " last_stage FROM destinations WHERE campaign_id = %s ORDER BY id",
-            (campaign_id,),
-        )
-        return [
-            StoredNumber(
-                PhoneNumber(raw, e164, name, parameters_from_column(params)),
-                made,
-                None if outcome is None else Outcome(outcome),
-                None if stage is None else Stage(stage),
-            )
-            for raw, e164, name, params, made, outcome, stage in rows
-        ]
-
-    def dialled_numbers(self, campaign_id: CampaignId) -> list[tuple[DestinationId, str]]:
-        rows = self._conn.execute(
-            "SELECT id, coalesce(number_e164, number_raw) FROM destinations"
-            " WHERE campaign_id = %s AND (attempts_made > 0 OR state = 'in_flight') ORDER BY id",
-            (campaign_id,),
-        )
-        return [(DestinationId(i), key) for i, key in rows]
-
-    def delete_undialled_numbers(self, campaign_id: CampaignId) -> None:
-        self._conn.execute(
-            "DELETE FROM dial_queue WHERE campaign_id = %s AND destination_id IN"
-            " (SELECT id FROM destinations WHERE campaign_id = %s AND attempts_made = 0)",
-            (campaign_id, campaign_id),
-        )
-        self._conn.execute(
-            "DELETE FROM destinations"
-            " WHERE campaign_id = %s AND attempts_made = 0 AND state IN ('pending', 'done')",
-            (campaign_id,),
-        )
-
-    def update_number_details(
-        self,
-        destination_id: DestinationId,
-        name: str | None,
-        parameters: tuple[tuple[int, str], ...],
-    ) -> None:
-        self._conn.execute(
-            "UPDATE destinations SET name = %s, parameters = %s WHERE id = %s",
-            (name, parameters_to_column(parameters), destination_id),
-        )
-
-    # attempts
-
-    def record_attempt(self, attempt: AttemptRecord) -> None:
-        self._conn.execute(
-            "INSERT INTO attempts (destination_id, attempt_number, outcome, stage, queued_at,"
-            " originated_at, answered_at, ended_at, cause, keys, sms_sent)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                attempt.destination_id,
-                attempt.attempt_number,
-                attempt.outcome.value,
-                attempt.stage.value,
-                to_us(attempt.queued_at),
-                opt_us(attempt.originated_at),
-                opt_us(attempt.answered_at),
-                opt_us(attempt.ended_at),
-                attempt.cause,
-                attempt.keys,
-                int(attempt.sms_sent),
-            ),
-        )
-        self._conn.execute(
-            "UPDATE destinations SET attempts_made = %s, last_outcome = %s, last_stage = %s"
-            " WHERE id = %s",
-            (
-                attempt.attempt_number,
-                attempt.outcome.value,
-                attempt.stage.value,
-                attempt.destination_id,
-            ),
-        )
-
-    def destination_ids(self, campaign_id: CampaignId) -> list[DestinationId]:
-        rows = self._conn.execute(
-            "SELECT id FROM destinations WHERE campaign_id = %s ORDER BY id", (campaign_id,)
-        )
-        return [DestinationId(r[0]) for r in rows]
 
 
 class SqlStore:
