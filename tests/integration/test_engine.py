@@ -233,3 +233,18 @@ def test_new_work_wakes_an_idle_engine_at_once(database_url: str, tmp_path: Path
     finally:
         engine_side.close()
         api_side.close()
+
+
+def test_calls_per_second_are_paced_in_the_engines_clock(rig: Rig) -> None:
+    numbers = [f"+4477009001{n:02d}" for n in range(30)]
+    campaign = rig.campaign(numbers, attempts=[{"interval": 15, "attemptNumber": 1}])
+    rig.run(campaign_calls_per_second=5.0)
+    placed = sorted(
+        r.originated_at for rows in rig.attempts(campaign).values() for r in rows if r.originated_at
+    )
+    assert len(placed) == 30
+    # A bucket of 5 a second starts full: 5 at once, then the other 25 over 5 seconds.
+    assert placed[-1] - placed[0] >= timedelta(seconds=4.9)
+    for i, moment in enumerate(placed):
+        within_a_second = [p for p in placed[i:] if p - moment < timedelta(seconds=1)]
+        assert len(within_a_second) <= 10  # the burst and a second's refill, never more
