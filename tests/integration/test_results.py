@@ -55,16 +55,10 @@ def destinations(container: Container, campaign_id: int) -> list[DestinationId]:
 def record(
     container: Container, *attempts: AttemptRecord, state: DestinationState | None = None
 ) -> None:
-    """Record finished attempts as the engine does, with the attempt's campaign filled in."""
+    """Record finished attempts (record_attempt fills in each attempt's campaign)."""
     with container.store.write() as session:
         for attempt in attempts:
             session.record_attempt(attempt)
-        sql = _sql(session)
-        # A no-op once record_attempt fills campaign_id itself.
-        sql.execute(
-            "UPDATE attempts SET campaign_id = (SELECT d.campaign_id FROM destinations d"
-            " WHERE d.id = attempts.destination_id) WHERE campaign_id IS NULL"
-        )
         if state is not None:
             for attempt in attempts:
                 set_state(session, attempt.destination_id, state)

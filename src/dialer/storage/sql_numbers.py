@@ -150,8 +150,9 @@ class NumberQueries:
     def record_attempt(self, attempt: AttemptRecord) -> None:
         self._conn.execute(
             "INSERT INTO attempts (destination_id, attempt_number, outcome, stage, queued_at,"
-            " originated_at, answered_at, ended_at, cause, keys, sms_sent)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " originated_at, answered_at, ended_at, cause, keys, sms_sent, campaign_id)"
+            " SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, campaign_id"
+            " FROM destinations WHERE id = %s",
             (
                 attempt.destination_id,
                 attempt.attempt_number,
@@ -164,6 +165,7 @@ class NumberQueries:
                 attempt.cause,
                 attempt.keys,
                 int(attempt.sms_sent),
+                attempt.destination_id,
             ),
         )
         self._conn.execute(
