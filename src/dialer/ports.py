@@ -17,7 +17,6 @@ from dialer.domain.campaign import (
     PhoneNumber,
     StoredNumber,
 )
-from dialer.domain.codes import Outcome
 from dialer.domain.destination import CampaignCounts, DestinationPatch, WaitingCall
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.progress import CampaignProgress
@@ -224,7 +223,6 @@ class StoreSession(Protocol):
         ...
 
     def webhook_tenants(self) -> list[TenantId]: ...
-    def attempt_outcomes(self, campaign_id: CampaignId) -> dict[Outcome, int]: ...
 
     # agents, queues, members
     def add_agent(self, tenant_id: TenantId, member: str, name: str, now: datetime) -> Agent: ...

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from dialer.domain.attempt import DialJob, FinishedAttempt
 from dialer.domain.campaign import DialingContext
-from dialer.domain.codes import Outcome
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
 from dialer.storage.database import Connection, Row
 from dialer.storage.rows import (
@@ -356,10 +355,3 @@ class EngineQueries:
 
     def webhook_tenants(self) -> list[TenantId]:
         return [TenantId(row[0]) for row in self._conn.execute("SELECT tenant_id FROM webhooks")]
-
-    def attempt_outcomes(self, campaign_id: CampaignId) -> dict[Outcome, int]:
-        rows = self._conn.execute(
-            "SELECT outcome, count(*) FROM attempts WHERE campaign_id = %s GROUP BY outcome",
-            (campaign_id,),
-        )
-        return {Outcome(o): int(n) for o, n in rows}
