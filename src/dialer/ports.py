@@ -1,6 +1,6 @@
 """The small interfaces the services depend on; adapters implement them, bootstrap wires them."""
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -65,7 +65,9 @@ class Call(Protocol):
         """Speak ``text`` to the callee; False if they hung up before it finished."""
         ...
 
-    async def play(self, audio: str) -> bool: ...
+    async def play(self, audio: str) -> bool:
+        """Play an audio file (a path the engine resolved) to the callee; False on hang-up."""
+        ...
 
     async def await_greeting_end(self) -> bool:
         """On an answering machine: wait for the beep or silence after its greeting."""
@@ -75,8 +77,26 @@ class Call(Protocol):
         """Keypresses until ``max_digits`` or ``timeout``; None if the callee hung up."""
         ...
 
+    async def transfer(self, target: str) -> bool:
+        """Hand the callee to ``target`` (an E.164 number, or ``queue:<name>`` for an agent
+        queue) and leave the call; False if the callee hung up or the network refused."""
+        ...
+
     async def hangup(self) -> Hangup:
         """End the call (if the callee has not already) and say how and when it ended."""
+        ...
+
+
+class SpeechSynthesizer(Protocol):
+    """Text to speech: 8 kHz mono signed 16-bit little-endian PCM, what a phone line carries."""
+
+    async def render(self, text: str, voice: str | None) -> bytes:
+        """The whole of ``text`` as PCM (cached by text and voice)."""
+        ...
+
+    def stream(self, text: str, voice: str | None) -> AsyncIterator[bytes]:
+        """``text`` as PCM a phrase at a time, the first as soon as it is rendered and the next
+        rendered while the previous plays, so a long personalised prompt starts at once."""
         ...
 
 

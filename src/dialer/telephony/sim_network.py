@@ -202,6 +202,12 @@ class SimCall:
         self._pressed = self._pressed or bool(digits)
         return digits
 
+    async def transfer(self, target: str) -> bool:
+        """A transfer succeeds while the callee is still on the line; the call then leaves us."""
+        if not self._live():
+            return False
+        return await self.hangup() is not None
+
     async def hangup(self) -> Hangup:
         """End the call now, unless it has ended already; says who ended it and when."""
         if self._ended is None:
