@@ -44,13 +44,15 @@ class EngineSettings:
     # Real seconds an idle engine waits before looking again; new work committed through this
     # store (or, on PostgreSQL, by any process) wakes it at once.
     poll_seconds: float = 1.0
+    # A call flow's play node reads <audio_dir>/<tenant id>/<file name> (docs/callflows.md).
+    audio_dir: Path = Path("audio")
 
 
 @dataclass(frozen=True)
 class NetworkSettings:
     """Which telephone network the engine dials on, and how its simulated time runs."""
 
-    kind: str = "sim"  # "sim": the built-in simulated network
+    kind: str = "sim"  # "sim": the built-in simulated network; "sip": a carrier trunk
     speed: float | None = 1.0  # simulated seconds per real second; None: as fast as possible
     profile: Path | None = None  # a simulated-network profile; None: the UK-like default
     seed: int = 0
@@ -59,3 +61,27 @@ class NetworkSettings:
     # With a speed, the real instant at which simulated and real time agree; engines
     # sharing a database need the same anchor and speed.
     anchor: datetime | None = None
+    sip: "SipSettings | None" = None  # the trunk, when kind is "sip"
+    speech_cache: Path | None = None  # rendered speech kept across restarts (None: memory only)
+
+
+@dataclass(frozen=True)
+class SipSettings:
+    """The carrier trunk of ``--network sip`` (docs/sip.md); times are real seconds."""
+
+    host: str = "127.0.0.1"  # the carrier's SIP proxy or SBC
+    port: int = 5060
+    transport: str = "udp"  # udp | tcp | tls
+    from_user: str = "dialer"  # used when a call has no caller ID of its own
+    from_domain: str | None = None  # None: the trunk host
+    username: str | None = None  # digest credentials, when the trunk asks for them
+    password: str | None = None
+    codecs: tuple[str, ...] = ("pcmu", "pcma")
+    dtmf_mode: str = "rtpevent"  # rtpevent (RFC 2833) | info | auto; received either way
+    max_calls: int = 200  # calls up at once on this trunk, from this process
+    calls_per_second: float = 20.0  # INVITEs per second: bursts of hundreds partly fail
+    local_address: str | None = None  # the address to bind and route from (loopback needs it)
+    # A ring timeout never ends a call sooner than this, whatever the campaign asks.
+    min_ring_seconds: float = 15.0
+    # No 1xx at all within this long: the carrier is not there (NoConnection).
+    provisional_timeout_seconds: float = 5.0

@@ -15,7 +15,13 @@ def test_a_flow_needs_message_and_sms_with_known_placeholders() -> None:
     assert parse_callflow(["not", "a", "mapping"])[1] == {
         "$": ["A call flow must be a mapping with at least 'message' and 'sms'."]
     }
-    assert "version" in parse_callflow({"version": 2, "message": "a", "sms": "b"})[1]
+    assert parse_callflow({"version": 3, "message": "a", "sms": "b"})[1] == {
+        "version": ["unsupported version 3; supported: 1, 2"]
+    }
+    # Version 2 is a graph of nodes: version 1's keys are not part of it.
+    assert {"message", "nodes", "answerphone"} <= set(
+        parse_callflow({"version": 2, "message": "a", "sms": "b"})[1]
+    )
 
 
 def test_templates_render_each_numbers_details() -> None:

@@ -3,6 +3,7 @@
 import asyncio
 import dataclasses
 import random
+import wave
 from collections import Counter
 from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from dialer.domain.errors import ValidationFailed
 from dialer.ports import Call, SmsGateway, TelephonyDriver
 from dialer.telephony.sim_network import (
     CHANNELS_FULL_CAUSE,
+    PLAY_SECONDS,
     RING_OUT_CAUSE,
     RING_TIMEOUT_CAUSE,
     SMS_REJECTING_NUMBER,
@@ -454,3 +456,49 @@ def assert_rates(counts: Counter[K], expected: dict[K, float]) -> None:
         share = counts[key] / total
         error = (probability * (1 - probability) / total) ** 0.5
         assert abs(share - probability) <= 5 * error + 1e-9, (key, share, probability)
+
+
+def test_play_lasts_as_long_as_its_wav_file_or_three_seconds(tmp_path: Path) -> None:
+    jingle = tmp_path / "jingle.wav"
+    with wave.open(str(jingle), "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(8000)
+        audio.writeframes(b"\0\0" * 12000)  # 1.5 s
+    (tmp_path / "broken.wav").write_bytes(b"not a wav")
+
+    async def flow() -> tuple[list[bool], Hangup]:
+        call = await network().originate(request("+447700900000"))
+        await call.progress()
+        played = [await call.play(str(tmp_path / name)) for name in ("jingle.wav", "broken.wav")]
+        played.append(await call.play(str(tmp_path / "missing.wav")))
+        return played, await call.hangup()
+
+    played, hangup = run(flow())
+    assert played == [True, True, True]
+    assert seconds(hangup.ended_at) == 3 + 1.5 + PLAY_SECONDS * 2
+
+
+def test_a_transfer_hands_over_a_callee_still_on_the_line() -> None:
+    async def flow(number: str) -> tuple[bool, Hangup]:
+        call = await network().originate(request(number))
+        await call.progress()
+        await call.say(MESSAGE, None)
+        return await call.transfer("queue:Sales"), await call.hangup()
+
+    assert run(flow("+447700900000")) == (
+        True,
+        Hangup(START + timedelta(seconds=3 + 4), "transferred to queue:Sales", by_callee=False),
+    )
+    transferred, hangup = run(flow("+447700900012"))  # gone halfway through the message
+    assert not transferred
+    assert hangup.cause == "callee hung up"
+
+
+def test_a_person_presses_their_key_at_the_first_gather_only() -> None:
+    async def flow() -> list[str | None]:
+        call = await network().originate(request("+447700900009"))
+        await call.progress()
+        return [await call.gather(1, FIVE_SECONDS) for _ in range(3)]
+
+    assert run(flow()) == ["9", "", ""]

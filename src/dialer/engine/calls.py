@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from dialer.domain.attempt import AttemptRecord, DialJob
 from dialer.domain.call import Answered, AnsweredBy, Failed, OriginateRequest
@@ -10,6 +11,18 @@ from dialer.domain.callflow import CallFlow
 from dialer.domain.campaign import CampaignType, DialingContext
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.retry import max_attempts, message_due
+from dialer.domain.templates import Callee, custom_fields
+from dialer.domain.walker import (
+    MAX_STEPS,
+    Gather,
+    Hangup,
+    Play,
+    Say,
+    Step,
+    StepResult,
+    Transfer,
+    Walker,
+)
 from dialer.ports import Call, SmsGateway, TelephonyDriver, Timer
 
 log = logging.getLogger(__name__)
@@ -36,12 +49,14 @@ class CallRunner:
         timer: Timer,
         ring_timeout: timedelta,
         gather_timeout: timedelta,
+        audio_dir: Path = Path("audio"),
     ) -> None:
         self._driver = driver
         self._sms = sms
         self._timer = timer
         self._ring_timeout = ring_timeout
         self._gather_timeout = gather_timeout
+        self._audio_dir = audio_dir
 
     async def run(self, job: DialJob, plan: CampaignPlan) -> AttemptRecord:
         assert job.e164 is not None  # the scheduler settles impossible numbers before dialling
@@ -63,9 +78,7 @@ class CallRunner:
         if failed.outcome is Outcome.BUSY and message_due(
             spec.sms_on_busy, job.attempt_number, plan.attempts
         ):
-            text = plan.flow.sms.render(job.name, dict(job.parameters))
-            receipt = await self._sms.send(job.e164 or job.raw, plan.cli, text)
-            sms_sent = receipt.accepted
+            sms_sent = await self._send_sms(job, plan, [plan.flow.sms.fill(callee_of(job))])
         return AttemptRecord(
             destination_id=job.destination_id,
             attempt_number=job.attempt_number,
@@ -87,11 +100,12 @@ class CallRunner:
     ) -> AttemptRecord:
         spec = plan.context.campaign.spec
         keys = ""
+        texts: list[str] = []
         if answered.by is AnsweredBy.FAX:
             outcome, stage = Outcome.FAX, Stage.NONE
         elif answered.by is AnsweredBy.MACHINE:
             if message_due(spec.answerphone, job.attempt_number, plan.attempts):
-                message = plan.flow.message.render(job.name, dict(job.parameters))
+                message = plan.flow.answerphone.fill(callee_of(job))
                 await call.await_greeting_end()
                 await call.say(message, plan.flow.voice)
                 outcome, stage = Outcome.ANSWERPHONE_MESSAGE_LEFT, Stage.ANSWERPHONE_MESSAGE_LEFT
@@ -100,17 +114,17 @@ class CallRunner:
                 stage = Stage.ANSWERPHONE_MESSAGE_NOT_LEFT
         elif spec.kind is CampaignType.AGENT:
             # Until agents take calls over SIP, the network stands in for the waiting agent.
+            # (A transfer to the strategy's queue needs the queue's name, and the campaign
+            # holds only its id.)
             outcome, stage = Outcome.ANSWERED, Stage.CALL_TRANSFERRED_TO_CALL_CENTRE
         else:
             outcome = Outcome.ANSWERED
-            message = plan.flow.message.render(job.name, dict(job.parameters))
-            if not await call.say(message, plan.flow.voice):
-                stage = Stage.CALL_DECLINED  # hung up before the message ended
-            else:
-                pressed = await call.gather(1, self._gather_timeout)
-                keys = pressed or ""
-                stage = plan.flow.stage_for(keys)
+            walker = Walker(plan.flow.graph, callee_of(job))
+            await self._walk(call, walker, self._audio_dir / str(plan.context.campaign.tenant_id))
+            stage, keys, texts = walker.stage, walker.keys, walker.sms
         ended = await call.hangup()
+        # SMS nodes send once the call is over, so a slow gateway never holds the line.
+        sms_sent = await self._send_sms(job, plan, texts) if texts else False
         return AttemptRecord(
             destination_id=job.destination_id,
             attempt_number=job.attempt_number,
@@ -122,7 +136,47 @@ class CallRunner:
             ended_at=ended.ended_at,
             cause=ended.cause,
             keys=keys,
+            sms_sent=sms_sent,
         )
+
+    async def _walk(self, call: Call, walker: Walker, audio: Path) -> None:
+        """Drive the flow's walk on the line until it says hang up."""
+        step = walker.start()
+        while not isinstance(step, Hangup):
+            step = walker.advance(await self._perform(call, step, audio))
+        if walker.capped:
+            log.warning("a call flow walk reached %d steps and was ended", MAX_STEPS)
+
+    async def _perform(self, call: Call, step: Step, audio: Path) -> StepResult:
+        if isinstance(step, Say):
+            return await call.say(step.text, step.voice)
+        if isinstance(step, Play):
+            return await call.play(str(audio / step.audio))
+        if isinstance(step, Gather):
+            if step.prompt is not None and not await call.say(step.prompt, step.voice):
+                return None  # gone during the prompt
+            timeout = self._gather_timeout if step.timeout is None else step.timeout
+            return await call.gather(step.max_digits, timeout)
+        assert isinstance(step, Transfer)
+        return await call.transfer(step.target)
+
+    async def _send_sms(self, job: DialJob, plan: CampaignPlan, texts: list[str]) -> bool:
+        """Send each text from the campaign's caller ID; True if the gateway took any."""
+        accepted = False
+        for text in texts:
+            try:
+                receipt = await self._sms.send(job.e164 or job.raw, plan.cli, text)
+            except Exception:
+                # The call happened whatever the gateway does: record it, without this SMS.
+                log.exception("SMS to destination %s failed", job.destination_id)
+                continue
+            accepted = accepted or receipt.accepted
+        return accepted
+
+
+def callee_of(job: DialJob) -> Callee:
+    """What a call flow's templates may say about the person ``job`` calls."""
+    return Callee(job.name, dict(job.parameters), custom_fields(job.custom_data))
 
 
 def not_dialled(job: DialJob, outcome: Outcome, stage: Stage, at: datetime) -> AttemptRecord:

@@ -66,6 +66,7 @@ class Engine:
             timer,
             timedelta(seconds=settings.ring_timeout_seconds),
             timedelta(seconds=settings.gather_timeout_seconds),
+            settings.audio_dir,
         )
         self._lease = timedelta(seconds=settings.lease_seconds)
         now = timer.now()

@@ -5,7 +5,7 @@ import json
 import yaml
 
 from dialer.domain.agent import Agent, Queue
-from dialer.domain.callflow import CallFlow, parse_callflow
+from dialer.domain.callflow import CallFlow, canonical_document, parse_callflow
 from dialer.domain.errors import ValidationFailed
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
 from dialer.ports import Clock, Store
@@ -40,8 +40,10 @@ class CatalogService:
         if not name.strip() or len(name) > 200:
             raise ValidationFailed({"name": ["must be 1 to 200 characters"]})
         _, document = load_callflow(text)
-        # Stored as canonical JSON so readers never need a YAML parser.
-        definition = json.dumps(document, ensure_ascii=False, sort_keys=True)
+        # Stored as canonical JSON so readers never need a YAML parser (and with a version-2
+        # start node made explicit, since sorting the keys loses which node came first).
+        stored = canonical_document(document)
+        definition = json.dumps(stored, ensure_ascii=False, sort_keys=True)
         with self._store.write() as session:
             return session.add_callflow(tenant.id, name, definition, self._clock.now())
 

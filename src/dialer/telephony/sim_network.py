@@ -11,6 +11,7 @@ virtual timer therefore runs a day of calls in seconds while their times stay re
 import math
 import os
 import random
+import wave
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +24,7 @@ from dialer.ports import Timer
 from dialer.telephony.sim_profile import KEYPRESSES, CallFate, SimProfile, pick
 
 DIGITS = frozenset(k for k in KEYPRESSES if k.isdigit())
-PLAY_SECONDS = 3.0
+PLAY_SECONDS = 3.0  # a recording whose file cannot be read as WAV
 RING_TIMEOUT_CAUSE = "487 Request Terminated (ring timeout)"
 RING_OUT_CAUSE = "480 Temporarily Unavailable"
 CHANNELS_FULL_CAUSE = "503 Service Unavailable (congestion)"
@@ -151,8 +152,9 @@ class SimCall:
         self._answered_at: float | None = None
         self._leaves_at = math.inf  # when the callee will hang up
         self._begun = False  # the first say/play/gather has started
-        self._pressed = False
+        self._gathered = False  # a person's key is pressed at the first gather or never
         self._ended: Hangup | None = None
+        self._transferred_to: str | None = None
 
     async def progress(self) -> Answered | Failed:
         """Ring, then the answer or the reason there was none."""
@@ -166,8 +168,8 @@ class SimCall:
         return await self._listen(words / self._words_per_second)
 
     async def play(self, audio: str) -> bool:
-        """A recording, taken to be a few seconds long."""
-        return await self._listen(PLAY_SECONDS)
+        """A recording as long as the WAV file at ``audio`` (3 s if there is none to read)."""
+        return await self._listen(audio_seconds(audio))
 
     async def await_greeting_end(self) -> bool:
         """An answerphone's greeting runs to the beep; a person or fax needs no wait."""
@@ -180,7 +182,11 @@ class SimCall:
         return True
 
     async def gather(self, max_digits: int, timeout: timedelta) -> str | None:
-        """A person's drawn key after their delay, else "" at the timeout; None if gone."""
+        """A person's drawn key after their delay, else "" at the timeout; None if gone.
+
+        A person presses their key at the first gather only: at a later one (a submenu, or a
+        menu asking again) they press nothing, so every menu's default path gets walked too.
+        """
         if not self._live() or self.plan is None:
             return None
         limit = timeout.total_seconds()
@@ -188,7 +194,7 @@ class SimCall:
         presses = (
             plan.by is AnsweredBy.HUMAN
             and plan.key in DIGITS
-            and not self._pressed
+            and not self._gathered
             and max_digits > 0
             and plan.keypress_delay < limit
         )
@@ -197,16 +203,19 @@ class SimCall:
             wait, digits = plan.keypress_delay + (limit if max_digits > 1 else 0.0), plan.key
         else:
             wait, digits = limit, ""
+        self._gathered = True
         if not await self._listen(wait):
             return None
-        self._pressed = self._pressed or bool(digits)
         return digits
 
     async def transfer(self, target: str) -> bool:
-        """A transfer succeeds while the callee is still on the line; the call then leaves us."""
+        """A transfer succeeds while the callee is still on the line; the call then leaves us
+        at once (as after a SIP REFER), ending with the target in its cause."""
         if not self._live():
             return False
-        return await self.hangup() is not None
+        self._transferred_to = target
+        await self.hangup()
+        return True
 
     async def hangup(self) -> Hangup:
         """End the call now, unless it has ended already; says who ended it and when."""
@@ -224,6 +233,9 @@ class SimCall:
             return Hangup(result.ended_at, result.cause, by_callee=False)
         if self._leaves_at <= self._at:
             return Hangup(self._time(self._leaves_at), "callee hung up", by_callee=True)
+        if self._transferred_to is not None:
+            cause = f"transferred to {self._transferred_to}"
+            return Hangup(self._time(self._at), cause, by_callee=False)
         return Hangup(self._time(self._at), "normal clearing", by_callee=False)
 
     async def _connect(self) -> Answered | Failed:
@@ -347,6 +359,16 @@ class SimulatedNetwork:
             flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
             self._log_fd = os.open(self._log_path, flags, 0o644)
         os.write(self._log_fd, f"{reference}\n".encode())
+
+
+def audio_seconds(path: str) -> float:
+    """How long a WAV file plays; PLAY_SECONDS when it is missing or not a WAV file."""
+    try:
+        with wave.open(path, "rb") as audio:
+            rate = audio.getframerate()
+            return audio.getnframes() / rate if rate > 0 else PLAY_SECONDS
+    except (OSError, EOFError, wave.Error):
+        return PLAY_SECONDS
 
 
 def _no_channel() -> None:
