@@ -1,0 +1,320 @@
+"""Who answered, from the first seconds of audio: a person, an answering machine, or a fax.
+
+``AnswerDetector`` is Asterisk's app_amd state machine (its parameters, defaults and causes, see
+``AmdSettings``) over 20 ms frames of 8 kHz s16le PCM, with three additions:
+
+- silence is judged against an adaptive noise floor as well as a fixed threshold, so a caller in
+  a noisy room is not one long word;
+- a beep (a steady tone, 400-2500 Hz, at least ``beep_min_length``) means MACHINE;
+- fax tones win over any speech verdict: CED (2100 Hz answer tone, ``ced_min_length``) and CNG
+  (1100 Hz calling tone, 0.5 s on and 3 s off, ``cng_min_length`` of it).
+
+Where app_amd says NOTSURE (``total_analysis_time`` passed without a verdict) this says HUMAN:
+the cost of hanging up on a person, or playing a message to a machine's tape as if to them, is
+worse than leaving a message on a machine that said little. ``Detection.reason`` keeps the
+app_amd cause (``TOOLONG-5000``) so reports can tell these apart.
+
+``GreetingEndDetector`` then waits for the machine's greeting to end (beep, or silence after
+speech), so a message left on it is recorded whole.
+
+Both take audio fed in any sizes and decide at frame boundaries, so the verdict and its time do
+not depend on how the audio was chunked.
+"""
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dialer.domain.call import AnsweredBy
+from dialer.telephony.tones import FRAME_MS, FrameAnalyser, ToneRun, ToneTracker
+
+_CED_HZ, _CED_TOLERANCE = 2100.0, 30.0  # ITU-T V.25: 2100 +- 15 Hz, plus measurement slack
+_CNG_HZ, _CNG_TOLERANCE = 1100.0, 40.0  # ITU-T T.30: 1100 +- 38 Hz
+_START_FRAMES = 5  # 100 ms: how much of the line's start decides whether it starts steady
+_STEADY_START_DB = 6.0  # level spread (max - min) over those frames of a steady start
+_START_RISE_DB = 0.4  # per frame (20 dB/s): how fast the assumed quiet start gives way
+
+
+@dataclass(frozen=True, slots=True)
+class AmdSettings:
+    """app_amd's parameters (times in ms of audio), then this module's additions.
+
+    ``maximum_number_of_words``: app_amd decides MACHINE when the count goes *past* it. Its
+    default is 2 in current Asterisk and was 3 before; 4 here. A word is any 100 ms of voice
+    after 50 ms of silence, so a person's short answer ("Hello, this is Sarah.") often counts 3
+    or 4, and hanging up on a person is the worse mistake: it counts against the abandoned-call
+    limit, while a machine taken for a person only hears the call flow
+    (docs/speech-and-detection.md has the figures for 3 and 4).
+
+    ``silence_threshold``: frames quieter than this (RMS, dBFS) are silence whatever the noise;
+    -40 dBFS is about app_amd's 256 (mean absolute sample value). Louder frames are voice only
+    ``noise_margin`` dB above the noise floor: the quietest frame of the last ``noise_window``
+    ms, capped at ``noise_ceiling`` so that a long steady sound (music on a greeting) stays
+    sound rather than becoming the floor.
+
+    ``tonality``: the share of a frame's power in one +-50 Hz band that makes it a tone. A tone
+    of ``beep_low_hz``-``beep_high_hz`` lasting ``beep_min_length`` is a beep; CED (2100 Hz)
+    for ``ced_min_length`` or CNG (1100 Hz) for ``cng_min_length`` is a fax.
+
+    ``greeting_end_silence`` and ``greeting_end_max_wait``: the GreetingEndDetector's silence
+    after speech, and how long it waits at most.
+    """
+
+    initial_silence: int = 2500
+    greeting: int = 1500
+    after_greeting_silence: int = 800
+    total_analysis_time: int = 5000
+    min_word_length: int = 100
+    between_words_silence: int = 50
+    maximum_number_of_words: int = 4
+    silence_threshold: float = -40.0
+    maximum_word_length: int = 5000
+    # Not in app_amd:
+    noise_margin: float = 10.0
+    noise_window: int = 2000
+    noise_ceiling: float = -35.0
+    beep_min_length: int = 120
+    beep_low_hz: float = 400.0
+    beep_high_hz: float = 2500.0
+    ced_min_length: int = 500
+    cng_min_length: int = 400
+    tonality: float = 0.85
+    greeting_end_silence: int = 1500
+    greeting_end_max_wait: int = 20000
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """The verdict, when it was reached (ms of audio fed), and app_amd's cause for it."""
+
+    by: AnsweredBy
+    after_ms: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class GreetingEnd:
+    """Why the greeting is over (``BEEP-1000``, ``SILENCE-1500``, ``MAXWAIT-20000``), and when
+    (ms of audio fed to the GreetingEndDetector)."""
+
+    reason: str
+    after_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    index: int
+    voice: bool
+    tone: ToneRun | None  # the steady tone this frame is part of, if any
+    ended: ToneRun | None  # a tone that stopped just before this frame
+
+
+class _Ear:
+    """Frames with their voice/silence call and tone runs; shared by both detectors, so the
+    greeting-end detector continues with the noise floor the answer detector learned."""
+
+    def __init__(self, settings: AmdSettings) -> None:
+        self.settings = settings
+        self.analyser = FrameAnalyser(settings.tonality, settings.silence_threshold - 5.0)
+        self.tones = ToneTracker()
+        self.frames = 0
+        # Quietest recent levels (a monotonic queue of (index, level)): the noise floor.
+        self._lows: deque[tuple[int, float]] = deque()
+        self._window = max(1, settings.noise_window // FRAME_MS)
+        self._unread: deque[tuple[float, float | None]] = deque()
+        # A line whose first 100 ms vary is taken to start with speech: until the quietest
+        # frames show the real floor, assume a quiet line (a floor rising from a margin below
+        # the threshold), so a callee who speaks at once is heard. A steady start is noise (or
+        # silence) and is its own floor from the first frame, so it is never taken for a word.
+        self._quiet_start: bool | None = None
+        self._start_floor = settings.silence_threshold - settings.noise_margin
+
+    def hear(self, pcm: bytes) -> Iterator[_Frame]:
+        """The frames ``pcm`` completes, after any an earlier caller left unread: a detector that
+        stops at its verdict leaves the rest of the chunk to the next detector."""
+        self._unread.extend(self.analyser.feed(pcm))
+        return self._read()
+
+    def _read(self) -> Iterator[_Frame]:
+        if self._quiet_start is None:
+            # Hold the first frames back until there are enough to judge how the line starts.
+            if len(self._unread) < _START_FRAMES:
+                return
+            first = [level for level, _ in list(self._unread)[:_START_FRAMES]]
+            self._quiet_start = max(first) - min(first) > _STEADY_START_DB
+        while self._unread:
+            level, hz = self._unread.popleft()
+            index = self.frames
+            self.frames += 1
+            lows = self._lows
+            while lows and lows[-1][1] >= level:
+                lows.pop()
+            lows.append((index, level))
+            if lows[0][0] <= index - self._window:
+                lows.popleft()
+            floor = min(lows[0][1], self.settings.noise_ceiling)
+            if self._quiet_start:
+                floor = min(floor, self._start_floor + _START_RISE_DB * index)
+            gate = max(self.settings.silence_threshold, floor + self.settings.noise_margin)
+            ended = self.tones.step(index, hz)
+            tone = self.tones.current
+            # A tone is not speech: a beep or fax tone must not be taken for a word.
+            yield _Frame(index, level > gate and tone is None, tone, ended)
+
+
+class AnswerDetector:
+    """Feed the callee's audio from the answer on; the first non-None result is the verdict
+    (later calls return it again)."""
+
+    def __init__(self, settings: AmdSettings | None = None) -> None:
+        self.settings = settings or AmdSettings()
+        self._ear = _Ear(self.settings)
+        self.result: Detection | None = None
+        # app_amd's state, its names.
+        self._in_initial_silence = True
+        self._in_greeting = False
+        self._in_word = True  # app_amd starts "in a word": a first word needs silence before it
+        self._words = 0
+        self._voice = 0
+        self._consecutive_voice = 0
+        self._silence = 0
+
+    def feed(self, pcm: bytes) -> Detection | None:
+        if self.result is not None:
+            return self.result
+        for frame in self._ear.hear(pcm):
+            self.result = self._fax(frame) or self._beep(frame) or self._speech(frame)
+            if self.result is not None:
+                break
+        return self.result
+
+    def greeting_end(self) -> "GreetingEndDetector":
+        """A GreetingEndDetector that carries on from here: same noise floor, and knowing whether
+        speech was heard. Feed it the audio after what was fed to this detector."""
+        return GreetingEndDetector(self.settings, heard_speech=self._in_greeting, ear=self._ear)
+
+    def _at(self, frame: _Frame) -> int:
+        return (frame.index + 1) * FRAME_MS
+
+    def _fax(self, frame: _Frame) -> Detection | None:
+        run = frame.tone
+        if run is None:
+            return None
+        s = self.settings
+        if abs(run.hz - _CED_HZ) <= _CED_TOLERANCE and run.length_ms >= s.ced_min_length:
+            return Detection(AnsweredBy.FAX, self._at(frame), f"CED-{run.length_ms}")
+        if abs(run.hz - _CNG_HZ) <= _CNG_TOLERANCE and run.length_ms >= s.cng_min_length:
+            return Detection(AnsweredBy.FAX, self._at(frame), f"CNG-{run.length_ms}")
+        return None
+
+    def _beep(self, frame: _Frame) -> Detection | None:
+        s = self.settings
+        # A tone at a fax frequency is a beep only once it has stopped short of a fax tone.
+        for run, complete in ((frame.tone, False), (frame.ended, True)):
+            if run is None or not s.beep_low_hz <= run.hz <= s.beep_high_hz:
+                continue
+            if run.length_ms >= s.beep_min_length and (complete or not _fax_band(run.hz)):
+                return Detection(AnsweredBy.MACHINE, self._at(frame), f"BEEP-{round(run.hz)}")
+        return None
+
+    def _speech(self, frame: _Frame) -> Detection | None:
+        s = self.settings
+        at = self._at(frame)
+        if at >= s.total_analysis_time:
+            return Detection(AnsweredBy.HUMAN, at, f"TOOLONG-{at}")
+        if frame.tone is not None:
+            return None  # neither voice nor silence: the fax and beep checks judge a tone
+        if not frame.voice:
+            self._silence += FRAME_MS
+            if self._silence >= s.between_words_silence:
+                self._in_word = False
+                self._consecutive_voice = 0
+            if self._in_initial_silence and self._silence >= s.initial_silence:
+                return Detection(
+                    AnsweredBy.MACHINE, at, f"INITIALSILENCE-{self._silence}-{s.initial_silence}"
+                )
+            if self._in_greeting and self._silence >= s.after_greeting_silence:
+                return Detection(
+                    AnsweredBy.HUMAN, at, f"HUMAN-{self._silence}-{s.after_greeting_silence}"
+                )
+            return None
+        self._silence = 0  # app_amd's silence is the current run (ast_dsp_silence)
+        self._consecutive_voice += FRAME_MS
+        self._voice += FRAME_MS
+        if self._consecutive_voice >= s.min_word_length and not self._in_word:
+            self._words += 1
+            self._in_word = True
+        if self._consecutive_voice >= s.maximum_word_length:
+            return Detection(AnsweredBy.MACHINE, at, f"MAXWORDLENGTH-{self._consecutive_voice}")
+        if self._words > s.maximum_number_of_words:
+            return Detection(
+                AnsweredBy.MACHINE, at, f"MAXWORDS-{self._words}-{s.maximum_number_of_words}"
+            )
+        if self._in_greeting and self._voice >= s.greeting:
+            return Detection(AnsweredBy.MACHINE, at, f"LONGGREETING-{self._voice}-{s.greeting}")
+        if self._consecutive_voice >= s.min_word_length:
+            self._in_initial_silence = False
+            self._in_greeting = True
+        return None
+
+
+class GreetingEndDetector:
+    """After a MACHINE verdict: ``feed`` turns True once the greeting is over, at the end of a
+    beep, after ``greeting_end_silence`` of silence following speech, or when
+    ``greeting_end_max_wait`` has passed whatever was heard. ``result`` says which and when.
+
+    ``heard_speech``: whether the greeting had begun before this detector started (True when
+    the verdict came from speech); until then, silence is the pause before a greeting.
+    """
+
+    def __init__(
+        self,
+        settings: AmdSettings | None = None,
+        *,
+        heard_speech: bool = True,
+        ear: _Ear | None = None,
+    ) -> None:
+        self.settings = settings or AmdSettings()
+        self._ear = ear or _Ear(self.settings)
+        self._start = self._ear.frames
+        self._heard_speech = heard_speech
+        self._silence = 0
+        self._voice = 0  # consecutive voice, ms
+        self.result: GreetingEnd | None = None
+
+    def feed(self, pcm: bytes) -> bool:
+        if self.result is not None:
+            return True
+        s = self.settings
+        for frame in self._ear.hear(pcm):
+            at = (frame.index + 1 - self._start) * FRAME_MS
+            ended = frame.ended
+            if ended is not None and _is_beep(ended, s):
+                self.result = GreetingEnd(f"BEEP-{round(ended.hz)}", at)
+                return True
+            # Speech is a word's worth of voice: a click or a burst of noise is not more
+            # greeting, so it neither ends the silence nor starts the wait for one.
+            self._voice = self._voice + FRAME_MS if frame.voice else 0
+            if self._voice >= s.min_word_length:
+                self._heard_speech = True
+                self._silence = 0
+            elif frame.tone is None:
+                self._silence += FRAME_MS
+                if self._heard_speech and self._silence >= s.greeting_end_silence:
+                    self.result = GreetingEnd(f"SILENCE-{self._silence}", at)
+            if self.result is None and at >= s.greeting_end_max_wait:
+                self.result = GreetingEnd(f"MAXWAIT-{at}", at)
+            if self.result is not None:
+                return True
+        return False
+
+
+def _fax_band(hz: float) -> bool:
+    return abs(hz - _CED_HZ) <= _CED_TOLERANCE or abs(hz - _CNG_HZ) <= _CNG_TOLERANCE
+
+
+def _is_beep(run: ToneRun, settings: AmdSettings) -> bool:
+    return (
+        settings.beep_low_hz <= run.hz <= settings.beep_high_hz
+        and run.length_ms >= settings.beep_min_length
+    )
