@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -30,6 +32,9 @@ from dialer.storage.sql_store import SqlStore
 from dialer.telephony.sim_network import SimulatedNetwork
 from dialer.telephony.sim_profile import SimProfile
 from dialer.telephony.sms import SimulatedSmsGateway
+
+if TYPE_CHECKING:
+    from dialer.telephony.sip import SipNetwork
 
 
 @dataclass
@@ -131,7 +136,7 @@ class EngineRuntime:
     """An engine with its network, SMS gateway and timer, ready to run in an event loop."""
 
     engine: Engine
-    driver: SimulatedNetwork
+    driver: "SimulatedNetwork | SipNetwork"
     sms: SimulatedSmsGateway
     timer: RealTimer | VirtualTimer
 
@@ -166,18 +171,55 @@ def build_engine(
     timer: RealTimer | VirtualTimer,
     worker: str | None = None,
 ) -> EngineRuntime:
-    if network.kind != "sim":
-        raise ValueError(f"unknown network {network.kind!r}; this build knows 'sim'")
-    profile = SimProfile.load(network.profile) if network.profile else SimProfile.default()
-    driver = SimulatedNetwork(
-        profile,
-        timer,
-        seed=network.seed,
-        channels=network.channels,
-        origination_log=network.origination_log,
-    )
+    driver: SimulatedNetwork | SipNetwork
+    if network.kind == "sip":
+        driver = build_sip_network(network, timer)
+    elif network.kind == "sim":
+        profile = SimProfile.load(network.profile) if network.profile else SimProfile.default()
+        driver = SimulatedNetwork(
+            profile,
+            timer,
+            seed=network.seed,
+            channels=network.channels,
+            origination_log=network.origination_log,
+        )
+    else:
+        raise ValueError(f"unknown network {network.kind!r}; this build knows 'sim' and 'sip'")
+    # SMS goes through the simulated gateway on both networks until an SMS provider is wired.
     sms = SimulatedSmsGateway(timer)
     engine = Engine(
         container.store, driver, sms, timer, engine_settings, CalleeZones(), worker=worker
     )
     return EngineRuntime(engine, driver, sms, timer)
+
+
+def build_sip_network(network: NetworkSettings, timer: RealTimer | VirtualTimer) -> "SipNetwork":
+    """The SIP driver with its speech and detectors (imported here: baresip loads a native
+    library that the simulated network never needs)."""
+    from dialer.telephony.detection import AmdSettings, AnswerDetector
+    from dialer.telephony.sip import SipNetwork
+    from dialer.telephony.speech import EspeakSynthesizer, read_wav_8k
+
+    if network.sip is None:
+        raise ValueError("--network sip needs a trunk (--sip-trunk HOST[:PORT])")
+    if not isinstance(timer, RealTimer) or timer.speed != 1.0:
+        raise ValueError("--network sip dials real phones: it runs at --speed 1 only")
+    amd = AmdSettings()
+    return SipNetwork(
+        network.sip,
+        timer,
+        EspeakSynthesizer(cache_dir=network.speech_cache),
+        lambda: AnswerDetector(amd),
+        _cached_audio(read_wav_8k),
+    )
+
+
+def _cached_audio(load: Callable[[Path], bytes]) -> Callable[[str], bytes]:
+    """Audio files for call flows' play nodes, converted once per process (bounded)."""
+    from functools import lru_cache
+
+    @lru_cache(maxsize=64)
+    def cached(path: str) -> bytes:
+        return load(Path(path))
+
+    return cached

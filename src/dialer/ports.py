@@ -61,6 +61,11 @@ class Call(Protocol):
         """Wait until the call is answered or ends unanswered (ring timeout included)."""
         ...
 
+    def prepare(self, text: str, voice: str | None) -> None:
+        """A hint, given while the phone rings: ``text`` is probably the first thing said, so
+        a network that renders speech may start now and speak at once on answer."""
+        ...
+
     async def say(self, text: str, voice: str | None) -> bool:
         """Speak ``text`` to the callee; False if they hung up before it finished."""
         ...
@@ -92,6 +97,10 @@ class SpeechSynthesizer(Protocol):
 
     async def render(self, text: str, voice: str | None) -> bytes:
         """The whole of ``text`` as PCM (cached by text and voice)."""
+        ...
+
+    def prepare(self, text: str, voice: str | None) -> None:
+        """Start rendering the beginning of ``text`` into the cache, without waiting."""
         ...
 
     def stream(self, text: str, voice: str | None) -> AsyncIterator[bytes]:

@@ -147,3 +147,38 @@ def test_a_bad_ivr_is_refused_with_every_problem_by_node(rig: Rig) -> None:
             " or {CustomData.<key>}"
         ],
     }
+
+
+def test_an_agent_campaign_hands_answered_calls_to_its_strategy_queue(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transfers: list[tuple[str, str]] = []
+    transfer = SimCall.transfer
+
+    async def spy(call: SimCall, target: str) -> bool:
+        transfers.append((call.request.number, target))
+        return await transfer(call, target)
+
+    monkeypatch.setattr(SimCall, "transfer", spy)
+    tenant = rig.account.tenant
+    queue = rig.container.catalog.add_queue(tenant, "Sales")
+    campaign = rig.campaign([drama(0), drama(1)], type="agent")
+    code = rig.container.campaigns.get(tenant, campaign).campaign.code
+    rig.container.dialer.set_strategy(
+        Params(
+            {
+                "Code": rig.account.key,
+                "Campaign": code,
+                "setQueueForMonitoring": str(queue.id),
+                "setQueueMaximumCallers": "5",
+                "setCoefficient": "2",
+            }
+        )
+    )
+    rig.run()
+    got = rig.attempts(campaign)
+    assert transfers == [(drama(0), "queue:Sales")]
+    assert [(r.outcome, r.stage) for r in got[drama(0)]] == [
+        (Outcome.ANSWERED, Stage.CALL_TRANSFERRED_TO_CALL_CENTRE)
+    ]
+    assert got[drama(1)][0].outcome is Outcome.BUSY

@@ -14,10 +14,13 @@ import typer
 
 from dialer.bootstrap import build, build_engine, make_timer
 from dialer.cli import DatabaseOpt, _fail, app
+from dialer.cli import sip_options as so
 from dialer.domain.errors import DialerError
-from dialer.settings import EngineSettings, NetworkSettings, Settings
+from dialer.settings import EngineSettings, NetworkSettings, Settings, SipSettings
 
-NetworkOpt = Annotated[str, typer.Option("--network", help="Telephone network: sim (built in)")]
+NetworkOpt = Annotated[
+    str, typer.Option("--network", help="Telephone network: sim (built in) or sip (a carrier)")
+]
 SpeedOpt = Annotated[
     str,
     typer.Option(
@@ -59,6 +62,14 @@ OriginationLogOpt = Annotated[
     typer.Option("--origination-log", help="Append every call placed to this file (testing)"),
 ]
 
+RingOpt = Annotated[
+    float, typer.Option("--ring-timeout", help="Seconds a call may ring before we give up")
+]
+AudioDirOpt = Annotated[
+    Path,
+    typer.Option("--audio-dir", help="Audio files of play nodes, as <dir>/<tenant id>/<name>.wav"),
+]
+
 _ENGINE_DEFAULTS = EngineSettings()
 
 
@@ -70,9 +81,15 @@ def _network(
     anchor: float | None,
     channels: int | None = None,
     origination_log: Path | None = None,
+    sip: SipSettings | None = None,
+    speech_cache: Path | None = None,
 ) -> NetworkSettings:
-    if network != "sim":
-        _fail(f"unknown network {network!r}; this build dials on: sim")
+    if network not in ("sim", "sip"):
+        _fail(f"unknown network {network!r}; this build dials on: sim, sip")
+    if network == "sip" and sip is None:
+        _fail("--network sip needs --sip-trunk HOST[:PORT]")
+    if network == "sip" and speed != "1":
+        _fail("--network sip dials real phones: --speed must be 1")
     if speed == "max":
         rate: float | None = None
     else:
@@ -92,14 +109,22 @@ def _network(
         channels=channels,
         origination_log=origination_log,
         anchor=None if anchor is None else datetime.fromtimestamp(anchor, UTC),
+        sip=sip,
+        speech_cache=speech_cache,
     )
 
 
 def _engine_settings(
-    max_calls: int, max_cps: float, campaign_calls: int, campaign_cps: float, lease: float
+    max_calls: int,
+    max_cps: float,
+    campaign_calls: int,
+    campaign_cps: float,
+    lease: float,
+    ring_timeout: float = _ENGINE_DEFAULTS.ring_timeout_seconds,
+    audio_dir: Path = _ENGINE_DEFAULTS.audio_dir,
 ) -> EngineSettings:
-    if min(max_calls, campaign_calls) < 1 or min(max_cps, campaign_cps, lease) <= 0:
-        _fail("call limits, rates and the lease must be positive")
+    if min(max_calls, campaign_calls) < 1 or min(max_cps, campaign_cps, lease, ring_timeout) <= 0:
+        _fail("call limits, rates, the lease and the ring timeout must be positive")
     return replace(
         _ENGINE_DEFAULTS,
         max_in_flight=max_calls,
@@ -107,6 +132,8 @@ def _engine_settings(
         campaign_max_in_flight=campaign_calls,
         campaign_calls_per_second=campaign_cps,
         lease_seconds=lease,
+        ring_timeout_seconds=ring_timeout,
+        audio_dir=audio_dir,
     )
 
 
@@ -131,14 +158,46 @@ def serve(
     campaign_max_calls: CampaignCallsOpt = _ENGINE_DEFAULTS.campaign_max_in_flight,
     campaign_cps: CampaignCpsOpt = _ENGINE_DEFAULTS.campaign_calls_per_second,
     lease_seconds: LeaseOpt = _ENGINE_DEFAULTS.lease_seconds,
+    ring_timeout: RingOpt = _ENGINE_DEFAULTS.ring_timeout_seconds,
+    audio_dir: AudioDirOpt = _ENGINE_DEFAULTS.audio_dir,
     channels: ChannelsOpt = None,
     origination_log: OriginationLogOpt = None,
+    sip_trunk: so.TrunkOpt = None,
+    sip_transport: so.TransportOpt = "udp",
+    sip_from: so.FromOpt = None,
+    sip_username: so.UsernameOpt = None,
+    sip_codecs: so.CodecsOpt = "pcmu,pcma",
+    sip_dtmf: so.DtmfOpt = "rtpevent",
+    sip_max_calls: so.SipMaxCallsOpt = 200,
+    sip_cps: so.SipCpsOpt = 20.0,
+    sip_local_address: so.LocalAddressOpt = None,
+    min_ring_seconds: so.MinRingOpt = 15.0,
+    speech_cache: so.SpeechCacheOpt = None,
 ) -> None:
     """Migrate the store, then serve the APIs and run the dialing engine."""
     import uvicorn
 
-    net = _network(network, speed, profile, seed, clock_anchor, channels, origination_log)
-    limits = _engine_settings(max_calls, max_cps, campaign_max_calls, campaign_cps, lease_seconds)
+    try:
+        trunk = so.sip_settings(
+            sip_trunk,
+            sip_transport,
+            sip_from,
+            sip_username,
+            sip_codecs,
+            sip_dtmf,
+            sip_max_calls,
+            sip_cps,
+            sip_local_address,
+            min_ring_seconds,
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+    net = _network(
+        network, speed, profile, seed, clock_anchor, channels, origination_log, trunk, speech_cache
+    )
+    limits = _engine_settings(
+        max_calls, max_cps, campaign_max_calls, campaign_cps, lease_seconds, ring_timeout, audio_dir
+    )
     settings = Settings.from_env(database, host=host, port=port)
     timer = make_timer(net)
     container = build(settings, clock=timer, parallel=True)
@@ -173,12 +232,44 @@ def worker(
     campaign_max_calls: CampaignCallsOpt = _ENGINE_DEFAULTS.campaign_max_in_flight,
     campaign_cps: CampaignCpsOpt = _ENGINE_DEFAULTS.campaign_calls_per_second,
     lease_seconds: LeaseOpt = _ENGINE_DEFAULTS.lease_seconds,
+    ring_timeout: RingOpt = _ENGINE_DEFAULTS.ring_timeout_seconds,
+    audio_dir: AudioDirOpt = _ENGINE_DEFAULTS.audio_dir,
     channels: ChannelsOpt = None,
     origination_log: OriginationLogOpt = None,
+    sip_trunk: so.TrunkOpt = None,
+    sip_transport: so.TransportOpt = "udp",
+    sip_from: so.FromOpt = None,
+    sip_username: so.UsernameOpt = None,
+    sip_codecs: so.CodecsOpt = "pcmu,pcma",
+    sip_dtmf: so.DtmfOpt = "rtpevent",
+    sip_max_calls: so.SipMaxCallsOpt = 200,
+    sip_cps: so.SipCpsOpt = 20.0,
+    sip_local_address: so.LocalAddressOpt = None,
+    min_ring_seconds: so.MinRingOpt = 15.0,
+    speech_cache: so.SpeechCacheOpt = None,
 ) -> None:
     """Run the dialing engine alone against the store (several may share one database)."""
-    net = _network(network, speed, profile, seed, clock_anchor, channels, origination_log)
-    limits = _engine_settings(max_calls, max_cps, campaign_max_calls, campaign_cps, lease_seconds)
+    try:
+        trunk = so.sip_settings(
+            sip_trunk,
+            sip_transport,
+            sip_from,
+            sip_username,
+            sip_codecs,
+            sip_dtmf,
+            sip_max_calls,
+            sip_cps,
+            sip_local_address,
+            min_ring_seconds,
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+    net = _network(
+        network, speed, profile, seed, clock_anchor, channels, origination_log, trunk, speech_cache
+    )
+    limits = _engine_settings(
+        max_calls, max_cps, campaign_max_calls, campaign_cps, lease_seconds, ring_timeout, audio_dir
+    )
     settings = Settings.from_env(database)
     timer = make_timer(net)
     container = build(settings, clock=timer)

@@ -108,3 +108,6 @@ class DialingContext:
     timezone: str
     region: str
     calling_hours: str  # "08:00-21:00", callee-local
+    # The name of the agent queue an agent campaign hands answered calls to (its Dialer API
+    # strategy's queue), if it has one.
+    transfer_queue: str | None = None

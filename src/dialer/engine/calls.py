@@ -67,6 +67,8 @@ class CallRunner:
             reference=f"{job.destination_id}:{job.attempt_number}",
         )
         call = await self._driver.originate(request)
+        if plan.context.campaign.spec.kind is not CampaignType.AGENT:
+            _prepare_first_words(call, plan.flow, job)
         progress = await call.progress()
         if isinstance(progress, Failed):
             return await self._unanswered(job, plan, progress)
@@ -113,10 +115,15 @@ class CallRunner:
                 outcome = Outcome.ANSWERPHONE_MESSAGE_NOT_LEFT
                 stage = Stage.ANSWERPHONE_MESSAGE_NOT_LEFT
         elif spec.kind is CampaignType.AGENT:
-            # Until agents take calls over SIP, the network stands in for the waiting agent.
-            # (A transfer to the strategy's queue needs the queue's name, and the campaign
-            # holds only its id.)
-            outcome, stage = Outcome.ANSWERED, Stage.CALL_TRANSFERRED_TO_CALL_CENTRE
+            outcome = Outcome.ANSWERED
+            queue = plan.context.transfer_queue
+            if queue is None:
+                # No strategy queue yet: the network stands in for the waiting agent.
+                stage = Stage.CALL_TRANSFERRED_TO_CALL_CENTRE
+            elif await call.transfer(f"queue:{queue}"):
+                stage = Stage.CALL_TRANSFERRED_TO_CALL_CENTRE
+            else:
+                stage = Stage.CALLEE_TRANSFER_REQUEST  # the queue refused or the callee left
         else:
             outcome = Outcome.ANSWERED
             walker = Walker(plan.flow.graph, callee_of(job))
@@ -172,6 +179,16 @@ class CallRunner:
                 continue
             accepted = accepted or receipt.accepted
         return accepted
+
+
+def _prepare_first_words(call: Call, flow: CallFlow, job: DialJob) -> None:
+    """Let the network render what a person will hear first while the phone rings, so the
+    first words follow the answer at once (a throwaway walker: walking is pure)."""
+    first = Walker(flow.graph, callee_of(job)).start()
+    if isinstance(first, Say):
+        call.prepare(first.text, first.voice)
+    elif isinstance(first, Gather) and first.prompt is not None:
+        call.prepare(first.prompt, first.voice)
 
 
 def callee_of(job: DialJob) -> Callee:

@@ -105,14 +105,18 @@ class EngineQueries:
         """Every campaign with destinations waiting in the ready queue, with its tenant's rules."""
         columns = ", ".join(f"c.{c.strip()}" for c in CAMPAIGN_COLUMNS.split(","))
         rows = self._conn.execute(
-            f"SELECT {columns}, t.timezone, t.region, t.calling_hours_start, t.calling_hours_end"
+            f"SELECT {columns}, t.timezone, t.region, t.calling_hours_start, t.calling_hours_end,"
+            " aq.name"
             " FROM campaigns c JOIN tenants t ON t.id = c.tenant_id"
+            " LEFT JOIN queues aq ON aq.id = c.strategy_queue_id AND aq.tenant_id = c.tenant_id"
             " WHERE EXISTS (SELECT 1 FROM dial_queue q WHERE q.campaign_id = c.id)"
             " OR EXISTS (SELECT 1 FROM in_flight f WHERE f.campaign_id = c.id)"
             " ORDER BY c.id"
         )
         return [
-            DialingContext(campaign_from_row(row[:-4]), row[-4], row[-3], f"{row[-2]}-{row[-1]}")
+            DialingContext(
+                campaign_from_row(row[:-5]), row[-5], row[-4], f"{row[-3]}-{row[-2]}", row[-1]
+            )
             for row in rows
         ]
 

@@ -208,6 +208,9 @@ class SimCall:
             return None
         return digits
 
+    def prepare(self, text: str, voice: str | None) -> None:
+        """Nothing to render: simulated speech is only its duration."""
+
     async def transfer(self, target: str) -> bool:
         """A transfer succeeds while the callee is still on the line; the call then leaves us
         at once (as after a SIP REFER), ending with the target in its cause."""

@@ -1,0 +1,126 @@
+"""`dialer serve --network sip` against SIPp: a REST campaign with an IVR flow, run to the end.
+
+Every number of the campaign is one of the fake carrier's scenarios; each must end with the
+outcome and stage it would have on the simulated network, the answerphone policy and SMS on busy
+included.
+"""
+
+import csv
+import io
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from dialer.testing.server import serving
+from dialer.testing.sipp import Number, SippCarrier
+from tests.acceptance.test_engine_end_to_end import dialer
+
+FLOW = """\
+version: 2
+sms: "Hi {Name}, we tried to call you about your appointment."
+answerphone: "Hello {Name}. This is the clinic. Please call us back."
+nodes:
+  greet: {say: "Hello {Name}.", next: menu}
+  menu:
+    gather: {prompt: "Press 1 to confirm, or 9 to opt out.", timeout: 4, attempts: 1}
+    branches: {"1": confirmed, "9": optout}
+    default: bye
+  confirmed: {stage: CorrectCallee, say: "Thank you.", next: bye}
+  optout: {stage: OptOut, sms: "You will not be called again.", next: bye}
+  bye: {hangup: true}
+"""
+
+# number -> (outcome, stage, keys, SMS sent)
+EXPECTED: dict[str, tuple[str, str, str, str]] = {
+    Number.HUMAN_PRESSES_1_RFC2833: ("Answered", "CorrectCallee", "1", "false"),
+    Number.HUMAN_PRESSES_9_INFO: ("Answered", "OptOut", "9", "true"),
+    Number.HUMAN: ("Answered", "Answered", "", "false"),
+    # Silence after the answer is a machine to Asterisk-style detection (initial silence).
+    Number.SILENT: ("AnswerphoneMessageLeft", "AnswerphoneMessageLeft", "", "false"),
+    Number.VOICEMAIL: ("AnswerphoneMessageLeft", "AnswerphoneMessageLeft", "", "false"),
+    Number.FAX_CED: ("Fax", "None", "", "false"),
+    Number.BUSY: ("Busy", "None", "", "true"),
+    Number.NOT_FOUND: ("Unobtainable", "None", "", "false"),
+    Number.ADDRESS_INCOMPLETE: ("InvalidNumber", "None", "", "false"),
+    Number.SERVICE_UNAVAILABLE: ("Overflow", "None", "", "false"),
+    Number.TEMPORARILY_UNAVAILABLE: ("NoAnswer", "None", "", "false"),
+    Number.RINGS_FOREVER: ("NoAnswer", "None", "", "false"),
+    Number.NO_RESPONSE: ("NoConnection", "None", "", "false"),
+    Number.BAD_GATEWAY: ("Unknown", "None", "", "false"),
+}
+
+
+@pytest.fixture(scope="module")
+def carrier() -> Iterator[SippCarrier]:
+    with SippCarrier() as sipp:
+        yield sipp
+
+
+def test_serve_dials_a_rest_campaign_over_sip_to_the_end(
+    tmp_path: Path, carrier: SippCarrier
+) -> None:
+    env = {**os.environ, "DIALER_DATABASE_URL": f"sqlite:///{tmp_path / 'dialer.db'}"}
+    tenant = dialer("tenant", "create", "Clinic", "--calling-hours", "00:00-23:59", env=env)
+    tid = str(tenant["id"])
+    (tmp_path / "flow.yaml").write_text(FLOW)
+    flow = dialer(
+        "callflow", "create", "--tenant", tid, "--name", "IVR", str(tmp_path / "flow.yaml"), env=env
+    )
+    cli = dialer("cli", "create", "--tenant", tid, "+441632960000", env=env)
+    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date()
+    body = {
+        "name": "Over SIP",
+        "startDate": today.isoformat(),
+        "startTime": "00:00",
+        "finishTime": "23:59",
+        "runoverDays": [
+            {
+                "date": (today + timedelta(days=1)).isoformat(),
+                "startTime": "00:00",
+                "finishTime": "23:59",
+            }
+        ],
+        "callflow_Id": flow["id"],
+        "cli_Id": cli["id"],
+        "attempts": [{"attemptNumber": 1, "interval": 1}],
+        "answerMachineDetected": 1,  # leave a message on the first call
+        "smsOnBusy": 1,  # text on the first busy call
+        "phoneNumbers": [{"number": str(n), "name": f"P{i}"} for i, n in enumerate(EXPECTED)],
+    }
+    headers = {"Authorization": f"Bearer {tenant['api_key']}"}
+    trunk = f"{carrier.host}:{carrier.port}"
+    args = ["--network", "sip", "--sip-trunk", trunk, "--sip-local-address", "127.0.0.1"]
+    args += ["--ring-timeout", "3", "--min-ring-seconds", "1"]
+    with serving(env, *args) as (_, base):
+        created = httpx.post(f"{base}/api/campaign/voice", json=body, headers=headers, timeout=30)
+        assert created.status_code in (200, 201), created.text
+        campaign = created.json()["id"]
+        deadline = time.monotonic() + 120
+        while True:
+            detail = httpx.get(f"{base}/api/campaign/voice/{campaign}", headers=headers).json()
+            progress = detail["progress"]
+            if progress["done"] == len(EXPECTED) and progress["inFlight"] == 0:
+                break
+            assert time.monotonic() < deadline, f"campaign not finished: {progress}"
+            time.sleep(0.5)
+        results = httpx.get(
+            f"{base}/api/campaign/voice/{campaign}/results",
+            params={"format": "csv"},
+            headers=headers,
+        )
+    rows = {row["number"]: row for row in csv.DictReader(io.StringIO(results.text))}
+    got = {
+        number: (row["outcomeName"], row["stageName"], row["keys"], row["smsSent"])
+        for number, row in rows.items()
+    }
+    assert got == {str(n): want for n, want in EXPECTED.items()}
+    # The raw SIP status is kept with the attempt.
+    assert rows[Number.BUSY]["cause"].startswith("486")
+    assert "CANCEL" in rows[Number.RINGS_FOREVER]["cause"]
+    assert carrier.stats().failed == 0
