@@ -69,7 +69,12 @@ async def answered_call(net: SipNetwork, i: int, hold: float, tally: Tally, up: 
         ring_timeout=timedelta(seconds=30),
         reference=f"load:{i}",
     )
+    prompt = (
+        f"Hello caller number {i}. This is a reminder of your appointment on the "
+        f"{i % 28 + 1}th at {i % 12 + 1} o'clock. Please press 1 to confirm."
+    )
     call = await net.originate(request)
+    call.prepare(prompt, None)  # as the engine does: render while the phone rings
     result = await call.progress()
     if not isinstance(result, Answered):
         tally.fail(f"{result.outcome.api_name}: {result.cause}")
@@ -79,10 +84,6 @@ async def answered_call(net: SipNetwork, i: int, hold: float, tally: Tally, up: 
     up[1] = max(up[1], up[0])
     ends = time.monotonic() + hold - (net.timer.now() - result.answered_at).total_seconds()
     ok = result.by is AnsweredBy.HUMAN
-    prompt = (
-        f"Hello caller number {i}. This is a reminder of your appointment on the "
-        f"{i % 28 + 1}th at {i % 12 + 1} o'clock. Please press 1 to confirm."
-    )
     while ok and time.monotonic() < ends:
         ok = await call.say(prompt, None)
     ended = await call.hangup()

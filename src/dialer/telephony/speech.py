@@ -225,7 +225,8 @@ class EspeakSynthesizer:
     """A SpeechSynthesizer running the espeak-ng program, one process per uncached phrase.
 
     ``speed``: words per minute (espeak-ng ``-s``, its default 175). ``max_processes`` bounds
-    the espeak-ng processes running at once (default: the CPU count), so a burst of answered
+    the espeak-ng processes running at once (default: twice the CPU count, as a render is
+    partly process start-up and pipe waits), so a burst of answered
     calls queues renders instead of thrashing. ``disk_max_bytes`` bounds the disk cache; the
     least recently used files go first.
     """
@@ -253,7 +254,7 @@ class EspeakSynthesizer:
         self._memory: OrderedDict[str, bytes] = OrderedDict()
         self._inflight: dict[str, asyncio.Task[bytes]] = {}
         self._background: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(max_processes or os.cpu_count() or 2)
+        self._slots = asyncio.Semaphore(max_processes or 2 * (os.cpu_count() or 1))
         self._setup_lock = asyncio.Lock()
         self._version: str | None = None
         self._voices: frozenset[str] = frozenset()
