@@ -52,6 +52,7 @@ def running_server(
     workdir: Path,
     region: str = "GB",
     cli_number: str = "+441632960000",
+    workers: int = 1,
 ) -> Iterator[Server]:
     env = {**os.environ, "DIALER_DATABASE_URL": url}
     tenant = cli(env, "tenant", "create", "Bench", "--region", region)
@@ -62,7 +63,7 @@ def running_server(
     caller = cli(env, "cli", "create", "--tenant", tid, cli_number)
     # The APIs alone: an engine dialling in the same process would share their two cores
     # (bench/engine_throughput.py measures the engine).
-    with serving(env, "--no-engine") as (process, base):
+    with serving(env, "--no-engine", "--workers", str(workers)) as (process, base):
         yield Server(base, process.pid, tenant, callflow["id"], caller["id"])
 
 

@@ -4,6 +4,7 @@ import asyncio
 import json
 import logging
 import signal
+import subprocess
 import tempfile
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from typing import Annotated
 import typer
 
 from dialer.bootstrap import build, build_engine, make_timer
-from dialer.cli import DatabaseOpt, _fail, app
+from dialer.cli import DatabaseOpt, _fail, app, http_workers
 from dialer.cli import sip_options as so
 from dialer.domain.errors import DialerError
 from dialer.settings import EngineSettings, NetworkSettings, Settings, SipSettings
@@ -148,6 +149,11 @@ def serve(
     engine: Annotated[
         bool, typer.Option("--engine/--no-engine", help="Dial in this process too")
     ] = True,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", help="Processes answering the APIs (the first one also dials)"),
+    ] = 1,
+    api_copy: Annotated[bool, typer.Option("--api-copy", hidden=True)] = False,
     network: NetworkOpt = "sim",
     speed: SpeedOpt = "1",
     profile: ProfileOpt = None,
@@ -175,8 +181,6 @@ def serve(
     speech_cache: so.SpeechCacheOpt = None,
 ) -> None:
     """Migrate the store, then serve the APIs and run the dialing engine."""
-    import uvicorn
-
     try:
         trunk = so.sip_settings(
             sip_trunk,
@@ -198,24 +202,31 @@ def serve(
     limits = _engine_settings(
         max_calls, max_cps, campaign_max_calls, campaign_cps, lease_seconds, ring_timeout, audio_dir
     )
+    if not 1 <= workers <= 64:
+        _fail("--workers must be between 1 and 64")
     settings = Settings.from_env(database, host=host, port=port)
     timer = make_timer(net)
-    container = build(settings, clock=timer, parallel=True)
+    # A copy started by --workers shares its parent's socket and store, already migrated.
+    container = build(settings, clock=timer, parallel=True, apply_migrations=not api_copy)
+    children: list[subprocess.Popen[bytes]] = []
     try:
         background = build_engine(container, net, limits, timer).running if engine else None
         container.warm_up()
+        sock = http_workers.listening_socket(host, port)
+        if api_copy:
+            http_workers.die_with_parent()
+            http_workers.run(container.app(background), sock, access_log)
+            return
+        bound = sock.getsockname()[1]  # --port 0: the copies join the port the kernel chose
+        children = http_workers.spawn(workers - 1, host, bound, database, access_log)
         typer.echo(
             f"dialer serving on http://{host}:{port} (docs at /docs), store {settings.database_url}"
             + (f", dialing on the {network} network at speed {speed}" if engine else "")
+            + (f", {workers} API processes" if workers > 1 else "")
         )
-        uvicorn.run(
-            container.app(background),
-            host=host,
-            port=port,
-            log_level="info",
-            access_log=access_log,
-        )
+        http_workers.run(container.app(background), sock, access_log)
     finally:
+        http_workers.stop(children)
         container.close()
 
 

@@ -1,0 +1,70 @@
+"""``dialer serve --workers N``: N processes answering the APIs on one listening socket.
+
+One Python process tops out near one core of request handling (the GIL), so on a small machine
+the APIs' latency under concurrent clients is queueing behind one core. The serving process
+starts N-1 API-only copies of itself, each listening on the same address with SO_REUSEPORT, so
+the kernel spreads new connections across them (one shared accept queue would not: the busiest
+process, the first to wake, took every connection in a test). Only the first process runs the
+dialing engine. The copies die with
+their parent (PR_SET_PDEATHSIG), so a killed server never leaves orphans holding the port.
+"""
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import uvicorn
+
+_PR_SET_PDEATHSIG = 1
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    return socket.create_server((host, port), backlog=2048, reuse_port=True)
+
+
+PARENT_VARIABLE = "DIALER_SERVE_PARENT"
+
+
+def die_with_parent() -> None:
+    """In a copy: be sent SIGTERM when the serving process dies, however it dies.
+
+    Set up in the copy itself, not with preexec_fn: the parent has threads by then, and running
+    Python between fork and exec in a threaded process can deadlock.
+    """
+    parent = int(os.environ.get(PARENT_VARIABLE, "0"))
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if parent and os.getppid() != parent:  # the parent died before prctl took effect
+        raise SystemExit(0)
+
+
+def spawn(
+    count: int, host: str, port: int, database: str | None, access_log: bool
+) -> list[subprocess.Popen[bytes]]:
+    """Start ``count`` API-only copies on ``host:port`` (they skip migrations: already run)."""
+    args = [sys.executable, "-m", "dialer", "serve", "--no-engine", "--api-copy"]
+    args += ["--host", host, "--port", str(port)]
+    if database is not None:
+        args += ["--database", database]
+    if access_log:
+        args.append("--access-log")
+    env = {**os.environ, PARENT_VARIABLE: str(os.getpid())}
+    return [subprocess.Popen(args, env=env) for _ in range(count)]
+
+
+def stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def run(app: object, sock: socket.socket, access_log: bool) -> None:
+    config = uvicorn.Config(app, log_level="info", access_log=access_log)  # type: ignore[arg-type]
+    uvicorn.Server(config).run(sockets=[sock])
