@@ -196,7 +196,7 @@ def build_engine(
 def build_sip_network(network: NetworkSettings, timer: RealTimer | VirtualTimer) -> "SipNetwork":
     """The SIP driver with its speech and detectors (imported here: baresip loads a native
     library that the simulated network never needs)."""
-    from dialer.telephony.detection import AmdSettings, AnswerDetector
+    from dialer.telephony.detection import AmdSettings, AnswerDetector, SitDetector
     from dialer.telephony.sip import SipNetwork
     from dialer.telephony.speech import EspeakSynthesizer, read_wav_8k
 
@@ -211,6 +211,7 @@ def build_sip_network(network: NetworkSettings, timer: RealTimer | VirtualTimer)
         EspeakSynthesizer(cache_dir=network.speech_cache),
         lambda: AnswerDetector(amd),
         _cached_audio(read_wav_8k),
+        SitDetector,
     )
 
 

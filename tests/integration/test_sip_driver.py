@@ -233,3 +233,53 @@ def test_fax_tones_are_a_fax(line: Line, number: Number) -> None:
 def test_no_line_was_left_held(line: Line) -> None:
     network = line.network
     assert network.lines._value == network.settings.max_calls
+
+
+@pytest.mark.parametrize(
+    ("number", "outcome", "code"),
+    [
+        (Number.SIT_NO_CIRCUIT, Outcome.OVERFLOW, "NC"),
+        (Number.SIT_NOT_IN_SERVICE, Outcome.UNOBTAINABLE, "IC"),
+    ],
+    ids=["congestion", "not-in-service"],
+)
+def test_special_information_tones_in_early_media_end_the_call(
+    line: Line, number: Number, outcome: Outcome, code: str
+) -> None:
+    async def scenario() -> tuple[Answered | Failed, float]:
+        started = time.monotonic()
+        # The carrier never sends a final response: only the tones can end this call early.
+        result = await (await line.dial(number, ring_seconds=30.0)).progress()
+        return result, time.monotonic() - started
+
+    result, took = line.run(scenario())
+    assert isinstance(result, Failed)
+    assert result.outcome is outcome
+    assert result.cause.startswith(f"SIT {code}")
+    assert took < 10
+
+
+def test_a_transfer_hands_the_callee_over_with_a_refer(line: Line, carrier: SippCarrier) -> None:
+    async def scenario() -> tuple[bool, bool]:
+        call = await line.dial(Number.TRANSFERABLE)
+        assert isinstance(await call.progress(), Answered)
+        done = await call.transfer("+442071234567")
+        return done, (await call.hangup()).by_callee
+
+    done, by_callee = line.run(scenario())
+    assert done
+    assert not by_callee, "a completed transfer is our doing, not the callee hanging up"
+    line.run(asyncio.sleep(0.5))
+    assert any("+442071234567" in refer_to for _, refer_to in carrier.refers())
+
+
+def test_a_refused_transfer_keeps_the_call(line: Line) -> None:
+    async def scenario() -> tuple[bool, bool]:
+        call = await line.dial(Number.TRANSFER_TARGET_BUSY)
+        assert isinstance(await call.progress(), Answered)
+        done = await call.transfer("queue:Sales")
+        still_up = await call.say("Sorry, nobody is free. Goodbye.", None)
+        await call.hangup()
+        return done, still_up
+
+    assert line.run(scenario()) == (False, True)

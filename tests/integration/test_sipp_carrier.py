@@ -26,9 +26,12 @@ from baresip import (
     Event,
     Runtime,
     StackEvent,
+    TransferFailed,
     UserAgent,
 )
+from baresip.errors import AudioNotActive
 
+from dialer.telephony.detection import SitDetector
 from dialer.testing.sipp import (
     FAILURE_STATUS,
     INFO_NUMBERS,
@@ -36,6 +39,7 @@ from dialer.testing.sipp import (
     KEYS,
     RFC2833_NUMBERS,
     SCENARIOS,
+    SIT_CODES,
     Number,
     SippCarrier,
 )
@@ -320,6 +324,111 @@ def test_keys_sent_by_info_reach_the_carrier(phone: Phone, carrier: SippCarrier)
     call_id = phone.run(scenario())
     seen = [(m.direction, m.method) for m in carrier.messages() if m.call_id == call_id]
     assert ("R", "INFO") in seen
+
+
+def sent_and_received(carrier: SippCarrier, call_id: str, last: tuple[str, Any]) -> list[Any]:
+    """The call's messages as (direction, method or status), once ``last`` is the latest."""
+    deadline = time.monotonic() + 3
+    while True:
+        seen = [
+            (m.direction, m.method or m.status) for m in carrier.messages() if m.call_id == call_id
+        ]
+        if (seen and seen[-1] == last) or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("number", sorted(SIT_CODES), ids=lambda n: n.name)
+def test_early_media_carries_the_sit(phone: Phone, carrier: SippCarrier, number: Number) -> None:
+    async def scenario() -> tuple[str | None, int, str]:
+        call = await phone.ua.dial(carrier.uri(number))
+        progress = asyncio.get_running_loop().create_future()
+
+        def on_event(event: StackEvent) -> None:
+            if event.event is Event.CALL_PROGRESS and not progress.done():
+                progress.set_result(None)
+
+        call.on(on_event)
+        await asyncio.wait_for(progress, 5)  # only a 1xx with SDP is PROGRESS, not RINGING
+        detector = SitDetector()
+        heard = 0
+        deadline = time.monotonic() + 3
+        try:
+            while detector.result is None and time.monotonic() < deadline:
+                assert call.state is CallState.OUTGOING  # never answered: this is early media
+                try:
+                    pcm = call.audio.read(65536)
+                except AudioNotActive:
+                    pcm = b""  # the receive tap may lag the PROGRESS event by a moment
+                heard += len(pcm)
+                detector.feed(pcm)
+                await asyncio.sleep(0.02)
+        finally:
+            await call.hangup()  # before an answer: a CANCEL
+        with pytest.raises(CallFailed):
+            await call.wait_established(5)
+        assert call.call_id is not None
+        return detector.result, heard, call.call_id
+
+    code, heard, call_id = phone.run(scenario())
+    assert code == SIT_CODES[number], f"{heard} bytes of early media"
+    seen = sent_and_received(carrier, call_id, ("R", "ACK"))
+    assert seen[:2] == [("R", "INVITE"), ("S", 183)]
+    assert ("S", 200) not in seen[:3]  # no answer before the CANCEL
+    assert ("R", "CANCEL") in seen
+    assert ("S", 487) in seen, seen
+
+
+def transfer_target(carrier: SippCarrier) -> str:
+    return f"sip:+442071234567@{carrier.host}:{carrier.port}"
+
+
+def test_a_blind_transfer_completes(phone: Phone, carrier: SippCarrier) -> None:
+    async def scenario() -> str:
+        call = await answered(phone.ua, carrier.uri(Number.TRANSFERABLE))
+        try:
+            # At once: the REFER follows the ACK within a millisecond, which SIPp must expect.
+            await call.transfer(transfer_target(carrier), timeout=5)
+            assert call.state is CallState.CLOSED  # the transfer ends our leg
+        finally:
+            await hang_up(call)
+        assert call.call_id is not None
+        return call.call_id
+
+    call_id = phone.run(scenario())
+    seen = sent_and_received(carrier, call_id, ("S", 200))
+    assert seen[4:] == [
+        ("R", "REFER"),
+        ("S", 202),
+        ("S", "NOTIFY"),
+        ("R", 200),
+        ("R", "BYE"),
+        ("S", 200),
+    ], seen
+    refer_to = dict(carrier.refers())[call_id]
+    assert transfer_target(carrier) in refer_to
+
+
+def test_a_failed_transfer_keeps_the_call(phone: Phone, carrier: SippCarrier) -> None:
+    async def scenario() -> str:
+        call = await answered(phone.ua, carrier.uri(Number.TRANSFER_TARGET_BUSY))
+        try:
+            assert rms((await record(call, 1.0))[: RATE // 2]) > 1000  # "Hello?"
+            with pytest.raises(TransferFailed) as caught:
+                await call.transfer(transfer_target(carrier), timeout=5)
+            assert caught.value.status == 486
+            await asyncio.sleep(0.3)
+            assert call.state is CallState.ESTABLISHED  # still talking to the callee
+        finally:
+            await hang_up(call)
+        assert call.call_id is not None
+        return call.call_id
+
+    call_id = phone.run(scenario())
+    seen = sent_and_received(carrier, call_id, ("S", 200))
+    assert seen[4:8] == [("R", "REFER"), ("S", 202), ("S", "NOTIFY"), ("R", 200)], seen
+    assert seen[-2:] == [("R", "BYE"), ("S", 200)], seen
+    assert transfer_target(carrier) in dict(carrier.refers())[call_id]
 
 
 def test_no_call_went_wrong(carrier: SippCarrier) -> None:

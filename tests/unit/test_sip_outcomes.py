@@ -3,7 +3,7 @@
 import pytest
 
 from dialer.domain.codes import Outcome
-from dialer.telephony.sip_outcomes import outcome_for_close, status_of
+from dialer.telephony.sip_outcomes import outcome_for_close, outcome_for_sit, status_of
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,18 @@ def test_status_is_read_only_from_the_head_of_the_reason() -> None:
     assert status_of("SIP/2.0 486 Busy Here") == 486
     assert status_of("Connection reset after 486 bytes") is None
     assert status_of("4860 nonsense") is None
+
+
+@pytest.mark.parametrize(
+    ("code", "outcome"),
+    [
+        ("NC", Outcome.OVERFLOW),
+        ("RO", Outcome.OVERFLOW),
+        ("IC", Outcome.UNOBTAINABLE),
+        ("VC", Outcome.UNOBTAINABLE),
+        ("IO", Outcome.UNKNOWN),
+        ("SIT", Outcome.UNKNOWN),
+    ],
+)
+def test_special_information_tones_read_as_outcomes(code: str, outcome: Outcome) -> None:
+    assert outcome_for_sit(code) is outcome

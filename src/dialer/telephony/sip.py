@@ -34,7 +34,9 @@ from dialer.telephony.sip_media import Media, MediaClock
 from dialer.telephony.sip_outcomes import (
     NO_PROVISIONAL_CAUSE,
     RING_TIMEOUT_CAUSE,
+    SIT_CAUSE,
     outcome_for_close,
+    outcome_for_sit,
 )
 from dialer.telephony.sip_trace import REFERENCE_HEADER, ProvisionalWatch
 
@@ -57,6 +59,10 @@ class GreetingEnding(Protocol):
     def feed(self, pcm: bytes) -> bool: ...
 
 
+class SitDetecting(Protocol):
+    def feed(self, pcm: bytes) -> str | None: ...
+
+
 class AnswerDetecting(Protocol):
     """Streaming answering-machine and fax detection (telephony.detection)."""
 
@@ -76,11 +82,13 @@ class SipNetwork:
         speech: SpeechSynthesizer,
         new_answer_detector: Callable[[], AnswerDetecting],
         load_audio: Callable[[str], bytes],
+        new_sit_detector: Callable[[], SitDetecting] | None = None,
     ) -> None:
         self.settings = settings
         self.timer = timer
         self.speech = speech
         self.new_answer_detector = new_answer_detector
+        self.new_sit_detector = new_sit_detector
         self.load_audio = load_audio
         self.media = MediaClock()
         self.watch = ProvisionalWatch()
@@ -207,6 +215,9 @@ class SipCall:
         self._answered_at: float | None = None
         self._verdict_at: float | None = None
         self._detector: AnswerDetecting | None = None
+        self._early: Media | None = None
+        self._sit: str | None = None
+        self._sit_heard = asyncio.Event()
 
     # -- wiring ---------------------------------------------------------------------------------
 
@@ -224,6 +235,8 @@ class SipCall:
     def _on_event(self, event: StackEvent) -> None:
         if event.event in (Event.CALL_RINGING, Event.CALL_PROGRESS):
             self._heard_provisional = True
+            if event.event is Event.CALL_PROGRESS:
+                self._listen_to_early_media()
         elif event.event is Event.CALL_ESTABLISHED:
             self._established.set()
         elif event.event is Event.CALL_CLOSED:
@@ -239,8 +252,9 @@ class SipCall:
         self._close_reason = reason
         self._closed_at = self.network.timer.now()
         self._closed.set()
-        if self._media is not None:
-            self.network.media.detach(self._media)
+        for media in (self._media, self._early):
+            if media is not None:
+                self.network.media.detach(media)
         self.network.released(self)
 
     # -- the Call port --------------------------------------------------------------------------
@@ -263,12 +277,17 @@ class SipCall:
                     return await self._give_up(Outcome.NO_CONNECTION, cause)
                 cause = RING_TIMEOUT_CAUSE.format(seconds=ring_limit)
                 return await self._give_up(Outcome.NO_ANSWER, cause)
+            if self._sit is not None:
+                cause = SIT_CAUSE.format(code=self._sit)
+                return await self._give_up(outcome_for_sit(self._sit), cause)
             deadline = (
                 started + ring_limit if heard else min(provisional_deadline, started + ring_limit)
             )
             # Poll the trace-fed flag at least every 100 ms while waiting for a first 1xx.
             wait = min(deadline - now, 0.1) if not heard else deadline - now
-            await _first_of(self._established, self._closed, timeout=wait)
+            await _first_of(self._established, self._closed, self._sit_heard, timeout=wait)
+        if self._early is not None:
+            self.network.media.detach(self._early)
         if not self._established.is_set():
             return self._failed(outcome_for_close(self._close_reason), self._close_reason)
         answered_at = self.network.timer.now()
@@ -407,6 +426,23 @@ class SipCall:
         self._media.on_audio = None
         # No verdict in time (no audio arrived at all): treat as a person, never hang up on one.
         return verdict[0] if verdict else AnsweredBy.HUMAN
+
+    def _listen_to_early_media(self) -> None:
+        """A 183 with media: listen for special information tones (an operator's "all circuits
+        are busy" or "not in service", often never followed by a final response)."""
+        factory = self.network.new_sit_detector
+        if self._early is not None or self._call is None or factory is None:
+            return
+        detector = factory()
+
+        def listen(pcm: bytes) -> None:
+            if self._sit is None:
+                self._sit = detector.feed(pcm)
+                if self._sit is not None:
+                    self._sit_heard.set()
+
+        self._early = Media(self._call.audio, on_audio=listen, grace_ticks=25)
+        self.network.media.attach(self._early)
 
     def _live_media(self) -> Media | None:
         if self._closed.is_set() or self._media is None or not self._media.alive:

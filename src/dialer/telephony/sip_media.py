@@ -48,6 +48,9 @@ class Media:
     idle: bool = True
     first_audio_at: float | None = None
     alive: bool = True
+    # Ticks on which the binding may still say the audio is not up: early media is announced
+    # a moment before its streams exist.
+    grace_ticks: int = 0
     waiters: list[tuple[int, asyncio.Future[bool]]] = field(default_factory=list)
 
     def enqueue(self, pcm: bytes) -> None:
@@ -104,6 +107,9 @@ class MediaClock:
                 try:
                     self._tick(media, now)
                 except Exception:  # the binding says the call's audio is gone
+                    if media.grace_ticks > 0:
+                        media.grace_ticks -= 1
+                        continue
                     log.debug("media of a call ended", exc_info=True)
                     self.detach(media)
             next_tick += TICK_SECONDS

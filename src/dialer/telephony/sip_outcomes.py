@@ -26,7 +26,17 @@ STATUS_OUTCOMES: dict[int, Outcome] = {
 # What the driver writes as the cause when no status line ended the call.
 RING_TIMEOUT_CAUSE = "ring timeout: CANCEL sent after {seconds:g} s"
 NO_PROVISIONAL_CAUSE = "no provisional response within {seconds:g} s: CANCEL sent"
-SIT_CONGESTION_CAUSE = "SIT congestion tones in early media"
+SIT_CAUSE = "SIT {code} in early media: CANCEL sent"
+
+# Special information tones heard in early media (ANSI T1.209 codes, telephony.detection):
+# no circuit and reorder are congestion; intercept and vacant code say the number is not in
+# service; the rest (ineffective other, reserved codes) say only that the call failed.
+SIT_OUTCOMES: dict[str, Outcome] = {
+    "NC": Outcome.OVERFLOW,
+    "RO": Outcome.OVERFLOW,
+    "IC": Outcome.UNOBTAINABLE,
+    "VC": Outcome.UNOBTAINABLE,
+}
 
 _STATUS_LINE = re.compile(r"^(?:SIP/2\.0 )?([1-6]\d\d)\b")
 
@@ -40,6 +50,10 @@ def status_of(reason: str) -> int | None:
 def outcome_for_status(status: int) -> Outcome:
     """A final SIP status's Outcome; any status the table does not name is Unknown."""
     return STATUS_OUTCOMES.get(status, Outcome.UNKNOWN)
+
+
+def outcome_for_sit(code: str) -> Outcome:
+    return SIT_OUTCOMES.get(code, Outcome.UNKNOWN)
 
 
 def outcome_for_close(reason: str) -> Outcome:

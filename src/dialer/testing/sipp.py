@@ -20,9 +20,18 @@ last digits    behaviour
                the dialer leaves its message; stays up until the dialer's BYE
 140            fax: answers with a continuous CED tone (2100 Hz)
 141            fax: answers with CNG (1100 Hz, 0.5 s on, 3 s off)
+150            like 100, and takes a blind transfer: a REFER gets 202, then a NOTIFY (sipfrag
+               ``SIP/2.0 200 OK``, subscription terminated); then waits for the dialer's BYE
+151            like 150, but the NOTIFY reports ``SIP/2.0 486 Busy Here`` (a failed transfer);
+               the call stays up until the dialer's BYE
 180            rings forever: 180 Ringing, never answers; a CANCEL gets 200 + 487
                (``ring_forever_seconds`` later it gives up with 480)
 183            183 Session Progress, then 503 Service Unavailable one second later
+184            183 Session Progress with SDP, then early media: the SIT for "no circuit" (NC:
+               985.2 Hz 380 ms, 1428.5 Hz 380 ms, 1776.7 Hz 380 ms) and 2.5 s of silence,
+               looped; never answers; a CANCEL gets 200 + 487 (as 180)
+185            the same, with the intercept SIT (IC: 913.8 Hz 274 ms, 1370.6 Hz 274 ms,
+               1776.7 Hz 380 ms) and a spoken "number not in service" announcement
 190            never answers anything: the dialer's INVITE transaction times out
 404 ... 604    answers at once with that status: 404 408 410 480 484 485 486 500 502 503
                600 603 604
@@ -47,6 +56,7 @@ Usage::
         uri = carrier.uri(Number.BUSY)     # sip:+447700900486@127.0.0.1:<port>
         ...
         carrier.stats()                    # calls seen, successes, failures
+        carrier.refers()                   # (Call-ID, Refer-To) of each REFER received
 """
 
 import enum
@@ -71,7 +81,7 @@ HOST = "127.0.0.1"
 PREFIX = "+447700900"
 
 # Bump when the media recipe changes: the cache directory is keyed by it.
-_MEDIA_VERSION = "1"
+_MEDIA_VERSION = "2"
 
 
 class SippUnavailable(RuntimeError):
@@ -95,8 +105,12 @@ class Number(enum.StrEnum):
     VOICEMAIL = PREFIX + "130"
     FAX_CED = PREFIX + "140"
     FAX_CNG = PREFIX + "141"
+    TRANSFERABLE = PREFIX + "150"
+    TRANSFER_TARGET_BUSY = PREFIX + "151"
     RINGS_FOREVER = PREFIX + "180"
     PROGRESS_THEN_503 = PREFIX + "183"
+    SIT_NO_CIRCUIT = PREFIX + "184"
+    SIT_NOT_IN_SERVICE = PREFIX + "185"
     NO_RESPONSE = PREFIX + "190"
     NOT_FOUND = PREFIX + "404"
     REQUEST_TIMEOUT = PREFIX + "408"
@@ -119,6 +133,9 @@ FAILURE_STATUS: dict[Number, int] = {
     Number.PROGRESS_THEN_503: 503,
 }
 
+#: The ANSI code of the special information tone each early-media number plays.
+SIT_CODES: dict[Number, str] = {Number.SIT_NO_CIRCUIT: "NC", Number.SIT_NOT_IN_SERVICE: "IC"}
+
 #: The key each key-pressing number presses, and how.
 KEYS: dict[Number, str] = {
     n: n.name.split("_")[2] for n in Number if n.name.startswith("HUMAN_PRESSES_")
@@ -133,8 +150,12 @@ _DESCRIPTIONS: dict[Number, str] = {
     Number.VOICEMAIL: "voicemail: ~5 s greeting, a 1000 Hz beep, then records in silence",
     Number.FAX_CED: "a fax machine answers with CED (2100 Hz)",
     Number.FAX_CNG: "a fax machine answers with CNG (1100 Hz, 0.5 s on, 3 s off)",
+    Number.TRANSFERABLE: "a person answers; a REFER is accepted and reported done (200)",
+    Number.TRANSFER_TARGET_BUSY: "a person answers; a REFER is accepted, then fails (486)",
     Number.RINGS_FOREVER: "rings and never answers; a CANCEL gets 487 Request Terminated",
     Number.PROGRESS_THEN_503: "183 Session Progress, then 503 Service Unavailable",
+    Number.SIT_NO_CIRCUIT: "183 with early media: the no-circuit SIT (NC), never answers",
+    Number.SIT_NOT_IN_SERVICE: "183 with early media: intercept SIT (IC) and announcement",
     Number.NO_RESPONSE: "never responds: the dialer's INVITE times out",
 }
 
@@ -242,6 +263,25 @@ def _build_audio(folder: Path) -> None:
     ulaw("fax_ced", synth("ced", 3.0, "sine", "2100", "vol", "0.5"), gap)
     ulaw("fax_cng", synth("cng", 0.5, "sine", "1100", "vol", "0.5"), synth("cng-off", 3.0,
          "sine", "1100", "vol", "0"))  # fmt: skip
+
+    def sit(name: str, *segments: tuple[float, float]) -> list[Path]:
+        # Back to back, no gap: the standard allows at most 4 ms between segments.
+        return [
+            synth(f"{name}-{i}", seconds, "sine", str(hz), "vol", "0.25")
+            for i, (hz, seconds) in enumerate(segments)
+        ]
+
+    # ANSI T1.209 codes (telephony.detection.SIT_CLASSES): the third segment is always 1776.7 Hz.
+    no_circuit = sit("sit-nc", (985.2, 0.380), (1428.5, 0.380), (1776.7, 0.380))
+    intercept = sit("sit-ic", (913.8, 0.274), (1370.6, 0.274), (1776.7, 0.380))
+    not_in_service = speech(
+        "not-in-service",
+        "The number you have dialled is not in service. Please check the number and try again.",
+    )
+    # The SIT, then where the announcement would be: a quiet line, then the SIT again.
+    ulaw("sit_no_circuit", *no_circuit, synth("sit-pause", 2.5, "sine", "1000", "vol", "0"))
+    after = synth("sit-after", 1.5, "sine", "1000", "vol", "0")
+    ulaw("sit_not_in_service", *intercept, gap, not_in_service, after)
     shutil.rmtree(work)
 
 
@@ -400,6 +440,11 @@ class SippCarrier:
         return self.root / "messages.csv"
 
     @property
+    def log_file(self) -> Path:
+        """The scenario's own ``<log>`` actions (the REFERs received)."""
+        return self.root / "actions.log"
+
+    @property
     def stderr_file(self) -> Path:
         return self.root / "stderr.log"
 
@@ -442,6 +487,8 @@ class SippCarrier:
             # The screen is redrawn to stdout, which nobody reads: rarely.
             *("-f", "60"),
             *("-trace_err", "-error_file", str(self.error_file)),
+            # Only the scenario's <log> actions, one line per REFER: cheap under load.
+            *("-trace_logs", "-log_file", str(self.log_file)),
             *("-trace_stat", "-stf", str(self.stat_file), "-fd", "1"),
             # Many calls at once: keep the rtp_stream threads busy, not numerous.
             *("-rtp_threadtasks", "64"),
@@ -548,6 +595,20 @@ class SippCarrier:
             fields = line.split("\t")
             if len(fields) >= 7 and fields[3] in ("S", "R"):
                 yield SippMessage(fields[3], fields[4], fields[5], fields[6])
+
+    def refers(self) -> list[tuple[str, str]]:
+        """(Call-ID, Refer-To header value) of each REFER received so far, in order."""
+        try:
+            text = self.log_file.read_text(errors="replace")
+        except FileNotFoundError:
+            return []
+        found = []
+        for line in text.splitlines():
+            # The scenario logs "REFER <Call-ID> <Refer-To>", and SIPp adds nothing to it.
+            fields = line.split(None, 2)
+            if len(fields) == 3 and fields[0] == "REFER":
+                found.append((fields[1], fields[2].strip()))
+        return found
 
     def errors(self) -> str:
         """SIPp's log of unexpected messages, empty when there were none.
