@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from dialer.telephony.slots import PrioritySlots
+
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 8000
@@ -254,7 +256,7 @@ class EspeakSynthesizer:
         self._memory: OrderedDict[str, bytes] = OrderedDict()
         self._inflight: dict[str, asyncio.Task[bytes]] = {}
         self._background: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(max_processes or 2 * (os.cpu_count() or 1))
+        self._slots = PrioritySlots(max_processes or 2 * (os.cpu_count() or 1))
         self._setup_lock = asyncio.Lock()
         self._version: str | None = None
         self._voices: frozenset[str] = frozenset()
@@ -273,7 +275,7 @@ class EspeakSynthesizer:
         # one starts just before the previous is handed over and renders while that plays.
         ahead: asyncio.Task[bytes] | None = None
         try:
-            pcm = await self._phrase(phrases[0], checked)
+            pcm = await self._phrase(phrases[0], checked, urgent=True)
             for phrase in phrases[1:]:
                 ahead = asyncio.ensure_future(self._phrase(phrase, checked))
                 yield pcm
@@ -296,7 +298,7 @@ class EspeakSynthesizer:
 
     async def _prepare(self, phrase: str, voice: str | None) -> None:
         with contextlib.suppress(SpeechError):  # a hint: whoever says it gets the same error
-            await self._phrase(phrase, await self._check_voice(voice))
+            await self._phrase(phrase, await self._check_voice(voice), urgent=True)
 
     async def voices(self) -> frozenset[str]:
         """Voice and language names this espeak-ng knows (lower case), without variants."""
@@ -305,7 +307,8 @@ class EspeakSynthesizer:
 
     # -- cache
 
-    async def _phrase(self, text: str, voice: str) -> bytes:
+    async def _phrase(self, text: str, voice: str, *, urgent: bool = False) -> bytes:
+        """``urgent``: the first words of a call (rendered before anything said later)."""
         assert self._version is not None
         key = hashlib.sha256(
             "\0".join([_PCM_FORMAT, self._version, voice, str(self.speed), text]).encode()
@@ -316,7 +319,7 @@ class EspeakSynthesizer:
             return cached
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.create_task(self._fill(key, text, voice))
+            task = asyncio.create_task(self._fill(key, text, voice, urgent))
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._forget(key, done))
         # Shielded: one waiter giving up (a callee hanging up) must not cancel the others' render.
@@ -327,7 +330,7 @@ class EspeakSynthesizer:
         if not task.cancelled():
             task.exception()  # retrieved: its waiters, if any are left, have it raised to them
 
-    async def _fill(self, key: str, text: str, voice: str) -> bytes:
+    async def _fill(self, key: str, text: str, voice: str, urgent: bool) -> bytes:
         pcm = None
         if self.cache_dir:
             try:
@@ -335,7 +338,7 @@ class EspeakSynthesizer:
             except OSError as e:  # a broken disk cache costs a render, not the call's speech
                 log.warning("speech cache %s unreadable: %s", self.cache_dir, e)
         if pcm is None:
-            pcm = await self._run(text, voice)
+            pcm = await self._run(text, voice, urgent)
             if self.cache_dir:
                 try:
                     await asyncio.to_thread(self._write_disk, key, pcm)
@@ -389,11 +392,11 @@ class EspeakSynthesizer:
 
     # -- espeak-ng
 
-    async def _run(self, text: str, voice: str) -> bytes:
+    async def _run(self, text: str, voice: str, urgent: bool) -> bytes:
         args = [self.binary, "-v", voice, "-b", "1", "--stdout"]
         if self.speed is not None:
             args += ["-s", str(self.speed)]
-        async with self._slots:
+        async with self._slots.taken(urgent=urgent):
             self.runs += 1
             return await asyncio.to_thread(self._espeak, args, text, voice)
 
