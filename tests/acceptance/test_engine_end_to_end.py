@@ -32,6 +32,29 @@ def dialer(*args: str, env: dict[str, str]) -> dict[str, object]:
     return result
 
 
+def run_campaign_to_the_end(
+    base: str, body: dict[str, object], headers: dict[str, str], seconds: float
+) -> list[dict[str, str]]:
+    """POST the campaign, wait until every number is done and nothing is in flight, and read
+    its results back as CSV rows."""
+    created = httpx.post(f"{base}/api/campaign/voice", json=body, headers=headers, timeout=30)
+    assert created.status_code in (200, 201), created.text
+    campaign = created.json()["id"]
+    numbers = len(body["phoneNumbers"])  # type: ignore[arg-type]
+    deadline = time.monotonic() + seconds
+    while True:
+        detail = httpx.get(f"{base}/api/campaign/voice/{campaign}", headers=headers).json()
+        progress = detail["progress"]
+        if progress["done"] == numbers and progress["inFlight"] == 0:
+            break
+        assert time.monotonic() < deadline, f"campaign not finished: {progress}"
+        time.sleep(0.2)
+    results = httpx.get(
+        f"{base}/api/campaign/voice/{campaign}/results", params={"format": "csv"}, headers=headers
+    )
+    return list(csv.DictReader(io.StringIO(results.text)))
+
+
 def test_simulate_runs_a_campaign_to_the_end_and_summarises_it() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "dialer", "simulate", "--numbers", "500", "--seed", "3"],
@@ -84,23 +107,7 @@ def test_serve_dials_a_rest_campaign_and_reports_every_attempt(tmp_path: Path) -
     headers = {"Authorization": f"Bearer {tenant['api_key']}"}
     # At 120x a one-minute retry interval takes half a second.
     with serving(env, "--speed", "120") as (_, base):
-        created = httpx.post(f"{base}/api/campaign/voice", json=body, headers=headers, timeout=30)
-        assert created.status_code in (200, 201), created.text
-        campaign = created.json()["id"]
-        deadline = time.monotonic() + 60
-        while True:
-            detail = httpx.get(f"{base}/api/campaign/voice/{campaign}", headers=headers).json()
-            progress = detail["progress"]
-            if progress["done"] == len(numbers) and progress["inFlight"] == 0:
-                break
-            assert time.monotonic() < deadline, f"campaign not finished: {progress}"
-            time.sleep(0.2)
-        results = httpx.get(
-            f"{base}/api/campaign/voice/{campaign}/results",
-            params={"format": "csv"},
-            headers=headers,
-        )
-    rows = list(csv.DictReader(io.StringIO(results.text)))
+        rows = run_campaign_to_the_end(base, body, headers, 60)
     by_number: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_number.setdefault(row["number"], []).append(row)

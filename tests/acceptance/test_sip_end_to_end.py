@@ -5,21 +5,17 @@ outcome and stage it would have on the simulated network, the answerphone policy
 included.
 """
 
-import csv
-import io
 import os
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from dialer.testing.server import serving
 from dialer.testing.sipp import Number, SippCarrier
-from tests.acceptance.test_engine_end_to_end import dialer
+from tests.acceptance.test_engine_end_to_end import dialer, run_campaign_to_the_end
 
 FLOW = """\
 version: 2
@@ -98,23 +94,8 @@ def test_serve_dials_a_rest_campaign_over_sip_to_the_end(
     args = ["--network", "sip", "--sip-trunk", trunk, "--sip-local-address", "127.0.0.1"]
     args += ["--ring-timeout", "3", "--min-ring-seconds", "1"]
     with serving(env, *args) as (_, base):
-        created = httpx.post(f"{base}/api/campaign/voice", json=body, headers=headers, timeout=30)
-        assert created.status_code in (200, 201), created.text
-        campaign = created.json()["id"]
-        deadline = time.monotonic() + 120
-        while True:
-            detail = httpx.get(f"{base}/api/campaign/voice/{campaign}", headers=headers).json()
-            progress = detail["progress"]
-            if progress["done"] == len(EXPECTED) and progress["inFlight"] == 0:
-                break
-            assert time.monotonic() < deadline, f"campaign not finished: {progress}"
-            time.sleep(0.5)
-        results = httpx.get(
-            f"{base}/api/campaign/voice/{campaign}/results",
-            params={"format": "csv"},
-            headers=headers,
-        )
-    rows = {row["number"]: row for row in csv.DictReader(io.StringIO(results.text))}
+        results = run_campaign_to_the_end(base, body, headers, 120)
+    rows = {row["number"]: row for row in results}
     got = {
         number: (row["outcomeName"], row["stageName"], row["keys"], row["smsSent"])
         for number, row in rows.items()
