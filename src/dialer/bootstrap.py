@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+import shutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -204,6 +205,11 @@ def build_sip_network(network: NetworkSettings, timer: RealTimer | VirtualTimer)
         raise ValueError("--network sip needs a trunk (--sip-trunk HOST[:PORT])")
     if not isinstance(timer, RealTimer) or timer.speed != 1.0:
         raise ValueError("--network sip dials real phones: it runs at --speed 1 only")
+    if shutil.which("espeak-ng") is None:
+        raise ValueError(
+            "--network sip speaks with espeak-ng, which is not installed"
+            " (Debian: apt-get install espeak-ng)"
+        )
     amd = AmdSettings()
     return SipNetwork(
         network.sip,

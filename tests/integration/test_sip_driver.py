@@ -283,3 +283,13 @@ def test_a_refused_transfer_keeps_the_call(line: Line) -> None:
         return done, still_up
 
     assert line.run(scenario()) == (False, True)
+
+
+def test_speech_that_fails_does_not_drop_the_call(line: Line) -> None:
+    async def scenario() -> tuple[bool, bool]:
+        call = await line.dial(Number.HUMAN)
+        assert isinstance(await call.progress(), Answered)
+        said = await call.say("Hello.", "xx-no-such-voice")
+        return said, (await call.hangup()).by_callee
+
+    assert line.run(scenario()) == (True, False)

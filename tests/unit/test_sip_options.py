@@ -1,7 +1,11 @@
 """The --sip-* options turn into trunk settings, or a clear error."""
 
-import pytest
+from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from dialer.cli import app as cli_app
 from dialer.cli.sip_options import PASSWORD_VARIABLE, sip_settings
 
 
@@ -57,3 +61,22 @@ def test_wrong_trunk_settings_are_refused(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         _settings(trunk, **overrides)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--network", "sip"], "--network sip needs --sip-trunk"),
+        (["--network", "sip", "--sip-trunk", "h", "--speed", "10"], "--speed must be 1"),
+        (["--network", "sip", "--sip-trunk", "h:x"], "port must be a number"),
+        (["--network", "isdn"], "unknown network 'isdn'"),
+    ],
+)
+def test_serve_refuses_a_wrong_network_before_starting(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        cli_app, ["serve", "--database", f"sqlite:///{tmp_path / 'd.db'}", *args]
+    )
+    assert result.exit_code == 2
+    assert message in result.output

@@ -210,7 +210,11 @@ def serve(
     container = build(settings, clock=timer, parallel=True, apply_migrations=not api_copy)
     children: list[subprocess.Popen[bytes]] = []
     try:
-        background = build_engine(container, net, limits, timer).running if engine else None
+        try:
+            runtime = build_engine(container, net, limits, timer) if engine else None
+        except ValueError as exc:
+            _fail(str(exc))
+        background = runtime.running if runtime is not None else None
         container.warm_up()
         sock = http_workers.listening_socket(host, port)
         if api_copy:
@@ -284,7 +288,11 @@ def worker(
     settings = Settings.from_env(database)
     timer = make_timer(net)
     container = build(settings, clock=timer)
-    runtime = build_engine(container, net, limits, timer)
+    try:
+        runtime = build_engine(container, net, limits, timer)
+    except ValueError as exc:
+        container.close()
+        _fail(str(exc))
 
     async def main() -> None:
         stop = asyncio.Event()

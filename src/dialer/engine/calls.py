@@ -1,5 +1,6 @@
 """One attempt on the network: place the call, walk the call flow, say how it went."""
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -67,12 +68,17 @@ class CallRunner:
             reference=f"{job.destination_id}:{job.attempt_number}",
         )
         call = await self._driver.originate(request)
-        if plan.context.campaign.spec.kind is not CampaignType.AGENT:
-            _prepare_first_words(call, plan.flow, job)
-        progress = await call.progress()
-        if isinstance(progress, Failed):
-            return await self._unanswered(job, plan, progress)
-        return await self._answered(job, plan, progress, call)
+        try:
+            if plan.context.campaign.spec.kind is not CampaignType.AGENT:
+                _prepare_first_words(call, plan.flow, job)
+            progress = await call.progress()
+            if isinstance(progress, Failed):
+                return await self._unanswered(job, plan, progress)
+            return await self._answered(job, plan, progress, call)
+        except BaseException:
+            # Whatever failed (the engine records it), the line must not stay up.
+            await asyncio.shield(call.hangup())
+            raise
 
     async def _unanswered(self, job: DialJob, plan: CampaignPlan, failed: Failed) -> AttemptRecord:
         sms_sent = False

@@ -303,11 +303,16 @@ class SipCall:
         media = self._live_media()
         if media is None:
             return False
-        async for pcm in self.network.speech.stream(text, voice):
-            if not media.alive:
-                return False
-            self._note_first_audio()
-            media.enqueue(pcm)
+        try:
+            async for pcm in self.network.speech.stream(text, voice):
+                if not media.alive:
+                    return False
+                self._note_first_audio()
+                media.enqueue(pcm)
+        except Exception:
+            # Speech failing (an unknown voice in a flow, espeak-ng gone) must not drop a
+            # person's call: the flow goes on without these words, and the log says why.
+            log.exception("call %s: speech failed (voice %r)", self.request.reference, voice)
         return await media.drained()
 
     async def play(self, audio: str) -> bool:
