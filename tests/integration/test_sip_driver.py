@@ -260,15 +260,17 @@ def test_special_information_tones_in_early_media_end_the_call(
 
 
 def test_a_transfer_hands_the_callee_over_with_a_refer(line: Line, carrier: SippCarrier) -> None:
-    async def scenario() -> tuple[bool, bool]:
+    async def scenario() -> tuple[bool, bool, str]:
         call = await line.dial(Number.TRANSFERABLE)
         assert isinstance(await call.progress(), Answered)
         done = await call.transfer("+442071234567")
-        return done, (await call.hangup()).by_callee
+        ended = await call.hangup()
+        return done, ended.by_callee, ended.cause
 
-    done, by_callee = line.run(scenario())
+    done, by_callee, cause = line.run(scenario())
     assert done
     assert not by_callee, "a completed transfer is our doing, not the callee hanging up"
+    assert cause == "transferred to +442071234567"
     line.run(asyncio.sleep(0.5))
     assert any("+442071234567" in refer_to for _, refer_to in carrier.refers())
 

@@ -178,6 +178,9 @@ class SipNetwork:
             call.fail_to_dial(str(error))
         except ValueError as error:  # a number the binding refuses to put in a URI
             call.fail_to_dial(f"not dialled: {error}")
+        except BaseException:  # cancelled while waiting to dial: give the line back
+            call.fail_to_dial("not dialled: the engine stopped")
+            raise
         return call
 
     def released(self, call: "SipCall") -> None:
@@ -209,6 +212,7 @@ class SipCall:
         self._close_reason = ""
         self._closed_at = self.originated_at
         self._hung_up_by_us = False
+        self._ending_cause = LOCAL_HANGUP  # what we say when we end the call
         self._digits: list[str] = []
         self._digit_arrived = asyncio.Event()
         self._media: Media | None = None
@@ -376,6 +380,7 @@ class SipCall:
             log.warning("call %s: transfer to %s: %s", self.request.reference, target, error)
             return False
         self._hung_up_by_us = True  # a completed transfer closes our leg: not the callee's doing
+        self._ending_cause = f"transferred to {target}"
         await _first_of(self._closed, timeout=HANGUP_WAIT_SECONDS)
         return True
 
@@ -388,7 +393,9 @@ class SipCall:
                 await _first_of(self._closed, timeout=HANGUP_WAIT_SECONDS)
             if not self._closed.is_set():  # the stack never confirmed: account for it anyway
                 self._mark_closed(LOCAL_HANGUP)
-        cause = LOCAL_HANGUP if self._hung_up_by_us else self._close_reason or "callee hung up"
+        cause = (
+            self._ending_cause if self._hung_up_by_us else self._close_reason or "callee hung up"
+        )
         return Hangup(self._closed_at, cause, by_callee=not self._hung_up_by_us)
 
     # -- helpers --------------------------------------------------------------------------------
