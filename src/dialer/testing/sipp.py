@@ -24,6 +24,10 @@ last digits    behaviour
                ``SIP/2.0 200 OK``, subscription terminated); then waits for the dialer's BYE
 151            like 150, but the NOTIFY reports ``SIP/2.0 486 Busy Here`` (a failed transfer);
                the call stays up until the dialer's BYE
+160            asks for digest authentication: 401 with ``WWW-Authenticate: Digest`` (MD5, no
+               qop); a retried INVITE whose ``Authorization`` is right for ``auth_user`` and
+               ``auth_password`` is then 100; ``auth_user`` with a wrong password gets 403
+               Forbidden; any other user the same 401 again (the caller then gives up)
 180            rings forever: 180 Ringing, never answers; a CANCEL gets 200 + 487
                (``ring_forever_seconds`` later it gives up with 480)
 183            183 Session Progress, then 503 Service Unavailable one second later
@@ -57,6 +61,7 @@ Usage::
         ...
         carrier.stats()                    # calls seen, successes, failures
         carrier.refers()                   # (Call-ID, Refer-To) of each REFER received
+        carrier.authorizations()           # (Call-ID, Authorization) of each 160 retry
 """
 
 import enum
@@ -75,6 +80,7 @@ from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+from xml.sax.saxutils import escape
 
 INSTALL_HINT = "apt-get install -y sip-tester espeak-ng sox"
 HOST = "127.0.0.1"
@@ -107,6 +113,7 @@ class Number(enum.StrEnum):
     FAX_CNG = PREFIX + "141"
     TRANSFERABLE = PREFIX + "150"
     TRANSFER_TARGET_BUSY = PREFIX + "151"
+    AUTH_REQUIRED = PREFIX + "160"
     RINGS_FOREVER = PREFIX + "180"
     PROGRESS_THEN_503 = PREFIX + "183"
     SIT_NO_CIRCUIT = PREFIX + "184"
@@ -152,6 +159,7 @@ _DESCRIPTIONS: dict[Number, str] = {
     Number.FAX_CNG: "a fax machine answers with CNG (1100 Hz, 0.5 s on, 3 s off)",
     Number.TRANSFERABLE: "a person answers; a REFER is accepted and reported done (200)",
     Number.TRANSFER_TARGET_BUSY: "a person answers; a REFER is accepted, then fails (486)",
+    Number.AUTH_REQUIRED: "401 digest challenge; right credentials: as 100, a wrong password: 403",
     Number.RINGS_FOREVER: "rings and never answers; a CANCEL gets 487 Request Terminated",
     Number.PROGRESS_THEN_503: "183 Session Progress, then 503 Service Unavailable",
     Number.SIT_NO_CIRCUIT: "183 with early media: the no-circuit SIT (NC), never answers",
@@ -400,9 +408,16 @@ class SippCarrier:
         key_repeats: int = 10,
         no_response_seconds: float = 40.0,
         trace_messages: bool = True,
+        auth_user: str = "dialer-trunk",
+        auth_password: str = "s3cret",  # noqa: S107 (the fake carrier's, for tests)
     ) -> None:
         if not 96 <= telephone_event_pt <= 127:
             raise ValueError(f"telephone_event_pt must be 96-127, got {telephone_event_pt}")
+        for name, value in (("auth_user", auth_user), ("auth_password", auth_password)):
+            # They go into the scenario (a latin-1 file) as SIPp message text, where a bracket
+            # would start a keyword.
+            if not (value.isascii() and value.isprintable()) or "[" in value or "]" in value:
+                raise ValueError(f"{name} must be printable ASCII, without brackets: {value!r}")
         self.sipp = find_sipp()
         self.host = HOST
         self.telephone_event_pt = telephone_event_pt
@@ -411,6 +426,8 @@ class SippCarrier:
         self.media_port = 0
         self.rfc2833 = _raw_sockets_allowed()
         self.trace_messages = trace_messages
+        self.auth_user = auth_user
+        self.auth_password = auth_password
         self._timeouts = {
             # SIPp reads 0 as "no timeout", so every wait is at least a millisecond.
             "RING_MS": ring_seconds,
@@ -441,7 +458,7 @@ class SippCarrier:
 
     @property
     def log_file(self) -> Path:
-        """The scenario's own ``<log>`` actions (the REFERs received)."""
+        """The scenario's own ``<log>`` actions (the REFERs, the authenticated retries)."""
         return self.root / "actions.log"
 
     @property
@@ -458,6 +475,9 @@ class SippCarrier:
             "KEY_REPEATS": str(self._key_repeats),
             "TE_PT": str(self.telephone_event_pt),
             "MEDIA": str(media),
+            # Attribute values of the verifyauth action.
+            "AUTH_USER": escape(self.auth_user, {'"': "&quot;"}),
+            "AUTH_PASSWORD": escape(self.auth_password, {'"': "&quot;"}),
         }
         if not self.rfc2833:
             # play_pcap_audio without a raw socket is a fatal SIPp error, for every call.
@@ -608,6 +628,24 @@ class SippCarrier:
             fields = line.split(None, 2)
             if len(fields) == 3 and fields[0] == "REFER":
                 found.append((fields[1], fields[2].strip()))
+        return found
+
+    def authorizations(self) -> list[tuple[str, str]]:
+        """(Call-ID, Authorization header value) of each INVITE retried after 160's challenge.
+
+        The value is "" for a retry without one. The short message trace has no headers, so
+        the scenario logs this one itself.
+        """
+        try:
+            text = self.log_file.read_text(errors="replace")
+        except FileNotFoundError:
+            return []
+        found = []
+        for line in text.splitlines():
+            # "AUTH <Call-ID> <Authorization>", the header value empty when there was none.
+            fields = line.split(None, 2)
+            if len(fields) >= 2 and fields[0] == "AUTH":
+                found.append((fields[1], fields[2].strip() if len(fields) == 3 else ""))
         return found
 
     def errors(self) -> str:
