@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from amd_corpus import DEFAULT_OUT, generate
 from dialer.domain.call import AnsweredBy
 from dialer.telephony.detection import AmdSettings, AnswerDetector, GreetingEnd
-from dialer.telephony.speech import read_wav_8k
+from dialer.telephony.pcm import read_wav_8k
 
 CHUNK = 320  # bytes: 20 ms of 8 kHz s16le, one RTP packet
 CLASSES = ["human", "machine", "fax"]

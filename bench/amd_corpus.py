@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from dialer.telephony.speech import EspeakSynthesizer, alaw_decode, ulaw_decode
+from dialer.telephony.pcm import alaw_decode, ulaw_decode
+from dialer.telephony.speech import EspeakSynthesizer
 
 RATE = 8000
 DEFAULT_OUT = Path(".cache/amd-corpus")

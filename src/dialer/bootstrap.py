@@ -197,9 +197,11 @@ def build_engine(
 def build_sip_network(network: NetworkSettings, timer: RealTimer | VirtualTimer) -> "SipNetwork":
     """The SIP driver with its speech and detectors (imported here: baresip loads a native
     library that the simulated network never needs)."""
-    from dialer.telephony.detection import AmdSettings, AnswerDetector, SitDetector
+    from dialer.telephony.detection import AmdSettings, AnswerDetector
+    from dialer.telephony.pcm import read_wav_8k
     from dialer.telephony.sip import SipNetwork
-    from dialer.telephony.speech import EspeakSynthesizer, read_wav_8k
+    from dialer.telephony.sit import SitDetector
+    from dialer.telephony.speech import EspeakSynthesizer
 
     if network.sip is None:
         raise ValueError("--network sip needs a trunk (--sip-trunk HOST[:PORT])")

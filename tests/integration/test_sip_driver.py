@@ -21,7 +21,8 @@ from dialer.clocks import RealTimer
 from dialer.domain.call import Answered, AnsweredBy, Failed, OriginateRequest
 from dialer.domain.codes import Outcome
 from dialer.settings import NetworkSettings, SipSettings
-from dialer.telephony.sip import SipCall, SipNetwork
+from dialer.telephony.sip import SipNetwork
+from dialer.telephony.sip_call import SipCall
 from dialer.testing.sipp import FAILURE_STATUS, Number, SippCarrier
 
 T = TypeVar("T")

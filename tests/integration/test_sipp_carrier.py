@@ -31,7 +31,7 @@ from baresip import (
 )
 from baresip.errors import AudioNotActive
 
-from dialer.telephony.detection import SitDetector
+from dialer.telephony.sit import SitDetector
 from dialer.testing.sipp import (
     FAILURE_STATUS,
     INFO_NUMBERS,

@@ -14,7 +14,8 @@ from typing import TypeVar
 import numpy as np
 import pytest
 
-from dialer.telephony.speech import EspeakSynthesizer, SpeechError, pcm_duration
+from dialer.telephony.pcm import SpeechError, pcm_duration
+from dialer.telephony.speech import EspeakSynthesizer
 
 T = TypeVar("T")
 SENTENCE = "Hello, this is a reminder about your appointment tomorrow at ten."

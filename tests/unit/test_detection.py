@@ -15,7 +15,7 @@ from dialer.telephony.detection import (
     GreetingEnd,
     GreetingEndDetector,
 )
-from dialer.telephony.speech import ulaw_decode
+from dialer.telephony.pcm import ulaw_decode
 from dialer.telephony.tones import FrameAnalyser
 
 RATE = 8000

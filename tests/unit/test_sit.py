@@ -7,8 +7,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from dialer.telephony.detection import SIT_CLASSES, SIT_UNASSIGNED, SitDetector
-from dialer.telephony.speech import ulaw_decode
+from dialer.telephony.pcm import ulaw_decode
+from dialer.telephony.sit import SIT_CLASSES, SIT_UNASSIGNED, SitDetector
 
 RATE = 8000
 Audio = npt.NDArray[np.float64]

@@ -10,16 +10,16 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from dialer.telephony.speech import (
+from dialer.telephony.pcm import (
     SpeechError,
     alaw_decode,
     parse_wav,
     pcm_duration,
     read_wav_8k,
     resample,
-    split_phrases,
     ulaw_decode,
 )
+from dialer.telephony.speech import split_phrases
 
 Audio = npt.NDArray[np.float64]
 

@@ -1,0 +1,346 @@
+"""One call on the SIP driver: the Call port over a baresip call (see sip.py for the driver).
+
+Waits for the answer with the driver's timers (no 1xx, ring timeout, SIT tones in early media),
+asks the answering-machine detector who answered, then says, plays, gathers keys, transfers and
+hangs up as the engine's walk of the call flow asks.
+"""
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Protocol
+
+import baresip
+from baresip.events import Event, StackEvent
+
+from dialer.domain.call import Answered, AnsweredBy, Failed, Hangup, OriginateRequest
+from dialer.domain.codes import Outcome
+from dialer.telephony.sip_media import Media
+from dialer.telephony.sip_outcomes import (
+    NO_PROVISIONAL_CAUSE,
+    RING_TIMEOUT_CAUSE,
+    SIT_CAUSE,
+    outcome_for_close,
+    outcome_for_sit,
+)
+
+if TYPE_CHECKING:
+    from dialer.telephony.sip import SipNetwork
+
+log = logging.getLogger(__name__)
+
+# Answering-machine detection decides within 5 s of audio; allow for a late first packet.
+DETECTION_LIMIT_SECONDS = 6.0
+# An answering machine's greeting may be long; past this we leave the message anyway.
+GREETING_LIMIT_SECONDS = 30.0
+HANGUP_WAIT_SECONDS = 5.0
+LOCAL_HANGUP = "normal clearing"
+
+
+class Verdict(Protocol):
+    @property
+    def by(self) -> AnsweredBy: ...
+
+
+class GreetingEnding(Protocol):
+    def feed(self, pcm: bytes) -> bool: ...
+
+
+class SitDetecting(Protocol):
+    def feed(self, pcm: bytes) -> str | None: ...
+
+
+class AnswerDetecting(Protocol):
+    """Streaming answering-machine and fax detection (telephony.detection)."""
+
+    def feed(self, pcm: bytes) -> Verdict | None: ...
+
+    def greeting_end(self) -> GreetingEnding:
+        """Listening for the end of a machine's greeting, carrying on from what was heard (a
+        long pause before the greeting must not pass for its end)."""
+        ...
+
+
+class SipCall:
+    def __init__(self, network: "SipNetwork", request: OriginateRequest) -> None:
+        self.network = network
+        self.request = request
+        self.originated_at = network.timer.now()
+        self._call: baresip.Call | None = None
+        self._heard_provisional = False
+        self._established = asyncio.Event()
+        self._closed = asyncio.Event()
+        self._close_reason = ""
+        self._closed_at = self.originated_at
+        self._hung_up_by_us = False
+        self._ending_cause = LOCAL_HANGUP  # what we say when we end the call
+        self._digits: list[str] = []
+        self._digit_arrived = asyncio.Event()
+        self._media: Media | None = None
+        self._answered_at: float | None = None
+        self._verdict_at: float | None = None
+        self._detector: AnswerDetecting | None = None
+        self._early: Media | None = None
+        self._sit: str | None = None
+        self._sit_heard = asyncio.Event()
+
+    # -- wiring ---------------------------------------------------------------------------------
+
+    def bind(self, call: baresip.Call) -> None:
+        self._call = call
+        call.on(self._on_event)
+        call.on_dtmf(self._on_digit)
+        if call.state is baresip.CallState.CLOSED:  # closed before we listened
+            self._mark_closed(getattr(call, "_close_reason", None) or "")
+
+    def fail_to_dial(self, reason: str) -> None:
+        log.warning("call %s not dialled: %s", self.request.reference, reason)
+        self._mark_closed(reason)
+
+    def _on_event(self, event: StackEvent) -> None:
+        if event.event in (Event.CALL_RINGING, Event.CALL_PROGRESS):
+            self._heard_provisional = True
+            if event.event is Event.CALL_PROGRESS:
+                self._listen_to_early_media()
+        elif event.event is Event.CALL_ESTABLISHED:
+            self._established.set()
+        elif event.event is Event.CALL_CLOSED:
+            self._mark_closed(event.text or "")
+
+    def _on_digit(self, digit: baresip.DigitEvent) -> None:
+        self._digits.append(digit.digit)
+        self._digit_arrived.set()
+
+    def _mark_closed(self, reason: str) -> None:
+        if self._closed.is_set():
+            return
+        self._close_reason = reason
+        self._closed_at = self.network.timer.now()
+        self._closed.set()
+        for media in (self._media, self._early):
+            if media is not None:
+                self.network.media.detach(media)
+        self.network.released(self)
+
+    # -- the Call port --------------------------------------------------------------------------
+
+    async def progress(self) -> Answered | Failed:
+        settings = self.network.settings
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        ring_limit = max(self.request.ring_timeout.total_seconds(), settings.min_ring_seconds)
+        provisional_deadline = started + settings.provisional_timeout_seconds
+        while not self._established.is_set() and not self._closed.is_set():
+            now = loop.time()
+            heard = self._heard_provisional or self.network.watch.heard(self.request.reference)
+            if not heard and now >= provisional_deadline:
+                cause = NO_PROVISIONAL_CAUSE.format(seconds=settings.provisional_timeout_seconds)
+                return await self._give_up(Outcome.NO_CONNECTION, cause)
+            if now >= started + ring_limit:
+                if not heard:  # a ring timeout shorter than the provisional wait: never rang
+                    cause = NO_PROVISIONAL_CAUSE.format(seconds=ring_limit)
+                    return await self._give_up(Outcome.NO_CONNECTION, cause)
+                cause = RING_TIMEOUT_CAUSE.format(seconds=ring_limit)
+                return await self._give_up(Outcome.NO_ANSWER, cause)
+            if self._sit is not None:
+                cause = SIT_CAUSE.format(code=self._sit)
+                return await self._give_up(outcome_for_sit(self._sit), cause)
+            deadline = (
+                started + ring_limit if heard else min(provisional_deadline, started + ring_limit)
+            )
+            # Poll the trace-fed flag at least every 100 ms while waiting for a first 1xx.
+            wait = min(deadline - now, 0.1) if not heard else deadline - now
+            await _first_of(self._established, self._closed, self._sit_heard, timeout=wait)
+        if self._early is not None:
+            self.network.media.detach(self._early)
+        if not self._established.is_set():
+            return self._failed(outcome_for_close(self._close_reason), self._close_reason)
+        answered_at = self.network.timer.now()
+        self._answered_at = loop.time()
+        by = await self._detect()
+        self._verdict_at = loop.time()
+        return Answered(self.originated_at, answered_at, by)
+
+    def prepare(self, text: str, voice: str | None) -> None:
+        self.network.speech.prepare(text, voice)
+
+    async def say(self, text: str, voice: str | None) -> bool:
+        media = self._live_media()
+        if media is None:
+            return False
+        try:
+            async for pcm in self.network.speech.stream(text, voice):
+                if not media.alive:
+                    return False
+                self._note_first_audio()
+                media.enqueue(pcm)
+        except Exception:
+            # Speech failing (an unknown voice in a flow, espeak-ng gone) must not drop a
+            # person's call: the flow goes on without these words, and the log says why.
+            log.exception("call %s: speech failed (voice %r)", self.request.reference, voice)
+        return await media.drained()
+
+    async def play(self, audio: str) -> bool:
+        media = self._live_media()
+        if media is None:
+            return False
+        try:
+            pcm = await asyncio.to_thread(self.network.load_audio, audio)
+        except Exception as error:  # noqa: BLE001 - missing, unreadable, not a WAV: go on
+            log.warning("call %s: cannot play %s: %s", self.request.reference, audio, error)
+            return media.alive
+        self._note_first_audio()
+        media.enqueue(pcm)
+        return await media.drained()
+
+    async def await_greeting_end(self) -> bool:
+        media = self._live_media()
+        if media is None:
+            return False
+        if self._detector is None:
+            return True
+        detector = self._detector.greeting_end()
+        ended = asyncio.Event()
+
+        def listen(pcm: bytes) -> None:
+            if detector.feed(pcm):
+                ended.set()
+
+        media.on_audio = listen
+        try:
+            await _first_of(ended, self._closed, timeout=GREETING_LIMIT_SECONDS)
+        finally:
+            media.on_audio = None
+        return not self._closed.is_set()
+
+    async def gather(self, max_digits: int, timeout: timedelta) -> str | None:
+        """Digits pressed since the last gather (during a prompt too), then more until
+        ``max_digits`` or ``timeout`` without a new key."""
+        while len(self._digits) < max_digits and not self._closed.is_set():
+            self._digit_arrived.clear()
+            got = await _first_of(
+                self._digit_arrived, self._closed, timeout=timeout.total_seconds()
+            )
+            if not got or self._closed.is_set():
+                break
+        pressed = "".join(self._digits[:max_digits])
+        del self._digits[:max_digits]
+        if self._closed.is_set() and not pressed:
+            return None
+        return pressed
+
+    async def transfer(self, target: str) -> bool:
+        if self._call is None or self._closed.is_set():
+            return False
+        try:
+            await self._call.transfer(self.network.uri_for(target))
+        except (baresip.TransferFailed, baresip.StaleHandleError) as error:
+            log.info("call %s: transfer to %s failed: %s", self.request.reference, target, error)
+            return False
+        except baresip.BaresipError as error:
+            log.warning("call %s: transfer to %s: %s", self.request.reference, target, error)
+            return False
+        self._hung_up_by_us = True  # a completed transfer closes our leg: not the callee's doing
+        self._ending_cause = f"transferred to {target}"
+        await _first_of(self._closed, timeout=HANGUP_WAIT_SECONDS)
+        return True
+
+    async def hangup(self) -> Hangup:
+        if not self._closed.is_set():
+            self._hung_up_by_us = True
+            if self._call is not None:
+                with contextlib.suppress(baresip.BaresipError):
+                    await self._call.hangup()
+                await _first_of(self._closed, timeout=HANGUP_WAIT_SECONDS)
+            if not self._closed.is_set():  # the stack never confirmed: account for it anyway
+                self._mark_closed(LOCAL_HANGUP)
+        cause = (
+            self._ending_cause if self._hung_up_by_us else self._close_reason or "callee hung up"
+        )
+        return Hangup(self._closed_at, cause, by_callee=not self._hung_up_by_us)
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    async def _give_up(self, outcome: Outcome, cause: str) -> Failed:
+        """CANCEL an unanswered call (baresip's hangup does that before a final response)."""
+        self._hung_up_by_us = True
+        if self._call is not None:
+            with contextlib.suppress(baresip.BaresipError):
+                await self._call.hangup()
+            await _first_of(self._closed, timeout=HANGUP_WAIT_SECONDS)
+        if self._established.is_set() and not self._closed.is_set():
+            # Answered in the very instant we gave up: the line is up, so hang it up properly.
+            with contextlib.suppress(baresip.BaresipError):
+                assert self._call is not None
+                await self._call.hangup()
+        self._mark_closed(cause)
+        return self._failed(outcome, cause)
+
+    def _failed(self, outcome: Outcome, cause: str) -> Failed:
+        return Failed(self.originated_at, self._closed_at, outcome, cause)
+
+    async def _detect(self) -> AnsweredBy:
+        """Listen for the answering-machine detector's verdict (silence from us meanwhile)."""
+        assert self._call is not None
+        detector = self._detector = self.network.new_answer_detector()
+        verdict: list[AnsweredBy] = []
+        decided = asyncio.Event()
+
+        def listen(pcm: bytes) -> None:
+            if not verdict:
+                result = detector.feed(pcm)
+                if result is not None:
+                    verdict.append(result.by)
+                    decided.set()
+
+        self._media = Media(self._call.audio, on_audio=listen)
+        self.network.media.attach(self._media)
+        await _first_of(decided, self._closed, timeout=DETECTION_LIMIT_SECONDS)
+        self._media.on_audio = None
+        # No verdict in time (no audio arrived at all): treat as a person, never hang up on one.
+        return verdict[0] if verdict else AnsweredBy.HUMAN
+
+    def _listen_to_early_media(self) -> None:
+        """A 183 with media: listen for special information tones (an operator's "all circuits
+        are busy" or "not in service", often never followed by a final response)."""
+        factory = self.network.new_sit_detector
+        if self._early is not None or self._call is None or factory is None:
+            return
+        detector = factory()
+
+        def listen(pcm: bytes) -> None:
+            if self._sit is None:
+                self._sit = detector.feed(pcm)
+                if self._sit is not None:
+                    self._sit_heard.set()
+
+        self._early = Media(self._call.audio, on_audio=listen, grace_ticks=25)
+        self.network.media.attach(self._early)
+
+    def _live_media(self) -> Media | None:
+        if self._closed.is_set() or self._media is None or not self._media.alive:
+            return None
+        return self._media
+
+    def _note_first_audio(self) -> None:
+        if self._answered_at is not None and self._verdict_at is not None:
+            now = asyncio.get_running_loop().time()
+            delays = (now - self._answered_at, now - self._verdict_at)
+            self.network.first_audio_delays.append(delays)
+            self._answered_at = None
+
+
+async def _first_of(*events: asyncio.Event, timeout: float) -> bool:
+    """Wait until any of ``events`` is set, or ``timeout`` seconds; True if one was set."""
+    if any(event.is_set() for event in events):
+        return True
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        done, _ = await asyncio.wait(
+            waiters, timeout=max(timeout, 0.0), return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+    return bool(done)
