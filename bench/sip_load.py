@@ -180,6 +180,10 @@ async def main(args: argparse.Namespace) -> None:
         await net.close()
         stats = carrier.stats()
         print(f"{'':9} SIPp saw {stats.calls} calls, {stats.failed} failed on its side")
+        if stats.failed:
+            # What SIPp held against the calls it failed, a few entries of its error log.
+            for line in carrier.errors().strip().splitlines()[:6]:
+                print(f"{'':9} SIPp: {line[:160]}")
 
 
 if __name__ == "__main__":
