@@ -49,3 +49,24 @@ have_postgres_server() {
     # As root the throwaway server runs as the 'postgres' user, which Debian's package creates.
     [ "$(id -u)" -ne 0 ] || id postgres >/dev/null 2>&1
 }
+
+have_program() {
+    # PostgreSQL's server programs live in /usr/lib/postgresql/<version>/bin, off the PATH.
+    command -v "$1" >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/"$1" >/dev/null 2>&1
+}
+
+missing_debian_packages() {
+    # $1: a list of "package program..." lines (# comments); prints the packages with a program
+    # missing, space-separated.
+    local package programs program missing=""
+    while read -r package programs; do
+        case "$package" in ''|'#'*) continue ;; esac
+        for program in $programs; do
+            if ! have_program "$program"; then
+                missing="$missing $package"
+                break
+            fi
+        done
+    done < "$1"
+    echo "${missing# }"
+}

@@ -1,5 +1,6 @@
 """Fixtures: a real SQLite file and a real throwaway PostgreSQL server for every storage test."""
 
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,8 +13,27 @@ from dialer.bootstrap import Container, build
 from dialer.clocks import ManualClock
 from dialer.settings import Settings
 from dialer.testing.postgres import PostgresServer
+from tests.system_programs import PACKAGE_LIST, ProgramAudit, listed_programs
+
+# Every program the tests start, for the check at the end of the session: a program that runs
+# here but is not on requirements/debian.txt would be missing on a fresh machine.
+_PROGRAMS = ProgramAudit()
+sys.addaudithook(_PROGRAMS)
 
 BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture
+def program_audit() -> ProgramAudit:
+    return _PROGRAMS
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    unlisted = _PROGRAMS.unlisted(listed_programs())
+    if unlisted:
+        names = ", ".join(f"{name} ({path})" for name, path in sorted(unlisted.items()))
+        print(f"\nerror: the tests ran programs that {PACKAGE_LIST.name} does not list: {names}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
