@@ -27,6 +27,7 @@ from dialer.domain.call import OriginateRequest
 from dialer.ports import SpeechSynthesizer, Timer
 from dialer.settings import SipSettings
 from dialer.telephony.sip_call import AnswerDetecting, SipCall, SitDetecting
+from dialer.telephony.sip_events import EarlyEvents
 from dialer.telephony.sip_media import MediaClock
 from dialer.telephony.sip_trace import REFERENCE_HEADER, ProvisionalWatch
 
@@ -51,6 +52,7 @@ class SipNetwork:
         self.load_audio = load_audio
         self.media = MediaClock()
         self.watch = ProvisionalWatch()
+        self.early = EarlyEvents()
         self.lines = asyncio.Semaphore(settings.max_calls)
         # Per answered call that spoke: seconds from answer, and from the detector's verdict
         # (when we may speak), to its first audio queued (played within one 20 ms tick).
@@ -88,6 +90,8 @@ class SipNetwork:
                     sip_trace=True,
                 )
             )
+            # Before any dial: a call's first events may arrive before its Call object does.
+            runtime.subscribe(self.early)
             self._runtime = runtime
 
     async def _agent(self, caller_id: str) -> baresip.UserAgent:
@@ -132,7 +136,9 @@ class SipNetwork:
                 REFERENCE_HEADER: request.reference,
                 "P-Asserted-Identity": f"<sip:{request.caller_id}@{self.domain}>",
             }
-            call.bind(await agent.dial(self.uri_for(request.number), headers=headers))
+            with self.early.dialling():
+                dialled = await agent.dial(self.uri_for(request.number), headers=headers)
+                call.bind(dialled, self.early.claim(dialled.handle))
         except baresip.BaresipError as error:
             call.fail_to_dial(str(error))
         except ValueError as error:  # a number the binding refuses to put in a URI
@@ -146,6 +152,8 @@ class SipNetwork:
         if call in self._calls:
             self._calls.discard(call)
             self.watch.forget(call.request.reference)
+            if call.handle is not None:
+                self.early.forget(call.handle)
             self.lines.release()
 
     async def close(self) -> None:
