@@ -9,6 +9,7 @@ held back until the call's answer has been dispatched, which is what a busy loop
 """
 
 import asyncio
+import errno
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -23,7 +24,7 @@ from baresip.events import Event
 
 from dialer.bootstrap import build_sip_network
 from dialer.clocks import RealTimer
-from dialer.domain.call import Answered, Failed, OriginateRequest
+from dialer.domain.call import Answered, CallNotPlaced, Failed, OriginateRequest
 from dialer.settings import NetworkSettings, SipSettings
 from dialer.telephony.sip import SipNetwork
 from dialer.testing.sipp import Number, SippCarrier
@@ -159,3 +160,23 @@ def test_calls_answered_at_once_are_all_answered(line: Line) -> None:
     lost = [r for r in results if not isinstance(r, Answered)]
     assert not lost, f"{len(lost)} of 40 answered calls were not: {lost[:3]}"
     assert line.network.lines._value == line.network.settings.max_calls
+
+
+def test_a_dial_the_stack_refuses_is_not_placed_and_gives_its_line_back(line: Line) -> None:
+    """Nothing left the process (here a full command queue; under load, no line number left):
+    the engine must hear "not placed", not a network outcome."""
+    runtime = line.network._runtime
+    assert runtime is not None
+    push = runtime._push_cmd
+
+    def full(cmd_id: int, seq: int, args: Any) -> int:
+        return errno.EAGAIN if cmd_id == lib.BP_CMD_UA_CONNECT else push(cmd_id, seq, args)
+
+    runtime._push_cmd = full
+    try:
+        with pytest.raises(CallNotPlaced, match="queue full"):
+            line.run(line.answer_of(Number.HUMAN, ring_seconds=3.0))
+    finally:
+        runtime._push_cmd = push
+    assert line.network.lines._value == line.network.settings.max_calls
+    assert isinstance(line.run(line.answer_of(Number.HUMAN, ring_seconds=3.0)), Answered)

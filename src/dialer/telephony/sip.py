@@ -23,10 +23,11 @@ from collections.abc import Callable
 
 import baresip
 
-from dialer.domain.call import OriginateRequest
+from dialer.domain.call import CallNotPlaced, OriginateRequest
 from dialer.ports import SpeechSynthesizer, Timer
 from dialer.settings import SipSettings
 from dialer.telephony.sip_call import AnswerDetecting, SipCall, SitDetecting
+from dialer.telephony.sip_capacity import check_capacity
 from dialer.telephony.sip_events import EarlyEvents
 from dialer.telephony.sip_media import MediaClock
 from dialer.telephony.sip_trace import REFERENCE_HEADER, ProvisionalWatch
@@ -44,6 +45,8 @@ class SipNetwork:
         load_audio: Callable[[str], bytes],
         new_sit_detector: Callable[[], SitDetecting] | None = None,
     ) -> None:
+        # Before the stack starts: libre sizes its poll set from the open-file limit then.
+        self.capacity = check_capacity(settings.max_calls)
         self.settings = settings
         self.timer = timer
         self.speech = speech
@@ -139,8 +142,13 @@ class SipNetwork:
             with self.early.dialling():
                 dialled = await agent.dial(self.uri_for(request.number), headers=headers)
                 call.bind(dialled, self.early.claim(dialled.handle))
-        except baresip.BaresipError as error:
+        except baresip.CommandTimeout as error:  # the INVITE may have gone: not "not placed"
             call.fail_to_dial(str(error))
+        except baresip.BaresipError as error:
+            # The stack refused before sending anything (no line number, no local address,
+            # a full command queue): the network never saw this call.
+            call.fail_to_dial(str(error))
+            raise CallNotPlaced(str(error)) from error
         except ValueError as error:  # a number the binding refuses to put in a URI
             call.fail_to_dial(f"not dialled: {error}")
         except BaseException:  # cancelled while waiting to dial: give the line back
