@@ -17,7 +17,6 @@ A call's life here:
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -33,6 +32,11 @@ from dialer.telephony.sip_media import MediaClock
 from dialer.telephony.sip_trace import REFERENCE_HEADER, ProvisionalWatch
 
 log = logging.getLogger(__name__)
+
+# How long shutdown waits for the carrier to answer our last CANCELs and BYEs (a carrier
+# answers in milliseconds; one that never does is not waited for past this).
+SHUTDOWN_WAIT_SECONDS = 8.0
+_TRACE_LAG_SECONDS = 0.05
 
 
 class SipNetwork:
@@ -156,6 +160,19 @@ class SipNetwork:
             raise
         return call
 
+    async def _finish_transactions(self) -> None:
+        """Wait until the far end is waiting on us for nothing: every request we sent has its
+        final response, every answered INVITE its ACK (above all the 487 after a CANCEL,
+        which a stack stopped too soon never ACKs: the carrier retransmits it into the void)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_WAIT_SECONDS
+        # The trace reaches the watch on the binding's log thread, a moment after the wire.
+        await asyncio.sleep(_TRACE_LAG_SECONDS)
+        while self.watch.open() and loop.time() < deadline:
+            await asyncio.sleep(_TRACE_LAG_SECONDS)
+        if unfinished := self.watch.open():
+            log.warning("stopping with %d SIP transaction(s) unfinished", unfinished)
+
     def released(self, call: "SipCall") -> None:
         if call in self._calls:
             self._calls.discard(call)
@@ -165,9 +182,10 @@ class SipNetwork:
             self.lines.release()
 
     async def close(self) -> None:
-        for call in list(self._calls):
-            with contextlib.suppress(Exception):
-                await call.hangup()
+        """Hang up every call, let every SIP transaction finish (bounded), stop the stack."""
+        await asyncio.gather(*(call.hangup() for call in list(self._calls)), return_exceptions=True)
+        if self._runtime is not None:
+            await self._finish_transactions()
         await self.media.close()
         if self._runtime is not None:
             await self._runtime.close()
