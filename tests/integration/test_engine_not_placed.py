@@ -7,10 +7,13 @@ use up an attempt or be recorded as the network's fault (NoConnection).
 
 import asyncio
 
+from dialer.bootstrap import Container, build_engine
+from dialer.clocks import RealTimer
 from dialer.domain.call import CallNotPlaced, OriginateRequest
 from dialer.domain.codes import Outcome
 from dialer.engine.scheduler import NOT_PLACED_RETRY
 from dialer.ports import Call, TelephonyDriver
+from dialer.settings import EngineSettings, NetworkSettings, SipSettings
 from tests.integration.engine_support import START, Rig, drama
 
 
@@ -49,3 +52,11 @@ def test_a_call_not_placed_is_dialled_again_without_using_an_attempt(rig: Rig) -
     # Dialled again later, not at once (a full process would refuse it again).
     assert rows[0].originated_at is not None
     assert rows[0].originated_at - START >= 2 * NOT_PLACED_RETRY
+
+
+def test_the_engine_never_offers_a_sip_process_more_calls_than_its_lines(
+    container: Container,
+) -> None:
+    network = NetworkSettings(kind="sip", speed=1.0, sip=SipSettings(max_calls=40))
+    runtime = build_engine(container, network, EngineSettings(max_in_flight=200), RealTimer())
+    assert runtime.engine._settings.max_in_flight == 40
