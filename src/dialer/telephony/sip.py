@@ -5,8 +5,11 @@ the From header carries the campaign's number; P-Asserted-Identity too), trunk s
 registration, digest credentials answered when challenged. See docs/sip.md.
 
 A call's life here:
-1. ``originate`` waits for a free line (``max_calls``) and an INVITE slot (``calls_per_second``),
-   then dials with the attempt's reference in X-Dialer-Reference.
+1. ``originate`` waits for a free line (``max_calls``, at most the process's capacity, see
+   sip_capacity.py) and an INVITE slot (``calls_per_second``), then dials with the attempt's
+   reference in X-Dialer-Reference. A dial the stack refuses before sending anything raises
+   CallNotPlaced: the engine queues the destination again, no attempt used. The call's first
+   events may arrive before the binding hands us its Call: sip_events.py keeps them.
 2. ``progress`` waits for the answer. No provisional response at all within a few seconds, or a
    transport failure, is NoConnection; the ring timeout (never shorter than ``min_ring_seconds``)
    CANCELs and is NoAnswer; a final status is read through ``sip_outcomes``.
@@ -14,6 +17,8 @@ A call's life here:
    listens (we say nothing meanwhile): its verdict is how the call was answered.
 4. The engine walks the call flow through ``say`` / ``play`` / ``gather`` / ``transfer``, and
    ``hangup`` reports who ended the call and how.
+5. ``close`` hangs up what is left and waits (bounded) until no SIP transaction of ours is
+   unfinished (sip_trace.py) before it stops the stack.
 """
 
 import asyncio
