@@ -26,6 +26,7 @@ from dialer.domain.call import Answered, AnsweredBy, OriginateRequest
 from dialer.domain.codes import Outcome
 from dialer.settings import NetworkSettings, SipSettings
 from dialer.telephony.sip import SipNetwork
+from dialer.telephony.sip_capacity import CALL_CAPACITY
 from dialer.testing.sipp import Number, SippCarrier
 
 
@@ -134,7 +135,8 @@ async def main(args: argparse.Namespace) -> None:
             host=carrier.host,
             port=carrier.port,
             local_address="127.0.0.1",
-            max_calls=args.calls + 50,
+            # One process holds CALL_CAPACITY calls; more wait for a line instead of failing.
+            max_calls=min(args.calls + 50, CALL_CAPACITY),
             calls_per_second=args.cps,
         )
         net = build_sip_network(NetworkSettings(kind="sip", sip=trunk), RealTimer())
@@ -142,7 +144,8 @@ async def main(args: argparse.Namespace) -> None:
         print(
             f"sip_load: SIPp {carrier.host}:{carrier.port}, {args.calls} answered calls held"
             f" {args.hold:g} s (INVITEs at {args.cps:g}/s), then {args.reject_cps:g}"
-            f" rejected calls/s for {args.reject_seconds:g} s"
+            f" rejected calls/s for {args.reject_seconds:g} s; {trunk.max_calls} lines"
+            f" (capacity {net.capacity} calls per process)"
         )
 
         tally, up = Tally(), [0, 0]

@@ -5,7 +5,7 @@ import gc
 import shutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -175,6 +175,12 @@ def build_engine(
     driver: SimulatedNetwork | SipNetwork
     if network.kind == "sip":
         driver = build_sip_network(network, timer)
+        # The engine never offers the process more calls than its SIP driver holds: a call
+        # waiting for a line would hold its destination for nothing (docs/sip.md, Capacity).
+        engine_settings = replace(
+            engine_settings,
+            max_in_flight=min(engine_settings.max_in_flight, driver.settings.max_calls),
+        )
     elif network.kind == "sim":
         profile = SimProfile.load(network.profile) if network.profile else SimProfile.default()
         driver = SimulatedNetwork(

@@ -6,11 +6,14 @@ included.
 """
 
 import os
+import signal
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from dialer.testing.server import serving
@@ -105,3 +108,65 @@ def test_serve_dials_a_rest_campaign_over_sip_to_the_end(
     assert rows[Number.BUSY]["cause"].startswith("486")
     assert "CANCEL" in rows[Number.RINGS_FOREVER]["cause"]
     assert carrier.stats().failed == 0
+
+
+def test_sigterm_while_a_call_rings_cancels_it_and_acks_the_487(
+    tmp_path: Path, carrier: SippCarrier
+) -> None:
+    """The engine lets the ringing call ring out and CANCELs it; the process must not stop
+    before it has ACKed the carrier's 487 (otherwise the carrier retransmits into the void).
+    The whole path, end to end; test_sip_shutdown.py forces the race at the driver."""
+    env = {**os.environ, "DIALER_DATABASE_URL": f"sqlite:///{tmp_path / 'dialer.db'}"}
+    tenant = dialer("tenant", "create", "Clinic", "--calling-hours", "00:00-23:59", env=env)
+    tid = str(tenant["id"])
+    (tmp_path / "flow.yaml").write_text(FLOW)
+    flow = dialer(
+        "callflow", "create", "--tenant", tid, "--name", "IVR", str(tmp_path / "flow.yaml"), env=env
+    )
+    cli = dialer("cli", "create", "--tenant", tid, "+441632960000", env=env)
+    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date()
+    body = {
+        "name": "Rings at shutdown",
+        "startDate": today.isoformat(),
+        "startTime": "00:00",
+        "finishTime": "23:59",
+        "runoverDays": [
+            {
+                "date": (today + timedelta(days=1)).isoformat(),
+                "startTime": "00:00",
+                "finishTime": "23:59",
+            }
+        ],
+        "callflow_Id": flow["id"],
+        "cli_Id": cli["id"],
+        "attempts": [{"attemptNumber": 1, "interval": 1}],
+        "phoneNumbers": [{"number": str(Number.RINGS_FOREVER), "name": "P"}],
+    }
+    headers = {"Authorization": f"Bearer {tenant['api_key']}"}
+    before = {m.call_id for m in carrier.messages()}
+    trunk = f"{carrier.host}:{carrier.port}"
+    args = ["--network", "sip", "--sip-trunk", trunk, "--sip-local-address", "127.0.0.1"]
+    args += ["--ring-timeout", "3", "--min-ring-seconds", "1"]
+    with serving(env, *args) as (process, base):
+        created = httpx.post(f"{base}/api/campaign/voice", json=body, headers=headers, timeout=30)
+        assert created.status_code == 201, created.text
+        deadline = time.monotonic() + 30
+        ringing: set[str] = set()
+        while not ringing and time.monotonic() < deadline:
+            time.sleep(0.1)
+            ringing = {
+                m.call_id
+                for m in carrier.messages()
+                if m.call_id not in before and m.direction == "S" and m.status == 180
+            }
+        assert ringing, "the call never rang"
+        process.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught: -15 is normal.
+        assert process.wait(30) in (0, -signal.SIGTERM)
+    time.sleep(1.0)  # SIPp writes its message log as it goes
+    (call_id,) = ringing
+    seen = [(m.direction, m.method or m.status) for m in carrier.messages() if m.call_id == call_id]
+    assert ("R", "CANCEL") in seen
+    assert ("S", 487) in seen
+    assert ("R", "ACK") in seen[seen.index(("S", 487)) :], f"the 487 was never ACKed: {seen}"
+    assert seen.count(("S", 487)) == 1, f"the carrier had to retransmit its 487: {seen}"

@@ -110,17 +110,24 @@ def test_early_media_then_503_is_overflow(line: Line) -> None:
     assert (result.outcome, result.cause[:3]) == (Outcome.OVERFLOW, "503")
 
 
-def test_no_provisional_response_is_no_connection_within_seconds(line: Line) -> None:
+def test_no_provisional_response_is_no_connection_within_seconds(
+    line: Line, carrier: SippCarrier
+) -> None:
     async def scenario() -> tuple[Answered | Failed, float]:
         started = time.monotonic()
         result = await (await line.dial(Number.NO_RESPONSE)).progress()
         return result, time.monotonic() - started
 
+    cancels = sum(1 for m in carrier.messages() if m.method == "CANCEL")
     result, took = line.run(scenario())
     assert isinstance(result, Failed)
     assert result.outcome is Outcome.NO_CONNECTION
     assert "no provisional response" in result.cause
     assert took < 5, "the INVITE transaction's own 32 s timeout was not waited for"
+    # No CANCEL before a 1xx (RFC 3261 9.1), and the cause must not claim one.
+    assert "CANCEL" not in result.cause
+    line.run(asyncio.sleep(0.5))
+    assert sum(1 for m in carrier.messages() if m.method == "CANCEL") == cancels
 
 
 def test_ring_timeout_sends_cancel_and_is_no_answer(line: Line, carrier: SippCarrier) -> None:

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from dialer.cli import app as cli_app
 from dialer.cli.sip_options import PASSWORD_VARIABLE, sip_settings
+from dialer.telephony.sip_capacity import CALL_CAPACITY, FDS_PER_CALL, FDS_RESERVED, capacity
 
 
 def _settings(trunk: str | None = "sbc.example.net:5080", **overrides: object) -> object:
@@ -70,6 +71,10 @@ def test_wrong_trunk_settings_are_refused(
         (["--network", "sip", "--sip-trunk", "h", "--speed", "10"], "--speed must be 1"),
         (["--network", "sip", "--sip-trunk", "h:x"], "port must be a number"),
         (["--network", "isdn"], "unknown network 'isdn'"),
+        (
+            ["--network", "sip", "--sip-trunk", "127.0.0.1", "--sip-max-calls", "251"],
+            "--sip-max-calls 251 is more than one process can hold (250",
+        ),
     ],
 )
 def test_serve_refuses_a_wrong_network_before_starting(
@@ -80,3 +85,10 @@ def test_serve_refuses_a_wrong_network_before_starting(
     )
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_the_call_capacity_is_the_stack_s_or_what_open_files_allow() -> None:
+    assert capacity(1_048_576) == CALL_CAPACITY == 250
+    assert capacity(1024) == 250  # (1024 - 256) / 2 = 384 calls' worth of sockets
+    assert capacity(FDS_RESERVED + 100 * FDS_PER_CALL) == 100
+    assert capacity(100) == 0

@@ -41,7 +41,10 @@ DtmfOpt = Annotated[
     str, typer.Option("--sip-dtmf", help="How we send keys: rtpevent (RFC 2833), info or auto")
 ]
 SipMaxCallsOpt = Annotated[
-    int, typer.Option("--sip-max-calls", help="Calls up at once on the trunk")
+    int,
+    typer.Option(
+        "--sip-max-calls", help="Calls up at once on the trunk (one process holds 250 at most)"
+    ),
 ]
 SipCpsOpt = Annotated[float, typer.Option("--sip-cps", help="INVITEs per second on the trunk")]
 LocalAddressOpt = Annotated[

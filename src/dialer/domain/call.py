@@ -17,6 +17,12 @@ class AnsweredBy(Enum):
     FAX = "fax"
 
 
+class CallNotPlaced(Exception):
+    """The driver could not place the call: nothing left this process (no free line in the SIP
+    stack, a full command queue). Not the network's answer, so it is no attempt: the engine
+    gives the destination back to the queue, to be dialled again later."""
+
+
 @dataclass(frozen=True, slots=True)
 class OriginateRequest:
     number: str  # E.164

@@ -27,6 +27,7 @@ class EngineStats:
     recovered: int = 0
     done: int = 0  # destinations that reached a final outcome
     postponed: int = 0
+    not_placed: int = 0  # calls the driver could not place, given back to the queue
     outcomes: Counter[Outcome] = field(default_factory=Counter)
     stages: Counter[Stage] = field(default_factory=Counter)
     sms_sent: int = 0

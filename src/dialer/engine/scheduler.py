@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from dialer.domain.attempt import DialJob, FinishedAttempt
+from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.calendar import window_state
+from dialer.domain.call import CallNotPlaced
 from dialer.domain.callflow import parse_callflow
 from dialer.domain.campaign import CampaignStatus, DialingContext
 from dialer.domain.codes import Outcome, Stage
@@ -34,6 +35,8 @@ from dialer.settings import EngineSettings
 log = logging.getLogger(__name__)
 
 _PACING_QUANTUM = 0.05  # seconds of the call rate claimed at once
+# A call the driver could not place (its process was full) is dialled again this much later.
+NOT_PLACED_RETRY = timedelta(seconds=15)
 
 ZoneLookup = Callable[[str, str], tuple[str, ...]]
 
@@ -339,10 +342,13 @@ class Engine:
             session.release(jobs, self.worker)
 
     async def _call(self, job: DialJob, plan: CampaignPlan, context: DialingContext) -> None:
+        record: AttemptRecord | None = None
         try:
             if self.keep_waits:
                 self.stats.waits.append((self._timer.now() - job.queued_at).total_seconds())
             record = await self._runner.run(job, plan)
+        except CallNotPlaced as exc:
+            log.warning("call %s not placed, back to the queue: %s", job.destination_id, exc)
         except Exception as exc:  # a driver fault must not lose the destination
             log.exception("call %s:%s failed in the engine", job.destination_id, job.attempt_number)
             record = replace(
@@ -351,9 +357,23 @@ class Engine:
             )
         finally:
             self._active[job.campaign_id] -= 1
-        self._finished.append(self._recorder.finished(job, context, record))
+        if record is None:
+            await self._give_back(job)
+        else:
+            self._finished.append(self._recorder.finished(job, context, record))
         self._dialling.discard(job.destination_id)
         self._wake.set()
+
+    async def _give_back(self, job: DialJob) -> None:
+        """A call the driver could not place is no attempt: due again a little later."""
+        due = self._timer.now() + NOT_PLACED_RETRY
+        try:
+            await asyncio.to_thread(self._release, [(job, due)])
+        except Exception:
+            # Still leased to us: when the lease runs out, recovery settles it.
+            log.exception("could not give %s back to the queue", job.destination_id)
+            return
+        self.stats.not_placed += 1
 
     # recording
 

@@ -5,8 +5,11 @@ the From header carries the campaign's number; P-Asserted-Identity too), trunk s
 registration, digest credentials answered when challenged. See docs/sip.md.
 
 A call's life here:
-1. ``originate`` waits for a free line (``max_calls``) and an INVITE slot (``calls_per_second``),
-   then dials with the attempt's reference in X-Dialer-Reference.
+1. ``originate`` waits for a free line (``max_calls``, at most the process's capacity, see
+   sip_capacity.py) and an INVITE slot (``calls_per_second``), then dials with the attempt's
+   reference in X-Dialer-Reference. A dial the stack refuses before sending anything raises
+   CallNotPlaced: the engine queues the destination again, no attempt used. The call's first
+   events may arrive before the binding hands us its Call: sip_events.py keeps them.
 2. ``progress`` waits for the answer. No provisional response at all within a few seconds, or a
    transport failure, is NoConnection; the ring timeout (never shorter than ``min_ring_seconds``)
    CANCELs and is NoAnswer; a final status is read through ``sip_outcomes``.
@@ -14,23 +17,31 @@ A call's life here:
    listens (we say nothing meanwhile): its verdict is how the call was answered.
 4. The engine walks the call flow through ``say`` / ``play`` / ``gather`` / ``transfer``, and
    ``hangup`` reports who ended the call and how.
+5. ``close`` hangs up what is left and waits (bounded) until no SIP transaction of ours is
+   unfinished (sip_trace.py) before it stops the stack.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 import baresip
 
-from dialer.domain.call import OriginateRequest
+from dialer.domain.call import CallNotPlaced, OriginateRequest
 from dialer.ports import SpeechSynthesizer, Timer
 from dialer.settings import SipSettings
 from dialer.telephony.sip_call import AnswerDetecting, SipCall, SitDetecting
+from dialer.telephony.sip_capacity import check_capacity
+from dialer.telephony.sip_events import EarlyEvents
 from dialer.telephony.sip_media import MediaClock
 from dialer.telephony.sip_trace import REFERENCE_HEADER, ProvisionalWatch
 
 log = logging.getLogger(__name__)
+
+# How long shutdown waits for the carrier to answer our last CANCELs and BYEs (a carrier
+# answers in milliseconds; one that never does is not waited for past this).
+SHUTDOWN_WAIT_SECONDS = 8.0
+_TRACE_LAG_SECONDS = 0.05
 
 
 class SipNetwork:
@@ -43,6 +54,8 @@ class SipNetwork:
         load_audio: Callable[[str], bytes],
         new_sit_detector: Callable[[], SitDetecting] | None = None,
     ) -> None:
+        # Before the stack starts: libre sizes its poll set from the open-file limit then.
+        self.capacity = check_capacity(settings.max_calls)
         self.settings = settings
         self.timer = timer
         self.speech = speech
@@ -51,6 +64,7 @@ class SipNetwork:
         self.load_audio = load_audio
         self.media = MediaClock()
         self.watch = ProvisionalWatch()
+        self.early = EarlyEvents()
         self.lines = asyncio.Semaphore(settings.max_calls)
         # Per answered call that spoke: seconds from answer, and from the detector's verdict
         # (when we may speak), to its first audio queued (played within one 20 ms tick).
@@ -88,6 +102,8 @@ class SipNetwork:
                     sip_trace=True,
                 )
             )
+            # Before any dial: a call's first events may arrive before its Call object does.
+            runtime.subscribe(self.early)
             self._runtime = runtime
 
     async def _agent(self, caller_id: str) -> baresip.UserAgent:
@@ -132,9 +148,16 @@ class SipNetwork:
                 REFERENCE_HEADER: request.reference,
                 "P-Asserted-Identity": f"<sip:{request.caller_id}@{self.domain}>",
             }
-            call.bind(await agent.dial(self.uri_for(request.number), headers=headers))
-        except baresip.BaresipError as error:
+            with self.early.dialling():
+                dialled = await agent.dial(self.uri_for(request.number), headers=headers)
+                call.bind(dialled, self.early.claim(dialled.handle))
+        except baresip.CommandTimeout as error:  # the INVITE may have gone: not "not placed"
             call.fail_to_dial(str(error))
+        except baresip.BaresipError as error:
+            # The stack refused before sending anything (no line number, no local address,
+            # a full command queue): the network never saw this call.
+            call.fail_to_dial(str(error))
+            raise CallNotPlaced(str(error)) from error
         except ValueError as error:  # a number the binding refuses to put in a URI
             call.fail_to_dial(f"not dialled: {error}")
         except BaseException:  # cancelled while waiting to dial: give the line back
@@ -142,16 +165,32 @@ class SipNetwork:
             raise
         return call
 
+    async def _finish_transactions(self) -> None:
+        """Wait until the far end is waiting on us for nothing: every request we sent has its
+        final response, every answered INVITE its ACK (above all the 487 after a CANCEL,
+        which a stack stopped too soon never ACKs: the carrier retransmits it into the void)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_WAIT_SECONDS
+        # The trace reaches the watch on the binding's log thread, a moment after the wire.
+        await asyncio.sleep(_TRACE_LAG_SECONDS)
+        while self.watch.open() and loop.time() < deadline:
+            await asyncio.sleep(_TRACE_LAG_SECONDS)
+        if unfinished := self.watch.open():
+            log.warning("stopping with %d SIP transaction(s) unfinished", unfinished)
+
     def released(self, call: "SipCall") -> None:
         if call in self._calls:
             self._calls.discard(call)
             self.watch.forget(call.request.reference)
+            if call.handle is not None:
+                self.early.forget(call.handle)
             self.lines.release()
 
     async def close(self) -> None:
-        for call in list(self._calls):
-            with contextlib.suppress(Exception):
-                await call.hangup()
+        """Hang up every call, let every SIP transaction finish (bounded), stop the stack."""
+        await asyncio.gather(*(call.hangup() for call in list(self._calls)), return_exceptions=True)
+        if self._runtime is not None:
+            await self._finish_transactions()
         await self.media.close()
         if self._runtime is not None:
             await self._runtime.close()

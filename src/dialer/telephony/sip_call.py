@@ -8,6 +8,7 @@ hangs up as the engine's walk of the call flow asks.
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -87,10 +88,20 @@ class SipCall:
 
     # -- wiring ---------------------------------------------------------------------------------
 
-    def bind(self, call: baresip.Call) -> None:
+    @property
+    def handle(self) -> int | None:
+        return None if self._call is None else self._call.handle
+
+    def bind(self, call: baresip.Call, missed: Sequence[StackEvent] = ()) -> None:
+        """Listen to ``call``, after replaying the events it received before it existed
+        (sip_events.py): through the binding's own handler, so its state is right too."""
         self._call = call
         call.on(self._on_event)
         call.on_dtmf(self._on_digit)
+        for event in missed:
+            # Pinned binding (0.5.2a3): its per-call handler is the one way to give a Call
+            # an event it missed; it updates the state and then calls our listeners.
+            call._on_stack_event(event)
         if call.state is baresip.CallState.CLOSED:  # closed before we listened
             self._mark_closed(getattr(call, "_close_reason", None) or "")
 

@@ -25,7 +25,9 @@ STATUS_OUTCOMES: dict[int, Outcome] = {
 
 # What the driver writes as the cause when no status line ended the call.
 RING_TIMEOUT_CAUSE = "ring timeout: CANCEL sent after {seconds:g} s"
-NO_PROVISIONAL_CAUSE = "no provisional response within {seconds:g} s: CANCEL sent"
+# RFC 3261 9.1: no CANCEL before a provisional response; the stack stops retransmitting the
+# INVITE instead, and a late answer to it is left unanswered.
+NO_PROVISIONAL_CAUSE = "no provisional response within {seconds:g} s: INVITE abandoned"
 SIT_CAUSE = "SIT {code} in early media: CANCEL sent"
 
 # Special information tones heard in early media (ANSI T1.209 codes, telephony.detection):
