@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from dialer.api.body import UnsupportedMediaType
+from dialer.api.query_guard import QueryGuard
 from dialer.api.responses import problem
 from dialer.domain.errors import Conflict, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed
 
@@ -16,6 +17,8 @@ log = logging.getLogger("dialer.api")
 
 
 def install(app: FastAPI) -> None:
+    app.add_middleware(QueryGuard, skip_prefix="/ForwardDialer/")
+
     @app.exception_handler(ValidationFailed)
     async def invalid(_: Request, exc: ValidationFailed) -> Response:
         return problem(400, "One or more validation errors occurred.", errors=exc.errors)
