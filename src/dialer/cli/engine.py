@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from dialer.bootstrap import build, build_engine, make_timer
-from dialer.cli import DatabaseOpt, _fail, app, http_workers
+from dialer.cli import DatabaseOpt, _fail, app, http_workers, redaction
 from dialer.cli import sip_options as so
 from dialer.cli.webhooks import WebhookAllowOpt, allow_list, serve_webhook_allow
 from dialer.domain.errors import DialerError
@@ -308,6 +308,7 @@ def worker(
             await stop.wait()
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    redaction.install()
     typer.echo(f"dialer worker {runtime.engine.worker} on {settings.database_url}", err=True)
     try:
         asyncio.run(main())
