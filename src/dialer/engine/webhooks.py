@@ -198,7 +198,12 @@ class WebhookDeliverer:
             if refused is not None:
                 raise Refused(refused)
         headers["Host"] = url.netloc.decode("ascii")
-        extensions = {"sni_hostname": host} if url.scheme == "https" else {}
+        extensions: dict[str, str] = {}
+        if url.scheme == "https" and literal is None:
+            extensions["sni_hostname"] = host
+            # The client pools connections by the address; a TLS connection made (and its
+            # certificate checked) for one name must not carry another name's deliveries.
+            headers["Connection"] = "close"
         return url.copy_with(host=str(addresses[0])), extensions
 
     def _mark_delivered(self, delivery_id: int) -> None:
