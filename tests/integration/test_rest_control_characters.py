@@ -15,6 +15,7 @@ def test_campaign_bodies_with_control_characters_are_400_naming_the_field(
     numbers = [{"number": "07722123456", "name": "ben\u0000"}, {"number": "07722734716\u001b"}]
     for body, field in (
         (account.campaign(name="Spring\u0000"), "name"),
+        (account.campaign(name="Spring\u007f"), "name"),
         (account.campaign(phoneNumbers=numbers), "phoneNumbers[0].name"),
         (account.campaign(phoneNumbers=numbers), "phoneNumbers[1].number"),
         ({**account.campaign(), "odd\u0000": 1}, "$"),
