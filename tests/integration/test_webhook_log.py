@@ -114,6 +114,7 @@ def test_cli_lists_deliveries_and_retries(
     assert listed.exit_code == 0, listed.output
     [line] = [json.loads(text) for text in listed.output.splitlines()]
     assert (line["status"], line["tries"], line["lastError"]) == ("pending", 0, None)
+    assert line["createdAt"] == "2025-09-30T08:00:00.000Z"  # as the REST API writes instants
     retried = runner.invoke(cli_app, ["webhook", "retry", *db])
     assert (retried.exit_code, json.loads(retried.output)) == (0, {"retried": 0})
     bad = runner.invoke(cli_app, ["webhook", "deliveries", *db, "--status", "lost"])

@@ -10,6 +10,7 @@ import typer
 from dialer.cli import DatabaseOpt, TenantOpt, _container, _fail, _print, webhook_app
 from dialer.domain.ids import TenantId
 from dialer.domain.webhook_address import AddressPolicy, AllowListInvalid
+from dialer.services.results import iso_utc
 
 WebhookAllowOpt = Annotated[
     list[str] | None,
@@ -69,9 +70,9 @@ def webhook_deliveries(
                         "id": record.id,
                         "status": record.status,
                         "tries": record.tries,
-                        "createdAt": record.created_at.isoformat(),
-                        "deliveredAt": record.delivered_at and record.delivered_at.isoformat(),
-                        "nextTryAt": record.next_try_at and record.next_try_at.isoformat(),
+                        "createdAt": iso_utc(record.created_at),
+                        "deliveredAt": record.delivered_at and iso_utc(record.delivered_at),
+                        "nextTryAt": record.next_try_at and iso_utc(record.next_try_at),
                         "lastError": record.last_error,
                     }
                 )
