@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from dialer.api.app import create_app
 from dialer.clocks import RealTimer, SystemClock, VirtualTimer
+from dialer.domain.webhook_address import AddressPolicy
 from dialer.engine.scheduler import Engine
 from dialer.engine.webhooks import WebhookDeliverer, new_client
 from dialer.ports import Clock
@@ -61,7 +62,10 @@ class Container:
         self.dialer = DialerService(self.store, self.normaliser, self.clock, self.tenants)
         self.dnc = DncService(self.store, self.clock)
         self.results = ResultsService(self.store)
-        self.webhooks = WebhookService(self.store, self.clock)
+        self.webhooks = WebhookService(self.store, self.clock, self.webhook_policy())
+
+    def webhook_policy(self) -> AddressPolicy:
+        return AddressPolicy.allowing(self.settings.webhook_allow)
 
     def app(
         self, background: Callable[[], AbstractAsyncContextManager[None]] | None = None
@@ -140,13 +144,16 @@ class EngineRuntime:
     driver: "SimulatedNetwork | SipNetwork"
     sms: SimulatedSmsGateway
     timer: RealTimer | VirtualTimer
+    webhook_policy: AddressPolicy = field(default_factory=AddressPolicy)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Run the engine in the background for the duration of the block."""
         stop = asyncio.Event()
         async with new_client() as client:
-            deliverer = WebhookDeliverer(self.engine.store, self.timer, client)
+            deliverer = WebhookDeliverer(
+                self.engine.store, self.timer, client, policy=self.webhook_policy
+            )
             tasks = [
                 asyncio.create_task(self.engine.run(stop)),
                 asyncio.create_task(deliverer.run(stop)),
@@ -197,7 +204,7 @@ def build_engine(
     engine = Engine(
         container.store, driver, sms, timer, engine_settings, CalleeZones(), worker=worker
     )
-    return EngineRuntime(engine, driver, sms, timer)
+    return EngineRuntime(engine, driver, sms, timer, container.webhook_policy())
 
 
 def build_sip_network(network: NetworkSettings, timer: RealTimer | VirtualTimer) -> "SipNetwork":

@@ -21,7 +21,7 @@ from dialer.domain.destination import CampaignCounts, DestinationPatch, WaitingC
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.progress import CampaignProgress
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
-from dialer.domain.webhook import Backlog, Delivery, Webhook
+from dialer.domain.webhook import Backlog, Delivery, DeliveryRecord, Webhook
 
 
 class Clock(Protocol):
@@ -288,6 +288,10 @@ class StoreSession(Protocol):
 
     def mark_delivered(self, delivery_id: int, now: datetime) -> None: ...
     def mark_failed(self, delivery_id: int, error: str, next_try_at: datetime) -> None: ...
+    def retry_given_up(self, tenant_id: TenantId, now: datetime) -> int: ...
+    def list_deliveries(
+        self, tenant_id: TenantId, status: str | None, before: int | None, limit: int
+    ) -> list[DeliveryRecord]: ...
 
     # results (storage/sql_results.py)
     def attempt_results(

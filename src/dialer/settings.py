@@ -18,10 +18,16 @@ class Settings:
     max_numbers_per_request: int = 250_000
     # Lists at least this long are normalised on all cores (a 1,000-call AddCallsBulk is).
     parallel_parse_threshold: int = 500
+    # Hosts and networks webhooks may go to although they are not public (docs/webhooks.md).
+    webhook_allow: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, database_url: str | None = None, **overrides: object) -> "Settings":
         url = database_url or os.environ.get("DIALER_DATABASE_URL") or DEFAULT_DATABASE_URL
+        if not overrides.get("webhook_allow"):
+            overrides["webhook_allow"] = tuple(
+                os.environ.get("DIALER_WEBHOOK_ALLOW", "").replace(",", " ").split()
+            )
         return cls(database_url=url, **overrides)  # type: ignore[arg-type]
 
 

@@ -102,6 +102,8 @@ def verified(secret: str, headers: dict[str, str], body: bytes) -> bool:
 
 
 def deliver_once(container: Container, clock: ManualClock, **options: Any) -> int:
+    options.setdefault("policy", container.webhook_policy())
+
     async def go() -> int:
         async with httpx.AsyncClient() as client:
             return await WebhookDeliverer(container.store, clock, client, **options).run_once()
@@ -131,6 +133,12 @@ def outbox(container: Container) -> list[dict[str, Any]]:
 def register(container: Container, account: Account, url: str) -> str:
     _, secret = container.webhooks.register(account.tenant, url)
     return secret
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """The receivers listen on loopback, which only an operator's allowance lets webhooks reach."""
+    return Settings(database_url=database_url, webhook_allow=("127.0.0.1",))
 
 
 @pytest.fixture
@@ -403,7 +411,9 @@ def test_run_delivers_until_stopped(
     async def go() -> None:
         stop = asyncio.Event()
         async with httpx.AsyncClient() as client:
-            deliverer = WebhookDeliverer(container.store, clock, client)
+            deliverer = WebhookDeliverer(
+                container.store, clock, client, policy=container.webhook_policy()
+            )
             task = asyncio.create_task(deliverer.run(stop))
             assert await asyncio.to_thread(receiver.arrived.wait, 30)
             stop.set()

@@ -7,15 +7,54 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dialer.api.body import UnsupportedMediaType
+from dialer.api.query_guard import QueryGuard
 from dialer.api.responses import problem
 from dialer.domain.errors import Conflict, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed
 
 log = logging.getLogger("dialer.api")
 
 
+class UnhandledErrors:
+    """Answers an unexpected error with a 500 problem itself and does not re-raise it.
+
+    Starlette's own last-resort handler re-raises after answering, and uvicorn then closes the
+    client's keep-alive connection; a client that sent a bad request lost its connection too.
+    An error after the answer has begun still goes to Starlette (nothing else can be sent).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, receive, watch)
+        except Exception:
+            if started:
+                raise
+            # Logged in full for the operator; the client learns only that it was our fault.
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            await problem(500, "Internal Server Error", "The error was logged.")(
+                scope, receive, send
+            )
+
+
 def install(app: FastAPI) -> None:
+    app.add_middleware(QueryGuard, skip_prefix="/ForwardDialer/")
+    app.add_middleware(UnhandledErrors)  # added last: outermost of ours, QueryGuard included
+
     @app.exception_handler(ValidationFailed)
     async def invalid(_: Request, exc: ValidationFailed) -> Response:
         return problem(400, "One or more validation errors occurred.", errors=exc.errors)

@@ -235,3 +235,4 @@ def main() -> None:
 
 # Registers serve, worker and simulate on ``app``; imported last, as it builds on the above.
 from dialer.cli import engine as _engine  # noqa: E402, F401
+from dialer.cli import webhooks as _webhooks  # noqa: E402, F401

@@ -14,8 +14,9 @@ from typing import Annotated
 import typer
 
 from dialer.bootstrap import build, build_engine, make_timer
-from dialer.cli import DatabaseOpt, _fail, app, http_workers
+from dialer.cli import DatabaseOpt, _fail, app, http_workers, redaction
 from dialer.cli import sip_options as so
+from dialer.cli.webhooks import WebhookAllowOpt, allow_list, serve_webhook_allow
 from dialer.domain.errors import DialerError
 from dialer.settings import EngineSettings, NetworkSettings, Settings, SipSettings
 
@@ -179,6 +180,7 @@ def serve(
     sip_local_address: so.LocalAddressOpt = None,
     min_ring_seconds: so.MinRingOpt = 15.0,
     speech_cache: so.SpeechCacheOpt = None,
+    webhook_allow: WebhookAllowOpt = None,
 ) -> None:
     """Migrate the store, then serve the APIs and run the dialing engine."""
     try:
@@ -204,7 +206,9 @@ def serve(
     )
     if not 1 <= workers <= 64:
         _fail("--workers must be between 1 and 64")
-    settings = Settings.from_env(database, host=host, port=port)
+    settings = Settings.from_env(
+        database, host=host, port=port, webhook_allow=serve_webhook_allow(webhook_allow)
+    )
     timer = make_timer(net)
     # A copy started by --workers shares its parent's socket and store, already migrated.
     container = build(settings, clock=timer, parallel=True, apply_migrations=not api_copy)
@@ -262,6 +266,7 @@ def worker(
     sip_local_address: so.LocalAddressOpt = None,
     min_ring_seconds: so.MinRingOpt = 15.0,
     speech_cache: so.SpeechCacheOpt = None,
+    webhook_allow: WebhookAllowOpt = None,
 ) -> None:
     """Run the dialing engine alone against the store (several may share one database)."""
     try:
@@ -285,7 +290,7 @@ def worker(
     limits = _engine_settings(
         max_calls, max_cps, campaign_max_calls, campaign_cps, lease_seconds, ring_timeout, audio_dir
     )
-    settings = Settings.from_env(database)
+    settings = Settings.from_env(database, webhook_allow=allow_list(webhook_allow))
     timer = make_timer(net)
     container = build(settings, clock=timer)
     try:
@@ -303,6 +308,7 @@ def worker(
             await stop.wait()
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    redaction.install()
     typer.echo(f"dialer worker {runtime.engine.worker} on {settings.database_url}", err=True)
     try:
         asyncio.run(main())

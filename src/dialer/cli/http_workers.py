@@ -18,6 +18,8 @@ import sys
 
 import uvicorn
 
+from dialer.cli import redaction
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -67,4 +69,5 @@ def stop(children: list[subprocess.Popen[bytes]]) -> None:
 
 def run(app: object, sock: socket.socket, access_log: bool) -> None:
     config = uvicorn.Config(app, log_level="info", access_log=access_log)  # type: ignore[arg-type]
+    redaction.install()  # after Config, which sets up uvicorn's log handlers
     uvicorn.Server(config).run(sockets=[sock])

@@ -45,6 +45,23 @@ class Delivery:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One row of the delivery log: an attempt's result on its way to the tenant's webhook."""
+
+    id: int
+    status: str  # "pending" (waiting or retrying), "delivered", or "failed" (given up)
+    tries: int  # tries since it was queued or last retried, the delivered one included
+    created_at: datetime
+    delivered_at: datetime | None
+    next_try_at: datetime | None  # pending only
+    last_error: str | None
+    payload: str  # the JSON body that is POSTed
+
+
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
+
+
 def next_try(failed_tries: int, failed_at: datetime) -> datetime:
     """When to try again after the ``failed_tries``-th failure: 10 s, 20 s, 40 s ... at most
     an hour apart, and ``NEVER`` once ``MAX_TRIES`` tries have failed."""

@@ -13,7 +13,7 @@ from dialer.domain.destination import (
 )
 from dialer.domain.errors import NumberInvalid, RequestRejected, TargetMissing, UnknownCampaign
 from dialer.domain.tenant import Tenant
-from dialer.services.dialer_input import Params
+from dialer.services.dialer_input import Params, check_no_controls
 from dialer.services.numbers import looks_like_number, to_e164
 
 
@@ -23,7 +23,7 @@ def campaign_code(params: Params) -> str:
         raise UnknownCampaign(missing=True)
     if not isinstance(code, str) or len(code) > 200:
         raise UnknownCampaign(missing=False)
-    return code.strip()
+    return check_no_controls("Campaign", code.strip())
 
 
 def target_text(params: Params) -> str:
@@ -33,7 +33,7 @@ def target_text(params: Params) -> str:
         raise TargetMissing()
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise NumberInvalid()
-    return str(value).strip()
+    return check_no_controls("Target", str(value).strip())
 
 
 def target_e164(raw: str, region: str) -> str:
@@ -54,7 +54,7 @@ class CallDetails:
 def read_details(params: Params, tenant: Tenant, caller_ids: Callable[[], set[str]]) -> CallDetails:
     fields: dict[str, Any] = {}
     if params.has("CustomerName"):
-        fields["name"] = params.text("CustomerName")
+        fields["name"] = params.text("CustomerName", free_text=True)
     if params.has("Priority"):
         fields["priority"] = params.integer("Priority", low=MIN_PRIORITY, high=MAX_PRIORITY)
     if params.has("CallerID"):

@@ -15,13 +15,14 @@ import orjson
 
 from dialer.domain.agent import Agent, Strategy, strategy_problems
 from dialer.domain.campaign import Campaign, CampaignStatus, CampaignType, PhoneNumber
-from dialer.domain.destination import CampaignCounts, WaitingCall
+from dialer.domain.destination import MAX_PRIORITY, MIN_PRIORITY, CampaignCounts, WaitingCall
 from dialer.domain.errors import (
     DialerError,
     MemberInvalid,
     NumberInvalid,
     PayloadTooLarge,
     RequestRejected,
+    Unauthorized,
     UnknownCampaign,
 )
 from dialer.domain.ids import CampaignId
@@ -37,15 +38,16 @@ from dialer.services.destinations import (
     target_e164,
     target_text,
 )
-from dialer.services.dialer_input import Params
+from dialer.services.dialer_input import Params, parse_integer
 from dialer.services.numbers import looks_like_number
-from dialer.services.tenants import TenantService
+from dialer.services.tenants import MAX_KEY_LENGTH, TenantService, hash_key
 
 MAX_BULK_ITEMS = 10_000
 MAX_PAGE_SIZE = 10_000
 DEFAULT_PAGE_SIZE = 1_000
 IDEMPOTENCY_TTL = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY = 200
+_MAX_ID = 2**63 - 1  # ids are 64-bit on both stores
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +297,23 @@ class _BulkAdd:
         self._session = session
         self._campaigns: dict[str, Campaign | UnknownCampaign] = {}
         self._tenants: dict[int, tuple[Tenant, Callable[[], set[str]]]] = {}
+        self._keys: dict[str, Tenant | None] = {}
+
+    def _tenant_of_key(self, params: Params) -> Tenant | None:
+        """The tenant of the item's ``Code``, if it sent one: as every other method checks it,
+        but in this request's transaction and looked up once per distinct key."""
+        key = params.text("Code", max_length=500)
+        if key is None:
+            return None
+        if key not in self._keys:
+            found = None
+            if len(key) <= MAX_KEY_LENGTH:
+                found = self._session.tenant_by_key_hash(hash_key(key))
+            self._keys[key] = found
+        tenant = self._keys[key]
+        if tenant is None:
+            raise Unauthorized("a valid API key is required")
+        return tenant
 
     def _campaign_for(self, code: str) -> Campaign:
         if code not in self._campaigns:
@@ -328,7 +347,8 @@ class _BulkAdd:
                 echo = (
                     item.get("CustomData", {}) if isinstance(item.get("CustomData"), dict) else {}
                 )
-                campaign = self._campaign_for(campaign_code(params))
+                key_tenant = self._tenant_of_key(params)
+                campaign = check_campaign(self._campaign_for(campaign_code(params)), key_tenant)
                 tenant, caller_ids = self._tenant_for(campaign)
                 raw = target_text(params)
                 if not looks_like_number(raw):
@@ -368,10 +388,17 @@ class _BulkAdd:
 
 
 def _read_cursor(text: str | None) -> tuple[int, int] | None:
+    """A cursor as ``next_cursor`` writes it: a priority and a destination id, both in range
+    (SQLite cannot even compare with an integer past 64 bits)."""
     if text is None:
         return None
-    priority, _, last_id = text.partition(".")
-    try:
-        return int(priority), int(last_id)
-    except ValueError:
-        raise RequestRejected("Cursor is not one this server gave out") from None
+    priority_text, _, id_text = text.partition(".")
+    priority, last_id = parse_integer(priority_text), parse_integer(id_text)
+    if (
+        priority is None
+        or last_id is None
+        or not MIN_PRIORITY <= priority <= MAX_PRIORITY
+        or not 0 <= last_id <= _MAX_ID
+    ):
+        raise RequestRejected("Cursor is not one this server gave out")
+    return priority, last_id

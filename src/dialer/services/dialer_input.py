@@ -1,6 +1,7 @@
 """Reading Dialer API parameters as the seed sends them: any case, from a query string (all text)
 or JSON (typed, with booleans sometimes as "true")."""
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,8 +12,28 @@ from dialer.domain.errors import RequestRejected
 MAX_CUSTOM_DATA_BYTES = 8 * 1024
 MAX_TEXT = 200
 _MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
+# Python's int() also takes "²", "٣" and "1_000"; a parameter takes plain ASCII digits only.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,30}", re.ASCII)
+# NUL and the other C0 controls, and DEL: PostgreSQL refuses NUL in text, and none of them
+# belongs in a name, a code or a number. Tab, CR and LF are allowed in free text only.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_FREE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
+
+
+def parse_integer(value: str) -> int | None:
+    """``value`` as a whole number if it is written in ASCII digits, else None."""
+    text = value.strip()
+    return int(text) if _INTEGER.fullmatch(text) else None
+
+
+def check_no_controls(name: str, value: str, *, free_text: bool = False) -> str:
+    """``value``, or RequestRejected if it holds a control character (``free_text``: but tab,
+    CR and LF)."""
+    if (_CONTROL_IN_FREE_TEXT if free_text else _CONTROL).search(value):
+        raise RequestRejected(f"{name} must not contain control characters")
+    return value
 
 
 class Params:
@@ -23,6 +44,7 @@ class Params:
         self._values: dict[str, Any] = {}
         for key, value in raw.items():
             lower = str(key).lower()
+            check_no_controls("A parameter name", lower)
             if lower in self._values:
                 raise RequestRejected(f"Parameter {key} is given more than once")
             self._values[lower] = value
@@ -33,7 +55,9 @@ class Params:
     def raw(self, name: str) -> Any:
         return self._values.get(name.lower())
 
-    def text(self, name: str, *, max_length: int = MAX_TEXT) -> str | None:
+    def text(self, name: str, *, max_length: int = MAX_TEXT, free_text: bool = False) -> str | None:
+        """The parameter as stripped text; ``free_text`` (a name, not a code) may hold tab, CR
+        and LF, but no other control character."""
         value = self.raw(name)
         if value is None or value == "":
             return None
@@ -42,7 +66,7 @@ class Params:
         text = str(value).strip()
         if len(text) > max_length:
             raise RequestRejected(f"{name} must be at most {max_length} characters")
-        return text
+        return check_no_controls(name, text, free_text=free_text)
 
     def integer(self, name: str, *, low: int, high: int) -> int | None:
         value = self.raw(name)
@@ -51,8 +75,8 @@ class Params:
         number: int | None = None
         if isinstance(value, int) and not isinstance(value, bool):
             number = value
-        elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            number = int(value.strip())
+        elif isinstance(value, str):
+            number = parse_integer(value)
         if number is None or not low <= number <= high:
             raise RequestRejected(f"{name} must be a whole number from {low} to {high}")
         return number

@@ -7,7 +7,7 @@ FROM webhooks, so a tenant without a webhook gets no rows); these queries read a
 from datetime import datetime, timedelta
 
 from dialer.domain.ids import TenantId
-from dialer.domain.webhook import NEVER, Backlog, Delivery, Webhook
+from dialer.domain.webhook import NEVER, Backlog, Delivery, DeliveryRecord, Webhook
 from dialer.storage.database import Connection
 from dialer.storage.rows import from_us, to_us
 
@@ -22,6 +22,14 @@ _CLAIM = (
     " ORDER BY o.next_try_at LIMIT %s FOR UPDATE SKIP LOCKED)"
     " RETURNING id, tenant_id, payload, tries, created_at"
 )
+
+
+# The delivery log's filters; a row is in exactly one of them.
+_STATUS_WHERE = {
+    "delivered": "delivered_at IS NOT NULL",
+    "failed": "delivered_at IS NULL AND next_try_at >= %s",
+    "pending": "delivered_at IS NULL AND next_try_at < %s",
+}
 
 
 class WebhookQueries:
@@ -103,3 +111,56 @@ class WebhookQueries:
             " WHERE id = %s AND delivered_at IS NULL",
             (error[:1000], to_us(next_try_at), delivery_id),
         )
+
+    def retry_given_up(self, tenant_id: TenantId, now: datetime) -> int:
+        """Schedule the deliveries given up on for now, with fresh tries; the webhook and its
+        secret stay as they are. Returns how many."""
+        rows = self._conn.execute(
+            "UPDATE webhook_outbox SET tries = 0, next_try_at = %s"
+            " WHERE tenant_id = %s AND delivered_at IS NULL AND next_try_at >= %s RETURNING id",
+            (to_us(now), tenant_id, to_us(NEVER)),
+        )
+        return len(rows)
+
+    def list_deliveries(
+        self, tenant_id: TenantId, status: str | None, before: int | None, limit: int
+    ) -> list[DeliveryRecord]:
+        """The tenant's deliveries, newest first, optionally of one status and older than the
+        id ``before``."""
+        where = ["tenant_id = %s"]
+        params: list[object] = [tenant_id]
+        if status is not None:
+            where.append(_STATUS_WHERE[status])
+            if "%s" in _STATUS_WHERE[status]:
+                params.append(to_us(NEVER))
+        if before is not None:
+            where.append("id < %s")
+            params.append(before)
+        params.append(limit)
+        rows = self._conn.execute(
+            "SELECT id, tries, created_at, delivered_at, next_try_at, last_error, payload"
+            f" FROM webhook_outbox WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT %s",
+            params,
+        )
+        never = to_us(NEVER)
+        records = []
+        for row_id, tries, created, delivered, next_try_at, error, payload in rows:
+            if delivered is not None:
+                state, due, made = "delivered", None, tries + 1
+            elif next_try_at >= never:
+                state, due, made = "failed", None, tries
+            else:
+                state, due, made = "pending", from_us(next_try_at), tries
+            records.append(
+                DeliveryRecord(
+                    row_id,
+                    state,
+                    made,
+                    from_us(created),
+                    None if delivered is None else from_us(delivered),
+                    due,
+                    error,
+                    payload,
+                )
+            )
+        return records

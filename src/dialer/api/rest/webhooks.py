@@ -1,8 +1,10 @@
-"""The tenant's webhook: PUT (register or replace; shows the secret once), GET, DELETE."""
+"""The tenant's webhook: PUT (register or replace; shows the secret once), GET, DELETE; the
+delivery log, and a retry of what was given up on that keeps the secret."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+import orjson
+from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,8 +14,9 @@ from dialer.api.body import read_json
 from dialer.api.responses import JsonResponse
 from dialer.api.schemas import Problem
 from dialer.domain.tenant import Tenant
+from dialer.domain.webhook import DeliveryRecord
 from dialer.services.results import iso_utc
-from dialer.services.webhooks import WebhookService
+from dialer.services.webhooks import DEFAULT_LOG_PAGE, WebhookService
 
 router = APIRouter(prefix="/api/webhook", tags=["webhook"])
 TenantDep = Annotated[Tenant, Depends(current_tenant)]
@@ -74,3 +77,46 @@ async def delete_webhook(request: Request, tenant: TenantDep) -> Response:
     """Stop delivering; results not yet delivered are dropped."""
     await run_in_threadpool(_webhooks(request).remove, tenant)
     return Response(status_code=204)
+
+
+@router.post("/retry", responses=_ERRORS)
+async def retry_webhook(request: Request, tenant: TenantDep) -> Response:
+    """Deliver again every delivery given up on, with fresh tries and the same secret."""
+    retried = await run_in_threadpool(_webhooks(request).retry, tenant)
+    return JsonResponse({"retried": retried})
+
+
+@router.get("/deliveries", responses={400: {"model": Problem}, 401: {"model": Problem}})
+async def list_deliveries(
+    request: Request,
+    tenant: TenantDep,
+    status: Annotated[
+        str | None, Query(description="pending, delivered or failed (given up); omit for all")
+    ] = None,
+    before: Annotated[
+        str | None, Query(description="the `next` of the previous page; omit to start")
+    ] = None,
+    limit: Annotated[str | None, Query(description="1 to 1000; 100 if omitted")] = None,
+) -> Response:
+    """The delivery log, newest first: each delivery's status, tries and last error."""
+    found = await run_in_threadpool(_webhooks(request).deliveries, tenant, status, before, limit)
+    size = int(limit) if limit is not None else DEFAULT_LOG_PAGE
+    return JsonResponse(
+        {
+            "deliveries": [delivery_json(d) for d in found],
+            "next": found[-1].id if len(found) == size else None,
+        }
+    )
+
+
+def delivery_json(record: DeliveryRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "status": record.status,
+        "tries": record.tries,
+        "createdAt": iso_utc(record.created_at),
+        "deliveredAt": None if record.delivered_at is None else iso_utc(record.delivered_at),
+        "nextTryAt": None if record.next_try_at is None else iso_utc(record.next_try_at),
+        "lastError": record.last_error,
+        "body": orjson.loads(record.payload),
+    }

@@ -22,7 +22,7 @@ from dialer.domain.errors import (
     ValidationFailed,
 )
 from dialer.services.dialer import DialerService
-from dialer.services.dialer_input import Params
+from dialer.services.dialer_input import Params, check_no_controls
 
 from . import envelope as codes
 from .envelope import envelope
@@ -38,14 +38,15 @@ def _query(request: Request) -> dict[str, Any]:
     for key, value in request.query_params.multi_items():
         if key in params:
             raise RequestRejected(f"Parameter {key} is given more than once")
-        params[key] = value
+        # %00 and friends: refused here, before they reach a store (PostgreSQL refuses NUL).
+        params[key] = check_no_controls(key, value, free_text=True)
     return params
 
 
 async def _body(request: Request) -> Any:
     limit: int = request.app.state.settings.max_body_bytes
     try:
-        return await read_json(request, limit)
+        return await read_json(request, limit, refuse_controls=False)
     except ValidationFailed as exc:
         raise RequestRejected(
             " ".join(exc.errors.get("$", ["The body is not valid JSON."]))
@@ -86,6 +87,8 @@ async def dialer_api(request: Request, method: str) -> Response:
 async def _bulk(request: Request, service: DialerService) -> Response:
     body = await _body(request)
     key = request.headers.get("idempotency-key") or request.query_params.get("IdempotencyKey")
+    if key is not None:
+        check_no_controls("IdempotencyKey", key)
     if isinstance(body, dict):
         # Our extension: {"IdempotencyKey": "...", "Calls": [...]} beside the seed's bare array.
         wrapper = Params(body)
@@ -107,7 +110,7 @@ def _error(method: Method, error: Exception) -> Response:
     if isinstance(error, MemberInvalid):
         return envelope(codes.MISSING, str(error), data=method.member_error_data)
     if isinstance(error, Unauthorized):
-        return envelope(codes.INVALID_KEY, "Invalid Code: send your API key as Code")
+        return envelope(codes.INVALID_KEY, codes.INVALID_KEY_DESCRIPTION)
     if isinstance(error, PayloadTooLarge):
         return envelope(codes.TOO_LARGE, f"Request too large: {error}", status=413)
     if isinstance(error, RequestRejected):

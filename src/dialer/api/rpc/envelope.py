@@ -21,6 +21,8 @@ UNKNOWN_METHOD = 6
 TOO_LARGE = 7
 WRONG_VERB = 8
 
+INVALID_KEY_DESCRIPTION = "Invalid Code: send your API key as Code"
+
 
 def envelope(
     code: int = OK,

@@ -6,10 +6,17 @@ import orjson
 
 from dialer.domain.campaign import CampaignType
 from dialer.domain.destination import WaitingCall
-from dialer.domain.errors import DialerError, NumberInvalid, TargetMissing, UnknownCampaign
+from dialer.domain.errors import (
+    DialerError,
+    NumberInvalid,
+    TargetMissing,
+    Unauthorized,
+    UnknownCampaign,
+)
 from dialer.services.dialer import CampaignView, ItemResult
 
 from . import envelope as codes
+from .envelope import INVALID_KEY_DESCRIPTION
 
 
 def campaign_json(view: CampaignView, *, agent_awaiting: int | None) -> dict[str, Any]:
@@ -70,6 +77,8 @@ def item_code(error: DialerError | None) -> tuple[int, str]:
         return codes.OK, "OK"
     if isinstance(error, UnknownCampaign):
         return codes.INVALID_CAMPAIGN, str(error)
+    if isinstance(error, Unauthorized):
+        return codes.INVALID_KEY, INVALID_KEY_DESCRIPTION
     if isinstance(error, TargetMissing):
         return codes.MISSING, str(error)
     if isinstance(error, NumberInvalid):
