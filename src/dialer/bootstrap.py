@@ -29,6 +29,7 @@ from dialer.services.zones import CalleeZones
 from dialer.settings import EngineSettings, NetworkSettings, Settings
 from dialer.storage.database import open_database
 from dialer.storage.migrations import migrate
+from dialer.storage.probe import check_reachable
 from dialer.storage.sql_store import SqlStore
 from dialer.telephony.sim_network import SimulatedNetwork
 from dialer.telephony.sim_profile import SimProfile
@@ -102,6 +103,7 @@ class Container:
 
 def migrate_database(settings: Settings) -> list[str]:
     """Apply pending migrations; returns the names of those applied."""
+    check_reachable(settings.database_url)
     database = open_database(settings.database_url)
     try:
         return [f"{m.version:04d}_{m.name}" for m in migrate(database)]
@@ -119,8 +121,10 @@ def build(
     """Open the store (migrating it unless told not to) and wire the services.
 
     ``parallel`` starts worker processes for number parsing: worth it for a server, not for a
-    one-shot CLI command.
+    one-shot CLI command. An unreachable PostgreSQL raises StoreUnreachable (an OSError) at
+    once, with the server's reason.
     """
+    check_reachable(settings.database_url)
     database = open_database(settings.database_url)
     if apply_migrations:
         migrate(database)

@@ -240,7 +240,10 @@ def _serve(
 ) -> None:
     timer = make_timer(net)
     # A copy started by --workers shares its parent's store, already migrated.
-    container = build(settings, clock=timer, parallel=True, apply_migrations=not api_copy)
+    try:
+        container = build(settings, clock=timer, parallel=True, apply_migrations=not api_copy)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
     children: list[subprocess.Popen[bytes]] = []
     try:
         try:
@@ -326,7 +329,10 @@ def worker(
     )
     settings = Settings.from_env(database)
     timer = make_timer(net)
-    container = build(settings, clock=timer)
+    try:
+        container = build(settings, clock=timer)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
     try:
         runtime = build_engine(container, net, limits, timer)
     except ValueError as exc:

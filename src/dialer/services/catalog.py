@@ -14,11 +14,45 @@ from dialer.services.numbers import looks_like_number, to_e164
 MAX_CALLFLOW_BYTES = 256 * 1024
 
 
+# A version-2 flow nests about six deep (nodes.menu.gather.branches...); the YAML parser and
+# the checks after it recurse once per level, and 50,000 levels ended in a RecursionError.
+MAX_NESTING = 64
+_OPENS = (
+    yaml.BlockMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.FlowSequenceStartToken,
+)
+_CLOSES = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _nesting(text: str) -> int:
+    """How deep the document nests, from the tokens (the scanner does not recurse); stops
+    counting past the limit. A text that does not scan is left for the parser to report."""
+    depth = deepest = 0
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, _OPENS):
+                depth += 1
+                deepest = max(deepest, depth)
+                if deepest > MAX_NESTING:
+                    break
+            elif isinstance(token, _CLOSES):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return deepest
+
+
 def load_callflow(text: str) -> tuple[CallFlow, dict[str, object]]:
     """Read a YAML or JSON call-flow document (JSON is YAML); raise every problem at once."""
     if len(text.encode()) > MAX_CALLFLOW_BYTES:
         raise ValidationFailed(
             {"$": [f"a call flow file may be at most {MAX_CALLFLOW_BYTES} bytes"]}
+        )
+    if _nesting(text) > MAX_NESTING:
+        raise ValidationFailed(
+            {"$": [f"nested more than {MAX_NESTING} levels deep; a call flow nests far less"]}
         )
     try:
         document = yaml.safe_load(text)
