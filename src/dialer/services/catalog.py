@@ -7,6 +7,7 @@ import yaml
 from dialer.domain.agent import Agent, Queue
 from dialer.domain.callflow import CallFlow, canonical_document, parse_callflow
 from dialer.domain.errors import ValidationFailed
+from dialer.domain.ivr import queue_transfers
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
 from dialer.ports import Clock, Store
 from dialer.services.numbers import looks_like_number, to_e164
@@ -65,6 +66,21 @@ def load_callflow(text: str) -> tuple[CallFlow, dict[str, object]]:
     return flow, document
 
 
+def _check_queues(flow: CallFlow, known: set[str]) -> None:
+    """A transfer to a queue the tenant does not have would be recorded as transferred while
+    reaching nobody: refused, by the node that names it."""
+    problems: dict[str, list[str]] = {}
+    for path, name in queue_transfers(flow.graph):
+        if name not in known:
+            have = ", ".join(sorted(known)) if known else "none yet"
+            problems[path] = [
+                f"unknown queue {name!r}; create it first (dialer queue create) or name one of"
+                f" this tenant's queues ({have})"
+            ]
+    if problems:
+        raise ValidationFailed(problems)
+
+
 class CatalogService:
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
@@ -73,12 +89,14 @@ class CatalogService:
     def add_callflow(self, tenant: Tenant, name: str, text: str) -> CallFlowRecord:
         if not name.strip() or len(name) > 200:
             raise ValidationFailed({"name": ["must be 1 to 200 characters"]})
-        _, document = load_callflow(text)
+        flow, document = load_callflow(text)
         # Stored as canonical JSON so readers never need a YAML parser (and with a version-2
         # start node made explicit, since sorting the keys loses which node came first).
         stored = canonical_document(document)
         definition = json.dumps(stored, ensure_ascii=False, sort_keys=True)
         with self._store.write() as session:
+            known = {queue.name for queue in session.list_queues(tenant.id)}
+            _check_queues(flow, known)
             return session.add_callflow(tenant.id, name, definition, self._clock.now())
 
     def callflows(self, tenant: Tenant) -> list[CallFlowRecord]:
