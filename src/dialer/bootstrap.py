@@ -21,6 +21,7 @@ from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
 from dialer.services.dnc import DncService
+from dialer.services.health import EngineProblem, HealthService
 from dialer.services.numbers import LocalNormaliser, PooledNormaliser
 from dialer.services.results import ResultsService
 from dialer.services.tenants import TenantService
@@ -52,6 +53,7 @@ class Container:
     dnc: DncService = field(init=False)
     results: ResultsService = field(init=False)
     webhooks: WebhookService = field(init=False)
+    health: HealthService = field(init=False)
 
     def __post_init__(self) -> None:
         self.tenants = TenantService(self.store, self.clock)
@@ -63,9 +65,12 @@ class Container:
         self.dnc = DncService(self.store, self.clock)
         self.results = ResultsService(self.store)
         self.webhooks = WebhookService(self.store, self.clock)
+        self.health = HealthService(self.store, self.clock)
 
     def app(
-        self, background: Callable[[], AbstractAsyncContextManager[None]] | None = None
+        self,
+        background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+        engine_problem: EngineProblem | None = None,
     ) -> FastAPI:
         return create_app(
             self.settings,
@@ -78,6 +83,8 @@ class Container:
             self.webhooks,
             on_shutdown=self.close_workers,
             background=background,
+            health_service=self.health,
+            engine_problem=engine_problem,
         )
 
     def close_workers(self) -> None:
@@ -145,16 +152,30 @@ class EngineRuntime:
     sms: SimulatedSmsGateway
     timer: RealTimer | VirtualTimer
 
+    _tasks: dict[str, "asyncio.Task[None]"] = field(default_factory=dict, init=False, repr=False)
+
+    def problem(self) -> str | None:
+        """None while the engine and the webhook deliverer run; else what stopped (/health)."""
+        if not self._tasks:
+            return "the engine has not started"
+        for name, task in self._tasks.items():
+            if task.done():
+                error = None if task.cancelled() else task.exception()
+                why = f": {type(error).__name__}: {error}" if error else ""
+                return f"the {name} stopped{why}"
+        return None
+
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Run the engine in the background for the duration of the block."""
         stop = asyncio.Event()
         async with new_client() as client:
             deliverer = WebhookDeliverer(self.engine.store, self.timer, client)
-            tasks = [
-                asyncio.create_task(self.engine.run(stop)),
-                asyncio.create_task(deliverer.run(stop)),
-            ]
+            self._tasks = {
+                "engine": asyncio.create_task(self.engine.run(stop)),
+                "webhook deliverer": asyncio.create_task(deliverer.run(stop)),
+            }
+            tasks = list(self._tasks.values())
             try:
                 yield
             finally:

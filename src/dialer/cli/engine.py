@@ -17,6 +17,7 @@ from dialer.bootstrap import build, build_engine, make_timer
 from dialer.cli import DatabaseOpt, _fail, app, http_workers
 from dialer.cli import sip_options as so
 from dialer.cli.listening import AddressInUse, Listeners, open_listeners
+from dialer.clocks import RealTimer, VirtualTimer
 from dialer.domain.errors import DialerError
 from dialer.settings import EngineSettings, NetworkSettings, Settings, SipSettings
 
@@ -251,11 +252,12 @@ def _serve(
         except ValueError as exc:
             _fail(str(exc))
         background = runtime.running if runtime is not None else None
+        app = container.app(background, runtime.problem if runtime is not None else None)
         container.warm_up()
         sock, *others = listeners.sockets
         if api_copy:
             http_workers.die_with_parent()
-            http_workers.run(container.app(background), sock, access_log)
+            http_workers.run(app, sock, access_log)
             return
         host, port = settings.host, listeners.port
         children = http_workers.spawn(others, host, port, settings.database_url, access_log)
@@ -266,10 +268,23 @@ def _serve(
             + (f", dialing on the {net.kind} network at speed {_speed(net)}" if engine else "")
             + (f", {workers} API processes" if workers > 1 else "")
         )
-        http_workers.run(container.app(background), sock, access_log)
+        _print_clock(timer)
+        http_workers.run(app, sock, access_log)
     finally:
         http_workers.stop(children)
         container.close()
+
+
+def _print_clock(timer: RealTimer | VirtualTimer) -> None:
+    """Under --speed N the service's time is not the wall clock: say where it is anchored, so
+    a restart (or a second engine) can carry on the same simulated time."""
+    if isinstance(timer, RealTimer) and timer.speed != 1.0:
+        anchor = timer.anchor.timestamp()
+        typer.echo(
+            f"clock: speed {timer.speed:g}, anchored at {timer.anchor.isoformat()}; simulated"
+            f" time now {timer.now().isoformat()}; to carry on the same time after a restart,"
+            f" add --speed {timer.speed:g} --clock-anchor {anchor:.6f}"
+        )
 
 
 def _speed(net: NetworkSettings) -> str:
@@ -349,6 +364,7 @@ def worker(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     typer.echo(f"dialer worker {runtime.engine.worker} on {settings.database_url}", err=True)
+    _print_clock(timer)
     try:
         asyncio.run(main())
     finally:
