@@ -263,9 +263,27 @@ def webhook_remove(tenant: TenantOpt, database: DatabaseOpt = None) -> None:
         _print({"removed": True})
 
 
+def _usage_error(exc: typer.TyperException) -> int:
+    """Click's usage errors (typer vendors click) as one line; returns the exit status."""
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    if not message and hasattr(exc, "show"):  # `dialer` alone: the help is the answer
+        exc.show()
+    else:
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        typer.echo(f"error: {message}{hint}", err=True)
+    code = getattr(exc, "exit_code", 2)
+    return code if isinstance(code, int) else 2
+
+
 def main() -> None:
     try:
-        app()
+        status = app(standalone_mode=False)
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        raise SystemExit(1) from None
+    except typer.TyperException as exc:  # a wrong option or argument: one line, not a box
+        raise SystemExit(_usage_error(exc)) from None
     except Exception as exc:  # the last resort: one line, never a traceback
         # Mistakes are caught where they happen, with a message saying what to change; this
         # is for what nobody foresaw, so the operator still gets one line and a status
@@ -274,7 +292,11 @@ def main() -> None:
             raise
         typer.echo(f"error: {type(exc).__name__}: {exc}".splitlines()[0], err=True)
         raise SystemExit(2) from None
+    if isinstance(status, int):  # typer.Exit(n) is returned, not raised, outside standalone mode
+        raise SystemExit(status)
 
 
-# Registers serve, worker and simulate on ``app``; imported last, as it builds on the above.
+# Register serve, worker and simulate, and the catalog's list/show/delete commands, on the
+# apps above; imported last, as they build on them.
+from dialer.cli import catalog as _catalog  # noqa: E402, F401
 from dialer.cli import engine as _engine  # noqa: E402, F401

@@ -1,12 +1,14 @@
 """A tenant's call flows and caller IDs (CLIs): what campaigns refer to by id."""
 
 import json
+from collections.abc import Sequence
+from typing import Literal, TypeVar
 
 import yaml
 
 from dialer.domain.agent import Agent, Queue
 from dialer.domain.callflow import CallFlow, canonical_document, parse_callflow
-from dialer.domain.errors import ValidationFailed
+from dialer.domain.errors import Conflict, NotFound, ValidationFailed
 from dialer.domain.ivr import queue_transfers
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
 from dialer.ports import Clock, Store
@@ -81,7 +83,96 @@ def _check_queues(flow: CallFlow, known: set[str]) -> None:
         raise ValidationFailed(problems)
 
 
-class CatalogService:
+EntryKind = Literal["callflow", "cli", "agent", "queue"]
+_WHAT = {"callflow": "call flow", "cli": "caller ID", "agent": "agent", "queue": "queue"}
+_HOW_TO_FREE = {
+    "callflow": "point them at another call flow or delete them first",
+    "cli": "point them at another caller ID or delete them first",
+    "agent": "remove it from them (RemoveMembersFromCampaign) or delete them first",
+    "queue": "give their strategy another queue or delete them first",
+}
+
+
+class CatalogEntries:
+    """Read and delete one entry of a tenant's catalog. Another tenant's id is NotFound, like an
+    id that does not exist; an entry a campaign or call flow uses is a Conflict naming them."""
+
+    _store: Store
+
+    def callflow(self, tenant: Tenant, callflow_id: int) -> CallFlowRecord:
+        with self._store.read() as session:
+            return _found(session.get_callflow(tenant.id, callflow_id), "callflow", callflow_id)
+
+    def cli(self, tenant: Tenant, cli_id: int) -> CallerId:
+        with self._store.read() as session:
+            return _found(session.get_cli(tenant.id, cli_id), "cli", cli_id)
+
+    def agents(self, tenant: Tenant) -> list[Agent]:
+        with self._store.read() as session:
+            return session.list_agents(tenant.id)
+
+    def agent(self, tenant: Tenant, agent_id: int) -> Agent:
+        with self._store.read() as session:
+            return _found(session.get_agent(tenant.id, agent_id), "agent", agent_id)
+
+    def queues(self, tenant: Tenant) -> list[Queue]:
+        with self._store.read() as session:
+            return session.list_queues(tenant.id)
+
+    def queue(self, tenant: Tenant, queue_id: int) -> Queue:
+        with self._store.read() as session:
+            return _found(session.get_queue(tenant.id, queue_id), "queue", queue_id)
+
+    def delete(self, tenant: Tenant, what: EntryKind, entry_id: int) -> None:
+        with self._store.write() as session:
+            getter = {
+                "callflow": session.get_callflow,
+                "cli": session.get_cli,
+                "agent": session.get_agent,
+                "queue": session.get_queue,
+            }[what]
+            entry = _found(getter(tenant.id, entry_id), what, entry_id)
+            label = f"{_WHAT[what]} {entry_id}"
+            users = session.campaigns_using(tenant.id, what, entry_id)
+            if users:
+                named = ", ".join(
+                    f"{campaign_id}" + (" (still dialling)" if dialling else "")
+                    for campaign_id, dialling in users
+                )
+                raise Conflict(
+                    f"{label} is used by campaign{'s' if len(users) > 1 else ''} {named};"
+                    f" {_HOW_TO_FREE[what]}"
+                )
+            if isinstance(entry, Queue):
+                flows = _flows_transferring_to(session.callflow_definitions(tenant.id), entry.name)
+                if flows:
+                    raise Conflict(
+                        f"{label} ({entry.name!r}) is where call flow"
+                        f"{'s' if len(flows) > 1 else ''} {', '.join(map(str, flows))} transfer;"
+                        " delete those call flows first"
+                    )
+            session.delete_catalog_entry(tenant.id, what, entry_id)
+
+
+_T = TypeVar("_T")
+
+
+def _found(entry: _T | None, what: EntryKind, entry_id: int) -> _T:
+    if entry is None:
+        raise NotFound(f"{_WHAT[what]} {entry_id}")
+    return entry
+
+
+def _flows_transferring_to(definitions: Sequence[tuple[int, str]], queue: str) -> list[int]:
+    found = []
+    for flow_id, definition in definitions:
+        flow, _ = parse_callflow(json.loads(definition))
+        if flow is not None and any(name == queue for _, name in queue_transfers(flow.graph)):
+            found.append(flow_id)
+    return found
+
+
+class CatalogService(CatalogEntries):
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
         self._clock = clock
