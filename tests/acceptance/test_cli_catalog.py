@@ -46,7 +46,7 @@ def test_list_show_delete_per_tenant(env: dict[str, str], tmp_path: Path) -> Non
         "version": 1,
     }
     campaign = tmp_path / "campaign.json"
-    body = json.loads(Path("tests/data/seed_create_request.json").read_text())
+    body = json.loads((Path(__file__).parents[1] / "data" / "seed_create_request.json").read_text())
     # Dates ahead of today, so the campaign is still to dial whatever day the test runs.
     start = datetime.now(UTC).date() + timedelta(days=30)
     body |= {
