@@ -22,6 +22,7 @@ from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
 from dialer.services.dnc import DncService
+from dialer.services.health import EngineProblem, HealthService
 from dialer.services.numbers import LocalNormaliser, PooledNormaliser
 from dialer.services.results import ResultsService
 from dialer.services.tenants import TenantService
@@ -30,6 +31,7 @@ from dialer.services.zones import CalleeZones
 from dialer.settings import EngineSettings, NetworkSettings, Settings
 from dialer.storage.database import open_database
 from dialer.storage.migrations import migrate
+from dialer.storage.probe import check_reachable
 from dialer.storage.sql_store import SqlStore
 from dialer.telephony.sim_network import SimulatedNetwork
 from dialer.telephony.sim_profile import SimProfile
@@ -52,6 +54,7 @@ class Container:
     dnc: DncService = field(init=False)
     results: ResultsService = field(init=False)
     webhooks: WebhookService = field(init=False)
+    health: HealthService = field(init=False)
 
     def __post_init__(self) -> None:
         self.tenants = TenantService(self.store, self.clock)
@@ -63,12 +66,15 @@ class Container:
         self.dnc = DncService(self.store, self.clock)
         self.results = ResultsService(self.store)
         self.webhooks = WebhookService(self.store, self.clock, self.webhook_policy())
+        self.health = HealthService(self.store, self.clock)
 
     def webhook_policy(self) -> AddressPolicy:
         return AddressPolicy.allowing(self.settings.webhook_allow)
 
     def app(
-        self, background: Callable[[], AbstractAsyncContextManager[None]] | None = None
+        self,
+        background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+        engine_problem: EngineProblem | None = None,
     ) -> FastAPI:
         return create_app(
             self.settings,
@@ -81,6 +87,8 @@ class Container:
             self.webhooks,
             on_shutdown=self.close_workers,
             background=background,
+            health_service=self.health,
+            engine_problem=engine_problem,
         )
 
     def close_workers(self) -> None:
@@ -106,6 +114,7 @@ class Container:
 
 def migrate_database(settings: Settings) -> list[str]:
     """Apply pending migrations; returns the names of those applied."""
+    check_reachable(settings.database_url)
     database = open_database(settings.database_url)
     try:
         return [f"{m.version:04d}_{m.name}" for m in migrate(database)]
@@ -123,8 +132,10 @@ def build(
     """Open the store (migrating it unless told not to) and wire the services.
 
     ``parallel`` starts worker processes for number parsing: worth it for a server, not for a
-    one-shot CLI command.
+    one-shot CLI command. An unreachable PostgreSQL raises StoreUnreachable (an OSError) at
+    once, with the server's reason.
     """
+    check_reachable(settings.database_url)
     database = open_database(settings.database_url)
     if apply_migrations:
         migrate(database)
@@ -146,6 +157,19 @@ class EngineRuntime:
     timer: RealTimer | VirtualTimer
     webhook_policy: AddressPolicy = field(default_factory=AddressPolicy)
 
+    _tasks: dict[str, "asyncio.Task[None]"] = field(default_factory=dict, init=False, repr=False)
+
+    def problem(self) -> str | None:
+        """None while the engine and the webhook deliverer run; else what stopped (/health)."""
+        if not self._tasks:
+            return "the engine has not started"
+        for name, task in self._tasks.items():
+            if task.done():
+                error = None if task.cancelled() else task.exception()
+                why = f": {type(error).__name__}: {error}" if error else ""
+                return f"the {name} stopped{why}"
+        return None
+
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Run the engine in the background for the duration of the block."""
@@ -154,10 +178,11 @@ class EngineRuntime:
             deliverer = WebhookDeliverer(
                 self.engine.store, self.timer, client, policy=self.webhook_policy
             )
-            tasks = [
-                asyncio.create_task(self.engine.run(stop)),
-                asyncio.create_task(deliverer.run(stop)),
-            ]
+            self._tasks = {
+                "engine": asyncio.create_task(self.engine.run(stop)),
+                "webhook deliverer": asyncio.create_task(deliverer.run(stop)),
+            }
+            tasks = list(self._tasks.values())
             try:
                 yield
             finally:

@@ -39,6 +39,10 @@ class RealTimer:
         self.speed = speed
         self._anchor = anchor or datetime.now(UTC)
 
+    @property
+    def anchor(self) -> datetime:
+        return self._anchor
+
     def now(self) -> datetime:
         real = datetime.now(UTC)
         if self.speed == 1.0:

@@ -49,6 +49,7 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
             "0002_dialer_api",
             "0003_engine",
             "0004_work_notify",
+            "0007_queue_names",
             "0008_webhook_log",
         ]
     }

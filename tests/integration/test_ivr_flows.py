@@ -68,6 +68,7 @@ def test_an_ivr_campaign_walks_the_graph_for_every_number(
     rig: Rig, heard: dict[str, list[str]], tmp_path: Path
 ) -> None:
     tenant = rig.account.tenant
+    rig.container.catalog.add_queue(tenant, "Sales")  # the flow's agent node transfers to it
     flow = rig.container.catalog.add_callflow(tenant, "IVR", IVR)
     audio = tmp_path / "audio"
     write_wav(audio / str(tenant.id) / "jingle.wav", 2.0)

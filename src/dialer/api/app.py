@@ -8,13 +8,14 @@ from fastapi_offline import FastAPIOffline
 from starlette.routing import Route
 
 from dialer import __version__
-from dialer.api import errors
+from dialer.api import errors, health
 from dialer.api.rest import campaigns, catalog, dnc, webhooks
 from dialer.api.rpc import dispatch
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
 from dialer.services.dnc import DncService
+from dialer.services.health import EngineProblem, HealthService
 from dialer.services.results import ResultsService
 from dialer.services.tenants import TenantService
 from dialer.services.webhooks import WebhookService
@@ -32,6 +33,8 @@ def create_app(
     webhook_service: WebhookService,
     on_shutdown: Callable[[], None] | None = None,
     background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+    health_service: HealthService | None = None,
+    engine_problem: EngineProblem | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -60,11 +63,15 @@ def create_app(
     app.state.dnc = dnc_service
     app.state.results = results_service
     app.state.webhooks = webhook_service
+    app.state.health = health_service
+    app.state.engine_problem = engine_problem  # None: this process runs no engine
     errors.install(app)
     app.include_router(campaigns.router)
     app.include_router(catalog.router)
     app.include_router(dnc.router)
     app.include_router(webhooks.router)
+    if health_service is not None:
+        app.include_router(health.router)
     # The Dialer API's own route goes first: a plain Starlette route, no dependency layer.
     app.router.routes.insert(
         0, Route(dispatch.PATH, dispatch.endpoint, methods=["GET", "POST"], include_in_schema=False)

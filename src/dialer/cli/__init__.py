@@ -2,6 +2,7 @@
 dialing commands are in cli/engine.py. Thin: parse, call a service, print."""
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,12 +11,15 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from dialer import __version__
 from dialer.bootstrap import Container, build, migrate_database
 from dialer.domain.errors import DialerError, NotFound, ValidationFailed
 from dialer.domain.ids import TenantId
 from dialer.settings import Settings
 
-app = typer.Typer(help="dialer: outbound voice campaigns.", no_args_is_help=True)
+app = typer.Typer(
+    help="dialer: outbound voice campaigns.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 tenant_app = typer.Typer(help="Tenants and their API keys.", no_args_is_help=True)
 callflow_app = typer.Typer(help="A tenant's call flows.", no_args_is_help=True)
 cli_app = typer.Typer(help="A tenant's caller IDs (CLIs).", no_args_is_help=True)
@@ -38,6 +42,23 @@ app.add_typer(queue_app, name="queue")
 app.add_typer(dnc_app, name="dnc")
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(campaign_app, name="campaign")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dialer {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """dialer: outbound voice campaigns."""
+
 
 DatabaseOpt = Annotated[
     str | None,
@@ -101,6 +122,22 @@ def tenant_create(
 TenantOpt = Annotated[int, typer.Option("--tenant", help="Tenant id")]
 
 
+def _read_text(file: Path) -> str:
+    """The file ('-': stdin) as UTF-8 text; one error line if it cannot be read or is not UTF-8.
+
+    Bytes, then a strict decode: sys.stdin itself would turn bad bytes into surrogates that
+    fail only later, far from the cause."""
+    try:
+        data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror or exc}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        name = "stdin" if str(file) == "-" else str(file)
+        _fail(f"{name} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})")
+
+
 @callflow_app.command("create")
 def callflow_create(
     file: Annotated[Path, typer.Argument(help="YAML or JSON call flow ('-' for stdin)")],
@@ -109,10 +146,7 @@ def callflow_create(
     database: DatabaseOpt = None,
 ) -> None:
     """Add a call flow from a file; prints its id."""
-    try:
-        text = sys.stdin.read() if str(file) == "-" else file.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"cannot read {file}: {exc}")
+    text = _read_text(file)
     with _container(database) as c:
         record = c.catalog.add_callflow(c.tenants.get(TenantId(tenant)), name, text)
         _print({"id": record.id})
@@ -229,10 +263,41 @@ def webhook_remove(tenant: TenantOpt, database: DatabaseOpt = None) -> None:
         _print({"removed": True})
 
 
+def _usage_error(exc: typer.TyperException) -> int:
+    """Click's usage errors (typer vendors click) as one line; returns the exit status."""
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    if not message and hasattr(exc, "show"):  # `dialer` alone: the help is the answer
+        exc.show()
+    else:
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        typer.echo(f"error: {message}{hint}", err=True)
+    code = getattr(exc, "exit_code", 2)
+    return code if isinstance(code, int) else 2
+
+
 def main() -> None:
-    app()
+    try:
+        status = app(standalone_mode=False)
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        raise SystemExit(1) from None
+    except typer.TyperException as exc:  # a wrong option or argument: one line, not a box
+        raise SystemExit(_usage_error(exc)) from None
+    except Exception as exc:  # the last resort: one line, never a traceback
+        # Mistakes are caught where they happen, with a message saying what to change; this
+        # is for what nobody foresaw, so the operator still gets one line and a status
+        # (DIALER_TRACEBACK=1 shows the whole traceback, for a bug report).
+        if os.environ.get("DIALER_TRACEBACK") == "1":
+            raise
+        typer.echo(f"error: {type(exc).__name__}: {exc}".splitlines()[0], err=True)
+        raise SystemExit(2) from None
+    if isinstance(status, int):  # typer.Exit(n) is returned, not raised, outside standalone mode
+        raise SystemExit(status)
 
 
-# Registers serve, worker and simulate on ``app``; imported last, as it builds on the above.
+# Register serve, worker and simulate, and the catalog's list/show/delete commands, on the
+# apps above; imported last, as they build on them.
+from dialer.cli import catalog as _catalog  # noqa: E402, F401
 from dialer.cli import engine as _engine  # noqa: E402, F401
 from dialer.cli import webhooks as _webhooks  # noqa: E402, F401

@@ -16,7 +16,9 @@ import typer
 from dialer.bootstrap import build, build_engine, make_timer
 from dialer.cli import DatabaseOpt, _fail, app, http_workers, redaction
 from dialer.cli import sip_options as so
+from dialer.cli.listening import AddressInUse, Listeners, open_listeners
 from dialer.cli.webhooks import WebhookAllowOpt, allow_list, serve_webhook_allow
+from dialer.clocks import RealTimer, VirtualTimer
 from dialer.domain.errors import DialerError
 from dialer.settings import EngineSettings, NetworkSettings, Settings, SipSettings
 
@@ -155,6 +157,7 @@ def serve(
         typer.Option("--workers", help="Processes answering the APIs (the first one also dials)"),
     ] = 1,
     api_copy: Annotated[bool, typer.Option("--api-copy", hidden=True)] = False,
+    listen_fd: Annotated[int | None, typer.Option("--listen-fd", hidden=True)] = None,
     network: NetworkOpt = "sim",
     speed: SpeedOpt = "1",
     profile: ProfileOpt = None,
@@ -209,9 +212,43 @@ def serve(
     settings = Settings.from_env(
         database, host=host, port=port, webhook_allow=serve_webhook_allow(webhook_allow)
     )
+    if api_copy:
+        if listen_fd is None:
+            _fail("--api-copy is started by dialer serve --workers, with its socket")
+        listeners = Listeners([http_workers.inherited_socket(listen_fd)])
+    else:
+        listeners = _listen(host, port, workers)
+    try:
+        _serve(settings, listeners, net, limits, engine, workers, api_copy, access_log)
+    finally:
+        listeners.close()
+
+
+def _listen(host: str, port: int, workers: int) -> Listeners:
+    try:
+        return open_listeners(host, port, workers)
+    except AddressInUse:
+        _fail(f"{host}:{port} is already in use")
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+def _serve(
+    settings: Settings,
+    listeners: Listeners,
+    net: NetworkSettings,
+    limits: EngineSettings,
+    engine: bool,
+    workers: int,
+    api_copy: bool,
+    access_log: bool,
+) -> None:
     timer = make_timer(net)
-    # A copy started by --workers shares its parent's socket and store, already migrated.
-    container = build(settings, clock=timer, parallel=True, apply_migrations=not api_copy)
+    # A copy started by --workers shares its parent's store, already migrated.
+    try:
+        container = build(settings, clock=timer, parallel=True, apply_migrations=not api_copy)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
     children: list[subprocess.Popen[bytes]] = []
     try:
         try:
@@ -219,23 +256,43 @@ def serve(
         except ValueError as exc:
             _fail(str(exc))
         background = runtime.running if runtime is not None else None
+        app = container.app(background, runtime.problem if runtime is not None else None)
         container.warm_up()
-        sock = http_workers.listening_socket(host, port)
+        sock, *others = listeners.sockets
         if api_copy:
             http_workers.die_with_parent()
-            http_workers.run(container.app(background), sock, access_log)
+            http_workers.run(app, sock, access_log)
             return
-        bound = sock.getsockname()[1]  # --port 0: the copies join the port the kernel chose
-        children = http_workers.spawn(workers - 1, host, bound, database, access_log)
+        host, port = settings.host, listeners.port
+        children = http_workers.spawn(others, host, port, settings.database_url, access_log)
+        for other in others:  # each copy holds its own; a dead copy's must not linger here
+            other.close()
         typer.echo(
             f"dialer serving on http://{host}:{port} (docs at /docs), store {settings.database_url}"
-            + (f", dialing on the {network} network at speed {speed}" if engine else "")
+            + (f", dialing on the {net.kind} network at speed {_speed(net)}" if engine else "")
             + (f", {workers} API processes" if workers > 1 else "")
         )
-        http_workers.run(container.app(background), sock, access_log)
+        _print_clock(timer)
+        http_workers.run(app, sock, access_log)
     finally:
         http_workers.stop(children)
         container.close()
+
+
+def _print_clock(timer: RealTimer | VirtualTimer) -> None:
+    """Under --speed N the service's time is not the wall clock: say where it is anchored, so
+    a restart (or a second engine) can carry on the same simulated time."""
+    if isinstance(timer, RealTimer) and timer.speed != 1.0:
+        anchor = timer.anchor.timestamp()
+        typer.echo(
+            f"clock: speed {timer.speed:g}, anchored at {timer.anchor.isoformat()}; simulated"
+            f" time now {timer.now().isoformat()}; to carry on the same time after a restart,"
+            f" add --speed {timer.speed:g} --clock-anchor {anchor:.6f}"
+        )
+
+
+def _speed(net: NetworkSettings) -> str:
+    return "max" if net.speed is None else f"{net.speed:g}"
 
 
 @app.command()
@@ -292,7 +349,10 @@ def worker(
     )
     settings = Settings.from_env(database, webhook_allow=allow_list(webhook_allow))
     timer = make_timer(net)
-    container = build(settings, clock=timer)
+    try:
+        container = build(settings, clock=timer)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
     try:
         runtime = build_engine(container, net, limits, timer)
     except ValueError as exc:
@@ -310,6 +370,7 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     redaction.install()
     typer.echo(f"dialer worker {runtime.engine.worker} on {settings.database_url}", err=True)
+    _print_clock(timer)
     try:
         asyncio.run(main())
     finally:

@@ -2,8 +2,9 @@
 
 One Python process tops out near one core of request handling (the GIL), so on a small machine
 the APIs' latency under concurrent clients is queueing behind one core. The serving process
-starts N-1 API-only copies of itself, each listening on the same address with SO_REUSEPORT, so
-the kernel spreads new connections across them (one shared accept queue would not: the busiest
+starts N-1 API-only copies of itself, each given its own socket on the same address with
+SO_REUSEPORT (bound by the parent, cli/listening.py, so nobody else can join), so the kernel
+spreads new connections across them (one shared accept queue would not: the busiest
 process, the first to wake, took every connection in a test). Only the first process runs the
 dialing engine. The copies die with
 their parent (PR_SET_PDEATHSIG), so a killed server never leaves orphans holding the port.
@@ -23,10 +24,6 @@ from dialer.cli import redaction
 _PR_SET_PDEATHSIG = 1
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    return socket.create_server((host, port), backlog=2048, reuse_port=True)
-
-
 PARENT_VARIABLE = "DIALER_SERVE_PARENT"
 
 
@@ -43,17 +40,25 @@ def die_with_parent() -> None:
 
 
 def spawn(
-    count: int, host: str, port: int, database: str | None, access_log: bool
+    sockets: list[socket.socket], host: str, port: int, database: str | None, access_log: bool
 ) -> list[subprocess.Popen[bytes]]:
-    """Start ``count`` API-only copies on ``host:port`` (they skip migrations: already run)."""
-    args = [sys.executable, "-m", "dialer", "serve", "--no-engine", "--api-copy"]
-    args += ["--host", host, "--port", str(port)]
-    if database is not None:
-        args += ["--database", database]
-    if access_log:
-        args.append("--access-log")
+    """Start one API-only copy on each of ``sockets`` (they skip migrations: already run)."""
     env = {**os.environ, PARENT_VARIABLE: str(os.getpid())}
-    return [subprocess.Popen(args, env=env) for _ in range(count)]
+    children = []
+    for sock in sockets:
+        args = [sys.executable, "-m", "dialer", "serve", "--no-engine", "--api-copy"]
+        args += ["--host", host, "--port", str(port), "--listen-fd", str(sock.fileno())]
+        if database is not None:
+            args += ["--database", database]
+        if access_log:
+            args.append("--access-log")
+        children.append(subprocess.Popen(args, env=env, pass_fds=[sock.fileno()]))
+    return children
+
+
+def inherited_socket(fd: int) -> socket.socket:
+    """In a copy: the listening socket its parent bound for it."""
+    return socket.socket(fileno=fd)
 
 
 def stop(children: list[subprocess.Popen[bytes]]) -> None:

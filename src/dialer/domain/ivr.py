@@ -92,6 +92,15 @@ class Graph:
         return found
 
 
+def queue_transfers(graph: Graph) -> list[tuple[str, str]]:
+    """(path of the node's transfer, queue name) for every transfer to a queue, in node order."""
+    return [
+        (f"nodes.{node.name}.transfer", node.action.target.removeprefix(QUEUE_PREFIX))
+        for node in graph.nodes.values()
+        if isinstance(node.action, TransferTo) and node.action.to_queue
+    ]
+
+
 def parse_graph(nodes: object, start: object, voice: str | None) -> tuple[Graph | None, Problems]:
     """Validate the ``nodes`` and ``start`` of a version-2 flow; ``voice`` is the flow's."""
     problems: Problems = {}

@@ -63,6 +63,15 @@ class TenantService:
             session.set_calling_hours(tenant.id, f"{hours.start:%H:%M}", f"{hours.end:%H:%M}")
         return tenant, api_key
 
+    def rotate_key(self, tenant_id: TenantId) -> str:
+        """A new API key for the tenant, shown once; the old one stops working at once (every
+        request looks its key up, nothing caches it)."""
+        api_key = KEY_PREFIX + secrets.token_urlsafe(32)
+        with self._store.write() as session:
+            if not session.set_api_key_hash(tenant_id, hash_key(api_key)):
+                raise NotFound(f"tenant {tenant_id}")
+        return api_key
+
     def authenticate(self, api_key: str | None) -> Tenant:
         if not api_key or len(api_key) > MAX_KEY_LENGTH:
             raise Unauthorized("a valid API key is required")

@@ -40,11 +40,23 @@ class AccountQueries:
         return {m: Agent(i, tenant_id, m, n, from_us(c)) for i, m, n, c in rows}
 
     def add_queue(self, tenant_id: TenantId, name: str, now: datetime) -> Queue:
+        # Call flows transfer to queues by name, so a name means one queue (unique index too).
+        if self._conn.execute(
+            "SELECT 1 FROM queues WHERE tenant_id = %s AND name = %s", (tenant_id, name)
+        ):
+            raise Conflict(f"queue {name!r} already exists for this tenant")
         rows = self._conn.execute(
             "INSERT INTO queues (tenant_id, name, created_at) VALUES (%s, %s, %s) RETURNING id",
             (tenant_id, name, to_us(now)),
         )
         return Queue(rows[0][0], tenant_id, name, now)
+
+    def list_queues(self, tenant_id: TenantId) -> list[Queue]:
+        rows = self._conn.execute(
+            "SELECT id, name, created_at FROM queues WHERE tenant_id = %s ORDER BY id",
+            (tenant_id,),
+        )
+        return [Queue(i, tenant_id, n, from_us(c)) for i, n, c in rows]
 
     def queue_owned(self, tenant_id: TenantId, queue_id: int) -> bool:
         return bool(

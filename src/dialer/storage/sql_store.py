@@ -23,6 +23,7 @@ from dialer.storage.rows import (
     to_us,
 )
 from dialer.storage.sql_accounts import AccountQueries
+from dialer.storage.sql_catalog import CatalogQueries
 from dialer.storage.sql_destinations import DestinationQueries
 from dialer.storage.sql_engine import EngineQueries
 from dialer.storage.sql_numbers import NumberQueries
@@ -33,7 +34,13 @@ WORK_CHANNEL = "dialer_work"
 
 
 class SqlSession(
-    NumberQueries, DestinationQueries, AccountQueries, EngineQueries, WebhookQueries, ResultQueries
+    NumberQueries,
+    DestinationQueries,
+    AccountQueries,
+    CatalogQueries,
+    EngineQueries,
+    WebhookQueries,
+    ResultQueries,
 ):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn

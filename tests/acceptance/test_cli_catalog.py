@@ -1,0 +1,90 @@
+"""The CLI's list / show / delete, webhook show and tenant rotate-key, as an operator runs them."""
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.acceptance.test_cli_mistakes import assert_one_error_line, run_dialer
+
+FLOW = "version: 1\nmessage: 'Hello {Name}'\nsms: 'Hi {Name}'\n"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "DIALER_DATABASE_URL": f"sqlite:///{tmp_path / 'dialer.db'}"}
+
+
+def ok(*args: str, env: dict[str, str], stdin: bytes = b"") -> Any:
+    done = run_dialer(*args, env=env, stdin=stdin)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_list_show_delete_per_tenant(env: dict[str, str], tmp_path: Path) -> None:
+    ok("tenant", "create", "Acme", env=env)
+    ok("tenant", "create", "Globex", env=env)
+    flow = ok("callflow", "create", "--tenant", "1", "--name", "Reminder", "-", env=env,
+              stdin=FLOW.encode())  # fmt: skip
+    cli = ok("cli", "create", "--tenant", "1", "+44 161 496 0000", env=env)
+    agent = ok("agent", "create", "--tenant", "1", "SIPSIP1", "--name", "Walter", env=env)
+    queue = ok("queue", "create", "--tenant", "1", "Sales", env=env)
+    made = {"callflow": flow["id"], "cli": cli["id"], "agent": agent["id"], "queue": queue["id"]}
+    for kind, entry_id in made.items():
+        assert [e["id"] for e in ok(kind, "list", "--tenant", "1", env=env)] == [entry_id]
+        assert ok(kind, "list", "--tenant", "2", env=env) == []
+        assert ok(kind, "show", str(entry_id), "--tenant", "1", env=env)["id"] == entry_id
+        for action in ("show", "delete"):  # another tenant's id is not there for tenant 2
+            other = run_dialer(kind, action, str(entry_id), "--tenant", "2", env=env)
+            assert_one_error_line(other, "there is no")
+    assert ok("callflow", "show", str(flow["id"]), "--tenant", "1", env=env)["definition"] == {
+        "message": "Hello {Name}",
+        "sms": "Hi {Name}",
+        "version": 1,
+    }
+    campaign = tmp_path / "campaign.json"
+    body = json.loads((Path(__file__).parents[1] / "data" / "seed_create_request.json").read_text())
+    # Dates ahead of today, so the campaign is still to dial whatever day the test runs.
+    start = datetime.now(UTC).date() + timedelta(days=30)
+    body |= {
+        "callflow_Id": flow["id"],
+        "cli_Id": cli["id"],
+        "startDate": start.isoformat(),
+        "runoverDays": [
+            {"date": (start + timedelta(days=1)).isoformat(), "startTime": "09:00",
+             "finishTime": "12:00"}
+        ],
+    }  # fmt: skip
+    campaign.write_text(json.dumps(body))
+    created = ok("campaign", "create", "--tenant", "1", str(campaign), env=env)
+    refused = run_dialer("callflow", "delete", str(flow["id"]), "--tenant", "1", env=env)
+    assert_one_error_line(refused, f"used by campaign {created['id']} (still dialling)")
+    for kind in ("agent", "queue"):
+        assert ok(kind, "delete", str(made[kind]), "--tenant", "1", env=env) == {
+            "deleted": made[kind]
+        }
+        assert ok(kind, "list", "--tenant", "1", env=env) == []
+
+
+def test_rotate_key_and_webhook_show(env: dict[str, str]) -> None:
+    first = ok("tenant", "create", "Acme", env=env)["api_key"]
+    rotated = ok("tenant", "rotate-key", "1", env=env)
+    assert rotated["id"] == 1
+    assert rotated["api_key"].startswith("dk_")
+    assert rotated["api_key"] != first
+    assert_one_error_line(run_dialer("tenant", "rotate-key", "9", env=env), "there is no tenant 9")
+    assert_one_error_line(run_dialer("webhook", "show", "--tenant", "1", env=env), "webhook")
+    ok("webhook", "set", "--tenant", "1", "https://example.com/hook", env=env)
+    shown = ok("webhook", "show", "--tenant", "1", env=env)
+    assert shown["url"] == "https://example.com/hook"
+    assert "secret" not in shown
+
+
+def test_a_wrong_argument_is_one_line(env: dict[str, str]) -> None:
+    assert_one_error_line(
+        run_dialer("callflow", "show", "x", "--tenant", "1", env=env), "valid integer"
+    )
+    assert_one_error_line(run_dialer("serve", "--bogus", env=env), "No such option: --bogus")
