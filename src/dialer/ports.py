@@ -14,6 +14,7 @@ from dialer.domain.campaign import (
     CampaignStatus,
     CampaignSummary,
     DialingContext,
+    NumberEntry,
     PhoneNumber,
     StoredNumber,
 )
@@ -190,17 +191,14 @@ class StoreSession(Protocol):
         ...
 
     def list_numbers(self, campaign_id: CampaignId) -> list[StoredNumber]: ...
-    def dialled_numbers(self, campaign_id: CampaignId) -> list[tuple[DestinationId, str]]:
-        """(id, key) of every number already attempted or in flight: its history is fixed."""
+    def numbers_for_update(self, campaign_id: CampaignId) -> list[NumberEntry]: ...
+    def destination_ids(self, campaign_id: CampaignId) -> list[DestinationId]: ...
+    def delete_numbers(self, campaign_id: CampaignId, ids: Sequence[DestinationId]) -> None:
+        """Remove numbers without history (never attempted) and their ready-queue rows."""
         ...
 
-    def destination_ids(self, campaign_id: CampaignId) -> list[DestinationId]: ...
-    def delete_undialled_numbers(self, campaign_id: CampaignId) -> None: ...
-    def update_number_details(
-        self,
-        destination_id: DestinationId,
-        name: str | None,
-        parameters: tuple[tuple[int, str], ...],
+    def update_numbers_details(
+        self, changes: Sequence[tuple[DestinationId, str | None, tuple[tuple[int, str], ...]]]
     ) -> None: ...
 
     # attempts

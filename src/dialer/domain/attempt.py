@@ -1,5 +1,6 @@
 """One attempt to call one number: when it was queued, placed, answered and ended, and how."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -27,8 +28,9 @@ class AttemptRecord:
 class AttemptResult:
     """One row of a campaign's results: an attempt with the number it called."""
 
-    attempt_id: int
+    attempt_id: int  # stable and unique: the webhook's de-duplication key
     campaign_id: CampaignId
+    destination_id: DestinationId  # the number's id in the campaign (phoneNumbers[].id)
     number: str  # E.164 when the number was possible, else as it was sent
     name: str | None
     attempt_number: int
@@ -69,4 +71,6 @@ class FinishedAttempt:
     tenant_id: TenantId
     priority: int
     retry_at: datetime | None
-    webhook_payload: str | None = None  # the JSON a registered webhook receives
+    # What a registered webhook receives, but for the attempt's id, which the store assigns
+    # as it records the attempt (docs/webhooks.md: the de-duplication key).
+    webhook_fields: Mapping[str, object] | None = None

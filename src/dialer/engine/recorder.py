@@ -1,6 +1,5 @@
 """Recording attempts: what follows each (retry or done), webhook payloads, lost leases."""
 
-import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -81,11 +80,12 @@ class Recorder:
         verdict = after_attempt(
             campaign.spec.attempts, record.attempt_number, record.outcome, ended
         )
-        payload = None
+        payload: dict[str, object] | None = None
         if campaign.tenant_id in self.webhook_tenants:
             result = AttemptResult(
-                attempt_id=0,
+                attempt_id=0,  # assigned by the store as it records the attempt
                 campaign_id=campaign.id,
+                destination_id=record.destination_id,
                 number=job.e164 or job.raw,
                 name=job.name,
                 attempt_number=record.attempt_number,
@@ -99,9 +99,8 @@ class Recorder:
                 keys=record.keys,
                 sms_sent=record.sms_sent,
             )
-            fields = {"campaignId": campaign.id, "campaignCode": campaign.code}
-            fields.update(result_fields(result))
-            payload = json.dumps(fields, separators=(",", ":"))
+            payload = {"campaignId": campaign.id, "campaignCode": campaign.code}
+            payload.update(result_fields(result))
         return FinishedAttempt(
             record, campaign.id, campaign.tenant_id, job.priority, verdict.retry_at, payload
         )

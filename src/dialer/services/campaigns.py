@@ -16,6 +16,7 @@ from dialer.domain.campaign import (
     Campaign,
     CampaignStatus,
     CampaignSummary,
+    NumberEntry,
     PhoneNumber,
     StoredNumber,
 )
@@ -91,11 +92,17 @@ class CampaignService:
             )
             # Rows stream into the store while later slices are still being parsed.
             session.add_numbers(campaign_id, _collect(numbers, written), now)
+            # Rows are inserted in the body's order, so ids in order pair with ``written``.
+            ids = session.destination_ids(campaign_id)
             campaign = session.get_campaign(tenant.id, campaign_id)
         assert campaign is not None
         invalid = Outcome.INVALID_NUMBER
         return CampaignDetail(
-            campaign, [StoredNumber(n, 0, None if n.e164 else invalid) for n in written]
+            campaign,
+            [
+                StoredNumber(n, 0, None if n.e164 else invalid, None, destination_id)
+                for n, destination_id in zip(written, ids, strict=True)
+            ],
         )
 
     def get(self, tenant: Tenant, campaign_id: CampaignId) -> CampaignDetail:
@@ -120,14 +127,13 @@ class CampaignService:
             if current is None:
                 raise NotFound(f"campaign {campaign_id}")
             self._check_references(session, tenant, parsed)
-            dialled = session.dialled_numbers(campaign_id)
-            if dialled:
+            stored = session.numbers_for_update(campaign_id)
+            if any(entry.has_history for entry in stored):
                 _refuse_history_changes(current, parsed)
-            kept, added = _match_dialled(dialled, numbers)
-            session.delete_undialled_numbers(campaign_id)
-            for destination_id, number in kept:
-                session.update_number_details(destination_id, number.name, number.parameters)
-            session.add_numbers(campaign_id, added, now)
+            plan = match_numbers(stored, numbers)
+            session.delete_numbers(campaign_id, plan.removed)
+            session.update_numbers_details(plan.changed)
+            session.add_numbers(campaign_id, plan.added, now)
             session.update_campaign(campaign_id, parsed.spec, now)
 
     def delete(self, tenant: Tenant, campaign_id: CampaignId) -> None:
@@ -164,22 +170,39 @@ def _refuse_history_changes(current: Campaign, parsed: CampaignInput) -> None:
         raise Conflict("; ".join(reasons))
 
 
-def _match_dialled(
-    dialled: list[tuple[DestinationId, str]], numbers: list[PhoneNumber]
-) -> tuple[list[tuple[DestinationId, PhoneNumber]], list[PhoneNumber]]:
-    """Pair each dialled number with an entry of the new list (same E.164); the rest are new."""
-    waiting: dict[str, list[DestinationId]] = {}
-    for destination_id, key in dialled:
-        waiting.setdefault(key, []).append(destination_id)
-    kept: list[tuple[DestinationId, PhoneNumber]] = []
+@dataclass(frozen=True, slots=True)
+class NumbersPlan:
+    """What a PUT does to the stored numbers."""
+
+    changed: list[tuple[DestinationId, str | None, tuple[tuple[int, str], ...]]]
+    removed: list[DestinationId]
+    added: list[PhoneNumber]
+
+
+def match_numbers(stored: list[NumberEntry], numbers: list[PhoneNumber]) -> NumbersPlan:
+    """Pair each number of a PUT with a stored number of the same key (E.164, else as sent).
+
+    A paired number keeps its row: its id, its state and whatever the Dialer API stored for it
+    (priority, caller ID, originate time, custom data, DNC override), which a REST body cannot
+    express; only its name and parameters take the body's values. Numbers with history are
+    paired first, so a dialled number is never the one dropped when a key appears twice.
+    Unpaired stored numbers without history are removed; with history, the PUT is refused.
+    """
+    waiting: dict[str, list[NumberEntry]] = {}
+    for entry in sorted(stored, key=lambda e: (not e.has_history, e.id)):
+        waiting.setdefault(entry.key, []).append(entry)
+    changed: list[tuple[DestinationId, str | None, tuple[tuple[int, str], ...]]] = []
     added: list[PhoneNumber] = []
     for number in numbers:
-        ids = waiting.get(number.key)
-        if ids:
-            kept.append((ids.pop(0), number))
-        else:
+        entries = waiting.get(number.key)
+        if not entries:
             added.append(number)
-    missing = [key for key, ids in waiting.items() for _ in ids]
+            continue
+        entry = entries.pop(0)
+        if (entry.name, entry.parameters) != (number.name, number.parameters):
+            changed.append((entry.id, number.name, number.parameters))
+    left = [entry for entries in waiting.values() for entry in entries]
+    missing = [entry.key for entry in left if entry.has_history]
     if missing:
         shown = ", ".join(missing[:10]) + (
             f" and {len(missing) - 10} more" if len(missing) > 10 else ""
@@ -187,4 +210,4 @@ def _match_dialled(
         raise Conflict(
             f"numbers that have been dialled cannot be removed; keep them in PhoneNumbers: {shown}"
         )
-    return kept, added
+    return NumbersPlan(changed, sorted(entry.id for entry in left), added)

@@ -7,10 +7,11 @@ on PostgreSQL (``FOR UPDATE SKIP LOCKED`` lets engines claim side by side) and i
 statements cannot interleave with another claim).
 """
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from dialer.domain.attempt import DialJob, FinishedAttempt
+from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.campaign import DialingContext
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
 from dialer.storage.database import Connection, Row
@@ -78,6 +79,13 @@ _ENQUEUE_WEBHOOK = (
 
 def _marks(values: Sequence[object]) -> str:
     return ", ".join("%s" for _ in values)
+
+
+def _webhook_body(finished: FinishedAttempt, ids: dict[tuple[int, int], int]) -> str:
+    record = finished.record
+    fields = dict(finished.webhook_fields or {})
+    fields["attemptId"] = ids[(record.destination_id, record.attempt_number)]
+    return json.dumps(fields, separators=(",", ":"))
 
 
 def _job(row: Row, queued: int) -> DialJob:
@@ -349,13 +357,31 @@ class EngineQueries:
                     for f in retries
                 ],
             )
-        hooks = [f for f in finished if f.webhook_payload is not None]
+        hooks = [f for f in finished if f.webhook_fields is not None]
         if hooks:
             stamp = to_us(now)
+            attempt_ids = self._attempt_ids([f.record for f in hooks])
             self._conn.execute_many(
-                _ENQUEUE_WEBHOOK, [(f.webhook_payload, stamp, stamp, f.tenant_id) for f in hooks]
+                _ENQUEUE_WEBHOOK,
+                [(_webhook_body(f, attempt_ids), stamp, stamp, f.tenant_id) for f in hooks],
             )
         return list(finished)
+
+    def _attempt_ids(self, records: Sequence[AttemptRecord]) -> dict[tuple[int, int], int]:
+        """The ids just given to these attempts, by (destination id, attempt number)."""
+        wanted = {(r.destination_id, r.attempt_number) for r in records}
+        found: dict[tuple[int, int], int] = {}
+        destinations = sorted({r.destination_id for r in records})
+        for start in range(0, len(destinations), 500):
+            chunk = destinations[start : start + 500]
+            for attempt_id, destination, number in self._conn.execute(
+                "SELECT id, destination_id, attempt_number FROM attempts"
+                f" WHERE destination_id IN ({_marks(chunk)})",
+                chunk,
+            ):
+                if (destination, number) in wanted:
+                    found[(destination, number)] = attempt_id
+        return found
 
     def webhook_tenants(self) -> list[TenantId]:
         return [TenantId(row[0]) for row in self._conn.execute("SELECT tenant_id FROM webhooks")]

@@ -51,7 +51,7 @@ def summary_json(summary: CampaignSummary) -> dict[str, Any]:
 
 
 def number_json(stored: StoredNumber) -> dict[str, Any]:
-    number, attempts_made, outcome, stage = stored
+    number, attempts_made, outcome, stage, destination_id = stored
     raw, e164, name, parameters = number[:4]
     out: dict[str, Any] = {"number": raw}
     # Optional parts are left out when absent, as in the seed's example ("Dave" has no parameters).
@@ -60,6 +60,7 @@ def number_json(stored: StoredNumber) -> dict[str, Any]:
     if parameters:
         out["parameters"] = [{"value": v, "parameter": p} for p, v in parameters]
     out["e164"] = e164
+    out["id"] = destination_id  # stable: results rows and webhooks name it phoneNumberId
     out["attemptsMade"] = attempts_made
     code, outcome_name = (None, None) if outcome is None else (outcome.value, outcome.api_name)
     # outcome/outcomeName came first and stay, equal to lastOutcome/lastOutcomeName.
