@@ -87,8 +87,9 @@ class CampaignService:
         written: list[PhoneNumber] = []
         with self._store.write() as session:
             self._check_references(session, tenant, parsed)
+            status = parsed.status or CampaignStatus.ENABLED
             campaign_id = session.add_campaign(
-                tenant.id, new_campaign_code(), parsed.spec, CampaignStatus.ENABLED, now
+                tenant.id, new_campaign_code(), parsed.spec, status, now
             )
             # Rows stream into the store while later slices are still being parsed.
             session.add_numbers(campaign_id, _collect(numbers, written), now)
@@ -135,6 +136,10 @@ class CampaignService:
             session.update_numbers_details(plan.changed)
             session.add_numbers(campaign_id, plan.added, now)
             session.update_campaign(campaign_id, parsed.spec, now)
+            if parsed.status is not None and parsed.status is not current.status:
+                # As the Dialer API's StopCampaign / StartCampaign: engines skip a Disabled
+                # campaign's claims and take it up again when it is Enabled.
+                session.set_campaign_status(campaign_id, parsed.status, now)
 
     def delete(self, tenant: Tenant, campaign_id: CampaignId) -> None:
         with self._store.write() as session:
