@@ -8,6 +8,12 @@ from typing import NamedTuple
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
 
+# Outcomes the dialer settles without a call. They are final, and the record of one does not
+# use up an attempt: a number that ends OutOfTime before any call has attemptsMade 0.
+SETTLED_WITHOUT_CALL = frozenset(
+    {Outcome.OUT_OF_TIME, Outcome.EXCLUDED_NUMBER, Outcome.INVALID_NUMBER}
+)
+
 
 @dataclass(frozen=True, slots=True)
 class AttemptRecord:
@@ -22,6 +28,11 @@ class AttemptRecord:
     cause: str | None = None
     keys: str = ""
     sms_sent: bool = False
+
+    @property
+    def counted(self) -> bool:
+        """Whether it counts in the number's attemptsMade: it placed a call, or tried to."""
+        return self.originated_at is not None or self.outcome not in SETTLED_WITHOUT_CALL
 
 
 @dataclass(frozen=True, slots=True)

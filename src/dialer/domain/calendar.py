@@ -31,6 +31,12 @@ def intervals(schedule: Schedule, timezone: str) -> list[Interval]:
     return found
 
 
+def last_close(schedule: Schedule, timezone: str) -> datetime | None:
+    """When the schedule's last interval ends (UTC); None when it has no interval at all."""
+    found = intervals(schedule, timezone)
+    return max(i.finish for i in found) if found else None
+
+
 @dataclass(frozen=True, slots=True)
 class WindowState:
     open: bool

@@ -10,8 +10,11 @@ What PUT may change once dialling has begun (any number attempted or in flight):
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from dialer.domain.calendar import last_close
 from dialer.domain.campaign import (
     Campaign,
     CampaignStatus,
@@ -24,6 +27,7 @@ from dialer.domain.codes import Outcome
 from dialer.domain.errors import Conflict, NotFound, ValidationFailed
 from dialer.domain.ids import CampaignId, DestinationId
 from dialer.domain.progress import CampaignProgress
+from dialer.domain.schedule import Schedule
 from dialer.domain.tenant import Tenant
 from dialer.ports import Clock, NumberNormaliser, PendingNumbers, Store, StoreSession
 from dialer.services.campaign_input import (
@@ -32,6 +36,7 @@ from dialer.services.campaign_input import (
     parse_campaign,
     prefetch_numbers,
 )
+from dialer.services.results import iso_utc
 
 
 def new_campaign_code() -> str:
@@ -55,13 +60,18 @@ class CampaignService:
         self._clock = clock
         self.max_numbers = max_numbers
 
-    def _read(self, tenant: Tenant, body: Any) -> tuple[CampaignInput, Iterator[PhoneNumber]]:
-        """Validate the body; the numbers follow lazily, as their parsing finishes."""
+    def _read(
+        self, tenant: Tenant, body: Any, *, new: bool = False
+    ) -> tuple[CampaignInput, Iterator[PhoneNumber]]:
+        """Validate the body; the numbers follow lazily, as their parsing finishes. ``new``: a
+        campaign to create, which is refused if its last window has closed already."""
         # Number parsing dominates big requests: start it on other cores, validate meanwhile.
         raws = prefetch_numbers(body)
         pending = self._normaliser.start(raws[: self.max_numbers], tenant.region)
         try:
             parsed = parse_campaign(body, max_numbers=self.max_numbers)
+            if new:
+                refuse_closed_schedule(parsed.spec.schedule, tenant.timezone, self._clock.now())
         except BaseException:
             pending.cancel()
             raise
@@ -82,7 +92,7 @@ class CampaignService:
             raise ValidationFailed(problems)
 
     def create(self, tenant: Tenant, body: Any) -> CampaignDetail:
-        parsed, numbers = self._read(tenant, body)
+        parsed, numbers = self._read(tenant, body, new=True)
         now = self._clock.now()
         written: list[PhoneNumber] = []
         with self._store.write() as session:
@@ -132,6 +142,10 @@ class CampaignService:
             if any(entry.has_history for entry in stored):
                 _refuse_history_changes(current, parsed)
             plan = match_numbers(stored, numbers)
+            if plan.added or parsed.spec.schedule != current.spec.schedule:
+                # Leaving a finished campaign's schedule and numbers as they were (a rename)
+                # is fine; new numbers or a new schedule that can never dial are not.
+                refuse_closed_schedule(parsed.spec.schedule, tenant.timezone, now)
             session.delete_numbers(campaign_id, plan.removed)
             session.update_numbers_details(plan.changed)
             session.add_numbers(campaign_id, plan.added, now)
@@ -146,6 +160,30 @@ class CampaignService:
             if session.get_campaign(tenant.id, campaign_id, for_update=True) is None:
                 raise NotFound(f"campaign {campaign_id}")
             session.delete_campaign(campaign_id)
+
+
+def refuse_closed_schedule(schedule: Schedule, timezone: str, now: datetime) -> None:
+    """A 400 for a schedule whose last window has closed: its numbers could only end OutOfTime.
+
+    The error names the date field of the last dialling day and the closing time in the
+    tenant's zone, where the client wrote it.
+    """
+    closes = last_close(schedule, timezone)
+    if closes is None or now < closes:
+        return
+    days = schedule.runover_days
+    last = max(range(len(days)), key=lambda i: days[i].day, default=None)
+    field = "StartDate" if last is None else f"RunoverDays[{last}].Date"
+    local = closes.astimezone(ZoneInfo(timezone))
+    raise ValidationFailed(
+        {
+            field: [
+                f"The campaign's last window closed at {local:%Y-%m-%d %H:%M} {timezone}"
+                f" ({iso_utc(closes)}): nothing could be dialled. Give a date and times still"
+                " to come."
+            ]
+        }
+    )
 
 
 def _with_e164(inputs: list[NumberInput], pending: PendingNumbers) -> Iterator[PhoneNumber]:

@@ -338,7 +338,9 @@ class EngineQueries:
             " state = %s WHERE id = %s",
             [
                 (
-                    f.record.attempt_number,
+                    # The attempt number is attempts_made + 1 at the claim, so the number
+                    # before it is attempts_made unchanged.
+                    f.record.attempt_number - (0 if f.record.counted else 1),
                     f.record.outcome.value,
                     f.record.stage.value,
                     "done" if f.retry_at is None else "pending",
