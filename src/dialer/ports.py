@@ -234,6 +234,7 @@ class StoreSession(Protocol):
         limit: int,
         worker: str,
         lease_until: datetime,
+        opened_at: datetime | None = None,
     ) -> list[DialJob]: ...
     def claim_for_closing(
         self, campaign_id: CampaignId, limit: int, worker: str, lease_until: datetime

@@ -43,6 +43,7 @@ class WindowState:
     closes_at: datetime | None  # when open: the end of the current interval
     next_opens_at: datetime | None  # when closed: the next interval's start, None if over
     over: bool  # the last interval has finished: what is still pending is OutOfTime
+    opened_at: datetime | None = None  # when open: the start of the current interval
 
 
 def window_state(schedule: Schedule, timezone: str, now: datetime) -> WindowState:
@@ -52,5 +53,5 @@ def window_state(schedule: Schedule, timezone: str, now: datetime) -> WindowStat
         if now < interval.start:
             return WindowState(False, None, interval.start, False)
         if now < interval.finish:
-            return WindowState(True, interval.finish, None, False)
+            return WindowState(True, interval.finish, None, False, interval.start)
     return WindowState(False, None, None, True)

@@ -216,7 +216,9 @@ class Engine:
                 if paced is not None:
                     soonest(paced)
                 continue  # else a line is freed when a call ends
-            jobs, next_due = await asyncio.to_thread(self._claim, context, now, room)
+            jobs, next_due = await asyncio.to_thread(
+                self._claim, context, now, room, state.opened_at
+            )
             if not jobs:
                 soonest(next_due)
                 continue
@@ -278,11 +280,11 @@ class Engine:
         return min(lines, tokens), None
 
     def _claim(
-        self, context: DialingContext, now: datetime, room: int
+        self, context: DialingContext, now: datetime, room: int, opened_at: datetime | None
     ) -> tuple[list[DialJob], datetime | None]:
         campaign_id = context.campaign.id
         with self.store.write() as session:
-            jobs = session.claim(campaign_id, now, room, self.worker, now + self._lease)
+            jobs = session.claim(campaign_id, now, room, self.worker, now + self._lease, opened_at)
         if jobs:
             return jobs, None
         with self.store.read() as session:

@@ -39,8 +39,7 @@ WITH picked AS (
 ), moved AS (
     UPDATE destinations d SET state = 'in_flight' FROM gone
     WHERE d.id = gone.destination_id AND d.state = 'pending'
-    RETURNING {_JOB_COLUMNS},
-        CASE WHEN gone.due_at > d.created_at THEN gone.due_at ELSE d.created_at END AS queued
+    RETURNING {_JOB_COLUMNS}, GREATEST(gone.due_at, d.created_at, %s) AS queued
 ), held AS (
     INSERT INTO in_flight (destination_id, campaign_id, attempt_number, worker, lease_until,
         queued_at)
@@ -141,11 +140,18 @@ class EngineQueries:
         limit: int,
         worker: str,
         lease_until: datetime,
+        opened_at: datetime | None = None,
     ) -> list[DialJob]:
-        """Take up to ``limit`` due destinations in dial order, leased to ``worker``."""
+        """Take up to ``limit`` due destinations in dial order, leased to ``worker``.
+
+        Each job's ``queued_at`` is when it fell due: the latest of when it was added, its due
+        time, and ``opened_at``, the start of the dialling window it is claimed in (a number
+        uploaded days before its window opens falls due when the window opens).
+        """
+        opened = 0 if opened_at is None else to_us(opened_at)
         if self._conn.dialect == "postgres":
             rows = self._conn.execute(
-                _PG_CLAIM, (campaign_id, to_us(now), limit, worker, to_us(lease_until))
+                _PG_CLAIM, (campaign_id, to_us(now), limit, opened, worker, to_us(lease_until))
             )
             jobs = [_job(row, row[11]) for row in rows]
             jobs.sort(key=lambda j: (-j.priority, j.destination_id))
@@ -155,7 +161,7 @@ class EngineQueries:
             " AND due_at <= %s ORDER BY priority DESC, destination_id LIMIT %s",
             (campaign_id, to_us(now), limit),
         )
-        return self._take(picked, worker, lease_until)
+        return self._take([(i, max(due, opened)) for i, due in picked], worker, lease_until)
 
     def _take(self, picked: list[Row], worker: str, lease_until: datetime) -> list[DialJob]:
         """SQLite's claim, and the out-of-time sweep's: dequeue ``picked`` and mark in flight."""
