@@ -15,4 +15,6 @@ def test_a_first_attempt_falls_due_when_its_window_opens(rig: Rig) -> None:
     first, *retries = got[drama(7)]
     assert first.queued_at == opened > START
     # A retry falls due its interval after the attempt before it ended.
-    assert retries and all(r.queued_at > first.ended_at for r in retries)  # type: ignore[operator]
+    assert retries
+    assert first.ended_at is not None
+    assert all(r.queued_at > first.ended_at for r in retries)
