@@ -122,8 +122,9 @@ class SmsGateway(Protocol):
 
 
 class PendingNumbers(Protocol):
-    def chunks(self) -> Iterator[list[str | None]]:
-        """Results in input order, a slice at a time, each as soon as it is ready."""
+    def chunks(self) -> Iterator[list[tuple[str | None, int | None]]]:
+        """(E.164, number type code) in input order, a slice at a time, each as soon as it is
+        ready; (None, None) where a number is not possible."""
         ...
 
     def cancel(self) -> None: ...
@@ -192,6 +193,7 @@ class StoreSession(Protocol):
 
     def list_numbers(self, campaign_id: CampaignId) -> list[StoredNumber]: ...
     def numbers_for_update(self, campaign_id: CampaignId) -> list[NumberEntry]: ...
+    def count_not_valid(self, campaign_id: CampaignId) -> int: ...
     def destination_ids(self, campaign_id: CampaignId) -> list[DestinationId]: ...
     def delete_numbers(self, campaign_id: CampaignId, ids: Sequence[DestinationId]) -> None:
         """Remove numbers without history (never attempted) and their ready-queue rows."""

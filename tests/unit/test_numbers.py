@@ -1,4 +1,12 @@
-from dialer.services.numbers import LocalNormaliser, PooledNormaliser, looks_like_number, to_e164
+from dialer.domain.numbering import NOT_VALID
+from dialer.services.numbers import (
+    LocalNormaliser,
+    PooledNormaliser,
+    classify,
+    looks_like_number,
+    number_type_of,
+    to_e164,
+)
 
 
 def test_numbers_are_judged_possible_in_the_region_not_valid() -> None:
@@ -24,3 +32,18 @@ def test_the_process_pool_gives_the_same_answers_in_order() -> None:
         assert pooled.normalise(raws, "GB") == LocalNormaliser().normalise(raws, "GB")
     finally:
         pooled.close()
+
+
+def test_classify_keeps_possible_numbers_and_says_which_are_valid() -> None:
+    assert classify("07722 123456", "GB") == ("+447722123456", 1)  # mobile
+    assert classify("(212) 555-0100", "GB") == ("+442125550100", NOT_VALID)
+    assert classify("0772", "GB") == (None, None)
+    assert number_type_of("+442125550100") == NOT_VALID
+    raws = ["07722123456", "(212) 555-0100", "0772"] * 5
+    pooled = PooledNormaliser(workers=2, threshold=10)
+    try:
+        chunks = [c for chunk in pooled.start(raws, "GB").chunks() for c in chunk]
+    finally:
+        pooled.close()
+    assert chunks == [c for chunk in LocalNormaliser().start(raws, "GB").chunks() for c in chunk]
+    assert chunks[:3] == [classify(raw, "GB") for raw in raws[:3]]

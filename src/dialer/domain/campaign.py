@@ -44,6 +44,9 @@ class PhoneNumber(NamedTuple):
     is_date_local: bool | None = None
     originate_at: datetime | None = None  # the UTC instant the two above mean
     ignore_dnc: bool = False
+    # phonenumbers' type code (domain.numbering); NOT_VALID for a possible but invalid number,
+    # None when not possible or not yet known.
+    number_type: int | None = None
 
     @property
     def possible(self) -> bool:

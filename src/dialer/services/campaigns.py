@@ -26,6 +26,7 @@ from dialer.domain.campaign import (
 from dialer.domain.codes import Outcome
 from dialer.domain.errors import Conflict, NotFound, ValidationFailed
 from dialer.domain.ids import CampaignId, DestinationId
+from dialer.domain.numbering import NOT_VALID
 from dialer.domain.progress import CampaignProgress
 from dialer.domain.schedule import Schedule
 from dialer.domain.tenant import Tenant
@@ -49,6 +50,7 @@ class CampaignDetail:
     campaign: Campaign
     numbers: list[StoredNumber]
     progress: CampaignProgress | None = None  # given by get(), not by create()
+    not_valid: int = 0  # numbers not possible, or possible but not valid (domain.numbering)
 
 
 class CampaignService:
@@ -114,6 +116,7 @@ class CampaignService:
                 StoredNumber(n, 0, None if n.e164 else invalid, None, destination_id)
                 for n, destination_id in zip(written, ids, strict=True)
             ],
+            not_valid=sum(1 for n in written if n.e164 is None or n.number_type == NOT_VALID),
         )
 
     def get(self, tenant: Tenant, campaign_id: CampaignId) -> CampaignDetail:
@@ -122,7 +125,10 @@ class CampaignService:
             if campaign is None:
                 raise NotFound(f"campaign {campaign_id}")
             return CampaignDetail(
-                campaign, session.list_numbers(campaign_id), session.progress(campaign_id)
+                campaign,
+                session.list_numbers(campaign_id),
+                session.progress(campaign_id),
+                session.count_not_valid(campaign_id),
             )
 
     def list(self, tenant: Tenant) -> list[CampaignSummary]:
@@ -189,8 +195,10 @@ def refuse_closed_schedule(schedule: Schedule, timezone: str, now: datetime) -> 
 def _with_e164(inputs: list[NumberInput], pending: PendingNumbers) -> Iterator[PhoneNumber]:
     position = 0
     for chunk in pending.chunks():
-        for number, e164 in zip(inputs[position : position + len(chunk)], chunk, strict=True):
-            yield PhoneNumber(number.raw, e164, number.name, number.parameters)
+        for number, (e164, kind) in zip(
+            inputs[position : position + len(chunk)], chunk, strict=True
+        ):
+            yield PhoneNumber(number.raw, e164, number.name, number.parameters, number_type=kind)
         position += len(chunk)
 
 

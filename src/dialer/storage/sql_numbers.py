@@ -10,6 +10,7 @@ from dialer.domain.campaign import NumberEntry, PhoneNumber, StoredNumber
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.destination import DestinationState
 from dialer.domain.ids import CampaignId, DestinationId
+from dialer.domain.numbering import NOT_VALID
 from dialer.storage.database import Connection
 from dialer.storage.rows import opt_us, parameters_from_column, parameters_to_column, to_us
 
@@ -29,6 +30,7 @@ _NUMBER_COLUMNS = (
     "is_date_local",
     "originate_at",
     "ignore_dnc",
+    "number_type",
 )
 _SMALL_BATCH = 20  # at most this many numbers go in one INSERT statement
 _DELETE_BATCH = 500
@@ -65,6 +67,7 @@ class NumberQueries:
                 None if n.is_date_local is None else int(n.is_date_local),
                 opt_us(n.originate_at),
                 int(n.ignore_dnc),
+                n.number_type,
             )
             for n in numbers
         )
@@ -102,19 +105,28 @@ class NumberQueries:
     def list_numbers(self, campaign_id: CampaignId) -> list[StoredNumber]:
         rows = self._conn.execute(
             "SELECT number_raw, number_e164, name, parameters, attempts_made, last_outcome,"
-            " last_stage, id FROM destinations WHERE campaign_id = %s ORDER BY id",
+            " last_stage, id, number_type FROM destinations WHERE campaign_id = %s ORDER BY id",
             (campaign_id,),
         )
         return [
             StoredNumber(
-                PhoneNumber(raw, e164, name, parameters_from_column(params)),
+                PhoneNumber(raw, e164, name, parameters_from_column(params), number_type=kind),
                 made,
                 None if outcome is None else Outcome(outcome),
                 None if stage is None else Stage(stage),
                 DestinationId(did),
             )
-            for raw, e164, name, params, made, outcome, stage, did in rows
+            for raw, e164, name, params, made, outcome, stage, did, kind in rows
         ]
+
+    def count_not_valid(self, campaign_id: CampaignId) -> int:
+        """Numbers that are not possible, or possible but in no allocated range."""
+        rows = self._conn.execute(
+            "SELECT count(*) FROM destinations WHERE campaign_id = %s"
+            f" AND (number_e164 IS NULL OR number_type = {NOT_VALID})",
+            (campaign_id,),
+        )
+        return int(rows[0][0])
 
     def numbers_for_update(self, campaign_id: CampaignId) -> list[NumberEntry]:
         """Every number of the campaign with what a PUT matches it by, in id order."""

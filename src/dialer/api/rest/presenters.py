@@ -6,8 +6,10 @@ from typing import Any
 
 from dialer.domain.campaign import Campaign, CampaignSummary, StoredNumber
 from dialer.domain.codes import Outcome
+from dialer.domain.numbering import NOT_VALID, number_type_name
 from dialer.domain.progress import CampaignProgress
 from dialer.domain.tenant import CallerId, CallFlowRecord
+from dialer.services.numbers import number_type_of
 
 
 def clock(value: time) -> str:
@@ -61,6 +63,11 @@ def number_json(stored: StoredNumber) -> dict[str, Any]:
         out["parameters"] = [{"value": v, "parameter": p} for p, v in parameters]
     out["e164"] = e164
     out["id"] = destination_id  # stable: results rows and webhooks name it phoneNumberId
+    kind = number.number_type
+    if kind is None and e164 is not None:  # stored before types were recorded
+        kind = number_type_of(e164)
+    out["valid"] = kind is not None and kind != NOT_VALID
+    out["numberType"] = None if kind is None else number_type_name(kind)
     out["attemptsMade"] = attempts_made
     code, outcome_name = (None, None) if outcome is None else (outcome.value, outcome.api_name)
     # outcome/outcomeName came first and stay, equal to lastOutcome/lastOutcomeName.
@@ -83,9 +90,14 @@ def progress_json(progress: CampaignProgress) -> dict[str, Any]:
 
 
 def detail_json(
-    campaign: Campaign, numbers: list[StoredNumber], progress: CampaignProgress | None = None
+    campaign: Campaign,
+    numbers: list[StoredNumber],
+    progress: CampaignProgress | None = None,
+    not_valid: int | None = None,
 ) -> dict[str, Any]:
     out = {**campaign_fields(campaign), "phoneNumbers": [number_json(n) for n in numbers]}
+    if not_valid is not None:
+        out["notValidPhoneNumberCount"] = not_valid
     if progress is not None:
         out["progress"] = progress_json(progress)
     return out
