@@ -1,6 +1,6 @@
 """The small interfaces the services depend on; adapters implement them, bootstrap wires them."""
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -238,6 +238,9 @@ class StoreSession(Protocol):
         lease_until: datetime,
         opened_at: datetime | None = None,
     ) -> list[DialJob]: ...
+    def set_calls_on_line(self, worker: str, calls: Mapping[CampaignId, int]) -> None: ...
+    def forget_lost_lines(self) -> None: ...
+    def calls_on_line(self, campaign_id: CampaignId) -> int: ...
     def claim_for_closing(
         self, campaign_id: CampaignId, limit: int, worker: str, lease_until: datetime
     ) -> list[DialJob]: ...

@@ -2,13 +2,14 @@
 
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dialer.domain.attempt import AttemptRecord, AttemptResult, DialJob, FinishedAttempt
 from dialer.domain.campaign import DialingContext
 from dialer.domain.codes import Outcome, Stage
-from dialer.domain.ids import TenantId
+from dialer.domain.ids import CampaignId, TenantId
 from dialer.domain.retry import after_attempt
 from dialer.engine.calls import not_dialled
 from dialer.ports import Store, Timer
@@ -54,6 +55,7 @@ class Recorder:
                 contexts = {c.campaign.id: c for c in session.dialing_contexts()}
                 expired = session.take_expired(now, 500)
                 if not expired:
+                    session.forget_lost_lines()
                     return
                 finished = []
                 for job in expired:
@@ -105,9 +107,14 @@ class Recorder:
             record, campaign.id, campaign.tenant_id, job.priority, verdict.retry_at, payload
         )
 
-    def write(self, batch: list[FinishedAttempt]) -> list[FinishedAttempt]:
+    def write(
+        self, batch: list[FinishedAttempt], lines: Mapping[CampaignId, int] | None = None
+    ) -> list[FinishedAttempt]:
+        """Record the batch; ``lines``: the engine's calls on the line now, published with it."""
         with self._store.write() as session:
             written = session.finish_attempts(batch, self._worker, self._timer.now())
+            if lines:
+                session.set_calls_on_line(self._worker, lines)
         if len(written) < len(batch):
             log.warning("%d results dropped: their leases were lost", len(batch) - len(written))
         self.count(written)

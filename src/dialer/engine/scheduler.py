@@ -182,6 +182,7 @@ class Engine:
         if held:
             with self.store.write() as session:
                 session.extend_leases(self.worker, now + self._lease, held)
+                session.set_calls_on_line(self.worker, dict(self._active))
         with self.store.read() as session:
             self._recorder.webhook_tenants = frozenset(session.webhook_tenants())
         self._recorder.recover(now)
@@ -285,6 +286,11 @@ class Engine:
         campaign_id = context.campaign.id
         with self.store.write() as session:
             jobs = session.claim(campaign_id, now, room, self.worker, now + self._lease, opened_at)
+            if jobs:
+                # At most this many: what _start settles or postpones is corrected by the next
+                # release, recording or renewal, which publish the exact count.
+                on_line = self._active[campaign_id] + len(jobs)
+                session.set_calls_on_line(self.worker, {campaign_id: on_line})
         if jobs:
             return jobs, None
         with self.store.read() as session:
@@ -317,7 +323,8 @@ class Engine:
             else:
                 dial.append(job)
         if postponed:
-            await asyncio.to_thread(self._release, postponed)
+            lines = {context.campaign.id: self._active[context.campaign.id] + len(dial)}
+            await asyncio.to_thread(self._release, postponed, lines)
             self.stats.postponed += len(postponed)
         self._finished.extend(settled)
         campaign_bucket = self._campaign_buckets[context.campaign.id]
@@ -336,9 +343,10 @@ class Engine:
         with self.store.read() as session:
             return session.dnc_listed(tenant, numbers)
 
-    def _release(self, jobs: list[tuple[DialJob, datetime]]) -> None:
+    def _release(self, jobs: list[tuple[DialJob, datetime]], lines: dict[CampaignId, int]) -> None:
         with self.store.write() as session:
             session.release(jobs, self.worker)
+            session.set_calls_on_line(self.worker, lines)
 
     async def _call(self, job: DialJob, plan: CampaignPlan, context: DialingContext) -> None:
         try:
@@ -364,7 +372,7 @@ class Engine:
             return
         batch, self._finished = self._finished, []
         try:
-            await asyncio.to_thread(self._recorder.write, batch)
+            await asyncio.to_thread(self._recorder.write, batch, dict(self._active))
         except Exception:
             # Keep them for the next try (their leases are still renewed); a write that did
             # commit before failing is harmless to repeat, since only held leases are recorded.

@@ -9,7 +9,7 @@ What PUT may change once dialling has begun (any number attempted or in flight):
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -127,7 +127,7 @@ class CampaignService:
             return CampaignDetail(
                 campaign,
                 session.list_numbers(campaign_id),
-                session.progress(campaign_id),
+                replace(session.progress(campaign_id), on_line=session.calls_on_line(campaign_id)),
                 session.count_not_valid(campaign_id),
             )
 

@@ -8,7 +8,7 @@ statements cannot interleave with another claim).
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
@@ -390,6 +390,39 @@ class EngineQueries:
                 if (destination, number) in wanted:
                     found[(destination, number)] = attempt_id
         return found
+
+    def set_calls_on_line(self, worker: str, calls: Mapping[CampaignId, int]) -> None:
+        """Publish how many calls ``worker`` has on the line, for these campaigns."""
+        busy = [(worker, cid, n) for cid, n in calls.items() if n > 0]
+        idle = [cid for cid, n in calls.items() if n <= 0]
+        if busy:
+            self._conn.execute_many(
+                "INSERT INTO engine_lines (worker, campaign_id, calls) VALUES (%s, %s, %s)"
+                " ON CONFLICT (worker, campaign_id) DO UPDATE SET calls = excluded.calls",
+                busy,
+            )
+        if idle:
+            self._conn.execute(
+                f"DELETE FROM engine_lines WHERE worker = %s AND campaign_id IN ({_marks(idle)})",
+                (worker, *idle),
+            )
+
+    def forget_lost_lines(self) -> None:
+        """Drop the lines of engines that hold no lease (dead, or stopped)."""
+        self._conn.execute(
+            "DELETE FROM engine_lines WHERE NOT EXISTS"
+            " (SELECT 1 FROM in_flight f WHERE f.worker = engine_lines.worker)"
+        )
+
+    def calls_on_line(self, campaign_id: CampaignId) -> int:
+        """Calls of the campaign on the line now, by the engines that still hold its leases."""
+        rows = self._conn.execute(
+            "SELECT coalesce(sum(l.calls), 0) FROM engine_lines l WHERE l.campaign_id = %s"
+            " AND EXISTS (SELECT 1 FROM in_flight f"
+            " WHERE f.worker = l.worker AND f.campaign_id = l.campaign_id)",
+            (campaign_id,),
+        )
+        return int(rows[0][0])
 
     def webhook_tenants(self) -> list[TenantId]:
         return [TenantId(row[0]) for row in self._conn.execute("SELECT tenant_id FROM webhooks")]

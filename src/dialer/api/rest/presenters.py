@@ -79,10 +79,16 @@ def number_json(stored: StoredNumber) -> dict[str, Any]:
 
 
 def progress_json(progress: CampaignProgress) -> dict[str, Any]:
-    """Destinations by state; the done ones by last outcome, every outcome named (0 if none)."""
+    """Destinations by state; the done ones by last outcome, every outcome named (0 if none).
+
+    inFlight is the calls on the line; claimed also counts calls that have ended but whose
+    engine has not recorded them yet (it records in batches), so pending + claimed + done +
+    cancelled is every number.
+    """
     return {
         "pending": progress.pending,
-        "inFlight": progress.in_flight,
+        "inFlight": min(progress.on_line, progress.in_flight),
+        "claimed": progress.in_flight,
         "done": progress.done,
         "cancelled": progress.cancelled,
         "outcomes": {o.api_name: progress.outcomes.get(o, 0) for o in Outcome},
