@@ -15,7 +15,16 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
+from phonenumbers import (
+    COUNTRY_CODE_TO_REGION_CODE,
+    NumberParseException,
+    PhoneMetadata,
+    PhoneNumberFormat,
+    PhoneNumberType,
+    ValidationResult,
+    national_significant_number,
+)
+from phonenumbers.phonenumberutil import _number_type_helper
 
 # What may appear in a number as people write it; letters and anything else make it garbage.
 _NUMBER_SHAPE = re.compile(r"^\+?[\d\s().\-/]*\d[\d\s().\-/]*$")
@@ -57,12 +66,39 @@ def classify(raw: str, region: str) -> Classified:
     if phonenumbers.is_possible_number_with_reason(parsed) != ValidationResult.IS_POSSIBLE:
         return None, None
     e164 = str(phonenumbers.format_number(parsed, PhoneNumberFormat.E164))
-    return e164, int(phonenumbers.number_type(parsed))
+    return e164, _type_code(parsed)
 
 
 def number_type_of(e164: str) -> int:
     """The type code of a number stored in E.164 form (see ``classify``)."""
-    return int(phonenumbers.number_type(phonenumbers.parse(e164)))
+    return _type_code(phonenumbers.parse(e164))
+
+
+def _type_code(parsed: phonenumbers.PhoneNumber) -> int:
+    """``phonenumbers.number_type``, in half its time for numbers of a shared country code.
+
+    For a code several regions share (+44: GB, GG, IM, JE; +1: US, CA, ...), ``number_type``
+    first finds the number's region by judging the number against each region's types, then
+    judges it again against the region found: classifying a GB mobile matched every type pattern
+    twice, and doubled the cost of a big upload. This returns the first judgement. It follows
+    ``region_code_for_number`` step by step (the library is pinned; a test compares the two).
+    """
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(parsed.country_code or 0)
+    if regions is None or len(regions) == 1:
+        return int(phonenumbers.number_type(parsed))
+    national = national_significant_number(parsed)
+    for region in regions:
+        metadata = PhoneMetadata.metadata_for_region(region.upper(), None)
+        if metadata is None:
+            continue
+        if metadata.leading_digits is not None:
+            if re.compile(metadata.leading_digits).match(national):
+                return int(_number_type_helper(national, metadata))
+        else:
+            kind = int(_number_type_helper(national, metadata))
+            if kind != PhoneNumberType.UNKNOWN:
+                return kind
+    return int(PhoneNumberType.UNKNOWN)
 
 
 def _exit_with(parent_pid: int) -> None:
