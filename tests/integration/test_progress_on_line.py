@@ -1,9 +1,13 @@
 """progress.inFlight is the calls on the line, never above the campaign's limit."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from dialer.api.rest.presenters import progress_json
+from dialer.domain.ids import CampaignId
 from tests.integration.engine_support import Rig, drama
+
+OPENED = datetime(2025, 10, 1, 8, 0, tzinfo=UTC)
 
 
 def test_in_flight_counts_calls_on_the_line_and_claimed_names_the_rest(rig: Rig) -> None:
@@ -30,3 +34,19 @@ def test_in_flight_counts_calls_on_the_line_and_claimed_names_the_rest(rig: Rig)
     assert progress is not None
     final = progress_json(progress)
     assert (final["inFlight"], final["claimed"], final["pending"]) == (0, 0, 0)
+
+
+def test_lines_of_an_engine_without_leases_are_not_counted_and_are_swept(rig: Rig) -> None:
+    campaign = CampaignId(rig.campaign([drama(2), drama(6)]))
+    store = rig.container.store
+    with store.write() as session:
+        [job, _] = session.claim(campaign, OPENED, 2, "live", OPENED + timedelta(minutes=1))
+        session.release([(job, OPENED)], "live")  # "live" keeps one lease
+        session.set_calls_on_line("live", {campaign: 1})
+        session.set_calls_on_line("dead", {campaign: 7})  # holds no lease: it died
+    with store.read() as session:
+        assert session.calls_on_line(campaign) == 1
+    with store.write() as session:
+        session.forget_lost_lines()
+        rows = session._conn.execute("SELECT worker FROM engine_lines")  # type: ignore[attr-defined]
+    assert [tuple(r) for r in rows] == [("live",)]
