@@ -1,6 +1,6 @@
 """The small interfaces the services depend on; adapters implement them, bootstrap wires them."""
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -14,6 +14,7 @@ from dialer.domain.campaign import (
     CampaignStatus,
     CampaignSummary,
     DialingContext,
+    NumberEntry,
     PhoneNumber,
     StoredNumber,
 )
@@ -121,8 +122,9 @@ class SmsGateway(Protocol):
 
 
 class PendingNumbers(Protocol):
-    def chunks(self) -> Iterator[list[str | None]]:
-        """Results in input order, a slice at a time, each as soon as it is ready."""
+    def chunks(self) -> Iterator[list[tuple[str | None, int | None]]]:
+        """(E.164, number type code) in input order, a slice at a time, each as soon as it is
+        ready; (None, None) where a number is not possible."""
         ...
 
     def cancel(self) -> None: ...
@@ -190,17 +192,15 @@ class StoreSession(Protocol):
         ...
 
     def list_numbers(self, campaign_id: CampaignId) -> list[StoredNumber]: ...
-    def dialled_numbers(self, campaign_id: CampaignId) -> list[tuple[DestinationId, str]]:
-        """(id, key) of every number already attempted or in flight: its history is fixed."""
+    def numbers_for_update(self, campaign_id: CampaignId) -> list[NumberEntry]: ...
+    def count_not_valid(self, campaign_id: CampaignId) -> int: ...
+    def destination_ids(self, campaign_id: CampaignId) -> list[DestinationId]: ...
+    def delete_numbers(self, campaign_id: CampaignId, ids: Sequence[DestinationId]) -> None:
+        """Remove numbers without history (never attempted) and their ready-queue rows."""
         ...
 
-    def destination_ids(self, campaign_id: CampaignId) -> list[DestinationId]: ...
-    def delete_undialled_numbers(self, campaign_id: CampaignId) -> None: ...
-    def update_number_details(
-        self,
-        destination_id: DestinationId,
-        name: str | None,
-        parameters: tuple[tuple[int, str], ...],
+    def update_numbers_details(
+        self, changes: Sequence[tuple[DestinationId, str | None, tuple[tuple[int, str], ...]]]
     ) -> None: ...
 
     # attempts
@@ -236,7 +236,11 @@ class StoreSession(Protocol):
         limit: int,
         worker: str,
         lease_until: datetime,
+        opened_at: datetime | None = None,
     ) -> list[DialJob]: ...
+    def set_calls_on_line(self, worker: str, calls: Mapping[CampaignId, int]) -> None: ...
+    def forget_lost_lines(self) -> None: ...
+    def calls_on_line(self, campaign_id: CampaignId) -> int: ...
     def claim_for_closing(
         self, campaign_id: CampaignId, limit: int, worker: str, lease_until: datetime
     ) -> list[DialJob]: ...

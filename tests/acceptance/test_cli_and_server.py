@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,9 @@ import pytest
 
 from dialer.testing.postgres import PostgresServer
 from dialer.testing.server import serving
+
+# These servers run on the wall clock, and a campaign whose last window has closed is refused.
+FUTURE_DAY = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
 
 FLOW = """\
 # A version-1 call flow: a spoken message and an SMS text.
@@ -49,6 +53,7 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
             "0002_dialer_api",
             "0003_engine",
             "0004_work_notify",
+            "0005_numbers_and_lines",
             "0007_queue_names",
             "0008_webhook_log",
         ]
@@ -99,7 +104,7 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
         headers = {"Authorization": f"Bearer {tenant['api_key']}"}
         body: dict[str, Any] = {
             "name": "Flu jabs",
-            "startDate": "2025-10-01",
+            "startDate": FUTURE_DAY,
             "startTime": "09:00",
             "finishTime": "17:00",
             "callflow_Id": flow["id"],
@@ -181,7 +186,7 @@ def test_cli_for_agents_queues_dnc_and_campaigns(env: dict[str, str], tmp_path: 
         json.dumps(
             {
                 "name": "Agents",
-                "startDate": "2026-12-01",
+                "startDate": FUTURE_DAY,
                 "startTime": "09:00",
                 "finishTime": "17:00",
                 "callflow_Id": flow_id,

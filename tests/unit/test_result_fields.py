@@ -9,7 +9,7 @@ import pytest
 from dialer.api.rest.csv_export import csv_chunks, protect
 from dialer.domain.attempt import AttemptResult
 from dialer.domain.codes import Outcome, Stage
-from dialer.domain.ids import CampaignId
+from dialer.domain.ids import CampaignId, DestinationId
 from dialer.services.results import RESULT_FIELDS, iso_utc, result_fields
 
 T0 = datetime(2025, 10, 1, 9, 0, tzinfo=UTC)
@@ -19,6 +19,7 @@ def result(attempt_id: int = 1, **changes: object) -> AttemptResult:
     values: dict[str, object] = {
         "attempt_id": attempt_id,
         "campaign_id": CampaignId(7),
+        "destination_id": DestinationId(3),
         "number": "+447722123456",
         "name": "Ann",
         "attempt_number": 1,
@@ -90,9 +91,10 @@ def test_csv_chunks_one_per_page_and_numbers_kept_only_when_phone_shaped() -> No
         "true",
     )
     assert (last["answeredAt"], last["outcome"]) == ("", "1")
+    assert (last["attemptId"], last["phoneNumberId"]) == ("3", "3")
     assert b"".join(chunks).count(b"\r\n") == 4
     assert list(csv_chunks([])) == [
         b"number,name,attemptNumber,outcome,outcomeName,stage,"
         b"stageName,queuedAt,originatedAt,answeredAt,endedAt,"
-        b"cause,keys,smsSent\r\n"
+        b"cause,keys,smsSent,attemptId,phoneNumberId\r\n"
     ]

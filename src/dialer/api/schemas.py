@@ -20,6 +20,11 @@ class PhoneNumberIn(BaseModel):
 
 class PhoneNumberOut(PhoneNumberIn):
     e164: str | None = Field(description="E.164 form; null when the number is not possible")
+    id: int = Field(description="Stable for the campaign's life; results' phoneNumberId")
+    valid: bool = Field(description="In a range its country has allocated (phonenumbers)")
+    numberType: str | None = Field(
+        description="mobile, fixedLine, ..., unknown (possible, not valid); null if not possible"
+    )
     attemptsMade: int
     outcome: int | None = Field(description="Same as lastOutcome (kept for older clients)")
     outcomeName: str | None
@@ -56,6 +61,9 @@ class CampaignIn(BaseModel):
     )
     smsOnBusy: int = Field(0, description="0 Never, 1 OnTheFirstCall, 2 OnTheLastCall")
     type: str = Field("ivr", description="ivr (plays the call flow) or agent (connects agents)")
+    status: str | None = Field(
+        None, description="Enabled or Disabled (paused); POST default Enabled, PUT keeps it"
+    )
     phoneNumbers: list[PhoneNumberIn]
 
 
@@ -82,7 +90,8 @@ class CampaignListItem(CampaignOut):
 
 class Progress(BaseModel):
     pending: int = Field(description="Not dialled yet, or waiting for a retry")
-    inFlight: int
+    inFlight: int = Field(description="Calls on the line now")
+    claimed: int = Field(description="Taken by an engine, not recorded yet (ended calls too)")
     done: int
     cancelled: int = Field(description="Removed while waiting for a retry")
     outcomes: dict[str, int] = Field(
@@ -92,6 +101,7 @@ class Progress(BaseModel):
 
 class CampaignDetailOut(CampaignOut):
     phoneNumbers: list[PhoneNumberOut]
+    notValidPhoneNumberCount: int = Field(description="Numbers with valid: false")
     progress: Progress | None = Field(
         None, description="GET only (not in POST's answer): the numbers by state"
     )
@@ -114,6 +124,8 @@ class ResultOut(BaseModel):
     cause: str | None
     keys: str = Field(description="Keys the callee pressed, in order")
     smsSent: bool
+    attemptId: int = Field(description="Unique and stable: the webhook de-duplication key")
+    phoneNumberId: int = Field(description="The number's id in the campaign")
 
 
 class ResultsPageOut(BaseModel):

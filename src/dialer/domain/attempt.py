@@ -1,11 +1,18 @@
 """One attempt to call one number: when it was queued, placed, answered and ended, and how."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
+
+# Outcomes the dialer settles without a call. They are final, and the record of one does not
+# use up an attempt: a number that ends OutOfTime before any call has attemptsMade 0.
+SETTLED_WITHOUT_CALL = frozenset(
+    {Outcome.OUT_OF_TIME, Outcome.EXCLUDED_NUMBER, Outcome.INVALID_NUMBER}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,13 +29,19 @@ class AttemptRecord:
     keys: str = ""
     sms_sent: bool = False
 
+    @property
+    def counted(self) -> bool:
+        """Whether it counts in the number's attemptsMade: it placed a call, or tried to."""
+        return self.originated_at is not None or self.outcome not in SETTLED_WITHOUT_CALL
+
 
 @dataclass(frozen=True, slots=True)
 class AttemptResult:
     """One row of a campaign's results: an attempt with the number it called."""
 
-    attempt_id: int
+    attempt_id: int  # stable and unique: the webhook's de-duplication key
     campaign_id: CampaignId
+    destination_id: DestinationId  # the number's id in the campaign (phoneNumbers[].id)
     number: str  # E.164 when the number was possible, else as it was sent
     name: str | None
     attempt_number: int
@@ -69,4 +82,6 @@ class FinishedAttempt:
     tenant_id: TenantId
     priority: int
     retry_at: datetime | None
-    webhook_payload: str | None = None  # the JSON a registered webhook receives
+    # What a registered webhook receives, but for the attempt's id, which the store assigns
+    # as it records the attempt (docs/webhooks.md: the de-duplication key).
+    webhook_fields: Mapping[str, object] | None = None

@@ -31,12 +31,19 @@ def intervals(schedule: Schedule, timezone: str) -> list[Interval]:
     return found
 
 
+def last_close(schedule: Schedule, timezone: str) -> datetime | None:
+    """When the schedule's last interval ends (UTC); None when it has no interval at all."""
+    found = intervals(schedule, timezone)
+    return max(i.finish for i in found) if found else None
+
+
 @dataclass(frozen=True, slots=True)
 class WindowState:
     open: bool
     closes_at: datetime | None  # when open: the end of the current interval
     next_opens_at: datetime | None  # when closed: the next interval's start, None if over
     over: bool  # the last interval has finished: what is still pending is OutOfTime
+    opened_at: datetime | None = None  # when open: the start of the current interval
 
 
 def window_state(schedule: Schedule, timezone: str, now: datetime) -> WindowState:
@@ -46,5 +53,5 @@ def window_state(schedule: Schedule, timezone: str, now: datetime) -> WindowStat
         if now < interval.start:
             return WindowState(False, None, interval.start, False)
         if now < interval.finish:
-            return WindowState(True, interval.finish, None, False)
+            return WindowState(True, interval.finish, None, False, interval.start)
     return WindowState(False, None, None, True)

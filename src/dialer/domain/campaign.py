@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from dialer.domain.agent import Strategy
 from dialer.domain.codes import Outcome, Stage
-from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
+from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.policy import AttemptRule, MessagePolicy
 from dialer.domain.schedule import Schedule
 
@@ -44,6 +44,9 @@ class PhoneNumber(NamedTuple):
     is_date_local: bool | None = None
     originate_at: datetime | None = None  # the UTC instant the two above mean
     ignore_dnc: bool = False
+    # phonenumbers' type code (domain.numbering); NOT_VALID for a possible but invalid number,
+    # None when not possible or not yet known.
+    number_type: int | None = None
 
     @property
     def possible(self) -> bool:
@@ -98,6 +101,19 @@ class StoredNumber(NamedTuple):
     attempts_made: int
     last_outcome: Outcome | None
     last_stage: Stage | None = None
+    # Stable for the campaign's life: a PUT that keeps the number keeps its id.
+    id: DestinationId | None = None
+
+
+class NumberEntry(NamedTuple):
+    """A stored number as a PUT sees it: what it is matched by, and whether it has history
+    (attempts recorded, or a call in flight) and so must stay."""
+
+    id: DestinationId
+    key: str
+    name: str | None
+    parameters: tuple[tuple[int, str], ...]
+    has_history: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,15 @@
 """Recording attempts: what follows each (retry or done), webhook payloads, lost leases."""
 
-import json
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dialer.domain.attempt import AttemptRecord, AttemptResult, DialJob, FinishedAttempt
 from dialer.domain.campaign import DialingContext
 from dialer.domain.codes import Outcome, Stage
-from dialer.domain.ids import TenantId
+from dialer.domain.ids import CampaignId, TenantId
 from dialer.domain.retry import after_attempt
 from dialer.engine.calls import not_dialled
 from dialer.ports import Store, Timer
@@ -56,6 +56,7 @@ class Recorder:
                 contexts = {c.campaign.id: c for c in session.dialing_contexts()}
                 expired = session.take_expired(now, 500)
                 if not expired:
+                    session.forget_lost_lines()
                     return
                 finished = []
                 for job in expired:
@@ -82,11 +83,12 @@ class Recorder:
         verdict = after_attempt(
             campaign.spec.attempts, record.attempt_number, record.outcome, ended
         )
-        payload = None
+        payload: dict[str, object] | None = None
         if campaign.tenant_id in self.webhook_tenants:
             result = AttemptResult(
-                attempt_id=0,
+                attempt_id=0,  # assigned by the store as it records the attempt
                 campaign_id=campaign.id,
+                destination_id=record.destination_id,
                 number=job.e164 or job.raw,
                 name=job.name,
                 attempt_number=record.attempt_number,
@@ -100,16 +102,20 @@ class Recorder:
                 keys=record.keys,
                 sms_sent=record.sms_sent,
             )
-            fields = {"campaignId": campaign.id, "campaignCode": campaign.code}
-            fields.update(result_fields(result))
-            payload = json.dumps(fields, separators=(",", ":"))
+            payload = {"campaignId": campaign.id, "campaignCode": campaign.code}
+            payload.update(result_fields(result))
         return FinishedAttempt(
             record, campaign.id, campaign.tenant_id, job.priority, verdict.retry_at, payload
         )
 
-    def write(self, batch: list[FinishedAttempt]) -> list[FinishedAttempt]:
+    def write(
+        self, batch: list[FinishedAttempt], lines: Mapping[CampaignId, int] | None = None
+    ) -> list[FinishedAttempt]:
+        """Record the batch; ``lines``: the engine's calls on the line now, published with it."""
         with self._store.write() as session:
             written = session.finish_attempts(batch, self._worker, self._timer.now())
+            if lines:
+                session.set_calls_on_line(self._worker, lines)
         if len(written) < len(batch):
             log.warning("%d results dropped: their leases were lost", len(batch) - len(written))
         self.count(written)

@@ -185,6 +185,7 @@ class Engine:
         if held:
             with self.store.write() as session:
                 session.extend_leases(self.worker, now + self._lease, held)
+                session.set_calls_on_line(self.worker, dict(self._active))
         with self.store.read() as session:
             self._recorder.webhook_tenants = frozenset(session.webhook_tenants())
         self._recorder.recover(now)
@@ -219,7 +220,9 @@ class Engine:
                 if paced is not None:
                     soonest(paced)
                 continue  # else a line is freed when a call ends
-            jobs, next_due = await asyncio.to_thread(self._claim, context, now, room)
+            jobs, next_due = await asyncio.to_thread(
+                self._claim, context, now, room, state.opened_at
+            )
             if not jobs:
                 soonest(next_due)
                 continue
@@ -281,11 +284,16 @@ class Engine:
         return min(lines, tokens), None
 
     def _claim(
-        self, context: DialingContext, now: datetime, room: int
+        self, context: DialingContext, now: datetime, room: int, opened_at: datetime | None
     ) -> tuple[list[DialJob], datetime | None]:
         campaign_id = context.campaign.id
         with self.store.write() as session:
-            jobs = session.claim(campaign_id, now, room, self.worker, now + self._lease)
+            jobs = session.claim(campaign_id, now, room, self.worker, now + self._lease, opened_at)
+            if jobs:
+                # At most this many: what _start settles or postpones is corrected by the next
+                # release, recording or renewal, which publish the exact count.
+                on_line = self._active[campaign_id] + len(jobs)
+                session.set_calls_on_line(self.worker, {campaign_id: on_line})
         if jobs:
             return jobs, None
         with self.store.read() as session:
@@ -318,7 +326,8 @@ class Engine:
             else:
                 dial.append(job)
         if postponed:
-            await asyncio.to_thread(self._release, postponed)
+            lines = {context.campaign.id: self._active[context.campaign.id] + len(dial)}
+            await asyncio.to_thread(self._release, postponed, lines)
             self.stats.postponed += len(postponed)
         self._finished.extend(settled)
         campaign_bucket = self._campaign_buckets[context.campaign.id]
@@ -337,9 +346,10 @@ class Engine:
         with self.store.read() as session:
             return session.dnc_listed(tenant, numbers)
 
-    def _release(self, jobs: list[tuple[DialJob, datetime]]) -> None:
+    def _release(self, jobs: list[tuple[DialJob, datetime]], lines: dict[CampaignId, int]) -> None:
         with self.store.write() as session:
             session.release(jobs, self.worker)
+            session.set_calls_on_line(self.worker, lines)
 
     async def _call(self, job: DialJob, plan: CampaignPlan, context: DialingContext) -> None:
         record: AttemptRecord | None = None
@@ -368,7 +378,8 @@ class Engine:
         """A call the driver could not place is no attempt: due again a little later."""
         due = self._timer.now() + NOT_PLACED_RETRY
         try:
-            await asyncio.to_thread(self._release, [(job, due)])
+            lines = {job.campaign_id: self._active[job.campaign_id]}
+            await asyncio.to_thread(self._release, [(job, due)], lines)
         except Exception:
             # Still leased to us: when the lease runs out, recovery settles it.
             log.exception("could not give %s back to the queue", job.destination_id)
@@ -382,7 +393,7 @@ class Engine:
             return
         batch, self._finished = self._finished, []
         try:
-            await asyncio.to_thread(self._recorder.write, batch)
+            await asyncio.to_thread(self._recorder.write, batch, dict(self._active))
         except Exception:
             # Keep them for the next try (their leases are still renewed); a write that did
             # commit before failing is harmless to repeat, since only held leases are recorded.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any, NamedTuple
 
-from dialer.domain.campaign import MAX_PARAMETERS, CampaignSpec, CampaignType
+from dialer.domain.campaign import MAX_PARAMETERS, CampaignSpec, CampaignStatus, CampaignType
 from dialer.domain.errors import FieldErrors
 from dialer.domain.ids import CallFlowId, CliId
 from dialer.domain.policy import AttemptRule, MessagePolicy, attempt_problems
@@ -42,6 +42,7 @@ _CAMPAIGN_FIELDS = {
     "smsonbusy": ("smsonbusy", "SMSOnBusy"),
     "phonenumbers": ("phonenumbers", "PhoneNumbers"),
     "type": ("type", "Type"),
+    "status": ("status", "Status"),
 }
 _RUNOVER_FIELDS = {
     "date": ("date", "Date"),
@@ -65,6 +66,7 @@ class NumberInput(NamedTuple):
 class CampaignInput:
     spec: CampaignSpec
     numbers: list[NumberInput]
+    status: CampaignStatus | None = None  # None: as it is (PUT), Enabled (POST)
 
 
 def _props(
@@ -210,6 +212,13 @@ def parse_campaign(body: Any, *, max_numbers: int) -> CampaignInput:
             kind = CampaignType(value.lower())
         else:
             errors.add("Type", "Must be 'ivr' (plays the call flow) or 'agent' (connects agents).")
+    status = None
+    if props.get("status") is not None:
+        value = props["status"]
+        if isinstance(value, str) and value.lower() in ("enabled", "disabled"):
+            status = CampaignStatus(value.lower())
+        else:
+            errors.add("Status", "Must be 'Enabled' (dials) or 'Disabled' (paused).")
     numbers = _phone_numbers(read, props.get("phonenumbers"), max_numbers)
 
     # Each rule runs on whatever parts could be read, so every problem is reported at once.
@@ -240,7 +249,7 @@ def parse_campaign(body: Any, *, max_numbers: int) -> CampaignInput:
         sms_on_busy=sms,
         kind=kind,
     )
-    return CampaignInput(spec, numbers)
+    return CampaignInput(spec, numbers, status)
 
 
 def _merge(errors: FieldErrors, problems: dict[str, list[str]]) -> None:

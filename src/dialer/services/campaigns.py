@@ -9,20 +9,26 @@ What PUT may change once dialling has begun (any number attempted or in flight):
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from dialer.domain.calendar import last_close
 from dialer.domain.campaign import (
     Campaign,
     CampaignStatus,
     CampaignSummary,
+    NumberEntry,
     PhoneNumber,
     StoredNumber,
 )
 from dialer.domain.codes import Outcome
 from dialer.domain.errors import Conflict, NotFound, ValidationFailed
 from dialer.domain.ids import CampaignId, DestinationId
+from dialer.domain.numbering import NOT_VALID
 from dialer.domain.progress import CampaignProgress
+from dialer.domain.schedule import Schedule
 from dialer.domain.tenant import Tenant
 from dialer.ports import Clock, NumberNormaliser, PendingNumbers, Store, StoreSession
 from dialer.services.campaign_input import (
@@ -31,6 +37,7 @@ from dialer.services.campaign_input import (
     parse_campaign,
     prefetch_numbers,
 )
+from dialer.services.results import iso_utc
 
 
 def new_campaign_code() -> str:
@@ -43,6 +50,7 @@ class CampaignDetail:
     campaign: Campaign
     numbers: list[StoredNumber]
     progress: CampaignProgress | None = None  # given by get(), not by create()
+    not_valid: int = 0  # numbers not possible, or possible but not valid (domain.numbering)
 
 
 class CampaignService:
@@ -54,13 +62,18 @@ class CampaignService:
         self._clock = clock
         self.max_numbers = max_numbers
 
-    def _read(self, tenant: Tenant, body: Any) -> tuple[CampaignInput, Iterator[PhoneNumber]]:
-        """Validate the body; the numbers follow lazily, as their parsing finishes."""
+    def _read(
+        self, tenant: Tenant, body: Any, *, new: bool = False
+    ) -> tuple[CampaignInput, Iterator[PhoneNumber]]:
+        """Validate the body; the numbers follow lazily, as their parsing finishes. ``new``: a
+        campaign to create, which is refused if its last window has closed already."""
         # Number parsing dominates big requests: start it on other cores, validate meanwhile.
         raws = prefetch_numbers(body)
         pending = self._normaliser.start(raws[: self.max_numbers], tenant.region)
         try:
             parsed = parse_campaign(body, max_numbers=self.max_numbers)
+            if new:
+                refuse_closed_schedule(parsed.spec.schedule, tenant.timezone, self._clock.now())
         except BaseException:
             pending.cancel()
             raise
@@ -81,21 +94,29 @@ class CampaignService:
             raise ValidationFailed(problems)
 
     def create(self, tenant: Tenant, body: Any) -> CampaignDetail:
-        parsed, numbers = self._read(tenant, body)
+        parsed, numbers = self._read(tenant, body, new=True)
         now = self._clock.now()
         written: list[PhoneNumber] = []
         with self._store.write() as session:
             self._check_references(session, tenant, parsed)
+            status = parsed.status or CampaignStatus.ENABLED
             campaign_id = session.add_campaign(
-                tenant.id, new_campaign_code(), parsed.spec, CampaignStatus.ENABLED, now
+                tenant.id, new_campaign_code(), parsed.spec, status, now
             )
             # Rows stream into the store while later slices are still being parsed.
             session.add_numbers(campaign_id, _collect(numbers, written), now)
+            # Rows are inserted in the body's order, so ids in order pair with ``written``.
+            ids = session.destination_ids(campaign_id)
             campaign = session.get_campaign(tenant.id, campaign_id)
         assert campaign is not None
         invalid = Outcome.INVALID_NUMBER
         return CampaignDetail(
-            campaign, [StoredNumber(n, 0, None if n.e164 else invalid) for n in written]
+            campaign,
+            [
+                StoredNumber(n, 0, None if n.e164 else invalid, None, destination_id)
+                for n, destination_id in zip(written, ids, strict=True)
+            ],
+            not_valid=sum(1 for n in written if n.e164 is None or n.number_type == NOT_VALID),
         )
 
     def get(self, tenant: Tenant, campaign_id: CampaignId) -> CampaignDetail:
@@ -104,7 +125,10 @@ class CampaignService:
             if campaign is None:
                 raise NotFound(f"campaign {campaign_id}")
             return CampaignDetail(
-                campaign, session.list_numbers(campaign_id), session.progress(campaign_id)
+                campaign,
+                session.list_numbers(campaign_id),
+                replace(session.progress(campaign_id), on_line=session.calls_on_line(campaign_id)),
+                session.count_not_valid(campaign_id),
             )
 
     def list(self, tenant: Tenant) -> list[CampaignSummary]:
@@ -120,15 +144,22 @@ class CampaignService:
             if current is None:
                 raise NotFound(f"campaign {campaign_id}")
             self._check_references(session, tenant, parsed)
-            dialled = session.dialled_numbers(campaign_id)
-            if dialled:
+            stored = session.numbers_for_update(campaign_id)
+            if any(entry.has_history for entry in stored):
                 _refuse_history_changes(current, parsed)
-            kept, added = _match_dialled(dialled, numbers)
-            session.delete_undialled_numbers(campaign_id)
-            for destination_id, number in kept:
-                session.update_number_details(destination_id, number.name, number.parameters)
-            session.add_numbers(campaign_id, added, now)
+            plan = match_numbers(stored, numbers)
+            if plan.added or parsed.spec.schedule != current.spec.schedule:
+                # Leaving a finished campaign's schedule and numbers as they were (a rename)
+                # is fine; new numbers or a new schedule that can never dial are not.
+                refuse_closed_schedule(parsed.spec.schedule, tenant.timezone, now)
+            session.delete_numbers(campaign_id, plan.removed)
+            session.update_numbers_details(plan.changed)
+            session.add_numbers(campaign_id, plan.added, now)
             session.update_campaign(campaign_id, parsed.spec, now)
+            if parsed.status is not None and parsed.status is not current.status:
+                # As the Dialer API's StopCampaign / StartCampaign: engines skip a Disabled
+                # campaign's claims and take it up again when it is Enabled.
+                session.set_campaign_status(campaign_id, parsed.status, now)
 
     def delete(self, tenant: Tenant, campaign_id: CampaignId) -> None:
         with self._store.write() as session:
@@ -137,11 +168,37 @@ class CampaignService:
             session.delete_campaign(campaign_id)
 
 
+def refuse_closed_schedule(schedule: Schedule, timezone: str, now: datetime) -> None:
+    """A 400 for a schedule whose last window has closed: its numbers could only end OutOfTime.
+
+    The error names the date field of the last dialling day and the closing time in the
+    tenant's zone, where the client wrote it.
+    """
+    closes = last_close(schedule, timezone)
+    if closes is None or now < closes:
+        return
+    days = schedule.runover_days
+    last = max(range(len(days)), key=lambda i: days[i].day, default=None)
+    field = "StartDate" if last is None else f"RunoverDays[{last}].Date"
+    local = closes.astimezone(ZoneInfo(timezone))
+    raise ValidationFailed(
+        {
+            field: [
+                f"The campaign's last window closed at {local:%Y-%m-%d %H:%M} {timezone}"
+                f" ({iso_utc(closes)}): nothing could be dialled. Give a date and times still"
+                " to come."
+            ]
+        }
+    )
+
+
 def _with_e164(inputs: list[NumberInput], pending: PendingNumbers) -> Iterator[PhoneNumber]:
     position = 0
     for chunk in pending.chunks():
-        for number, e164 in zip(inputs[position : position + len(chunk)], chunk, strict=True):
-            yield PhoneNumber(number.raw, e164, number.name, number.parameters)
+        for number, (e164, kind) in zip(
+            inputs[position : position + len(chunk)], chunk, strict=True
+        ):
+            yield PhoneNumber(number.raw, e164, number.name, number.parameters, number_type=kind)
         position += len(chunk)
 
 
@@ -164,22 +221,39 @@ def _refuse_history_changes(current: Campaign, parsed: CampaignInput) -> None:
         raise Conflict("; ".join(reasons))
 
 
-def _match_dialled(
-    dialled: list[tuple[DestinationId, str]], numbers: list[PhoneNumber]
-) -> tuple[list[tuple[DestinationId, PhoneNumber]], list[PhoneNumber]]:
-    """Pair each dialled number with an entry of the new list (same E.164); the rest are new."""
-    waiting: dict[str, list[DestinationId]] = {}
-    for destination_id, key in dialled:
-        waiting.setdefault(key, []).append(destination_id)
-    kept: list[tuple[DestinationId, PhoneNumber]] = []
+@dataclass(frozen=True, slots=True)
+class NumbersPlan:
+    """What a PUT does to the stored numbers."""
+
+    changed: list[tuple[DestinationId, str | None, tuple[tuple[int, str], ...]]]
+    removed: list[DestinationId]
+    added: list[PhoneNumber]
+
+
+def match_numbers(stored: list[NumberEntry], numbers: list[PhoneNumber]) -> NumbersPlan:
+    """Pair each number of a PUT with a stored number of the same key (E.164, else as sent).
+
+    A paired number keeps its row: its id, its state and whatever the Dialer API stored for it
+    (priority, caller ID, originate time, custom data, DNC override), which a REST body cannot
+    express; only its name and parameters take the body's values. Numbers with history are
+    paired first, so a dialled number is never the one dropped when a key appears twice.
+    Unpaired stored numbers without history are removed; with history, the PUT is refused.
+    """
+    waiting: dict[str, list[NumberEntry]] = {}
+    for entry in sorted(stored, key=lambda e: (not e.has_history, e.id)):
+        waiting.setdefault(entry.key, []).append(entry)
+    changed: list[tuple[DestinationId, str | None, tuple[tuple[int, str], ...]]] = []
     added: list[PhoneNumber] = []
     for number in numbers:
-        ids = waiting.get(number.key)
-        if ids:
-            kept.append((ids.pop(0), number))
-        else:
+        entries = waiting.get(number.key)
+        if not entries:
             added.append(number)
-    missing = [key for key, ids in waiting.items() for _ in ids]
+            continue
+        entry = entries.pop(0)
+        if (entry.name, entry.parameters) != (number.name, number.parameters):
+            changed.append((entry.id, number.name, number.parameters))
+    left = [entry for entries in waiting.values() for entry in entries]
+    missing = [entry.key for entry in left if entry.has_history]
     if missing:
         shown = ", ".join(missing[:10]) + (
             f" and {len(missing) - 10} more" if len(missing) > 10 else ""
@@ -187,4 +261,4 @@ def _match_dialled(
         raise Conflict(
             f"numbers that have been dialled cannot be removed; keep them in PhoneNumbers: {shown}"
         )
-    return kept, added
+    return NumbersPlan(changed, sorted(entry.id for entry in left), added)

@@ -14,7 +14,7 @@ from dialer.domain.destination import (
 from dialer.domain.errors import NumberInvalid, RequestRejected, TargetMissing, UnknownCampaign
 from dialer.domain.tenant import Tenant
 from dialer.services.dialer_input import Params, check_no_controls
-from dialer.services.numbers import looks_like_number, to_e164
+from dialer.services.numbers import looks_like_number, number_type_of, to_e164
 
 
 def campaign_code(params: Params) -> str:
@@ -78,7 +78,8 @@ def read_details(params: Params, tenant: Tenant, caller_ids: Callable[[], set[st
 
 
 def new_destination(raw: str, e164: str, details: CallDetails) -> PhoneNumber:
-    return PhoneNumber(raw, e164, None)._replace(**details.fields)
+    number = PhoneNumber(raw, e164, None, number_type=number_type_of(e164))
+    return number._replace(**details.fields)
 
 
 def patch_of(details: CallDetails) -> DestinationPatch:

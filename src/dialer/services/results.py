@@ -35,6 +35,9 @@ RESULT_FIELDS = (
     "cause",
     "keys",
     "smsSent",
+    # Added later, so at the end: CSV readers that go by position keep working.
+    "attemptId",
+    "phoneNumberId",
 )
 
 
@@ -69,6 +72,8 @@ def result_fields(result: AttemptResult, campaign_code: str | None = None) -> di
         "cause": result.cause,
         "keys": result.keys,
         "smsSent": result.sms_sent,
+        "attemptId": result.attempt_id,
+        "phoneNumberId": result.destination_id,
     }
 
 

@@ -7,10 +7,11 @@ on PostgreSQL (``FOR UPDATE SKIP LOCKED`` lets engines claim side by side) and i
 statements cannot interleave with another claim).
 """
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from dialer.domain.attempt import DialJob, FinishedAttempt
+from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.campaign import DialingContext
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
 from dialer.storage.database import Connection, Row
@@ -38,8 +39,7 @@ WITH picked AS (
 ), moved AS (
     UPDATE destinations d SET state = 'in_flight' FROM gone
     WHERE d.id = gone.destination_id AND d.state = 'pending'
-    RETURNING {_JOB_COLUMNS},
-        CASE WHEN gone.due_at > d.created_at THEN gone.due_at ELSE d.created_at END AS queued
+    RETURNING {_JOB_COLUMNS}, GREATEST(gone.due_at, d.created_at, %s) AS queued
 ), held AS (
     INSERT INTO in_flight (destination_id, campaign_id, attempt_number, worker, lease_until,
         queued_at)
@@ -78,6 +78,13 @@ _ENQUEUE_WEBHOOK = (
 
 def _marks(values: Sequence[object]) -> str:
     return ", ".join("%s" for _ in values)
+
+
+def _webhook_body(finished: FinishedAttempt, ids: dict[tuple[int, int], int]) -> str:
+    record = finished.record
+    fields = dict(finished.webhook_fields or {})
+    fields["attemptId"] = ids[(record.destination_id, record.attempt_number)]
+    return json.dumps(fields, separators=(",", ":"))
 
 
 def _job(row: Row, queued: int) -> DialJob:
@@ -133,11 +140,18 @@ class EngineQueries:
         limit: int,
         worker: str,
         lease_until: datetime,
+        opened_at: datetime | None = None,
     ) -> list[DialJob]:
-        """Take up to ``limit`` due destinations in dial order, leased to ``worker``."""
+        """Take up to ``limit`` due destinations in dial order, leased to ``worker``.
+
+        Each job's ``queued_at`` is when it fell due: the latest of when it was added, its due
+        time, and ``opened_at``, the start of the dialling window it is claimed in (a number
+        uploaded days before its window opens falls due when the window opens).
+        """
+        opened = 0 if opened_at is None else to_us(opened_at)
         if self._conn.dialect == "postgres":
             rows = self._conn.execute(
-                _PG_CLAIM, (campaign_id, to_us(now), limit, worker, to_us(lease_until))
+                _PG_CLAIM, (campaign_id, to_us(now), limit, opened, worker, to_us(lease_until))
             )
             jobs = [_job(row, row[11]) for row in rows]
             jobs.sort(key=lambda j: (-j.priority, j.destination_id))
@@ -147,7 +161,7 @@ class EngineQueries:
             " AND due_at <= %s ORDER BY priority DESC, destination_id LIMIT %s",
             (campaign_id, to_us(now), limit),
         )
-        return self._take(picked, worker, lease_until)
+        return self._take([(i, max(due, opened)) for i, due in picked], worker, lease_until)
 
     def _take(self, picked: list[Row], worker: str, lease_until: datetime) -> list[DialJob]:
         """SQLite's claim, and the out-of-time sweep's: dequeue ``picked`` and mark in flight."""
@@ -330,7 +344,9 @@ class EngineQueries:
             " state = %s WHERE id = %s",
             [
                 (
-                    f.record.attempt_number,
+                    # The attempt number is attempts_made + 1 at the claim, so the number
+                    # before it is attempts_made unchanged.
+                    f.record.attempt_number - (0 if f.record.counted else 1),
                     f.record.outcome.value,
                     f.record.stage.value,
                     "done" if f.retry_at is None else "pending",
@@ -349,13 +365,64 @@ class EngineQueries:
                     for f in retries
                 ],
             )
-        hooks = [f for f in finished if f.webhook_payload is not None]
+        hooks = [f for f in finished if f.webhook_fields is not None]
         if hooks:
             stamp = to_us(now)
+            attempt_ids = self._attempt_ids([f.record for f in hooks])
             self._conn.execute_many(
-                _ENQUEUE_WEBHOOK, [(f.webhook_payload, stamp, stamp, f.tenant_id) for f in hooks]
+                _ENQUEUE_WEBHOOK,
+                [(_webhook_body(f, attempt_ids), stamp, stamp, f.tenant_id) for f in hooks],
             )
         return list(finished)
+
+    def _attempt_ids(self, records: Sequence[AttemptRecord]) -> dict[tuple[int, int], int]:
+        """The ids just given to these attempts, by (destination id, attempt number)."""
+        wanted = {(r.destination_id, r.attempt_number) for r in records}
+        found: dict[tuple[int, int], int] = {}
+        destinations = sorted({r.destination_id for r in records})
+        for start in range(0, len(destinations), 500):
+            chunk = destinations[start : start + 500]
+            for attempt_id, destination, number in self._conn.execute(
+                "SELECT id, destination_id, attempt_number FROM attempts"
+                f" WHERE destination_id IN ({_marks(chunk)})",
+                chunk,
+            ):
+                if (destination, number) in wanted:
+                    found[(destination, number)] = attempt_id
+        return found
+
+    def set_calls_on_line(self, worker: str, calls: Mapping[CampaignId, int]) -> None:
+        """Publish how many calls ``worker`` has on the line, for these campaigns."""
+        busy = [(worker, cid, n) for cid, n in calls.items() if n > 0]
+        idle = [cid for cid, n in calls.items() if n <= 0]
+        if busy:
+            self._conn.execute_many(
+                "INSERT INTO engine_lines (worker, campaign_id, calls) VALUES (%s, %s, %s)"
+                " ON CONFLICT (worker, campaign_id) DO UPDATE SET calls = excluded.calls",
+                busy,
+            )
+        if idle:
+            self._conn.execute(
+                f"DELETE FROM engine_lines WHERE worker = %s AND campaign_id IN ({_marks(idle)})",
+                (worker, *idle),
+            )
+
+    def forget_lost_lines(self) -> None:
+        """Drop the lines of engines that hold no lease (dead, or stopped)."""
+        self._conn.execute(
+            "DELETE FROM engine_lines WHERE NOT EXISTS"
+            " (SELECT 1 FROM in_flight f WHERE f.worker = engine_lines.worker)"
+        )
+
+    def calls_on_line(self, campaign_id: CampaignId) -> int:
+        """Calls of the campaign on the line now, by the engines that still hold its leases."""
+        rows = self._conn.execute(
+            "SELECT coalesce(sum(l.calls), 0) FROM engine_lines l WHERE l.campaign_id = %s"
+            " AND EXISTS (SELECT 1 FROM in_flight f"
+            " WHERE f.worker = l.worker AND f.campaign_id = l.campaign_id)",
+            (campaign_id,),
+        )
+        return int(rows[0][0])
 
     def webhook_tenants(self) -> list[TenantId]:
         return [TenantId(row[0]) for row in self._conn.execute("SELECT tenant_id FROM webhooks")]

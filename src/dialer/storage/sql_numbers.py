@@ -2,14 +2,15 @@
 replacing the undialled ones, and recording attempts outside the engine."""
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from dialer.domain.attempt import AttemptRecord
-from dialer.domain.campaign import PhoneNumber, StoredNumber
+from dialer.domain.campaign import NumberEntry, PhoneNumber, StoredNumber
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.destination import DestinationState
 from dialer.domain.ids import CampaignId, DestinationId
+from dialer.domain.numbering import NOT_VALID
 from dialer.storage.database import Connection
 from dialer.storage.rows import opt_us, parameters_from_column, parameters_to_column, to_us
 
@@ -29,8 +30,10 @@ _NUMBER_COLUMNS = (
     "is_date_local",
     "originate_at",
     "ignore_dnc",
+    "number_type",
 )
 _SMALL_BATCH = 20  # at most this many numbers go in one INSERT statement
+_DELETE_BATCH = 500
 
 
 class NumberQueries:
@@ -64,6 +67,7 @@ class NumberQueries:
                 None if n.is_date_local is None else int(n.is_date_local),
                 opt_us(n.originate_at),
                 int(n.ignore_dnc),
+                n.number_type,
             )
             for n in numbers
         )
@@ -101,49 +105,68 @@ class NumberQueries:
     def list_numbers(self, campaign_id: CampaignId) -> list[StoredNumber]:
         rows = self._conn.execute(
             "SELECT number_raw, number_e164, name, parameters, attempts_made, last_outcome,"
-            " last_stage FROM destinations WHERE campaign_id = %s ORDER BY id",
+            " last_stage, id, number_type FROM destinations WHERE campaign_id = %s ORDER BY id",
             (campaign_id,),
         )
         return [
             StoredNumber(
-                PhoneNumber(raw, e164, name, parameters_from_column(params)),
+                PhoneNumber(raw, e164, name, parameters_from_column(params), number_type=kind),
                 made,
                 None if outcome is None else Outcome(outcome),
                 None if stage is None else Stage(stage),
+                DestinationId(did),
             )
-            for raw, e164, name, params, made, outcome, stage in rows
+            for raw, e164, name, params, made, outcome, stage, did, kind in rows
         ]
 
-    def dialled_numbers(self, campaign_id: CampaignId) -> list[tuple[DestinationId, str]]:
+    def count_not_valid(self, campaign_id: CampaignId) -> int:
+        """Numbers that are not possible, or possible but in no allocated range."""
         rows = self._conn.execute(
-            "SELECT id, coalesce(number_e164, number_raw) FROM destinations"
-            " WHERE campaign_id = %s AND (attempts_made > 0 OR state = 'in_flight') ORDER BY id",
+            "SELECT count(*) FROM destinations WHERE campaign_id = %s"
+            f" AND (number_e164 IS NULL OR number_type = {NOT_VALID})",
             (campaign_id,),
         )
-        return [(DestinationId(i), key) for i, key in rows]
+        return int(rows[0][0])
 
-    def delete_undialled_numbers(self, campaign_id: CampaignId) -> None:
-        self._conn.execute(
-            "DELETE FROM dial_queue WHERE campaign_id = %s AND destination_id IN"
-            " (SELECT id FROM destinations WHERE campaign_id = %s AND attempts_made = 0)",
-            (campaign_id, campaign_id),
-        )
-        self._conn.execute(
-            "DELETE FROM destinations"
-            " WHERE campaign_id = %s AND attempts_made = 0 AND state IN ('pending', 'done')",
+    def numbers_for_update(self, campaign_id: CampaignId) -> list[NumberEntry]:
+        """Every number of the campaign with what a PUT matches it by, in id order."""
+        rows = self._conn.execute(
+            "SELECT d.id, coalesce(d.number_e164, d.number_raw), d.name, d.parameters,"
+            " CASE WHEN d.attempts_made > 0 OR d.state IN ('in_flight', 'cancelled')"
+            " OR EXISTS (SELECT 1 FROM attempts a WHERE a.destination_id = d.id)"
+            " THEN 1 ELSE 0 END"
+            " FROM destinations d WHERE d.campaign_id = %s ORDER BY d.id",
             (campaign_id,),
         )
+        return [
+            NumberEntry(DestinationId(i), key, name, parameters_from_column(params), bool(kept))
+            for i, key, name, params, kept in rows
+        ]
 
-    def update_number_details(
-        self,
-        destination_id: DestinationId,
-        name: str | None,
-        parameters: tuple[tuple[int, str], ...],
+    def delete_numbers(self, campaign_id: CampaignId, ids: Sequence[DestinationId]) -> None:
+        """Remove these numbers, which have no history, and their ready-queue rows."""
+        for start in range(0, len(ids), _DELETE_BATCH):
+            chunk = list(ids[start : start + _DELETE_BATCH])
+            marks = ", ".join("%s" for _ in chunk)
+            self._conn.execute(
+                f"DELETE FROM dial_queue WHERE campaign_id = %s AND destination_id IN ({marks})",
+                (campaign_id, *chunk),
+            )
+            self._conn.execute(
+                f"DELETE FROM destinations WHERE campaign_id = %s AND id IN ({marks})"
+                " AND attempts_made = 0 AND state IN ('pending', 'done')",
+                (campaign_id, *chunk),
+            )
+
+    def update_numbers_details(
+        self, changes: Sequence[tuple[DestinationId, str | None, tuple[tuple[int, str], ...]]]
     ) -> None:
-        self._conn.execute(
-            "UPDATE destinations SET name = %s, parameters = %s WHERE id = %s",
-            (name, parameters_to_column(parameters), destination_id),
-        )
+        """A PUT's new name and parameters of numbers it kept; nothing else of theirs changes."""
+        if changes:
+            self._conn.execute_many(
+                "UPDATE destinations SET name = %s, parameters = %s WHERE id = %s",
+                [(name, parameters_to_column(params), i) for i, name, params in changes],
+            )
 
     # attempts
 

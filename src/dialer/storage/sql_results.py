@@ -3,7 +3,7 @@
 from dialer.domain.attempt import AttemptResult
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.destination import DestinationState
-from dialer.domain.ids import CampaignId
+from dialer.domain.ids import CampaignId, DestinationId
 from dialer.domain.progress import CampaignProgress
 from dialer.storage.database import Connection
 from dialer.storage.rows import from_us
@@ -12,7 +12,7 @@ from dialer.storage.rows import from_us
 RESULTS_QUERY = (
     "SELECT a.id, coalesce(d.number_e164, d.number_raw), d.name, a.attempt_number, a.outcome,"
     " a.stage, a.queued_at, a.originated_at, a.answered_at, a.ended_at, a.cause, a.keys,"
-    " a.sms_sent"
+    " a.sms_sent, a.destination_id"
     " FROM attempts a JOIN destinations d ON d.id = a.destination_id"
     " WHERE a.campaign_id = %s AND a.id > %s ORDER BY a.id LIMIT %s"
 )
@@ -30,6 +30,7 @@ class ResultQueries:
             AttemptResult(
                 attempt_id=aid,
                 campaign_id=campaign_id,
+                destination_id=DestinationId(destination_id),
                 number=number,
                 name=name,
                 attempt_number=attempt_number,
@@ -57,6 +58,7 @@ class ResultQueries:
                 cause,
                 keys,
                 sms,
+                destination_id,
             ) in rows
         ]
 

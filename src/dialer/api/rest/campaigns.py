@@ -74,7 +74,9 @@ async def list_campaigns(request: Request, tenant: TenantDep) -> Response:
 )
 async def get_campaign(request: Request, campaign_id: str, tenant: TenantDep) -> Response:
     detail = await run_in_threadpool(_service(request).get, tenant, _campaign_id(campaign_id))
-    return JsonResponse(detail_json(detail.campaign, detail.numbers, detail.progress))
+    return JsonResponse(
+        detail_json(detail.campaign, detail.numbers, detail.progress, detail.not_valid)
+    )
 
 
 @router.get(
@@ -149,7 +151,7 @@ async def create_campaign(request: Request, tenant: TenantDep) -> Response:
     body = await read_json(request, _limit(request))
     detail = await run_in_threadpool(_service(request).create, tenant, body)
     return JsonResponse(
-        detail_json(detail.campaign, detail.numbers),
+        detail_json(detail.campaign, detail.numbers, not_valid=detail.not_valid),
         status_code=201,
         headers={"Location": f"/api/campaign/voice/{detail.campaign.id}"},
     )

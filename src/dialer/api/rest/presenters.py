@@ -6,8 +6,10 @@ from typing import Any
 
 from dialer.domain.campaign import Campaign, CampaignSummary, StoredNumber
 from dialer.domain.codes import Outcome
+from dialer.domain.numbering import NOT_VALID, number_type_name
 from dialer.domain.progress import CampaignProgress
 from dialer.domain.tenant import CallerId, CallFlowRecord
+from dialer.services.numbers import number_type_of
 
 
 def clock(value: time) -> str:
@@ -51,7 +53,7 @@ def summary_json(summary: CampaignSummary) -> dict[str, Any]:
 
 
 def number_json(stored: StoredNumber) -> dict[str, Any]:
-    number, attempts_made, outcome, stage = stored
+    number, attempts_made, outcome, stage, destination_id = stored
     raw, e164, name, parameters = number[:4]
     out: dict[str, Any] = {"number": raw}
     # Optional parts are left out when absent, as in the seed's example ("Dave" has no parameters).
@@ -60,6 +62,12 @@ def number_json(stored: StoredNumber) -> dict[str, Any]:
     if parameters:
         out["parameters"] = [{"value": v, "parameter": p} for p, v in parameters]
     out["e164"] = e164
+    out["id"] = destination_id  # stable: results rows and webhooks name it phoneNumberId
+    kind = number.number_type
+    if kind is None and e164 is not None:  # stored before types were recorded
+        kind = number_type_of(e164)
+    out["valid"] = kind is not None and kind != NOT_VALID
+    out["numberType"] = None if kind is None else number_type_name(kind)
     out["attemptsMade"] = attempts_made
     code, outcome_name = (None, None) if outcome is None else (outcome.value, outcome.api_name)
     # outcome/outcomeName came first and stay, equal to lastOutcome/lastOutcomeName.
@@ -71,10 +79,16 @@ def number_json(stored: StoredNumber) -> dict[str, Any]:
 
 
 def progress_json(progress: CampaignProgress) -> dict[str, Any]:
-    """Destinations by state; the done ones by last outcome, every outcome named (0 if none)."""
+    """Destinations by state; the done ones by last outcome, every outcome named (0 if none).
+
+    inFlight is the calls on the line; claimed also counts calls that have ended but whose
+    engine has not recorded them yet (it records in batches), so pending + claimed + done +
+    cancelled is every number.
+    """
     return {
         "pending": progress.pending,
-        "inFlight": progress.in_flight,
+        "inFlight": min(progress.on_line, progress.in_flight),
+        "claimed": progress.in_flight,
         "done": progress.done,
         "cancelled": progress.cancelled,
         "outcomes": {o.api_name: progress.outcomes.get(o, 0) for o in Outcome},
@@ -82,9 +96,14 @@ def progress_json(progress: CampaignProgress) -> dict[str, Any]:
 
 
 def detail_json(
-    campaign: Campaign, numbers: list[StoredNumber], progress: CampaignProgress | None = None
+    campaign: Campaign,
+    numbers: list[StoredNumber],
+    progress: CampaignProgress | None = None,
+    not_valid: int | None = None,
 ) -> dict[str, Any]:
     out = {**campaign_fields(campaign), "phoneNumbers": [number_json(n) for n in numbers]}
+    if not_valid is not None:
+        out["notValidPhoneNumberCount"] = not_valid
     if progress is not None:
         out["progress"] = progress_json(progress)
     return out
