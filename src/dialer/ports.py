@@ -229,6 +229,10 @@ class StoreSession(Protocol):
     # the dialing engine (storage/sql_engine.py tells how claims stay atomic)
     def dialing_contexts(self) -> list[DialingContext]: ...
     def next_due(self, campaign_id: CampaignId) -> datetime | None: ...
+    def dialling_identity(self, campaign_id: CampaignId) -> tuple[CallFlowId, CliId] | None:
+        """The call flow and caller ID the campaign's next calls go out with (None: deleted)."""
+        ...
+
     def claim(
         self,
         campaign_id: CampaignId,
