@@ -150,12 +150,15 @@ def test_cli_for_agents_queues_dnc_and_campaigns(env: dict[str, str], tmp_path: 
     assert json.loads(dialer("dnc", "import", "--tenant", tid, str(listing), env=env).stdout) == {
         "added": 1,
         "alreadyListed": 1,
+        "header": None,
+        "skipped": 0,
+        "skippedLines": [],
     }
     bad = tmp_path / "bad.txt"
     bad.write_text("0501234570\nnot a number\n")
     refused = dialer("dnc", "import", "--tenant", tid, str(bad), env=env, check=False)
     assert refused.returncode == 2
-    assert "line[1]" in refused.stderr
+    assert "line 2: 'not a number' is not a possible phone number" in refused.stderr
     assert json.loads(dialer("dnc", "remove", "--tenant", tid, "0501234567", env=env).stdout) == {
         "removed": 1,
         "notListed": 0,
