@@ -189,7 +189,12 @@ class StoreSession(Protocol):
         """Insert in order; ``numbers`` may be a generator, consumed as the rows stream out."""
         ...
 
-    def list_numbers(self, campaign_id: CampaignId) -> list[StoredNumber]: ...
+    def list_numbers(
+        self, campaign_id: CampaignId, after: int = 0, limit: int | None = None
+    ) -> list[tuple[DestinationId, StoredNumber]]:
+        """In the order added, after the destination id ``after``, at most ``limit``."""
+        ...
+
     def dialled_numbers(self, campaign_id: CampaignId) -> list[tuple[DestinationId, str]]:
         """(id, key) of every number already attempted or in flight: its history is fixed."""
         ...

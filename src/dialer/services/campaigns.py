@@ -32,6 +32,9 @@ from dialer.services.campaign_input import (
     prefetch_numbers,
 )
 
+NUMBERS_PAGE = 1_000  # numbers in a GET of one campaign, unless it asks for another page size
+NUMBERS_PAGE_MAX = 10_000
+
 
 def new_campaign_code() -> str:
     """An unguessable campaign code for the Dialer API: 192 random bits, URL-safe."""
@@ -43,6 +46,8 @@ class CampaignDetail:
     campaign: Campaign
     numbers: list[StoredNumber]
     progress: CampaignProgress | None = None  # given by get(), not by create()
+    # get() gives a page of the numbers: pass this as ``numbers_after`` for the next one.
+    numbers_next: int | None = None
 
 
 class CampaignService:
@@ -98,13 +103,28 @@ class CampaignService:
             campaign, [StoredNumber(n, 0, None if n.e164 else invalid) for n in written]
         )
 
-    def get(self, tenant: Tenant, campaign_id: CampaignId) -> CampaignDetail:
+    def get(
+        self,
+        tenant: Tenant,
+        campaign_id: CampaignId,
+        numbers_after: int = 0,
+        numbers_limit: int = NUMBERS_PAGE,
+    ) -> CampaignDetail:
+        """The campaign with one page of its numbers (in the order added), read a page at a
+        time from the store, so that a campaign of millions costs what one of a thousand does."""
         with self._store.read() as session:
             campaign = session.get_campaign(tenant.id, campaign_id)
             if campaign is None:
                 raise NotFound(f"campaign {campaign_id}")
+            # One more than asked tells whether another page follows.
+            rows = session.list_numbers(campaign_id, numbers_after, numbers_limit + 1)
+            page = rows[:numbers_limit]
+            more = len(rows) > numbers_limit
             return CampaignDetail(
-                campaign, session.list_numbers(campaign_id), session.progress(campaign_id)
+                campaign,
+                [number for _, number in page],
+                session.progress(campaign_id),
+                page[-1][0] if more else None,
             )
 
     def list(self, tenant: Tenant) -> list[CampaignSummary]:

@@ -98,20 +98,28 @@ class NumberQueries:
             (campaign_id, before),
         )
 
-    def list_numbers(self, campaign_id: CampaignId) -> list[StoredNumber]:
+    def list_numbers(
+        self, campaign_id: CampaignId, after: int = 0, limit: int | None = None
+    ) -> list[tuple[DestinationId, StoredNumber]]:
+        """The campaign's numbers in the order they were added, from after the destination id
+        ``after``; at most ``limit`` of them (one page of a GET: the rows never all load)."""
+        page = "" if limit is None else " LIMIT %s"
         rows = self._conn.execute(
-            "SELECT number_raw, number_e164, name, parameters, attempts_made, last_outcome,"
-            " last_stage FROM destinations WHERE campaign_id = %s ORDER BY id",
-            (campaign_id,),
+            "SELECT id, number_raw, number_e164, name, parameters, attempts_made, last_outcome,"
+            f" last_stage FROM destinations WHERE campaign_id = %s AND id > %s ORDER BY id{page}",
+            (campaign_id, after) if limit is None else (campaign_id, after, limit),
         )
         return [
-            StoredNumber(
-                PhoneNumber(raw, e164, name, parameters_from_column(params)),
-                made,
-                None if outcome is None else Outcome(outcome),
-                None if stage is None else Stage(stage),
+            (
+                DestinationId(i),
+                StoredNumber(
+                    PhoneNumber(raw, e164, name, parameters_from_column(params)),
+                    made,
+                    None if outcome is None else Outcome(outcome),
+                    None if stage is None else Stage(stage),
+                ),
             )
-            for raw, e164, name, params, made, outcome, stage in rows
+            for i, raw, e164, name, params, made, outcome, stage in rows
         ]
 
     def dialled_numbers(self, campaign_id: CampaignId) -> list[tuple[DestinationId, str]]:
