@@ -1,5 +1,6 @@
-"""GetCampaignPendingCalls and GetCampaignList on a campaign with 1,000,000 pending destinations,
-through the service (no HTTP), on SQLite and PostgreSQL.
+"""GetCampaignPendingCalls, GetCampaignDetails, GetCampaignList and the REST GET (a page of
+numbers, the progress) and list on a campaign with 1,000,000 pending destinations, through the
+services (no HTTP), on SQLite and PostgreSQL.
 
     .venv/bin/python bench/pending_calls.py [--pending 1000000] [--backends sqlite,postgres]
 """
@@ -24,6 +25,11 @@ _FILL = {
     " SELECT ?, '05' || printf('%08d', x), '+9725' || printf('%08d', x), 'pending', 0, x % 10"
     " FROM g",
 }
+# Their ready-queue rows, as add_numbers would have written them.
+_QUEUE = (
+    "INSERT INTO dial_queue (destination_id, campaign_id, priority, due_at)"
+    " SELECT id, campaign_id, priority, 0 FROM destinations WHERE campaign_id = %s"
+)
 
 
 def timed_ms(action: object) -> float:
@@ -53,6 +59,7 @@ def run(backend: str, url: str, count: int) -> None:
                 conn.execute(_FILL["postgres"], (campaign.id, count))
             else:
                 conn._raw.execute(_FILL["sqlite"], (count, campaign.id))  # type: ignore[attr-defined]
+            conn.execute(_QUEUE, (campaign.id,))
         if backend == "postgres":
             with container.store.write() as session:
                 session._conn.execute("ANALYZE destinations")
@@ -64,7 +71,12 @@ def run(backend: str, url: str, count: int) -> None:
             "deep page": timed_ms(
                 lambda: service.pending(Params({"Campaign": campaign.code, "Cursor": cursor}))
             ),
+            "GetCampaignDetails": timed_ms(
+                lambda: service.details(Params({"Campaign": campaign.code}))
+            ),
             "GetCampaignList": timed_ms(lambda: service.campaign_list(Params({"Code": key}))),
+            "REST GET": timed_ms(lambda: container.campaigns.get(tenant, campaign.id)),
+            "REST list": timed_ms(lambda: container.campaigns.list(tenant)),
         }
         figures = ", ".join(f"{name} {ms:.0f} ms" for name, ms in results.items())
         print(

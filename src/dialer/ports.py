@@ -306,6 +306,9 @@ class StoreSession(Protocol):
         ...
 
     def progress(self, campaign_id: CampaignId) -> CampaignProgress: ...
+    def fold_counts(self, min_rows: int = ...) -> int:
+        """Compact the destination counters (storage/sql_counts.py); rows folded."""
+        ...
 
 
 class Store(Protocol):

@@ -44,7 +44,13 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
 
 def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> None:
     assert json.loads(dialer("migrate", env=env).stdout) == {
-        "applied": ["0001_initial", "0002_dialer_api", "0003_engine", "0004_work_notify"]
+        "applied": [
+            "0001_initial",
+            "0002_dialer_api",
+            "0003_engine",
+            "0004_work_notify",
+            "0006_destination_counts",
+        ]
     }
     assert json.loads(dialer("migrate", env=env).stdout) == {"applied": []}
     tenant = json.loads(dialer("tenant", "create", "Clinic", "--region", "GB", env=env).stdout)

@@ -185,9 +185,11 @@ class Engine:
         await asyncio.to_thread(self._renew_and_recover, now, held)
 
     def _renew_and_recover(self, now: datetime, held: list[DestinationId]) -> None:
-        if held:
-            with self.store.write() as session:
+        with self.store.write() as session:
+            if held:
                 session.extend_leases(self.worker, now + self._lease, held)
+            # Every engine's triggers append count deltas; folding them keeps reads O(1).
+            session.fold_counts()
         with self.store.read() as session:
             self._recorder.webhook_tenants = frozenset(session.webhook_tenants())
         self._recorder.recover(now)
