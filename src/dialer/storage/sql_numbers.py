@@ -88,6 +88,16 @@ class NumberQueries:
             "SELECT coalesce(max(id), 0) FROM destinations WHERE campaign_id = %s", (campaign_id,)
         )[0][0]
         self._conn.insert_many("destinations", _NUMBER_COLUMNS, itertools.chain(head, rows))
+        if self._conn.dialect == "sqlite":
+            # PostgreSQL's statement trigger counts them; SQLite's would run once per row.
+            self._conn.execute(
+                "INSERT INTO destination_counts (campaign_id, state, outcome, n)"
+                " SELECT campaign_id, state,"
+                " CASE WHEN state = 'done' THEN coalesce(last_outcome, 0) ELSE 0 END, count(*)"
+                " FROM destinations WHERE campaign_id = %s AND id > %s GROUP BY 1, 2, 3"
+                " ON CONFLICT (campaign_id, state, outcome) DO UPDATE SET n = n + excluded.n",
+                (campaign_id, before),
+            )
         # Queue the new pending rows for the engine. Rows another transaction adds to the same
         # campaign at once are queued by it too; ON CONFLICT keeps that harmless.
         self._conn.execute(
