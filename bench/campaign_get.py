@@ -16,6 +16,7 @@ import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).parent))
+from dialer.storage.sql_numbers import COUNT_ADDED_SQLITE
 from dialer.testing.postgres import PostgresServer
 from server import peak_rss_mb, running_server
 
@@ -41,7 +42,10 @@ def rss_mb(pid: int) -> float:
 def fill(backend: str, url: str, campaign_id: int, count: int) -> None:
     if backend == "sqlite":
         with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            (first,) = conn.execute("SELECT max(id) FROM destinations").fetchone()
             conn.execute(_FILL["sqlite"], (count, campaign_id))
+            # What add_numbers would have counted (SQLite has no INSERT trigger).
+            conn.execute(COUNT_ADDED_SQLITE.replace("%s", "?"), (campaign_id, first))
     else:
         with psycopg.connect(url, autocommit=True) as pg:
             pg.execute(_FILL["postgres"].encode(), (campaign_id, count))

@@ -14,6 +14,7 @@ import time
 from dialer.bootstrap import build
 from dialer.services.dialer_input import Params
 from dialer.settings import Settings
+from dialer.storage.sql_numbers import COUNT_ADDED_SQLITE
 from dialer.testing.postgres import PostgresServer
 
 _FILL = {
@@ -64,7 +65,10 @@ def run(backend: str, url: str, count: int) -> None:
             if backend == "postgres":
                 conn.execute(_FILL["postgres"], (campaign.id, count))
             else:
+                (first,) = session.destination_ids(campaign.id)
                 conn._raw.execute(_FILL["sqlite"], (count, campaign.id))  # type: ignore[attr-defined]
+                # What add_numbers would have counted (SQLite has no INSERT trigger).
+                conn.execute(COUNT_ADDED_SQLITE, (campaign.id, first))
             conn.execute(_QUEUE, (campaign.id,))
         if backend == "postgres":
             with container.store.write() as session:

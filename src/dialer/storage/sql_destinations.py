@@ -79,23 +79,35 @@ class DestinationQueries:
         if not campaign_ids:
             return {}
         tallies = self.destination_tallies(campaign_ids)
+        waiting = {
+            campaign_id: (state_total(tally, "pending"), state_total(tally, "in_flight"))
+            for campaign_id, tally in tallies.items()
+        }
+        # One round trip for every campaign with pending destinations, each figure read from
+        # an index: the future-scheduled ones alone, and the ready queue's two ends.
+        extra: dict[int, Row] = {}
+        with_pending = [c for c, (pending, _) in waiting.items() if pending]
+        for start in range(0, len(with_pending), 500):
+            chunk = with_pending[start : start + 500]
+            marks = ", ".join("%s" for _ in chunk)
+            for row in self._conn.execute(
+                "SELECT c.id,"
+                " (SELECT count(*) FROM destinations d WHERE d.campaign_id = c.id"
+                "   AND d.state = 'pending' AND d.originate_at IS NOT NULL"
+                "   AND d.originate_at > %s),"
+                " (SELECT q.priority FROM dial_queue q WHERE q.campaign_id = c.id"
+                "   ORDER BY q.priority DESC LIMIT 1),"
+                " (SELECT q.priority FROM dial_queue q WHERE q.campaign_id = c.id"
+                "   ORDER BY q.priority LIMIT 1)"
+                f" FROM campaigns c WHERE c.id IN ({marks})",
+                (to_us(now), *chunk),
+            ):
+                extra[row[0]] = row
         out: dict[CampaignId, CampaignCounts] = {}
-        for campaign_id, tally in tallies.items():
-            pending = state_total(tally, "pending")
-            originated = state_total(tally, "in_flight")
+        for campaign_id, (pending, originated) in waiting.items():
             if not pending and not originated:
                 continue
-            later, high, low = 0, None, None
-            if pending:
-                later, high, low = self._conn.execute(
-                    "SELECT (SELECT count(*) FROM destinations WHERE campaign_id = %s"
-                    "   AND state = 'pending' AND originate_at IS NOT NULL AND originate_at > %s),"
-                    " (SELECT priority FROM dial_queue WHERE campaign_id = %s"
-                    "   ORDER BY priority DESC LIMIT 1),"
-                    " (SELECT priority FROM dial_queue WHERE campaign_id = %s"
-                    "   ORDER BY priority LIMIT 1)",
-                    (campaign_id, to_us(now), campaign_id, campaign_id),
-                )[0]
+            _, later, high, low = extra.get(campaign_id, (campaign_id, 0, None, None))
             out[campaign_id] = CampaignCounts(pending, originated, pending - int(later), high, low)
         return out
 

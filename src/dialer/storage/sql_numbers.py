@@ -31,6 +31,15 @@ _NUMBER_COLUMNS = (
     "ignore_dnc",
 )
 _SMALL_BATCH = 20  # at most this many numbers go in one INSERT statement
+# SQLite: count a campaign's destinations added after id %s (migration 0006 has no INSERT
+# trigger there). Whatever adds destinations to a SQLite store without add_numbers runs this.
+COUNT_ADDED_SQLITE = (
+    "INSERT INTO destination_counts (campaign_id, state, outcome, n)"
+    " SELECT campaign_id, state,"
+    " CASE WHEN state = 'done' THEN coalesce(last_outcome, 0) ELSE 0 END, count(*)"
+    " FROM destinations WHERE campaign_id = %s AND id > %s GROUP BY 1, 2, 3"
+    " ON CONFLICT (campaign_id, state, outcome) DO UPDATE SET n = n + excluded.n"
+)
 
 
 class NumberQueries:
@@ -90,14 +99,7 @@ class NumberQueries:
         self._conn.insert_many("destinations", _NUMBER_COLUMNS, itertools.chain(head, rows))
         if self._conn.dialect == "sqlite":
             # PostgreSQL's statement trigger counts them; SQLite's would run once per row.
-            self._conn.execute(
-                "INSERT INTO destination_counts (campaign_id, state, outcome, n)"
-                " SELECT campaign_id, state,"
-                " CASE WHEN state = 'done' THEN coalesce(last_outcome, 0) ELSE 0 END, count(*)"
-                " FROM destinations WHERE campaign_id = %s AND id > %s GROUP BY 1, 2, 3"
-                " ON CONFLICT (campaign_id, state, outcome) DO UPDATE SET n = n + excluded.n",
-                (campaign_id, before),
-            )
+            self._conn.execute(COUNT_ADDED_SQLITE, (campaign_id, before))
         # Queue the new pending rows for the engine. Rows another transaction adds to the same
         # campaign at once are queued by it too; ON CONFLICT keeps that harmless.
         self._conn.execute(
