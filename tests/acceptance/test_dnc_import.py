@@ -102,3 +102,17 @@ def test_more_than_100000_numbers_import_in_batches(tmp_path: Path) -> None:
     export.write_text("".join(f"+44113{n:07d}\n" for n in range(count)))
     answer = json.loads(dialer("dnc", "import", "--tenant", "1", str(export), env=env).stdout)
     assert (answer["added"], answer["alreadyListed"]) == (count, 0)
+
+
+def test_a_progress_bar_shows_on_a_terminal_and_never_in_a_pipe(tmp_path: Path) -> None:
+    env = {**os.environ, "DIALER_DATABASE_URL": f"sqlite:///{tmp_path / 'dialer.db'}"}
+    dialer("tenant", "create", "Acme Clinic", "--region", "GB", env=env)
+    example = str(ROOT / "docs" / "examples" / "do-not-call.csv")
+    size = (ROOT / "docs" / "examples" / "do-not-call.csv").stat().st_size
+    piped = dialer("dnc", "import", "--tenant", "1", example, env=env)
+    assert piped.stderr == ""
+    # rich takes TTY_COMPATIBLE=1 as "stderr is a terminal".
+    shown = dialer("dnc", "import", "--tenant", "1", example, env={**env, "TTY_COMPATIBLE": "1"})
+    assert "importing" in shown.stderr
+    assert f"{size}/{size} bytes" in shown.stderr
+    assert json.loads(shown.stdout)["alreadyListed"] == 3
