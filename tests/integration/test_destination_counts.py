@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from dialer.bootstrap import Container, build
 from dialer.clocks import ManualClock
 from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
@@ -16,6 +18,8 @@ from dialer.domain.ids import CampaignId, TenantId
 from dialer.domain.progress import CampaignProgress
 from dialer.services.dialer_input import Params
 from dialer.settings import Settings
+from dialer.storage import migrations
+from dialer.storage.database import open_database
 from dialer.storage.sql_store import SqlSession
 from dialer.testing.postgres import PostgresServer
 from tests.conftest import Account
@@ -237,3 +241,47 @@ def test_counts_stay_exact_under_concurrent_writers_on_postgresql(
     finally:
         for container in stores:
             container.close()
+
+
+def test_the_migration_counts_a_store_that_already_has_destinations(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everything = migrations.available
+    monkeypatch.setattr(
+        migrations, "available", lambda dialect: [m for m in everything(dialect) if m.version < 6]
+    )
+    database = open_database(database_url)
+    try:
+        migrations.migrate(database)
+        with database.transaction(write=True) as conn:
+            for campaign, state, outcome in [
+                (7, "pending", None),
+                (7, "pending", None),
+                (7, "done", Outcome.BUSY.value),
+                (7, "done", Outcome.ANSWERED.value),
+                (7, "cancelled", Outcome.BUSY.value),
+                (8, "in_flight", None),
+            ]:
+                conn.execute(
+                    "INSERT INTO destinations (campaign_id, number_raw, state, last_outcome,"
+                    " created_at) VALUES (%s, '1', %s, %s, 0)",
+                    (campaign, state, outcome),
+                )
+        monkeypatch.setattr(migrations, "available", everything)
+        assert [m.version for m in migrations.migrate(database)] == [6]
+    finally:
+        database.close()
+    store = build(Settings(database_url=database_url))
+    try:
+        with store.store.read() as session:
+            assert session.destination_tallies([CampaignId(7), CampaignId(8)]) == {
+                7: {
+                    ("pending", 0): 2,
+                    ("done", Outcome.BUSY.value): 1,
+                    ("done", Outcome.ANSWERED.value): 1,
+                    ("cancelled", 0): 1,
+                },
+                8: {("in_flight", 0): 1},
+            }
+    finally:
+        store.close()
