@@ -69,8 +69,9 @@ class DncImporter:
         self._clock = clock
         self._batch = batch
 
-    def check(self, tenant: Tenant, lines: Iterable[str]) -> tuple[int, list[BadLine]]:
-        """(numbers found, bad lines): the first pass of an import that refuses bad files."""
+    def check(self, tenant: Tenant, lines: Iterable[str]) -> int:
+        """The first pass of an import that refuses bad files: how many numbers the file
+        holds, or ValidationFailed naming the bad lines (the first SHOWN, then a count)."""
         count, bad = 0, 0
         shown: list[BadLine] = []
         for entry in file_lines(lines):
@@ -86,7 +87,7 @@ class DncImporter:
             if bad > len(shown):
                 problems.append(f"and {bad - len(shown)} more lines")
             raise ValidationFailed({"file": problems})
-        return count, shown
+        return count
 
     def run(
         self,
