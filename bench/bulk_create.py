@@ -64,10 +64,19 @@ def run(backend: str, url: str, count: int, workdir: Path) -> None:
             post_s = time.perf_counter() - started
             assert created.status_code == 201, created.text[:500]
             campaign_id = created.json()["id"]
+            # GET answers a page at a time (docs/rest-api.md): read them all, 10,000 a page.
             started = time.perf_counter()
-            fetched = client.get(f"{server.base}/api/campaign/voice/{campaign_id}", headers=headers)
+            fetched, after = 0, 0
+            while after is not None:
+                page = client.get(
+                    f"{server.base}/api/campaign/voice/{campaign_id}",
+                    params={"numbersLimit": 10_000, "numbersAfter": after},
+                    headers=headers,
+                ).json()
+                fetched += len(page["phoneNumbers"])
+                after = page["phoneNumbersNext"]
             get_s = time.perf_counter() - started
-            assert len(fetched.json()["phoneNumbers"]) == count
+            assert fetched == count
         helpers = ", ".join(f"{peak_rss_mb(p):.0f}" for p in descendants(server.pid)) or "none"
         print(
             f"{backend:9s} POST {count} numbers: {post_s:6.2f} s = {count / post_s:8.0f} numbers/s"

@@ -54,6 +54,7 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
             "0003_engine",
             "0004_work_notify",
             "0005_numbers_and_lines",
+            "0006_destination_counts",
             "0007_queue_names",
             "0008_webhook_log",
         ]
@@ -162,12 +163,15 @@ def test_cli_for_agents_queues_dnc_and_campaigns(env: dict[str, str], tmp_path: 
     assert json.loads(dialer("dnc", "import", "--tenant", tid, str(listing), env=env).stdout) == {
         "added": 1,
         "alreadyListed": 1,
+        "header": None,
+        "skipped": 0,
+        "skippedLines": [],
     }
     bad = tmp_path / "bad.txt"
     bad.write_text("0501234570\nnot a number\n")
     refused = dialer("dnc", "import", "--tenant", tid, str(bad), env=env, check=False)
     assert refused.returncode == 2
-    assert "line[1]" in refused.stderr
+    assert "line 2: 'not a number' is not a possible phone number" in refused.stderr
     assert json.loads(dialer("dnc", "remove", "--tenant", tid, "0501234567", env=env).stdout) == {
         "removed": 1,
         "notListed": 0,

@@ -105,6 +105,11 @@ class CampaignDetailOut(CampaignOut):
     progress: Progress | None = Field(
         None, description="GET only (not in POST's answer): the numbers by state"
     )
+    phoneNumbersNext: int | None = Field(
+        None,
+        description="GET only: pass as `numbersAfter` for the next page of phoneNumbers;"
+        " null on the last page",
+    )
 
 
 class ResultOut(BaseModel):

@@ -4,7 +4,7 @@ dialing commands are in cli/engine.py. Thin: parse, call a service, print."""
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -13,8 +13,10 @@ import typer
 
 from dialer import __version__
 from dialer.bootstrap import Container, build, migrate_database
+from dialer.cli.progress import import_progress
 from dialer.domain.errors import DialerError, NotFound, ValidationFailed
 from dialer.domain.ids import TenantId
+from dialer.services.dnc_import import DncImporter
 from dialer.settings import Settings
 
 app = typer.Typer(
@@ -202,24 +204,56 @@ def dnc_remove(numbers: NumbersArg, tenant: TenantOpt, database: DatabaseOpt = N
 @dnc_app.command("import")
 def dnc_import(
     file: Annotated[
-        Path, typer.Argument(help="One number per line ('#' comments; CSV: first column)")
+        Path,
+        typer.Argument(help="One number per line ('#' comments, a header line; CSV: 1st column)"),
     ],
     tenant: TenantOpt,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Import the good lines and report the bad ones (else refuse)"
+        ),
+    ] = False,
     database: DatabaseOpt = None,
 ) -> None:
-    """Add every number in a file; refuses the whole file if any line is not a number."""
+    """Add every number in a file, of any size, in batches; refuses the whole file if any line
+    is not a number, unless --skip-invalid."""
     try:
-        lines = file.read_text("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+        size = file.stat().st_size
+    except OSError as exc:
         _fail(f"cannot read {file}: {exc}")
-    numbers = [
-        line.split(",", 1)[0].strip().strip('"')
-        for line in lines
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
     with _container(database) as c:
-        change = c.dnc.add(c.tenants.get(TenantId(tenant)), numbers, label="line")
-        _print({"added": change.changed, "alreadyListed": change.unchanged})
+        owner = c.tenants.get(TenantId(tenant))
+        importer = DncImporter(c.store, c.clock)
+        with import_progress(size) as progress:
+            if not skip_invalid:
+                with progress.stage("checking") as advance:
+                    importer.check(owner, _file_lines(file, advance))
+            with progress.stage("importing") as advance:
+                report = importer.run(owner, _file_lines(file, advance), skip_invalid=skip_invalid)
+        _print(
+            {
+                "added": report.added,
+                "alreadyListed": report.already_listed,
+                "header": report.header,
+                "skipped": report.skipped,
+                "skippedLines": [{"line": b.line, "text": b.text} for b in report.skipped_lines],
+            }
+        )
+
+
+def _file_lines(file: Path, advance: Callable[[int], None]) -> Iterator[str]:
+    """The file's lines, decoded one at a time; ``advance`` hears how many bytes each took."""
+    try:
+        with file.open("rb") as stream:
+            for number, raw in enumerate(stream, start=1):
+                advance(len(raw))
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    _fail(f"{file}: line {number} is not UTF-8 text")
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc}")
 
 
 @campaign_app.command("create")

@@ -46,6 +46,12 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
+def _plan_stale(plan: CampaignPlan, context: DialingContext) -> bool:
+    """The campaign now names another call flow or caller ID than the plan was built with."""
+    old, new = plan.context.campaign.spec, context.campaign.spec
+    return (old.callflow_id, old.cli_id) != (new.callflow_id, new.cli_id)
+
+
 class Engine:
     def __init__(
         self,
@@ -182,10 +188,12 @@ class Engine:
         await asyncio.to_thread(self._renew_and_recover, now, held)
 
     def _renew_and_recover(self, now: datetime, held: list[DestinationId]) -> None:
-        if held:
-            with self.store.write() as session:
+        with self.store.write() as session:
+            if held:
                 session.extend_leases(self.worker, now + self._lease, held)
                 session.set_calls_on_line(self.worker, dict(self._active))
+            # Every engine's triggers append count deltas; folding them keeps reads O(1).
+            session.fold_counts()
         with self.store.read() as session:
             self._recorder.webhook_tenants = frozenset(session.webhook_tenants())
         self._recorder.recover(now)
@@ -233,16 +241,24 @@ class Engine:
     def _read_contexts(self) -> list[DialingContext]:
         with self.store.read() as session:
             contexts = session.dialing_contexts()
-            missing = [c for c in contexts if c.campaign.id not in self._plans]
-            for context in missing:
-                self._plans[context.campaign.id] = self._plan(session, context)
+            for context in contexts:
+                plan = self._plans.get(context.campaign.id)
+                if plan is None or _plan_stale(plan, context):
+                    self._plans[context.campaign.id] = self._plan(session, context)
+                elif plan.context != context:
+                    # Rules only (window, attempts, status): the flow and caller ID stand.
+                    self._plans[context.campaign.id] = CampaignPlan(context, plan.flow, plan.cli)
         self._contexts = {c.campaign.id: c for c in contexts}
-        # A campaign's rules may change (REST PUT, Start/Stop): keep the plan's context fresh.
-        for context in contexts:
-            plan = self._plans[context.campaign.id]
-            if plan.context != context:
-                self._plans[context.campaign.id] = CampaignPlan(context, plan.flow, plan.cli)
+        self._forget_finished()
         return contexts
+
+    def _forget_finished(self) -> None:
+        """Campaigns with nothing waiting and no call of this engine on the line leave every
+        per-campaign cache: an engine running for months must not hold every campaign seen."""
+        for cache in (self._plans, self._campaign_buckets, self._active):
+            for campaign_id in [c for c in cache if c not in self._contexts]:
+                if not self._active.get(campaign_id):
+                    del cache[campaign_id]
 
     def _plan(self, session: StoreSession, context: DialingContext) -> CampaignPlan:
         campaign = context.campaign
@@ -294,6 +310,16 @@ class Engine:
                 # release, recording or renewal, which publish the exact count.
                 on_line = self._active[campaign_id] + len(jobs)
                 session.set_calls_on_line(self.worker, {campaign_id: on_line})
+            # A PUT committed since this cycle read its campaigns must still reach these calls:
+            # compare what they will be dialled with to what the campaign says now.
+            current = session.dialling_identity(campaign_id) if jobs else None
+            plan = self._plans[campaign_id]
+            spec = plan.context.campaign.spec
+            if current is not None and current != (spec.callflow_id, spec.cli_id):
+                fresh = replace(
+                    context.campaign, spec=replace(spec, callflow_id=current[0], cli_id=current[1])
+                )
+                self._plans[campaign_id] = self._plan(session, replace(context, campaign=fresh))
         if jobs:
             return jobs, None
         with self.store.read() as session:

@@ -39,6 +39,9 @@ from dialer.services.campaign_input import (
 )
 from dialer.services.results import iso_utc
 
+NUMBERS_PAGE = 1_000  # numbers in a GET of one campaign, unless it asks for another page size
+NUMBERS_PAGE_MAX = 10_000
+
 
 def new_campaign_code() -> str:
     """An unguessable campaign code for the Dialer API: 192 random bits, URL-safe."""
@@ -51,6 +54,8 @@ class CampaignDetail:
     numbers: list[StoredNumber]
     progress: CampaignProgress | None = None  # given by get(), not by create()
     not_valid: int = 0  # numbers not possible, or possible but not valid (domain.numbering)
+    # get() gives a page of the numbers: pass this as ``numbers_after`` for the next one.
+    numbers_next: int | None = None
 
 
 class CampaignService:
@@ -119,16 +124,29 @@ class CampaignService:
             not_valid=sum(1 for n in written if n.e164 is None or n.number_type == NOT_VALID),
         )
 
-    def get(self, tenant: Tenant, campaign_id: CampaignId) -> CampaignDetail:
+    def get(
+        self,
+        tenant: Tenant,
+        campaign_id: CampaignId,
+        numbers_after: int = 0,
+        numbers_limit: int = NUMBERS_PAGE,
+    ) -> CampaignDetail:
+        """The campaign with one page of its numbers (in the order added), read a page at a
+        time from the store, so that a campaign of millions costs what one of a thousand does."""
         with self._store.read() as session:
             campaign = session.get_campaign(tenant.id, campaign_id)
             if campaign is None:
                 raise NotFound(f"campaign {campaign_id}")
+            # One more than asked tells whether another page follows.
+            rows = session.list_numbers(campaign_id, numbers_after, numbers_limit + 1)
+            page = rows[:numbers_limit]
+            more = len(rows) > numbers_limit
             return CampaignDetail(
                 campaign,
-                session.list_numbers(campaign_id),
+                page,
                 replace(session.progress(campaign_id), on_line=session.calls_on_line(campaign_id)),
                 session.count_not_valid(campaign_id),
+                page[-1].id if more else None,
             )
 
     def list(self, tenant: Tenant) -> list[CampaignSummary]:

@@ -9,7 +9,7 @@ from dialer.domain.tenant import Tenant
 from dialer.ports import Clock, Store
 from dialer.services.numbers import looks_like_number, to_e164
 
-MAX_NUMBERS_PER_CALL = 100_000
+MAX_NUMBERS_PER_CALL = 100_000  # per REST request (docs/dialer-api.md); files: dnc_import.py
 MAX_PAGE = 10_000
 
 

@@ -113,8 +113,18 @@ class PostgresConnection:
 
 
 def _split_statements(sql: str) -> list[str]:
+    """Statements of a script; a trigger's body, with its own semicolons, stays whole."""
     lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    statements: list[str] = []
+    pending = ""
+    for piece in "\n".join(lines).split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip().removesuffix(";").strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        statements.append(pending.strip().removesuffix(";").strip())
+    return [s for s in statements if s]
 
 
 class SqliteDatabase:

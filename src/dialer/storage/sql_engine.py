@@ -13,7 +13,7 @@ from datetime import datetime
 
 from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.campaign import DialingContext
-from dialer.domain.ids import CampaignId, DestinationId, TenantId
+from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.storage.database import Connection, Row
 from dialer.storage.rows import (
     CAMPAIGN_COLUMNS,
@@ -132,6 +132,12 @@ class EngineQueries:
             "SELECT min(due_at) FROM dial_queue WHERE campaign_id = %s", (campaign_id,)
         )
         return None if rows[0][0] is None else from_us(rows[0][0])
+
+    def dialling_identity(self, campaign_id: CampaignId) -> tuple[CallFlowId, CliId] | None:
+        rows = self._conn.execute(
+            "SELECT callflow_id, cli_id FROM campaigns WHERE id = %s", (campaign_id,)
+        )
+        return (CallFlowId(rows[0][0]), CliId(rows[0][1])) if rows else None
 
     def claim(
         self,

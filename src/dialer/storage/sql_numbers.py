@@ -34,6 +34,15 @@ _NUMBER_COLUMNS = (
 )
 _SMALL_BATCH = 20  # at most this many numbers go in one INSERT statement
 _DELETE_BATCH = 500
+# SQLite: count a campaign's destinations added after id %s (migration 0006 has no INSERT
+# trigger there). Whatever adds destinations to a SQLite store without add_numbers runs this.
+COUNT_ADDED_SQLITE = (
+    "INSERT INTO destination_counts (campaign_id, state, outcome, n)"
+    " SELECT campaign_id, state,"
+    " CASE WHEN state = 'done' THEN coalesce(last_outcome, 0) ELSE 0 END, count(*)"
+    " FROM destinations WHERE campaign_id = %s AND id > %s GROUP BY 1, 2, 3"
+    " ON CONFLICT (campaign_id, state, outcome) DO UPDATE SET n = n + excluded.n"
+)
 
 
 class NumberQueries:
@@ -92,6 +101,9 @@ class NumberQueries:
             "SELECT coalesce(max(id), 0) FROM destinations WHERE campaign_id = %s", (campaign_id,)
         )[0][0]
         self._conn.insert_many("destinations", _NUMBER_COLUMNS, itertools.chain(head, rows))
+        if self._conn.dialect == "sqlite":
+            # PostgreSQL's statement trigger counts them; SQLite's would run once per row.
+            self._conn.execute(COUNT_ADDED_SQLITE, (campaign_id, before))
         # Queue the new pending rows for the engine. Rows another transaction adds to the same
         # campaign at once are queued by it too; ON CONFLICT keeps that harmless.
         self._conn.execute(
@@ -102,11 +114,17 @@ class NumberQueries:
             (campaign_id, before),
         )
 
-    def list_numbers(self, campaign_id: CampaignId) -> list[StoredNumber]:
+    def list_numbers(
+        self, campaign_id: CampaignId, after: int = 0, limit: int | None = None
+    ) -> list[StoredNumber]:
+        """The campaign's numbers in the order they were added, from after the destination id
+        ``after``; at most ``limit`` of them (one page of a GET: the rows never all load)."""
+        page = "" if limit is None else " LIMIT %s"
         rows = self._conn.execute(
             "SELECT number_raw, number_e164, name, parameters, attempts_made, last_outcome,"
-            " last_stage, id, number_type FROM destinations WHERE campaign_id = %s ORDER BY id",
-            (campaign_id,),
+            " last_stage, id, number_type FROM destinations"
+            f" WHERE campaign_id = %s AND id > %s ORDER BY id{page}",
+            (campaign_id, after) if limit is None else (campaign_id, after, limit),
         )
         return [
             StoredNumber(

@@ -24,6 +24,7 @@ from dialer.storage.rows import (
 )
 from dialer.storage.sql_accounts import AccountQueries
 from dialer.storage.sql_catalog import CatalogQueries
+from dialer.storage.sql_counts import CountQueries
 from dialer.storage.sql_destinations import DestinationQueries
 from dialer.storage.sql_engine import EngineQueries
 from dialer.storage.sql_numbers import NumberQueries
@@ -34,6 +35,7 @@ WORK_CHANNEL = "dialer_work"
 
 
 class SqlSession(
+    CountQueries,
     NumberQueries,
     DestinationQueries,
     AccountQueries,
@@ -185,14 +187,8 @@ class SqlSession(
         ]
         counts: dict[int, int] = {}
         if count_numbers:
-            counts = dict(
-                self._conn.execute(
-                    "SELECT d.campaign_id, count(*) FROM destinations d"
-                    " JOIN campaigns c ON c.id = d.campaign_id WHERE c.tenant_id = %s"
-                    " GROUP BY d.campaign_id",
-                    (tenant_id,),
-                )
-            )
+            tallies = self.destination_tallies([c.id for c in campaigns])
+            counts = {cid: sum(tally.values()) for cid, tally in tallies.items()}
         return [CampaignSummary(c, counts.get(c.id, 0)) for c in campaigns]
 
     def update_campaign(self, campaign_id: CampaignId, spec: CampaignSpec, now: datetime) -> None:
@@ -214,6 +210,7 @@ class SqlSession(
         self._conn.execute("DELETE FROM dial_queue WHERE campaign_id = %s", (campaign_id,))
         self._conn.execute("DELETE FROM in_flight WHERE campaign_id = %s", (campaign_id,))
         self._conn.execute("DELETE FROM destinations WHERE campaign_id = %s", (campaign_id,))
+        self.forget_counts(campaign_id)
         self._conn.execute("DELETE FROM campaigns WHERE id = %s", (campaign_id,))
 
 

@@ -22,7 +22,7 @@ from dialer.api.schemas import (
 from dialer.domain.errors import NotFound, ValidationFailed
 from dialer.domain.ids import CampaignId
 from dialer.domain.tenant import Tenant
-from dialer.services.campaigns import CampaignService
+from dialer.services.campaigns import NUMBERS_PAGE, NUMBERS_PAGE_MAX, CampaignService
 from dialer.services.results import (
     DEFAULT_LIMIT,
     MAX_AFTER,
@@ -72,11 +72,41 @@ async def list_campaigns(request: Request, tenant: TenantDep) -> Response:
     "/{campaign_id}",
     responses={200: {"model": CampaignDetailOut}, 404: {"model": Problem}, **_ERRORS},
 )
-async def get_campaign(request: Request, campaign_id: str, tenant: TenantDep) -> Response:
-    detail = await run_in_threadpool(_service(request).get, tenant, _campaign_id(campaign_id))
-    return JsonResponse(
-        detail_json(detail.campaign, detail.numbers, detail.progress, detail.not_valid)
+async def get_campaign(
+    request: Request,
+    campaign_id: str,
+    tenant: TenantDep,
+    numbers_limit: Annotated[
+        int,
+        Query(
+            alias="numbersLimit",
+            ge=1,
+            le=NUMBERS_PAGE_MAX,
+            description=f"phone numbers in this answer, default {NUMBERS_PAGE:,}",
+        ),
+    ] = NUMBERS_PAGE,
+    numbers_after: Annotated[
+        int,
+        Query(
+            alias="numbersAfter",
+            ge=0,
+            le=_MAX_ID,
+            description="the `phoneNumbersNext` of the previous answer; omit to start",
+        ),
+    ] = 0,
+) -> Response:
+    """The campaign with a page of its numbers (docs/rest-api.md, Reading a campaign)."""
+    target = _campaign_id(campaign_id)
+    detail = await run_in_threadpool(
+        _service(request).get, tenant, target, numbers_after, numbers_limit
     )
+    body = detail_json(detail.campaign, detail.numbers, detail.progress, detail.not_valid)
+    body["phoneNumbersNext"] = detail.numbers_next
+    headers = {}
+    if detail.numbers_next is not None:
+        query = f"numbersAfter={detail.numbers_next}&numbersLimit={numbers_limit}"
+        headers["Link"] = f'</api/campaign/voice/{target}?{query}>; rel="next"'
+    return JsonResponse(body, headers=headers)
 
 
 @router.get(

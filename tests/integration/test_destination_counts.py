@@ -1,0 +1,287 @@
+"""The destination counters (migration 0006) always equal a full recount: through adds,
+removes, claims, results, retries, releases, recovered leases, clears, PUTs and deletes, on
+SQLite and PostgreSQL, and from concurrent sessions on PostgreSQL."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from dialer.bootstrap import Container, build
+from dialer.clocks import ManualClock
+from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
+from dialer.domain.codes import Outcome, Stage
+from dialer.domain.destination import CampaignCounts
+from dialer.domain.ids import CampaignId, TenantId
+from dialer.domain.progress import CampaignProgress
+from dialer.services.dialer_input import Params
+from dialer.settings import Settings
+from dialer.storage import migrations
+from dialer.storage.database import open_database
+from dialer.storage.sql_store import SqlSession
+from dialer.testing.postgres import PostgresServer
+from tests.conftest import Account
+
+
+def recount(session: SqlSession, campaign_id: int, now: datetime) -> tuple[Any, ...]:
+    """What the counters stand for, counted row by row (the queries they replaced)."""
+    conn = session._conn
+    pending, originated, awaiting, high, low = conn.execute(
+        "SELECT coalesce(sum(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0),"
+        " coalesce(sum(CASE WHEN state = 'in_flight' THEN 1 ELSE 0 END), 0),"
+        " coalesce(sum(CASE WHEN state = 'pending' AND (originate_at IS NULL"
+        "     OR originate_at <= %s) THEN 1 ELSE 0 END), 0),"
+        " max(CASE WHEN state = 'pending' THEN priority END),"
+        " min(CASE WHEN state = 'pending' THEN priority END)"
+        " FROM destinations WHERE campaign_id = %s",
+        (int(now.timestamp() * 1_000_000), campaign_id),
+    )[0]
+    counts = (
+        CampaignCounts(int(pending), int(originated), int(awaiting), high, low)
+        if pending or originated
+        else None
+    )
+    states = dict(
+        conn.execute(
+            "SELECT state, count(*) FROM destinations WHERE campaign_id = %s GROUP BY state",
+            (campaign_id,),
+        )
+    )
+    outcomes = {
+        Outcome(o): int(n)
+        for o, n in conn.execute(
+            "SELECT last_outcome, count(*) FROM destinations WHERE campaign_id = %s"
+            " AND state = 'done' AND last_outcome IS NOT NULL GROUP BY last_outcome",
+            (campaign_id,),
+        )
+    }
+    progress = CampaignProgress(
+        pending=int(states.get("pending", 0)),
+        in_flight=int(states.get("in_flight", 0)),
+        done=int(states.get("done", 0)),
+        cancelled=int(states.get("cancelled", 0)),
+        outcomes=dict(sorted(outcomes.items(), key=lambda item: item[0].value)),
+    )
+    return counts, progress, sum(int(n) for n in states.values())
+
+
+def counted(
+    session: SqlSession, account: Account, campaign_id: int, now: datetime
+) -> tuple[Any, ...]:
+    (summary,) = [
+        s for s in session.list_campaigns(account.tenant.id) if s.campaign.id == campaign_id
+    ]
+    return (
+        session.campaign_counts([CampaignId(campaign_id)], now).get(CampaignId(campaign_id)),
+        session.progress(CampaignId(campaign_id)),
+        summary.phone_number_count,
+    )
+
+
+def finish(job: DialJob, outcome: Outcome, now: datetime, retry: bool) -> FinishedAttempt:
+    record = AttemptRecord(job.destination_id, job.attempt_number, outcome, Stage.NONE, now)
+    return FinishedAttempt(
+        record,
+        job.campaign_id,
+        TenantId(1),  # only webhook rows use it, and no tenant here has a webhook
+        job.priority,
+        now + timedelta(minutes=15) if retry else None,
+    )
+
+
+def test_counts_equal_a_full_recount_after_every_kind_of_change(
+    container: Container, account: Account, clock: ManualClock
+) -> None:
+    store = container.store
+    now = clock.now()
+    body = account.campaign(
+        phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(12)] + [{"number": "12"}]
+    )
+    campaign = container.campaigns.create(account.tenant, body).campaign
+    doomed = container.campaigns.create(account.tenant, account.campaign()).campaign
+    cid = campaign.id
+    steps: list[str] = []
+
+    def check(step: str) -> None:
+        steps.append(step)
+        with store.read() as session:
+            assert counted(session, account, cid, now) == recount(session, cid, now), steps
+
+    check("created, one impossible number done at once")
+    later = int((now + timedelta(days=1)).timestamp())
+    add = container.dialer.add_call
+    for target, extra in (
+        ("+441134900100", {"Priority": 5}),
+        ("+441134900101", {"Priority": -2, "OriginateTime": later, "IsDateLocal": False}),
+        ("+441134900102", {}),
+    ):
+        add(Params({"Code": account.key, "Campaign": campaign.code, "Target": target, **extra}))
+    check("AddCall with priorities and a future OriginateTime")
+    container.dialer.update_call(
+        Params(
+            {
+                "Code": account.key,
+                "Campaign": campaign.code,
+                "Target": "+441134900102",
+                "Priority": 9,
+            }
+        )
+    )
+    check("UpdateCall")
+    with store.write() as session:
+        jobs = session.claim(cid, now, 8, "engine-a", now + timedelta(minutes=1))
+    assert len(jobs) == 8
+    check("claimed")
+    with store.write() as session:
+        session.release([(jobs[0], now + timedelta(minutes=5))], "engine-a")
+        session.finish_attempts(
+            [
+                finish(jobs[1], Outcome.BUSY, now, retry=True),
+                finish(jobs[2], Outcome.ANSWERED, now, retry=False),
+                finish(jobs[3], Outcome.NO_ANSWER, now, retry=False),
+                finish(jobs[4], Outcome.ANSWERED, now, retry=False),
+            ],
+            "engine-a",
+            now,
+        )
+        # A late result for a lease the engine no longer holds changes nothing.
+        session.finish_attempts([finish(jobs[1], Outcome.BUSY, now, retry=False)], "engine-b", now)
+    check("released, retried, finished")
+    with store.write() as session:
+        expired = session.take_expired(now + timedelta(minutes=2), 10)
+        session.finish_attempts(
+            [finish(j, Outcome.NO_CONNECTION, now, retry=False) for j in expired], None, now
+        )
+    assert len(expired) == 3
+    check("leases recovered")
+    removed = container.dialer.remove_call(
+        Params({"Code": account.key, "Campaign": campaign.code, "Target": "+441134900101"})
+    )
+    assert removed == 1
+    check("RemoveCall")
+    # Every dialled number stays (as it must); undialled ones are dropped and added again.
+    kept = [f"+4411349{n:05d}" for n in range(12)] + ["+441134900100", "+441134900102"]
+    numbers = [{"number": n} for n in [*kept, "+441134900103"]]
+    container.campaigns.update(account.tenant, cid, account.campaign(phoneNumbers=numbers))
+    check("PUT: undialled numbers replaced")
+    with store.write() as session:
+        more = session.claim(cid, now + timedelta(minutes=30), 3, "engine-a", now)
+        session.finish_attempts(
+            [finish(j, Outcome.BUSY, now, retry=True) for j in more], "engine-a", now
+        )
+    check("the retry claimed and retried again")
+    cleared = container.dialer.clear(Params({"Code": account.key, "Campaign": campaign.code}))
+    assert cleared > 0
+    check("ClearCampaign: retries waiting become cancelled")
+    container.campaigns.delete(account.tenant, doomed.id)
+    with store.read() as session:
+        assert session.destination_tallies([doomed.id]) == {doomed.id: {}}
+    check("another campaign deleted")
+    with store.write() as session:
+        folded = session.fold_counts(min_rows=0)
+    assert folded > 0 or container.store.dialect == "sqlite"
+    check("folded")
+
+
+def test_counts_stay_exact_under_concurrent_writers_on_postgresql(
+    postgres_server: PostgresServer, clock: ManualClock
+) -> None:
+    """SQLite admits one writer at a time; PostgreSQL's writers really overlap."""
+    database_url = postgres_server.create_database()
+    stores = [build(Settings(database_url=database_url), clock=clock) for _ in range(4)]
+    try:
+        account = Account(stores[0], "Acme")
+        body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(400)])
+        campaign = stores[0].campaigns.create(account.tenant, body).campaign
+        now = clock.now()
+        start = threading.Barrier(len(stores))
+
+        def work(index: int, container: Container) -> None:
+            start.wait()
+            for round_ in range(10):
+                with container.store.write() as session:
+                    jobs = session.claim(
+                        campaign.id, now, 10, f"engine-{index}", now + timedelta(minutes=1)
+                    )
+                with container.store.write() as session:
+                    session.finish_attempts(
+                        [
+                            finish(
+                                j,
+                                Outcome.BUSY,
+                                now,
+                                retry=bool((j.destination_id + round_) % 2),
+                            )
+                            for j in jobs
+                        ],
+                        f"engine-{index}",
+                        now,
+                    )
+                    if round_ % 3 == 0:
+                        session.fold_counts(min_rows=0)
+                container.dialer.add_call(
+                    Params(
+                        {
+                            "Code": account.key,
+                            "Campaign": campaign.code,
+                            "Target": f"+44113500{index}{round_:03d}",
+                        }
+                    )
+                )
+
+        with ThreadPoolExecutor(len(stores)) as pool:
+            for done in [pool.submit(work, i, c) for i, c in enumerate(stores)]:
+                done.result()  # re-raises what failed in the thread
+        with stores[0].store.read() as session:
+            got = counted(session, account, campaign.id, now)
+            assert got == recount(session, campaign.id, now)
+        assert got[2] == 440
+    finally:
+        for container in stores:
+            container.close()
+
+
+def test_the_migration_counts_a_store_that_already_has_destinations(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everything = migrations.available
+    monkeypatch.setattr(
+        migrations, "available", lambda dialect: [m for m in everything(dialect) if m.version < 6]
+    )
+    database = open_database(database_url)
+    try:
+        migrations.migrate(database)
+        with database.transaction(write=True) as conn:
+            for campaign, state, outcome in [
+                (7, "pending", None),
+                (7, "pending", None),
+                (7, "done", Outcome.BUSY.value),
+                (7, "done", Outcome.ANSWERED.value),
+                (7, "cancelled", Outcome.BUSY.value),
+                (8, "in_flight", None),
+            ]:
+                conn.execute(
+                    "INSERT INTO destinations (campaign_id, number_raw, state, last_outcome,"
+                    " created_at) VALUES (%s, '1', %s, %s, 0)",
+                    (campaign, state, outcome),
+                )
+        monkeypatch.setattr(migrations, "available", everything)
+        assert [m.version for m in migrations.migrate(database)] == [6]
+    finally:
+        database.close()
+    store = build(Settings(database_url=database_url))
+    try:
+        with store.store.read() as session:
+            assert session.destination_tallies([CampaignId(7), CampaignId(8)]) == {
+                7: {
+                    ("pending", 0): 2,
+                    ("done", Outcome.BUSY.value): 1,
+                    ("done", Outcome.ANSWERED.value): 1,
+                    ("cancelled", 0): 1,
+                },
+                8: {("in_flight", 0): 1},
+            }
+    finally:
+        store.close()
