@@ -94,7 +94,7 @@ def test_a_put_between_reading_campaigns_and_claiming_still_reaches_the_call(rig
     new_flow = rig.container.catalog.add_callflow(tenant, "Other", flow)
     changed = body(rig, [drama(0)], cli_Id=new_cli.id, callflow_Id=new_flow.id)
     rig.container.campaigns.update(tenant, CampaignId(campaign), changed)
-    jobs, _ = engine._claim(context, rig.timer.now(), 1)
+    jobs, _ = engine._claim(context, rig.timer.now(), 1, None)
     assert len(jobs) == 1
     plan = engine._plans[CampaignId(campaign)]
     assert plan.cli == "+441632960222"
