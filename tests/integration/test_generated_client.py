@@ -4,13 +4,14 @@ over the Dialer API. A document that leaves out an operation or a parameter fail
 
 import importlib
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, get_type_hints
 
 import httpx
 import pytest
@@ -63,41 +64,65 @@ def live(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Account]]:
         yield base, account
 
 
+class Generated:
+    """The generated package, and the document it was made from (to find operations by path)."""
+
+    def __init__(self, package: ModuleType, document: dict[str, Any]) -> None:
+        self.package = package
+        self.document = document
+
+    def module(self, name: str) -> Any:
+        return importlib.import_module(f"{self.package.__name__}.{name}")
+
+    def operation(self, verb: str, path: str) -> Any:
+        """The module of the operation at ``verb path``: named after its operationId, and
+        placed in the folder of its first tag, both snake-cased as the generator does."""
+        operation = self.document["paths"][path][verb]
+        tag = _snake(operation["tags"][0])
+        return self.module(f"api.{tag}.{_snake(operation['operationId'])}")
+
+
+def _snake(name: str) -> str:
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return re.sub(r"[^a-zA-Z0-9]+", "_", words).strip("_").lower()
+
+
+def _body_type(module: Any) -> Any:
+    return get_type_hints(module.sync_detailed)["body"]
+
+
 @pytest.fixture
-def client_package(
+def generated(
     live: tuple[str, Account], tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[ModuleType]:
+) -> Iterator[Generated]:
     base, _ = live
     package = f"generated_{request.node.callspec.id.replace('-', '_')}"
-    _generate(httpx.get(f"{base}/openapi.json").content, tmp_path, package)
+    document = httpx.get(f"{base}/openapi.json")
+    _generate(document.content, tmp_path, package)
     sys.path.insert(0, str(tmp_path))
     try:
-        yield importlib.import_module(package)
+        yield Generated(importlib.import_module(package), document.json())
     finally:
         sys.path.remove(str(tmp_path))
         for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
             del sys.modules[name]
 
 
-def _module(package: ModuleType, name: str) -> Any:
-    return importlib.import_module(f"{package.__name__}.{name}")
-
-
 def test_a_generated_client_runs_a_campaign(
-    live: tuple[str, Account], client_package: ModuleType
+    live: tuple[str, Account], generated: Generated
 ) -> None:
     base, account = live
-    models = _module(client_package, "models")
-    rest = "api.voice_campaigns."
-    create = _module(client_package, rest + "create_campaign_api_campaign_voice_post")
-    update = _module(client_package, rest + "update_campaign_api_campaign_voice_campaign_id_put")
-    get = _module(client_package, rest + "get_campaign_api_campaign_voice_campaign_id_get")
-    dialer = "api.dialer_api."
-    add_call_get = _module(client_package, dialer + "add_call_get")
-    add_call_post = _module(client_package, dialer + "add_call_post")
-    add_bulk = _module(client_package, dialer + "add_calls_bulk_post")
-    pending = _module(client_package, dialer + "get_campaign_pending_calls_get")
-    listing = _module(client_package, dialer + "get_campaign_list_post")
+    models = generated.module("models")
+    create = generated.operation("post", "/api/campaign/voice")
+    update = generated.operation("put", "/api/campaign/voice/{campaign_id}")
+    get = generated.operation("get", "/api/campaign/voice/{campaign_id}")
+    dialer = "/ForwardDialer/Dialer/"
+    add_call_get = generated.operation("get", dialer + "AddCall")
+    add_call_post = generated.operation("post", dialer + "AddCall")
+    add_bulk = generated.operation("post", dialer + "AddCallsBulk")
+    pending = generated.operation("get", dialer + "GetCampaignPendingCalls")
+    listing = generated.operation("post", dialer + "GetCampaignList")
+    client_package = generated.package
 
     rest_client = client_package.AuthenticatedClient(base_url=base, token=account.key)
     open_client = client_package.Client(base_url=base)
@@ -124,7 +149,7 @@ def test_a_generated_client_runs_a_campaign(
     # REST, with the bearer key the document declares.
     created = create.sync_detailed(
         client=rest_client,
-        body=campaign_body(models.CreateCampaignApiCampaignVoicePostCampaignIn, "Reminders"),
+        body=campaign_body(_body_type(create), "Reminders"),
     )
     assert created.status_code == 201, created.content
     campaign = created.parsed
@@ -133,9 +158,7 @@ def test_a_generated_client_runs_a_campaign(
     changed = update.sync_detailed(
         str(campaign.id),
         client=rest_client,
-        body=campaign_body(
-            models.UpdateCampaignApiCampaignVoiceCampaignIdPutCampaignIn, "Reminders 2"
-        ),
+        body=campaign_body(_body_type(update), "Reminders 2"),
     )
     assert changed.status_code == 204, changed.content
     assert get.sync(str(campaign.id), client=rest_client).name == "Reminders 2"
