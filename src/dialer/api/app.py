@@ -8,9 +8,10 @@ from fastapi_offline import FastAPIOffline
 from starlette.routing import Route
 
 from dialer import __version__
-from dialer.api import errors, health
+from dialer.api import errors, health, openapi
 from dialer.api.rest import campaigns, catalog, dnc, webhooks
 from dialer.api.rpc import dispatch
+from dialer.api.rpc import openapi as rpc_openapi
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
@@ -77,4 +78,5 @@ def create_app(
         0, Route(dispatch.PATH, dispatch.endpoint, methods=["GET", "POST"], include_in_schema=False)
     )
     app.include_router(dispatch.router)
+    openapi.install(app, rpc_openapi.add_examples)
     return app

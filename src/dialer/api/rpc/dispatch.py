@@ -27,6 +27,7 @@ from dialer.services.dialer_input import Params, check_no_controls
 from . import envelope as codes
 from .envelope import envelope
 from .methods import METHODS, Method, describe_campaign_error
+from .openapi import operation
 from .presenters import bulk_body
 
 log = logging.getLogger("dialer.api.rpc")
@@ -127,14 +128,13 @@ def _documented(name: str) -> Callable[[Request], Awaitable[Response]]:
 
 
 # One documented operation per method and verb, for /docs; app.py puts the plain route for all
-# of them ahead, so these are only ever matched if that route is taken away.
+# of them ahead, so these are only ever matched if that route is taken away. What each one
+# reads and answers is described in rpc.openapi.
 for _method in METHODS.values():
     for _verb in ("GET", "POST") if _method.get else ("POST",):
         router.add_api_route(
             f"/ForwardDialer/Dialer/{_method.name}",
             _documented(_method.name),
             methods=[_verb],
-            operation_id=f"{_method.name}_{_verb.lower()}",
-            summary=f"{_method.name} ({'query string' if _verb == 'GET' else 'JSON body'})",
-            description="See docs/dialer-api.md. Answers in the seed's envelope.",
+            **operation(_method.name, _verb),
         )
