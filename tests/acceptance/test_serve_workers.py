@@ -2,12 +2,15 @@
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 
-from dialer.testing.server import serving
+from dialer.testing.postgres import PostgresServer
+from dialer.testing.server import free_port, serving
 
 
 def _children(pid: int) -> list[int]:
@@ -50,9 +53,6 @@ def test_copies_answer_on_the_same_port_and_die_with_the_server(tmp_path: Path) 
 
 
 def test_a_wrong_worker_count_is_refused(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     env = {**os.environ, "DIALER_DATABASE_URL": f"sqlite:///{tmp_path / 'dialer.db'}"}
     done = subprocess.run(
         [sys.executable, "-m", "dialer", "serve", "--workers", "0"],
@@ -64,3 +64,44 @@ def test_a_wrong_worker_count_is_refused(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "--workers must be between 1 and 64" in done.stderr
+
+
+def test_the_store_password_is_in_no_output_and_no_command_line(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    # The throwaway server trusts local connections, so any password connects.
+    url = postgres_server.create_database().replace("://dialer@", "://dialer:hunter2@")
+    env = {**os.environ, "DIALER_DATABASE_URL": url}
+    out = tmp_path / "serve.out"
+    port = str(free_port())
+    with out.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dialer",
+                "serve",
+                "--no-engine",
+                "--workers",
+                "2",
+                "--port",
+                port,
+            ],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while len(_copies(process.pid)) < 1 or b"serving on" not in out.read_bytes():
+                assert process.poll() is None, out.read_text()
+                assert time.monotonic() < deadline, "dialer serve did not start its copy"
+                time.sleep(0.2)
+            for copy in _copies(process.pid):
+                assert b"hunter2" not in Path(f"/proc/{copy}/cmdline").read_bytes()
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    printed = out.read_text()
+    assert "serving on" in printed
+    assert "hunter2" not in printed

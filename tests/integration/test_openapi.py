@@ -15,6 +15,7 @@ from openapi_spec_validator import validate
 from dialer.api.rpc import dispatch
 from dialer.api.rpc.methods import METHODS
 from dialer.bootstrap import Container, build
+from dialer.clocks import ManualClock
 from dialer.settings import Settings
 from tests.integration.dialer_support import Clinic
 
@@ -22,8 +23,8 @@ DIALER = "/ForwardDialer/Dialer/"
 
 
 @pytest.fixture
-def sqlite_container(tmp_path: Path) -> Iterator[Container]:
-    container = build(Settings(database_url=f"sqlite:///{tmp_path / 'd.db'}"))
+def sqlite_container(tmp_path: Path, clock: ManualClock) -> Iterator[Container]:
+    container = build(Settings(database_url=f"sqlite:///{tmp_path / 'd.db'}"), clock=clock)
     yield container
     container.close()
 

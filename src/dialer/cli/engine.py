@@ -268,7 +268,8 @@ def _serve(
         for other in others:  # each copy holds its own; a dead copy's must not linger here
             other.close()
         typer.echo(
-            f"dialer serving on http://{host}:{port} (docs at /docs), store {settings.database_url}"
+            f"dialer serving on http://{host}:{port} (docs at /docs),"
+            f" store {redaction.redact(settings.database_url)}"
             + (f", dialing on the {net.kind} network at speed {_speed(net)}" if engine else "")
             + (f", {workers} API processes" if workers > 1 else "")
         )
@@ -369,7 +370,8 @@ def worker(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     redaction.install()
-    typer.echo(f"dialer worker {runtime.engine.worker} on {settings.database_url}", err=True)
+    store = redaction.redact(settings.database_url)
+    typer.echo(f"dialer worker {runtime.engine.worker} on {store}", err=True)
     _print_clock(timer)
     try:
         asyncio.run(main())

@@ -44,12 +44,14 @@ def spawn(
 ) -> list[subprocess.Popen[bytes]]:
     """Start one API-only copy on each of ``sockets`` (they skip migrations: already run)."""
     env = {**os.environ, PARENT_VARIABLE: str(os.getpid())}
+    if database is not None:
+        # In the environment, not the command line: ps shows every user a process's arguments,
+        # and a PostgreSQL URL may carry its password.
+        env["DIALER_DATABASE_URL"] = database
     children = []
     for sock in sockets:
         args = [sys.executable, "-m", "dialer", "serve", "--no-engine", "--api-copy"]
         args += ["--host", host, "--port", str(port), "--listen-fd", str(sock.fileno())]
-        if database is not None:
-            args += ["--database", database]
         if access_log:
             args.append("--access-log")
         children.append(subprocess.Popen(args, env=env, pass_fds=[sock.fileno()]))
