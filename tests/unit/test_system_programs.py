@@ -4,6 +4,9 @@ scripts/test installs from: a fresh machine then has all of them (issue 10: sox 
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests import system_programs
 from tests.system_programs import (
     PACKAGE_LIST,
     ROOT,
@@ -58,7 +61,12 @@ def test_the_install_list_reads_package_and_programs(tmp_path: Path) -> None:
     assert listed_programs(listing) == expected
 
 
-def test_the_audit_records_programs_started_but_not_our_own_python() -> None:
+def test_the_audit_records_programs_started_but_not_our_own_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As if sox and tcpdump were installed: the audit records only programs that exist.
+    installed = {"sox", "tcpdump"}
+    monkeypatch.setattr(system_programs, "_exists", lambda p: Path(p).name in installed or "/" in p)
     audit = ProgramAudit()
     audit("subprocess.Popen", ("/usr/bin/sox", ["sox", "--version"], None, None))
     audit("subprocess.Popen", (None, ["tcpdump", "-h"], None, None))
@@ -66,4 +74,5 @@ def test_the_audit_records_programs_started_but_not_our_own_python() -> None:
     console_script = str(Path(sys.prefix) / "bin" / "dialer")
     audit("subprocess.Popen", (None, [console_script, "serve"], None, None))
     audit("os.system", ("rm -rf /",))
+    audit("subprocess.Popen", (None, ["espeak-ng-not-here", "-w"], None, None))
     assert audit.unlisted({"sox"}) == {"tcpdump": "tcpdump"}
