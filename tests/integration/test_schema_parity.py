@@ -17,7 +17,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dialer.storage.database import PostgresDatabase, SqliteDatabase
+from dialer.storage import migrations
+from dialer.storage.database import PostgresDatabase, SqliteDatabase, open_database
 from dialer.storage.migrations import available, migrate
 from dialer.testing.postgres import PostgresServer
 
@@ -77,17 +78,6 @@ POSTGRES_ONLY_TRIGGERS = {
 # one writer at a time and keeps one row per key, under a primary key instead.
 POSTGRES_ONLY_INDEXES = {"destination_counts_campaign"}
 SQLITE_ONLY_PRIMARY_KEYS = {"destination_counts": ("campaign_id", "state", "outcome")}
-# A SQLite PRIMARY KEY column other than an INTEGER rowid alias accepts NULL unless declared
-# NOT NULL (a legacy SQLite keeps for compatibility); PostgreSQL makes every key column NOT
-# NULL. The store never writes a NULL key (every insert names these columns with values from
-# a row id or a request that validated them), and making them NOT NULL on SQLite would rebuild
-# each table, dial_queue with every pending destination among them.
-SQLITE_NULLABLE_KEYS = {
-    ("dial_queue", "destination_id"),
-    ("in_flight", "destination_id"),
-    ("webhooks", "tenant_id"),
-    ("idempotency_keys", "idem_key"),
-}
 # PostgreSQL only: the trigger functions of 0004 and 0006 live outside tables and are not
 # compared; SQLite's sqlite_sequence (AUTOINCREMENT's counters) is internal to SQLite.
 
@@ -339,12 +329,6 @@ def test_both_dialects_have_the_same_migrations() -> None:
 def test_the_tables_and_columns_match(schemas: tuple[Schema, Schema]) -> None:
     sqlite, postgres = schemas
     assert sorted(sqlite.columns) == sorted(postgres.columns)
-    for table, key_column in SQLITE_NULLABLE_KEYS:
-        column = sqlite.columns[table][key_column]
-        assert not column.not_null, f"{table}.{key_column} is NOT NULL now: drop it from the list"
-        sqlite.columns[table][key_column] = Column(
-            column.family, True, column.default, column.generated_key
-        )
     for table in sorted(sqlite.columns):
         assert sqlite.columns[table] == postgres.columns[table], table
         # In the same order too, for any INSERT or SELECT * that would rely on it.
@@ -384,3 +368,58 @@ def test_the_triggers_match(schemas: tuple[Schema, Schema]) -> None:
     _assert_listed(postgres.triggers, POSTGRES_ONLY_TRIGGERS, "PostgreSQL only")
     assert not POSTGRES_ONLY_TRIGGERS & sqlite.triggers
     assert sqlite.triggers == postgres.triggers - POSTGRES_ONLY_TRIGGERS
+
+
+_KEYED_ROWS = {
+    "dial_queue": ("destination_id, campaign_id, priority, due_at", (41, 7, 2, 1_000)),
+    "in_flight": (
+        "destination_id, campaign_id, attempt_number, worker, lease_until, queued_at",
+        (42, 7, 1, "worker-1", 2_000, 1_500),
+    ),
+    "idempotency_keys": ("idem_key, request_hash, response, created_at", ("k1", "h", "{}", 3)),
+}
+
+
+def test_the_key_migration_keeps_every_row_and_refuses_null_keys(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0009 rebuilds four SQLite tables: what they held is there after (their indexes are
+    compared above), and a NULL key is refused by both stores."""
+    everything = migrations.available
+    monkeypatch.setattr(
+        migrations, "available", lambda dialect: [m for m in everything(dialect) if m.version < 9]
+    )
+    database = open_database(database_url)
+    try:
+        migrations.migrate(database)
+        with database.transaction(write=True) as conn:
+            (tenant,) = conn.execute(
+                "INSERT INTO tenants (name, region, timezone, api_key_hash, created_at)"
+                " VALUES ('Acme', 'GB', 'Europe/London', 'h', 0) RETURNING id"
+            )[0]
+            rows = {
+                **_KEYED_ROWS,
+                "webhooks": ("tenant_id, url, secret, created_at", (tenant, "https://x/", "s", 4)),
+            }
+            for table, (columns, values) in rows.items():
+                conn.execute(
+                    f"INSERT INTO {table} ({columns}) VALUES ({', '.join('%s' for _ in values)})",
+                    values,
+                )
+        monkeypatch.setattr(migrations, "available", everything)
+        assert next(m.version for m in migrations.migrate(database)) == 9
+        with database.transaction(write=False) as conn:
+            for table, (columns, values) in rows.items():
+                assert conn.execute(f"SELECT {columns} FROM {table}") == [values], table
+        for table, (columns, values) in rows.items():
+            null_key = (None, *values[1:])
+            with (
+                pytest.raises((sqlite3.IntegrityError, psycopg.errors.NotNullViolation)),
+                database.transaction(write=True) as conn,
+            ):
+                conn.execute(
+                    f"INSERT INTO {table} ({columns}) VALUES ({', '.join('%s' for _ in values)})",
+                    null_key,
+                )
+    finally:
+        database.close()
