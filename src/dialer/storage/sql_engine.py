@@ -29,7 +29,8 @@ _JOB_COLUMNS = (
     " d.parameters, d.caller_id, d.custom_data, d.ignore_dnc, d.priority"
 )
 
-_PG_CLAIM = f"""
+# Public so that tests/integration/test_query_plans.py EXPLAINs this very text.
+PG_CLAIM = f"""
 WITH picked AS (
     SELECT destination_id FROM dial_queue WHERE campaign_id = %s AND due_at <= %s
     ORDER BY priority DESC, destination_id LIMIT %s FOR UPDATE SKIP LOCKED
@@ -157,7 +158,7 @@ class EngineQueries:
         opened = 0 if opened_at is None else to_us(opened_at)
         if self._conn.dialect == "postgres":
             rows = self._conn.execute(
-                _PG_CLAIM, (campaign_id, to_us(now), limit, opened, worker, to_us(lease_until))
+                PG_CLAIM, (campaign_id, to_us(now), limit, opened, worker, to_us(lease_until))
             )
             jobs = [_job(row, row[11]) for row in rows]
             jobs.sort(key=lambda j: (-j.priority, j.destination_id))

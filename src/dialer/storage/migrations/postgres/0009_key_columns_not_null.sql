@@ -1,0 +1,2 @@
+-- Nothing for PostgreSQL: its primary key columns are NOT NULL already. SQLite's 0009 makes
+-- four of its key columns so; the file keeps both dialects on the same migration numbers.
