@@ -38,6 +38,7 @@ from dialer.domain.events import (
 )
 from dialer.domain.ids import CampaignId, CliId, DestinationId, TenantId
 from dialer.engine.calls import CallRunner, CampaignPlan, not_dialled
+from dialer.engine.log_context import about_attempt
 from dialer.engine.pacer import TokenBucket
 from dialer.engine.recorder import Recorder
 from dialer.engine.stats import EngineStats
@@ -411,6 +412,7 @@ class Engine:
     async def _call(
         self, job: DialJob, plan: CampaignPlan, context: DialingContext, claimed_at: datetime
     ) -> None:
+        about_attempt(job)  # this task's lines carry the attempt's ids (structured logs)
         record: AttemptRecord | None = None
         try:
             started = self._timer.now()
@@ -423,6 +425,7 @@ class Engine:
                     claim_latency=(started - claimed_at).total_seconds(),
                 )
             )
+            log.debug("dialling")  # the ids say which attempt (structured logs)
             record = await self._runner.run(job, plan)
         except CallNotPlaced as exc:
             log.warning("call %s not placed, back to the queue: %s", job.destination_id, exc)
@@ -438,6 +441,7 @@ class Engine:
         if record is None:
             await self._give_back(job)
         else:
+            log.debug("call ended: %s, stage %s", record.outcome.api_name, record.stage.api_name)
             self._finished.append(self._recorder.finished(job, context, record))
         self._dialling.discard(job.destination_id)
         self._wake.set()

@@ -7,6 +7,7 @@ chosen once, when the library is first imported, from PROMETHEUS_MULTIPROC_DIR, 
 
 import contextlib
 import os
+from collections.abc import Callable
 from typing import Any
 
 from dialer.domain.events import (
@@ -187,15 +188,35 @@ class PrometheusMetrics:
         with contextlib.suppress(KeyError):
             self.in_flight.remove(campaign)
 
-    def exposition(self) -> bytes:
-        """The text of GET /metrics: this process's metrics, or every process's in the
-        multiprocess directory, summed by the library."""
-        from prometheus_client import CollectorRegistry, generate_latest
+    def scraped(self) -> Any:
+        """What a scrape reads: this process's registry, or, in multiprocess mode, every
+        process's files in the directory, summed by the library."""
+        from prometheus_client import CollectorRegistry
         from prometheus_client.multiprocess import MultiProcessCollector
 
-        registry: Any = self.registry
-        if self._multiprocess:
-            registry = CollectorRegistry()
-            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        body: bytes = generate_latest(registry)
+        if not self._multiprocess:
+            return self.registry
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return registry
+
+    def exposition(self) -> bytes:
+        """The text of GET /metrics."""
+        from prometheus_client import generate_latest
+
+        body: bytes = generate_latest(self.scraped())
         return body
+
+    def serve(self, host: str, port: int) -> Callable[[], None]:
+        """Answer scrapes on http://host:port/metrics from a thread (``dialer worker``, which
+        has no API server); returns what stops it."""
+        from prometheus_client import start_http_server
+
+        server, thread = start_http_server(port, addr=host, registry=self.scraped())
+
+        def stop() -> None:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+
+        return stop
