@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from dialer.domain.codes import Outcome
 from dialer.domain.events import (
     AnswerDetected,
     AttemptAnswered,
@@ -26,6 +27,7 @@ from dialer.domain.events import (
     WebhookDelivered,
     WebhookFailed,
 )
+from dialer.domain.ids import CampaignId
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -140,6 +142,8 @@ class PrometheusMetrics:
             ["gave_up"],
             registry=r,
         )
+        self._attempts: dict[tuple[CampaignId, Outcome], Any] = {}
+        self._in_flight: dict[CampaignId, Any] = {}
         self.store_errors = Counter(
             "dialer_store_errors",
             "Failed passes of a background loop, by loop",
@@ -148,26 +152,33 @@ class PrometheusMetrics:
         )
 
     def publish(self, event: Event) -> None:
+        # Labelled children are cached: .labels() takes a lock and builds keys, several times
+        # per attempt otherwise.
         if isinstance(event, AttemptFinished):
-            self.attempts.labels(str(event.campaign_id), event.outcome.api_name).inc()
+            key = (event.campaign_id, event.outcome)
+            child = self._attempts.get(key)
+            if child is None:
+                child = self.attempts.labels(str(event.campaign_id), event.outcome.api_name)
+                self._attempts[key] = child
+            child.inc()
             self.finished.inc()
             if event.recovered:
                 self.recovered.inc()
             if event.webhook:
                 self.webhooks_queued.inc()
         elif isinstance(event, AttemptStarted):
-            self.in_flight.labels(str(event.campaign_id)).inc()
+            self._in_flight_of(event.campaign_id).inc()
             self.originated.inc()
             self.claim_latency.observe(max(0.0, event.claim_latency))
         elif isinstance(event, CallEnded):
-            self.in_flight.labels(str(event.campaign_id)).dec()
+            self._in_flight_of(event.campaign_id).dec()
         elif isinstance(event, AttemptAnswered):
             self.answered.inc()
         elif isinstance(event, LeaseLost):
             self.leases_lost.inc(event.count)
         elif isinstance(event, CampaignFinished):
             self.closed_out.inc(event.closed_out)
-            self._forget(str(event.campaign_id))
+            self._forget(event.campaign_id)
         elif isinstance(event, SipResponse):
             self.sip_responses.labels(str(event.code)).inc()
         elif isinstance(event, SpeechRendered):
@@ -183,10 +194,17 @@ class PrometheusMetrics:
         elif isinstance(event, StoreFailed):
             self.store_errors.labels(event.where).inc()
 
-    def _forget(self, campaign: str) -> None:
+    def _in_flight_of(self, campaign_id: CampaignId) -> Any:
+        child = self._in_flight.get(campaign_id)
+        if child is None:
+            child = self._in_flight[campaign_id] = self.in_flight.labels(str(campaign_id))
+        return child
+
+    def _forget(self, campaign_id: CampaignId) -> None:
         """A finished campaign's in-flight series goes (its attempts stay, as counters must)."""
+        self._in_flight.pop(campaign_id, None)
         with contextlib.suppress(KeyError):
-            self.in_flight.remove(campaign)
+            self.in_flight.remove(str(campaign_id))
 
     def scraped(self) -> Any:
         """What a scrape reads: this process's registry, or, in multiprocess mode, every
