@@ -93,5 +93,10 @@ def run(
         access_log=access_log,
         log_config=logs.uvicorn_config(fmt, level) or uvicorn.config.LOGGING_CONFIG,
     )
+    if fmt == "text":
+        # uvicorn's config leaves the root alone: the engine's lines go through this handler.
+        logs.configure("text", level)
+    else:
+        logs.quiet_native()
     redaction.install()  # after Config, which sets up uvicorn's log handlers
     uvicorn.Server(config).run(sockets=[sock])

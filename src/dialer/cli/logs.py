@@ -54,7 +54,15 @@ def configure(fmt: LogFormat, level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    quiet_native()
     redaction.install()
+
+
+def quiet_native() -> None:
+    """The SIP stack's own loggers stay at info even under --log-level debug: its debug lines
+    are per packet, and may quote SIP headers."""
+    native = logging.getLogger("baresip")
+    native.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
 
 
 def uvicorn_config(fmt: LogFormat, level: str = "info") -> dict[str, Any] | None:
