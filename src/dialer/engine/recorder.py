@@ -85,8 +85,8 @@ class Recorder:
                 keys=record.keys,
                 sms_sent=record.sms_sent,
             )
-            payload = {"campaignId": campaign.id, "campaignCode": campaign.code}
-            payload.update(result_fields(result))
+            # The one serializer of results, with the webhook's head (tested as shipped).
+            payload = result_fields(result, campaign_code=campaign.code)
         return FinishedAttempt(
             record, campaign.id, campaign.tenant_id, job.priority, verdict.retry_at, payload
         )
