@@ -26,6 +26,11 @@ def about_attempt(job: DialJob) -> None:
     )
 
 
+def ids(campaign_id: int, destination_id: int, attempt: int) -> dict[str, int]:
+    """``extra=`` for a line about an attempt logged outside its call's task."""
+    return {"campaign_id": campaign_id, "destination_id": destination_id, "attempt": attempt}
+
+
 class ContextFilter(logging.Filter):
     """Copies the ids onto each record (as attributes, like ``extra=``), unless the call
     gave its own."""

@@ -11,6 +11,7 @@ from dialer.domain.events import AttemptFinished, CampaignFinished, LeaseLost
 from dialer.domain.ids import CampaignId, TenantId
 from dialer.domain.retry import after_attempt
 from dialer.engine.calls import not_dialled
+from dialer.engine.log_context import ids
 from dialer.ports import EventSink, Store, Timer
 from dialer.services.results import result_fields
 
@@ -55,6 +56,8 @@ class Recorder:
                         cause="engine lost: lease expired",
                     )
                     finished.append(self.finished(job, context, record))
+                    about = ids(job.campaign_id, job.destination_id, job.attempt_number)
+                    log.debug("lease expired: recorded as NoConnection", extra=about)
                 self.count(session.finish_attempts(finished, None, now), recovered=True)
             log.warning("recorded %d calls of a lost engine as NoConnection", len(finished))
 
@@ -101,6 +104,12 @@ class Recorder:
                 session.set_calls_on_line(self._worker, lines)
         if len(written) < len(batch):
             self._events.publish(LeaseLost(len(batch) - len(written)))
+            kept = {(f.record.destination_id, f.record.attempt_number) for f in written}
+            for item in batch:
+                record = item.record
+                if (record.destination_id, record.attempt_number) not in kept:
+                    about = ids(item.campaign_id, record.destination_id, record.attempt_number)
+                    log.debug("result dropped: its lease was lost", extra=about)
             log.warning("%d results dropped: their leases were lost", len(batch) - len(written))
         self.count(written)
         return written
