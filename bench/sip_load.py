@@ -24,6 +24,7 @@ from dialer.bootstrap import build_sip_network
 from dialer.clocks import RealTimer
 from dialer.domain.call import Answered, AnsweredBy, OriginateRequest
 from dialer.domain.codes import Outcome
+from dialer.domain.events import FirstAudio, Recording
 from dialer.settings import NetworkSettings, SipSettings
 from dialer.telephony.sip import SipNetwork
 from dialer.telephony.sip_capacity import CALL_CAPACITY
@@ -139,7 +140,9 @@ async def main(args: argparse.Namespace) -> None:
             max_calls=min(args.calls + 50, CALL_CAPACITY),
             calls_per_second=args.cps,
         )
-        net = build_sip_network(NetworkSettings(kind="sip", sip=trunk), RealTimer())
+        # The driver keeps no measurements: subscribe to them (a few events per call).
+        first_audio = Recording(limit=10 * args.calls + 1000)
+        net = build_sip_network(NetworkSettings(kind="sip", sip=trunk), RealTimer(), first_audio)
         await net.start()
         print(
             f"sip_load: SIPp {carrier.host}:{carrier.port}, {args.calls} answered calls held"
@@ -154,9 +157,9 @@ async def main(args: argparse.Namespace) -> None:
             *(answered_call(net, i, args.hold, tally, up) for i in range(args.calls))
         )
         wall = time.monotonic() - started
-        delays = net.first_audio_delays
-        from_answer = [d[0] for d in delays]
-        from_verdict = [d[1] for d in delays]
+        delays = first_audio.of(FirstAudio)
+        from_answer = [d.frame for d in delays]
+        from_verdict = [d.speech for d in delays]
         report(
             "answered",
             tally,

@@ -14,10 +14,12 @@ from fastapi import FastAPI
 
 from dialer.api.app import create_app
 from dialer.clocks import RealTimer, SystemClock, VirtualTimer
+from dialer.domain.events import FanOutSink
 from dialer.domain.webhook_address import AddressPolicy
 from dialer.engine.scheduler import Engine
 from dialer.engine.webhooks import WebhookDeliverer, new_client
-from dialer.ports import Clock
+from dialer.metrics.prometheus import PrometheusMetrics
+from dialer.ports import Clock, EventSink
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
@@ -55,8 +57,13 @@ class Container:
     results: ResultsService = field(init=False)
     webhooks: WebhookService = field(init=False)
     health: HealthService = field(init=False)
+    # Every event of this process goes here; metrics subscribe (tests may add a Recording).
+    events: FanOutSink = field(init=False)
+    metrics: PrometheusMetrics = field(init=False)
 
     def __post_init__(self) -> None:
+        self.metrics = PrometheusMetrics()
+        self.events = FanOutSink([self.metrics])
         self.tenants = TenantService(self.store, self.clock)
         self.campaigns = CampaignService(
             self.store, self.normaliser, self.clock, self.settings.max_numbers_per_request
@@ -89,6 +96,7 @@ class Container:
             background=background,
             health_service=self.health,
             engine_problem=engine_problem,
+            metrics_text=self.metrics.exposition,
         )
 
     def close_workers(self) -> None:
@@ -156,6 +164,7 @@ class EngineRuntime:
     sms: SimulatedSmsGateway
     timer: RealTimer | VirtualTimer
     webhook_policy: AddressPolicy = field(default_factory=AddressPolicy)
+    events: FanOutSink = field(default_factory=FanOutSink)
 
     _tasks: dict[str, "asyncio.Task[None]"] = field(default_factory=dict, init=False, repr=False)
 
@@ -176,7 +185,11 @@ class EngineRuntime:
         stop = asyncio.Event()
         async with new_client() as client:
             deliverer = WebhookDeliverer(
-                self.engine.store, self.timer, client, policy=self.webhook_policy
+                self.engine.store,
+                self.timer,
+                client,
+                policy=self.webhook_policy,
+                events=self.events,
             )
             self._tasks = {
                 "engine": asyncio.create_task(self.engine.run(stop)),
@@ -206,7 +219,7 @@ def build_engine(
 ) -> EngineRuntime:
     driver: SimulatedNetwork | SipNetwork
     if network.kind == "sip":
-        driver = build_sip_network(network, timer)
+        driver = build_sip_network(network, timer, container.events)
         # The engine never offers the process more calls than its SIP driver holds: a call
         # waiting for a line would hold its destination for nothing (docs/sip.md, Capacity).
         engine_settings = replace(
@@ -225,14 +238,23 @@ def build_engine(
     else:
         raise ValueError(f"unknown network {network.kind!r}; this build knows 'sim' and 'sip'")
     # SMS goes through the simulated gateway on both networks until an SMS provider is wired.
-    sms = SimulatedSmsGateway(timer)
+    sms = SimulatedSmsGateway(timer, container.events)
     engine = Engine(
-        container.store, driver, sms, timer, engine_settings, CalleeZones(), worker=worker
+        container.store,
+        driver,
+        sms,
+        timer,
+        engine_settings,
+        CalleeZones(),
+        worker=worker,
+        events=container.events,
     )
-    return EngineRuntime(engine, driver, sms, timer, container.webhook_policy())
+    return EngineRuntime(engine, driver, sms, timer, container.webhook_policy(), container.events)
 
 
-def build_sip_network(network: NetworkSettings, timer: RealTimer | VirtualTimer) -> "SipNetwork":
+def build_sip_network(
+    network: NetworkSettings, timer: RealTimer | VirtualTimer, events: EventSink | None = None
+) -> "SipNetwork":
     """The SIP driver with its speech and detectors (imported here: baresip loads a native
     library that the simulated network never needs)."""
     from dialer.telephony.detection import AmdSettings, AnswerDetector
@@ -258,6 +280,7 @@ def build_sip_network(network: NetworkSettings, timer: RealTimer | VirtualTimer)
         lambda: AnswerDetector(amd),
         _cached_audio(read_wav_8k),
         SitDetector,
+        events,
     )
 
 

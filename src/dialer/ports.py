@@ -19,6 +19,7 @@ from dialer.domain.campaign import (
     StoredNumber,
 )
 from dialer.domain.destination import CampaignCounts, DestinationPatch, WaitingCall
+from dialer.domain.events import Event
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.progress import CampaignProgress
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
@@ -108,6 +109,12 @@ class SpeechSynthesizer(Protocol):
         """``text`` as PCM a phrase at a time, the first as soon as it is rendered and the next
         rendered while the previous plays, so a long personalised prompt starts at once."""
         ...
+
+
+class EventSink(Protocol):
+    """Where domain events go (dialer.domain.events); bootstrap wires the subscribers."""
+
+    def publish(self, event: Event) -> None: ...
 
 
 class TelephonyDriver(Protocol):

@@ -8,7 +8,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dialer.domain.codes import Outcome, Stage
-from dialer.engine.recorder import EngineStats
+from dialer.engine.stats import EngineStats
 from dialer.simulation import Simulation
 
 _console = Console()

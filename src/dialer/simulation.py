@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from dialer.bootstrap import Container, EngineRuntime, build, build_engine, make_timer
 from dialer.domain.campaign import Campaign
-from dialer.engine.recorder import EngineStats
+from dialer.engine.stats import EngineStats
 from dialer.settings import EngineSettings, NetworkSettings, Settings
 
 TIMEZONE = "Europe/London"

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from dialer.bootstrap import Container, EngineRuntime, build, build_engine
 from dialer.clocks import VirtualTimer
+from dialer.domain.events import Recording, SmsSent
 from dialer.settings import EngineSettings, NetworkSettings, Settings
 from tests.conftest import Account
 
@@ -31,6 +32,9 @@ class Rig:
         self.container: Container = build(Settings(database_url=database_url), clock=self.timer)
         self.account = Account(self.container, "Acme")
         self.log = log
+        # Every event of the container's engines, bounded: tests read SMS and the like here.
+        self.events = Recording()
+        self.container.events.subscribe(self.events)
 
     def engine(self, **limits: Any) -> EngineRuntime:
         network = NetworkSettings(speed=None, seed=7, origination_log=self.log)
@@ -58,6 +62,9 @@ class Rig:
             if page.next_after is None:
                 return by_number
             after = page.next_after
+
+    def sms(self) -> list[SmsSent]:
+        return self.events.of(SmsSent)
 
     def originations(self) -> list[str]:
         return self.log.read_text().split() if self.log.exists() else []

@@ -41,8 +41,8 @@ def test_every_test_number_ends_as_the_network_tells(rig: Rig) -> None:
     busy = got[drama(1)]
     assert outcomes(busy) == [Outcome.BUSY] * 3
     assert [r.sms_sent for r in busy] == [True, False, False]
-    assert len(runtime.sms.sent) == 1
-    assert "N1" in runtime.sms.sent[0].text
+    assert len(rig.sms()) == 1
+    assert "N1" in rig.sms()[0].text
     # Retries wait their intervals (15 and 60 minutes after the attempt ended).
     assert busy[1].originated_at - busy[0].ended_at >= timedelta(minutes=15)
     assert busy[2].originated_at - busy[1].ended_at >= timedelta(minutes=60)

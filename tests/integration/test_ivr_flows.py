@@ -86,7 +86,7 @@ def test_an_ivr_campaign_walks_the_graph_for_every_number(
             }
         )
     )
-    runtime = rig.run(audio_dir=audio)
+    rig.run(audio_dir=audio)
     got = rig.attempts(campaign)
 
     # Presses 1: the branch's stage node, then its say and play nodes.
@@ -110,7 +110,7 @@ def test_an_ivr_campaign_walks_the_graph_for_every_number(
     # Presses 9: OptOut, and the sms node sends from the campaign's caller ID.
     (opted_out,) = got[drama(9)]
     assert (opted_out.stage, opted_out.keys, opted_out.sms_sent) == (Stage.OPT_OUT, "9", True)
-    (sms,) = runtime.sms.sent
+    (sms,) = rig.sms()
     assert (sms.to, sms.sender) == (drama(9), "+441632960000")
     assert sms.text == "Nine, you will not hear from us again (ref X-9)."
 

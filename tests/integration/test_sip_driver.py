@@ -20,6 +20,13 @@ from dialer.bootstrap import build_sip_network
 from dialer.clocks import RealTimer
 from dialer.domain.call import Answered, AnsweredBy, Failed, OriginateRequest
 from dialer.domain.codes import Outcome
+from dialer.domain.events import (
+    AnswerDetected,
+    FirstAudio,
+    Recording,
+    SipResponse,
+    SpeechRendered,
+)
 from dialer.settings import NetworkSettings, SipSettings
 from dialer.telephony.sip import SipNetwork
 from dialer.telephony.sip_call import SipCall
@@ -55,7 +62,9 @@ class Line:
             provisional_timeout_seconds=2.0,
         )
         network = NetworkSettings(kind="sip", sip=trunk)
-        self.network: SipNetwork = build_sip_network(network, RealTimer())
+        # What the driver measures goes out as events; the driver keeps none (issue 11).
+        self.events = Recording()
+        self.network: SipNetwork = build_sip_network(network, RealTimer(), self.events)
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coro)
@@ -95,10 +104,12 @@ def test_each_failure_status_reads_as_its_outcome(line: Line, status: int) -> No
         call = await line.dial(number)
         return await call.progress()
 
+    line.events.events.clear()
     result = line.run(scenario())
     assert isinstance(result, Failed)
     assert result.outcome is EXPECTED[status]
     assert result.cause.startswith(str(status)), "the raw status is kept as the cause"
+    assert line.events.of(SipResponse) == [SipResponse(status)]
 
 
 def test_early_media_then_503_is_overflow(line: Line) -> None:
@@ -168,11 +179,17 @@ def test_a_person_is_detected_hears_speech_and_we_hang_up(line: Line) -> None:
         ended = await call.hangup()
         return answered, spoke, ended.by_callee
 
+    line.events.events.clear()
     answered, spoke, by_callee = line.run(scenario())
     assert isinstance(answered, Answered)
     assert answered.by is AnsweredBy.HUMAN
     assert spoke
     assert not by_callee
+    assert line.events.of(SipResponse) == [SipResponse(200)]
+    assert [d.by for d in line.events.of(AnswerDetected)] == ["human"]
+    assert len(line.events.of(SpeechRendered)) == 1
+    (first,) = line.events.of(FirstAudio)
+    assert first.frame >= first.speech >= 0
 
 
 @pytest.mark.parametrize(

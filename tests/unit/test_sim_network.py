@@ -15,6 +15,7 @@ import pytest
 from dialer.domain.call import Answered, AnsweredBy, Failed, Hangup, OriginateRequest
 from dialer.domain.codes import Outcome
 from dialer.domain.errors import ValidationFailed
+from dialer.domain.events import Recording, SmsSent
 from dialer.ports import Call, SmsGateway, TelephonyDriver
 from dialer.telephony.sim_network import (
     CHANNELS_FULL_CAUSE,
@@ -392,14 +393,14 @@ def test_each_originate_is_logged_before_the_call_is_placed(tmp_path: Path) -> N
 
 def test_the_sms_gateway_records_every_message_and_rejects_the_test_number() -> None:
     timer = FakeTimer()
-    gateway: SmsGateway = (sms := SimulatedSmsGateway(timer))
+    gateway: SmsGateway = SimulatedSmsGateway(timer, events := Recording())
     accepted = run(gateway.send("+447700900000", "Clinic", "See you tomorrow"))
     timer.now_value = START + timedelta(minutes=1)
     rejected = run(gateway.send(SMS_REJECTING_NUMBER, "Clinic", "See you tomorrow"))
     assert accepted.accepted
     assert not rejected.accepted
     assert accepted.reference != rejected.reference
-    assert [(m.to, m.sent_at, m.accepted) for m in sms.sent] == [
+    assert [(m.to, m.sent_at, m.accepted) for m in events.of(SmsSent)] == [
         ("+447700900000", START, True),
         (SMS_REJECTING_NUMBER, START + timedelta(minutes=1), False),
     ]

@@ -8,7 +8,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.routing import Route
 
 from dialer import __version__
-from dialer.api import errors, health, openapi
+from dialer.api import errors, health, metrics, openapi
 from dialer.api.rest import campaigns, catalog, dnc, webhooks
 from dialer.api.rpc import dispatch
 from dialer.api.rpc import openapi as rpc_openapi
@@ -36,6 +36,7 @@ def create_app(
     background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
     health_service: HealthService | None = None,
     engine_problem: EngineProblem | None = None,
+    metrics_text: Callable[[], bytes] | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -78,5 +79,7 @@ def create_app(
         0, Route(dispatch.PATH, dispatch.endpoint, methods=["GET", "POST"], include_in_schema=False)
     )
     app.include_router(dispatch.router)
+    if metrics_text is not None:
+        app.router.routes.append(metrics.route(metrics_text))
     openapi.install(app, rpc_openapi.add_examples)
     return app

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from dialer.bootstrap import build, build_engine, make_timer
-from dialer.cli import DatabaseOpt, _fail, app, http_workers, redaction
+from dialer.cli import DatabaseOpt, _fail, app, http_workers, logs, metrics_dir, redaction
 from dialer.cli import sip_options as so
 from dialer.cli.listening import AddressInUse, Listeners, open_listeners
 from dialer.cli.webhooks import WebhookAllowOpt, allow_list, serve_webhook_allow
@@ -184,8 +184,14 @@ def serve(
     min_ring_seconds: so.MinRingOpt = 15.0,
     speech_cache: so.SpeechCacheOpt = None,
     webhook_allow: WebhookAllowOpt = None,
+    log_format: logs.LogFormatOpt = "text",
+    log_level: logs.LogLevelOpt = "info",
 ) -> None:
     """Migrate the store, then serve the APIs and run the dialing engine."""
+    try:
+        log = logs.checked(log_format, log_level)
+    except ValueError as exc:
+        _fail(str(exc))
     try:
         trunk = so.sip_settings(
             sip_trunk,
@@ -219,7 +225,9 @@ def serve(
     else:
         listeners = _listen(host, port, workers)
     try:
-        _serve(settings, listeners, net, limits, engine, workers, api_copy, access_log)
+        # Before anything imports prometheus_client: it picks its mode then (docs/metrics.md).
+        with metrics_dir.shared(workers > 1 and not api_copy):
+            _serve(settings, listeners, net, limits, engine, workers, api_copy, access_log, log)
     finally:
         listeners.close()
 
@@ -242,6 +250,7 @@ def _serve(
     workers: int,
     api_copy: bool,
     access_log: bool,
+    log: tuple[logs.LogFormat, str],
 ) -> None:
     timer = make_timer(net)
     # A copy started by --workers shares its parent's store, already migrated.
@@ -261,10 +270,10 @@ def _serve(
         sock, *others = listeners.sockets
         if api_copy:
             http_workers.die_with_parent()
-            http_workers.run(app, sock, access_log)
+            http_workers.run(app, sock, access_log, log)
             return
         host, port = settings.host, listeners.port
-        children = http_workers.spawn(others, host, port, settings.database_url, access_log)
+        children = http_workers.spawn(others, host, port, settings.database_url, access_log, log)
         for other in others:  # each copy holds its own; a dead copy's must not linger here
             other.close()
         typer.echo(
@@ -274,7 +283,7 @@ def _serve(
             + (f", {workers} API processes" if workers > 1 else "")
         )
         _print_clock(timer)
-        http_workers.run(app, sock, access_log)
+        http_workers.run(app, sock, access_log, log)
     finally:
         http_workers.stop(children)
         container.close()
@@ -325,8 +334,21 @@ def worker(
     min_ring_seconds: so.MinRingOpt = 15.0,
     speech_cache: so.SpeechCacheOpt = None,
     webhook_allow: WebhookAllowOpt = None,
+    log_format: logs.LogFormatOpt = "text",
+    log_level: logs.LogLevelOpt = "info",
+    metrics_port: Annotated[
+        int | None,
+        typer.Option("--metrics-port", help="Serve this worker's /metrics on this port"),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option("--metrics-host", help="Address of --metrics-port")
+    ] = "127.0.0.1",
 ) -> None:
     """Run the dialing engine alone against the store (several may share one database)."""
+    try:
+        log = logs.checked(log_format, log_level)
+    except ValueError as exc:
+        _fail(str(exc))
     try:
         trunk = so.sip_settings(
             sip_trunk,
@@ -368,14 +390,25 @@ def worker(
         async with runtime.running():
             await stop.wait()
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    redaction.install()
+    logs.configure(*log)
+    stop_metrics = None
+    if metrics_port is not None:
+        try:
+            stop_metrics = container.metrics.serve(metrics_host, metrics_port)
+        except OSError as exc:
+            container.close()
+            _fail(f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc.strerror or exc}")
     store = redaction.redact(settings.database_url)
-    typer.echo(f"dialer worker {runtime.engine.worker} on {store}", err=True)
+    if log[0] == "json":  # every line on stderr is then an object
+        logging.getLogger("dialer.worker").info("worker %s on %s", runtime.engine.worker, store)
+    else:
+        typer.echo(f"dialer worker {runtime.engine.worker} on {store}", err=True)
     _print_clock(timer)
     try:
         asyncio.run(main())
     finally:
+        if stop_metrics is not None:
+            stop_metrics()
         container.close()
     stats = runtime.engine.stats
     typer.echo(

@@ -19,7 +19,7 @@ import sys
 
 import uvicorn
 
-from dialer.cli import redaction
+from dialer.cli import logs, redaction
 
 _PR_SET_PDEATHSIG = 1
 
@@ -40,7 +40,12 @@ def die_with_parent() -> None:
 
 
 def spawn(
-    sockets: list[socket.socket], host: str, port: int, database: str | None, access_log: bool
+    sockets: list[socket.socket],
+    host: str,
+    port: int,
+    database: str | None,
+    access_log: bool,
+    log: tuple[logs.LogFormat, str] = ("text", "info"),
 ) -> list[subprocess.Popen[bytes]]:
     """Start one API-only copy on each of ``sockets`` (they skip migrations: already run)."""
     env = {**os.environ, PARENT_VARIABLE: str(os.getpid())}
@@ -52,6 +57,7 @@ def spawn(
     for sock in sockets:
         args = [sys.executable, "-m", "dialer", "serve", "--no-engine", "--api-copy"]
         args += ["--host", host, "--port", str(port), "--listen-fd", str(sock.fileno())]
+        args += ["--log-format", log[0], "--log-level", log[1]]
         if access_log:
             args.append("--access-log")
         children.append(subprocess.Popen(args, env=env, pass_fds=[sock.fileno()]))
@@ -74,7 +80,23 @@ def stop(children: list[subprocess.Popen[bytes]]) -> None:
             child.kill()
 
 
-def run(app: object, sock: socket.socket, access_log: bool) -> None:
-    config = uvicorn.Config(app, log_level="info", access_log=access_log)  # type: ignore[arg-type]
+def run(
+    app: object,
+    sock: socket.socket,
+    access_log: bool,
+    log: tuple[logs.LogFormat, str] = ("text", "info"),
+) -> None:
+    fmt, level = log
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        log_level=level,
+        access_log=access_log,
+        log_config=logs.uvicorn_config(fmt, level) or uvicorn.config.LOGGING_CONFIG,
+    )
+    if fmt == "text":
+        # uvicorn's config leaves the root alone: the engine's lines go through this handler.
+        logs.configure("text", level)
+    else:
+        logs.quiet_native()
     redaction.install()  # after Config, which sets up uvicorn's log handlers
     uvicorn.Server(config).run(sockets=[sock])

@@ -11,6 +11,7 @@ from dialer.domain.call import Answered, AnsweredBy, Failed, OriginateRequest
 from dialer.domain.callflow import CallFlow
 from dialer.domain.campaign import CampaignType, DialingContext
 from dialer.domain.codes import Outcome, Stage
+from dialer.domain.events import AttemptAnswered, NullSink
 from dialer.domain.retry import max_attempts, message_due
 from dialer.domain.templates import Callee, custom_fields
 from dialer.domain.walker import (
@@ -24,7 +25,7 @@ from dialer.domain.walker import (
     Transfer,
     Walker,
 )
-from dialer.ports import Call, SmsGateway, TelephonyDriver, Timer
+from dialer.ports import Call, EventSink, SmsGateway, TelephonyDriver, Timer
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,9 @@ class CallRunner:
         ring_timeout: timedelta,
         gather_timeout: timedelta,
         audio_dir: Path = Path("audio"),
+        events: EventSink | None = None,
     ) -> None:
+        self._events: EventSink = events or NullSink()
         self._driver = driver
         self._sms = sms
         self._timer = timer
@@ -74,6 +77,11 @@ class CallRunner:
             progress = await call.progress()
             if isinstance(progress, Failed):
                 return await self._unanswered(job, plan, progress)
+            self._events.publish(
+                AttemptAnswered(
+                    job.campaign_id, job.destination_id, job.attempt_number, progress.answered_at
+                )
+            )
             return await self._answered(job, plan, progress, call)
         except BaseException:
             # Whatever failed (the engine records it), the line must not stay up.

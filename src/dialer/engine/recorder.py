@@ -1,50 +1,35 @@
 """Recording attempts: what follows each (retry or done), webhook payloads, lost leases."""
 
 import logging
-from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dialer.domain.attempt import AttemptRecord, AttemptResult, DialJob, FinishedAttempt
 from dialer.domain.campaign import DialingContext
 from dialer.domain.codes import Outcome, Stage
+from dialer.domain.events import AttemptFinished, CampaignFinished, LeaseLost
 from dialer.domain.ids import CampaignId, TenantId
 from dialer.domain.retry import after_attempt
 from dialer.engine.calls import not_dialled
-from dialer.ports import Store, Timer
+from dialer.engine.log_context import ids
+from dialer.ports import EventSink, Store, Timer
 from dialer.services.results import result_fields
 
 log = logging.getLogger(__name__)
 _BATCH = 1000
 
 
-@dataclass
-class EngineStats:
-    claimed: int = 0
-    originated: int = 0
-    recorded: int = 0
-    recovered: int = 0
-    done: int = 0  # destinations that reached a final outcome
-    postponed: int = 0
-    not_placed: int = 0  # calls the driver could not place, given back to the queue
-    outcomes: Counter[Outcome] = field(default_factory=Counter)
-    stages: Counter[Stage] = field(default_factory=Counter)
-    sms_sent: int = 0
-    final: Counter[Outcome] = field(default_factory=Counter)  # by destination
-    # Due-to-originate waits of dialled calls, in seconds of the engine's clock.
-    waits: list[float] = field(default_factory=list)
-
-
 class Recorder:
     """Writes finished attempts for one engine, each with the step that follows it."""
 
-    def __init__(self, store: Store, timer: Timer, worker: str, lease: timedelta) -> None:
+    def __init__(
+        self, store: Store, timer: Timer, worker: str, lease: timedelta, events: EventSink
+    ) -> None:
         self._store = store
         self._timer = timer
         self._worker = worker
         self._lease = lease
-        self.stats = EngineStats()
+        self._events = events
         self.webhook_tenants: frozenset[TenantId] = frozenset()
 
     def recover(self, now: datetime) -> None:
@@ -71,8 +56,9 @@ class Recorder:
                         cause="engine lost: lease expired",
                     )
                     finished.append(self.finished(job, context, record))
-                self.count(session.finish_attempts(finished, None, now))
-                self.stats.recovered += len(finished)
+                    about = ids(job.campaign_id, job.destination_id, job.attempt_number)
+                    log.debug("lease expired: recorded as NoConnection", extra=about)
+                self.count(session.finish_attempts(finished, None, now), recovered=True)
             log.warning("recorded %d calls of a lost engine as NoConnection", len(finished))
 
     def finished(
@@ -102,8 +88,8 @@ class Recorder:
                 keys=record.keys,
                 sms_sent=record.sms_sent,
             )
-            payload = {"campaignId": campaign.id, "campaignCode": campaign.code}
-            payload.update(result_fields(result))
+            # The one serializer of results, with the webhook's head (tested as shipped).
+            payload = result_fields(result, campaign_code=campaign.code)
         return FinishedAttempt(
             record, campaign.id, campaign.tenant_id, job.priority, verdict.retry_at, payload
         )
@@ -117,19 +103,34 @@ class Recorder:
             if lines:
                 session.set_calls_on_line(self._worker, lines)
         if len(written) < len(batch):
+            self._events.publish(LeaseLost(len(batch) - len(written)))
+            kept = {(f.record.destination_id, f.record.attempt_number) for f in written}
+            for item in batch:
+                record = item.record
+                if (record.destination_id, record.attempt_number) not in kept:
+                    about = ids(item.campaign_id, record.destination_id, record.attempt_number)
+                    log.debug("result dropped: its lease was lost", extra=about)
             log.warning("%d results dropped: their leases were lost", len(batch) - len(written))
         self.count(written)
         return written
 
-    def count(self, finished: list[FinishedAttempt]) -> None:
+    def count(self, finished: list[FinishedAttempt], *, recovered: bool = False) -> None:
+        """Publish what the store recorded (only that: a result whose lease was lost is not)."""
         for item in finished:
-            self.stats.recorded += 1
-            self.stats.outcomes[item.record.outcome] += 1
-            self.stats.stages[item.record.stage] += 1
-            self.stats.sms_sent += item.record.sms_sent
-            if item.retry_at is None:
-                self.stats.done += 1
-                self.stats.final[item.record.outcome] += 1
+            record = item.record
+            self._events.publish(
+                AttemptFinished(
+                    item.campaign_id,
+                    record.destination_id,
+                    record.attempt_number,
+                    record.outcome,
+                    record.stage,
+                    record.sms_sent,
+                    final=item.retry_at is None,
+                    recovered=recovered,
+                    webhook=item.webhook_fields is not None,
+                )
+            )
 
     def close_out(self, context: DialingContext, now: datetime) -> int:
         """The campaign's last window has closed: what still waits ends as OutOfTime."""
@@ -149,4 +150,6 @@ class Recorder:
             self.count(recorded)
             total += len(jobs)
             if len(jobs) < _BATCH:
+                if total:
+                    self._events.publish(CampaignFinished(context.campaign.id, total))
                 return total

@@ -25,11 +25,24 @@ from dialer.domain.callflow import parse_callflow
 from dialer.domain.campaign import CampaignStatus, DialingContext
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.compliance import CallingHours, next_allowed
+from dialer.domain.events import (
+    AttemptNotPlaced,
+    AttemptPostponed,
+    AttemptStarted,
+    CallEnded,
+    CampaignClosed,
+    CampaignOpened,
+    DestinationsClaimed,
+    FanOutSink,
+    StoreFailed,
+)
 from dialer.domain.ids import CampaignId, CliId, DestinationId, TenantId
 from dialer.engine.calls import CallRunner, CampaignPlan, not_dialled
+from dialer.engine.log_context import about_attempt
 from dialer.engine.pacer import TokenBucket
 from dialer.engine.recorder import Recorder
-from dialer.ports import SmsGateway, Store, StoreSession, TelephonyDriver, Timer
+from dialer.engine.stats import EngineStats
+from dialer.ports import EventSink, SmsGateway, Store, StoreSession, TelephonyDriver, Timer
 from dialer.settings import EngineSettings
 
 log = logging.getLogger(__name__)
@@ -62,8 +75,14 @@ class Engine:
         settings: EngineSettings,
         zones: ZoneLookup,
         worker: str | None = None,
+        events: EventSink | None = None,
     ) -> None:
         self.store = store
+        # The engine's own totals subscribe first; then whatever bootstrap wired (metrics).
+        self.stats = EngineStats()
+        self.events = FanOutSink([self.stats])
+        if events is not None:
+            self.events.subscribe(events)
         self._driver = driver
         self._timer = timer
         self._settings = settings
@@ -76,6 +95,7 @@ class Engine:
             timedelta(seconds=settings.ring_timeout_seconds),
             timedelta(seconds=settings.gather_timeout_seconds),
             settings.audio_dir,
+            self.events,
         )
         self._lease = timedelta(seconds=settings.lease_seconds)
         now = timer.now()
@@ -90,9 +110,8 @@ class Engine:
         self._plans: dict[CampaignId, CampaignPlan] = {}
         self._contexts: dict[CampaignId, DialingContext] = {}
         self._next_housekeeping = now
-        self._recorder = Recorder(store, timer, self.worker, self._lease)
-        self.stats = self._recorder.stats
-        self.keep_waits = False
+        self._recorder = Recorder(store, timer, self.worker, self._lease, self.events)
+        self._open: set[CampaignId] = set()  # campaigns this engine dials now (their windows)
 
     # the loop
 
@@ -108,6 +127,7 @@ class Engine:
                     # The store failed (a restart, a lost connection): the work is safe in it,
                     # and leases bring back whatever was held, so wait a little and go on.
                     log.exception("engine cycle failed; retrying in a second")
+                    self.events.publish(StoreFailed("engine"))
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), 1.0)
         finally:
@@ -211,6 +231,7 @@ class Engine:
             if moment is not None and (wake is None or moment < wake):
                 wake = moment
 
+        dialling: set[CampaignId] = set()
         for context in contexts:
             campaign = context.campaign
             state = window_state(campaign.spec.schedule, context.timezone, now)
@@ -223,6 +244,7 @@ class Engine:
             if campaign.status is not CampaignStatus.ENABLED:
                 soonest(state.closes_at)  # nothing changes for it before then but a Start
                 continue
+            dialling.add(campaign.id)
             room, paced = self._room(context, now)
             if room <= 0:
                 if paced is not None:
@@ -236,7 +258,17 @@ class Engine:
                 continue
             started += await self._start(context, jobs, now)
             soonest(state.closes_at)
+        self._note_windows(dialling)
         return started, wake
+
+    def _note_windows(self, dialling: set[CampaignId]) -> None:
+        """Publish the campaigns whose windows opened to this engine or closed since its last
+        pass (closed: out of its hours, stopped, or nothing left to dial)."""
+        for campaign_id in sorted(dialling - self._open):
+            self.events.publish(CampaignOpened(campaign_id))
+        for campaign_id in sorted(self._open - dialling):
+            self.events.publish(CampaignClosed(campaign_id))
+        self._open = dialling
 
     def _read_contexts(self) -> list[DialingContext]:
         with self.store.read() as session:
@@ -327,7 +359,7 @@ class Engine:
 
     async def _start(self, context: DialingContext, jobs: list[DialJob], now: datetime) -> int:
         """Settle what must not be dialled, postpone what may not be dialled yet, dial the rest."""
-        self.stats.claimed += len(jobs)
+        self.events.publish(DestinationsClaimed(context.campaign.id, len(jobs)))
         plan = self._plans[context.campaign.id]
         tenant = context.campaign.tenant_id
         listed: set[str] = set()
@@ -354,7 +386,8 @@ class Engine:
         if postponed:
             lines = {context.campaign.id: self._active[context.campaign.id] + len(dial)}
             await asyncio.to_thread(self._release, postponed, lines)
-            self.stats.postponed += len(postponed)
+            for job, _ in postponed:
+                self.events.publish(AttemptPostponed(job.campaign_id, job.destination_id))
         self._finished.extend(settled)
         campaign_bucket = self._campaign_buckets[context.campaign.id]
         self._bucket.take(len(dial), now)
@@ -362,10 +395,9 @@ class Engine:
         for job in dial:
             self._active[job.campaign_id] += 1
             self._dialling.add(job.destination_id)
-            task = asyncio.create_task(self._call(job, plan, context))
+            task = asyncio.create_task(self._call(job, plan, context, now))
             self._calls.add(task)
             task.add_done_callback(self._calls.discard)
-        self.stats.originated += len(dial)
         return len(jobs)
 
     def _dnc_listed(self, tenant: TenantId, numbers: list[str]) -> set[str]:
@@ -377,11 +409,23 @@ class Engine:
             session.release(jobs, self.worker)
             session.set_calls_on_line(self.worker, lines)
 
-    async def _call(self, job: DialJob, plan: CampaignPlan, context: DialingContext) -> None:
+    async def _call(
+        self, job: DialJob, plan: CampaignPlan, context: DialingContext, claimed_at: datetime
+    ) -> None:
+        about_attempt(job)  # this task's lines carry the attempt's ids (structured logs)
         record: AttemptRecord | None = None
         try:
-            if self.keep_waits:
-                self.stats.waits.append((self._timer.now() - job.queued_at).total_seconds())
+            started = self._timer.now()
+            self.events.publish(
+                AttemptStarted(
+                    job.campaign_id,
+                    job.destination_id,
+                    job.attempt_number,
+                    wait=(started - job.queued_at).total_seconds(),
+                    claim_latency=(started - claimed_at).total_seconds(),
+                )
+            )
+            log.debug("dialling")  # the ids say which attempt (structured logs)
             record = await self._runner.run(job, plan)
         except CallNotPlaced as exc:
             log.warning("call %s not placed, back to the queue: %s", job.destination_id, exc)
@@ -393,9 +437,11 @@ class Engine:
             )
         finally:
             self._active[job.campaign_id] -= 1
+            self.events.publish(CallEnded(job.campaign_id, job.destination_id))
         if record is None:
             await self._give_back(job)
         else:
+            log.debug("call ended: %s, stage %s", record.outcome.api_name, record.stage.api_name)
             self._finished.append(self._recorder.finished(job, context, record))
         self._dialling.discard(job.destination_id)
         self._wake.set()
@@ -410,7 +456,7 @@ class Engine:
             # Still leased to us: when the lease runs out, recovery settles it.
             log.exception("could not give %s back to the queue", job.destination_id)
             return
-        self.stats.not_placed += 1
+        self.events.publish(AttemptNotPlaced(job.campaign_id, job.destination_id))
 
     # recording
 

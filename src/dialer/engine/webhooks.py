@@ -23,9 +23,10 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from dialer.domain.events import NullSink, StoreFailed, WebhookDelivered, WebhookFailed
 from dialer.domain.webhook import MAX_TRIES, NEVER, Delivery, next_try
 from dialer.domain.webhook_address import AddressPolicy, IPAddress, literal_address
-from dialer.ports import Clock, Store
+from dialer.ports import Clock, EventSink, Store
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class WebhookDeliverer:
         poll_interval: timedelta = timedelta(seconds=1),
         policy: AddressPolicy | None = None,
         resolve: AsyncResolver = resolve_host,
+        events: EventSink | None = None,
     ) -> None:
         """``timeout`` bounds one whole POST; ``lease`` must be longer, or slow receivers get
         duplicates while the first try is still running. ``policy``: where deliveries may go
@@ -89,6 +91,7 @@ class WebhookDeliverer:
         self._poll = poll_interval
         self._policy = policy or AddressPolicy()
         self._resolve = resolve
+        self._events: EventSink = events or NullSink()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set: at once while full batches come, else every poll."""
@@ -98,6 +101,7 @@ class WebhookDeliverer:
                     continue
             except Exception:  # the store went away: claimed rows return after their lease
                 log.exception("webhook delivery failed; trying again shortly")
+                self._events.publish(StoreFailed("webhooks"))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._poll.total_seconds())
 
@@ -115,9 +119,12 @@ class WebhookDeliverer:
             return session.claim_deliveries(self._clock.now(), self._batch, self._lease)
 
     async def _deliver(self, delivery: Delivery) -> None:
+        posted = self._clock.now()
         error = await self._post(delivery)
         if error is None:
             await asyncio.to_thread(self._mark_delivered, delivery.id)
+            took = (self._clock.now() - posted).total_seconds()
+            self._events.publish(WebhookDelivered(took))
             return
         failed = delivery.tries + 1
         retry_at = next_try(failed, self._clock.now())
@@ -130,6 +137,7 @@ class WebhookDeliverer:
                 error,
             )
         await asyncio.to_thread(self._mark_failed, delivery.id, error, retry_at)
+        self._events.publish(WebhookFailed(gave_up=retry_at == NEVER))
 
     async def _post(self, delivery: Delivery) -> str | None:
         """POST the payload; None on a 2xx answer, else what went wrong."""

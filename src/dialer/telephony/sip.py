@@ -28,7 +28,8 @@ from collections.abc import Callable
 import baresip
 
 from dialer.domain.call import CallNotPlaced, OriginateRequest
-from dialer.ports import SpeechSynthesizer, Timer
+from dialer.domain.events import NullSink
+from dialer.ports import EventSink, SpeechSynthesizer, Timer
 from dialer.settings import SipSettings
 from dialer.telephony.sip_call import AnswerDetecting, SipCall, SitDetecting
 from dialer.telephony.sip_capacity import check_capacity
@@ -53,6 +54,7 @@ class SipNetwork:
         new_answer_detector: Callable[[], AnswerDetecting],
         load_audio: Callable[[str], bytes],
         new_sit_detector: Callable[[], SitDetecting] | None = None,
+        events: EventSink | None = None,
     ) -> None:
         # Before the stack starts: libre sizes its poll set from the open-file limit then.
         self.capacity = check_capacity(settings.max_calls)
@@ -66,9 +68,8 @@ class SipNetwork:
         self.watch = ProvisionalWatch()
         self.early = EarlyEvents()
         self.lines = asyncio.Semaphore(settings.max_calls)
-        # Per answered call that spoke: seconds from answer, and from the detector's verdict
-        # (when we may speak), to its first audio queued (played within one 20 ms tick).
-        self.first_audio_delays: list[tuple[float, float]] = []
+        # FirstAudio, AnswerDetected: measurements go out as events, never kept here.
+        self.events: EventSink = events or NullSink()
         self._runtime: baresip.Runtime | None = None
         self._agents: dict[str, baresip.UserAgent] = {}
         self._start_lock = asyncio.Lock()

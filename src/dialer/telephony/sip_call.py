@@ -17,6 +17,7 @@ from baresip.events import Event, StackEvent
 
 from dialer.domain.call import Answered, AnsweredBy, Failed, Hangup, OriginateRequest
 from dialer.domain.codes import Outcome
+from dialer.domain.events import AnswerDetected, FirstAudio, SipResponse, SpeechRendered
 from dialer.telephony.sip_media import Media
 from dialer.telephony.sip_outcomes import (
     NO_PROVISIONAL_CAUSE,
@@ -115,8 +116,14 @@ class SipCall:
             if event.event is Event.CALL_PROGRESS:
                 self._listen_to_early_media()
         elif event.event is Event.CALL_ESTABLISHED:
+            if not self._established.is_set():
+                self.network.events.publish(SipResponse(200))
             self._established.set()
         elif event.event is Event.CALL_CLOSED:
+            # Before an answer, the stack's reason starts with the final response ("486 Busy").
+            code = _response_code(event.text or "")
+            if code is not None and not self._established.is_set() and not self._closed.is_set():
+                self.network.events.publish(SipResponse(code))
             self._mark_closed(event.text or "")
 
     def _on_digit(self, digit: baresip.DigitEvent) -> None:
@@ -171,6 +178,7 @@ class SipCall:
         self._answered_at = loop.time()
         by = await self._detect()
         self._verdict_at = loop.time()
+        self.network.events.publish(AnswerDetected(by.value, self._verdict_at - self._answered_at))
         return Answered(self.originated_at, answered_at, by)
 
     def prepare(self, text: str, voice: str | None) -> None:
@@ -180,8 +188,13 @@ class SipCall:
         media = self._live_media()
         if media is None:
             return False
+        asked, first = asyncio.get_running_loop().time(), True
         try:
             async for pcm in self.network.speech.stream(text, voice):
+                if first:
+                    first = False
+                    waited = asyncio.get_running_loop().time() - asked
+                    self.network.events.publish(SpeechRendered(waited))
                 if not media.alive:
                     return False
                 self._note_first_audio()
@@ -337,9 +350,14 @@ class SipCall:
     def _note_first_audio(self) -> None:
         if self._answered_at is not None and self._verdict_at is not None:
             now = asyncio.get_running_loop().time()
-            delays = (now - self._answered_at, now - self._verdict_at)
-            self.network.first_audio_delays.append(delays)
+            first = FirstAudio(now - self._answered_at, now - self._verdict_at)
+            self.network.events.publish(first)
             self._answered_at = None
+
+
+def _response_code(reason: str) -> int | None:
+    head = reason.strip()[:3]
+    return int(head) if len(head) == 3 and head.isdigit() and 300 <= int(head) < 700 else None
 
 
 async def _first_of(*events: asyncio.Event, timeout: float) -> bool:

@@ -1,0 +1,249 @@
+"""What the engine, the webhook deliverer and the drivers tell the rest of the system.
+
+Events are facts, published through the EventSink port (dialer.ports) as they happen. Engine
+statistics, metrics and test measurements subscribe to them, so production objects keep no
+measurement lists of their own. Publishing must be cheap and must never raise into the caller's
+business: a subscriber's fault is its own (FanOutSink logs and drops it).
+"""
+
+import logging
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from dialer.domain.codes import Outcome, Stage
+from dialer.domain.ids import CampaignId, DestinationId
+
+log = logging.getLogger(__name__)
+_E = TypeVar("_E")
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationsClaimed:
+    """The engine leased ``count`` due destinations of a campaign."""
+
+    campaign_id: CampaignId
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptPostponed:
+    """A claimed destination may not be called yet (the callee's calling hours)."""
+
+    campaign_id: CampaignId
+    destination_id: DestinationId
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptStarted:
+    """The engine starts dialling an attempt.
+
+    ``wait``: seconds from the moment it became due (queued) to this start; ``claim_latency``:
+    seconds from the claim that leased it to this start, both on the engine's clock.
+    """
+
+    campaign_id: CampaignId
+    destination_id: DestinationId
+    attempt_number: int
+    wait: float
+    claim_latency: float
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptNotPlaced:
+    """The driver could not place the call (its process was full): back to the queue."""
+
+    campaign_id: CampaignId
+    destination_id: DestinationId
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    """A call started by this engine left the line (however it went): one fewer in flight."""
+
+    campaign_id: CampaignId
+    destination_id: DestinationId
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptAnswered:
+    """The callee's line answered (a person, a machine or a fax)."""
+
+    campaign_id: CampaignId
+    destination_id: DestinationId
+    attempt_number: int
+    answered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptFinished:
+    """An attempt's result is recorded. ``final``: the destination is done (no retry);
+    ``recovered``: recorded for an engine whose lease ran out."""
+
+    campaign_id: CampaignId
+    destination_id: DestinationId
+    attempt_number: int
+    outcome: Outcome
+    stage: Stage
+    sms_sent: bool
+    final: bool
+    recovered: bool = False
+    webhook: bool = False  # a webhook message for it went into the outbox
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseLost:
+    """Results the engine held could not be recorded: another engine took their leases."""
+
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignOpened:
+    """A campaign's calling window is open and this engine dials it (first seen open)."""
+
+    campaign_id: CampaignId
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignClosed:
+    """A campaign's calling window closed, or it was stopped, or it has nothing left."""
+
+    campaign_id: CampaignId
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignFinished:
+    """A campaign's last window is over: what still waited was recorded as OutOfTime."""
+
+    campaign_id: CampaignId
+    closed_out: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreFailed:
+    """A store operation of a background loop failed (``where``: the engine, webhooks)."""
+
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivered:
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookFailed:
+    """One delivery try failed; ``gave_up``: it was the last one (the message is dropped)."""
+
+    gave_up: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SipResponse:
+    """A final SIP response to an INVITE of ours."""
+
+    code: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechRendered:
+    """Seconds from asking for a text's speech to its first audio (cached phrases: ~0)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerDetected:
+    """Answering-machine detection decided ``by`` (person, machine, fax) after ``seconds``."""
+
+    by: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class FirstAudio:
+    """Seconds from answer to the first audio frame sent, and to the first spoken word."""
+
+    frame: float
+    speech: float
+
+
+@dataclass(frozen=True, slots=True)
+class SmsSent:
+    to: str
+    sender: str
+    text: str
+    sent_at: datetime
+    reference: str
+    accepted: bool
+
+
+Event = (
+    DestinationsClaimed
+    | AttemptPostponed
+    | AttemptStarted
+    | AttemptNotPlaced
+    | CallEnded
+    | AttemptAnswered
+    | AttemptFinished
+    | LeaseLost
+    | CampaignOpened
+    | CampaignClosed
+    | CampaignFinished
+    | StoreFailed
+    | WebhookDelivered
+    | WebhookFailed
+    | SipResponse
+    | SpeechRendered
+    | AnswerDetected
+    | FirstAudio
+    | SmsSent
+)
+
+
+class Subscriber(Protocol):
+    def publish(self, event: Event) -> None: ...
+
+
+class NullSink:
+    """Publishes nowhere: for objects built without a sink (tests, one-shot commands)."""
+
+    def publish(self, event: Event) -> None:
+        pass
+
+
+class FanOutSink:
+    """Hands every event to each subscriber in turn; one that raises is logged and skipped,
+    so that a metrics fault never fails a call."""
+
+    def __init__(self, subscribers: Iterable[Subscriber] = ()) -> None:
+        self._subscribers = list(subscribers)
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.remove(subscriber)
+
+    def publish(self, event: Event) -> None:
+        for subscriber in self._subscribers:
+            try:
+                subscriber.publish(event)
+            except Exception:
+                log.exception("event subscriber %r failed on %r", subscriber, event)
+
+
+class Recording:
+    """Keeps the last ``limit`` events (test and benchmark code; bounded)."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.events: deque[Event] = deque(maxlen=limit)
+
+    def publish(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of(self, kind: type[_E]) -> list[_E]:
+        return [e for e in self.events if isinstance(e, kind)]

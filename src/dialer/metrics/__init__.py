@@ -1,0 +1,1 @@
+"""Prometheus metrics, built from domain events (docs/metrics.md)."""

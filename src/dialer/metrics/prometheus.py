@@ -1,0 +1,240 @@
+"""The Prometheus exporter: an event subscriber that keeps counters, and the text of /metrics.
+
+prometheus_client is imported inside the class, not at module level: its multiprocess mode is
+chosen once, when the library is first imported, from PROMETHEUS_MULTIPROC_DIR, which
+``dialer serve --workers N`` sets up before it builds anything (docs/metrics.md).
+"""
+
+import contextlib
+import os
+from collections.abc import Callable
+from typing import Any
+
+from dialer.domain.codes import Outcome
+from dialer.domain.events import (
+    AnswerDetected,
+    AttemptAnswered,
+    AttemptFinished,
+    AttemptStarted,
+    CallEnded,
+    CampaignFinished,
+    Event,
+    FirstAudio,
+    LeaseLost,
+    SipResponse,
+    SpeechRendered,
+    StoreFailed,
+    WebhookDelivered,
+    WebhookFailed,
+)
+from dialer.domain.ids import CampaignId
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get(MULTIPROCESS_ENV) or None
+
+
+class PrometheusMetrics:
+    """Subscribe it to the engine's, the deliverer's and the driver's events."""
+
+    def __init__(self) -> None:
+        from prometheus_client import (
+            CollectorRegistry,
+            Counter,
+            Gauge,
+            Histogram,
+            PlatformCollector,
+            ProcessCollector,
+        )
+
+        # A registry per instance, not the library's global one: tests build many containers.
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._multiprocess = multiprocess_dir() is not None
+        if not self._multiprocess:
+            # In multiprocess mode the library cannot sum these; each process reports only
+            # through its files (docs/metrics.md).
+            ProcessCollector(registry=self.registry)
+            PlatformCollector(registry=self.registry)
+        r = self.registry
+        self.in_flight = Gauge(
+            "dialer_calls_in_flight",
+            "Calls on the line now, by campaign id",
+            ["campaign"],
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.originated = Counter(
+            "dialer_calls_originated", "Calls started (rate: calls per second)", registry=r
+        )
+        self.attempts = Counter(
+            "dialer_attempts",
+            "Recorded attempts by campaign id and outcome (the API's outcome names)",
+            ["campaign", "outcome"],
+            registry=r,
+        )
+        self.answered = Counter(
+            "dialer_attempts_answered", "Attempts whose call was answered", registry=r
+        )
+        self.finished = Counter(
+            "dialer_attempts_finished",
+            "Recorded attempts (answer rate: answered/finished)",
+            registry=r,
+        )
+        self.recovered = Counter(
+            "dialer_attempts_recovered",
+            "Attempts of lost engines recorded as NoConnection",
+            registry=r,
+        )
+        self.leases_lost = Counter(
+            "dialer_results_dropped_lease_lost",
+            "Results dropped: their leases were lost",
+            registry=r,
+        )
+        self.closed_out = Counter(
+            "dialer_destinations_out_of_time",
+            "Destinations ended OutOfTime at a close-out",
+            registry=r,
+        )
+        self.claim_latency = Histogram(
+            "dialer_claim_to_originate_seconds",
+            "Seconds from the claim of a destination to the start of its call",
+            registry=r,
+            buckets=_LATENCY_BUCKETS,
+        )
+        self.sip_responses = Counter(
+            "dialer_sip_responses",
+            "Final SIP responses to our INVITEs, by code",
+            ["code"],
+            registry=r,
+        )
+        self.speech = Histogram(
+            "dialer_speech_first_audio_seconds",
+            "Seconds from asking for speech to its first audio",
+            registry=r,
+            buckets=_LATENCY_BUCKETS,
+        )
+        self.detection = Histogram(
+            "dialer_answer_detection_seconds",
+            "Seconds from answer to the answering-machine detector's verdict, by verdict",
+            ["by"],
+            registry=r,
+            buckets=_LATENCY_BUCKETS,
+        )
+        self.first_audio = Histogram(
+            "dialer_answer_to_first_audio_seconds",
+            "Seconds from answer to the first audio sent",
+            registry=r,
+            buckets=_LATENCY_BUCKETS,
+        )
+        self.webhooks_queued = Counter(
+            "dialer_webhooks_queued", "Webhook messages put in the outbox", registry=r
+        )
+        self.webhooks_delivered = Counter(
+            "dialer_webhooks_delivered", "Webhook messages delivered", registry=r
+        )
+        self.webhook_failures = Counter(
+            "dialer_webhook_failures",
+            "Failed delivery tries (gave_up: the last try, the message is dropped)",
+            ["gave_up"],
+            registry=r,
+        )
+        self._attempts: dict[tuple[CampaignId, Outcome], Any] = {}
+        self._in_flight: dict[CampaignId, Any] = {}
+        self.store_errors = Counter(
+            "dialer_store_errors",
+            "Failed passes of a background loop, by loop",
+            ["loop"],
+            registry=r,
+        )
+
+    def publish(self, event: Event) -> None:
+        # Labelled children are cached: .labels() takes a lock and builds keys, several times
+        # per attempt otherwise.
+        if isinstance(event, AttemptFinished):
+            key = (event.campaign_id, event.outcome)
+            child = self._attempts.get(key)
+            if child is None:
+                child = self.attempts.labels(str(event.campaign_id), event.outcome.api_name)
+                self._attempts[key] = child
+            child.inc()
+            self.finished.inc()
+            if event.recovered:
+                self.recovered.inc()
+            if event.webhook:
+                self.webhooks_queued.inc()
+        elif isinstance(event, AttemptStarted):
+            self._in_flight_of(event.campaign_id).inc()
+            self.originated.inc()
+            self.claim_latency.observe(max(0.0, event.claim_latency))
+        elif isinstance(event, CallEnded):
+            self._in_flight_of(event.campaign_id).dec()
+        elif isinstance(event, AttemptAnswered):
+            self.answered.inc()
+        elif isinstance(event, LeaseLost):
+            self.leases_lost.inc(event.count)
+        elif isinstance(event, CampaignFinished):
+            self.closed_out.inc(event.closed_out)
+            self._forget(event.campaign_id)
+        elif isinstance(event, SipResponse):
+            self.sip_responses.labels(str(event.code)).inc()
+        elif isinstance(event, SpeechRendered):
+            self.speech.observe(event.seconds)
+        elif isinstance(event, AnswerDetected):
+            self.detection.labels(event.by).observe(event.seconds)
+        elif isinstance(event, FirstAudio):
+            self.first_audio.observe(event.frame)
+        elif isinstance(event, WebhookDelivered):
+            self.webhooks_delivered.inc()
+        elif isinstance(event, WebhookFailed):
+            self.webhook_failures.labels("true" if event.gave_up else "false").inc()
+        elif isinstance(event, StoreFailed):
+            self.store_errors.labels(event.where).inc()
+
+    def _in_flight_of(self, campaign_id: CampaignId) -> Any:
+        child = self._in_flight.get(campaign_id)
+        if child is None:
+            child = self._in_flight[campaign_id] = self.in_flight.labels(str(campaign_id))
+        return child
+
+    def _forget(self, campaign_id: CampaignId) -> None:
+        """A finished campaign's in-flight series goes (its attempts stay, as counters must)."""
+        self._in_flight.pop(campaign_id, None)
+        with contextlib.suppress(KeyError):
+            self.in_flight.remove(str(campaign_id))
+
+    def scraped(self) -> Any:
+        """What a scrape reads: this process's registry, or, in multiprocess mode, every
+        process's files in the directory, summed by the library."""
+        from prometheus_client import CollectorRegistry
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        if not self._multiprocess:
+            return self.registry
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return registry
+
+    def exposition(self) -> bytes:
+        """The text of GET /metrics."""
+        from prometheus_client import generate_latest
+
+        body: bytes = generate_latest(self.scraped())
+        return body
+
+    def serve(self, host: str, port: int) -> Callable[[], None]:
+        """Answer scrapes on http://host:port/metrics from a thread (``dialer worker``, which
+        has no API server); returns what stops it."""
+        from prometheus_client import start_http_server
+
+        server, thread = start_http_server(port, addr=host, registry=self.scraped())
+
+        def stop() -> None:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+
+        return stop

@@ -1,0 +1,111 @@
+"""The event sink's fan-out, and engine statistics built from events alone."""
+
+import logging
+from datetime import UTC, datetime
+
+import pytest
+
+from dialer.domain.codes import Outcome, Stage
+from dialer.domain.events import (
+    AttemptFinished,
+    AttemptNotPlaced,
+    AttemptPostponed,
+    AttemptStarted,
+    CampaignOpened,
+    DestinationsClaimed,
+    Event,
+    FanOutSink,
+    NullSink,
+    Recording,
+    SmsSent,
+)
+from dialer.domain.ids import CampaignId, DestinationId
+from dialer.engine.stats import EngineStats
+
+C1, C2 = CampaignId(1), CampaignId(2)
+
+
+def finished(
+    destination: int, outcome: Outcome, *, final: bool, sms: bool = False, recovered: bool = False
+) -> AttemptFinished:
+    return AttemptFinished(
+        C1,
+        DestinationId(destination),
+        1,
+        outcome,
+        Stage.NONE,
+        sms,
+        final=final,
+        recovered=recovered,
+    )
+
+
+class Broken:
+    def publish(self, event: Event) -> None:
+        raise RuntimeError("subscriber bug")
+
+
+def test_fan_out_gives_every_event_to_every_subscriber_in_order() -> None:
+    first, second = Recording(), Recording()
+    sink = FanOutSink([first])
+    sink.subscribe(second)
+    events = [CampaignOpened(C1), DestinationsClaimed(C1, 3), CampaignOpened(C2)]
+    for event in events:
+        sink.publish(event)
+    assert list(first.events) == events
+    assert list(second.events) == events
+
+
+def test_a_failing_subscriber_is_logged_and_the_others_still_get_the_event(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    after = Recording()
+    sink = FanOutSink([Broken(), after])
+    with caplog.at_level(logging.ERROR):
+        sink.publish(CampaignOpened(C1))  # must not raise into the engine
+    assert list(after.events) == [CampaignOpened(C1)]
+    assert "subscriber" in caplog.text
+    assert "subscriber bug" in caplog.text
+
+
+def test_unsubscribed_subscribers_hear_nothing_more() -> None:
+    recording = Recording()
+    sink = FanOutSink([recording])
+    sink.publish(CampaignOpened(C1))
+    sink.unsubscribe(recording)
+    sink.publish(CampaignOpened(C2))
+    assert list(recording.events) == [CampaignOpened(C1)]
+
+
+def test_the_null_sink_takes_anything() -> None:
+    NullSink().publish(CampaignOpened(C1))
+
+
+def test_a_recording_is_bounded_and_filters_by_kind() -> None:
+    recording = Recording(limit=2)
+    sent = SmsSent("+447700900000", "Clinic", "hi", datetime(2026, 1, 1, tzinfo=UTC), "r1", True)
+    for event in (CampaignOpened(C1), sent, CampaignOpened(C2)):
+        recording.publish(event)
+    assert list(recording.events) == [sent, CampaignOpened(C2)]
+    assert recording.of(SmsSent) == [sent]
+
+
+def test_engine_stats_are_built_from_events_alone() -> None:
+    stats = EngineStats()
+    for event in [
+        DestinationsClaimed(C1, 4),
+        AttemptStarted(C1, DestinationId(1), 1, wait=0.5, claim_latency=0.01),
+        AttemptStarted(C1, DestinationId(2), 1, wait=0.5, claim_latency=0.01),
+        AttemptPostponed(C1, DestinationId(3)),
+        AttemptNotPlaced(C1, DestinationId(4)),
+        finished(1, Outcome.BUSY, final=False, sms=True),
+        finished(2, Outcome.ANSWERED, final=True),
+        finished(5, Outcome.NO_CONNECTION, final=True, recovered=True),
+        CampaignOpened(C2),  # not a count
+    ]:
+        stats.publish(event)
+    assert (stats.claimed, stats.originated, stats.postponed, stats.not_placed) == (4, 2, 1, 1)
+    assert (stats.recorded, stats.done, stats.recovered, stats.sms_sent) == (3, 2, 1, 1)
+    assert stats.outcomes == {Outcome.BUSY: 1, Outcome.ANSWERED: 1, Outcome.NO_CONNECTION: 1}
+    assert stats.final == {Outcome.ANSWERED: 1, Outcome.NO_CONNECTION: 1}
+    assert stats.stages == {Stage.NONE: 3}
