@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -55,9 +55,16 @@ PAYLOAD = {
 class Receiver:
     """A tiny HTTP server that records each POST and answers with the statuses it is given."""
 
-    def __init__(self, statuses: list[int] | None = None, hang: bool = False) -> None:
+    def __init__(
+        self,
+        statuses: list[int] | None = None,
+        hang: bool = False,
+        answer: Callable[[bytes], int] | None = None,
+    ) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.statuses = list(statuses or [])
+        # Decides by the body instead: deliveries sent at once arrive in any order.
+        self.answer = answer
         self.arrived = threading.Event()
         self.release = threading.Event()
         receiver = self
@@ -69,7 +76,10 @@ class Receiver:
                 receiver.arrived.set()
                 if hang:
                     receiver.release.wait(30)
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                if receiver.answer is not None:
+                    status = receiver.answer(body)
+                else:
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
