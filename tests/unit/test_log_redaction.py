@@ -59,3 +59,12 @@ def test_records_keep_their_shape_and_lose_their_secrets() -> None:
     assert KEY not in written
     assert "Authorization: [redacted]" in written
     assert "failed: dk_[redacted]" in written
+
+
+def test_a_template_that_names_a_credential_still_formats() -> None:
+    # "Code=%s" redacted as a template would lose its placeholder ("not all arguments converted").
+    record = logging.LogRecord(
+        "dialer.api", logging.INFO, __file__, 1, "asked Campaign=%s&n=%d", (CODE, 5), None
+    )
+    assert RedactingFilter().filter(record)
+    assert record.getMessage() == "asked Campaign=[redacted]&n=5"

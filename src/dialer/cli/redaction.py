@@ -52,7 +52,13 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
+            redacted = redact(record.msg)
+            if redacted != record.msg and record.args:
+                # The template itself names a credential ("Code=%s"): redacting it alone would
+                # take the placeholder too, and the line would no longer format. Format first.
+                record.msg, record.args = redact(record.getMessage()), None
+            else:
+                record.msg = redacted
         if isinstance(record.args, tuple):
             record.args = tuple(_redact_value(a) for a in record.args)
         elif isinstance(record.args, dict):
