@@ -32,7 +32,7 @@ subprocess.Popen(("/usr/bin/sipp", "-sn", "uac"))
 shutil.which("chromium")
 _run_tool("espeak-ng", "-w", "a.wav")
 self._run("pg_ctl", "start")
-asyncio.create_subprocess_exec("tcpdump", "-i", "lo")
+asyncio.create_subprocess_exec("lsof", "-i", "lo")
 def speak(text, binary="flite"): ...
 run("not-a-program")
 """
@@ -42,7 +42,7 @@ run("not-a-program")
         "chromium",
         "espeak-ng",
         "pg_ctl",
-        "tcpdump",
+        "lsof",
         "flite",
     }
 
@@ -64,15 +64,15 @@ def test_the_install_list_reads_package_and_programs(tmp_path: Path) -> None:
 def test_the_audit_records_programs_started_but_not_our_own_python(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # As if sox and tcpdump were installed: the audit records only programs that exist.
-    installed = {"sox", "tcpdump"}
+    # As if sox and lsof were installed: the audit records only programs that exist.
+    installed = {"sox", "lsof"}
     monkeypatch.setattr(system_programs, "_exists", lambda p: Path(p).name in installed or "/" in p)
     audit = ProgramAudit()
     audit("subprocess.Popen", ("/usr/bin/sox", ["sox", "--version"], None, None))
-    audit("subprocess.Popen", (None, ["tcpdump", "-h"], None, None))
+    audit("subprocess.Popen", (None, ["lsof", "-h"], None, None))
     audit("subprocess.Popen", (sys.executable, [sys.executable, "-c", "1"], None, None))
     console_script = str(Path(sys.prefix) / "bin" / "dialer")
     audit("subprocess.Popen", (None, [console_script, "serve"], None, None))
     audit("os.system", ("rm -rf /",))
     audit("subprocess.Popen", (None, ["espeak-ng-not-here", "-w"], None, None))
-    assert audit.unlisted({"sox"}) == {"tcpdump": "tcpdump"}
+    assert audit.unlisted({"sox"}) == {"lsof": "lsof"}
