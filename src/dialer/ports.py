@@ -21,6 +21,7 @@ from dialer.domain.campaign import (
 from dialer.domain.destination import CampaignCounts, DestinationPatch, WaitingCall
 from dialer.domain.events import Event
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
+from dialer.domain.limits import Claimed, ClaimLimits
 from dialer.domain.progress import CampaignProgress
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
 from dialer.domain.webhook import Backlog, Delivery, DeliveryRecord, Webhook
@@ -254,6 +255,17 @@ class StoreSession(Protocol):
         lease_until: datetime,
         opened_at: datetime | None = None,
     ) -> list[DialJob]: ...
+    def claim_limited(
+        self,
+        campaign_id: CampaignId,
+        now: datetime,
+        limit: int,
+        worker: str,
+        lease_until: datetime,
+        opened_at: datetime | None,
+        limits: ClaimLimits,
+    ) -> Claimed: ...
+    def forget_spent_windows(self, now: datetime) -> int: ...
     def set_calls_on_line(self, worker: str, calls: Mapping[CampaignId, int]) -> None: ...
     def forget_lost_lines(self) -> None: ...
     def calls_on_line(self, campaign_id: CampaignId) -> int: ...

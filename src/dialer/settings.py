@@ -35,12 +35,17 @@ class Settings:
 class EngineSettings:
     """Limits and timings of one engine process; times are in the engine's clock."""
 
-    # Calls on the network at once, and new calls per second, for the whole process ...
+    # Calls on the network at once, and new calls per second, for this process ...
     max_in_flight: int = 200
     max_calls_per_second: float = 50.0
-    # ... and for each campaign (a campaign's Dialer API MaximumCallers, when set, wins).
+    # ... and, over every engine on the store, for each campaign (a campaign's Dialer API
+    # MaximumCallers, when set, wins), each tenant and each trunk (None: no such limit).
+    # Engines sharing a store should be given the same values (docs/engine.md, Limits).
     campaign_max_in_flight: int = 100
     campaign_calls_per_second: float = 25.0
+    tenant_calls_per_second: float | None = None
+    trunk: str = "sim"  # the name this engine's trunk limit is shared under
+    trunk_calls_per_second: float | None = None
     ring_timeout_seconds: float = 30.0
     gather_timeout_seconds: float = 5.0
     # A claimed call is leased for this long and renewed at a third of it; an engine that

@@ -28,8 +28,9 @@ def test_in_flight_counts_calls_on_the_line_and_claimed_names_the_rest(rig: Rig)
 
     asyncio.run(asyncio.wait_for(scenario(), 120))
     assert max(s["inFlight"] for s in samples) == limit
-    # Ended calls wait to be recorded in a batch: the destinations claimed went past the limit.
-    assert max(s["claimed"] for s in samples) > limit
+    # Ended calls not yet recorded keep their leases, and the limit counts leases (it holds
+    # over every engine, docs/engine.md, Limits): the destinations claimed never exceed it.
+    assert max(s["claimed"] for s in samples) == limit
     progress = rig.container.campaigns.get(rig.account.tenant, campaign).progress
     assert progress is not None
     final = progress_json(progress)

@@ -50,10 +50,28 @@ MaxCpsOpt = Annotated[
     float, typer.Option("--max-cps", help="New calls per second (engine clock), per process")
 ]
 CampaignCallsOpt = Annotated[
-    int, typer.Option("--campaign-max-calls", help="Calls in flight per campaign")
+    int,
+    typer.Option("--campaign-max-calls", help="Calls in flight per campaign, over every engine"),
 ]
 CampaignCpsOpt = Annotated[
-    float, typer.Option("--campaign-cps", help="New calls per second per campaign")
+    float,
+    typer.Option("--campaign-cps", help="New calls per second per campaign, over every engine"),
+]
+TenantCpsOpt = Annotated[
+    float | None,
+    typer.Option("--tenant-cps", help="New calls per second per tenant, over every engine"),
+]
+TrunkOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--trunk",
+        help="Name under which engines share --trunk-cps (default: the SIP trunk's"
+        " HOST:PORT, or sim)",
+    ),
+]
+TrunkCpsOpt = Annotated[
+    float | None,
+    typer.Option("--trunk-cps", help="New calls per second on this trunk, over every engine"),
 ]
 LeaseOpt = Annotated[
     float, typer.Option("--lease-seconds", help="Lease on a claimed call (engine clock)")
@@ -126,9 +144,15 @@ def _engine_settings(
     lease: float,
     ring_timeout: float = _ENGINE_DEFAULTS.ring_timeout_seconds,
     audio_dir: Path = _ENGINE_DEFAULTS.audio_dir,
+    shared: tuple[float | None, str, float | None] = (None, "sim", None),
 ) -> EngineSettings:
-    if min(max_calls, campaign_calls) < 1 or min(max_cps, campaign_cps, lease, ring_timeout) <= 0:
+    tenant_cps, trunk, trunk_cps = shared
+    rates = [max_cps, campaign_cps, lease, ring_timeout]
+    rates += [r for r in (tenant_cps, trunk_cps) if r is not None]
+    if min(max_calls, campaign_calls) < 1 or min(rates) <= 0 or max(rates) == float("inf"):
         _fail("call limits, rates, the lease and the ring timeout must be positive")
+    if not trunk.strip():
+        _fail("--trunk needs a name")
     return replace(
         _ENGINE_DEFAULTS,
         max_in_flight=max_calls,
@@ -138,7 +162,19 @@ def _engine_settings(
         lease_seconds=lease,
         ring_timeout_seconds=ring_timeout,
         audio_dir=audio_dir,
+        tenant_calls_per_second=tenant_cps,
+        trunk=trunk,
+        trunk_calls_per_second=trunk_cps,
     )
+
+
+def _shared(
+    tenant_cps: float | None, trunk: str | None, trunk_cps: float | None, sip: SipSettings | None
+) -> tuple[float | None, str, float | None]:
+    """The limits engines share, with the trunk named after the carrier's address by default."""
+    if trunk is None:
+        trunk = "sim" if sip is None else f"{sip.host}:{sip.port}"
+    return tenant_cps, trunk, trunk_cps
 
 
 @app.command()
@@ -167,6 +203,9 @@ def serve(
     max_cps: MaxCpsOpt = _ENGINE_DEFAULTS.max_calls_per_second,
     campaign_max_calls: CampaignCallsOpt = _ENGINE_DEFAULTS.campaign_max_in_flight,
     campaign_cps: CampaignCpsOpt = _ENGINE_DEFAULTS.campaign_calls_per_second,
+    tenant_cps: TenantCpsOpt = None,
+    trunk_name: TrunkOpt = None,
+    trunk_cps: TrunkCpsOpt = None,
     lease_seconds: LeaseOpt = _ENGINE_DEFAULTS.lease_seconds,
     ring_timeout: RingOpt = _ENGINE_DEFAULTS.ring_timeout_seconds,
     audio_dir: AudioDirOpt = _ENGINE_DEFAULTS.audio_dir,
@@ -211,7 +250,14 @@ def serve(
         network, speed, profile, seed, clock_anchor, channels, origination_log, trunk, speech_cache
     )
     limits = _engine_settings(
-        max_calls, max_cps, campaign_max_calls, campaign_cps, lease_seconds, ring_timeout, audio_dir
+        max_calls,
+        max_cps,
+        campaign_max_calls,
+        campaign_cps,
+        lease_seconds,
+        ring_timeout,
+        audio_dir,
+        _shared(tenant_cps, trunk_name, trunk_cps, trunk),
     )
     if not 1 <= workers <= 64:
         _fail("--workers must be between 1 and 64")
@@ -317,6 +363,9 @@ def worker(
     max_cps: MaxCpsOpt = _ENGINE_DEFAULTS.max_calls_per_second,
     campaign_max_calls: CampaignCallsOpt = _ENGINE_DEFAULTS.campaign_max_in_flight,
     campaign_cps: CampaignCpsOpt = _ENGINE_DEFAULTS.campaign_calls_per_second,
+    tenant_cps: TenantCpsOpt = None,
+    trunk_name: TrunkOpt = None,
+    trunk_cps: TrunkCpsOpt = None,
     lease_seconds: LeaseOpt = _ENGINE_DEFAULTS.lease_seconds,
     ring_timeout: RingOpt = _ENGINE_DEFAULTS.ring_timeout_seconds,
     audio_dir: AudioDirOpt = _ENGINE_DEFAULTS.audio_dir,
@@ -368,7 +417,14 @@ def worker(
         network, speed, profile, seed, clock_anchor, channels, origination_log, trunk, speech_cache
     )
     limits = _engine_settings(
-        max_calls, max_cps, campaign_max_calls, campaign_cps, lease_seconds, ring_timeout, audio_dir
+        max_calls,
+        max_cps,
+        campaign_max_calls,
+        campaign_cps,
+        lease_seconds,
+        ring_timeout,
+        audio_dir,
+        _shared(tenant_cps, trunk_name, trunk_cps, trunk),
     )
     settings = Settings.from_env(database, webhook_allow=allow_list(webhook_allow))
     timer = make_timer(net)

@@ -37,6 +37,7 @@ from dialer.domain.events import (
     StoreFailed,
 )
 from dialer.domain.ids import CampaignId, CliId, DestinationId, TenantId
+from dialer.domain.limits import ClaimLimits, claim_limits
 from dialer.engine.calls import CallRunner, CampaignPlan, not_dialled
 from dialer.engine.log_context import about_attempt
 from dialer.engine.pacer import TokenBucket
@@ -112,6 +113,9 @@ class Engine:
         self._next_housekeeping = now
         self._recorder = Recorder(store, timer, self.worker, self._lease, self.events)
         self._open: set[CampaignId] = set()  # campaigns this engine dials now (their windows)
+        # A campaign is at its limit of calls in flight while ended calls of it wait to be
+        # recorded (their leases count): record them now, not with the next batch.
+        self._capped_by_records = False
 
     # the loop
 
@@ -164,7 +168,8 @@ class Engine:
         if now >= self._next_housekeeping:
             await self._housekeeping(now)
         started, wake = await self._dispatch(now)
-        if self._finished and (not started or len(self._finished) >= self._settings.claim_batch):
+        batch = len(self._finished) >= self._settings.claim_batch
+        if self._finished and (not started or batch or self._capped_by_records):
             await self._flush()
             return False
         if started:
@@ -214,6 +219,7 @@ class Engine:
                 session.set_calls_on_line(self.worker, dict(self._active))
             # Every engine's triggers append count deltas; folding them keeps reads O(1).
             session.fold_counts()
+            session.forget_spent_windows(now)
         with self.store.read() as session:
             self._recorder.webhook_tenants = frozenset(session.webhook_tenants())
         self._recorder.recover(now)
@@ -336,7 +342,18 @@ class Engine:
     ) -> tuple[list[DialJob], datetime | None]:
         campaign_id = context.campaign.id
         with self.store.write() as session:
-            jobs = session.claim(campaign_id, now, room, self.worker, now + self._lease, opened_at)
+            claimed = session.claim_limited(
+                campaign_id,
+                now,
+                room,
+                self.worker,
+                now + self._lease,
+                opened_at,
+                self._limits(context),
+            )
+            jobs = claimed.jobs
+            if claimed.capped and any(f.campaign_id == campaign_id for f in self._finished):
+                self._capped_by_records = True
             if jobs:
                 # At most this many: what _start settles or postpones is corrected by the next
                 # release, recording or renewal, which publish the exact count.
@@ -352,10 +369,27 @@ class Engine:
                     context.campaign, spec=replace(spec, callflow_id=current[0], cli_id=current[1])
                 )
                 self._plans[campaign_id] = self._plan(session, replace(context, campaign=fresh))
-        if jobs:
-            return jobs, None
+        if jobs or claimed.capped or claimed.paced_until is not None:
+            # Held back by a limit shared with other engines: wait for its window, or (at
+            # the campaign's calls in flight) for a call to end, ours or after a poll.
+            return jobs, claimed.paced_until
         with self.store.read() as session:
             return [], session.next_due(campaign_id)
+
+    def _limits(self, context: DialingContext) -> ClaimLimits:
+        campaign, settings = context.campaign, self._settings
+        in_flight = settings.campaign_max_in_flight
+        if campaign.strategy is not None and campaign.strategy.max_callers:
+            in_flight = campaign.strategy.max_callers
+        trunk_rate = settings.trunk_calls_per_second
+        return claim_limits(
+            campaign.id,
+            campaign.tenant_id,
+            in_flight,
+            settings.campaign_calls_per_second,
+            settings.tenant_calls_per_second,
+            None if trunk_rate is None else (settings.trunk, trunk_rate),
+        )
 
     async def _start(self, context: DialingContext, jobs: list[DialJob], now: datetime) -> int:
         """Settle what must not be dialled, postpone what may not be dialled yet, dial the rest."""
@@ -398,6 +432,10 @@ class Engine:
             task = asyncio.create_task(self._call(job, plan, context, now))
             self._calls.add(task)
             task.add_done_callback(self._calls.discard)
+        if settled:
+            # Recorded now, not with the next batch: their leases count against the
+            # campaign's calls in flight, a limit shared with every engine.
+            await self._flush()
         return len(jobs)
 
     def _dnc_listed(self, tenant: TenantId, numbers: list[str]) -> set[str]:
@@ -464,6 +502,7 @@ class Engine:
         if not self._finished:
             return
         batch, self._finished = self._finished, []
+        self._capped_by_records = False
         try:
             await asyncio.to_thread(self._recorder.write, batch, dict(self._active))
         except Exception:

@@ -27,6 +27,7 @@ from dialer.storage.sql_catalog import CatalogQueries
 from dialer.storage.sql_counts import CountQueries
 from dialer.storage.sql_destinations import DestinationQueries
 from dialer.storage.sql_engine import EngineQueries
+from dialer.storage.sql_limits import LimitQueries
 from dialer.storage.sql_numbers import NumberQueries
 from dialer.storage.sql_results import ResultQueries
 from dialer.storage.sql_webhooks import WebhookQueries
@@ -40,6 +41,7 @@ class SqlSession(
     DestinationQueries,
     AccountQueries,
     CatalogQueries,
+    LimitQueries,  # before EngineQueries, which it extends
     EngineQueries,
     WebhookQueries,
     ResultQueries,
