@@ -234,6 +234,7 @@ def build_engine(
             seed=network.seed,
             channels=network.channels,
             origination_log=network.origination_log,
+            call_log=network.call_log,
         )
     else:
         raise ValueError(f"unknown network {network.kind!r}; this build knows 'sim' and 'sip'")

@@ -69,6 +69,7 @@ class NetworkSettings:
     seed: int = 0
     channels: int | None = None  # the simulated network's capacity (congestion beyond it)
     origination_log: Path | None = None  # every call placed, one line each (crash tests)
+    call_log: Path | None = None  # every call's claim, start and end (the limits test)
     # With a speed, the real instant at which simulated and real time agree; engines
     # sharing a database need the same anchor and speed.
     anchor: datetime | None = None

@@ -116,3 +116,17 @@ def test_claims_at_the_same_moment_from_many_engines_keep_the_limits(rig: Rig) -
         thread.join(timeout=120)
     assert errors == []
     assert (sum(taken[capped]), sum(taken[paced])) == (5, 7)
+
+
+def test_a_claim_stamped_before_the_newest_in_its_window_waits_for_a_fresh_clock(
+    rig: Rig,
+) -> None:
+    """Engine b read its clock at 1.3 s, then claimed after engine a's claim at 1.5 s: taking
+    two calls at 1.3 s would put four into [0.45 s, 1.45 s), whose claim at 0.45 s a pruned."""
+    campaign = rig.campaign([drama(n) for n in range(20)])
+    store = rig.container.store
+    rules = limits(campaign, 100, rate=3)
+    assert len(claim(store, campaign, "w", 2, rules, NOW + timedelta(seconds=0.45)).jobs) == 2
+    assert len(claim(store, campaign, "a", 1, rules, NOW + timedelta(seconds=1.5)).jobs) == 1
+    late = claim(store, campaign, "b", 3, rules, NOW + timedelta(seconds=1.3))
+    assert (late.jobs, late.paced_until) == ([], NOW + timedelta(seconds=1.5))

@@ -83,6 +83,12 @@ OriginationLogOpt = Annotated[
     Path | None,
     typer.Option("--origination-log", help="Append every call placed to this file (testing)"),
 ]
+CallLogOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--call-log", help="Append each simulated call's claim, start and end times (testing)"
+    ),
+]
 
 RingOpt = Annotated[
     float, typer.Option("--ring-timeout", help="Seconds a call may ring before we give up")
@@ -105,6 +111,7 @@ def _network(
     origination_log: Path | None = None,
     sip: SipSettings | None = None,
     speech_cache: Path | None = None,
+    call_log: Path | None = None,
 ) -> NetworkSettings:
     if network not in ("sim", "sip"):
         _fail(f"unknown network {network!r}; this build dials on: sim, sip")
@@ -130,6 +137,7 @@ def _network(
         seed=seed,
         channels=channels,
         origination_log=origination_log,
+        call_log=call_log,
         anchor=None if anchor is None else datetime.fromtimestamp(anchor, UTC),
         sip=sip,
         speech_cache=speech_cache,
@@ -211,6 +219,7 @@ def serve(
     audio_dir: AudioDirOpt = _ENGINE_DEFAULTS.audio_dir,
     channels: ChannelsOpt = None,
     origination_log: OriginationLogOpt = None,
+    call_log: CallLogOpt = None,
     sip_trunk: so.TrunkOpt = None,
     sip_transport: so.TransportOpt = "udp",
     sip_from: so.FromOpt = None,
@@ -247,7 +256,16 @@ def serve(
     except ValueError as exc:
         _fail(str(exc))
     net = _network(
-        network, speed, profile, seed, clock_anchor, channels, origination_log, trunk, speech_cache
+        network,
+        speed,
+        profile,
+        seed,
+        clock_anchor,
+        channels,
+        origination_log,
+        trunk,
+        speech_cache,
+        call_log,
     )
     limits = _engine_settings(
         max_calls,
@@ -371,6 +389,7 @@ def worker(
     audio_dir: AudioDirOpt = _ENGINE_DEFAULTS.audio_dir,
     channels: ChannelsOpt = None,
     origination_log: OriginationLogOpt = None,
+    call_log: CallLogOpt = None,
     sip_trunk: so.TrunkOpt = None,
     sip_transport: so.TransportOpt = "udp",
     sip_from: so.FromOpt = None,
@@ -414,7 +433,16 @@ def worker(
     except ValueError as exc:
         _fail(str(exc))
     net = _network(
-        network, speed, profile, seed, clock_anchor, channels, origination_log, trunk, speech_cache
+        network,
+        speed,
+        profile,
+        seed,
+        clock_anchor,
+        channels,
+        origination_log,
+        trunk,
+        speech_cache,
+        call_log,
     )
     limits = _engine_settings(
         max_calls,

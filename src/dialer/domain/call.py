@@ -29,6 +29,8 @@ class OriginateRequest:
     caller_id: str
     ring_timeout: timedelta
     reference: str  # "<destination id>:<attempt number>", carried into logs and SIP headers
+    # When the engine claimed the call: the shared limits count claims (domain/limits.py).
+    claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

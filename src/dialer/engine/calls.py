@@ -62,13 +62,16 @@ class CallRunner:
         self._gather_timeout = gather_timeout
         self._audio_dir = audio_dir
 
-    async def run(self, job: DialJob, plan: CampaignPlan) -> AttemptRecord:
+    async def run(
+        self, job: DialJob, plan: CampaignPlan, claimed_at: datetime | None = None
+    ) -> AttemptRecord:
         assert job.e164 is not None  # the scheduler settles impossible numbers before dialling
         request = OriginateRequest(
             number=job.e164,
             caller_id=job.caller_id or plan.cli,
             ring_timeout=self._ring_timeout,
             reference=f"{job.destination_id}:{job.attempt_number}",
+            claimed_at=claimed_at,
         )
         call = await self._driver.originate(request)
         try:

@@ -464,7 +464,7 @@ class Engine:
                 )
             )
             log.debug("dialling")  # the ids say which attempt (structured logs)
-            record = await self._runner.run(job, plan)
+            record = await self._runner.run(job, plan, claimed_at)
         except CallNotPlaced as exc:
             log.warning("call %s not placed, back to the queue: %s", job.destination_id, exc)
         except Exception as exc:  # a driver fault must not lose the destination

@@ -5,6 +5,9 @@ Per claim, in the engine's one write transaction:
 1. lock the rows of the claim's limits (``rate_windows``: the campaign's, and its tenant's and
    trunk's when those have rates) with ``SELECT ... FOR UPDATE``, always in name order, so two
    claims sharing a row take turns and never deadlock;
+   A claim stamped earlier than the newest claim in one of its windows (an engine's clock
+   reading is taken at the start of its cycle) takes nothing and is made again: windows
+   hold their claims in time order, which keeps "any one-second window" exact;
 2. count the campaign's live leases (``in_flight`` rows whose lease has not run out: a killed
    engine's calls stop counting once their leases expire, before any engine recovers them).
    On PostgreSQL this is a statement of its own, after the lock: under READ COMMITTED each
@@ -53,6 +56,13 @@ class LimitQueries(EngineQueries):
         """Take up to ``limit`` due destinations (as ``claim``), within ``limits``."""
         now_us = to_us(now)
         windows = self._lock_windows(limits.lock_names)
+        newest = max((at for entries in windows.values() for at, _ in entries), default=now_us)
+        if newest > now_us:
+            # Another engine claimed under a later clock reading than this claim's (its cycle
+            # read the clock before that claim committed). Windows take claims in time order
+            # only: one stamped earlier than a claim already in could fill a window whose
+            # older entries that claim has pruned. Claim again with the clock read anew.
+            return Claimed([], from_us(newest))
         grant = limit
         paced: int | None = None
         kept: dict[str, list[Entry]] = {}

@@ -306,7 +306,10 @@ class SimulatedNetwork:
 
     ``channels`` caps the calls in progress at once (more are refused as congestion), and
     ``origination_log`` gets each call's reference before it is placed, so a test can prove
-    that no attempt was dialled twice, even by processes that crashed.
+    that no attempt was dialled twice, even by processes that crashed. ``call_log`` gets, in
+    the engine's clock (epoch microseconds), ``start <reference> <claimed> <placed>`` as a call
+    is placed and ``end <reference> <ended>`` as it ends, so a test can count the calls in
+    flight and claimed in any window, over several processes.
     """
 
     def __init__(
@@ -316,6 +319,7 @@ class SimulatedNetwork:
         seed: int = 0,
         channels: int | None = None,
         origination_log: Path | None = None,
+        call_log: Path | None = None,
     ) -> None:
         if channels is not None and channels < 0:
             raise ValueError("channels must be 0 or more")
@@ -327,15 +331,32 @@ class SimulatedNetwork:
         self._timer = timer
         self._log_path = origination_log
         self._log_fd: int | None = None
+        self._call_log = None if call_log is None else _AppendLog(call_log)
 
     async def originate(self, request: OriginateRequest) -> SimCall:
         """Place a call; what happens to it is fixed here and unfolds as it is awaited."""
         self._log(request.reference)
+        if self._call_log is not None:
+            claimed = request.claimed_at or self._timer.now()
+            self._call_log.write(
+                f"start {request.reference} {_us(claimed)} {_us(self._timer.now())}"
+            )
         self.originated += 1
         if self.channels is not None and self.in_progress >= self.channels:
-            return SimCall(request, None, self._timer, self.profile, _no_channel)
+            return SimCall(request, None, self._timer, self.profile, self._ended(request, False))
         self.in_progress += 1
-        return SimCall(request, self.plan_for(request), self._timer, self.profile, self._hung_up)
+        return SimCall(
+            request, self.plan_for(request), self._timer, self.profile, self._ended(request, True)
+        )
+
+    def _ended(self, request: OriginateRequest, held: bool) -> Callable[[], None]:
+        def release() -> None:
+            if held:
+                self.in_progress -= 1
+            if self._call_log is not None:
+                self._call_log.write(f"end {request.reference} {_us(self._timer.now())}")
+
+        return release
 
     def plan_for(self, request: OriginateRequest) -> CallPlan:
         """A test number's fixed script, else the profile's dice for this number and attempt."""
@@ -349,9 +370,9 @@ class SimulatedNetwork:
         if self._log_fd is not None:
             os.close(self._log_fd)
             self._log_fd = None
-
-    def _hung_up(self) -> None:
-        self.in_progress -= 1
+        if self._call_log is not None:
+            self._call_log.close()
+            self._call_log = None
 
     def _log(self, reference: str) -> None:
         if self._log_path is None:
@@ -374,5 +395,18 @@ def audio_seconds(path: str) -> float:
         return PLAY_SECONDS
 
 
-def _no_channel() -> None:
-    """A call refused for want of a channel never held one."""
+def _us(moment: datetime) -> int:
+    return int(moment.timestamp() * 1_000_000)  # as the store writes it (storage/rows.py)
+
+
+class _AppendLog:
+    """Lines appended whole (O_APPEND) and unbuffered, so they survive a SIGKILL."""
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def write(self, line: str) -> None:
+        os.write(self._fd, f"{line}\n".encode())
+
+    def close(self) -> None:
+        os.close(self._fd)
