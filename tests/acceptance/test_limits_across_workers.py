@@ -26,7 +26,6 @@ import sys
 import time
 from collections.abc import Iterable
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,8 @@ import pytest
 
 from dialer.bootstrap import build
 from dialer.settings import Settings
+from dialer.testing.call_log import SECOND as S
+from dialer.testing.call_log import LoggedCall, most_at_once, most_in_a_second, read_calls
 from dialer.testing.postgres import PostgresServer
 from tests.acceptance.test_engine_crash import uk_mobiles
 
@@ -44,7 +45,6 @@ pytestmark = pytest.mark.postgres
 
 ZONE = "Europe/London"
 SPEED = 4
-S = 1_000_000  # microseconds
 FLOW = "message: 'Hello {Name}, this is a reminder.'\nsms: 'Hi {Name}'\n"
 IN_FLIGHT, CAMPAIGN_CPS, TENANT_CPS, TRUNK_CPS, PROCESS_CALLS = 4, 3, 2, 3, 4
 FINISH_WITHIN = 180.0  # real seconds: a bound for a stuck run, not a measurement
@@ -158,59 +158,8 @@ def engine_now(anchor: float) -> int:
     return int((anchor + (time.time() - anchor) * SPEED) * S)
 
 
-@dataclass
-class Call:
-    reference: str
-    worker: str
-    claimed: int
-    started: int
-    ended: int | None
-
-    @property
-    def destination(self) -> int:
-        return int(self.reference.split(":")[0])
-
-
-def calls_of(worker: Worker) -> list[Call]:
-    started: dict[str, Call] = {}
-    for line in worker.call_log.read_text().splitlines():
-        kind, reference, *stamps = line.split()
-        if kind == "start":
-            claimed, at = (int(v) for v in stamps)
-            started[reference] = Call(reference, worker.name, claimed, at, None)
-        else:
-            started[reference].ended = int(stamps[0])
-    for call in started.values():
-        if call.ended is None:  # its process was killed: the call went with it
-            assert worker.killed_at is not None, f"call {call.reference} never ended"
-            call.ended = worker.killed_at
-    return list(started.values())
-
-
-def most_at_once(calls: Iterable[Call]) -> int:
-    """The most calls in flight at any instant; a call ending frees its line for one
-    starting at the same instant."""
-    calls = list(calls)
-    moments = sorted(
-        [(c.started, 1) for c in calls] + [(c.ended or 0, -1) for c in calls],
-        key=lambda m: (m[0], m[1]),
-    )
-    most = now = 0
-    for _, step in moments:
-        now += step
-        most = max(most, now)
-    return most
-
-
-def most_in_a_second(stamps: Iterable[int]) -> int:
-    """The most claims in any window [t, t + 1 s)."""
-    ordered = sorted(stamps)
-    most, first = 0, 0
-    for last, stamp in enumerate(ordered):
-        while ordered[first] <= stamp - S:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
+def calls_of(worker: Worker) -> list[LoggedCall]:
+    return read_calls(worker.call_log, worker.name, worker.killed_at)
 
 
 def destinations_by_campaign(url: str) -> dict[int, int]:
@@ -278,11 +227,11 @@ def test_three_workers_keep_the_campaign_tenant_trunk_and_process_limits(
     }
     assert {name: len(c) for name, c in by_campaign.items()} == {"A": 40, "B": 40, "C": 40}
     # Each worker dialled: the limits were shared, not kept by one worker doing everything.
-    assert all(any(c.worker == w.name for c in calls) for w in workers)
+    assert all(any(c.source == w.name for c in calls) for w in workers)
 
     at_once = {name: most_at_once(c) for name, c in by_campaign.items()}
     assert all(n <= IN_FLIGHT for n in at_once.values()), at_once
-    per_process = {w.name: most_at_once(c for c in calls if c.worker == w.name) for w in workers}
+    per_process = {w.name: most_at_once(c for c in calls if c.source == w.name) for w in workers}
     assert all(n <= PROCESS_CALLS for n in per_process.values()), per_process
     windows = {name: most_in_a_second(c.claimed for c in cs) for name, cs in by_campaign.items()}
     windows["tenant 1"] = most_in_a_second(c.claimed for c in by_campaign["A"] + by_campaign["B"])
@@ -341,14 +290,14 @@ def test_a_killed_workers_share_of_a_campaign_is_taken_by_the_others_once_its_le
     assert victim is not None
     assert victim.killed_at is not None
     calls = [call for worker in workers for call in calls_of(worker)]
-    killed = [c for c in calls if c.worker == victim.name and c.ended == victim.killed_at]
+    killed = [c for c in calls if c.source == victim.name and c.ended == victim.killed_at]
     assert killed, "the killed worker held no call on the line"
     # Never above the limit, counting the killed worker's calls until its death ...
     assert most_at_once(calls) <= IN_FLIGHT
     # ... and its lines came back: the others had all four on the line after its death, the
     # first time within one lease of its calls' last renewal (a third of a lease before the
     # kill at most) and the others' next look (a housekeeping pass or poll, a second at most).
-    after = [c for c in calls if c.worker != victim.name and (c.ended or 0) > victim.killed_at]
+    after = [c for c in calls if c.source != victim.name and (c.ended or 0) > victim.killed_at]
     moments = sorted({c.started for c in after if c.started > victim.killed_at})
     full = [t for t in moments if sum(1 for c in after if c.started <= t < (c.ended or 0)) == 4]
     assert full, "the others never had all four lines again"
