@@ -59,6 +59,23 @@ def test_worker_on_an_unsupported_database(env: dict[str, str]) -> None:
     assert_one_error_line(run_dialer("worker", "--database", "mysql://x", env=env), "mysql://x")
 
 
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (("--trunk-cps", "0"), ("--trunk-cps", "positive")),
+        (("--tenant-cps", "nan"), ("--tenant-cps", "positive")),
+        (("--campaign-cps", "inf"), ("--campaign-cps", "positive")),
+        (("--trunk", " ", "--trunk-cps", "5"), ("--trunk",)),
+    ],
+)
+def test_worker_with_a_shared_limit_that_is_no_rate(
+    env: dict[str, str], flags: tuple[str, ...], words: tuple[str, ...]
+) -> None:
+    """The engine keeps these in the store as whole calls per window: a bad one must stop the
+    worker at its start, not fail every claim."""
+    assert_one_error_line(run_dialer("worker", *flags, env=env), *words)
+
+
 def test_migrate_an_unreachable_postgresql(env: dict[str, str]) -> None:
     url = f"postgresql://u:secret@127.0.0.1:{free_port()}/d"
     line = assert_one_error_line(

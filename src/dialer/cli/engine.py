@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+import math
 import signal
 import subprocess
 import tempfile
@@ -15,6 +16,7 @@ import typer
 
 from dialer.bootstrap import build, build_engine, make_timer
 from dialer.cli import DatabaseOpt, _fail, app, http_workers, logs, metrics_dir, redaction
+from dialer.cli import limit_options as lo
 from dialer.cli import sip_options as so
 from dialer.cli.listening import AddressInUse, Listeners, open_listeners
 from dialer.cli.webhooks import WebhookAllowOpt, allow_list, serve_webhook_allow
@@ -57,22 +59,6 @@ CampaignCpsOpt = Annotated[
     float,
     typer.Option("--campaign-cps", help="New calls per second per campaign, over every engine"),
 ]
-TenantCpsOpt = Annotated[
-    float | None,
-    typer.Option("--tenant-cps", help="New calls per second per tenant, over every engine"),
-]
-TrunkOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--trunk",
-        help="Name under which engines share --trunk-cps (default: the SIP trunk's"
-        " HOST:PORT, or sim)",
-    ),
-]
-TrunkCpsOpt = Annotated[
-    float | None,
-    typer.Option("--trunk-cps", help="New calls per second on this trunk, over every engine"),
-]
 LeaseOpt = Annotated[
     float, typer.Option("--lease-seconds", help="Lease on a claimed call (engine clock)")
 ]
@@ -83,13 +69,6 @@ OriginationLogOpt = Annotated[
     Path | None,
     typer.Option("--origination-log", help="Append every call placed to this file (testing)"),
 ]
-CallLogOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--call-log", help="Append each simulated call's claim, start and end times (testing)"
-    ),
-]
-
 RingOpt = Annotated[
     float, typer.Option("--ring-timeout", help="Seconds a call may ring before we give up")
 ]
@@ -154,11 +133,13 @@ def _engine_settings(
     audio_dir: Path = _ENGINE_DEFAULTS.audio_dir,
     shared: tuple[float | None, str, float | None] = (None, "sim", None),
 ) -> EngineSettings:
-    tenant_cps, trunk, trunk_cps = shared
-    rates = [max_cps, campaign_cps, lease, ring_timeout]
-    rates += [r for r in (tenant_cps, trunk_cps) if r is not None]
-    if min(max_calls, campaign_calls) < 1 or min(rates) <= 0 or max(rates) == float("inf"):
+    if min(max_calls, campaign_calls) < 1 or min(max_cps, campaign_cps, lease, ring_timeout) <= 0:
         _fail("call limits, rates, the lease and the ring timeout must be positive")
+    tenant_cps, trunk, trunk_cps = shared
+    # Kept in the store as whole calls per window (domain/limits.py): a number, and finite.
+    for rate in (campaign_cps, tenant_cps, trunk_cps):
+        if rate is not None and not (math.isfinite(rate) and rate > 0):
+            _fail("--campaign-cps, --tenant-cps and --trunk-cps must be positive numbers")
     if not trunk.strip():
         _fail("--trunk needs a name")
     return replace(
@@ -174,15 +155,6 @@ def _engine_settings(
         trunk=trunk,
         trunk_calls_per_second=trunk_cps,
     )
-
-
-def _shared(
-    tenant_cps: float | None, trunk: str | None, trunk_cps: float | None, sip: SipSettings | None
-) -> tuple[float | None, str, float | None]:
-    """The limits engines share, with the trunk named after the carrier's address by default."""
-    if trunk is None:
-        trunk = "sim" if sip is None else f"{sip.host}:{sip.port}"
-    return tenant_cps, trunk, trunk_cps
 
 
 @app.command()
@@ -211,15 +183,15 @@ def serve(
     max_cps: MaxCpsOpt = _ENGINE_DEFAULTS.max_calls_per_second,
     campaign_max_calls: CampaignCallsOpt = _ENGINE_DEFAULTS.campaign_max_in_flight,
     campaign_cps: CampaignCpsOpt = _ENGINE_DEFAULTS.campaign_calls_per_second,
-    tenant_cps: TenantCpsOpt = None,
-    trunk_name: TrunkOpt = None,
-    trunk_cps: TrunkCpsOpt = None,
+    tenant_cps: lo.TenantCpsOpt = None,
+    trunk_name: lo.TrunkOpt = None,
+    trunk_cps: lo.TrunkCpsOpt = None,
     lease_seconds: LeaseOpt = _ENGINE_DEFAULTS.lease_seconds,
     ring_timeout: RingOpt = _ENGINE_DEFAULTS.ring_timeout_seconds,
     audio_dir: AudioDirOpt = _ENGINE_DEFAULTS.audio_dir,
     channels: ChannelsOpt = None,
     origination_log: OriginationLogOpt = None,
-    call_log: CallLogOpt = None,
+    call_log: lo.CallLogOpt = None,
     sip_trunk: so.TrunkOpt = None,
     sip_transport: so.TransportOpt = "udp",
     sip_from: so.FromOpt = None,
@@ -275,7 +247,7 @@ def serve(
         lease_seconds,
         ring_timeout,
         audio_dir,
-        _shared(tenant_cps, trunk_name, trunk_cps, trunk),
+        lo.shared(tenant_cps, trunk_name, trunk_cps, trunk),
     )
     if not 1 <= workers <= 64:
         _fail("--workers must be between 1 and 64")
@@ -381,15 +353,15 @@ def worker(
     max_cps: MaxCpsOpt = _ENGINE_DEFAULTS.max_calls_per_second,
     campaign_max_calls: CampaignCallsOpt = _ENGINE_DEFAULTS.campaign_max_in_flight,
     campaign_cps: CampaignCpsOpt = _ENGINE_DEFAULTS.campaign_calls_per_second,
-    tenant_cps: TenantCpsOpt = None,
-    trunk_name: TrunkOpt = None,
-    trunk_cps: TrunkCpsOpt = None,
+    tenant_cps: lo.TenantCpsOpt = None,
+    trunk_name: lo.TrunkOpt = None,
+    trunk_cps: lo.TrunkCpsOpt = None,
     lease_seconds: LeaseOpt = _ENGINE_DEFAULTS.lease_seconds,
     ring_timeout: RingOpt = _ENGINE_DEFAULTS.ring_timeout_seconds,
     audio_dir: AudioDirOpt = _ENGINE_DEFAULTS.audio_dir,
     channels: ChannelsOpt = None,
     origination_log: OriginationLogOpt = None,
-    call_log: CallLogOpt = None,
+    call_log: lo.CallLogOpt = None,
     sip_trunk: so.TrunkOpt = None,
     sip_transport: so.TransportOpt = "udp",
     sip_from: so.FromOpt = None,
@@ -452,7 +424,7 @@ def worker(
         lease_seconds,
         ring_timeout,
         audio_dir,
-        _shared(tenant_cps, trunk_name, trunk_cps, trunk),
+        lo.shared(tenant_cps, trunk_name, trunk_cps, trunk),
     )
     settings = Settings.from_env(database, webhook_allow=allow_list(webhook_allow))
     timer = make_timer(net)
