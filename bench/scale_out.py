@@ -97,6 +97,27 @@ def fill(url: str, numbers: int) -> dict[str, tuple[int, int]]:
         container.close()
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process, with its reaped children's (PostgreSQL's exited backends)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / TICK
+
+
+def postgres_cpu(server: PostgresServer) -> float:
+    """The server's CPU so far: the postmaster with every backend, live or gone."""
+    postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
+    children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+    total = cpu_seconds(postmaster)
+    for child in children:
+        with suppress(FileNotFoundError, ProcessLookupError):
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(v) for v in fields[11:13]) / TICK
+    return total
+
+
 def run(server: PostgresServer, folder: Path, workers: int, mode: str, numbers: int) -> str:
     url = server.create_database()
     campaigns = fill(url, numbers)
@@ -106,6 +127,8 @@ def run(server: PostgresServer, folder: Path, workers: int, mode: str, numbers: 
     flags = OPEN if mode == "open" else LIMITED
     logs = [folder / f"calls-{mode}-{workers}-{n}.log" for n in range(workers)]
     processes = []
+    worker_cpu = 0.0
+    database_cpu = postgres_cpu(server)
     try:
         for n, log in enumerate(logs):
             out = (folder / f"worker-{mode}-{workers}-{n}.out").open("wb")
@@ -137,6 +160,8 @@ def run(server: PostgresServer, folder: Path, workers: int, mode: str, numbers: 
                     return f"{workers} workers, {mode}: not done in 120 s ({row} left)"
                 time.sleep(0.01)
             owner = dict(conn.execute("SELECT id, campaign_id FROM destinations").fetchall())
+        worker_cpu = sum(cpu_seconds(p.pid) for p in processes)
+        database_cpu = postgres_cpu(server) - database_cpu
     finally:
         for process in processes:
             with suppress(ProcessLookupError):
@@ -145,7 +170,8 @@ def run(server: PostgresServer, folder: Path, workers: int, mode: str, numbers: 
             with suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=30)
     calls = [c for n, log in enumerate(logs) for c in read_calls(log, str(n))]
-    return report(calls, campaigns, owner, leases, workers, mode)
+    cpu = f" | CPU: workers {worker_cpu:.1f} s, PostgreSQL {database_cpu:.1f} s (start-up included)"
+    return report(calls, campaigns, owner, leases, workers, mode) + cpu
 
 
 def sample(conn: psycopg.Connection[Any], most: dict[str, int]) -> None:

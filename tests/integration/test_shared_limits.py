@@ -130,3 +130,16 @@ def test_a_claim_stamped_before_the_newest_in_its_window_waits_for_a_fresh_clock
     assert len(claim(store, campaign, "a", 1, rules, NOW + timedelta(seconds=1.5)).jobs) == 1
     late = claim(store, campaign, "b", 3, rules, NOW + timedelta(seconds=1.3))
     assert (late.jobs, late.paced_until) == ([], NOW + timedelta(seconds=1.5))
+
+
+def test_windows_no_claim_is_in_any_more_are_swept_and_made_again(rig: Rig) -> None:
+    campaign = rig.campaign([drama(n) for n in range(10)])
+    store = rig.container.store
+    rules = limits(campaign, 100, rate=2)
+    assert len(claim(store, campaign, "a", 5, rules).jobs) == 2
+    with store.write() as session:
+        assert session.forget_spent_windows(NOW + timedelta(milliseconds=999)) == 0
+    assert claim(store, campaign, "a", 5, rules, NOW + timedelta(milliseconds=999)).jobs == []
+    with store.write() as session:
+        assert session.forget_spent_windows(NOW + timedelta(seconds=2)) == 1
+    assert len(claim(store, campaign, "a", 5, rules, NOW + timedelta(seconds=2)).jobs) == 2
