@@ -17,6 +17,13 @@ is kept; above is an overshoot.
 
     .venv/bin/python bench/scale_out.py [--numbers 3000] [--workers 1,2,3] [--modes open,limits]
 
+What bounds it on a 2-core machine with PostgreSQL on it too: the cores. A worker dialling
+flat out takes about one core (the engine is one Python event loop) and PostgreSQL a good part
+of the other, so a second worker adds little and a third nothing; with limits open no row is
+shared between the workers' claims (each claim locks only its campaign's row), so on more
+cores (or machines) the workers add up until PostgreSQL's CPU or disk is what is full. With the
+limits set, the limits are what holds the rate, whatever the number of workers.
+
 Figures are printed, never asserted. Keep runs short on a shared machine (the defaults take
 about a minute here, in each mode; ``--modes limits`` runs one).
 """
