@@ -19,9 +19,10 @@ is kept; above is an overshoot.
 
 What bounds it on a 2-core machine with PostgreSQL on it too: the cores. A worker dialling
 flat out takes about one core (the engine is one Python event loop) and PostgreSQL a good part
-of the other, so a second worker adds little and a third nothing; with limits open no row is
-shared between the workers' claims (each claim locks only its campaign's row), so on more
-cores (or machines) the workers add up until PostgreSQL's CPU or disk is what is full. With the
+of the other, so a second worker adds little and a third nothing; with limits open the only
+row claims share is their campaign's (held a few milliseconds per claim of up to 200 calls),
+so on more cores (or machines) the workers add up until PostgreSQL's CPU or disk is full, or,
+for one campaign dialled flat out, its claims' turns. With the
 limits set, the limits are what holds the rate, whatever the number of workers.
 
 Figures are printed, never asserted. Keep runs short on a shared machine (the defaults take
