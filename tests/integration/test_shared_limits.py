@@ -5,9 +5,11 @@ at once from threads with connections of their own: the campaign's calls in flig
 one-second windows of the campaign, tenant and trunk hold whoever claims.
 """
 
+import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
 
+from dialer.domain.agent import Strategy
 from dialer.domain.attempt import FinishedAttempt
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId, TenantId
@@ -143,3 +145,42 @@ def test_windows_no_claim_is_in_any_more_are_swept_and_made_again(rig: Rig) -> N
     with store.write() as session:
         assert session.forget_spent_windows(NOW + timedelta(seconds=2)) == 1
     assert len(claim(store, campaign, "a", 5, rules, NOW + timedelta(seconds=2)).jobs) == 2
+
+
+def test_an_engine_keeps_maximum_callers_counting_another_engines_leases(rig: Rig) -> None:
+    """The campaign's MaximumCallers (3) wins over --campaign-max-calls (100), and another
+    engine's call counts against it until that engine's lease runs out."""
+    campaign = CampaignId(rig.campaign([drama(n) for n in range(20, 40)]))
+    store = rig.container.store
+    queue = rig.container.catalog.add_queue(rig.account.tenant, "Sales")
+    other_until = datetime(2025, 10, 1, 8, 30, tzinfo=UTC)  # half an hour into the window
+    with store.write() as session:
+        session.set_strategy(campaign, Strategy(queue.id, 3, 2), rig.timer.now())
+        [held] = session.claim(campaign, rig.timer.now(), 1, "other", other_until)
+    runtime = rig.engine(campaign_max_in_flight=100)
+    mine = runtime.engine.worker
+    samples: list[tuple[datetime, int, int]] = []
+
+    def leases() -> tuple[int, int]:
+        with store.read() as session:
+            rows = session._conn.execute(
+                "SELECT worker, count(*) FROM in_flight WHERE campaign_id = %s GROUP BY worker",
+                (campaign,),
+            )
+        by_worker = {worker: int(n) for worker, n in rows}
+        return by_worker.get(mine, 0), sum(by_worker.values())
+
+    async def scenario() -> None:
+        engine = asyncio.create_task(runtime.engine.run_until_done())
+        while not engine.done():
+            await asyncio.sleep(0)
+            samples.append((rig.timer.now(), *leases()))
+        await engine
+
+    asyncio.run(asyncio.wait_for(scenario(), 120))
+    while_held = [own for now, own, _ in samples if now < other_until]
+    assert max(while_held) == 2, "the other engine's call did not count, or nothing was dialled"
+    assert max(total for _, _, total in samples) == 3
+    # The other engine never came back: its call was recorded as a lost lease.
+    first = rig.attempts(campaign)[held.e164 or ""][0]
+    assert "lease" in (first.cause or "")
