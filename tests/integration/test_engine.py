@@ -87,7 +87,7 @@ def test_what_is_left_when_the_last_window_closes_is_out_of_time(rig: Rig) -> No
 def test_a_stopped_campaign_never_dials_and_ends_out_of_time(rig: Rig) -> None:
     campaign = rig.campaign([drama(0), drama(2)])
     with rig.container.store.write() as session:
-        session.set_campaign_status(campaign, CampaignStatus.DISABLED, START)  # type: ignore[arg-type]
+        session.campaigns.set_campaign_status(campaign, CampaignStatus.DISABLED, START)  # type: ignore[arg-type]
     rig.run()
     got = rig.attempts(campaign)
     assert {n: outcomes(rows) for n, rows in got.items()} == {
@@ -160,7 +160,9 @@ def test_a_dead_engines_calls_are_recovered_as_no_connection_and_retried(rig: Ri
     # Another engine claims both at 09:00 and dies without a word.
     opened = datetime(2025, 10, 1, 8, 0, tzinfo=UTC)
     with rig.container.store.write() as session:
-        held = session.claim(campaign, opened, 10, "dead-engine", opened + timedelta(seconds=60))  # type: ignore[arg-type]
+        held = session.queue.claim(
+            campaign, opened, 10, "dead-engine", opened + timedelta(seconds=60)
+        )  # type: ignore[arg-type]
     assert len(held) == 2
     rig.timer._now = opened
     rig.run()
@@ -180,7 +182,7 @@ def test_results_carry_webhook_payloads_into_the_outbox(rig: Rig) -> None:
     campaign = rig.campaign([drama(2), drama(6)])
     rig.run()
     with rig.container.store.read() as session:
-        backlog = session.webhook_backlog(rig.account.tenant.id).pending
+        backlog = session.outbox.webhook_backlog(rig.account.tenant.id).pending
     assert backlog == sum(len(rows) for rows in rig.attempts(campaign).values()) == 2
 
 

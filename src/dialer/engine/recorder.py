@@ -38,10 +38,10 @@ class Recorder:
             with self._store.write() as session:
                 # Contexts first: once the leases are taken, a campaign whose every remaining
                 # destination was among them has no rows left to be listed by.
-                contexts = {c.campaign.id: c for c in session.dialing_contexts()}
-                expired = session.take_expired(now, 500)
+                contexts = {c.campaign.id: c for c in session.queue.dialing_contexts()}
+                expired = session.queue.take_expired(now, 500)
                 if not expired:
-                    session.forget_lost_lines()
+                    session.queue.forget_lost_lines()
                     return
                 finished = []
                 for job in expired:
@@ -58,7 +58,7 @@ class Recorder:
                     finished.append(self.finished(job, context, record))
                     about = ids(job.campaign_id, job.destination_id, job.attempt_number)
                     log.debug("lease expired: recorded as NoConnection", extra=about)
-                self.count(session.finish_attempts(finished, None, now), recovered=True)
+                self.count(session.queue.finish_attempts(finished, None, now), recovered=True)
             log.warning("recorded %d calls of a lost engine as NoConnection", len(finished))
 
     def finished(
@@ -99,9 +99,9 @@ class Recorder:
     ) -> list[FinishedAttempt]:
         """Record the batch; ``lines``: the engine's calls on the line now, published with it."""
         with self._store.write() as session:
-            written = session.finish_attempts(batch, self._worker, self._timer.now())
+            written = session.queue.finish_attempts(batch, self._worker, self._timer.now())
             if lines:
-                session.set_calls_on_line(self._worker, lines)
+                session.queue.set_calls_on_line(self._worker, lines)
         if len(written) < len(batch):
             self._events.publish(LeaseLost(len(batch) - len(written)))
             kept = {(f.record.destination_id, f.record.attempt_number) for f in written}
@@ -137,7 +137,7 @@ class Recorder:
         total = 0
         while True:
             with self._store.write() as session:
-                jobs = session.claim_for_closing(
+                jobs = session.queue.claim_for_closing(
                     context.campaign.id, _BATCH, self._worker, now + self._lease
                 )
                 finished = [
@@ -146,7 +146,7 @@ class Recorder:
                     )
                     for job in jobs
                 ]
-                recorded = session.finish_attempts(finished, self._worker, now)
+                recorded = session.queue.finish_attempts(finished, self._worker, now)
             self.count(recorded)
             total += len(jobs)
             if len(jobs) < _BATCH:

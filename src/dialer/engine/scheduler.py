@@ -210,12 +210,12 @@ class Engine:
     def _renew_and_recover(self, now: datetime, held: list[DestinationId]) -> None:
         with self.store.write() as session:
             if held:
-                session.extend_leases(self.worker, now + self._lease, held)
-                session.set_calls_on_line(self.worker, dict(self._active))
+                session.queue.extend_leases(self.worker, now + self._lease, held)
+                session.queue.set_calls_on_line(self.worker, dict(self._active))
             # Every engine's triggers append count deltas; folding them keeps reads O(1).
-            session.fold_counts()
+            session.queue.fold_counts()
         with self.store.read() as session:
-            self._recorder.webhook_tenants = frozenset(session.webhook_tenants())
+            self._recorder.webhook_tenants = frozenset(session.outbox.webhook_tenants())
         self._recorder.recover(now)
 
     # claiming and starting calls
@@ -272,7 +272,7 @@ class Engine:
 
     def _read_contexts(self) -> list[DialingContext]:
         with self.store.read() as session:
-            contexts = session.dialing_contexts()
+            contexts = session.queue.dialing_contexts()
             for context in contexts:
                 plan = self._plans.get(context.campaign.id)
                 if plan is None or _plan_stale(plan, context):
@@ -294,8 +294,8 @@ class Engine:
 
     def _plan(self, session: StoreSession, context: DialingContext) -> CampaignPlan:
         campaign = context.campaign
-        flows = {f.id: f for f in session.list_callflows(campaign.tenant_id)}
-        clis = {c.id: c.number for c in session.list_clis(campaign.tenant_id)}
+        flows = {f.id: f for f in session.catalog.list_callflows(campaign.tenant_id)}
+        clis = {c.id: c.number for c in session.catalog.list_clis(campaign.tenant_id)}
         record = flows[campaign.spec.callflow_id]
         flow, problems = parse_callflow(json.loads(record.definition))
         if flow is None:  # validated on upload; a stored flow that fails is a bug to surface
@@ -336,15 +336,17 @@ class Engine:
     ) -> tuple[list[DialJob], datetime | None]:
         campaign_id = context.campaign.id
         with self.store.write() as session:
-            jobs = session.claim(campaign_id, now, room, self.worker, now + self._lease, opened_at)
+            jobs = session.queue.claim(
+                campaign_id, now, room, self.worker, now + self._lease, opened_at
+            )
             if jobs:
                 # At most this many: what _start settles or postpones is corrected by the next
                 # release, recording or renewal, which publish the exact count.
                 on_line = self._active[campaign_id] + len(jobs)
-                session.set_calls_on_line(self.worker, {campaign_id: on_line})
+                session.queue.set_calls_on_line(self.worker, {campaign_id: on_line})
             # A PUT committed since this cycle read its campaigns must still reach these calls:
             # compare what they will be dialled with to what the campaign says now.
-            current = session.dialling_identity(campaign_id) if jobs else None
+            current = session.queue.dialling_identity(campaign_id) if jobs else None
             plan = self._plans[campaign_id]
             spec = plan.context.campaign.spec
             if current is not None and current != (spec.callflow_id, spec.cli_id):
@@ -355,7 +357,7 @@ class Engine:
         if jobs:
             return jobs, None
         with self.store.read() as session:
-            return [], session.next_due(campaign_id)
+            return [], session.queue.next_due(campaign_id)
 
     async def _start(self, context: DialingContext, jobs: list[DialJob], now: datetime) -> int:
         """Settle what must not be dialled, postpone what may not be dialled yet, dial the rest."""
@@ -402,12 +404,12 @@ class Engine:
 
     def _dnc_listed(self, tenant: TenantId, numbers: list[str]) -> set[str]:
         with self.store.read() as session:
-            return session.dnc_listed(tenant, numbers)
+            return session.dnc.dnc_listed(tenant, numbers)
 
     def _release(self, jobs: list[tuple[DialJob, datetime]], lines: dict[CampaignId, int]) -> None:
         with self.store.write() as session:
-            session.release(jobs, self.worker)
-            session.set_calls_on_line(self.worker, lines)
+            session.queue.release(jobs, self.worker)
+            session.queue.set_calls_on_line(self.worker, lines)
 
     async def _call(
         self, job: DialJob, plan: CampaignPlan, context: DialingContext, claimed_at: datetime

@@ -116,7 +116,7 @@ class WebhookDeliverer:
 
     def _claim(self) -> list[Delivery]:
         with self._store.write() as session:
-            return session.claim_deliveries(self._clock.now(), self._batch, self._lease)
+            return session.outbox.claim_deliveries(self._clock.now(), self._batch, self._lease)
 
     async def _deliver(self, delivery: Delivery) -> None:
         posted = self._clock.now()
@@ -216,8 +216,8 @@ class WebhookDeliverer:
 
     def _mark_delivered(self, delivery_id: int) -> None:
         with self._store.write() as session:
-            session.mark_delivered(delivery_id, self._clock.now())
+            session.outbox.mark_delivered(delivery_id, self._clock.now())
 
     def _mark_failed(self, delivery_id: int, error: str, retry_at: datetime) -> None:
         with self._store.write() as session:
-            session.mark_failed(delivery_id, error, retry_at)
+            session.outbox.mark_failed(delivery_id, error, retry_at)

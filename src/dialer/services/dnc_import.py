@@ -128,7 +128,7 @@ class DncImporter:
         if not numbers:
             return
         with self._store.write() as session:
-            added = session.add_dnc(tenant.id, numbers, self._clock.now())
+            added = session.dnc.add_dnc(tenant.id, numbers, self._clock.now())
         report.added += added
         report.already_listed += len(numbers) - added
 

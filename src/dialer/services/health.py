@@ -29,7 +29,7 @@ class HealthService:
         try:
             with self._store.read() as session:
                 # Any indexed read proves the store answers; tenant 0 never exists.
-                session.get_tenant(TenantId(0))
+                session.tenants.get_tenant(TenantId(0))
         except Exception as exc:  # noqa: BLE001 -- whatever the driver raises, it is the answer
             return f"the store does not answer: {type(exc).__name__}: {exc}".splitlines()[0]
         return None

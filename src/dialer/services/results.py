@@ -104,10 +104,10 @@ class ResultsService:
         """Up to ``limit`` results after attempt id ``after``, and where the next page starts."""
         check_paging(after, limit)
         with self._store.read() as session:
-            if session.get_campaign(tenant.id, campaign_id) is None:
+            if session.campaigns.get_campaign(tenant.id, campaign_id) is None:
                 raise NotFound(f"campaign {campaign_id}")
             # One row more than asked tells whether another page exists.
-            rows = session.attempt_results(campaign_id, after, limit + 1)
+            rows = session.results.attempt_results(campaign_id, after, limit + 1)
         if len(rows) > limit:
             return ResultsPage(rows[:limit], rows[limit - 1].attempt_id)
         return ResultsPage(rows, None)
@@ -123,7 +123,7 @@ class ResultsService:
         """
         check_paging(after, 1)
         with self._store.read() as session:
-            if session.get_campaign(tenant.id, campaign_id) is None:
+            if session.campaigns.get_campaign(tenant.id, campaign_id) is None:
                 raise NotFound(f"campaign {campaign_id}")
         return self._pages(campaign_id, after)
 
@@ -131,7 +131,7 @@ class ResultsService:
         size = self.stream_page
         while True:
             with self._store.read() as session:
-                rows = session.attempt_results(campaign_id, after, size)
+                rows = session.results.attempt_results(campaign_id, after, size)
             if rows:
                 yield rows
             if len(rows) < size:
