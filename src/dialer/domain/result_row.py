@@ -97,8 +97,7 @@ def attempt_result(finished: FinishedAttempt, attempt_id: int) -> AttemptResult:
 
 def webhook_body(finished: FinishedAttempt, attempt_id: int) -> str:
     """The JSON a registered webhook receives for this attempt (docs/webhooks.md)."""
-    assert finished.webhook is not None  # attempt_result says so otherwise
-    fields = result_fields(
-        attempt_result(finished, attempt_id), campaign_code=finished.webhook.campaign_code
-    )
+    result = attempt_result(finished, attempt_id)  # refuses an attempt with no webhook
+    assert finished.webhook is not None
+    fields = result_fields(result, campaign_code=finished.webhook.campaign_code)
     return json.dumps(fields, separators=(",", ":"))
