@@ -39,7 +39,9 @@ from dialer.engine.state import EngineState
 from dialer.ports import EventSink, Store, StoreSession, Timer
 from dialer.settings import EngineSettings
 
-log = logging.getLogger(__name__)
+# The engine's lines about each call keep the logger name they had before the engine was split
+# (operators' log filters, and tests/acceptance/test_structured_logs.py, select by it).
+log = logging.getLogger("dialer.engine.scheduler")
 
 ZoneLookup = Callable[[str, str], tuple[str, ...]]
 
