@@ -184,6 +184,12 @@ def test_on_answer(
     assert dialling.on_answer(rules, job(attempt), by) is handling
 
 
+def test_each_handling_is_its_own_member() -> None:
+    # Two members with equal values would be one (an Enum alias): transfer and the call flow
+    # end as the same outcome, yet are different things to do.
+    assert len(Handling) == len(Handling.__members__) == 5
+
+
 def test_an_answered_record_takes_the_stage_from_the_handling_or_the_call() -> None:
     answer = Answered(NOW, NOW + timedelta(seconds=4), AnsweredBy.HUMAN)
     hangup = Hangup(NOW + timedelta(seconds=40), "BYE", by_callee=True)

@@ -107,34 +107,28 @@ def unanswered(job: DialJob, failed: Failed, sms_sent: bool) -> AttemptRecord:
 
 
 class Handling(Enum):
-    """What the engine does with an answered call."""
+    """What the engine does with an answered call, the outcome that follows, and the stage
+    when the handling fixes it (None: the transfer or the call flow decides it)."""
 
-    FAX = "fax"  # hang up
-    LEAVE_MESSAGE = "leave message"  # wait for the greeting to end, say the message
-    STAY_SILENT = "stay silent"  # an answerphone the policy keeps us silent for
-    TRANSFER = "transfer"  # to the agents' queue
-    WALK_FLOW = "walk flow"  # the IVR call flow
-
-    @property
-    def outcome(self) -> Outcome:
-        return _HANDLED[self][0]
-
-    @property
-    def stage(self) -> Stage | None:
-        """The stage the handling fixes; None: the transfer or the call flow decides it."""
-        return _HANDLED[self][1]
-
-
-_HANDLED: dict[Handling, tuple[Outcome, Stage | None]] = {
-    Handling.FAX: (Outcome.FAX, Stage.NONE),
-    Handling.LEAVE_MESSAGE: (Outcome.ANSWERPHONE_MESSAGE_LEFT, Stage.ANSWERPHONE_MESSAGE_LEFT),
-    Handling.STAY_SILENT: (
+    FAX = ("hang up", Outcome.FAX, Stage.NONE)
+    LEAVE_MESSAGE = (
+        "wait for the greeting to end, say the message",
+        Outcome.ANSWERPHONE_MESSAGE_LEFT,
+        Stage.ANSWERPHONE_MESSAGE_LEFT,
+    )
+    STAY_SILENT = (
+        "hang up on a machine the policy keeps us silent for",
         Outcome.ANSWERPHONE_MESSAGE_NOT_LEFT,
         Stage.ANSWERPHONE_MESSAGE_NOT_LEFT,
-    ),
-    Handling.TRANSFER: (Outcome.ANSWERED, None),
-    Handling.WALK_FLOW: (Outcome.ANSWERED, None),
-}
+    )
+    TRANSFER = ("transfer to the agents' queue", Outcome.ANSWERED, None)
+    WALK_FLOW = ("walk the call flow", Outcome.ANSWERED, None)
+
+    def __init__(self, action: str, outcome: Outcome, stage: Stage | None) -> None:
+        # Plain attributes, not a table keyed by member: read for every answered call.
+        self.action = action
+        self.outcome = outcome
+        self.stage = stage
 
 
 def on_answer(campaign: Campaign, job: DialJob, by: AnsweredBy) -> Handling:
