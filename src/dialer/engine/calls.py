@@ -18,7 +18,6 @@ from dialer.domain.campaign import CampaignType, DialingContext
 from dialer.domain.codes import Stage
 from dialer.domain.dialling import Handling
 from dialer.domain.events import AttemptAnswered, NullSink
-from dialer.domain.retry import max_attempts
 from dialer.domain.templates import Callee, custom_fields
 from dialer.domain.walker import (
     MAX_STEPS,
@@ -43,10 +42,6 @@ class CampaignPlan:
     context: DialingContext
     flow: CallFlow
     cli: str
-
-    @property
-    def attempts(self) -> int:
-        return max_attempts(self.context.campaign.spec.attempts)
 
 
 class CallRunner:

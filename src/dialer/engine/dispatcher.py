@@ -97,15 +97,15 @@ class Dispatcher:
         dialling_now: set[CampaignId] = set()
         for context in contexts:
             campaign = context.campaign
-            state = window_state(campaign.spec.schedule, context.timezone, now)
-            if state.over:
+            window = window_state(campaign.spec.schedule, context.timezone, now)
+            if window.over:
                 done.over.append(context)
                 continue
-            if not state.open:
-                done.soonest(state.next_opens_at)
+            if not window.open:
+                done.soonest(window.next_opens_at)
                 continue
             if campaign.status is not CampaignStatus.ENABLED:
-                done.soonest(state.closes_at)  # nothing changes for it before then but a Start
+                done.soonest(window.closes_at)  # nothing changes for it before then but a Start
                 continue
             dialling_now.add(campaign.id)
             request = self._room(context, now)
@@ -113,13 +113,13 @@ class Dispatcher:
                 done.soonest(request.look_again)  # None: a line is freed when a call ends
                 continue
             jobs, next_due = await asyncio.to_thread(
-                self._claim, context, now, request.lines, state.opened_at
+                self._claim, context, now, request.lines, window.opened_at
             )
             if not jobs:
                 done.soonest(next_due)
                 continue
             done.started += await self._start(context, jobs, now)
-            done.soonest(state.closes_at)
+            done.soonest(window.closes_at)
         self._note_windows(dialling_now)
         return done
 
