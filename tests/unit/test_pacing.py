@@ -1,6 +1,7 @@
 """Pacing as a table (dialer.domain.pacing.CapsAndRate, today's policy): a campaign's load on
 one engine -> how many lines to claim now, under which limits, and when to look again."""
 
+import math
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -84,6 +85,13 @@ def test_the_rate_says_when_to_look_again(
     policy = CapsAndRate(claim_batch=100, campaign_max_in_flight=500)
     load = Load(campaign(), 0, 900, [bucket(1000), bucket(rate, used)], NOW)
     assert policy.request(load) == expected
+
+
+def test_without_rate_limits_of_its_own_only_the_caps_count() -> None:
+    """A claim that paces across engines is told the rate as infinite, the caps as they are."""
+    policy = CapsAndRate(claim_batch=100, campaign_max_in_flight=10)
+    assert policy.request(Load(campaign(), 4, 900, [], NOW)) == ClaimRequest(6, 10, math.inf)
+    assert policy.request(Load(campaign(), 12, 900, [], NOW)) == ClaimRequest(0, 10, math.inf)
 
 
 def test_a_policy_is_any_object_with_request() -> None:

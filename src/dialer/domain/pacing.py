@@ -7,6 +7,7 @@ Today's policy, ``CapsAndRate``, fills free lines up to the caps as fast as the 
 predictive pacer (lines per free agent from the answer rate) replaces it as one object.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,7 +38,8 @@ class Load:
     campaign: Campaign
     on_line: int  # the campaign's calls on the line, of this engine
     free_lines: int  # the engine's own capacity left (--max-calls less its calls)
-    limits: Sequence[RateLimit]  # every rate that applies: the engine's, the campaign's
+    # Every rate this engine applies itself (its own, the campaign's); none: the claim paces.
+    limits: Sequence[RateLimit]
     now: datetime
 
 
@@ -74,9 +76,12 @@ class CapsAndRate:
 
     def request(self, load: Load) -> ClaimRequest:
         limit = self.max_in_flight(load.campaign)
+        lines = max(0, min(self._batch, load.free_lines, limit - load.on_line))
+        if not load.limits:
+            # No rate here: a claim that enforces the rates itself (across engines) paces.
+            return ClaimRequest(lines, limit, math.inf)
         rate = min(r.rate for r in load.limits)
-        lines = min(self._batch, load.free_lines, limit - load.on_line)
-        if lines <= 0:
+        if lines == 0:
             return ClaimRequest(0, limit, rate)
         quantum = min(lines, max(1, int(rate * PACING_QUANTUM)))
         tokens = min(r.available(load.now) for r in load.limits)
