@@ -6,8 +6,10 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from typer.testing import CliRunner
 
 from dialer.bootstrap import MEMORY_URL, build, migrate_database, open_store
+from dialer.cli import app as cli_app
 from dialer.domain.campaign import CampaignStatus, PhoneNumber
 from dialer.domain.ids import CampaignId, TenantId
 from dialer.settings import Settings
@@ -139,3 +141,20 @@ def test_bootstrap_opens_a_memory_store_from_its_url() -> None:
     other = build(Settings(database_url=MEMORY_URL))
     with other.store.read() as session:
         assert session.tenants.get_tenant(tenant.id) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (["tenant", "create", "Acme"], "would be gone when it exits"),
+        (["worker"], "a dialer worker cannot share it"),
+        (["serve", "--port", "0"], "no command could add a tenant"),
+    ],
+)
+def test_the_command_line_refuses_memory_where_its_data_would_be_lost(
+    args: list[str], why: str
+) -> None:
+    result = CliRunner().invoke(cli_app, [*args, "--database", MEMORY_URL])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: memory:// keeps its data inside this one process")
+    assert why in result.output
