@@ -13,8 +13,9 @@ from tests.integration.engine_support import Rig
 
 class MemoryRig(Rig):
     def engine(self, **limits: Any) -> EngineRuntime:
-        # An engine with nothing left waits poll_seconds of real time for new work before
-        # run_until_done sees it is done; on virtual time nothing else can come.
+        # run_until_done sees it is done only after a rest; when no call ended since the last
+        # one (its last step was a close-out), that rest waits poll_seconds of real time for
+        # new work, which on virtual time with no API cannot come (1 s per such test).
         return super().engine(**{"poll_seconds": 0.01, **limits})
 
 
