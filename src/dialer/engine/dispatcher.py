@@ -118,6 +118,9 @@ class Dispatcher:
             )
             if not jobs:
                 done.soonest(next_due)
+                # Even if nothing falls due before then: what still waits when the last window
+                # closes ends OutOfTime at the close, not when it would have fallen due.
+                done.soonest(window.closes_at)
                 continue
             done.started += await self._start(context, jobs, now)
             done.soonest(window.closes_at)
