@@ -1,0 +1,75 @@
+"""The unit of work: a write commits whole or not at all, every role of one session shares its
+transaction, and a reader sees committed data only."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from dialer.domain.campaign import CampaignStatus
+from dialer.domain.ids import CampaignId
+from dialer.ports.store import Store
+from tests.contract.support import T0, Account, account, campaign, claim, numbers, spec
+
+
+class Boom(Exception):
+    pass
+
+
+def _write_everything_then_fail(store: Store, acct: Account, cid: CampaignId) -> None:
+    with store.write() as s:
+        s.tenants.add_tenant("Ghost", "GB", "Europe/London", "ghost", T0)
+        s.catalog.add_cli(acct.tenant_id, "+441632960001", T0)
+        s.tenants.set_calling_hours(acct.tenant_id, "10:00", "11:00")
+        s.campaigns.add_campaign(acct.tenant_id, "ghost", spec(acct), CampaignStatus.ENABLED, T0)
+        s.destinations.add_numbers(cid, numbers(2, 10), T0)
+        s.queue.claim(cid, T0, 10, "w1", T0)
+        s.dnc.add_dnc(acct.tenant_id, ["+447700900001"], T0)
+        raise Boom
+
+
+def test_a_write_block_that_raises_leaves_no_trace(store: Store) -> None:
+    acme = account(store)
+    cid = campaign(store, acme, numbers(1))
+    with pytest.raises(Boom):
+        _write_everything_then_fail(store, acme, cid)
+    with store.read() as s:
+        assert s.tenants.tenant_by_key_hash("ghost") is None
+        assert len(s.catalog.list_clis(acme.tenant_id)) == 1
+        assert s.campaigns.campaign_by_code("ghost") is None
+        assert len(s.destinations.list_numbers(cid)) == 1
+        assert s.results.progress(cid).pending == 1
+        assert s.dnc.list_dnc(acme.tenant_id, None, 10) == []
+        (context,) = s.queue.dialing_contexts()
+    assert context.calling_hours == "08:00-21:00"
+    assert len(claim(store, cid)) == 1  # the rolled-back claim took nothing
+
+
+def test_the_roles_of_one_session_see_each_others_writes(store: Store) -> None:
+    with store.write() as s:
+        tenant = s.tenants.add_tenant("Acme", "GB", "Europe/London", "h", T0)
+        flow = s.catalog.add_callflow(tenant.id, "Flow", "message: 'x'\n", T0)
+        assert s.catalog.callflow_owned(tenant.id, flow.id)
+        assert s.tenants.get_tenant(tenant.id) == tenant
+
+
+def test_a_reader_does_not_see_a_write_until_it_commits(store: Store) -> None:
+    written, checked = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with store.write() as s:
+            s.tenants.add_tenant("Acme", "GB", "Europe/London", "h", T0)
+            written.set()
+            checked.wait(10)
+
+    with ThreadPoolExecutor(1) as pool:
+        done = pool.submit(writer)
+        assert written.wait(10)
+        try:
+            with store.read() as s:
+                assert s.tenants.tenant_by_key_hash("h") is None
+        finally:
+            checked.set()
+        done.result(10)  # the writer's own failure, if any
+    with store.read() as s:
+        assert s.tenants.tenant_by_key_hash("h") is not None
