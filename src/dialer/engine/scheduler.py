@@ -255,6 +255,9 @@ class Engine:
             )
             if not jobs:
                 soonest(next_due)
+                # Even if nothing falls due before then: what still waits when the last window
+                # closes ends OutOfTime at the close, not when it would have fallen due.
+                soonest(state.closes_at)
                 continue
             started += await self._start(context, jobs, now)
             soonest(state.closes_at)

@@ -1,0 +1,24 @@
+"""Fixtures of the unit tests: the engine's rig on the in-memory store (no database)."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dialer.bootstrap import MEMORY_URL, EngineRuntime
+from tests.integration.engine_support import Rig
+
+
+class MemoryRig(Rig):
+    def engine(self, **limits: Any) -> EngineRuntime:
+        # An engine with nothing left waits poll_seconds of real time for new work before
+        # run_until_done sees it is done; on virtual time nothing else can come.
+        return super().engine(**{"poll_seconds": 0.01, **limits})
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    r = MemoryRig(MEMORY_URL, tmp_path / "originations.log")
+    yield r
+    r.container.close()
