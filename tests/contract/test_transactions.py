@@ -1,9 +1,11 @@
 """The unit of work: a write commits whole or not at all, every role of one session shares its
 transaction, and a reader sees committed data only."""
 
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 import pytest
 
 from dialer.domain.campaign import CampaignStatus
@@ -73,3 +75,26 @@ def test_a_reader_does_not_see_a_write_until_it_commits(store: Store) -> None:
         done.result(10)  # the writer's own failure, if any
     with store.read() as s:
         assert s.tenants.tenant_by_key_hash("h") is not None
+
+
+# What each store raises for a write in a read transaction: PostgreSQL's READ ONLY
+# transaction, SQLite's query_only connection, the memory store's own check.
+READ_ONLY_REFUSALS = (
+    psycopg.errors.ReadOnlySqlTransaction,
+    sqlite3.OperationalError,
+    RuntimeError,
+)
+
+
+def _write_in_a_read(store: Store) -> None:
+    with store.read() as s:
+        s.tenants.add_tenant("Sneaky", "GB", "Europe/London", "sneaky", T0)
+
+
+def test_a_read_transaction_refuses_to_write(store: Store) -> None:
+    with pytest.raises(READ_ONLY_REFUSALS):
+        _write_in_a_read(store)
+    with store.read() as s:
+        assert s.tenants.tenant_by_key_hash("sneaky") is None
+    with store.write() as s:  # and the store still takes writes
+        s.tenants.add_tenant("Acme", "GB", "Europe/London", "h", T0)
