@@ -4,11 +4,21 @@ from dataclasses import replace
 from datetime import timedelta
 
 from dialer.domain.agent import Strategy
-from dialer.domain.campaign import CampaignStatus
+from dialer.domain.campaign import CampaignStatus, PhoneNumber
 from dialer.domain.destination import CampaignCounts
 from dialer.domain.ids import CampaignId
 from dialer.ports.store import Store
-from tests.contract.support import T0, account, campaign, claim, number, numbers, spec
+from tests.contract.support import (
+    T0,
+    account,
+    campaign,
+    claim,
+    finish,
+    finished,
+    number,
+    numbers,
+    spec,
+)
 
 
 def test_a_campaign_reads_back_as_added(store: Store) -> None:
@@ -135,3 +145,27 @@ def test_campaign_counts_of_waiting_and_originated_numbers(store: Store) -> None
         counts = s.campaigns.campaign_counts([cid, idle], T0)
         assert s.campaigns.campaign_counts([], T0) == {}
     assert counts == {cid: CampaignCounts(3, 1, 2, 1, -2)}
+
+
+def test_the_number_count_takes_every_number_whatever_its_state(store: Store) -> None:
+    acme = account(store)
+    cid = campaign(store, acme, [*numbers(3), PhoneNumber("12", None, None)])
+    first, second = claim(store, cid, 2)
+    finish(store, [finished(first, acme)])
+    with store.write() as s:
+        s.destinations.cancel_pending(cid, None)  # the third, never dialled, goes
+    with store.read() as s:
+        (summary,) = s.campaigns.list_campaigns(acme.tenant_id)
+    assert summary.phone_number_count == 3  # done, in flight, invalid
+    assert second.attempt_number == 1
+
+
+def test_deleting_a_campaign_forgets_its_results(store: Store) -> None:
+    acme = account(store)
+    cid = campaign(store, acme, numbers(2))
+    finish(store, [finished(j, acme) for j in claim(store, cid)])
+    with store.write() as s:
+        s.campaigns.delete_campaign(cid)
+    with store.read() as s:
+        assert s.results.attempt_results(cid, None, 10) == []
+        assert s.results.progress(cid).done == 0

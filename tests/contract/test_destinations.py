@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from dialer.domain.campaign import PhoneNumber
 from dialer.domain.codes import Outcome
-from dialer.domain.destination import CallStatus, DestinationPatch
+from dialer.domain.destination import MAX_PRIORITY, MIN_PRIORITY, CallStatus, DestinationPatch
 from dialer.domain.numbering import NOT_VALID
 from dialer.ports.store import Store
 from tests.contract.support import (
@@ -248,3 +248,35 @@ def test_a_number_goes_pending_in_flight_done(store: Store) -> None:
     with store.read() as s:
         progress = s.results.progress(cid)
     assert (progress.pending, progress.in_flight, progress.done) == (0, 0, 1)
+
+
+def test_a_retry_keeps_its_due_time_when_patched(store: Store) -> None:
+    acme = account(store)
+    cid = campaign(store, acme, [number(1), number(2, priority=5)])
+    first, second = claim(store, cid)
+    retry = T0 + timedelta(minutes=15)
+    finish(store, [finished(first, acme, retry_at=retry), finished(second, acme, retry_at=retry)])
+    patch = DestinationPatch({"priority": 9, "originate_at": T0})
+    with store.write() as s:
+        assert s.destinations.update_pending(cid, e164(1), patch) == 1
+    assert claim(store, cid) == []  # the retry's time stands
+    jobs = claim(store, cid, now=retry)
+    assert [(j.e164, j.priority, j.attempt_number) for j in jobs] == [
+        (e164(1), 9, 2),
+        (e164(2), 5, 2),
+    ]
+
+
+def test_extreme_priorities_keep_their_order(store: Store) -> None:
+    acme = account(store)
+    cid = campaign(
+        store,
+        acme,
+        [number(1, priority=MIN_PRIORITY), number(2, priority=MAX_PRIORITY), number(3)],
+    )
+    with store.read() as s:
+        waiting = s.destinations.waiting_calls(cid, None, 10)
+        counts = s.campaigns.campaign_counts([cid], T0)[cid]
+    assert [c.priority for c in waiting] == [MAX_PRIORITY, 0, MIN_PRIORITY]
+    assert (counts.max_priority, counts.min_priority) == (MAX_PRIORITY, MIN_PRIORITY)
+    assert [j.priority for j in claim(store, cid)] == [MAX_PRIORITY, 0, MIN_PRIORITY]

@@ -46,3 +46,15 @@ def test_a_tenants_list_is_its_own(store: Store) -> None:
         assert s.dnc.dnc_listed(acme.tenant_id, [A, B]) == {A}
         assert s.dnc.list_dnc(acme.tenant_id, None, 10) == [A]
         assert s.dnc.list_dnc(globex.tenant_id, None, 10) == [B]
+
+
+def test_long_lists_are_added_and_looked_up_whole(store: Store) -> None:
+    # Past the SQL store's batches: COPY on PostgreSQL, lookups 500 numbers at a time.
+    acme = account(store)
+    listed = [f"+4477009{i:05d}" for i in range(0, 2_400, 2)]
+    asked = [f"+4477009{i:05d}" for i in range(2_400)]
+    with store.write() as s:
+        assert s.dnc.add_dnc(acme.tenant_id, listed, T0) == 1_200
+    with store.read() as s:
+        assert s.dnc.dnc_listed(acme.tenant_id, asked) == set(listed)
+        assert s.dnc.list_dnc(acme.tenant_id, None, 5_000) == listed

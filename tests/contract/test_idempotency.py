@@ -53,3 +53,11 @@ def test_a_claim_in_a_failed_request_is_not_kept(store: Store) -> None:
         _failing_request(store)
     with store.write() as s:
         assert s.idempotency.claim_idempotency_key("k1", "hash-b", T0) is None
+
+
+def test_a_key_made_at_the_cutoff_is_kept(store: Store) -> None:
+    with store.write() as s:
+        s.idempotency.claim_idempotency_key("k1", "h", T0)
+        s.idempotency.forget_idempotency_keys(T0)
+    with store.write() as s:
+        assert s.idempotency.claim_idempotency_key("k1", "h", T0) == ("h", None)

@@ -234,3 +234,16 @@ def test_a_tenant_sees_only_its_own_deliveries(store: Store) -> None:
         [(acme.tenant_id, "https://a.example/hook")] * 2
         + [(globex.tenant_id, "https://g.example/hook")]
     )
+
+
+def test_a_long_error_is_kept_to_its_first_thousand_characters(store: Store) -> None:
+    acme = account(store)
+    with store.write() as s:
+        s.outbox.set_webhook(acme.tenant_id, "https://a.example/hook", "secret", T0)
+    _deliveries(store, acme)
+    with store.write() as s:
+        (delivery,) = s.outbox.claim_deliveries(T0, 10, LEASE)
+        s.outbox.mark_failed(delivery.id, "x" * 999 + "yz" * 100, T0 + LEASE)
+    with store.read() as s:
+        (record,) = s.outbox.list_deliveries(acme.tenant_id, None, None, 10)
+    assert record.last_error == "x" * 999 + "y"

@@ -1,5 +1,6 @@
 """QueueRepo: what the engine claims, holds, releases and records (storage/sql_engine.py)."""
 
+import json
 import threading
 from datetime import timedelta
 
@@ -314,3 +315,44 @@ def test_folding_counts_changes_no_count(store: Store) -> None:
     with store.read() as s:
         assert s.results.progress(cid) == before
     assert (before.pending, before.done) == (2, 3)
+
+
+def test_expired_leases_go_oldest_first_up_to_the_limit(store: Store) -> None:
+    acme = account(store)
+    cid = campaign(store, acme, numbers(3))
+    for minutes in (3, 1, 2):
+        claim(store, cid, 1, lease_until=T0 + timedelta(minutes=minutes))
+    with store.read() as s:
+        ids = s.destinations.destination_ids(cid)
+    with store.write() as s:
+        first = s.queue.take_expired(T0 + timedelta(hours=1), 2)
+        rest = s.queue.take_expired(T0 + timedelta(hours=1), 2)
+    assert sorted(j.destination_id for j in first) == [ids[1], ids[2]]
+    assert [j.destination_id for j in rest] == [ids[0]]
+
+
+def test_a_thousand_jobs_are_claimed_held_and_recorded_in_one_go(store: Store) -> None:
+    # Past every batch size of the SQL store: COPY, chunks of 500 ids, multi-row inserts.
+    acme = account(store)
+    with store.write() as s:
+        s.outbox.set_webhook(acme.tenant_id, "https://a.example/hook", "secret", T0)
+    cid = campaign(store, acme, numbers(1_100))
+    jobs = claim(store, cid, 2_000)
+    with store.write() as s:
+        assert s.queue.extend_leases("w1", LEASE, [j.destination_id for j in jobs]) == 1_100
+    half = T0 + timedelta(minutes=15)
+    done = [
+        finished(j, acme, retry_at=half if i % 2 else None, webhook=True)
+        for i, j in enumerate(jobs)
+    ]
+    assert len(finish(store, done)) == 1_100
+    with store.write() as s:
+        progress = s.results.progress(cid)
+        results = s.results.attempt_results(cid, None, 2_000)
+        deliveries = s.outbox.claim_deliveries(T0, 2_000, timedelta(seconds=30))
+    assert (progress.pending, progress.done) == (550, 550)
+    assert sorted(json.loads(d.payload)["attemptId"] for d in deliveries) == sorted(
+        r.attempt_id for r in results
+    )
+    assert len({r.attempt_id for r in results}) == 1_100
+    assert len(claim(store, cid, 2_000, now=half)) == 550
