@@ -51,10 +51,10 @@ def test_a_tenants_list_is_its_own(store: Store) -> None:
 def test_long_lists_are_added_and_looked_up_whole(store: Store) -> None:
     # Past the SQL store's batches: COPY on PostgreSQL, lookups 500 numbers at a time.
     acme = account(store)
-    listed = [f"+4477009{i:05d}" for i in range(0, 2_400, 2)]
-    asked = [f"+4477009{i:05d}" for i in range(2_400)]
+    listed = [f"+4477009{i:05d}" for i in range(0, 1_200, 2)]
+    asked = [f"+4477009{i:05d}" for i in range(1_200)]
     with store.write() as s:
-        assert s.dnc.add_dnc(acme.tenant_id, listed, T0) == 1_200
+        assert s.dnc.add_dnc(acme.tenant_id, listed, T0) == 600
     with store.read() as s:
         assert s.dnc.dnc_listed(acme.tenant_id, asked) == set(listed)
         assert s.dnc.list_dnc(acme.tenant_id, None, 5_000) == listed
