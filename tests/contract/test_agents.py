@@ -1,8 +1,12 @@
 """AgentRepo: agents and queues (unique names per tenant) and a campaign's members."""
 
+import sqlite3
+
+import psycopg
 import pytest
 
 from dialer.domain.errors import Conflict
+from dialer.domain.ids import CampaignId
 from dialer.ports.store import Store
 from tests.contract.support import T0, account, campaign
 
@@ -105,3 +109,17 @@ def test_removing_members_counts_only_those_that_were_members(store: Store) -> N
     with store.read() as s:
         assert s.agents.campaign_members(cid) == [bob]
         assert s.agents.campaign_members(other) == [ann]
+
+
+def _add_member(store: Store, cid: CampaignId, agent_id: int) -> None:
+    with store.write() as s:
+        s.agents.add_members(cid, [agent_id], T0)
+
+
+def test_only_agents_become_members(store: Store) -> None:
+    acme = account(store)
+    cid = campaign(store, acme)
+    with pytest.raises((Conflict, sqlite3.IntegrityError, psycopg.errors.ForeignKeyViolation)):
+        _add_member(store, cid, 424242)
+    with store.read() as s:
+        assert s.agents.campaign_members(cid) == []

@@ -1,12 +1,15 @@
 """CatalogRepo: a tenant's call flows and caller IDs, who uses them, and deleting them."""
 
+import sqlite3
+
+import psycopg
 import pytest
 
 from dialer.domain.agent import Strategy
 from dialer.domain.errors import Conflict
 from dialer.domain.ids import CallFlowId, CliId
 from dialer.ports.store import Store
-from tests.contract.support import T0, account, campaign, claim, finish, finished, numbers
+from tests.contract.support import T0, Account, account, campaign, claim, finish, finished, numbers
 
 
 def test_call_flows_read_back_in_the_order_added(store: Store) -> None:
@@ -137,3 +140,55 @@ def test_an_entry_is_deletable_once_its_campaign_is_gone(store: Store) -> None:
     with store.write() as s:
         assert s.catalog.campaigns_using(acme.tenant_id, "cli", acme.cli_id) == []
         assert s.catalog.delete_catalog_entry(acme.tenant_id, "cli", acme.cli_id) is True
+
+
+# What each store raises for an entry still referenced: the SQL stores' foreign keys
+# (campaigns -> callflows, clis; campaign_members -> agents), the memory store's Conflict.
+IN_USE = (Conflict, sqlite3.IntegrityError, psycopg.errors.ForeignKeyViolation)
+
+
+def _delete(store: Store, acct: Account, what: str, entry_id: int) -> None:
+    with store.write() as s:
+        s.catalog.delete_catalog_entry(acct.tenant_id, what, entry_id)
+
+
+def test_an_entry_a_campaign_uses_is_not_deleted(store: Store) -> None:
+    acme = account(store)
+    cid = campaign(store, acme)
+    with store.write() as s:
+        agent = s.agents.add_agent(acme.tenant_id, "1001", "Ann", T0)
+        s.agents.add_members(cid, [agent.id], T0)
+    for what, entry in (("callflow", acme.callflow_id), ("cli", acme.cli_id), ("agent", agent.id)):
+        with pytest.raises(IN_USE):
+            _delete(store, acme, what, entry)
+    with store.read() as s:
+        assert s.catalog.get_callflow(acme.tenant_id, acme.callflow_id) is not None
+        assert s.catalog.get_cli(acme.tenant_id, acme.cli_id) is not None
+        assert s.agents.campaign_members(cid) == [agent]
+
+
+def test_a_queue_a_strategy_names_may_go_and_the_campaign_transfers_nowhere(store: Store) -> None:
+    # campaigns.strategy_queue_id has no foreign key: the service asks campaigns_using first.
+    acme = account(store)
+    cid = campaign(store, acme, numbers(1))
+    with store.write() as s:
+        queue = s.agents.add_queue(acme.tenant_id, "sales", T0)
+        s.campaigns.set_strategy(cid, Strategy(queue.id, 3, 2), T0)
+    with store.write() as s:
+        assert s.catalog.delete_catalog_entry(acme.tenant_id, "queue", queue.id) is True
+    with store.read() as s:
+        (context,) = s.queue.dialing_contexts()
+    assert context.transfer_queue is None
+
+
+def test_a_deleted_campaign_has_no_members_left(store: Store) -> None:
+    acme = account(store)
+    cid = campaign(store, acme)
+    with store.write() as s:
+        agent = s.agents.add_agent(acme.tenant_id, "1001", "Ann", T0)
+        s.agents.add_members(cid, [agent.id], T0)
+    with store.write() as s:
+        s.campaigns.delete_campaign(cid)
+    with store.write() as s:
+        assert s.agents.campaign_members(cid) == []
+        assert s.catalog.delete_catalog_entry(acme.tenant_id, "agent", agent.id) is True

@@ -11,7 +11,7 @@ from dialer.domain.campaign import Campaign
 from dialer.domain.errors import Conflict
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
-from dialer.storage.memory.base import SessionBase, unique
+from dialer.storage.memory.base import SessionBase, referenced, unique
 from dialer.storage.memory.tables import EntryRow, IdempotencyRow, TenantRow, from_us, to_us
 
 _ENTRY_TABLES = {"callflow": "callflows", "cli": "clis", "agent": "agents", "queue": "queues"}
@@ -156,6 +156,18 @@ class AccountParts(SessionBase):
         name = _ENTRY_TABLES[what]
         if self._entry(name, tenant_id, entry_id) is None:
             return False
+        # The SQL schema's foreign keys: campaigns -> callflows, clis; campaign_members ->
+        # agents. A strategy's queue has none (a campaign then transfers nowhere).
+        if what == "callflow":
+            referenced(
+                any(c.spec.callflow_id == entry_id for c in self._t.campaigns.values()), "call flow"
+            )
+        elif what == "cli":
+            referenced(
+                any(c.spec.cli_id == entry_id for c in self._t.campaigns.values()), "caller ID"
+            )
+        elif what == "agent":
+            referenced(any(agent == entry_id for _, agent in self._t.members), "agent")
         del self._w(name)[entry_id]
         return True
 
@@ -219,6 +231,9 @@ class AccountParts(SessionBase):
     def add_members(self, campaign_id: CampaignId, agent_ids: Sequence[int], now: datetime) -> int:
         added = 0
         for agent_id in agent_ids:
+            # campaign_members.agent_id's foreign key
+            if agent_id not in self._t.agents:
+                raise Conflict(f"agent {agent_id} does not exist")
             if (campaign_id, agent_id) not in self._t.members:
                 self._w("members")[(campaign_id, agent_id)] = to_us(now)
                 added += 1

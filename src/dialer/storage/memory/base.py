@@ -68,5 +68,11 @@ def unique(taken: bool, what: str) -> None:
         raise Conflict(f"{what} already exists")
 
 
+def referenced(in_use: bool, what: str) -> None:
+    """A FOREIGN KEY: SQL refuses the change with an integrity error; this store says why."""
+    if in_use:
+        raise Conflict(f"{what} is in use")
+
+
 def state_total(tally: Tally, state: str) -> int:
     return sum(n for (s, _), n in tally.items() if s == state)
