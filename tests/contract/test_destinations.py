@@ -280,3 +280,72 @@ def test_extreme_priorities_keep_their_order(store: Store) -> None:
     assert [c.priority for c in waiting] == [MAX_PRIORITY, 0, MIN_PRIORITY]
     assert (counts.max_priority, counts.min_priority) == (MAX_PRIORITY, MIN_PRIORITY)
     assert [j.priority for j in claim(store, cid)] == [MAX_PRIORITY, 0, MIN_PRIORITY]
+
+
+def test_a_dialer_api_call_reads_back_every_field(store: Store) -> None:
+    acme = account(store)
+    at = T0 + timedelta(minutes=5)
+    sent = number(
+        1,
+        caller_id="+441632960000",
+        custom_data='{"ref":"A1"}',
+        originate_time=1_759_219_500,
+        is_date_local=False,
+        originate_at=at,
+        priority=3,
+    )
+    cid = campaign(store, acme, [sent])
+    with store.read() as s:
+        (call,) = s.destinations.waiting_calls(cid, None, 10)
+    assert (call.raw, call.e164, call.name, call.caller_id, call.priority) == (
+        sent.raw,
+        sent.e164,
+        "n1",
+        "+441632960000",
+        3,
+    )
+    assert (call.custom_data, call.originate_time, call.is_date_local) == (
+        '{"ref":"A1"}',
+        1_759_219_500,
+        False,
+    )
+
+
+def test_every_patchable_field_is_patched(store: Store) -> None:
+    acme = account(store)
+    cid = campaign(store, acme, [number(1)])
+    patch = DestinationPatch(
+        {
+            "name": "Zed",
+            "priority": -4,
+            "caller_id": "+441632960009",
+            "custom_data": '{"k":2}',
+            "originate_time": 1_759_300_000,
+            "is_date_local": True,
+            "originate_at": T0,
+            "ignore_dnc": True,
+        }
+    )
+    with store.write() as s:
+        assert s.destinations.update_pending(cid, e164(1), patch) == 1
+    with store.read() as s:
+        (call,) = s.destinations.waiting_calls(cid, None, 10)
+    assert (call.name, call.priority, call.caller_id, call.custom_data) == (
+        "Zed",
+        -4,
+        "+441632960009",
+        '{"k":2}',
+    )
+    assert (call.originate_time, call.is_date_local) == (1_759_300_000, True)
+    (job,) = claim(store, cid)
+    assert (job.ignore_dnc, job.priority, job.caller_id) == (True, -4, "+441632960009")
+
+
+def test_an_impossible_number_is_matched_by_what_was_sent(store: Store) -> None:
+    acme = account(store)
+    cid = campaign(store, acme, [PhoneNumber("12", None, "x"), number(1)])
+    with store.read() as s:
+        entries = s.destinations.numbers_for_update(cid)
+        (stored, _) = s.destinations.list_numbers(cid)
+    assert [(e.key, e.has_history) for e in entries] == [("12", False), (e164(1), False)]
+    assert (stored.number.raw, stored.number.e164, stored.number.possible) == ("12", None, False)

@@ -247,3 +247,19 @@ def test_a_long_error_is_kept_to_its_first_thousand_characters(store: Store) -> 
     with store.read() as s:
         (record,) = s.outbox.list_deliveries(acme.tenant_id, None, None, 10)
     assert record.last_error == "x" * 999 + "y"
+
+
+def test_the_delivery_due_longest_is_claimed_first(store: Store) -> None:
+    acme = account(store)
+    with store.write() as s:
+        s.outbox.set_webhook(acme.tenant_id, "https://a.example/hook", "secret", T0)
+    _deliveries(store, acme, 3)
+    with store.write() as s:
+        first, second, third = sorted(s.outbox.claim_deliveries(T0, 10, LEASE), key=lambda d: d.id)
+        s.outbox.mark_failed(first.id, "500", T0 + timedelta(minutes=3))
+        s.outbox.mark_failed(second.id, "500", T0 + timedelta(minutes=1))
+        s.outbox.mark_failed(third.id, "500", T0 + timedelta(minutes=2))
+    with store.write() as s:
+        (one,) = s.outbox.claim_deliveries(T0 + timedelta(hours=1), 1, LEASE)
+        (two,) = s.outbox.claim_deliveries(T0 + timedelta(hours=1), 1, LEASE)
+    assert (one.id, two.id) == (second.id, third.id)
