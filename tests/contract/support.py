@@ -2,7 +2,9 @@
 finished attempts, all written through the store's roles only."""
 
 import itertools
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -118,3 +120,16 @@ def finish(
 ) -> list[FinishedAttempt]:
     with store.write() as s:
         return s.queue.finish_attempts(done, worker, T0)
+
+
+def together(count: int, work: Callable[[int], list[int]]) -> list[list[int]]:
+    """Run ``work(i)`` for i in range(count) on as many threads, started at once; their results
+    (a thread's failure is raised here)."""
+    start = threading.Barrier(count)
+
+    def run(i: int) -> list[int]:
+        start.wait(10)
+        return work(i)
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count), timeout=60))

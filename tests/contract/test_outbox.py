@@ -5,7 +5,17 @@ from datetime import timedelta
 
 from dialer.domain.webhook import NEVER, Backlog
 from dialer.ports.store import Store
-from tests.contract.support import T0, Account, account, campaign, claim, finish, finished, numbers
+from tests.contract.support import (
+    T0,
+    Account,
+    account,
+    campaign,
+    claim,
+    finish,
+    finished,
+    numbers,
+    together,
+)
 
 LEASE = timedelta(seconds=30)
 
@@ -263,3 +273,22 @@ def test_the_delivery_due_longest_is_claimed_first(store: Store) -> None:
         (one,) = s.outbox.claim_deliveries(T0 + timedelta(hours=1), 1, LEASE)
         (two,) = s.outbox.claim_deliveries(T0 + timedelta(hours=1), 1, LEASE)
     assert (one.id, two.id) == (second.id, third.id)
+
+
+def test_two_deliverers_claiming_at_once_never_share_a_row(store: Store) -> None:
+    acme = account(store)
+    with store.write() as s:
+        s.outbox.set_webhook(acme.tenant_id, "https://a.example/hook", "secret", T0)
+    _deliveries(store, acme, 40)
+
+    def deliverer(_: int) -> list[int]:
+        taken: list[int] = []
+        while True:
+            with store.write() as s:
+                claimed = s.outbox.claim_deliveries(T0, 3, LEASE)
+            if not claimed:
+                return taken
+            taken += [d.id for d in claimed]
+
+    delivered = [i for taken in together(2, deliverer) for i in taken]
+    assert len(delivered) == len(set(delivered)) == 40

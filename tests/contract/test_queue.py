@@ -1,12 +1,11 @@
 """QueueRepo: what the engine claims, holds, releases and records (storage/sql_engine.py)."""
 
 import json
-import threading
 from datetime import timedelta
 
 from dialer.domain.agent import Strategy
 from dialer.domain.codes import Outcome
-from dialer.domain.ids import CampaignId, DestinationId
+from dialer.domain.ids import CampaignId
 from dialer.ports.store import Store
 from tests.contract.support import (
     LEASE,
@@ -18,6 +17,7 @@ from tests.contract.support import (
     finished,
     number,
     numbers,
+    together,
 )
 
 
@@ -96,21 +96,33 @@ def test_claims_are_per_campaign(store: Store) -> None:
 def test_two_engines_claiming_at_once_never_share_a_row(store: Store) -> None:
     acme = account(store)
     cid = campaign(store, acme, numbers(60))
-    taken: dict[str, list[DestinationId]] = {"a": [], "b": []}
-    start = threading.Barrier(2)
 
-    def engine(worker: str) -> None:
-        start.wait(10)
-        while jobs := claim(store, cid, 3, worker=worker):
-            taken[worker] += [j.destination_id for j in jobs]
+    def engine(i: int) -> list[int]:
+        taken: list[int] = []
+        while jobs := claim(store, cid, 3, worker=f"w{i}"):
+            taken += [j.destination_id for j in jobs]
+        return taken
 
-    threads = [threading.Thread(target=engine, args=(w,)) for w in taken]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    claimed = taken["a"] + taken["b"]
+    claimed = [i for taken in together(2, engine) for i in taken]
     assert len(claimed) == len(set(claimed)) == 60
+
+
+def test_two_engines_recovering_at_once_take_each_lease_once(store: Store) -> None:
+    acme = account(store)
+    cid = campaign(store, acme, numbers(40))
+    claim(store, cid, lease_until=T0)
+
+    def recover(_: int) -> list[int]:
+        taken: list[int] = []
+        while True:
+            with store.write() as s:
+                jobs = s.queue.take_expired(T0 + timedelta(seconds=1), 3)
+            if not jobs:
+                return taken
+            taken += [j.destination_id for j in jobs]
+
+    recovered = [i for taken in together(2, recover) for i in taken]
+    assert len(recovered) == len(set(recovered)) == 40
 
 
 def test_leases_are_extended_only_by_their_holder(store: Store) -> None:
