@@ -138,6 +138,13 @@ def open_store(url: str, *, apply_migrations: bool = True) -> SqlStore | MemoryS
     return SqlStore(database)
 
 
+def refuse_memory(settings: Settings, why: str) -> None:
+    """ValueError if the store is ``memory://`` where its data would not be where it is needed:
+    ``why`` says where (another process, or gone when a one-shot command exits)."""
+    if settings.database_url == MEMORY_URL:
+        raise ValueError(f"{MEMORY_URL} keeps its data inside this one process: {why}")
+
+
 def migrate_database(settings: Settings) -> list[str]:
     """Apply pending migrations; returns the names of those applied (none in memory)."""
     if settings.database_url == MEMORY_URL:

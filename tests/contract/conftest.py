@@ -15,6 +15,7 @@ import pytest
 
 from dialer.ports.store import Store
 from dialer.storage.database import PostgresDatabase, SqliteDatabase
+from dialer.storage.memory import MemoryStore
 from dialer.storage.migrations import migrate
 from dialer.storage.sql_store import SqlStore
 from dialer.testing.postgres import PostgresServer
@@ -63,9 +64,6 @@ def postgres_contract(postgres_server: PostgresServer) -> tuple[str, str]:
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     made: Store
     if request.param == "memory":
-        # Imported here so that the SQL stores' tests run while it is being written.
-        from dialer.storage.memory import MemoryStore
-
         made = MemoryStore()
     elif request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")

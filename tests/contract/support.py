@@ -2,12 +2,15 @@
 finished attempts, all written through the store's roles only."""
 
 import itertools
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+
+import psycopg
 
 from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.campaign import CampaignSpec, CampaignStatus, PhoneNumber
@@ -16,11 +19,16 @@ from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
 from dialer.domain.policy import AttemptRule, MessagePolicy
 from dialer.domain.schedule import Schedule, Window
 from dialer.ports.store import Store
+from dialer.storage.memory.base import IntegrityError as MemoryIntegrityError
 
 # Whole seconds: every store must give back exactly the instants it was given.
 T0 = datetime(2025, 9, 30, 8, 0, tzinfo=UTC)
 LEASE = T0 + timedelta(minutes=5)
 _codes = itertools.count(1)
+
+# What each store raises for a row its schema refuses (a UNIQUE key taken, a foreign key naming
+# nothing, a row still referenced); the transaction fails whole on every store.
+REFUSED_BY_SCHEMA = (MemoryIntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,21 @@
 a time, reads of committed state only, and listeners rung after work is committed. (What each
 role does is the contract suite's, run on this store and both SQL stores alike.)"""
 
+import dataclasses
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from typer.testing import CliRunner
 
 from dialer.bootstrap import MEMORY_URL, build, migrate_database, open_store
+from dialer.cli import app as cli_app
 from dialer.domain.campaign import CampaignStatus, PhoneNumber
 from dialer.domain.ids import CampaignId, TenantId
 from dialer.settings import Settings
-from dialer.storage.memory import MemoryStore
+from dialer.storage.memory import MemorySession, MemoryStore
+from dialer.storage.memory.base import IntegrityError
 
 NOW = datetime(2025, 10, 1, 8, 0, tzinfo=UTC)
 
@@ -139,3 +144,49 @@ def test_bootstrap_opens_a_memory_store_from_its_url() -> None:
     other = build(Settings(database_url=MEMORY_URL))
     with other.store.read() as session:
         assert session.tenants.get_tenant(tenant.id) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (["tenant", "create", "Acme"], "would be gone when it exits"),
+        (["worker"], "a dialer worker cannot share it"),
+        (["serve", "--port", "0"], "no command could add a tenant"),
+    ],
+)
+def test_the_command_line_refuses_memory_where_its_data_would_be_lost(
+    args: list[str], why: str
+) -> None:
+    result = CliRunner().invoke(cli_app, [*args, "--database", MEMORY_URL])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: memory:// keeps its data inside this one process")
+    assert why in result.output
+
+
+def test_rows_the_sql_schema_refuses_fail_the_write_whole() -> None:
+    store = MemoryStore()
+    with store.write() as session:
+        tenant = session.tenants.add_tenant("Acme", "GB", "Europe/London", "h1", NOW)
+        flow = session.catalog.add_callflow(tenant.id, "F", "{}", NOW)
+
+    def write(change: Callable[[MemorySession], object]) -> None:
+        with store.write() as session:
+            session.dnc.add_dnc(tenant.id, ["+447700900001"], NOW)
+            change(session)
+
+    refused: list[Callable[[MemorySession], object]] = [
+        # a UNIQUE key taken
+        lambda s: s.tenants.add_tenant("Other", "GB", "UTC", "h1", NOW),
+        # a foreign key naming nothing
+        lambda s: s.catalog.add_cli(TenantId(9), "+441632960000", NOW),
+        lambda s: s.outbox.set_webhook(TenantId(9), "https://x.example", "s", NOW),
+        lambda s: s.agents.add_members(CampaignId(9), [1], NOW),
+    ]
+    for change in refused:
+        with pytest.raises(IntegrityError):
+            write(change)
+    with store.read() as session:
+        assert session.dnc.list_dnc(tenant.id, None, 10) == []
+        assert session.catalog.list_callflows(tenant.id) == [
+            dataclasses.replace(flow, created_at=flow.created_at.astimezone(UTC))
+        ]

@@ -11,7 +11,7 @@ from dialer.domain.campaign import Campaign
 from dialer.domain.errors import Conflict
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
-from dialer.storage.memory.base import SessionBase, referenced, unique
+from dialer.storage.memory.base import SessionBase, refers, unique
 from dialer.storage.memory.tables import EntryRow, IdempotencyRow, TenantRow, from_us, to_us
 
 _ENTRY_TABLES = {"callflow": "callflows", "cli": "clis", "agent": "agents", "queue": "queues"}
@@ -75,6 +75,7 @@ class AccountParts(SessionBase):
     def _add_entry(
         self, name: str, tenant_id: TenantId, text: str, extra: str, now: datetime
     ) -> int:
+        refers(tenant_id in self._t.tenants, f"no tenant {tenant_id}")
         row = EntryRow(self._new_id(name), tenant_id, text, extra, to_us(now))
         self._w(name)[row.id] = row
         return row.id
@@ -156,18 +157,14 @@ class AccountParts(SessionBase):
         name = _ENTRY_TABLES[what]
         if self._entry(name, tenant_id, entry_id) is None:
             return False
-        # The SQL schema's foreign keys: campaigns -> callflows, clis; campaign_members ->
-        # agents. A strategy's queue has none (a campaign then transfers nowhere).
-        if what == "callflow":
-            referenced(
-                any(c.spec.callflow_id == entry_id for c in self._t.campaigns.values()), "call flow"
-            )
-        elif what == "cli":
-            referenced(
-                any(c.spec.cli_id == entry_id for c in self._t.campaigns.values()), "caller ID"
-            )
-        elif what == "agent":
-            referenced(any(agent == entry_id for _, agent in self._t.members), "agent")
+        campaigns = self._t.campaigns.values()
+        used = {
+            "callflow": any(c.spec.callflow_id == entry_id for c in campaigns),
+            "cli": any(c.spec.cli_id == entry_id for c in campaigns),
+            "agent": any(agent == entry_id for _, agent in self._t.members),
+            "queue": False,  # a strategy names its queue without a foreign key
+        }[what]
+        refers(not used, f"{what} {entry_id} is still referenced")
         del self._w(name)[entry_id]
         return True
 
@@ -231,10 +228,9 @@ class AccountParts(SessionBase):
     def add_members(self, campaign_id: CampaignId, agent_ids: Sequence[int], now: datetime) -> int:
         added = 0
         for agent_id in agent_ids:
-            # campaign_members.agent_id's foreign key
-            if agent_id not in self._t.agents:
-                raise Conflict(f"agent {agent_id} does not exist")
             if (campaign_id, agent_id) not in self._t.members:
+                refers(campaign_id in self._t.campaigns, f"no campaign {campaign_id}")
+                refers(agent_id in self._t.agents, f"no agent {agent_id}")
                 self._w("members")[(campaign_id, agent_id)] = to_us(now)
                 added += 1
         return added
@@ -252,6 +248,7 @@ class AccountParts(SessionBase):
     def add_dnc(self, tenant_id: TenantId, numbers: Sequence[str], now: datetime) -> int:
         fresh = sorted(set(numbers) - self.dnc_listed(tenant_id, numbers))
         if fresh:
+            refers(tenant_id in self._t.tenants, f"no tenant {tenant_id}")
             dnc = self._w("dnc")
             for number in fresh:
                 dnc[(tenant_id, number)] = to_us(now)

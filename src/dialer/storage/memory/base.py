@@ -4,7 +4,6 @@ destination tallies the SQL store reads from its counters (here counted by a sca
 from collections.abc import Callable
 from typing import Any
 
-from dialer.domain.errors import Conflict
 from dialer.domain.ids import CampaignId
 from dialer.storage.memory.tables import Tables, table
 
@@ -43,6 +42,16 @@ class SessionBase:
                 del writable[key]
         return keys
 
+    def _drop_destinations(self, ids: list[Any]) -> None:
+        """Delete destinations, and their attempts with them (ON DELETE CASCADE)."""
+        if not ids:
+            return
+        doomed = set(ids)
+        destinations = self._w("destinations")
+        for destination_id in doomed:
+            destinations.pop(destination_id, None)
+        self._delete("attempts", lambda a: a.destination_id in doomed)
+
     def _work_added(self) -> None:
         """Rows went into the ready queue (or a campaign was enabled): ring the listeners
         after commit, as PostgreSQL's trigger on dial_queue does."""
@@ -62,16 +71,22 @@ class SessionBase:
         return tallies
 
 
+class IntegrityError(Exception):
+    """A row the SQL schema would refuse (a UNIQUE key taken, a foreign key naming nothing, a
+    row still referenced): SQL raises its driver's IntegrityError there, and the transaction
+    fails whole. The services check first, so only a caller's mistake meets it."""
+
+
 def unique(taken: bool, what: str) -> None:
-    """A UNIQUE constraint: SQL refuses the row with an integrity error; this store says why."""
+    """A UNIQUE constraint the SQL store leaves to the schema."""
     if taken:
-        raise Conflict(f"{what} already exists")
+        raise IntegrityError(f"{what} already exists")
 
 
-def referenced(in_use: bool, what: str) -> None:
-    """A FOREIGN KEY: SQL refuses the change with an integrity error; this store says why."""
-    if in_use:
-        raise Conflict(f"{what} is in use")
+def refers(exists: bool, what: str) -> None:
+    """A foreign key: the row it names must exist (and a referenced row must not go)."""
+    if not exists:
+        raise IntegrityError(f"foreign key: {what}")
 
 
 def state_total(tally: Tally, state: str) -> int:

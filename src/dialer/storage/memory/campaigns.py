@@ -20,7 +20,7 @@ from dialer.domain.codes import Outcome
 from dialer.domain.destination import CallStatus, CampaignCounts, DestinationPatch, WaitingCall
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
 from dialer.domain.numbering import NOT_VALID
-from dialer.storage.memory.base import SessionBase, state_total, unique
+from dialer.storage.memory.base import SessionBase, refers, state_total, unique
 from dialer.storage.memory.tables import DestinationRow, ReadyRow, from_us, opt_us, to_us
 
 _WAITING = ("pending", "in_flight")
@@ -42,6 +42,8 @@ class CampaignParts(SessionBase):
         status: CampaignStatus,
         now: datetime,
     ) -> CampaignId:
+        refers(tenant_id in self._t.tenants, f"no tenant {tenant_id}")
+        self._refer_catalog(spec)
         campaigns = self._w("campaigns")
         unique(any(c.code == code for c in campaigns.values()), f"campaign code {code}")
         campaign_id = CampaignId(self._new_id("campaigns"))
@@ -82,7 +84,13 @@ class CampaignParts(SessionBase):
                 campaign, updated_at=_stamped(now), **fields
             )
 
+    def _refer_catalog(self, spec: CampaignSpec) -> None:
+        refers(spec.callflow_id in self._t.callflows, f"no call flow {spec.callflow_id}")
+        refers(spec.cli_id in self._t.clis, f"no caller ID {spec.cli_id}")
+
     def update_campaign(self, campaign_id: CampaignId, spec: CampaignSpec, now: datetime) -> None:
+        if campaign_id in self._t.campaigns:
+            self._refer_catalog(spec)
         self._change(campaign_id, now, spec=spec)
 
     def set_campaign_status(
@@ -101,7 +109,7 @@ class CampaignParts(SessionBase):
         self._delete("attempts", lambda a: a.destination_id in ids)
         self._delete("ready", lambda r: r.campaign_id == campaign_id)
         self._delete("leases", lambda r: r.campaign_id == campaign_id)
-        self._delete("destinations", lambda d: d.campaign_id == campaign_id)
+        self._drop_destinations(list(ids))
         members = [key for key in self._t.members if key[0] == campaign_id]
         for key in members:
             del self._w("members")[key]
@@ -121,7 +129,7 @@ class CampaignParts(SessionBase):
             if not pending and not originated:
                 continue
             later, high, low = 0, None, None
-            if pending:
+            if pending and campaign_id in self._t.campaigns:
                 later = sum(
                     1
                     for d in self._t.destinations.values()
@@ -235,7 +243,7 @@ class CampaignParts(SessionBase):
                 and row.attempts_made == 0
                 and row.state in ("pending", "done")
             ):
-                del self._w("destinations")[destination_id]
+                self._drop_destinations([destination_id])
 
     def update_numbers_details(
         self, changes: Sequence[tuple[DestinationId, str | None, tuple[tuple[int, str], ...]]]
@@ -292,7 +300,7 @@ class CampaignParts(SessionBase):
             if d.attempts_made > 0:
                 self._w("destinations")[d.id] = dataclasses.replace(d, state="cancelled")
             else:
-                del self._w("destinations")[d.id]
+                self._drop_destinations([d.id])
         return len(pending)
 
     def update_pending(self, campaign_id: CampaignId, e164: str, patch: DestinationPatch) -> int:

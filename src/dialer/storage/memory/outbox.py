@@ -6,13 +6,14 @@ from datetime import datetime, timedelta
 
 from dialer.domain.ids import TenantId
 from dialer.domain.webhook import NEVER, Backlog, Delivery, DeliveryRecord, Webhook
-from dialer.storage.memory.base import SessionBase
+from dialer.storage.memory.base import SessionBase, refers
 from dialer.storage.memory.tables import WebhookRow, from_us, to_us
 
 
 class OutboxParts(SessionBase):
     def set_webhook(self, tenant_id: TenantId, url: str, secret: str, now: datetime) -> Webhook:
         """Register or replace; deliveries given up on are scheduled again, with fresh tries."""
+        refers(tenant_id in self._t.tenants, f"no tenant {tenant_id}")
         self._w("webhooks")[tenant_id] = WebhookRow(url, secret, to_us(now))
         self.retry_given_up(tenant_id, now)
         return Webhook(tenant_id, url, from_us(to_us(now)))

@@ -14,7 +14,7 @@ from datetime import datetime
 from dialer.domain.attempt import DialJob, FinishedAttempt
 from dialer.domain.campaign import DialingContext
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId
-from dialer.storage.memory.base import SessionBase
+from dialer.storage.memory.base import SessionBase, refers, unique
 from dialer.storage.memory.tables import (
     AttemptRow,
     DestinationRow,
@@ -125,12 +125,14 @@ class QueueParts(SessionBase):
             if d is None or d.state != "pending":
                 continue
             destinations[destination_id] = dataclasses.replace(d, state="in_flight")
-            job = _job(d, d.attempts_made + 1, max(due, d.created_at))
-            leases[destination_id] = LeaseRow(
-                d.campaign_id, job.attempt_number, worker, to_us(lease_until), to_us(job.queued_at)
-            )
-            jobs.append(job)
+            jobs.append(_job(d, d.attempts_made + 1, max(due, d.created_at)))
         jobs.sort(key=lambda j: (-j.priority, j.destination_id))
+        # Leases in dial order: the order take_expired breaks ties in.
+        until = to_us(lease_until)
+        for j in jobs:
+            leases[j.destination_id] = LeaseRow(
+                j.campaign_id, j.attempt_number, worker, until, to_us(j.queued_at)
+            )
         return jobs
 
     def extend_leases(
@@ -151,11 +153,13 @@ class QueueParts(SessionBase):
     def take_expired(self, now: datetime, limit: int) -> list[DialJob]:
         """Leases that ran out (their worker died): removed, to be finished by the caller."""
         stamp = to_us(now)
+        # Stable: leases that run out at once go in the order they were taken, as SQLite's
+        # index on lease_until keeps them (rowid order).
         expired = sorted(
-            (lease.lease_until, i)
-            for i, lease in self._t.leases.items()
-            if lease.lease_until < stamp
-        )[: max(limit, 0)]
+            ((lease.lease_until, i) for i, lease in self._t.leases.items()),
+            key=lambda pair: pair[0],
+        )
+        expired = [pair for pair in expired if pair[0] < stamp][: max(limit, 0)]
         if not expired:
             return []
         leases = self._w("leases")
@@ -219,9 +223,8 @@ class QueueParts(SessionBase):
         for f in finished:
             r = f.record
             key = (r.destination_id, r.attempt_number)
-            if key in recorded:
-                # attempts' UNIQUE (destination_id, attempt_number): SQL fails the transaction.
-                raise ValueError(f"attempt {r.attempt_number} of {r.destination_id} is recorded")
+            unique(key in recorded, f"attempt {r.attempt_number} of {r.destination_id}")
+            refers(r.destination_id in destinations, f"no destination {r.destination_id}")
             recorded.add(key)
             attempt_id = self._new_id("attempts")
             ids[key] = attempt_id
