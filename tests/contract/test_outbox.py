@@ -292,3 +292,21 @@ def test_two_deliverers_claiming_at_once_never_share_a_row(store: Store) -> None
 
     delivered = [i for taken in together(2, deliverer) for i in taken]
     assert len(delivered) == len(set(delivered)) == 40
+
+
+def test_one_tenants_webhook_changes_leave_anothers_deliveries_alone(store: Store) -> None:
+    acme, globex = account(store, "Acme"), account(store, "Globex")
+    with store.write() as s:
+        s.outbox.set_webhook(acme.tenant_id, "https://a.example/hook", "a", T0)
+        s.outbox.set_webhook(globex.tenant_id, "https://g.example/hook", "g", T0)
+    _deliveries(store, acme, 2)
+    with store.write() as s:
+        given_up, _ = s.outbox.claim_deliveries(T0, 10, LEASE)
+        s.outbox.mark_failed(given_up.id, "gone", NEVER)
+    with store.write() as s:
+        s.outbox.set_webhook(globex.tenant_id, "https://g.example/new", "g2", T0)
+        assert s.outbox.delete_webhook(globex.tenant_id) is True
+    with store.read() as s:
+        assert s.outbox.webhook_backlog(acme.tenant_id) == Backlog(1, 1)
+        assert s.outbox.get_webhook(acme.tenant_id) is not None
+        assert s.outbox.webhook_tenants() == [acme.tenant_id]
