@@ -4,6 +4,7 @@ transaction, and a reader sees committed data only."""
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -98,3 +99,21 @@ def test_a_read_transaction_refuses_to_write(store: Store) -> None:
         assert s.tenants.tenant_by_key_hash("sneaky") is None
     with store.write() as s:  # and the store still takes writes
         s.tenants.add_tenant("Acme", "GB", "Europe/London", "h", T0)
+
+
+def test_instants_read_back_to_the_microsecond_past_2038(store: Store) -> None:
+    # 2**31 seconds after 1970 a float epoch times 1e6 lost a microsecond about one time in four.
+    moments = [
+        datetime(2039, 9, 3, 7, 40, 51, 412719, tzinfo=UTC),
+        datetime(2038, 12, 7, 8, 57, 53, 966984, tzinfo=UTC),
+        datetime(2025, 9, 30, 8, 0, 0, 1, tzinfo=UTC),
+    ]
+    with store.write() as s:
+        added = [
+            s.tenants.add_tenant(f"T{i}", "GB", "Europe/London", f"h{i}", moment)
+            for i, moment in enumerate(moments)
+        ]
+    with store.read() as s:
+        read = [s.tenants.get_tenant(t.id) for t in added]
+    assert [t.created_at for t in added] == moments
+    assert [t.created_at if t else None for t in read] == moments
