@@ -1,4 +1,5 @@
-"""Fixtures of the unit tests: the engine's rig on the in-memory store (no database)."""
+"""Fixtures of the unit tests: the in-memory store (no database) under the store fixtures of
+tests/conftest.py (container, client, account) and the engine's rig."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,12 @@ class MemoryRig(Rig):
         # An engine with nothing left waits poll_seconds of real time for new work before
         # run_until_done sees it is done; on virtual time nothing else can come.
         return super().engine(**{"poll_seconds": 0.01, **limits})
+
+
+@pytest.fixture
+def database_url() -> str:
+    """The store every container of a unit test is built on (tests/conftest.py's fixtures)."""
+    return MEMORY_URL
 
 
 @pytest.fixture

@@ -7,10 +7,13 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dialer.bootstrap import MEMORY_URL, build, build_engine
+from dialer.clocks import RealTimer
 from dialer.domain.campaign import CampaignStatus
 from dialer.domain.codes import Outcome
 from dialer.domain.ids import CampaignId
 from dialer.services.dialer_input import Params
+from dialer.settings import EngineSettings, NetworkSettings, Settings
 from tests.integration.engine_support import LONDON, START, Rig, drama
 
 
@@ -163,3 +166,53 @@ def test_a_first_attempt_falls_due_when_its_window_opens(rig: Rig) -> None:
     assert retries
     assert first.ended_at is not None
     assert all(r.queued_at > first.ended_at for r in retries)
+
+
+def test_work_committed_to_the_memory_store_wakes_an_idle_engine_at_once() -> None:
+    """An engine told to look for work only hourly still dials what an API request
+    adds through the same memory store: the store rings its listeners after the commit."""
+    # Real time, a hundred times faster, so the call takes a tenth of a second; lease and poll
+    # are long enough that only the store's ring can wake the engine in time.
+    timer = RealTimer(speed=100.0)
+    container = build(Settings(database_url=MEMORY_URL), clock=timer)
+    tenant, _ = container.tenants.create("Live", "GB", "Europe/London", "00:00-23:59")
+    flow = container.catalog.add_callflow(tenant, "F", "message: Hi\nsms: Hi\n")
+    cli = container.catalog.add_cli(tenant, "+441632960000")
+    today = timer.now().astimezone(LONDON).date()
+    body = {
+        "startDate": today.isoformat(),
+        "startTime": "00:00",
+        "finishTime": "23:59",
+        "runoverDays": [
+            {
+                "date": (today + timedelta(days=1)).isoformat(),
+                "startTime": "00:00",
+                "finishTime": "23:59",
+            }
+        ],
+        "callflow_Id": flow.id,
+        "cli_Id": cli.id,
+        "attempts": [{"attemptNumber": 1, "interval": 1}],
+        "answerMachineDetected": 0,
+        "smsOnBusy": 0,
+        "phoneNumbers": [{"number": drama(5)}],
+    }
+    runtime = build_engine(
+        container,
+        NetworkSettings(profile=None, seed=1),
+        EngineSettings(poll_seconds=3600, lease_seconds=3 * 3600 * 100),
+        timer,
+    )
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(runtime.engine.run(stop))
+        await asyncio.sleep(0.1)  # let it look, find nothing, and settle into its wait
+        await asyncio.to_thread(container.campaigns.create, tenant, body)
+        while runtime.engine.stats.recorded < 1:
+            await asyncio.sleep(0.01)
+        stop.set()
+        await task
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert runtime.engine.stats.outcomes[Outcome.FAX] == 1

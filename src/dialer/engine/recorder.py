@@ -12,7 +12,8 @@ from dialer.domain.ids import CampaignId, TenantId
 from dialer.domain.retry import after_attempt
 from dialer.engine.calls import not_dialled
 from dialer.engine.log_context import ids
-from dialer.ports import EventSink, Store, Timer
+from dialer.ports import EventSink, Timer
+from dialer.ports.store import QueueSession, UnitOfWork
 from dialer.services.results import result_fields
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,12 @@ class Recorder:
     """Writes finished attempts for one engine, each with the step that follows it."""
 
     def __init__(
-        self, store: Store, timer: Timer, worker: str, lease: timedelta, events: EventSink
+        self,
+        store: UnitOfWork[QueueSession],
+        timer: Timer,
+        worker: str,
+        lease: timedelta,
+        events: EventSink,
     ) -> None:
         self._store = store
         self._timer = timer

@@ -26,7 +26,8 @@ import httpx
 from dialer.domain.events import NullSink, StoreFailed, WebhookDelivered, WebhookFailed
 from dialer.domain.webhook import MAX_TRIES, NEVER, Delivery, next_try
 from dialer.domain.webhook_address import AddressPolicy, IPAddress, literal_address
-from dialer.ports import Clock, EventSink, Store
+from dialer.ports import Clock, EventSink
+from dialer.ports.store import OutboxSession, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def new_client(max_connections: int = 100) -> httpx.AsyncClient:
 class WebhookDeliverer:
     def __init__(
         self,
-        store: Store,
+        store: UnitOfWork[OutboxSession],
         clock: Clock,
         client: httpx.AsyncClient,
         *,

@@ -4,7 +4,7 @@ per role, so each service and the engine depend on the slice they use (as pgqueu
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from dialer.domain.agent import Agent, Queue, Strategy
 from dialer.domain.attempt import AttemptResult, DialJob, FinishedAttempt
@@ -265,15 +265,75 @@ class StoreSession(Protocol):
     def idempotency(self) -> IdempotencyRepo: ...
 
 
-class Store(Protocol):
-    def read(self) -> AbstractContextManager[StoreSession]: ...
-    def write(self) -> AbstractContextManager[StoreSession]:
+S_co = TypeVar("S_co", covariant=True)
+
+
+class UnitOfWork(Protocol[S_co]):
+    """Transactions whose sessions show the roles ``S_co`` names. A consumer that takes
+    ``UnitOfWork[DncSession]`` can reach the DNC list and nothing else: mypy checks the slice
+    each service and the engine depend on. Every ``Store`` is a unit of work of every slice."""
+
+    def read(self) -> AbstractContextManager[S_co]: ...
+    def write(self) -> AbstractContextManager[S_co]:
         """A transaction that commits when the block ends normally and rolls back otherwise."""
         ...
 
+
+class Store(UnitOfWork[StoreSession], Protocol):
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener`` (from any thread) after new work is committed; returns the
         function that unsubscribes."""
         ...
 
     def close(self) -> None: ...
+
+
+# The slices consumers take (UnitOfWork[...]): a session seen through some of its roles.
+
+
+class TenantSession(Protocol):
+    @property
+    def tenants(self) -> TenantRepo: ...
+
+
+class DncSession(Protocol):
+    @property
+    def dnc(self) -> DncRepo: ...
+
+
+class OutboxSession(Protocol):
+    @property
+    def outbox(self) -> OutboxRepo: ...
+
+
+class CatalogSession(Protocol):
+    @property
+    def catalog(self) -> CatalogRepo: ...
+    @property
+    def agents(self) -> AgentRepo: ...
+
+
+class ResultsSession(Protocol):
+    @property
+    def campaigns(self) -> CampaignRepo: ...
+    @property
+    def results(self) -> ResultsRepo: ...
+
+
+class QueueSession(Protocol):
+    @property
+    def queue(self) -> QueueRepo: ...
+
+
+class EngineSession(Protocol):
+    """What the dialling engine reads and writes: the queue, the DNC list it screens against,
+    the catalog its call plans come from, and the outbox's subscribers."""
+
+    @property
+    def queue(self) -> QueueRepo: ...
+    @property
+    def dnc(self) -> DncRepo: ...
+    @property
+    def catalog(self) -> CatalogRepo: ...
+    @property
+    def outbox(self) -> OutboxRepo: ...

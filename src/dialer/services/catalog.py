@@ -11,7 +11,8 @@ from dialer.domain.callflow import CallFlow, canonical_document, parse_callflow
 from dialer.domain.errors import Conflict, NotFound, ValidationFailed
 from dialer.domain.ivr import queue_transfers
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
-from dialer.ports import Clock, Store
+from dialer.ports import Clock
+from dialer.ports.store import CatalogSession, UnitOfWork
 from dialer.services.numbers import looks_like_number, to_e164
 
 MAX_CALLFLOW_BYTES = 256 * 1024
@@ -97,7 +98,7 @@ class CatalogEntries:
     """Read and delete one entry of a tenant's catalog. Another tenant's id is NotFound, like an
     id that does not exist; an entry a campaign or call flow uses is a Conflict naming them."""
 
-    _store: Store
+    _store: UnitOfWork[CatalogSession]
 
     def callflow(self, tenant: Tenant, callflow_id: int) -> CallFlowRecord:
         with self._store.read() as session:
@@ -177,7 +178,7 @@ def _flows_transferring_to(definitions: Sequence[tuple[int, str]], queue: str) -
 
 
 class CatalogService(CatalogEntries):
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: UnitOfWork[CatalogSession], clock: Clock) -> None:
         self._store = store
         self._clock = clock
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from dialer.domain.errors import PayloadTooLarge, ValidationFailed
 from dialer.domain.tenant import Tenant
-from dialer.ports import Clock, Store
+from dialer.ports import Clock
+from dialer.ports.store import DncSession, UnitOfWork
 from dialer.services.numbers import looks_like_number, to_e164
 
 MAX_NUMBERS_PER_CALL = 100_000  # per REST request (docs/dialer-api.md); files: dnc_import.py
@@ -20,7 +21,7 @@ class DncChange:
 
 
 class DncService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: UnitOfWork[DncSession], clock: Clock) -> None:
         self._store = store
         self._clock = clock
 

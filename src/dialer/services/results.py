@@ -12,7 +12,7 @@ from dialer.domain.attempt import AttemptResult
 from dialer.domain.errors import NotFound, ValidationFailed
 from dialer.domain.ids import CampaignId
 from dialer.domain.tenant import Tenant
-from dialer.ports import Store
+from dialer.ports.store import ResultsSession, UnitOfWork
 
 DEFAULT_LIMIT = 1_000
 MAX_LIMIT = 10_000
@@ -94,7 +94,7 @@ def check_paging(after: int | None, limit: int) -> None:
 
 
 class ResultsService:
-    def __init__(self, store: Store, stream_page: int = STREAM_PAGE) -> None:
+    def __init__(self, store: UnitOfWork[ResultsSession], stream_page: int = STREAM_PAGE) -> None:
         self._store = store
         self.stream_page = stream_page
 

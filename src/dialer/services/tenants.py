@@ -12,7 +12,8 @@ from dialer.domain.compliance import DEFAULT_CALLING_HOURS, CallingHours
 from dialer.domain.errors import NotFound, Unauthorized, ValidationFailed
 from dialer.domain.ids import TenantId
 from dialer.domain.tenant import Tenant
-from dialer.ports import Clock, Store
+from dialer.ports import Clock
+from dialer.ports.store import TenantSession, UnitOfWork
 from dialer.services.numbers import supported_region
 
 KEY_PREFIX = "dk_"
@@ -24,7 +25,7 @@ def hash_key(api_key: str) -> str:
 
 
 class TenantService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: UnitOfWork[TenantSession], clock: Clock) -> None:
         self._store = store
         self._clock = clock
 

@@ -26,7 +26,8 @@ from dialer.domain.webhook import (
     Webhook,
 )
 from dialer.domain.webhook_address import AddressPolicy, IPAddress, literal_address
-from dialer.ports import Clock, Store
+from dialer.ports import Clock
+from dialer.ports.store import OutboxSession, UnitOfWork
 
 Resolver = Callable[[str], list[IPAddress]]
 
@@ -104,7 +105,7 @@ def checked_url(
 class WebhookService:
     def __init__(
         self,
-        store: Store,
+        store: UnitOfWork[OutboxSession],
         clock: Clock,
         policy: AddressPolicy | None = None,
         resolve: Resolver = resolve_host,
