@@ -7,7 +7,7 @@ kept as epoch microseconds, as the SQL columns are, so both stores round instant
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dialer.domain.campaign import Campaign
@@ -35,15 +35,20 @@ TABLE_NAMES = (
 )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def to_us(moment: datetime) -> int:
-    """As storage/rows.py: the SQL stores keep this, so both round alike (floats included)."""
+    """As storage/rows.py: the SQL stores keep this, so both keep instants alike."""
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are refused; pass a timezone-aware one")
-    return int(moment.timestamp() * 1_000_000)
+    # Integer arithmetic: a float epoch times 1e6 lost a microsecond past 2038.
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 def from_us(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1_000_000, UTC)
+    return _EPOCH + timedelta(microseconds=value)
 
 
 def opt_us(moment: datetime | None) -> int | None:
