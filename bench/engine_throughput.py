@@ -155,7 +155,7 @@ def phase_fill(args: dict[str, Any]) -> dict[str, Any]:
                 for i in range(low, min(low + CHUNK, count))
             )
             with container.store.write() as session:
-                session.add_numbers(campaign.id, rows, clock.now())
+                session.destinations.add_numbers(campaign.id, rows, clock.now())
         if args["url"].startswith("postgres"):
             with container.store.write() as session:
                 session._conn.execute("ANALYZE")

@@ -70,7 +70,7 @@ def run(backend: str, url: str, count: int) -> None:
             if backend == "postgres":
                 conn.execute(_FILL["postgres"], (campaign.id, count))
             else:
-                (first,) = session.destination_ids(campaign.id)
+                (first,) = session.destinations.destination_ids(campaign.id)
                 conn._raw.execute(_FILL["sqlite"], (count, campaign.id))  # type: ignore[attr-defined]
                 # What add_numbers would have counted (SQLite has no INSERT trigger).
                 conn.execute(COUNT_ADDED_SQLITE, (campaign.id, first))

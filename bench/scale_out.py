@@ -98,7 +98,7 @@ def fill(url: str, numbers: int) -> dict[str, tuple[int, int]]:
                 for i in range(first + 1, first + share)
             ]
             with container.store.write() as session:
-                session.add_numbers(campaign.id, rows, datetime.now(UTC))
+                session.destinations.add_numbers(campaign.id, rows, datetime.now(UTC))
             made[name] = (int(campaign.id), n)
         return made
     finally:

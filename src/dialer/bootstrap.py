@@ -32,6 +32,7 @@ from dialer.services.webhooks import WebhookService
 from dialer.services.zones import CalleeZones
 from dialer.settings import EngineSettings, NetworkSettings, Settings
 from dialer.storage.database import open_database
+from dialer.storage.memory import MemoryStore
 from dialer.storage.migrations import migrate
 from dialer.storage.probe import check_reachable
 from dialer.storage.sql_store import SqlStore
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 @dataclass
 class Container:
     settings: Settings
-    store: SqlStore
+    store: SqlStore | MemoryStore
     clock: Clock
     normaliser: PooledNormaliser | LocalNormaliser
     tenants: TenantService = field(init=False)
@@ -120,8 +121,34 @@ class Container:
         self.store.close()
 
 
+# The store in this process's memory: for tests and demos, its data is lost at exit.
+MEMORY_URL = "memory://"
+
+
+def open_store(url: str, *, apply_migrations: bool = True) -> SqlStore | MemoryStore:
+    """The store ``url`` names: ``sqlite:///FILE``, ``postgresql://...`` (migrated unless told
+    not to) or ``memory://``. An unreachable PostgreSQL raises StoreUnreachable (an OSError)
+    at once, with the server's reason."""
+    if url == MEMORY_URL:
+        return MemoryStore()
+    check_reachable(url)
+    database = open_database(url)
+    if apply_migrations:
+        migrate(database)
+    return SqlStore(database)
+
+
+def refuse_memory(settings: Settings, why: str) -> None:
+    """ValueError if the store is ``memory://`` where its data would not be where it is needed:
+    ``why`` says where (another process, or gone when a one-shot command exits)."""
+    if settings.database_url == MEMORY_URL:
+        raise ValueError(f"{MEMORY_URL} keeps its data inside this one process: {why}")
+
+
 def migrate_database(settings: Settings) -> list[str]:
-    """Apply pending migrations; returns the names of those applied."""
+    """Apply pending migrations; returns the names of those applied (none in memory)."""
+    if settings.database_url == MEMORY_URL:
+        return []
     check_reachable(settings.database_url)
     database = open_database(settings.database_url)
     try:
@@ -140,19 +167,15 @@ def build(
     """Open the store (migrating it unless told not to) and wire the services.
 
     ``parallel`` starts worker processes for number parsing: worth it for a server, not for a
-    one-shot CLI command. An unreachable PostgreSQL raises StoreUnreachable (an OSError) at
-    once, with the server's reason.
+    one-shot CLI command. The store is ``open_store``'s.
     """
-    check_reachable(settings.database_url)
-    database = open_database(settings.database_url)
-    if apply_migrations:
-        migrate(database)
+    store = open_store(settings.database_url, apply_migrations=apply_migrations)
     normaliser: PooledNormaliser | LocalNormaliser = (
         PooledNormaliser(threshold=settings.parallel_parse_threshold)
         if parallel
         else LocalNormaliser()
     )
-    return Container(settings, SqlStore(database), clock or SystemClock(), normaliser)
+    return Container(settings, store, clock or SystemClock(), normaliser)
 
 
 @dataclass

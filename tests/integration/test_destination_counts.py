@@ -71,11 +71,15 @@ def counted(
     session: SqlSession, account: Account, campaign_id: int, now: datetime
 ) -> tuple[Any, ...]:
     (summary,) = [
-        s for s in session.list_campaigns(account.tenant.id) if s.campaign.id == campaign_id
+        s
+        for s in session.campaigns.list_campaigns(account.tenant.id)
+        if s.campaign.id == campaign_id
     ]
     return (
-        session.campaign_counts([CampaignId(campaign_id)], now).get(CampaignId(campaign_id)),
-        session.progress(CampaignId(campaign_id)),
+        session.campaigns.campaign_counts([CampaignId(campaign_id)], now).get(
+            CampaignId(campaign_id)
+        ),
+        session.results.progress(CampaignId(campaign_id)),
         summary.phone_number_count,
     )
 
@@ -131,12 +135,12 @@ def test_counts_equal_a_full_recount_after_every_kind_of_change(
     )
     check("UpdateCall")
     with store.write() as session:
-        jobs = session.claim(cid, now, 8, "engine-a", now + timedelta(minutes=1))
+        jobs = session.queue.claim(cid, now, 8, "engine-a", now + timedelta(minutes=1))
     assert len(jobs) == 8
     check("claimed")
     with store.write() as session:
-        session.release([(jobs[0], now + timedelta(minutes=5))], "engine-a")
-        session.finish_attempts(
+        session.queue.release([(jobs[0], now + timedelta(minutes=5))], "engine-a")
+        session.queue.finish_attempts(
             [
                 finish(jobs[1], Outcome.BUSY, now, retry=True),
                 finish(jobs[2], Outcome.ANSWERED, now, retry=False),
@@ -147,11 +151,13 @@ def test_counts_equal_a_full_recount_after_every_kind_of_change(
             now,
         )
         # A late result for a lease the engine no longer holds changes nothing.
-        session.finish_attempts([finish(jobs[1], Outcome.BUSY, now, retry=False)], "engine-b", now)
+        session.queue.finish_attempts(
+            [finish(jobs[1], Outcome.BUSY, now, retry=False)], "engine-b", now
+        )
     check("released, retried, finished")
     with store.write() as session:
-        expired = session.take_expired(now + timedelta(minutes=2), 10)
-        session.finish_attempts(
+        expired = session.queue.take_expired(now + timedelta(minutes=2), 10)
+        session.queue.finish_attempts(
             [finish(j, Outcome.NO_CONNECTION, now, retry=False) for j in expired], None, now
         )
     assert len(expired) == 3
@@ -167,8 +173,8 @@ def test_counts_equal_a_full_recount_after_every_kind_of_change(
     container.campaigns.update(account.tenant, cid, account.campaign(phoneNumbers=numbers))
     check("PUT: undialled numbers replaced")
     with store.write() as session:
-        more = session.claim(cid, now + timedelta(minutes=30), 3, "engine-a", now)
-        session.finish_attempts(
+        more = session.queue.claim(cid, now + timedelta(minutes=30), 3, "engine-a", now)
+        session.queue.finish_attempts(
             [finish(j, Outcome.BUSY, now, retry=True) for j in more], "engine-a", now
         )
     check("the retry claimed and retried again")
@@ -180,7 +186,7 @@ def test_counts_equal_a_full_recount_after_every_kind_of_change(
         assert session.destination_tallies([doomed.id]) == {doomed.id: {}}
     check("another campaign deleted")
     with store.write() as session:
-        folded = session.fold_counts(min_rows=0)
+        folded = session.queue.fold_counts(min_rows=0)
     assert folded > 0 or container.store.dialect == "sqlite"
     check("folded")
 
@@ -202,11 +208,11 @@ def test_counts_stay_exact_under_concurrent_writers_on_postgresql(
             start.wait()
             for round_ in range(10):
                 with container.store.write() as session:
-                    jobs = session.claim(
+                    jobs = session.queue.claim(
                         campaign.id, now, 10, f"engine-{index}", now + timedelta(minutes=1)
                     )
                 with container.store.write() as session:
-                    session.finish_attempts(
+                    session.queue.finish_attempts(
                         [
                             finish(
                                 j,
@@ -220,7 +226,7 @@ def test_counts_stay_exact_under_concurrent_writers_on_postgresql(
                         now,
                     )
                     if round_ % 3 == 0:
-                        session.fold_counts(min_rows=0)
+                        session.queue.fold_counts(min_rows=0)
                 container.dialer.add_call(
                     Params(
                         {

@@ -11,6 +11,7 @@ from dialer.domain.attempt import AttemptRecord
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId
 from dialer.services.dialer_input import MAX_CUSTOM_DATA_BYTES
+from tests.integration.attempt_history import record_attempt
 from tests.integration.dialer_support import BASE, Clinic, get, pending_phones, post
 
 
@@ -174,10 +175,10 @@ def test_remove_keeps_dialled_history(
     code = clinic.new_campaign()
     get(client, "AddCall", Campaign=code, Target="0501234567")
     with container.store.write() as session:
-        campaign = session.campaign_by_code(code)
+        campaign = session.campaigns.campaign_by_code(code)
         assert campaign is not None
-        ids = session.destination_ids(CampaignId(campaign.id))
-        session.record_attempt(AttemptRecord(ids[1], 1, Outcome.BUSY, Stage.NONE, clock.now()))
+        ids = session.destinations.destination_ids(CampaignId(campaign.id))
+        record_attempt(session, AttemptRecord(ids[1], 1, Outcome.BUSY, Stage.NONE, clock.now()))
     assert envelope(get(client, "RemoveCall", Campaign=code, Target="0501234567")) == (0, "OK")
     assert envelope(get(client, "ClearCampaignCalls", Campaign=code)) == (0, "OK")
     assert pending_phones(client, code) == []

@@ -1,18 +1,17 @@
-"""Whole campaigns on the simulated network, on a real SQLite file and a real PostgreSQL."""
+"""A whole campaign on the simulated network, end to end on a real SQLite file and a real
+PostgreSQL, and new work waking an engine through each; the engine's rules over simulated days
+run on the in-memory store (tests/unit/test_engine_on_memory.py)."""
 
 import asyncio
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dialer.bootstrap import build, build_engine
 from dialer.clocks import RealTimer
-from dialer.domain.campaign import CampaignStatus
 from dialer.domain.codes import Outcome, Stage
-from dialer.services.dialer_input import Params
 from dialer.settings import EngineSettings, NetworkSettings, Settings
-from tests.integration.engine_support import LONDON, START, Rig, drama
+from tests.integration.engine_support import LONDON, Rig, drama
 
 
 def outcomes(rows: list[Any]) -> list[Outcome]:
@@ -70,120 +69,6 @@ def test_every_test_number_ends_as_the_network_tells(rig: Rig) -> None:
     assert len(log) == len(set(log)) == len(dialled) == runtime.driver.originated
 
 
-def test_what_is_left_when_the_last_window_closes_is_out_of_time(rig: Rig) -> None:
-    campaign = rig.campaign(
-        [drama(7), drama(2)],
-        runoverDays=[],
-        finishTime="10:00",
-        attempts=[{"interval": 120, "attemptNumber": 1}, {"interval": 5, "attemptNumber": 2}],
-    )
-    rig.run()
-    got = rig.attempts(campaign)
-    assert outcomes(got[drama(7)]) == [Outcome.NO_ANSWER, Outcome.OUT_OF_TIME]
-    assert got[drama(7)][1].originated_at is None
-    assert outcomes(got[drama(2)]) == [Outcome.ANSWERED]
-
-
-def test_a_stopped_campaign_never_dials_and_ends_out_of_time(rig: Rig) -> None:
-    campaign = rig.campaign([drama(0), drama(2)])
-    with rig.container.store.write() as session:
-        session.set_campaign_status(campaign, CampaignStatus.DISABLED, START)  # type: ignore[arg-type]
-    rig.run()
-    got = rig.attempts(campaign)
-    assert {n: outcomes(rows) for n, rows in got.items()} == {
-        drama(0): [Outcome.OUT_OF_TIME],
-        drama(2): [Outcome.OUT_OF_TIME],
-    }
-    assert rig.originations() == []
-
-
-def test_calling_hours_of_the_callee_postpone_never_dial(rig: Rig) -> None:
-    # The campaign may dial from 06:00 London; a London callee only from 08:00 London, and a
-    # New York callee only from 08:00 New York time (13:00 London).
-    campaign = rig.campaign(
-        [drama(0), "+12125550143"],
-        startTime="06:00",
-        finishTime="23:00",
-        runoverDays=[],
-        attempts=[{"interval": 15, "attemptNumber": 1}],
-    )
-    runtime = rig.run()
-    got = rig.attempts(campaign)
-    london = got[drama(0)][0].originated_at
-    new_york = got["+12125550143"][0].originated_at
-    assert london is not None
-    assert new_york is not None
-    assert london.astimezone(LONDON).time() == time(8, 0)
-    assert new_york.astimezone(ZoneInfo("America/New_York")).time() == time(8, 0)
-    # Postponed, not attempted: each has exactly one attempt, queued when the window opened.
-    assert [r.attempt_number for r in got["+12125550143"]] == [1]
-    assert runtime.engine.stats.postponed == 2
-
-
-def test_dialer_api_destinations_priority_originate_time_and_ignore_dnc(rig: Rig) -> None:
-    campaign = rig.campaign([drama(5)])  # priority 0, the oldest
-    code = rig.container.campaigns.get(rig.account.tenant, campaign).campaign.code
-    rig.container.dnc.add(rig.account.tenant, [drama(0), drama(2)], label="line")
-    key = rig.account.key
-    add = rig.container.dialer.add_call
-    later = int(datetime(2025, 10, 2, 10, 30, tzinfo=UTC).timestamp())
-    add(Params({"Code": key, "Campaign": code, "Target": drama(0)}))
-    add(Params({"Code": key, "Campaign": code, "Target": drama(2), "IgnoreDncStatus": "true"}))
-    add(Params({"Code": key, "Campaign": code, "Target": drama(3), "Priority": 1}))
-    add(Params({"Code": key, "Campaign": code, "Target": drama(9), "Priority": 5}))
-    add(
-        Params(
-            {
-                "Code": key,
-                "Campaign": code,
-                "Target": drama(12),
-                "OriginateTime": later,
-                "IsDateLocal": False,
-            }
-        )
-    )
-    rig.run(max_in_flight=1, max_calls_per_second=1.0)
-    got = rig.attempts(campaign)
-    assert outcomes(got[drama(0)]) == [Outcome.EXCLUDED_NUMBER]
-    assert outcomes(got[drama(2)]) == [Outcome.ANSWERED]  # listed, but IgnoreDncStatus
-    # One line at a time: higher priority first, then the oldest.
-    first = {n: got[n][0].originated_at for n in (drama(9), drama(3), drama(5), drama(2))}
-    assert first[drama(9)] < first[drama(3)] < first[drama(5)] < first[drama(2)]
-    # Not before its OriginateTime, though the window opened a day earlier.
-    held = got[drama(12)][0].originated_at
-    assert held is not None
-    assert held >= datetime(2025, 10, 2, 10, 30, tzinfo=UTC)
-
-
-def test_a_dead_engines_calls_are_recovered_as_no_connection_and_retried(rig: Rig) -> None:
-    campaign = rig.campaign([drama(2), drama(0)])
-    # Another engine claims both at 09:00 and dies without a word.
-    opened = datetime(2025, 10, 1, 8, 0, tzinfo=UTC)
-    with rig.container.store.write() as session:
-        held = session.claim(campaign, opened, 10, "dead-engine", opened + timedelta(seconds=60))  # type: ignore[arg-type]
-    assert len(held) == 2
-    rig.timer._now = opened
-    rig.run()
-    got = rig.attempts(campaign)
-    for number in (drama(2), drama(0)):
-        rows = got[number]
-        assert [r.attempt_number for r in rows] == [1, 2]
-        assert rows[0].outcome is Outcome.NO_CONNECTION
-        assert "lease" in (rows[0].cause or "")
-        assert rows[1].outcome is Outcome.ANSWERED
-    # The recovered attempt was never dialled by this engine; the retry was, once.
-    assert sorted(rig.originations()) == sorted(f"{h.destination_id}:2" for h in held)
-
-
-def test_results_carry_webhook_payloads_into_the_outbox(rig: Rig) -> None:
-    rig.container.webhooks.register(rig.account.tenant, "https://crm.example/hook")
-    campaign = rig.campaign([drama(2), drama(6)])
-    rig.run()
-    with rig.container.store.read() as session:
-        backlog = session.webhook_backlog(rig.account.tenant.id).pending
-    assert backlog == sum(len(rows) for rows in rig.attempts(campaign).values()) == 2
-
-
 def test_new_work_wakes_an_idle_engine_at_once(database_url: str, tmp_path: Path) -> None:
     """An engine told to look for work only hourly still dials at once what an API adds
     through another store (another process): PostgreSQL NOTIFY, or SQLite's data_version."""
@@ -233,18 +118,3 @@ def test_new_work_wakes_an_idle_engine_at_once(database_url: str, tmp_path: Path
     finally:
         engine_side.close()
         api_side.close()
-
-
-def test_calls_per_second_are_paced_in_the_engines_clock(rig: Rig) -> None:
-    numbers = [f"+4477009001{n:02d}" for n in range(30)]
-    campaign = rig.campaign(numbers, attempts=[{"interval": 15, "attemptNumber": 1}])
-    rig.run(campaign_calls_per_second=5.0)
-    placed = sorted(
-        r.originated_at for rows in rig.attempts(campaign).values() for r in rows if r.originated_at
-    )
-    assert len(placed) == 30
-    # A bucket of 5 a second starts full: 5 at once, then the other 25 over 5 seconds.
-    assert placed[-1] - placed[0] >= timedelta(seconds=4.9)
-    for i, moment in enumerate(placed):
-        within_a_second = [p for p in placed[i:] if p - moment < timedelta(seconds=1)]
-        assert len(within_a_second) <= 10  # the burst and a second's refill, never more

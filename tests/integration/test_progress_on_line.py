@@ -41,13 +41,13 @@ def test_lines_of_an_engine_without_leases_are_not_counted_and_are_swept(rig: Ri
     campaign = CampaignId(rig.campaign([drama(2), drama(6)]))
     store = rig.container.store
     with store.write() as session:
-        [job, _] = session.claim(campaign, OPENED, 2, "live", OPENED + timedelta(minutes=1))
-        session.release([(job, OPENED)], "live")  # "live" keeps one lease
-        session.set_calls_on_line("live", {campaign: 1})
-        session.set_calls_on_line("dead", {campaign: 7})  # holds no lease: it died
+        [job, _] = session.queue.claim(campaign, OPENED, 2, "live", OPENED + timedelta(minutes=1))
+        session.queue.release([(job, OPENED)], "live")  # "live" keeps one lease
+        session.queue.set_calls_on_line("live", {campaign: 1})
+        session.queue.set_calls_on_line("dead", {campaign: 7})  # holds no lease: it died
     with store.read() as session:
-        assert session.calls_on_line(campaign) == 1
+        assert session.queue.calls_on_line(campaign) == 1
     with store.write() as session:
-        session.forget_lost_lines()
+        session.queue.forget_lost_lines()
         rows = session._conn.execute("SELECT worker FROM engine_lines")  # type: ignore[attr-defined]
     assert [tuple(r) for r in rows] == [("live",)]

@@ -246,9 +246,11 @@ def test_a_pending_calls_page_reads_indexes_only(
     """GetCampaignPendingCalls: the campaign's counts, then a page, first and deep."""
     conn = ExplainingConnection(raw, mode)
     session = SqlSession(conn)
-    session.campaign_counts([filled.campaign], NOW)
-    first = session.waiting_calls(filled.campaign, None, DEFAULT_PAGE_SIZE + 1)
-    deep = session.waiting_calls(filled.campaign, (1, DONE + PENDING - 300), DEFAULT_PAGE_SIZE + 1)
+    session.campaigns.campaign_counts([filled.campaign], NOW)
+    first = session.destinations.waiting_calls(filled.campaign, None, DEFAULT_PAGE_SIZE + 1)
+    deep = session.destinations.waiting_calls(
+        filled.campaign, (1, DONE + PENDING - 300), DEFAULT_PAGE_SIZE + 1
+    )
     assert len(first) == len(deep) == DEFAULT_PAGE_SIZE + 1
     assert len(conn.plans) == 5  # tallies, counts extra, one page, then a deep one (two)
     for text, scans in conn.plans:
@@ -266,9 +268,11 @@ def test_a_campaign_get_reads_indexes_only(
     """GET /api/campaign/{id}: a deep page of numbers, the counters and the invalid ones."""
     conn = ExplainingConnection(raw, mode)
     session = SqlSession(conn)
-    numbers = session.list_numbers(filled.campaign, PENDING // 2 + DONE, NUMBERS_PAGE + 1)
-    progress = session.progress(filled.campaign)
-    not_valid = session.count_not_valid(filled.campaign)
+    numbers = session.destinations.list_numbers(
+        filled.campaign, PENDING // 2 + DONE, NUMBERS_PAGE + 1
+    )
+    progress = session.results.progress(filled.campaign)
+    not_valid = session.destinations.count_not_valid(filled.campaign)
     assert (len(numbers), progress.pending, not_valid) == (NUMBERS_PAGE + 1, PENDING, 0)
     assert len(conn.plans) == 3
     for text, scans in conn.plans:

@@ -61,7 +61,7 @@ def test_a_queue_name_is_unique_per_tenant(
         container.catalog.add_queue(account.tenant, " Sales ")
     container.catalog.add_queue(other_account.tenant, "Sales")  # another tenant's name is free
     with container.store.read() as session:
-        assert [q.name for q in session.list_queues(account.tenant.id)] == ["Sales"]
+        assert [q.name for q in session.agents.list_queues(account.tenant.id)] == ["Sales"]
 
 
 def test_the_migration_renames_duplicate_names_before_making_them_unique(
@@ -79,8 +79,8 @@ def test_the_migration_renames_duplicate_names_before_making_them_unique(
             )
         conn.execute_script(migration.sql)
     with container.store.read() as session:
-        names = [q.name for q in session.list_queues(account.tenant.id)]
-        ids = [q.id for q in session.list_queues(account.tenant.id)]
+        names = [q.name for q in session.agents.list_queues(account.tenant.id)]
+        ids = [q.id for q in session.agents.list_queues(account.tenant.id)]
     assert names == ["Sales", f"Sales ({ids[1]})", f"Sales ({ids[2]})"]
     with pytest.raises(Conflict):
         container.catalog.add_queue(account.tenant, "Sales")

@@ -21,6 +21,7 @@ from dialer.storage.rows import to_us
 from dialer.storage.sql_results import RESULTS_QUERY
 from dialer.storage.sql_store import SqlSession
 from tests.conftest import Account
+from tests.integration.attempt_history import record_attempt
 
 ATTEMPT_COLUMNS = (
     "destination_id",
@@ -49,7 +50,7 @@ def create(client: TestClient, account: Account, **overrides: Any) -> int:
 
 def destinations(container: Container, campaign_id: int) -> list[DestinationId]:
     with container.store.read() as session:
-        return session.destination_ids(CampaignId(campaign_id))
+        return session.destinations.destination_ids(CampaignId(campaign_id))
 
 
 def record(
@@ -58,7 +59,7 @@ def record(
     """Record finished attempts (record_attempt fills in each attempt's campaign)."""
     with container.store.write() as session:
         for attempt in attempts:
-            session.record_attempt(attempt)
+            record_attempt(session, attempt)
         if state is not None:
             for attempt in attempts:
                 set_state(session, attempt.destination_id, state)
@@ -418,7 +419,7 @@ def test_csv_streams_thousands_of_rows_page_by_page(
 
 
 class CountingSession:
-    """A session that counts its attempt_results calls."""
+    """A session whose results role counts its attempt_results calls."""
 
     def __init__(self, session: Any, calls: list[int]) -> None:
         self._session = session
@@ -427,9 +428,13 @@ class CountingSession:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._session, name)
 
+    @property
+    def results(self) -> "CountingSession":
+        return self  # its attempt_results counts; the other results methods pass through
+
     def attempt_results(self, *args: Any) -> Any:
         self._calls[-1] += 1
-        return self._session.attempt_results(*args)
+        return self._session.results.attempt_results(*args)
 
 
 def count_reads(container: Container, monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -11,13 +11,15 @@ from dialer.domain.attempt import AttemptRecord
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId
 from tests.conftest import Account
+from tests.integration.attempt_history import record_attempt
 
 
 def dial_first_number(container: Container, clock: ManualClock, campaign_id: int) -> None:
     """Record one finished attempt, as the engine will."""
     with container.store.write() as session:
-        first = session.destination_ids(CampaignId(campaign_id))[0]
-        session.record_attempt(
+        first = session.destinations.destination_ids(CampaignId(campaign_id))[0]
+        record_attempt(
+            session,
             AttemptRecord(
                 destination_id=first,
                 attempt_number=1,
@@ -27,7 +29,7 @@ def dial_first_number(container: Container, clock: ManualClock, campaign_id: int
                 originated_at=clock.now(),
                 ended_at=clock.now() + timedelta(seconds=4),
                 cause="486 Busy Here",
-            )
+            ),
         )
 
 

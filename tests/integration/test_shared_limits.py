@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from dialer.domain.agent import Strategy
 from dialer.domain.attempt import FinishedAttempt
 from dialer.domain.codes import Outcome, Stage
+from dialer.domain.dialling import not_dialled
 from dialer.domain.ids import CampaignId, TenantId
 from dialer.domain.limits import Claimed, ClaimLimits, claim_limits
-from dialer.engine.calls import not_dialled
 from dialer.ports import Store
 from tests.integration.engine_support import Rig, drama
 
@@ -30,7 +30,7 @@ def claim(
     store: Store, campaign: int, worker: str, want: int, rules: ClaimLimits, now: datetime = NOW
 ) -> Claimed:
     with store.write() as session:
-        return session.claim_limited(
+        return session.queue.claim_limited(
             CampaignId(campaign), now, want, worker, now + LEASE, None, rules
         )
 
@@ -63,10 +63,10 @@ def test_released_and_recorded_calls_free_their_lines_at_once(rig: Rig) -> None:
     store = rig.container.store
     jobs = claim(store, campaign, "a", 4, limits(campaign)).jobs
     with store.write() as session:
-        session.release([(jobs[0], NOW + timedelta(hours=1))], "a")
+        session.queue.release([(jobs[0], NOW + timedelta(hours=1))], "a")
         record = not_dialled(jobs[1], Outcome.EXCLUDED_NUMBER, Stage.EXCLUDED, NOW)
         done = FinishedAttempt(record, jobs[1].campaign_id, TenantId(1), jobs[1].priority, None)
-        assert len(session.finish_attempts([done], "a", NOW)) == 1
+        assert len(session.queue.finish_attempts([done], "a", NOW)) == 1
     assert len(claim(store, campaign, "b", 4, limits(campaign)).jobs) == 2
 
 
@@ -140,10 +140,10 @@ def test_windows_no_claim_is_in_any_more_are_swept_and_made_again(rig: Rig) -> N
     rules = limits(campaign, 100, rate=2)
     assert len(claim(store, campaign, "a", 5, rules).jobs) == 2
     with store.write() as session:
-        assert session.forget_spent_windows(NOW + timedelta(milliseconds=999)) == 0
+        assert session.queue.forget_spent_windows(NOW + timedelta(milliseconds=999)) == 0
     assert claim(store, campaign, "a", 5, rules, NOW + timedelta(milliseconds=999)).jobs == []
     with store.write() as session:
-        assert session.forget_spent_windows(NOW + timedelta(seconds=2)) == 1
+        assert session.queue.forget_spent_windows(NOW + timedelta(seconds=2)) == 1
     assert len(claim(store, campaign, "a", 5, rules, NOW + timedelta(seconds=2)).jobs) == 2
 
 
@@ -155,8 +155,8 @@ def test_an_engine_keeps_maximum_callers_counting_another_engines_leases(rig: Ri
     queue = rig.container.catalog.add_queue(rig.account.tenant, "Sales")
     other_until = datetime(2025, 10, 1, 8, 30, tzinfo=UTC)  # half an hour into the window
     with store.write() as session:
-        session.set_strategy(campaign, Strategy(queue.id, 3, 2), rig.timer.now())
-        [held] = session.claim(campaign, rig.timer.now(), 1, "other", other_until)
+        session.campaigns.set_strategy(campaign, Strategy(queue.id, 3, 2), rig.timer.now())
+        [held] = session.queue.claim(campaign, rig.timer.now(), 1, "other", other_until)
     runtime = rig.engine(campaign_max_in_flight=100)
     mine = runtime.engine.worker
     samples: list[tuple[datetime, int, int]] = []

@@ -45,6 +45,8 @@ def test_a_nested_transaction_is_refused_not_hung(container: Container) -> None:
     else:
         # PostgreSQL gives the inner transaction a connection of its own.
         with container.store.read() as outer, container.store.read() as inner_session:
-            assert outer.get_tenant(tenant.id) == inner_session.get_tenant(tenant.id)
+            assert outer.tenants.get_tenant(tenant.id) == inner_session.tenants.get_tenant(
+                tenant.id
+            )
     # Either way the thread's store still works afterwards.
     assert container.tenants.get(tenant.id).name == "A"

@@ -48,7 +48,7 @@ def test_adding_holds_the_campaign_against_a_concurrent_delete(
     clinic = Clinic(container)
     code = clinic.new_campaign()
     with container.store.write() as session:
-        campaign = session.campaign_by_code(code, lock=True)
+        campaign = session.campaigns.campaign_by_code(code, lock=True)
         assert campaign is not None
         if container.store.dialect == "postgres":
             # Another connection cannot delete the campaign while this transaction holds it.

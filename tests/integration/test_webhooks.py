@@ -339,7 +339,7 @@ def test_a_crashed_deliverers_rows_come_back_after_the_lease(
         enqueue(container, account, clock, {**PAYLOAD, "attemptNumber": n + 1})
     lease = timedelta(minutes=2)
     with container.store.write() as session:
-        held = session.claim_deliveries(clock.now(), 2, lease)
+        held = session.outbox.claim_deliveries(clock.now(), 2, lease)
     # ... and the deliverer that held them dies without a word.
     assert [d.tries for d in held] == [0, 0]
     assert deliver_once(container, clock, lease=lease) == 1
@@ -445,10 +445,10 @@ def test_claims_skip_rows_another_deliverer_holds(
         enqueue(container, account, clock, PAYLOAD)
     lease = timedelta(minutes=2)
     with container.store.write() as first:
-        mine = first.claim_deliveries(clock.now(), 2, lease)
+        mine = first.outbox.claim_deliveries(clock.now(), 2, lease)
         # Still uncommitted: a second deliverer neither waits for these rows nor takes them.
         with container.store.write() as second:
-            theirs = second.claim_deliveries(clock.now(), 10, lease)
+            theirs = second.outbox.claim_deliveries(clock.now(), 10, lease)
     assert len(mine) == 2
     assert len(theirs) == 1
     assert {d.id for d in mine}.isdisjoint(d.id for d in theirs)

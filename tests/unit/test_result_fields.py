@@ -2,14 +2,21 @@
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta, timezone
+import json
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 
 from dialer.api.rest.csv_export import csv_chunks, protect
-from dialer.domain.attempt import AttemptResult
+from dialer.domain import dialling
+from dialer.domain.attempt import AttemptResult, DialJob
+from dialer.domain.call import Answered, AnsweredBy, Hangup
+from dialer.domain.campaign import Campaign, CampaignSpec, CampaignStatus
 from dialer.domain.codes import Outcome, Stage
-from dialer.domain.ids import CampaignId, DestinationId
+from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
+from dialer.domain.policy import MessagePolicy
+from dialer.domain.result_row import webhook_body
+from dialer.domain.schedule import Schedule, Window
 from dialer.services.results import RESULT_FIELDS, iso_utc, result_fields
 
 T0 = datetime(2025, 10, 1, 9, 0, tzinfo=UTC)
@@ -98,3 +105,48 @@ def test_csv_chunks_one_per_page_and_numbers_kept_only_when_phone_shaped() -> No
         b"stageName,queuedAt,originatedAt,answeredAt,endedAt,"
         b"cause,keys,smsSent,attemptId,phoneNumberId\r\n"
     ]
+
+
+def test_the_webhook_body_is_the_results_row_of_its_attempt_with_the_campaign_in_front() -> None:
+    """The shipped path: the store writes ``webhook_body`` of the concluded attempt."""
+    job = DialJob(
+        DestinationId(3), CampaignId(7), 2, "07722 123456", "+447722123456", "Ann", (), None,
+        None, False, 0, T0,
+    )  # fmt: skip
+    record = dialling.answered(
+        job,
+        Answered(T0, T0 + timedelta(seconds=3), AnsweredBy.HUMAN),
+        Hangup(T0 + timedelta(seconds=30), "normal", by_callee=True),
+        dialling.Handling.WALK_FLOW,
+        Stage.CORRECT_CALLEE_HUNG_UP,
+        keys="1",
+    )
+    finished = dialling.conclude(job, record, dialling.Rules(campaign(), webhook=True))
+    body = webhook_body(finished, attempt_id=41)
+    row = result(
+        41,
+        attempt_number=2,
+        queued_at=T0,
+        answered_at=T0 + timedelta(seconds=3),
+        ended_at=T0 + timedelta(seconds=30),
+        cause="normal",
+        keys="1",
+    )
+    assert json.loads(body) == result_fields(row, campaign_code="autumn")
+    assert list(json.loads(body))[:2] == ["campaignId", "campaignCode"]
+    assert body.startswith('{"campaignId":7,"campaignCode":"autumn","number":"+447722123456"')
+    with pytest.raises(ValueError, match="webhook"):
+        webhook_body(dialling.conclude(job, record, dialling.Rules(campaign())), attempt_id=41)
+
+
+def campaign() -> Campaign:
+    spec = CampaignSpec(
+        name=None,
+        schedule=Schedule(date(2025, 10, 1), Window(time(9), time(17))),
+        callflow_id=CallFlowId(1),
+        cli_id=CliId(1),
+        attempts=(),
+        answerphone=MessagePolicy.NEVER,
+        sms_on_busy=MessagePolicy.NEVER,
+    )
+    return Campaign(CampaignId(7), TenantId(1), "autumn", CampaignStatus.ENABLED, spec, T0, T0)

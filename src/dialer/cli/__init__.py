@@ -12,7 +12,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from dialer import __version__
-from dialer.bootstrap import Container, build, migrate_database
+from dialer.bootstrap import Container, build, migrate_database, refuse_memory
 from dialer.cli.progress import import_progress
 from dialer.domain.errors import DialerError, NotFound, ValidationFailed
 from dialer.domain.ids import TenantId
@@ -80,7 +80,9 @@ def _fail(message: str) -> NoReturn:
 @contextmanager
 def _container(database: str | None) -> Iterator[Container]:
     try:
-        container = build(Settings.from_env(database))
+        settings = Settings.from_env(database)
+        refuse_memory(settings, "what this command writes would be gone when it exits")
+        container = build(settings)
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     try:

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from dialer.bootstrap import build, build_engine, make_timer
+from dialer.bootstrap import build, build_engine, make_timer, refuse_memory
 from dialer.cli import DatabaseOpt, _fail, app, http_workers, logs, metrics_dir, redaction
 from dialer.cli import limit_options as lo
 from dialer.cli import sip_options as so
@@ -291,6 +291,7 @@ def _serve(
     timer = make_timer(net)
     # A copy started by --workers shares its parent's store, already migrated.
     try:
+        refuse_memory(settings, "no command could add a tenant to what dialer serve holds")
         container = build(settings, clock=timer, parallel=True, apply_migrations=not api_copy)
     except (ValueError, OSError) as exc:
         _fail(str(exc))
@@ -429,6 +430,7 @@ def worker(
     settings = Settings.from_env(database, webhook_allow=allow_list(webhook_allow))
     timer = make_timer(net)
     try:
+        refuse_memory(settings, "a dialer worker cannot share it; use dialer serve")
         container = build(settings, clock=timer)
     except (ValueError, OSError) as exc:
         _fail(str(exc))

@@ -1,6 +1,5 @@
 """One attempt to call one number: when it was queued, placed, answered and ended, and how."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -74,6 +73,16 @@ class DialJob(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookSubject:
+    """What a webhook message says beyond the attempt's record: its campaign's code and the
+    number it called (E.164 when the number was possible, else as it was sent)."""
+
+    campaign_code: str
+    number: str
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class FinishedAttempt:
     """An attempt's record with what follows it: a retry at ``retry_at``, or done."""
 
@@ -82,6 +91,11 @@ class FinishedAttempt:
     tenant_id: TenantId
     priority: int
     retry_at: datetime | None
-    # What a registered webhook receives, but for the attempt's id, which the store assigns
-    # as it records the attempt (docs/webhooks.md: the de-duplication key).
-    webhook_fields: Mapping[str, object] | None = None
+    # Set when the tenant has a webhook: the store writes its message to the outbox with the
+    # attempt, once it has given the attempt its id (dialer.domain.result_row.webhook_body).
+    webhook: WebhookSubject | None = None
+
+    @property
+    def final(self) -> bool:
+        """The destination is done: no further attempt follows this one."""
+        return self.retry_at is None

@@ -1,4 +1,8 @@
-"""One attempt on the network: place the call, walk the call flow, say how it went."""
+"""One attempt on the network: place the call, walk the call flow, say how it went.
+
+The runner does the I/O; what the call ends as (outcome, stage, an SMS or a message due) is
+decided in dialer.domain.dialling.
+"""
 
 import asyncio
 import logging
@@ -6,13 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from dialer.domain import dialling
 from dialer.domain.attempt import AttemptRecord, DialJob
-from dialer.domain.call import Answered, AnsweredBy, Failed, OriginateRequest
+from dialer.domain.call import Answered, Failed, OriginateRequest
 from dialer.domain.callflow import CallFlow
 from dialer.domain.campaign import CampaignType, DialingContext
-from dialer.domain.codes import Outcome, Stage
+from dialer.domain.codes import Stage
+from dialer.domain.dialling import Handling
 from dialer.domain.events import AttemptAnswered, NullSink
-from dialer.domain.retry import max_attempts, message_due
 from dialer.domain.templates import Callee, custom_fields
 from dialer.domain.walker import (
     MAX_STEPS,
@@ -37,10 +42,6 @@ class CampaignPlan:
     context: DialingContext
     flow: CallFlow
     cli: str
-
-    @property
-    def attempts(self) -> int:
-        return max_attempts(self.context.campaign.spec.attempts)
 
 
 class CallRunner:
@@ -93,22 +94,9 @@ class CallRunner:
 
     async def _unanswered(self, job: DialJob, plan: CampaignPlan, failed: Failed) -> AttemptRecord:
         sms_sent = False
-        spec = plan.context.campaign.spec
-        if failed.outcome is Outcome.BUSY and message_due(
-            spec.sms_on_busy, job.attempt_number, plan.attempts
-        ):
+        if dialling.sms_due_on_busy(plan.context.campaign, job, failed):
             sms_sent = await self._send_sms(job, plan, [plan.flow.sms.fill(callee_of(job))])
-        return AttemptRecord(
-            destination_id=job.destination_id,
-            attempt_number=job.attempt_number,
-            outcome=failed.outcome,
-            stage=Stage.NONE,
-            queued_at=job.queued_at,
-            originated_at=failed.originated_at,
-            ended_at=failed.ended_at,
-            cause=failed.cause,
-            sms_sent=sms_sent,
-        )
+        return dialling.unanswered(job, failed, sms_sent)
 
     async def _answered(
         self,
@@ -117,51 +105,28 @@ class CallRunner:
         answered: Answered,
         call: Call,
     ) -> AttemptRecord:
-        spec = plan.context.campaign.spec
+        """Do what dialer.domain.dialling.on_answer says; the record says how it went."""
+        handling = dialling.on_answer(plan.context.campaign, job, answered.by)
+        stage: Stage | None = None
         keys = ""
         texts: list[str] = []
-        if answered.by is AnsweredBy.FAX:
-            outcome, stage = Outcome.FAX, Stage.NONE
-        elif answered.by is AnsweredBy.MACHINE:
-            if message_due(spec.answerphone, job.attempt_number, plan.attempts):
-                message = plan.flow.answerphone.fill(callee_of(job))
-                await call.await_greeting_end()
-                await call.say(message, plan.flow.voice)
-                outcome, stage = Outcome.ANSWERPHONE_MESSAGE_LEFT, Stage.ANSWERPHONE_MESSAGE_LEFT
-            else:
-                outcome = Outcome.ANSWERPHONE_MESSAGE_NOT_LEFT
-                stage = Stage.ANSWERPHONE_MESSAGE_NOT_LEFT
-        elif spec.kind is CampaignType.AGENT:
-            outcome = Outcome.ANSWERED
+        if handling is Handling.LEAVE_MESSAGE:
+            message = plan.flow.answerphone.fill(callee_of(job))
+            await call.await_greeting_end()
+            await call.say(message, plan.flow.voice)
+        elif handling is Handling.TRANSFER:
             queue = plan.context.transfer_queue
-            if queue is None:
-                # No strategy queue yet: the network stands in for the waiting agent.
-                stage = Stage.CALL_TRANSFERRED_TO_CALL_CENTRE
-            elif await call.transfer(f"queue:{queue}"):
-                stage = Stage.CALL_TRANSFERRED_TO_CALL_CENTRE
-            else:
-                stage = Stage.CALLEE_TRANSFER_REQUEST  # the queue refused or the callee left
-        else:
-            outcome = Outcome.ANSWERED
+            # No strategy queue yet: the network stands in for the waiting agent.
+            transferred = queue is None or await call.transfer(f"queue:{queue}")
+            stage = dialling.transfer_stage(transferred)
+        elif handling is Handling.WALK_FLOW:
             walker = Walker(plan.flow.graph, callee_of(job))
             await self._walk(call, walker, self._audio_dir / str(plan.context.campaign.tenant_id))
             stage, keys, texts = walker.stage, walker.keys, walker.sms
         ended = await call.hangup()
         # SMS nodes send once the call is over, so a slow gateway never holds the line.
         sms_sent = await self._send_sms(job, plan, texts) if texts else False
-        return AttemptRecord(
-            destination_id=job.destination_id,
-            attempt_number=job.attempt_number,
-            outcome=outcome,
-            stage=stage,
-            queued_at=job.queued_at,
-            originated_at=answered.originated_at,
-            answered_at=answered.answered_at,
-            ended_at=ended.ended_at,
-            cause=ended.cause,
-            keys=keys,
-            sms_sent=sms_sent,
-        )
+        return dialling.answered(job, answered, ended, handling, stage, keys, sms_sent)
 
     async def _walk(self, call: Call, walker: Walker, audio: Path) -> None:
         """Drive the flow's walk on the line until it says hang up."""
@@ -211,15 +176,3 @@ def _prepare_first_words(call: Call, flow: CallFlow, job: DialJob) -> None:
 def callee_of(job: DialJob) -> Callee:
     """What a call flow's templates may say about the person ``job`` calls."""
     return Callee(job.name, dict(job.parameters), custom_fields(job.custom_data))
-
-
-def not_dialled(job: DialJob, outcome: Outcome, stage: Stage, at: datetime) -> AttemptRecord:
-    """An attempt settled without a call: excluded, invalid, or out of time."""
-    return AttemptRecord(
-        destination_id=job.destination_id,
-        attempt_number=job.attempt_number,
-        outcome=outcome,
-        stage=stage,
-        queued_at=job.queued_at,
-        ended_at=at,
-    )

@@ -1,107 +1,41 @@
-"""Recording attempts: what follows each (retry or done), webhook payloads, lost leases."""
+"""Writing finished attempts, each with the step that follows it (decided in
+dialer.domain.dialling), and telling the engine's events what the store recorded."""
 
 import logging
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
-from dialer.domain.attempt import AttemptRecord, AttemptResult, DialJob, FinishedAttempt
-from dialer.domain.campaign import DialingContext
-from dialer.domain.codes import Outcome, Stage
-from dialer.domain.events import AttemptFinished, CampaignFinished, LeaseLost
-from dialer.domain.ids import CampaignId, TenantId
-from dialer.domain.retry import after_attempt
-from dialer.engine.calls import not_dialled
+from dialer.domain.attempt import FinishedAttempt
+from dialer.domain.events import AttemptFinished, LeaseLost
+from dialer.domain.ids import CampaignId
 from dialer.engine.log_context import ids
-from dialer.ports import EventSink, Store, Timer
-from dialer.services.results import result_fields
+from dialer.ports import EventSink, Timer
+from dialer.ports.store import QueueSession, UnitOfWork
 
 log = logging.getLogger(__name__)
-_BATCH = 1000
 
 
 class Recorder:
-    """Writes finished attempts for one engine, each with the step that follows it."""
+    """Writes finished attempts for one engine. The outbox row of a webhook message is written
+    by the store in the same transaction as its attempt (QueueRepo.finish_attempts)."""
 
     def __init__(
-        self, store: Store, timer: Timer, worker: str, lease: timedelta, events: EventSink
+        self, store: UnitOfWork[QueueSession], timer: Timer, worker: str, events: EventSink
     ) -> None:
         self._store = store
         self._timer = timer
         self._worker = worker
-        self._lease = lease
         self._events = events
-        self.webhook_tenants: frozenset[TenantId] = frozenset()
-
-    def recover(self, now: datetime) -> None:
-        """Record the calls of engines whose leases ran out as NoConnection."""
-        while True:
-            with self._store.write() as session:
-                # Contexts first: once the leases are taken, a campaign whose every remaining
-                # destination was among them has no rows left to be listed by.
-                contexts = {c.campaign.id: c for c in session.dialing_contexts()}
-                expired = session.take_expired(now, 500)
-                if not expired:
-                    session.forget_lost_lines()
-                    return
-                finished = []
-                for job in expired:
-                    context = contexts[job.campaign_id]
-                    record = AttemptRecord(
-                        destination_id=job.destination_id,
-                        attempt_number=job.attempt_number,
-                        outcome=Outcome.NO_CONNECTION,
-                        stage=Stage.NONE,
-                        queued_at=job.queued_at,
-                        ended_at=now,
-                        cause="engine lost: lease expired",
-                    )
-                    finished.append(self.finished(job, context, record))
-                    about = ids(job.campaign_id, job.destination_id, job.attempt_number)
-                    log.debug("lease expired: recorded as NoConnection", extra=about)
-                self.count(session.finish_attempts(finished, None, now), recovered=True)
-            log.warning("recorded %d calls of a lost engine as NoConnection", len(finished))
-
-    def finished(
-        self, job: DialJob, context: DialingContext, record: AttemptRecord
-    ) -> FinishedAttempt:
-        campaign = context.campaign
-        ended = record.ended_at or self._timer.now()
-        verdict = after_attempt(
-            campaign.spec.attempts, record.attempt_number, record.outcome, ended
-        )
-        payload: dict[str, object] | None = None
-        if campaign.tenant_id in self.webhook_tenants:
-            result = AttemptResult(
-                attempt_id=0,  # assigned by the store as it records the attempt
-                campaign_id=campaign.id,
-                destination_id=record.destination_id,
-                number=job.e164 or job.raw,
-                name=job.name,
-                attempt_number=record.attempt_number,
-                outcome=record.outcome,
-                stage=record.stage,
-                queued_at=record.queued_at,
-                originated_at=record.originated_at,
-                answered_at=record.answered_at,
-                ended_at=record.ended_at,
-                cause=record.cause,
-                keys=record.keys,
-                sms_sent=record.sms_sent,
-            )
-            # The one serializer of results, with the webhook's head (tested as shipped).
-            payload = result_fields(result, campaign_code=campaign.code)
-        return FinishedAttempt(
-            record, campaign.id, campaign.tenant_id, job.priority, verdict.retry_at, payload
-        )
 
     def write(
         self, batch: list[FinishedAttempt], lines: Mapping[CampaignId, int] | None = None
     ) -> list[FinishedAttempt]:
-        """Record the batch; ``lines``: the engine's calls on the line now, published with it."""
+        """Record the batch of this engine's calls, in its own transaction; ``lines``: the
+        engine's calls on the line now, published with it."""
         with self._store.write() as session:
-            written = session.finish_attempts(batch, self._worker, self._timer.now())
+            written = session.queue.finish_attempts(batch, self._worker, self._timer.now())
             if lines:
-                session.set_calls_on_line(self._worker, lines)
+                session.queue.set_calls_on_line(self._worker, lines)
         if len(written) < len(batch):
             self._events.publish(LeaseLost(len(batch) - len(written)))
             kept = {(f.record.destination_id, f.record.attempt_number) for f in written}
@@ -113,6 +47,20 @@ class Recorder:
             log.warning("%d results dropped: their leases were lost", len(batch) - len(written))
         self.count(written)
         return written
+
+    def write_in(
+        self,
+        session: QueueSession,
+        batch: Sequence[FinishedAttempt],
+        now: datetime,
+        *,
+        leased: bool = True,
+    ) -> list[FinishedAttempt]:
+        """Record ``batch`` in the caller's transaction (taken with the claims it settles).
+        ``leased``: only attempts whose lease this engine holds are recorded; without it,
+        whoever holds them (recovering other engines' expired leases). Call ``count`` on
+        what it returns once the transaction has committed."""
+        return session.queue.finish_attempts(batch, self._worker if leased else None, now)
 
     def count(self, finished: list[FinishedAttempt], *, recovered: bool = False) -> None:
         """Publish what the store recorded (only that: a result whose lease was lost is not)."""
@@ -126,30 +74,8 @@ class Recorder:
                     record.outcome,
                     record.stage,
                     record.sms_sent,
-                    final=item.retry_at is None,
+                    final=item.final,
                     recovered=recovered,
-                    webhook=item.webhook_fields is not None,
+                    webhook=item.webhook is not None,
                 )
             )
-
-    def close_out(self, context: DialingContext, now: datetime) -> int:
-        """The campaign's last window has closed: what still waits ends as OutOfTime."""
-        total = 0
-        while True:
-            with self._store.write() as session:
-                jobs = session.claim_for_closing(
-                    context.campaign.id, _BATCH, self._worker, now + self._lease
-                )
-                finished = [
-                    self.finished(
-                        job, context, not_dialled(job, Outcome.OUT_OF_TIME, Stage.NONE, now)
-                    )
-                    for job in jobs
-                ]
-                recorded = session.finish_attempts(finished, self._worker, now)
-            self.count(recorded)
-            total += len(jobs)
-            if len(jobs) < _BATCH:
-                if total:
-                    self._events.publish(CampaignFinished(context.campaign.id, total))
-                return total

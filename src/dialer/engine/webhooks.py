@@ -26,7 +26,8 @@ import httpx
 from dialer.domain.events import NullSink, StoreFailed, WebhookDelivered, WebhookFailed
 from dialer.domain.webhook import MAX_TRIES, NEVER, Delivery, next_try
 from dialer.domain.webhook_address import AddressPolicy, IPAddress, literal_address
-from dialer.ports import Clock, EventSink, Store
+from dialer.ports import Clock, EventSink
+from dialer.ports.store import OutboxSession, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def new_client(max_connections: int = 100) -> httpx.AsyncClient:
 class WebhookDeliverer:
     def __init__(
         self,
-        store: Store,
+        store: UnitOfWork[OutboxSession],
         clock: Clock,
         client: httpx.AsyncClient,
         *,
@@ -116,7 +117,7 @@ class WebhookDeliverer:
 
     def _claim(self) -> list[Delivery]:
         with self._store.write() as session:
-            return session.claim_deliveries(self._clock.now(), self._batch, self._lease)
+            return session.outbox.claim_deliveries(self._clock.now(), self._batch, self._lease)
 
     async def _deliver(self, delivery: Delivery) -> None:
         posted = self._clock.now()
@@ -216,8 +217,8 @@ class WebhookDeliverer:
 
     def _mark_delivered(self, delivery_id: int) -> None:
         with self._store.write() as session:
-            session.mark_delivered(delivery_id, self._clock.now())
+            session.outbox.mark_delivered(delivery_id, self._clock.now())
 
     def _mark_failed(self, delivery_id: int, error: str, retry_at: datetime) -> None:
         with self._store.write() as session:
-            session.mark_failed(delivery_id, error, retry_at)
+            session.outbox.mark_failed(delivery_id, error, retry_at)

@@ -91,9 +91,9 @@ class CampaignService:
     def _check_references(session: StoreSession, tenant: Tenant, parsed: CampaignInput) -> None:
         problems: dict[str, list[str]] = {}
         spec = parsed.spec
-        if not session.callflow_owned(tenant.id, spec.callflow_id):
+        if not session.catalog.callflow_owned(tenant.id, spec.callflow_id):
             problems["CallFlow_Id"] = [f"There is no call flow {spec.callflow_id} in your account."]
-        if not session.cli_owned(tenant.id, spec.cli_id):
+        if not session.catalog.cli_owned(tenant.id, spec.cli_id):
             problems["Cli_Id"] = [f"There is no caller ID (CLI) {spec.cli_id} in your account."]
         if problems:
             raise ValidationFailed(problems)
@@ -105,14 +105,14 @@ class CampaignService:
         with self._store.write() as session:
             self._check_references(session, tenant, parsed)
             status = parsed.status or CampaignStatus.ENABLED
-            campaign_id = session.add_campaign(
+            campaign_id = session.campaigns.add_campaign(
                 tenant.id, new_campaign_code(), parsed.spec, status, now
             )
             # Rows stream into the store while later slices are still being parsed.
-            session.add_numbers(campaign_id, _collect(numbers, written), now)
+            session.destinations.add_numbers(campaign_id, _collect(numbers, written), now)
             # Rows are inserted in the body's order, so ids in order pair with ``written``.
-            ids = session.destination_ids(campaign_id)
-            campaign = session.get_campaign(tenant.id, campaign_id)
+            ids = session.destinations.destination_ids(campaign_id)
+            campaign = session.campaigns.get_campaign(tenant.id, campaign_id)
         assert campaign is not None
         invalid = Outcome.INVALID_NUMBER
         return CampaignDetail(
@@ -134,35 +134,38 @@ class CampaignService:
         """The campaign with one page of its numbers (in the order added), read a page at a
         time from the store, so that a campaign of millions costs what one of a thousand does."""
         with self._store.read() as session:
-            campaign = session.get_campaign(tenant.id, campaign_id)
+            campaign = session.campaigns.get_campaign(tenant.id, campaign_id)
             if campaign is None:
                 raise NotFound(f"campaign {campaign_id}")
             # One more than asked tells whether another page follows.
-            rows = session.list_numbers(campaign_id, numbers_after, numbers_limit + 1)
+            rows = session.destinations.list_numbers(campaign_id, numbers_after, numbers_limit + 1)
             page = rows[:numbers_limit]
             more = len(rows) > numbers_limit
             return CampaignDetail(
                 campaign,
                 page,
-                replace(session.progress(campaign_id), on_line=session.calls_on_line(campaign_id)),
-                session.count_not_valid(campaign_id),
+                replace(
+                    session.results.progress(campaign_id),
+                    on_line=session.queue.calls_on_line(campaign_id),
+                ),
+                session.destinations.count_not_valid(campaign_id),
                 page[-1].id if more else None,
             )
 
     def list(self, tenant: Tenant) -> list[CampaignSummary]:
         with self._store.read() as session:
-            return session.list_campaigns(tenant.id)
+            return session.campaigns.list_campaigns(tenant.id)
 
     def update(self, tenant: Tenant, campaign_id: CampaignId, body: Any) -> None:
         parsed, lazy_numbers = self._read(tenant, body)
         numbers = list(lazy_numbers)
         now = self._clock.now()
         with self._store.write() as session:
-            current = session.get_campaign(tenant.id, campaign_id, for_update=True)
+            current = session.campaigns.get_campaign(tenant.id, campaign_id, for_update=True)
             if current is None:
                 raise NotFound(f"campaign {campaign_id}")
             self._check_references(session, tenant, parsed)
-            stored = session.numbers_for_update(campaign_id)
+            stored = session.destinations.numbers_for_update(campaign_id)
             if any(entry.has_history for entry in stored):
                 _refuse_history_changes(current, parsed)
             plan = match_numbers(stored, numbers)
@@ -170,20 +173,20 @@ class CampaignService:
                 # Leaving a finished campaign's schedule and numbers as they were (a rename)
                 # is fine; new numbers or a new schedule that can never dial are not.
                 refuse_closed_schedule(parsed.spec.schedule, tenant.timezone, now)
-            session.delete_numbers(campaign_id, plan.removed)
-            session.update_numbers_details(plan.changed)
-            session.add_numbers(campaign_id, plan.added, now)
-            session.update_campaign(campaign_id, parsed.spec, now)
+            session.destinations.delete_numbers(campaign_id, plan.removed)
+            session.destinations.update_numbers_details(plan.changed)
+            session.destinations.add_numbers(campaign_id, plan.added, now)
+            session.campaigns.update_campaign(campaign_id, parsed.spec, now)
             if parsed.status is not None and parsed.status is not current.status:
                 # As the Dialer API's StopCampaign / StartCampaign: engines skip a Disabled
                 # campaign's claims and take it up again when it is Enabled.
-                session.set_campaign_status(campaign_id, parsed.status, now)
+                session.campaigns.set_campaign_status(campaign_id, parsed.status, now)
 
     def delete(self, tenant: Tenant, campaign_id: CampaignId) -> None:
         with self._store.write() as session:
-            if session.get_campaign(tenant.id, campaign_id, for_update=True) is None:
+            if session.campaigns.get_campaign(tenant.id, campaign_id, for_update=True) is None:
                 raise NotFound(f"campaign {campaign_id}")
-            session.delete_campaign(campaign_id)
+            session.campaigns.delete_campaign(campaign_id)
 
 
 def refuse_closed_schedule(schedule: Schedule, timezone: str, now: datetime) -> None:

@@ -11,7 +11,8 @@ from dialer.domain.callflow import CallFlow, canonical_document, parse_callflow
 from dialer.domain.errors import Conflict, NotFound, ValidationFailed
 from dialer.domain.ivr import queue_transfers
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
-from dialer.ports import Clock, Store
+from dialer.ports import Clock
+from dialer.ports.store import CatalogSession, UnitOfWork
 from dialer.services.numbers import looks_like_number, to_e164
 
 MAX_CALLFLOW_BYTES = 256 * 1024
@@ -97,43 +98,45 @@ class CatalogEntries:
     """Read and delete one entry of a tenant's catalog. Another tenant's id is NotFound, like an
     id that does not exist; an entry a campaign or call flow uses is a Conflict naming them."""
 
-    _store: Store
+    _store: UnitOfWork[CatalogSession]
 
     def callflow(self, tenant: Tenant, callflow_id: int) -> CallFlowRecord:
         with self._store.read() as session:
-            return _found(session.get_callflow(tenant.id, callflow_id), "callflow", callflow_id)
+            return _found(
+                session.catalog.get_callflow(tenant.id, callflow_id), "callflow", callflow_id
+            )
 
     def cli(self, tenant: Tenant, cli_id: int) -> CallerId:
         with self._store.read() as session:
-            return _found(session.get_cli(tenant.id, cli_id), "cli", cli_id)
+            return _found(session.catalog.get_cli(tenant.id, cli_id), "cli", cli_id)
 
     def agents(self, tenant: Tenant) -> list[Agent]:
         with self._store.read() as session:
-            return session.list_agents(tenant.id)
+            return session.agents.list_agents(tenant.id)
 
     def agent(self, tenant: Tenant, agent_id: int) -> Agent:
         with self._store.read() as session:
-            return _found(session.get_agent(tenant.id, agent_id), "agent", agent_id)
+            return _found(session.agents.get_agent(tenant.id, agent_id), "agent", agent_id)
 
     def queues(self, tenant: Tenant) -> list[Queue]:
         with self._store.read() as session:
-            return session.list_queues(tenant.id)
+            return session.agents.list_queues(tenant.id)
 
     def queue(self, tenant: Tenant, queue_id: int) -> Queue:
         with self._store.read() as session:
-            return _found(session.get_queue(tenant.id, queue_id), "queue", queue_id)
+            return _found(session.agents.get_queue(tenant.id, queue_id), "queue", queue_id)
 
     def delete(self, tenant: Tenant, what: EntryKind, entry_id: int) -> None:
         with self._store.write() as session:
             getter = {
-                "callflow": session.get_callflow,
-                "cli": session.get_cli,
-                "agent": session.get_agent,
-                "queue": session.get_queue,
+                "callflow": session.catalog.get_callflow,
+                "cli": session.catalog.get_cli,
+                "agent": session.agents.get_agent,
+                "queue": session.agents.get_queue,
             }[what]
             entry = _found(getter(tenant.id, entry_id), what, entry_id)
             label = f"{_WHAT[what]} {entry_id}"
-            users = session.campaigns_using(tenant.id, what, entry_id)
+            users = session.catalog.campaigns_using(tenant.id, what, entry_id)
             if users:
                 named = ", ".join(
                     f"{campaign_id}" + (" (still dialling)" if dialling else "")
@@ -144,14 +147,16 @@ class CatalogEntries:
                     f" {_HOW_TO_FREE[what]}"
                 )
             if isinstance(entry, Queue):
-                flows = _flows_transferring_to(session.callflow_definitions(tenant.id), entry.name)
+                flows = _flows_transferring_to(
+                    session.catalog.callflow_definitions(tenant.id), entry.name
+                )
                 if flows:
                     raise Conflict(
                         f"{label} ({entry.name!r}) is where call flow"
                         f"{'s' if len(flows) > 1 else ''} {', '.join(map(str, flows))} transfer;"
                         " delete those call flows first"
                     )
-            session.delete_catalog_entry(tenant.id, what, entry_id)
+            session.catalog.delete_catalog_entry(tenant.id, what, entry_id)
 
 
 _T = TypeVar("_T")
@@ -173,7 +178,7 @@ def _flows_transferring_to(definitions: Sequence[tuple[int, str]], queue: str) -
 
 
 class CatalogService(CatalogEntries):
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: UnitOfWork[CatalogSession], clock: Clock) -> None:
         self._store = store
         self._clock = clock
 
@@ -186,13 +191,13 @@ class CatalogService(CatalogEntries):
         stored = canonical_document(document)
         definition = json.dumps(stored, ensure_ascii=False, sort_keys=True)
         with self._store.write() as session:
-            known = {queue.name for queue in session.list_queues(tenant.id)}
+            known = {queue.name for queue in session.agents.list_queues(tenant.id)}
             _check_queues(flow, known)
-            return session.add_callflow(tenant.id, name, definition, self._clock.now())
+            return session.catalog.add_callflow(tenant.id, name, definition, self._clock.now())
 
     def callflows(self, tenant: Tenant) -> list[CallFlowRecord]:
         with self._store.read() as session:
-            return session.list_callflows(tenant.id)
+            return session.catalog.list_callflows(tenant.id)
 
     def add_cli(self, tenant: Tenant, number: str) -> CallerId:
         e164 = to_e164(number.strip(), tenant.region) if looks_like_number(number.strip()) else None
@@ -201,11 +206,11 @@ class CatalogService(CatalogEntries):
                 {"number": [f"{number!r} is not a possible phone number in region {tenant.region}"]}
             )
         with self._store.write() as session:
-            return session.add_cli(tenant.id, e164, self._clock.now())
+            return session.catalog.add_cli(tenant.id, e164, self._clock.now())
 
     def clis(self, tenant: Tenant) -> list[CallerId]:
         with self._store.read() as session:
-            return session.list_clis(tenant.id)
+            return session.catalog.list_clis(tenant.id)
 
     def add_agent(self, tenant: Tenant, member: str, name: str) -> Agent:
         """An agent, named as the Dialer API names them: by SIP extension code (``Member``)."""
@@ -218,10 +223,10 @@ class CatalogService(CatalogEntries):
         if problems:
             raise ValidationFailed(problems)
         with self._store.write() as session:
-            return session.add_agent(tenant.id, member, name.strip(), self._clock.now())
+            return session.agents.add_agent(tenant.id, member, name.strip(), self._clock.now())
 
     def add_queue(self, tenant: Tenant, name: str) -> Queue:
         if not name.strip() or len(name) > 200:
             raise ValidationFailed({"name": ["must be 1 to 200 characters"]})
         with self._store.write() as session:
-            return session.add_queue(tenant.id, name.strip(), self._clock.now())
+            return session.agents.add_queue(tenant.id, name.strip(), self._clock.now())

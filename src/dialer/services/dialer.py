@@ -97,17 +97,17 @@ class DialerService:
         lock: bool = False,
     ) -> Campaign:
         code = campaign_code(params)
-        return check_campaign(session.campaign_by_code(code, lock=lock), key_tenant)
+        return check_campaign(session.campaigns.campaign_by_code(code, lock=lock), key_tenant)
 
     def _view(self, session: StoreSession, campaign: Campaign) -> CampaignView:
-        counts = session.campaign_counts([campaign.id], self._clock.now())
+        counts = session.campaigns.campaign_counts([campaign.id], self._clock.now())
         return CampaignView(campaign, counts.get(campaign.id, CampaignCounts()))
 
     def _tenant(self, session: StoreSession, campaign: Campaign) -> Tenant:
         # Tenants never change once made (no API edits them), so one lookup per process will do.
         tenant = self._tenant_cache.get(campaign.tenant_id)
         if tenant is None:
-            tenant = session.get_tenant(campaign.tenant_id)
+            tenant = session.tenants.get_tenant(campaign.tenant_id)
             assert tenant is not None  # a campaign's tenant is never deleted
             self._tenant_cache[campaign.tenant_id] = tenant
         return tenant
@@ -119,7 +119,7 @@ class DialerService:
 
         def load() -> set[str]:
             if not found:
-                found.append({cli.number for cli in session.list_clis(tenant.id)})
+                found.append({cli.number for cli in session.catalog.list_clis(tenant.id)})
             return found[0]
 
         return load
@@ -129,9 +129,9 @@ class DialerService:
     def campaign_list(self, params: Params) -> list[CampaignView]:
         tenant = self._tenants.authenticate(params.text("Code", max_length=500))
         with self._store.read() as session:
-            summaries = session.list_campaigns(tenant.id, count_numbers=False)
+            summaries = session.campaigns.list_campaigns(tenant.id, count_numbers=False)
             ids = [s.campaign.id for s in summaries]
-            counts = session.campaign_counts(ids, self._clock.now())
+            counts = session.campaigns.campaign_counts(ids, self._clock.now())
         return [
             CampaignView(s.campaign, counts.get(s.campaign.id, CampaignCounts())) for s in summaries
         ]
@@ -145,7 +145,7 @@ class DialerService:
         key_tenant = self._tenant_of_key(params)
         with self._store.write() as session:
             campaign = self._campaign(session, params, key_tenant)
-            session.set_campaign_status(campaign.id, status, self._clock.now())
+            session.campaigns.set_campaign_status(campaign.id, status, self._clock.now())
 
     def set_strategy(self, params: Params) -> None:
         key_tenant = self._tenant_of_key(params)
@@ -159,7 +159,7 @@ class DialerService:
                 values[name] = value
             queue_id = values["setQueueForMonitoring"]
             problems = strategy_problems(values["setQueueMaximumCallers"], values["setCoefficient"])
-            if not session.queue_owned(campaign.tenant_id, queue_id):
+            if not session.agents.queue_owned(campaign.tenant_id, queue_id):
                 problems.append(
                     f"setQueueForMonitoring: there is no queue {queue_id} in your account"
                 )
@@ -168,7 +168,7 @@ class DialerService:
             strategy = Strategy(
                 queue_id, values["setQueueMaximumCallers"], values["setCoefficient"]
             )
-            session.set_strategy(campaign.id, strategy, self._clock.now())
+            session.campaigns.set_strategy(campaign.id, strategy, self._clock.now())
 
     # destinations
 
@@ -187,7 +187,7 @@ class DialerService:
         key_tenant = self._tenant_of_key(params)
         with self._store.write() as session:
             campaign, destination, _ = self._read_call(session, params, key_tenant)
-            session.add_numbers(campaign.id, [destination], self._clock.now())
+            session.destinations.add_numbers(campaign.id, [destination], self._clock.now())
 
     def update_call(self, params: Params) -> None:
         """Update every pending destination of the Target, or add one when there is none."""
@@ -195,21 +195,26 @@ class DialerService:
         with self._store.write() as session:
             campaign, destination, details = self._read_call(session, params, key_tenant)
             assert destination.e164 is not None  # target_e164 refused anything else
-            if session.update_pending(campaign.id, destination.e164, patch_of(details)) == 0:
-                session.add_numbers(campaign.id, [destination], self._clock.now())
+            if (
+                session.destinations.update_pending(
+                    campaign.id, destination.e164, patch_of(details)
+                )
+                == 0
+            ):
+                session.destinations.add_numbers(campaign.id, [destination], self._clock.now())
 
     def remove_call(self, params: Params) -> int:
         key_tenant = self._tenant_of_key(params)
         with self._store.write() as session:
             campaign = self._campaign(session, params, key_tenant)
             e164 = target_e164(target_text(params), self._tenant(session, campaign).region)
-            return session.cancel_pending(campaign.id, e164)
+            return session.destinations.cancel_pending(campaign.id, e164)
 
     def clear(self, params: Params) -> int:
         key_tenant = self._tenant_of_key(params)
         with self._store.write() as session:
             campaign = self._campaign(session, params, key_tenant)
-            return session.cancel_pending(campaign.id, None)
+            return session.destinations.cancel_pending(campaign.id, None)
 
     def pending(self, params: Params) -> PendingPage:
         key_tenant = self._tenant_of_key(params)
@@ -218,7 +223,7 @@ class DialerService:
         with self._store.read() as session:
             campaign = self._campaign(session, params, key_tenant)
             view = self._view(session, campaign)
-            calls = session.waiting_calls(campaign.id, after, size + 1)
+            calls = session.destinations.waiting_calls(campaign.id, after, size + 1)
         more = len(calls) > size
         calls = calls[:size]
         cursor = f"{calls[-1].priority}.{calls[-1].id}" if more and calls else None
@@ -244,8 +249,10 @@ class DialerService:
         now = self._clock.now()
         with self._store.write() as session:
             if idempotency_key is not None:
-                session.forget_idempotency_keys(now - IDEMPOTENCY_TTL)
-                earlier = session.claim_idempotency_key(idempotency_key, request_hash, now)
+                session.idempotency.forget_idempotency_keys(now - IDEMPOTENCY_TTL)
+                earlier = session.idempotency.claim_idempotency_key(
+                    idempotency_key, request_hash, now
+                )
                 if earlier is not None:
                     if earlier[0] != request_hash or earlier[1] is None:
                         raise RequestRejected(
@@ -254,7 +261,7 @@ class DialerService:
                     return earlier[1].encode()
             body = render(_BulkAdd(self, session).run(items))
             if idempotency_key is not None:
-                session.store_idempotent_response(idempotency_key, body.decode())
+                session.idempotency.store_idempotent_response(idempotency_key, body.decode())
         return body
 
     # members
@@ -262,7 +269,7 @@ class DialerService:
     def members(self, params: Params) -> list[Agent]:
         key_tenant = self._tenant_of_key(params)
         with self._store.read() as session:
-            return session.campaign_members(self._campaign(session, params, key_tenant).id)
+            return session.agents.campaign_members(self._campaign(session, params, key_tenant).id)
 
     def change_members(self, params: Params, *, add: bool) -> int:
         key_tenant = self._tenant_of_key(params)
@@ -276,14 +283,14 @@ class DialerService:
                 raise MemberInvalid(
                     "Members belong to Agent Dialer campaigns; this is an IVR Dialer"
                 )
-            agents = session.agents_by_member(campaign.tenant_id, members)
+            agents = session.agents.agents_by_member(campaign.tenant_id, members)
             unknown = [m for m in members if m not in agents]
             if unknown:
                 raise MemberInvalid(f"Member {', '.join(unknown)} is not one of your agents")
             ids = [agents[m].id for m in members]
             if add:
-                return session.add_members(campaign.id, ids, self._clock.now())
-            removed = session.remove_members(campaign.id, ids)
+                return session.agents.add_members(campaign.id, ids, self._clock.now())
+            removed = session.agents.remove_members(campaign.id, ids)
             if removed == 0:
                 raise MemberInvalid(f"Member {text} is not in this campaign")
             return removed
@@ -308,7 +315,7 @@ class _BulkAdd:
         if key not in self._keys:
             found = None
             if len(key) <= MAX_KEY_LENGTH:
-                found = self._session.tenant_by_key_hash(hash_key(key))
+                found = self._session.tenants.tenant_by_key_hash(hash_key(key))
             self._keys[key] = found
         tenant = self._keys[key]
         if tenant is None:
@@ -317,7 +324,7 @@ class _BulkAdd:
 
     def _campaign_for(self, code: str) -> Campaign:
         if code not in self._campaigns:
-            found = self._session.campaign_by_code(code, lock=True)
+            found = self._session.campaigns.campaign_by_code(code, lock=True)
             self._campaigns[code] = found if found is not None else UnknownCampaign(missing=False)
         campaign = self._campaigns[code]
         if isinstance(campaign, UnknownCampaign):
@@ -384,7 +391,7 @@ class _BulkAdd:
             per_campaign.setdefault(campaign.id, []).append(new_destination(raw, e164, details))
         now = self._service._clock.now()
         for campaign_id, numbers in per_campaign.items():
-            self._session.add_numbers(campaign_id, numbers, now)
+            self._session.destinations.add_numbers(campaign_id, numbers, now)
 
 
 def _read_cursor(text: str | None) -> tuple[int, int] | None:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from dialer.domain.errors import PayloadTooLarge, ValidationFailed
 from dialer.domain.tenant import Tenant
-from dialer.ports import Clock, Store
+from dialer.ports import Clock
+from dialer.ports.store import DncSession, UnitOfWork
 from dialer.services.numbers import looks_like_number, to_e164
 
 MAX_NUMBERS_PER_CALL = 100_000  # per REST request (docs/dialer-api.md); files: dnc_import.py
@@ -20,7 +21,7 @@ class DncChange:
 
 
 class DncService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: UnitOfWork[DncSession], clock: Clock) -> None:
         self._store = store
         self._clock = clock
 
@@ -44,7 +45,7 @@ class DncService:
     def add(self, tenant: Tenant, numbers: Iterable[object], label: str = "numbers") -> DncChange:
         e164s = self._normalise(tenant, numbers, label)
         with self._store.write() as session:
-            added = session.add_dnc(tenant.id, e164s, self._clock.now())
+            added = session.dnc.add_dnc(tenant.id, e164s, self._clock.now())
         return DncChange(added, len(set(e164s)) - added)
 
     def remove(
@@ -52,14 +53,14 @@ class DncService:
     ) -> DncChange:
         e164s = self._normalise(tenant, numbers, label)
         with self._store.write() as session:
-            removed = session.remove_dnc(tenant.id, e164s)
+            removed = session.dnc.remove_dnc(tenant.id, e164s)
         return DncChange(removed, len(set(e164s)) - removed)
 
     def listed(self, tenant: Tenant, after: str | None, limit: int) -> list[str]:
         with self._store.read() as session:
-            return session.list_dnc(tenant.id, after, min(max(limit, 1), MAX_PAGE))
+            return session.dnc.list_dnc(tenant.id, after, min(max(limit, 1), MAX_PAGE))
 
     def contains(self, tenant: Tenant, number: str) -> tuple[str, bool]:
         (e164,) = self._normalise(tenant, [number], "number")
         with self._store.read() as session:
-            return e164, bool(session.dnc_listed(tenant.id, [e164]))
+            return e164, bool(session.dnc.dnc_listed(tenant.id, [e164]))

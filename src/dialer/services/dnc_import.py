@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from dialer.domain.errors import ValidationFailed
 from dialer.domain.tenant import Tenant
-from dialer.ports import Clock, Store
+from dialer.ports import Clock
+from dialer.ports.store import DncSession, UnitOfWork
 from dialer.services.numbers import looks_like_number, to_e164
 
 BATCH = 5_000  # numbers per transaction: short enough that the engine never waits long
@@ -64,7 +65,7 @@ def file_lines(lines: Iterable[str]) -> Iterator[FileLine | str]:
 
 
 class DncImporter:
-    def __init__(self, store: Store, clock: Clock, batch: int = BATCH) -> None:
+    def __init__(self, store: UnitOfWork[DncSession], clock: Clock, batch: int = BATCH) -> None:
         self._store = store
         self._clock = clock
         self._batch = batch
@@ -128,7 +129,7 @@ class DncImporter:
         if not numbers:
             return
         with self._store.write() as session:
-            added = session.add_dnc(tenant.id, numbers, self._clock.now())
+            added = session.dnc.add_dnc(tenant.id, numbers, self._clock.now())
         report.added += added
         report.already_listed += len(numbers) - added
 

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from dialer.clocks import RealTimer, VirtualTimer
 from dialer.domain.ids import TenantId
-from dialer.ports import Clock, Store
+from dialer.ports import Clock
+from dialer.ports.store import TenantSession, UnitOfWork
 
 # What an engine check answers: None while it runs, else what is wrong.
 EngineProblem = Callable[[], str | None]
@@ -20,7 +21,7 @@ class ClockInfo:
 
 
 class HealthService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: UnitOfWork[TenantSession], clock: Clock) -> None:
         self._store = store
         self._clock = clock
 
@@ -29,7 +30,7 @@ class HealthService:
         try:
             with self._store.read() as session:
                 # Any indexed read proves the store answers; tenant 0 never exists.
-                session.get_tenant(TenantId(0))
+                session.tenants.get_tenant(TenantId(0))
         except Exception as exc:  # noqa: BLE001 -- whatever the driver raises, it is the answer
             return f"the store does not answer: {type(exc).__name__}: {exc}".splitlines()[0]
         return None

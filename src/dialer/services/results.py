@@ -1,80 +1,36 @@
 """A campaign's results: one row per attempt, in the order attempts were recorded.
 
-``result_fields`` is the one published shape of a row; the REST API (JSON and CSV) and the
-webhook payload all use it, so a field added here appears everywhere at once.
+The published shape of a row (``result_fields``) lives in dialer.domain.result_row, where the
+webhook message is built from it too; it is re-exported here for the REST API and the CLI.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from dialer.domain.attempt import AttemptResult
 from dialer.domain.errors import NotFound, ValidationFailed
 from dialer.domain.ids import CampaignId
+from dialer.domain.result_row import RESULT_FIELDS, iso_utc, result_fields
 from dialer.domain.tenant import Tenant
-from dialer.ports import Store
+from dialer.ports.store import ResultsSession, UnitOfWork
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_AFTER",
+    "MAX_LIMIT",
+    "RESULT_FIELDS",
+    "STREAM_PAGE",
+    "ResultsPage",
+    "ResultsService",
+    "check_paging",
+    "iso_utc",
+    "result_fields",
+]
 
 DEFAULT_LIMIT = 1_000
 MAX_LIMIT = 10_000
 MAX_AFTER = 2**63 - 1  # attempt ids are 64-bit
 STREAM_PAGE = 2_000
-
-# The row's fields, in order: CSV header and JSON keys alike.
-RESULT_FIELDS = (
-    "number",
-    "name",
-    "attemptNumber",
-    "outcome",
-    "outcomeName",
-    "stage",
-    "stageName",
-    "queuedAt",
-    "originatedAt",
-    "answeredAt",
-    "endedAt",
-    "cause",
-    "keys",
-    "smsSent",
-    # Added later, so at the end: CSV readers that go by position keep working.
-    "attemptId",
-    "phoneNumberId",
-)
-
-
-def iso_utc(moment: datetime | None) -> str | None:
-    """ISO-8601 in UTC to the millisecond, with a Z: ``2025-10-01T09:00:12.345Z``."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        raise ValueError("naive datetimes are refused; pass a timezone-aware one")
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def result_fields(result: AttemptResult, campaign_code: str | None = None) -> dict[str, object]:
-    """One attempt in the API's camelCase shape; with a campaign code (the webhook), the
-    campaign's ``campaignId`` and ``campaignCode`` come first."""
-    head: dict[str, object] = {}
-    if campaign_code is not None:
-        head = {"campaignId": result.campaign_id, "campaignCode": campaign_code}
-    return {
-        **head,
-        "number": result.number,
-        "name": result.name,
-        "attemptNumber": result.attempt_number,
-        "outcome": result.outcome.value,
-        "outcomeName": result.outcome.api_name,
-        "stage": result.stage.value,
-        "stageName": result.stage.api_name,
-        "queuedAt": iso_utc(result.queued_at),
-        "originatedAt": iso_utc(result.originated_at),
-        "answeredAt": iso_utc(result.answered_at),
-        "endedAt": iso_utc(result.ended_at),
-        "cause": result.cause,
-        "keys": result.keys,
-        "smsSent": result.sms_sent,
-        "attemptId": result.attempt_id,
-        "phoneNumberId": result.destination_id,
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +50,7 @@ def check_paging(after: int | None, limit: int) -> None:
 
 
 class ResultsService:
-    def __init__(self, store: Store, stream_page: int = STREAM_PAGE) -> None:
+    def __init__(self, store: UnitOfWork[ResultsSession], stream_page: int = STREAM_PAGE) -> None:
         self._store = store
         self.stream_page = stream_page
 
@@ -104,10 +60,10 @@ class ResultsService:
         """Up to ``limit`` results after attempt id ``after``, and where the next page starts."""
         check_paging(after, limit)
         with self._store.read() as session:
-            if session.get_campaign(tenant.id, campaign_id) is None:
+            if session.campaigns.get_campaign(tenant.id, campaign_id) is None:
                 raise NotFound(f"campaign {campaign_id}")
             # One row more than asked tells whether another page exists.
-            rows = session.attempt_results(campaign_id, after, limit + 1)
+            rows = session.results.attempt_results(campaign_id, after, limit + 1)
         if len(rows) > limit:
             return ResultsPage(rows[:limit], rows[limit - 1].attempt_id)
         return ResultsPage(rows, None)
@@ -123,7 +79,7 @@ class ResultsService:
         """
         check_paging(after, 1)
         with self._store.read() as session:
-            if session.get_campaign(tenant.id, campaign_id) is None:
+            if session.campaigns.get_campaign(tenant.id, campaign_id) is None:
                 raise NotFound(f"campaign {campaign_id}")
         return self._pages(campaign_id, after)
 
@@ -131,7 +87,7 @@ class ResultsService:
         size = self.stream_page
         while True:
             with self._store.read() as session:
-                rows = session.attempt_results(campaign_id, after, size)
+                rows = session.results.attempt_results(campaign_id, after, size)
             if rows:
                 yield rows
             if len(rows) < size:

@@ -12,7 +12,8 @@ from dialer.domain.compliance import DEFAULT_CALLING_HOURS, CallingHours
 from dialer.domain.errors import NotFound, Unauthorized, ValidationFailed
 from dialer.domain.ids import TenantId
 from dialer.domain.tenant import Tenant
-from dialer.ports import Clock, Store
+from dialer.ports import Clock
+from dialer.ports.store import TenantSession, UnitOfWork
 from dialer.services.numbers import supported_region
 
 KEY_PREFIX = "dk_"
@@ -24,7 +25,7 @@ def hash_key(api_key: str) -> str:
 
 
 class TenantService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: UnitOfWork[TenantSession], clock: Clock) -> None:
         self._store = store
         self._clock = clock
 
@@ -57,10 +58,12 @@ class TenantService:
             raise ValidationFailed(problems)
         api_key = KEY_PREFIX + secrets.token_urlsafe(32)
         with self._store.write() as session:
-            tenant = session.add_tenant(
+            tenant = session.tenants.add_tenant(
                 name, region, timezone, hash_key(api_key), self._clock.now()
             )
-            session.set_calling_hours(tenant.id, f"{hours.start:%H:%M}", f"{hours.end:%H:%M}")
+            session.tenants.set_calling_hours(
+                tenant.id, f"{hours.start:%H:%M}", f"{hours.end:%H:%M}"
+            )
         return tenant, api_key
 
     def rotate_key(self, tenant_id: TenantId) -> str:
@@ -68,7 +71,7 @@ class TenantService:
         request looks its key up, nothing caches it)."""
         api_key = KEY_PREFIX + secrets.token_urlsafe(32)
         with self._store.write() as session:
-            if not session.set_api_key_hash(tenant_id, hash_key(api_key)):
+            if not session.tenants.set_api_key_hash(tenant_id, hash_key(api_key)):
                 raise NotFound(f"tenant {tenant_id}")
         return api_key
 
@@ -76,14 +79,14 @@ class TenantService:
         if not api_key or len(api_key) > MAX_KEY_LENGTH:
             raise Unauthorized("a valid API key is required")
         with self._store.read() as session:
-            tenant = session.tenant_by_key_hash(hash_key(api_key))
+            tenant = session.tenants.tenant_by_key_hash(hash_key(api_key))
         if tenant is None:
             raise Unauthorized("a valid API key is required")
         return tenant
 
     def get(self, tenant_id: TenantId) -> Tenant:
         with self._store.read() as session:
-            tenant = session.get_tenant(tenant_id)
+            tenant = session.tenants.get_tenant(tenant_id)
         if tenant is None:
             raise NotFound(f"tenant {tenant_id}")
         return tenant

@@ -26,7 +26,8 @@ from dialer.domain.webhook import (
     Webhook,
 )
 from dialer.domain.webhook_address import AddressPolicy, IPAddress, literal_address
-from dialer.ports import Clock, Store
+from dialer.ports import Clock
+from dialer.ports.store import OutboxSession, UnitOfWork
 
 Resolver = Callable[[str], list[IPAddress]]
 
@@ -104,7 +105,7 @@ def checked_url(
 class WebhookService:
     def __init__(
         self,
-        store: Store,
+        store: UnitOfWork[OutboxSession],
         clock: Clock,
         policy: AddressPolicy | None = None,
         resolve: Resolver = resolve_host,
@@ -120,29 +121,29 @@ class WebhookService:
         target = checked_url(url, self._policy, self._resolve)
         secret = secrets.token_urlsafe(32)
         with self._store.write() as session:
-            webhook = session.set_webhook(tenant.id, target, secret, self._clock.now())
+            webhook = session.outbox.set_webhook(tenant.id, target, secret, self._clock.now())
         return webhook, secret
 
     def get(self, tenant: Tenant) -> tuple[Webhook, Backlog]:
         """The webhook (never its secret) and how many deliveries are waiting or given up."""
         with self._store.read() as session:
-            webhook = session.get_webhook(tenant.id)
+            webhook = session.outbox.get_webhook(tenant.id)
             if webhook is None:
                 raise NotFound("webhook")
-            return webhook, session.webhook_backlog(tenant.id)
+            return webhook, session.outbox.webhook_backlog(tenant.id)
 
     def remove(self, tenant: Tenant) -> None:
         """Stop delivering: the webhook goes, and so do its undelivered results."""
         with self._store.write() as session:
-            if not session.delete_webhook(tenant.id):
+            if not session.outbox.delete_webhook(tenant.id):
                 raise NotFound("webhook")
 
     def retry(self, tenant: Tenant) -> int:
         """Deliver again what was given up on, signed with the same secret; returns how many."""
         with self._store.write() as session:
-            if session.get_webhook(tenant.id) is None:
+            if session.outbox.get_webhook(tenant.id) is None:
                 raise NotFound("webhook")
-            return session.retry_given_up(tenant.id, self._clock.now())
+            return session.outbox.retry_given_up(tenant.id, self._clock.now())
 
     def deliveries(
         self, tenant: Tenant, status: str | None, before: object, limit: object
@@ -161,7 +162,7 @@ class WebhookService:
             raise ValidationFailed(errors)
         assert count is not None
         with self._store.read() as session:
-            return session.list_deliveries(tenant.id, status, older, count)
+            return session.outbox.list_deliveries(tenant.id, status, older, count)
 
 
 DEFAULT_LOG_PAGE = 100

@@ -175,6 +175,10 @@ class SqliteDatabase:
             raise RuntimeError("a store transaction was opened inside another on this thread")
         raw = self._thread_connection()
         self._local.busy = True
+        # A read refuses writes, as PostgreSQL's READ ONLY transaction does: without it a
+        # write in a read block would pass here, past the writer lock, and fail only there.
+        if not write:
+            raw.execute("PRAGMA query_only = ON")
         try:
             with self._writer if write else contextlib.nullcontext():
                 raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -185,6 +189,8 @@ class SqliteDatabase:
                     raise
                 raw.execute("COMMIT")
         finally:
+            if not write:
+                raw.execute("PRAGMA query_only = OFF")
             self._local.busy = False
 
     def close(self) -> None:

@@ -1,7 +1,7 @@
 """Conversions between stored column values and domain values."""
 
 import json
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import orjson
@@ -24,14 +24,19 @@ CAMPAIGN_COLUMNS = (
 )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def to_us(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are refused; pass a timezone-aware one")
-    return int(moment.timestamp() * 1_000_000)
+    # Integer arithmetic: a float epoch times 1e6 lost a microsecond past 2038.
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 def from_us(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1_000_000, UTC)
+    return _EPOCH + timedelta(microseconds=value)
 
 
 def opt_us(moment: datetime | None) -> int | None:

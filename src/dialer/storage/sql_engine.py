@@ -7,13 +7,13 @@ on PostgreSQL (``FOR UPDATE SKIP LOCKED`` lets engines claim side by side) and i
 statements cannot interleave with another claim).
 """
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.campaign import DialingContext
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
+from dialer.domain.result_row import webhook_body
 from dialer.storage.database import Connection, Row
 from dialer.storage.rows import (
     CAMPAIGN_COLUMNS,
@@ -81,11 +81,8 @@ def _marks(values: Sequence[object]) -> str:
     return ", ".join("%s" for _ in values)
 
 
-def _webhook_body(finished: FinishedAttempt, ids: dict[tuple[int, int], int]) -> str:
-    record = finished.record
-    fields = dict(finished.webhook_fields or {})
-    fields["attemptId"] = ids[(record.destination_id, record.attempt_number)]
-    return json.dumps(fields, separators=(",", ":"))
+def _key(record: AttemptRecord) -> tuple[int, int]:
+    return (record.destination_id, record.attempt_number)
 
 
 def _job(row: Row, queued: int) -> DialJob:
@@ -372,13 +369,16 @@ class EngineQueries:
                     for f in retries
                 ],
             )
-        hooks = [f for f in finished if f.webhook_fields is not None]
+        hooks = [f for f in finished if f.webhook is not None]
         if hooks:
             stamp = to_us(now)
             attempt_ids = self._attempt_ids([f.record for f in hooks])
             self._conn.execute_many(
                 _ENQUEUE_WEBHOOK,
-                [(_webhook_body(f, attempt_ids), stamp, stamp, f.tenant_id) for f in hooks],
+                [
+                    (webhook_body(f, attempt_ids[_key(f.record)]), stamp, stamp, f.tenant_id)
+                    for f in hooks
+                ],
             )
         return list(finished)
 

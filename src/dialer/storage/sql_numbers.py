@@ -5,7 +5,6 @@ import itertools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from dialer.domain.attempt import AttemptRecord
 from dialer.domain.campaign import NumberEntry, PhoneNumber, StoredNumber
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.destination import DestinationState
@@ -185,40 +184,6 @@ class NumberQueries:
                 "UPDATE destinations SET name = %s, parameters = %s WHERE id = %s",
                 [(name, parameters_to_column(params), i) for i, name, params in changes],
             )
-
-    # attempts
-
-    def record_attempt(self, attempt: AttemptRecord) -> None:
-        self._conn.execute(
-            "INSERT INTO attempts (destination_id, attempt_number, outcome, stage, queued_at,"
-            " originated_at, answered_at, ended_at, cause, keys, sms_sent, campaign_id)"
-            " SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, campaign_id"
-            " FROM destinations WHERE id = %s",
-            (
-                attempt.destination_id,
-                attempt.attempt_number,
-                attempt.outcome.value,
-                attempt.stage.value,
-                to_us(attempt.queued_at),
-                opt_us(attempt.originated_at),
-                opt_us(attempt.answered_at),
-                opt_us(attempt.ended_at),
-                attempt.cause,
-                attempt.keys,
-                int(attempt.sms_sent),
-                attempt.destination_id,
-            ),
-        )
-        self._conn.execute(
-            "UPDATE destinations SET attempts_made = %s, last_outcome = %s, last_stage = %s"
-            " WHERE id = %s",
-            (
-                attempt.attempt_number,
-                attempt.outcome.value,
-                attempt.stage.value,
-                attempt.destination_id,
-            ),
-        )
 
     def destination_ids(self, campaign_id: CampaignId) -> list[DestinationId]:
         rows = self._conn.execute(

@@ -13,6 +13,18 @@ from dialer.domain.campaign import (
 from dialer.domain.errors import Conflict
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
+from dialer.ports.store import (
+    AgentRepo,
+    CampaignRepo,
+    CatalogRepo,
+    DestinationRepo,
+    DncRepo,
+    IdempotencyRepo,
+    OutboxRepo,
+    QueueRepo,
+    ResultsRepo,
+    TenantRepo,
+)
 from dialer.storage.database import Connection, PostgresDatabase, SqliteDatabase
 from dialer.storage.notify import SqliteWatcher, WorkListener
 from dialer.storage.rows import (
@@ -50,6 +62,49 @@ class SqlSession(
         self._conn = conn
         self.work_added = False
         self._notified = False
+
+    # The roles (dialer.ports.store): one SQL session implements them all, sharing its
+    # transaction, so each role is this session seen through its port.
+
+    @property
+    def tenants(self) -> TenantRepo:
+        return self
+
+    @property
+    def catalog(self) -> CatalogRepo:
+        return self
+
+    @property
+    def agents(self) -> AgentRepo:
+        return self
+
+    @property
+    def campaigns(self) -> CampaignRepo:
+        return self
+
+    @property
+    def destinations(self) -> DestinationRepo:
+        return self
+
+    @property
+    def queue(self) -> QueueRepo:
+        return self
+
+    @property
+    def dnc(self) -> DncRepo:
+        return self
+
+    @property
+    def outbox(self) -> OutboxRepo:
+        return self
+
+    @property
+    def results(self) -> ResultsRepo:
+        return self
+
+    @property
+    def idempotency(self) -> IdempotencyRepo:
+        return self
 
     def _work_added(self, *, notify: bool = True) -> None:
         """Destinations became due: wake engines once this transaction commits.

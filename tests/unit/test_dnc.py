@@ -53,6 +53,6 @@ def test_the_engine_will_find_what_the_service_stored(
 ) -> None:
     container.dnc.add(account.tenant, ["07700900123"])
     with container.store.read() as session:
-        assert session.dnc_listed(account.tenant.id, ["+447700900123", "+447700900124"]) == {
+        assert session.dnc.dnc_listed(account.tenant.id, ["+447700900123", "+447700900124"]) == {
             "+447700900123"
         }

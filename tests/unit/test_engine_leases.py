@@ -33,23 +33,25 @@ def test_a_late_result_of_a_lost_lease_is_dropped_alone(rig: Rig) -> None:
     tenant = rig.account.tenant.id
     lease = OPEN + timedelta(seconds=60)
     with store.write() as session:
-        (first,) = session.claim(campaign, OPEN, 1, "slow", lease)  # type: ignore[arg-type]
+        (first,) = session.queue.claim(campaign, OPEN, 1, "slow", lease)  # type: ignore[arg-type]
     # "slow" stalls past its lease; another engine records attempt 1 and queues a retry.
     later = lease + timedelta(seconds=1)
     with store.write() as session:
-        (lost,) = session.take_expired(later, 10)
-        session.finish_attempts([finished(lost, Outcome.NO_CONNECTION, OPEN, tenant)], None, later)
+        (lost,) = session.queue.take_expired(later, 10)
+        session.queue.finish_attempts(
+            [finished(lost, Outcome.NO_CONNECTION, OPEN, tenant)], None, later
+        )
     # "slow" wakes, claims the same destination again (attempt 2) and the other number, then
     # reports the first's attempt 1 beside the other's result.
     with store.write() as session:
-        again = session.claim(campaign, later, 10, "slow", later + timedelta(seconds=60))  # type: ignore[arg-type]
+        again = session.queue.claim(campaign, later, 10, "slow", later + timedelta(seconds=60))  # type: ignore[arg-type]
     assert sorted((j.destination_id, j.attempt_number) for j in again)[0] == (
         first.destination_id,
         2,
     )
     other = next(j for j in again if j.destination_id != first.destination_id)
     with store.write() as session:
-        written = session.finish_attempts(
+        written = session.queue.finish_attempts(
             [
                 finished(first, Outcome.ANSWERED, None, tenant),  # attempt 1: not its any more
                 finished(other, Outcome.ANSWERED, None, tenant),  # held: recorded
@@ -112,4 +114,4 @@ def test_results_that_failed_to_be_written_are_written_later(rig: Rig, tmp_path:
     assert [r.outcome for r in got[drama(2)]] == [Outcome.ANSWERED]
     assert [r.outcome for r in got[drama(6)]] == [Outcome.UNOBTAINABLE]
     with rig.container.store.write() as session:  # no lease is left behind
-        assert session.take_expired(OPEN + timedelta(days=30), 10) == []
+        assert session.queue.take_expired(OPEN + timedelta(days=30), 10) == []

@@ -1,0 +1,248 @@
+"""The fate of one attempt, decided in this one place; the engine only does what it says.
+
+1. ``screen``: a claimed destination is dialled, settled without a call (an impossible number,
+   one on the do-not-call list) or postponed (outside the callee's calling hours).
+2. The call's own record: what an unanswered call ended as, whether an SMS is due on busy, what
+   to do with an answered call (``on_answer``: fax, answerphone message or silence, transfer to
+   agents, or the call flow) and the outcome and stage that follow.
+3. The records of attempts that were not (or no longer) dialled: settled at screening, an
+   engine fault, a lease another engine let run out, a campaign whose last window is over.
+4. ``conclude``: what follows the record, by the retry rules (dialer.domain.retry): another
+   attempt at a time, or done; and whether the tenant's webhook is told.
+
+Every ``AttemptRecord`` the engine writes is made here, so the rules read as tables
+(tests/unit/test_dialling.py). Pure: no I/O, no clock; ``now`` is given.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import Enum
+
+from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt, WebhookSubject
+from dialer.domain.call import Answered, AnsweredBy, Failed, Hangup
+from dialer.domain.campaign import Campaign, CampaignType
+from dialer.domain.codes import Outcome, Stage
+from dialer.domain.compliance import CallingHours, next_allowed
+from dialer.domain.retry import after_attempt, max_attempts, message_due
+
+# A call the driver could not place (its process was full) is no attempt: it is dialled again
+# this much later.
+NOT_PLACED_RETRY = timedelta(seconds=15)
+LEASE_LOST_CAUSE = "engine lost: lease expired"
+_CAUSE_LIMIT = 500
+
+
+# 1. screening
+
+
+@dataclass(frozen=True, slots=True)
+class Dial:
+    """Place the call now."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settle:
+    """Record the attempt without a call: it must never be dialled."""
+
+    outcome: Outcome
+    stage: Stage
+
+
+@dataclass(frozen=True, slots=True)
+class Postpone:
+    """Not yet: give the destination back to the queue, due at ``until``."""
+
+    until: datetime
+
+
+Screening = Dial | Settle | Postpone
+DIAL = Dial()
+
+
+def screen(
+    job: DialJob, hours: CallingHours, dnc_listed: bool, zones: Sequence[str], now: datetime
+) -> Screening:
+    """May ``job`` be dialled now? ``dnc_listed``: its number is on the tenant's do-not-call
+    list; ``zones``: the callee's possible time zones (unused for an impossible number)."""
+    if job.e164 is None:
+        return Settle(Outcome.INVALID_NUMBER, Stage.NONE)
+    if dnc_listed and not job.ignore_dnc:
+        return Settle(Outcome.EXCLUDED_NUMBER, Stage.EXCLUDED)
+    later = next_allowed(hours, zones, now)
+    if later is not None:
+        return Postpone(later)
+    return DIAL
+
+
+def not_placed_due(now: datetime) -> datetime:
+    """When a call the driver could not place is due again (it used up no attempt)."""
+    return now + NOT_PLACED_RETRY
+
+
+# 2. the call
+
+
+def sms_due_on_busy(campaign: Campaign, job: DialJob, failed: Failed) -> bool:
+    """Whether this unanswered call earns the campaign's SMS-on-busy."""
+    spec = campaign.spec
+    return failed.outcome is Outcome.BUSY and message_due(
+        spec.sms_on_busy, job.attempt_number, max_attempts(spec.attempts)
+    )
+
+
+def unanswered(job: DialJob, failed: Failed, sms_sent: bool) -> AttemptRecord:
+    """A call nobody answered: the network's outcome, no stage."""
+    return AttemptRecord(
+        destination_id=job.destination_id,
+        attempt_number=job.attempt_number,
+        outcome=failed.outcome,
+        stage=Stage.NONE,
+        queued_at=job.queued_at,
+        originated_at=failed.originated_at,
+        ended_at=failed.ended_at,
+        cause=failed.cause,
+        sms_sent=sms_sent,
+    )
+
+
+class Handling(Enum):
+    """What the engine does with an answered call, the outcome that follows, and the stage
+    when the handling fixes it (None: the transfer or the call flow decides it)."""
+
+    FAX = ("hang up", Outcome.FAX, Stage.NONE)
+    LEAVE_MESSAGE = (
+        "wait for the greeting to end, say the message",
+        Outcome.ANSWERPHONE_MESSAGE_LEFT,
+        Stage.ANSWERPHONE_MESSAGE_LEFT,
+    )
+    STAY_SILENT = (
+        "hang up on a machine the policy keeps us silent for",
+        Outcome.ANSWERPHONE_MESSAGE_NOT_LEFT,
+        Stage.ANSWERPHONE_MESSAGE_NOT_LEFT,
+    )
+    TRANSFER = ("transfer to the agents' queue", Outcome.ANSWERED, None)
+    WALK_FLOW = ("walk the call flow", Outcome.ANSWERED, None)
+
+    def __init__(self, action: str, outcome: Outcome, stage: Stage | None) -> None:
+        # Plain attributes, not a table keyed by member: read for every answered call.
+        self.action = action
+        self.outcome = outcome
+        self.stage = stage
+
+
+def on_answer(campaign: Campaign, job: DialJob, by: AnsweredBy) -> Handling:
+    """A fax is hung up on; a machine gets the message when the answerphone policy names this
+    attempt; a person is transferred (agent campaign) or walks the call flow (IVR)."""
+    spec = campaign.spec
+    if by is AnsweredBy.FAX:
+        return Handling.FAX
+    if by is AnsweredBy.MACHINE:
+        due = message_due(spec.answerphone, job.attempt_number, max_attempts(spec.attempts))
+        return Handling.LEAVE_MESSAGE if due else Handling.STAY_SILENT
+    if spec.kind is CampaignType.AGENT:
+        return Handling.TRANSFER
+    return Handling.WALK_FLOW
+
+
+def transfer_stage(transferred: bool) -> Stage:
+    """An agent campaign's answered call: handed over, or the queue refused (or the callee left
+    during the transfer). With no queue, the network stands in for the agent: transferred."""
+    return Stage.CALL_TRANSFERRED_TO_CALL_CENTRE if transferred else Stage.CALLEE_TRANSFER_REQUEST
+
+
+def answered(
+    job: DialJob,
+    answer: Answered,
+    hangup: Hangup,
+    handling: Handling,
+    stage: Stage | None = None,
+    keys: str = "",
+    sms_sent: bool = False,
+) -> AttemptRecord:
+    """An answered call's record; ``stage``: where the transfer or the flow ended, for the
+    handlings that leave it to them."""
+    if handling.stage is not None and stage is not None:
+        raise ValueError(f"{handling.name} fixes the stage")
+    final = handling.stage if handling.stage is not None else stage
+    if final is None:
+        raise ValueError(f"{handling.name} needs the stage the call ended at")
+    return AttemptRecord(
+        destination_id=job.destination_id,
+        attempt_number=job.attempt_number,
+        outcome=handling.outcome,
+        stage=final,
+        queued_at=job.queued_at,
+        originated_at=answer.originated_at,
+        answered_at=answer.answered_at,
+        ended_at=hangup.ended_at,
+        cause=hangup.cause,
+        keys=keys,
+        sms_sent=sms_sent,
+    )
+
+
+# 3. attempts not (or no longer) dialled
+
+
+def not_dialled(job: DialJob, outcome: Outcome, stage: Stage, at: datetime) -> AttemptRecord:
+    """An attempt settled without a call: excluded, invalid, or out of time."""
+    return AttemptRecord(
+        destination_id=job.destination_id,
+        attempt_number=job.attempt_number,
+        outcome=outcome,
+        stage=stage,
+        queued_at=job.queued_at,
+        ended_at=at,
+    )
+
+
+def settled(job: DialJob, settle: Settle, at: datetime) -> AttemptRecord:
+    """What ``screen`` settled, as a record."""
+    return not_dialled(job, settle.outcome, settle.stage, at)
+
+
+def engine_fault(job: DialJob, error: BaseException, at: datetime) -> AttemptRecord:
+    """The engine failed during the call (a driver fault): NoConnection, so the retry rules
+    give the destination another attempt rather than lose it."""
+    record = not_dialled(job, Outcome.NO_CONNECTION, Stage.NONE, at)
+    return replace(record, cause=f"engine error: {error}"[:_CAUSE_LIMIT])
+
+
+def lease_lost(job: DialJob, at: datetime) -> AttemptRecord:
+    """An engine's lease on the attempt ran out (it died mid-call): NoConnection."""
+    record = not_dialled(job, Outcome.NO_CONNECTION, Stage.NONE, at)
+    return replace(record, cause=LEASE_LOST_CAUSE)
+
+
+def out_of_time(job: DialJob, at: datetime) -> AttemptRecord:
+    """The campaign's last window closed before the destination was dialled."""
+    return not_dialled(job, Outcome.OUT_OF_TIME, Stage.NONE, at)
+
+
+# 4. what follows
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What decides an attempt's fate beyond its record: its campaign's retry rules, and
+    whether its tenant has a webhook to tell."""
+
+    campaign: Campaign
+    webhook: bool = False
+
+
+def conclude(job: DialJob, record: AttemptRecord, rules: Rules) -> FinishedAttempt:
+    """The record with what follows it: a retry at a time, or done (``FinishedAttempt.final``)."""
+    if record.ended_at is None:
+        raise ValueError("an attempt is concluded once it has ended")
+    campaign = rules.campaign
+    verdict = after_attempt(
+        campaign.spec.attempts, record.attempt_number, record.outcome, record.ended_at
+    )
+    subject = None
+    if rules.webhook:
+        subject = WebhookSubject(campaign.code, job.e164 or job.raw, job.name)
+    return FinishedAttempt(
+        record, campaign.id, campaign.tenant_id, job.priority, verdict.retry_at, subject
+    )

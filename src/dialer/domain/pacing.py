@@ -1,0 +1,91 @@
+"""Pacing: how many of a campaign's destinations to claim now, and when to look again.
+
+The dispatcher asks its ``PacingPolicy`` once per campaign per pass and claims what the answer
+allows. The answer is a ``ClaimRequest`` (at most N lines, under these limits, at this rate) so
+that a claim which enforces the limits itself, across engines, can be told them as they are.
+Today's policy, ``CapsAndRate``, fills free lines up to the caps as fast as the rate allows; a
+predictive pacer (lines per free agent from the answer rate) replaces it as one object.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from dialer.domain.campaign import Campaign
+
+# Claim in quanta of 50 ms worth of the rate: one claim per token would cost a store round
+# trip per call, and a virtual clock would jump a token at a time.
+PACING_QUANTUM = 0.05  # seconds
+
+
+class RateLimit(Protocol):
+    """A calls-per-second limit with its tokens (dialer.engine.pacer.TokenBucket)."""
+
+    @property
+    def rate(self) -> float: ...
+
+    def available(self, now: datetime) -> int: ...
+
+    def next_token_at(self, now: datetime, count: int = 1) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """What the dispatcher knows of one campaign as it is about to claim for it."""
+
+    campaign: Campaign
+    on_line: int  # the campaign's calls on the line, of this engine
+    free_lines: int  # the engine's own capacity left (--max-calls less its calls)
+    # Every rate this engine applies itself (its own, the campaign's); none: the claim paces.
+    limits: Sequence[RateLimit]
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRequest:
+    """Claim at most ``lines`` now. ``max_in_flight`` and ``rate`` are the limits the answer
+    was computed under, for a claim that enforces them itself. ``look_again``: when the rate
+    allows more, if the rate is what holds the claim back (None: a line freed by a call's end,
+    or new work, is what changes the answer)."""
+
+    lines: int
+    max_in_flight: int
+    rate: float
+    look_again: datetime | None = None
+
+
+class PacingPolicy(Protocol):
+    def request(self, load: Load) -> ClaimRequest: ...
+
+
+class CapsAndRate:
+    """Fill free lines up to the caps (the engine's, the campaign's MaximumCallers or
+    --campaign-max-calls), as fast as the rates allow, at most ``claim_batch`` at a time."""
+
+    def __init__(self, claim_batch: int, campaign_max_in_flight: int) -> None:
+        self._batch = claim_batch
+        self._campaign_max = campaign_max_in_flight
+
+    def max_in_flight(self, campaign: Campaign) -> int:
+        """The Dialer API strategy's MaximumCallers, when set, overrides the engine's default."""
+        if campaign.strategy is not None and campaign.strategy.max_callers:
+            return campaign.strategy.max_callers
+        return self._campaign_max
+
+    def request(self, load: Load) -> ClaimRequest:
+        limit = self.max_in_flight(load.campaign)
+        lines = max(0, min(self._batch, load.free_lines, limit - load.on_line))
+        if not load.limits:
+            # No rate here: a claim that enforces the rates itself (across engines) paces.
+            return ClaimRequest(lines, limit, math.inf)
+        rate = min(r.rate for r in load.limits)
+        if lines == 0:
+            return ClaimRequest(0, limit, rate)
+        quantum = min(lines, max(1, int(rate * PACING_QUANTUM)))
+        tokens = min(r.available(load.now) for r in load.limits)
+        if tokens < quantum:
+            later = max(r.next_token_at(load.now, quantum) for r in load.limits)
+            return ClaimRequest(0, limit, rate, later)
+        return ClaimRequest(min(lines, tokens), limit, rate)

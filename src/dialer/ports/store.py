@@ -1,0 +1,354 @@
+"""The store's port: a unit of work (``Store.read``/``write``) whose session holds one repository
+per role, so each service and the engine depend on the slice they use (as pgqueuer's ports do)."""
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
+
+from dialer.domain.agent import Agent, Queue, Strategy
+from dialer.domain.attempt import AttemptResult, DialJob, FinishedAttempt
+from dialer.domain.campaign import (
+    Campaign,
+    CampaignSpec,
+    CampaignStatus,
+    CampaignSummary,
+    DialingContext,
+    NumberEntry,
+    PhoneNumber,
+    StoredNumber,
+)
+from dialer.domain.destination import CampaignCounts, DestinationPatch, WaitingCall
+from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
+from dialer.domain.limits import Claimed, ClaimLimits
+from dialer.domain.progress import CampaignProgress
+from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
+from dialer.domain.webhook import Backlog, Delivery, DeliveryRecord, Webhook
+
+
+class TenantRepo(Protocol):
+    """Tenants and their API keys and calling hours."""
+
+    def add_tenant(
+        self, name: str, region: str, timezone: str, api_key_hash: str, now: datetime
+    ) -> Tenant: ...
+    def tenant_by_key_hash(self, api_key_hash: str) -> Tenant | None: ...
+    def get_tenant(self, tenant_id: TenantId) -> Tenant | None: ...
+    def set_calling_hours(self, tenant_id: TenantId, start: str, end: str) -> None: ...
+    def set_api_key_hash(self, tenant_id: TenantId, api_key_hash: str) -> bool: ...
+
+
+class CatalogRepo(Protocol):
+    """A tenant's call flows and caller IDs, and which campaigns use a catalog entry."""
+
+    def add_callflow(
+        self, tenant_id: TenantId, name: str, definition: str, now: datetime
+    ) -> CallFlowRecord: ...
+    def list_callflows(self, tenant_id: TenantId) -> list[CallFlowRecord]: ...
+    def get_callflow(self, tenant_id: TenantId, callflow_id: int) -> CallFlowRecord | None: ...
+    def callflow_owned(self, tenant_id: TenantId, callflow_id: CallFlowId) -> bool: ...
+    def callflow_definitions(self, tenant_id: TenantId) -> Sequence[tuple[CallFlowId, str]]: ...
+    def add_cli(self, tenant_id: TenantId, number: str, now: datetime) -> CallerId: ...
+    def list_clis(self, tenant_id: TenantId) -> list[CallerId]: ...
+    def get_cli(self, tenant_id: TenantId, cli_id: int) -> CallerId | None: ...
+    def cli_owned(self, tenant_id: TenantId, cli_id: CliId) -> bool: ...
+    def campaigns_using(
+        self, tenant_id: TenantId, what: str, entry_id: int
+    ) -> list[tuple[CampaignId, bool]]: ...
+    def delete_catalog_entry(self, tenant_id: TenantId, what: str, entry_id: int) -> bool: ...
+
+
+class AgentRepo(Protocol):
+    """Agents, queues, and the members (agents) of agent campaigns."""
+
+    def add_agent(self, tenant_id: TenantId, member: str, name: str, now: datetime) -> Agent: ...
+    def agents_by_member(self, tenant_id: TenantId, members: Sequence[str]) -> dict[str, Agent]: ...
+    def list_agents(self, tenant_id: TenantId) -> list[Agent]: ...
+    def get_agent(self, tenant_id: TenantId, agent_id: int) -> Agent | None: ...
+    def add_queue(self, tenant_id: TenantId, name: str, now: datetime) -> Queue: ...
+    def list_queues(self, tenant_id: TenantId) -> list[Queue]: ...
+    def get_queue(self, tenant_id: TenantId, queue_id: int) -> Queue | None: ...
+    def queue_owned(self, tenant_id: TenantId, queue_id: int) -> bool: ...
+    def campaign_members(self, campaign_id: CampaignId) -> list[Agent]: ...
+    def add_members(
+        self, campaign_id: CampaignId, agent_ids: Sequence[int], now: datetime
+    ) -> int: ...
+    def remove_members(self, campaign_id: CampaignId, agent_ids: Sequence[int]) -> int: ...
+
+
+class CampaignRepo(Protocol):
+    """Campaigns: their spec, status and the Dialer API's strategy and counts."""
+
+    def add_campaign(
+        self,
+        tenant_id: TenantId,
+        code: str,
+        spec: CampaignSpec,
+        status: CampaignStatus,
+        now: datetime,
+    ) -> CampaignId: ...
+    def get_campaign(
+        self, tenant_id: TenantId, campaign_id: CampaignId, *, for_update: bool = False
+    ) -> Campaign | None: ...
+    def campaign_by_code(self, code: str, *, lock: bool = False) -> Campaign | None:
+        """``lock``: keep it from being deleted until this transaction ends (adding rows)."""
+        ...
+
+    def list_campaigns(
+        self, tenant_id: TenantId, *, count_numbers: bool = True
+    ) -> list[CampaignSummary]:
+        """With ``count_numbers=False`` every ``phone_number_count`` is 0 (and no rows are read)."""
+        ...
+
+    def update_campaign(
+        self, campaign_id: CampaignId, spec: CampaignSpec, now: datetime
+    ) -> None: ...
+    def delete_campaign(self, campaign_id: CampaignId) -> None: ...
+    def set_campaign_status(
+        self, campaign_id: CampaignId, status: CampaignStatus, now: datetime
+    ) -> None: ...
+    def set_strategy(self, campaign_id: CampaignId, strategy: Strategy, now: datetime) -> None: ...
+    def campaign_counts(
+        self, campaign_ids: Sequence[CampaignId], now: datetime
+    ) -> dict[CampaignId, CampaignCounts]: ...
+
+
+class DestinationRepo(Protocol):
+    """A campaign's destinations (numbers): added, listed, edited, cancelled."""
+
+    def add_numbers(
+        self, campaign_id: CampaignId, numbers: Iterable[PhoneNumber], now: datetime
+    ) -> None:
+        """Insert in order; ``numbers`` may be a generator, consumed as the rows stream out."""
+        ...
+
+    def list_numbers(
+        self, campaign_id: CampaignId, after: int = 0, limit: int | None = None
+    ) -> list[StoredNumber]:
+        """In the order added, after the destination id ``after``, at most ``limit``."""
+        ...
+
+    def destination_ids(self, campaign_id: CampaignId) -> list[DestinationId]: ...
+    def numbers_for_update(self, campaign_id: CampaignId) -> list[NumberEntry]: ...
+    def count_not_valid(self, campaign_id: CampaignId) -> int: ...
+    def delete_numbers(self, campaign_id: CampaignId, ids: Sequence[DestinationId]) -> None:
+        """Remove numbers without history (never attempted) and their ready-queue rows."""
+        ...
+
+    def update_numbers_details(
+        self, changes: Sequence[tuple[DestinationId, str | None, tuple[tuple[int, str], ...]]]
+    ) -> None: ...
+    def waiting_calls(
+        self, campaign_id: CampaignId, after: tuple[int, int] | None, limit: int
+    ) -> list[WaitingCall]: ...
+    def cancel_pending(self, campaign_id: CampaignId, e164: str | None) -> int: ...
+    def update_pending(
+        self, campaign_id: CampaignId, e164: str, patch: DestinationPatch
+    ) -> int: ...
+
+
+class QueueRepo(Protocol):
+    """The dial queue and its leases: what the engine claims, holds, releases and records
+    (storage/sql_engine.py tells how claims stay atomic)."""
+
+    def dialing_contexts(self) -> list[DialingContext]: ...
+    def next_due(self, campaign_id: CampaignId) -> datetime | None: ...
+    def dialling_identity(self, campaign_id: CampaignId) -> tuple[CallFlowId, CliId] | None:
+        """The call flow and caller ID the campaign's next calls go out with (None: deleted)."""
+        ...
+
+    def claim(
+        self,
+        campaign_id: CampaignId,
+        now: datetime,
+        limit: int,
+        worker: str,
+        lease_until: datetime,
+        opened_at: datetime | None = None,
+    ) -> list[DialJob]: ...
+    def claim_limited(
+        self,
+        campaign_id: CampaignId,
+        now: datetime,
+        limit: int,
+        worker: str,
+        lease_until: datetime,
+        opened_at: datetime | None,
+        limits: ClaimLimits,
+    ) -> Claimed:
+        """``claim`` within the limits every engine shares (storage/sql_limits.py)."""
+        ...
+
+    def forget_spent_windows(self, now: datetime) -> int: ...
+    def claim_for_closing(
+        self, campaign_id: CampaignId, limit: int, worker: str, lease_until: datetime
+    ) -> list[DialJob]: ...
+    def extend_leases(
+        self, worker: str, lease_until: datetime, destination_ids: Sequence[DestinationId]
+    ) -> int: ...
+    def take_expired(self, now: datetime, limit: int) -> list[DialJob]: ...
+    def release(self, jobs: Sequence[tuple[DialJob, datetime]], worker: str) -> int: ...
+    def finish_attempts(
+        self, finished: Sequence[FinishedAttempt], worker: str | None, now: datetime
+    ) -> list[FinishedAttempt]:
+        """Record them; with ``worker``, only those it still holds. Returns those recorded."""
+        ...
+
+    def set_calls_on_line(self, worker: str, calls: Mapping[CampaignId, int]) -> None: ...
+    def forget_lost_lines(self) -> None: ...
+    def calls_on_line(self, campaign_id: CampaignId) -> int: ...
+    def fold_counts(self, min_rows: int = ...) -> int:
+        """Compact the destination counters (storage/sql_counts.py); rows folded."""
+        ...
+
+
+class DncRepo(Protocol):
+    """A tenant's do-not-call list."""
+
+    def add_dnc(self, tenant_id: TenantId, numbers: Sequence[str], now: datetime) -> int: ...
+    def remove_dnc(self, tenant_id: TenantId, numbers: Sequence[str]) -> int: ...
+    def dnc_listed(self, tenant_id: TenantId, numbers: Sequence[str]) -> set[str]: ...
+    def list_dnc(self, tenant_id: TenantId, after: str | None, limit: int) -> list[str]: ...
+
+
+class OutboxRepo(Protocol):
+    """Webhook registrations and the delivery outbox the engine fills as it records attempts
+    (storage/sql_webhooks.py)."""
+
+    def set_webhook(self, tenant_id: TenantId, url: str, secret: str, now: datetime) -> Webhook: ...
+    def get_webhook(self, tenant_id: TenantId) -> Webhook | None: ...
+    def delete_webhook(self, tenant_id: TenantId) -> bool: ...
+    def webhook_tenants(self) -> list[TenantId]: ...
+    def webhook_backlog(self, tenant_id: TenantId) -> Backlog: ...
+    def claim_deliveries(self, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
+        """Due deliveries, each held until ``now + lease`` (then due again if not marked)."""
+        ...
+
+    def mark_delivered(self, delivery_id: int, now: datetime) -> None: ...
+    def mark_failed(self, delivery_id: int, error: str, next_try_at: datetime) -> None: ...
+    def retry_given_up(self, tenant_id: TenantId, now: datetime) -> int: ...
+    def list_deliveries(
+        self, tenant_id: TenantId, status: str | None, before: int | None, limit: int
+    ) -> list[DeliveryRecord]: ...
+
+
+class ResultsRepo(Protocol):
+    """What happened: attempts in order and a campaign's progress (storage/sql_results.py)."""
+
+    def attempt_results(
+        self, campaign_id: CampaignId, after: int | None, limit: int
+    ) -> list[AttemptResult]:
+        """Attempts in the order recorded (by id), starting after attempt id ``after``."""
+        ...
+
+    def progress(self, campaign_id: CampaignId) -> CampaignProgress: ...
+
+
+class IdempotencyRepo(Protocol):
+    """Idempotency keys of write requests."""
+
+    def claim_idempotency_key(
+        self, key: str, request_hash: str, now: datetime
+    ) -> tuple[str, str | None] | None: ...
+    def store_idempotent_response(self, key: str, response: str) -> None: ...
+    def forget_idempotency_keys(self, before: datetime) -> None: ...
+
+
+class StoreSession(Protocol):
+    """One transaction on the store (the unit of work); each role reads and writes the same
+    snapshot. Consumers use the roles they need: the engine ``queue``, the deliverer ``outbox``."""
+
+    @property
+    def tenants(self) -> TenantRepo: ...
+    @property
+    def catalog(self) -> CatalogRepo: ...
+    @property
+    def agents(self) -> AgentRepo: ...
+    @property
+    def campaigns(self) -> CampaignRepo: ...
+    @property
+    def destinations(self) -> DestinationRepo: ...
+    @property
+    def queue(self) -> QueueRepo: ...
+    @property
+    def dnc(self) -> DncRepo: ...
+    @property
+    def outbox(self) -> OutboxRepo: ...
+    @property
+    def results(self) -> ResultsRepo: ...
+    @property
+    def idempotency(self) -> IdempotencyRepo: ...
+
+
+S_co = TypeVar("S_co", covariant=True)
+
+
+class UnitOfWork(Protocol[S_co]):
+    """Transactions whose sessions show the roles ``S_co`` names. A consumer that takes
+    ``UnitOfWork[DncSession]`` can reach the DNC list and nothing else: mypy checks the slice
+    each service and the engine depend on. Every ``Store`` is a unit of work of every slice."""
+
+    def read(self) -> AbstractContextManager[S_co]: ...
+    def write(self) -> AbstractContextManager[S_co]:
+        """A transaction that commits when the block ends normally and rolls back otherwise."""
+        ...
+
+
+class Store(UnitOfWork[StoreSession], Protocol):
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` (from any thread) after new work is committed; returns the
+        function that unsubscribes."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# The slices consumers take (UnitOfWork[...]): a session seen through some of its roles.
+
+
+class TenantSession(Protocol):
+    @property
+    def tenants(self) -> TenantRepo: ...
+
+
+class DncSession(Protocol):
+    @property
+    def dnc(self) -> DncRepo: ...
+
+
+class OutboxSession(Protocol):
+    @property
+    def outbox(self) -> OutboxRepo: ...
+
+
+class CatalogSession(Protocol):
+    @property
+    def catalog(self) -> CatalogRepo: ...
+    @property
+    def agents(self) -> AgentRepo: ...
+
+
+class ResultsSession(Protocol):
+    @property
+    def campaigns(self) -> CampaignRepo: ...
+    @property
+    def results(self) -> ResultsRepo: ...
+
+
+class QueueSession(Protocol):
+    @property
+    def queue(self) -> QueueRepo: ...
+
+
+class EngineSession(Protocol):
+    """What the dialling engine reads and writes: the queue, the DNC list it screens against,
+    the catalog its call plans come from, and the outbox's subscribers."""
+
+    @property
+    def queue(self) -> QueueRepo: ...
+    @property
+    def dnc(self) -> DncRepo: ...
+    @property
+    def catalog(self) -> CatalogRepo: ...
+    @property
+    def outbox(self) -> OutboxRepo: ...
