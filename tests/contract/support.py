@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
+from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt, WebhookSubject
 from dialer.domain.campaign import CampaignSpec, CampaignStatus, PhoneNumber
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
@@ -101,6 +101,10 @@ def claim(
         return s.queue.claim(cid, now, limit, worker, lease_until)
 
 
+# The campaign code webhook messages of finished(webhook=True) carry.
+HOOKED = "hooked"
+
+
 def finished(
     job: DialJob,
     acct: Account,
@@ -119,8 +123,8 @@ def finished(
         originated_at=T0 if called else None,
         ended_at=T0 + timedelta(seconds=30) if called else None,
     )
-    fields = {"number": job.e164, "outcome": outcome.value} if webhook else None
-    return FinishedAttempt(record, job.campaign_id, acct.tenant_id, job.priority, retry_at, fields)
+    subject = WebhookSubject(HOOKED, job.e164 or job.raw, job.name) if webhook else None
+    return FinishedAttempt(record, job.campaign_id, acct.tenant_id, job.priority, retry_at, subject)
 
 
 def finish(

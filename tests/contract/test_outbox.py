@@ -3,9 +3,12 @@
 import json
 from datetime import timedelta
 
+from dialer.domain.codes import Outcome
+from dialer.domain.result_row import result_fields
 from dialer.domain.webhook import NEVER, Backlog
 from dialer.ports.store import Store
 from tests.contract.support import (
+    HOOKED,
     T0,
     Account,
     account,
@@ -62,11 +65,13 @@ def test_recorded_attempts_queue_a_delivery_with_their_id(store: Store) -> None:
         0,
     )
     assert delivery.created_at == T0
+    # The message is the attempt's results row, under its campaign, with the id the store gave it.
     assert json.loads(delivery.payload) == {
-        "number": job.e164,
-        "outcome": 6,
-        "attemptId": result.attempt_id,
+        "campaignId": cid,
+        "campaignCode": HOOKED,
+        **result_fields(result),
     }
+    assert result.outcome is Outcome.NO_ANSWER
 
 
 def test_a_tenant_without_a_webhook_gets_no_deliveries(store: Store) -> None:
