@@ -3,12 +3,9 @@
 import asyncio
 import json
 import logging
-import math
 import signal
 import subprocess
 import tempfile
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,143 +15,30 @@ from dialer.bootstrap import build, build_engine, make_timer, refuse_memory
 from dialer.cli import DatabaseOpt, _fail, app, http_workers, logs, metrics_dir, redaction
 from dialer.cli import limit_options as lo
 from dialer.cli import sip_options as so
+from dialer.cli.engine_options import (
+    ENGINE_DEFAULTS,
+    AnchorOpt,
+    AudioDirOpt,
+    CampaignCallsOpt,
+    CampaignCpsOpt,
+    ChannelsOpt,
+    LeaseOpt,
+    MaxCallsOpt,
+    MaxCpsOpt,
+    NetworkOpt,
+    OriginationLogOpt,
+    ProfileOpt,
+    RingOpt,
+    SeedOpt,
+    SpeedOpt,
+    engine_settings,
+    network_settings,
+)
 from dialer.cli.listening import AddressInUse, Listeners, open_listeners
 from dialer.cli.webhooks import WebhookAllowOpt, allow_list, serve_webhook_allow
 from dialer.clocks import RealTimer, VirtualTimer
 from dialer.domain.errors import DialerError
-from dialer.settings import EngineSettings, NetworkSettings, Settings, SipSettings
-
-NetworkOpt = Annotated[
-    str, typer.Option("--network", help="Telephone network: sim (built in) or sip (a carrier)")
-]
-SpeedOpt = Annotated[
-    str,
-    typer.Option(
-        "--speed",
-        help="Simulated seconds per real second (60: an hour a minute), or max (as fast as"
-        " the machine allows; one engine process only)",
-    ),
-]
-ProfileOpt = Annotated[
-    Path | None, typer.Option("--profile", help="Simulated-network profile (YAML)")
-]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the simulated network")]
-AnchorOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--clock-anchor",
-        help="Unix time at which simulated and real time agree (engines sharing a database"
-        " at a --speed need the same anchor)",
-    ),
-]
-MaxCallsOpt = Annotated[int, typer.Option("--max-calls", help="Calls in flight, per process")]
-MaxCpsOpt = Annotated[
-    float, typer.Option("--max-cps", help="New calls per second (engine clock), per process")
-]
-CampaignCallsOpt = Annotated[
-    int,
-    typer.Option("--campaign-max-calls", help="Calls in flight per campaign, over every engine"),
-]
-CampaignCpsOpt = Annotated[
-    float,
-    typer.Option("--campaign-cps", help="New calls per second per campaign, over every engine"),
-]
-LeaseOpt = Annotated[
-    float, typer.Option("--lease-seconds", help="Lease on a claimed call (engine clock)")
-]
-ChannelsOpt = Annotated[
-    int | None, typer.Option("--channels", help="Simulated network capacity (congestion past it)")
-]
-OriginationLogOpt = Annotated[
-    Path | None,
-    typer.Option("--origination-log", help="Append every call placed to this file (testing)"),
-]
-RingOpt = Annotated[
-    float, typer.Option("--ring-timeout", help="Seconds a call may ring before we give up")
-]
-AudioDirOpt = Annotated[
-    Path,
-    typer.Option("--audio-dir", help="Audio files of play nodes, as <dir>/<tenant id>/<name>.wav"),
-]
-
-_ENGINE_DEFAULTS = EngineSettings()
-
-
-def _network(
-    network: str,
-    speed: str,
-    profile: Path | None,
-    seed: int,
-    anchor: float | None,
-    channels: int | None = None,
-    origination_log: Path | None = None,
-    sip: SipSettings | None = None,
-    speech_cache: Path | None = None,
-    call_log: Path | None = None,
-) -> NetworkSettings:
-    if network not in ("sim", "sip"):
-        _fail(f"unknown network {network!r}; this build dials on: sim, sip")
-    if network == "sip" and sip is None:
-        _fail("--network sip needs --sip-trunk HOST[:PORT]")
-    if network == "sip" and speed != "1":
-        _fail("--network sip dials real phones: --speed must be 1")
-    if speed == "max":
-        rate: float | None = None
-    else:
-        try:
-            rate = float(speed)
-        except ValueError:
-            _fail(f"--speed takes a number or max; got {speed!r}")
-        if not rate > 0:
-            _fail("--speed must be above 0")
-    if profile is not None and not profile.is_file():
-        _fail(f"no profile file at {profile}")
-    return NetworkSettings(
-        kind=network,
-        speed=rate,
-        profile=profile,
-        seed=seed,
-        channels=channels,
-        origination_log=origination_log,
-        call_log=call_log,
-        anchor=None if anchor is None else datetime.fromtimestamp(anchor, UTC),
-        sip=sip,
-        speech_cache=speech_cache,
-    )
-
-
-def _engine_settings(
-    max_calls: int,
-    max_cps: float,
-    campaign_calls: int,
-    campaign_cps: float,
-    lease: float,
-    ring_timeout: float = _ENGINE_DEFAULTS.ring_timeout_seconds,
-    audio_dir: Path = _ENGINE_DEFAULTS.audio_dir,
-    shared: tuple[float | None, str, float | None] = (None, "sim", None),
-) -> EngineSettings:
-    if min(max_calls, campaign_calls) < 1 or min(max_cps, campaign_cps, lease, ring_timeout) <= 0:
-        _fail("call limits, rates, the lease and the ring timeout must be positive")
-    tenant_cps, trunk, trunk_cps = shared
-    # Kept in the store as whole calls per window (domain/limits.py): a number, and finite.
-    for rate in (campaign_cps, tenant_cps, trunk_cps):
-        if rate is not None and not (math.isfinite(rate) and rate > 0):
-            _fail("--campaign-cps, --tenant-cps and --trunk-cps must be positive numbers")
-    if not trunk.strip():
-        _fail("--trunk needs a name")
-    return replace(
-        _ENGINE_DEFAULTS,
-        max_in_flight=max_calls,
-        max_calls_per_second=max_cps,
-        campaign_max_in_flight=campaign_calls,
-        campaign_calls_per_second=campaign_cps,
-        lease_seconds=lease,
-        ring_timeout_seconds=ring_timeout,
-        audio_dir=audio_dir,
-        tenant_calls_per_second=tenant_cps,
-        trunk=trunk,
-        trunk_calls_per_second=trunk_cps,
-    )
+from dialer.settings import EngineSettings, NetworkSettings, Settings
 
 
 @app.command()
@@ -179,16 +63,16 @@ def serve(
     profile: ProfileOpt = None,
     seed: SeedOpt = 0,
     clock_anchor: AnchorOpt = None,
-    max_calls: MaxCallsOpt = _ENGINE_DEFAULTS.max_in_flight,
-    max_cps: MaxCpsOpt = _ENGINE_DEFAULTS.max_calls_per_second,
-    campaign_max_calls: CampaignCallsOpt = _ENGINE_DEFAULTS.campaign_max_in_flight,
-    campaign_cps: CampaignCpsOpt = _ENGINE_DEFAULTS.campaign_calls_per_second,
+    max_calls: MaxCallsOpt = ENGINE_DEFAULTS.max_in_flight,
+    max_cps: MaxCpsOpt = ENGINE_DEFAULTS.max_calls_per_second,
+    campaign_max_calls: CampaignCallsOpt = ENGINE_DEFAULTS.campaign_max_in_flight,
+    campaign_cps: CampaignCpsOpt = ENGINE_DEFAULTS.campaign_calls_per_second,
     tenant_cps: lo.TenantCpsOpt = None,
     trunk_name: lo.TrunkOpt = None,
     trunk_cps: lo.TrunkCpsOpt = None,
-    lease_seconds: LeaseOpt = _ENGINE_DEFAULTS.lease_seconds,
-    ring_timeout: RingOpt = _ENGINE_DEFAULTS.ring_timeout_seconds,
-    audio_dir: AudioDirOpt = _ENGINE_DEFAULTS.audio_dir,
+    lease_seconds: LeaseOpt = ENGINE_DEFAULTS.lease_seconds,
+    ring_timeout: RingOpt = ENGINE_DEFAULTS.ring_timeout_seconds,
+    audio_dir: AudioDirOpt = ENGINE_DEFAULTS.audio_dir,
     channels: ChannelsOpt = None,
     origination_log: OriginationLogOpt = None,
     call_log: lo.CallLogOpt = None,
@@ -227,7 +111,7 @@ def serve(
         )
     except ValueError as exc:
         _fail(str(exc))
-    net = _network(
+    net = network_settings(
         network,
         speed,
         profile,
@@ -239,7 +123,7 @@ def serve(
         speech_cache,
         call_log,
     )
-    limits = _engine_settings(
+    limits = engine_settings(
         max_calls,
         max_cps,
         campaign_max_calls,
@@ -350,16 +234,16 @@ def worker(
     profile: ProfileOpt = None,
     seed: SeedOpt = 0,
     clock_anchor: AnchorOpt = None,
-    max_calls: MaxCallsOpt = _ENGINE_DEFAULTS.max_in_flight,
-    max_cps: MaxCpsOpt = _ENGINE_DEFAULTS.max_calls_per_second,
-    campaign_max_calls: CampaignCallsOpt = _ENGINE_DEFAULTS.campaign_max_in_flight,
-    campaign_cps: CampaignCpsOpt = _ENGINE_DEFAULTS.campaign_calls_per_second,
+    max_calls: MaxCallsOpt = ENGINE_DEFAULTS.max_in_flight,
+    max_cps: MaxCpsOpt = ENGINE_DEFAULTS.max_calls_per_second,
+    campaign_max_calls: CampaignCallsOpt = ENGINE_DEFAULTS.campaign_max_in_flight,
+    campaign_cps: CampaignCpsOpt = ENGINE_DEFAULTS.campaign_calls_per_second,
     tenant_cps: lo.TenantCpsOpt = None,
     trunk_name: lo.TrunkOpt = None,
     trunk_cps: lo.TrunkCpsOpt = None,
-    lease_seconds: LeaseOpt = _ENGINE_DEFAULTS.lease_seconds,
-    ring_timeout: RingOpt = _ENGINE_DEFAULTS.ring_timeout_seconds,
-    audio_dir: AudioDirOpt = _ENGINE_DEFAULTS.audio_dir,
+    lease_seconds: LeaseOpt = ENGINE_DEFAULTS.lease_seconds,
+    ring_timeout: RingOpt = ENGINE_DEFAULTS.ring_timeout_seconds,
+    audio_dir: AudioDirOpt = ENGINE_DEFAULTS.audio_dir,
     channels: ChannelsOpt = None,
     origination_log: OriginationLogOpt = None,
     call_log: lo.CallLogOpt = None,
@@ -405,7 +289,7 @@ def worker(
         )
     except ValueError as exc:
         _fail(str(exc))
-    net = _network(
+    net = network_settings(
         network,
         speed,
         profile,
@@ -417,7 +301,7 @@ def worker(
         speech_cache,
         call_log,
     )
-    limits = _engine_settings(
+    limits = engine_settings(
         max_calls,
         max_cps,
         campaign_max_calls,
@@ -488,7 +372,7 @@ def simulate(
     profile: ProfileOpt = None,
     speed: SpeedOpt = "max",
     seed: SeedOpt = 0,
-    max_calls: MaxCallsOpt = _ENGINE_DEFAULTS.max_in_flight,
+    max_calls: MaxCallsOpt = ENGINE_DEFAULTS.max_in_flight,
     max_cps: MaxCpsOpt = 1000.0,
     keep: Annotated[
         Path | None, typer.Option("--keep", help="Keep the SQLite store at this path")
@@ -500,8 +384,8 @@ def simulate(
 
     if not 1 <= numbers <= 1_000_000:
         _fail("--numbers must be between 1 and 1,000,000")
-    net = _network("sim", speed, profile, seed, None)
-    limits = _engine_settings(max_calls, max_cps, max_calls, max_cps, 60.0)
+    net = network_settings("sim", speed, profile, seed, None)
+    limits = engine_settings(max_calls, max_cps, max_calls, max_cps, 60.0)
     with tempfile.TemporaryDirectory(prefix="dialer-sim-") as scratch:
         path = keep or Path(scratch) / "simulation.db"
         if path.exists():
