@@ -441,7 +441,9 @@ class Engine:
         if record is None:
             await self._give_back(job)
         else:
-            log.debug("call ended: %s, stage %s", record.outcome.api_name, record.stage.api_name)
+            if log.isEnabledFor(logging.DEBUG):  # the names cost a look-up each, per call
+                outcome, stage = record.outcome.api_name, record.stage.api_name
+                log.debug("call ended: %s, stage %s", outcome, stage)
             self._finished.append(self._recorder.finished(job, context, record))
         self._dialling.discard(job.destination_id)
         self._wake.set()
