@@ -23,6 +23,7 @@ from dialer.storage.rows import (
     parameters_from_column,
     to_us,
 )
+from dialer.storage.sql_counts import counted_by_hand
 
 _JOB_COLUMNS = (
     "d.id, d.campaign_id, d.attempts_made + 1 AS attempt, d.number_raw, d.number_e164, d.name,"
@@ -177,10 +178,14 @@ class EngineQueries:
         ids = [row[0] for row in picked]
         due = {row[0]: row[1] for row in picked}
         self._conn.execute(f"DELETE FROM dial_queue WHERE destination_id IN ({_marks(ids)})", ids)
-        rows = self._conn.execute(
-            f"UPDATE destinations SET state = 'in_flight' WHERE id IN ({_marks(ids)})"
-            f" AND state = 'pending' RETURNING {_JOB_COLUMNS.replace('d.', '')}, created_at",
+        rows = counted_by_hand(
+            self._conn,
             ids,
+            lambda: self._conn.execute(
+                f"UPDATE destinations SET state = 'in_flight' WHERE id IN ({_marks(ids)})"
+                f" AND state = 'pending' RETURNING {_JOB_COLUMNS.replace('d.', '')}, created_at",
+                ids,
+            ),
         )
         jobs = [_job(row, max(due[row[0]], row[11])) for row in rows]
         jobs.sort(key=lambda j: (-j.priority, j.destination_id))
@@ -394,11 +399,15 @@ class EngineQueries:
                 (ids, *([row[k] for row in rows] for k in range(4))),
             )
             return
-        # SQLite's triggers run per row whatever the statement; executemany is its fastest.
-        self._conn.execute_many(
-            "UPDATE destinations SET attempts_made = %s, last_outcome = %s, last_stage = %s,"
-            " state = %s WHERE id = %s",
-            [(*by_id[i], i) for i in ids],
+        # SQLite's triggers run per row whatever the statement: the batch is counted by hand.
+        counted_by_hand(
+            self._conn,
+            ids,
+            lambda: self._conn.execute_many(
+                "UPDATE destinations SET attempts_made = %s, last_outcome = %s,"
+                " last_stage = %s, state = %s WHERE id = %s",
+                [(*by_id[i], i) for i in ids],
+            ),
         )
 
     def _attempt_ids(self, records: Sequence[AttemptRecord]) -> dict[tuple[int, int], int]:
