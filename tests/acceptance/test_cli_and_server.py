@@ -59,6 +59,7 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
             "0008_webhook_log",
             "0009_key_columns_not_null",
             "0010_shared_limits",
+            "0011_engine_batches_counted_once",
         ]
     }
     assert json.loads(dialer("migrate", env=env).stdout) == {"applied": []}

@@ -15,12 +15,14 @@ from dialer.domain.events import (
     DestinationsClaimed,
     Event,
     FanOutSink,
+    Handler,
     NullSink,
     Recording,
     SmsSent,
 )
 from dialer.domain.ids import CampaignId, DestinationId
 from dialer.engine.stats import EngineStats
+from dialer.metrics.prometheus import PrometheusMetrics
 
 C1, C2 = CampaignId(1), CampaignId(2)
 
@@ -75,6 +77,41 @@ def test_unsubscribed_subscribers_hear_nothing_more() -> None:
     sink.unsubscribe(recording)
     sink.publish(CampaignOpened(C2))
     assert list(recording.events) == [CampaignOpened(C1)]
+
+
+class OpenedOnly:
+    """A routed subscriber: it handles one kind; its publish would take any."""
+
+    def __init__(self) -> None:
+        self.handled: list[Event] = []
+        self.published: list[Event] = []
+
+    def publish(self, event: Event) -> None:
+        self.published.append(event)
+
+    def handler_for(self, kind: type) -> Handler | None:
+        return self.handled.append if kind is CampaignOpened else None
+
+
+def test_fan_out_calls_a_routed_subscriber_only_with_the_kinds_it_handles() -> None:
+    routed, plain = OpenedOnly(), Recording()
+    sink = FanOutSink([routed])
+    events = [CampaignOpened(C1), DestinationsClaimed(C1, 3), CampaignOpened(C2)]
+    for event in events[:2]:
+        sink.publish(event)
+    sink.subscribe(plain)  # a later subscriber hears the kinds already routed
+    sink.publish(events[2])
+    assert routed.handled == [CampaignOpened(C1), CampaignOpened(C2)]
+    assert routed.published == []
+    assert list(plain.events) == [CampaignOpened(C2)]
+
+
+def test_engine_stats_and_metrics_take_only_what_they_count() -> None:
+    stats, metrics = EngineStats(), PrometheusMetrics()
+    assert stats.handler_for(CampaignOpened) is None
+    assert metrics.handler_for(CampaignOpened) is None
+    assert stats.handler_for(AttemptFinished) is not None
+    assert metrics.handler_for(AttemptFinished) is not None
 
 
 def test_the_null_sink_takes_anything() -> None:

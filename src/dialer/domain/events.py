@@ -8,10 +8,10 @@ business: a subscriber's fault is its own (FanOutSink logs and drops it).
 
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId, DestinationId
@@ -208,6 +208,17 @@ class Subscriber(Protocol):
     def publish(self, event: Event) -> None: ...
 
 
+Handler = Callable[[Any], None]
+
+
+class Routed(Protocol):
+    """A subscriber that names the one handler it has for each kind of event (None: the kind
+    is not its business), so a FanOutSink calls it only with what it handles."""
+
+    def publish(self, event: Event) -> None: ...
+    def handler_for(self, kind: type) -> Handler | None: ...
+
+
 class NullSink:
     """Publishes nowhere: for objects built without a sink (tests, one-shot commands)."""
 
@@ -217,23 +228,44 @@ class NullSink:
 
 class FanOutSink:
     """Hands every event to each subscriber in turn; one that raises is logged and skipped,
-    so that a metrics fault never fails a call."""
+    so that a metrics fault never fails a call.
+
+    The engine publishes several events per attempt, thousands a second: each kind's
+    handlers are found once and kept (by exact type), so a publication costs one dict look-up
+    and a call per interested subscriber, not a chain of type tests in every subscriber."""
 
     def __init__(self, subscribers: Iterable[Subscriber] = ()) -> None:
         self._subscribers = list(subscribers)
+        self._routes: dict[type, tuple[Handler, ...]] = {}
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
+        self._routes.clear()
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.remove(subscriber)
+        self._routes.clear()
 
     def publish(self, event: Event) -> None:
-        for subscriber in self._subscribers:
+        handlers = self._routes.get(type(event))
+        if handlers is None:
+            handlers = self._route(type(event))
+        for handler in handlers:
             try:
-                subscriber.publish(event)
+                handler(event)
             except Exception:
-                log.exception("event subscriber %r failed on %r", subscriber, event)
+                log.exception("event subscriber %r failed on %r", handler, event)
+
+    def _route(self, kind: type) -> tuple[Handler, ...]:
+        handlers: list[Handler] = []
+        for subscriber in self._subscribers:
+            handler_for = getattr(subscriber, "handler_for", None)
+            if handler_for is None:
+                handlers.append(subscriber.publish)
+            elif (handler := handler_for(kind)) is not None:
+                handlers.append(handler)
+        self._routes[kind] = routed = tuple(handlers)
+        return routed
 
 
 class Recording:

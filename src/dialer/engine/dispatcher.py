@@ -330,7 +330,9 @@ class Dispatcher:
         if record is None:
             await self._give_back(job)
         else:
-            log.debug("call ended: %s, stage %s", record.outcome.api_name, record.stage.api_name)
+            if log.isEnabledFor(logging.DEBUG):  # the names cost a look-up each, per call
+                outcome, stage = record.outcome.api_name, record.stage.api_name
+                log.debug("call ended: %s, stage %s", outcome, stage)
             # The rules as they are now: a webhook registered during the call is told.
             state.finished.append(dialling.conclude(job, record, state.rules(context.campaign)))
         state.dialling.discard(job.destination_id)

@@ -12,6 +12,7 @@ from dialer.domain.events import (
     AttemptStarted,
     DestinationsClaimed,
     Event,
+    Handler,
 )
 
 
@@ -30,22 +31,44 @@ class EngineStats:
     stages: Counter[Stage] = field(default_factory=Counter)
     sms_sent: int = 0
     final: Counter[Outcome] = field(default_factory=Counter)  # by destination
+    _handlers: dict[type, Handler] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._handlers = {
+            AttemptFinished: self._finished,
+            AttemptStarted: self._started,
+            DestinationsClaimed: self._claimed,
+            AttemptPostponed: self._postponed,
+            AttemptNotPlaced: self._not_placed,
+        }
 
     def publish(self, event: Event) -> None:
-        if isinstance(event, AttemptFinished):
-            self.recorded += 1
-            self.recovered += event.recovered
-            self.outcomes[event.outcome] += 1
-            self.stages[event.stage] += 1
-            self.sms_sent += event.sms_sent
-            if event.final:
-                self.done += 1
-                self.final[event.outcome] += 1
-        elif isinstance(event, AttemptStarted):
-            self.originated += 1
-        elif isinstance(event, DestinationsClaimed):
-            self.claimed += event.count
-        elif isinstance(event, AttemptPostponed):
-            self.postponed += 1
-        elif isinstance(event, AttemptNotPlaced):
-            self.not_placed += 1
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def handler_for(self, kind: type) -> Handler | None:
+        """What counts events of ``kind`` (FanOutSink asks once per kind)."""
+        return self._handlers.get(kind)
+
+    def _finished(self, event: AttemptFinished) -> None:
+        self.recorded += 1
+        self.recovered += event.recovered
+        self.outcomes[event.outcome] += 1
+        self.stages[event.stage] += 1
+        self.sms_sent += event.sms_sent
+        if event.final:
+            self.done += 1
+            self.final[event.outcome] += 1
+
+    def _started(self, event: AttemptStarted) -> None:
+        self.originated += 1
+
+    def _claimed(self, event: DestinationsClaimed) -> None:
+        self.claimed += event.count
+
+    def _postponed(self, event: AttemptPostponed) -> None:
+        self.postponed += 1
+
+    def _not_placed(self, event: AttemptNotPlaced) -> None:
+        self.not_placed += 1

@@ -20,6 +20,7 @@ from dialer.domain.events import (
     CampaignFinished,
     Event,
     FirstAudio,
+    Handler,
     LeaseLost,
     SipResponse,
     SpeechRendered,
@@ -150,49 +151,63 @@ class PrometheusMetrics:
             ["loop"],
             registry=r,
         )
+        self._handlers = self._routes()
 
     def publish(self, event: Event) -> None:
-        # Labelled children are cached: .labels() takes a lock and builds keys, several times
-        # per attempt otherwise.
-        if isinstance(event, AttemptFinished):
-            key = (event.campaign_id, event.outcome)
-            child = self._attempts.get(key)
-            if child is None:
-                child = self.attempts.labels(str(event.campaign_id), event.outcome.api_name)
-                self._attempts[key] = child
-            child.inc()
-            self.finished.inc()
-            if event.recovered:
-                self.recovered.inc()
-            if event.webhook:
-                self.webhooks_queued.inc()
-        elif isinstance(event, AttemptStarted):
-            self._in_flight_of(event.campaign_id).inc()
-            self.originated.inc()
-            self.claim_latency.observe(max(0.0, event.claim_latency))
-        elif isinstance(event, CallEnded):
-            self._in_flight_of(event.campaign_id).dec()
-        elif isinstance(event, AttemptAnswered):
-            self.answered.inc()
-        elif isinstance(event, LeaseLost):
-            self.leases_lost.inc(event.count)
-        elif isinstance(event, CampaignFinished):
-            self.closed_out.inc(event.closed_out)
-            self._forget(event.campaign_id)
-        elif isinstance(event, SipResponse):
-            self.sip_responses.labels(str(event.code)).inc()
-        elif isinstance(event, SpeechRendered):
-            self.speech.observe(event.seconds)
-        elif isinstance(event, AnswerDetected):
-            self.detection.labels(event.by).observe(event.seconds)
-        elif isinstance(event, FirstAudio):
-            self.first_audio.observe(event.frame)
-        elif isinstance(event, WebhookDelivered):
-            self.webhooks_delivered.inc()
-        elif isinstance(event, WebhookFailed):
-            self.webhook_failures.labels("true" if event.gave_up else "false").inc()
-        elif isinstance(event, StoreFailed):
-            self.store_errors.labels(event.where).inc()
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def handler_for(self, kind: type) -> Handler | None:
+        """What records events of ``kind`` (FanOutSink asks once per kind)."""
+        return self._handlers.get(kind)
+
+    # Labelled children are cached: .labels() takes a lock and builds keys, several times per
+    # attempt otherwise.
+
+    def _attempt_finished(self, event: AttemptFinished) -> None:
+        key = (event.campaign_id, event.outcome)
+        child = self._attempts.get(key)
+        if child is None:
+            child = self.attempts.labels(str(event.campaign_id), event.outcome.api_name)
+            self._attempts[key] = child
+        child.inc()
+        self.finished.inc()
+        if event.recovered:
+            self.recovered.inc()
+        if event.webhook:
+            self.webhooks_queued.inc()
+
+    def _attempt_started(self, event: AttemptStarted) -> None:
+        self._in_flight_of(event.campaign_id).inc()
+        self.originated.inc()
+        self.claim_latency.observe(max(0.0, event.claim_latency))
+
+    def _call_ended(self, event: CallEnded) -> None:
+        self._in_flight_of(event.campaign_id).dec()
+
+    def _campaign_finished(self, event: CampaignFinished) -> None:
+        self.closed_out.inc(event.closed_out)
+        self._forget(event.campaign_id)
+
+    def _routes(self) -> dict[type, Handler]:
+        return {
+            AttemptFinished: self._attempt_finished,
+            AttemptStarted: self._attempt_started,
+            CallEnded: self._call_ended,
+            AttemptAnswered: lambda _: self.answered.inc(),
+            LeaseLost: lambda e: self.leases_lost.inc(e.count),
+            CampaignFinished: self._campaign_finished,
+            SipResponse: lambda e: self.sip_responses.labels(str(e.code)).inc(),
+            SpeechRendered: lambda e: self.speech.observe(e.seconds),
+            AnswerDetected: lambda e: self.detection.labels(e.by).observe(e.seconds),
+            FirstAudio: lambda e: self.first_audio.observe(e.frame),
+            WebhookDelivered: lambda _: self.webhooks_delivered.inc(),
+            WebhookFailed: lambda e: self.webhook_failures.labels(
+                "true" if e.gave_up else "false"
+            ).inc(),
+            StoreFailed: lambda e: self.store_errors.labels(e.where).inc(),
+        }
 
     def _in_flight_of(self, campaign_id: CampaignId) -> Any:
         child = self._in_flight.get(campaign_id)

@@ -23,6 +23,7 @@ from dialer.storage.rows import (
     parameters_from_column,
     to_us,
 )
+from dialer.storage.sql_counts import counted_by_hand
 
 _JOB_COLUMNS = (
     "d.id, d.campaign_id, d.attempts_made + 1 AS attempt, d.number_raw, d.number_e164, d.name,"
@@ -174,10 +175,14 @@ class EngineQueries:
         ids = [row[0] for row in picked]
         due = {row[0]: row[1] for row in picked}
         self._conn.execute(f"DELETE FROM dial_queue WHERE destination_id IN ({_marks(ids)})", ids)
-        rows = self._conn.execute(
-            f"UPDATE destinations SET state = 'in_flight' WHERE id IN ({_marks(ids)})"
-            f" AND state = 'pending' RETURNING {_JOB_COLUMNS.replace('d.', '')}, created_at",
+        rows = counted_by_hand(
+            self._conn,
             ids,
+            lambda: self._conn.execute(
+                f"UPDATE destinations SET state = 'in_flight' WHERE id IN ({_marks(ids)})"
+                f" AND state = 'pending' RETURNING {_JOB_COLUMNS.replace('d.', '')}, created_at",
+                ids,
+            ),
         )
         jobs = [_job(row, max(due[row[0]], row[11])) for row in rows]
         jobs.sort(key=lambda j: (-j.priority, j.destination_id))
@@ -343,22 +348,7 @@ class EngineQueries:
                 for f in finished
             ],
         )
-        self._conn.execute_many(
-            "UPDATE destinations SET attempts_made = %s, last_outcome = %s, last_stage = %s,"
-            " state = %s WHERE id = %s",
-            [
-                (
-                    # The attempt number is attempts_made + 1 at the claim, so the number
-                    # before it is attempts_made unchanged.
-                    f.record.attempt_number - (0 if f.record.counted else 1),
-                    f.record.outcome.value,
-                    f.record.stage.value,
-                    "done" if f.retry_at is None else "pending",
-                    f.record.destination_id,
-                )
-                for f in finished
-            ],
-        )
+        self._note_outcomes(finished)
         retries = [f for f in finished if f.retry_at is not None]
         if retries:
             self._conn.insert_many(
@@ -381,6 +371,44 @@ class EngineQueries:
                 ],
             )
         return list(finished)
+
+    def _note_outcomes(self, finished: Sequence[FinishedAttempt]) -> None:
+        """Each destination's attempts made, last outcome and state after these attempts."""
+        by_id = {
+            f.record.destination_id: (
+                # The attempt number is attempts_made + 1 at the claim, so the number before
+                # it is attempts_made unchanged.
+                f.record.attempt_number - (0 if f.record.counted else 1),
+                f.record.outcome.value,
+                f.record.stage.value,
+                "done" if f.retry_at is None else "pending",
+            )
+            for f in finished
+        }
+        ids = sorted(by_id)  # one lock order for every writer
+        if self._conn.dialect == "postgres":
+            # One statement for the batch, not one per attempt: the counting trigger
+            # (migration 0006) is a statement trigger, so it runs and appends its delta rows
+            # once per batch instead of once per attempt, and the batch is one round trip.
+            rows = [by_id[i] for i in ids]
+            self._conn.execute(
+                "UPDATE destinations d SET attempts_made = v.made, last_outcome = v.outcome,"
+                " last_stage = v.stage, state = v.state FROM unnest(%s::bigint[],"
+                " %s::integer[], %s::integer[], %s::integer[], %s::text[])"
+                " AS v(id, made, outcome, stage, state) WHERE d.id = v.id",
+                (ids, *([row[k] for row in rows] for k in range(4))),
+            )
+            return
+        # SQLite's triggers run per row whatever the statement: the batch is counted by hand.
+        counted_by_hand(
+            self._conn,
+            ids,
+            lambda: self._conn.execute_many(
+                "UPDATE destinations SET attempts_made = %s, last_outcome = %s,"
+                " last_stage = %s, state = %s WHERE id = %s",
+                [(*by_id[i], i) for i in ids],
+            ),
+        )
 
     def _attempt_ids(self, records: Sequence[AttemptRecord]) -> dict[tuple[int, int], int]:
         """The ids just given to these attempts, by (destination id, attempt number)."""
