@@ -64,24 +64,31 @@ def _keys_of(conn: Connection, ids: Sequence[int]) -> Counter[tuple[int, str, in
     return keys
 
 
+def destination_tallies(
+    conn: Connection, campaign_ids: Sequence[CampaignId]
+) -> dict[CampaignId, Tally]:
+    """Each campaign's destinations by (state, last outcome), from the counters."""
+    if not campaign_ids:
+        return {}
+    tallies: dict[CampaignId, Tally] = {c: {} for c in campaign_ids}
+    for start in range(0, len(campaign_ids), 500):
+        chunk = campaign_ids[start : start + 500]
+        marks = ", ".join("%s" for _ in chunk)
+        for campaign_id, state, outcome, n in conn.execute(
+            "SELECT campaign_id, state, outcome, sum(n) FROM destination_counts"
+            f" WHERE campaign_id IN ({marks}) GROUP BY campaign_id, state, outcome",
+            chunk,
+        ):
+            if n:
+                tallies[CampaignId(campaign_id)][(state, int(outcome))] = int(n)
+    return tallies
+
+
 class CountQueries:
     _conn: Connection
 
     def destination_tallies(self, campaign_ids: Sequence[CampaignId]) -> dict[CampaignId, Tally]:
-        if not campaign_ids:
-            return {}
-        tallies: dict[CampaignId, Tally] = {c: {} for c in campaign_ids}
-        for start in range(0, len(campaign_ids), 500):
-            chunk = campaign_ids[start : start + 500]
-            marks = ", ".join("%s" for _ in chunk)
-            for campaign_id, state, outcome, n in self._conn.execute(
-                "SELECT campaign_id, state, outcome, sum(n) FROM destination_counts"
-                f" WHERE campaign_id IN ({marks}) GROUP BY campaign_id, state, outcome",
-                chunk,
-            ):
-                if n:
-                    tallies[CampaignId(campaign_id)][(state, int(outcome))] = int(n)
-        return tallies
+        return destination_tallies(self._conn, campaign_ids)
 
     def fold_counts(self, min_rows: int = FOLD_AFTER) -> int:
         """Fold the delta rows of campaigns with over ``min_rows`` into one row per key

@@ -9,7 +9,7 @@ from dialer.domain.destination import CallStatus, CampaignCounts, DestinationPat
 from dialer.domain.ids import CampaignId
 from dialer.storage.database import Connection, Row
 from dialer.storage.rows import CAMPAIGN_COLUMNS, campaign_from_row, opt_us, to_us
-from dialer.storage.sql_counts import Tally, state_total
+from dialer.storage.sql_counts import destination_tallies, state_total
 
 # DestinationPatch field -> column; only these may be patched.
 _PATCHABLE = {
@@ -33,9 +33,6 @@ _WAITING = (
 
 class DestinationQueries:
     _conn: Connection
-
-    def destination_tallies(self, campaign_ids: Sequence[CampaignId]) -> dict[CampaignId, Tally]:
-        raise NotImplementedError  # CountQueries'
 
     def _work_added(self, *, notify: bool = True) -> None: ...
 
@@ -78,7 +75,7 @@ class DestinationQueries:
         counted, except pending ones that carry a still-future OriginateTime."""
         if not campaign_ids:
             return {}
-        tallies = self.destination_tallies(campaign_ids)
+        tallies = destination_tallies(self._conn, campaign_ids)
         waiting = {
             campaign_id: (state_total(tally, "pending"), state_total(tally, "in_flight"))
             for campaign_id, tally in tallies.items()

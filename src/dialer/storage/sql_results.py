@@ -1,7 +1,5 @@
 """Store queries over what a campaign has done: its attempts in order, and its progress."""
 
-from collections.abc import Sequence
-
 from dialer.domain.attempt import AttemptResult
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.destination import DestinationState
@@ -9,7 +7,7 @@ from dialer.domain.ids import CampaignId, DestinationId
 from dialer.domain.progress import CampaignProgress
 from dialer.storage.database import Connection
 from dialer.storage.rows import from_us
-from dialer.storage.sql_counts import Tally
+from dialer.storage.sql_counts import destination_tallies
 
 # Reads the attempts_campaign index (campaign_id, id) as one range scan from the cursor on.
 RESULTS_QUERY = (
@@ -23,9 +21,6 @@ RESULTS_QUERY = (
 
 class ResultQueries:
     _conn: Connection
-
-    def destination_tallies(self, campaign_ids: Sequence[CampaignId]) -> dict[CampaignId, Tally]:
-        raise NotImplementedError  # CountQueries'
 
     def attempt_results(
         self, campaign_id: CampaignId, after: int | None, limit: int
@@ -70,7 +65,7 @@ class ResultQueries:
 
     def progress(self, campaign_id: CampaignId) -> CampaignProgress:
         """From the counters of migration 0006: the same cost for any size of campaign."""
-        tally = self.destination_tallies([campaign_id])[campaign_id]
+        tally = destination_tallies(self._conn, [campaign_id])[campaign_id]
         states = dict.fromkeys(DestinationState, 0)
         outcomes: dict[Outcome, int] = {}
         for (state, outcome), count in tally.items():

@@ -13,20 +13,9 @@ from dialer.domain.campaign import (
 from dialer.domain.errors import Conflict
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
-from dialer.ports.store import (
-    AgentRepo,
-    CampaignRepo,
-    CatalogRepo,
-    DestinationRepo,
-    DncRepo,
-    IdempotencyRepo,
-    OutboxRepo,
-    QueueRepo,
-    ResultsRepo,
-    TenantRepo,
-)
 from dialer.storage.database import Connection, PostgresDatabase, SqliteDatabase
 from dialer.storage.notify import SqliteWatcher, WorkListener
+from dialer.storage.roles import AllRoles, EveryRole
 from dialer.storage.rows import (
     CAMPAIGN_COLUMNS,
     campaign_from_row,
@@ -36,7 +25,7 @@ from dialer.storage.rows import (
 )
 from dialer.storage.sql_accounts import AccountQueries
 from dialer.storage.sql_catalog import CatalogQueries
-from dialer.storage.sql_counts import CountQueries
+from dialer.storage.sql_counts import CountQueries, destination_tallies
 from dialer.storage.sql_destinations import DestinationQueries
 from dialer.storage.sql_engine import EngineQueries
 from dialer.storage.sql_limits import LimitQueries
@@ -48,6 +37,7 @@ WORK_CHANNEL = "dialer_work"
 
 
 class SqlSession(
+    EveryRole,
     CountQueries,
     NumberQueries,
     DestinationQueries,
@@ -62,49 +52,6 @@ class SqlSession(
         self._conn = conn
         self.work_added = False
         self._notified = False
-
-    # The roles (dialer.ports.store): one SQL session implements them all, sharing its
-    # transaction, so each role is this session seen through its port.
-
-    @property
-    def tenants(self) -> TenantRepo:
-        return self
-
-    @property
-    def catalog(self) -> CatalogRepo:
-        return self
-
-    @property
-    def agents(self) -> AgentRepo:
-        return self
-
-    @property
-    def campaigns(self) -> CampaignRepo:
-        return self
-
-    @property
-    def destinations(self) -> DestinationRepo:
-        return self
-
-    @property
-    def queue(self) -> QueueRepo:
-        return self
-
-    @property
-    def dnc(self) -> DncRepo:
-        return self
-
-    @property
-    def outbox(self) -> OutboxRepo:
-        return self
-
-    @property
-    def results(self) -> ResultsRepo:
-        return self
-
-    @property
-    def idempotency(self) -> IdempotencyRepo:
-        return self
 
     def _work_added(self, *, notify: bool = True) -> None:
         """Destinations became due: wake engines once this transaction commits.
@@ -244,7 +191,7 @@ class SqlSession(
         ]
         counts: dict[int, int] = {}
         if count_numbers:
-            tallies = self.destination_tallies([c.id for c in campaigns])
+            tallies = destination_tallies(self._conn, [c.id for c in campaigns])
             counts = {cid: sum(tally.values()) for cid, tally in tallies.items()}
         return [CampaignSummary(c, counts.get(c.id, 0)) for c in campaigns]
 
@@ -318,3 +265,7 @@ class SqlStore:
         if self._listening is not None:
             self._listening.stop()
         self.database.close()
+
+
+def _every_role(session: SqlSession) -> AllRoles:
+    return session  # mypy checks here that a SqlSession implements every role it gives

@@ -11,18 +11,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from dialer.ports.store import (
-    AgentRepo,
-    CampaignRepo,
-    CatalogRepo,
-    DestinationRepo,
-    DncRepo,
-    IdempotencyRepo,
-    OutboxRepo,
-    QueueRepo,
-    ResultsRepo,
-    TenantRepo,
-)
 from dialer.storage.memory.accounts import AccountParts
 from dialer.storage.memory.campaigns import CampaignParts
 from dialer.storage.memory.limits import LimitParts
@@ -30,50 +18,13 @@ from dialer.storage.memory.outbox import OutboxParts
 from dialer.storage.memory.queue import QueueParts
 from dialer.storage.memory.results import ResultParts
 from dialer.storage.memory.tables import Tables
+from dialer.storage.roles import AllRoles, EveryRole
 
 
-class MemorySession(AccountParts, CampaignParts, LimitParts, QueueParts, OutboxParts, ResultParts):
+class MemorySession(
+    EveryRole, AccountParts, CampaignParts, LimitParts, QueueParts, OutboxParts, ResultParts
+):
     """One transaction; like SqlSession it is every role at once, seen through each port."""
-
-    @property
-    def tenants(self) -> TenantRepo:
-        return self
-
-    @property
-    def catalog(self) -> CatalogRepo:
-        return self
-
-    @property
-    def agents(self) -> AgentRepo:
-        return self
-
-    @property
-    def campaigns(self) -> CampaignRepo:
-        return self
-
-    @property
-    def destinations(self) -> DestinationRepo:
-        return self
-
-    @property
-    def queue(self) -> QueueRepo:
-        return self
-
-    @property
-    def dnc(self) -> DncRepo:
-        return self
-
-    @property
-    def outbox(self) -> OutboxRepo:
-        return self
-
-    @property
-    def results(self) -> ResultsRepo:
-        return self
-
-    @property
-    def idempotency(self) -> IdempotencyRepo:
-        return self
 
 
 class MemoryStore:
@@ -124,3 +75,7 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release; the data stays readable until the store is dropped."""
+
+
+def _every_role(session: MemorySession) -> AllRoles:
+    return session  # mypy checks here that a MemorySession implements every role it gives
