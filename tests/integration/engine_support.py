@@ -2,7 +2,7 @@
 
 import asyncio
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +24,22 @@ RULES = [
 
 def drama(n: int) -> str:
     return f"+447700900{n:03d}"
+
+
+def all_day_body(today: date, callflow_id: int, cli_id: int, number: str) -> dict[str, Any]:
+    """A one-attempt campaign open all of ``today`` and the next day, for one number."""
+    day = {"startTime": "00:00", "finishTime": "23:59"}
+    return {
+        "startDate": today.isoformat(),
+        **day,
+        "runoverDays": [{"date": (today + timedelta(days=1)).isoformat(), **day}],
+        "callflow_Id": callflow_id,
+        "cli_Id": cli_id,
+        "attempts": [{"attemptNumber": 1, "interval": 1}],
+        "answerMachineDetected": 0,
+        "smsOnBusy": 0,
+        "phoneNumbers": [{"number": number}],
+    }
 
 
 class Rig:

@@ -11,7 +11,7 @@ from dialer.bootstrap import build, build_engine
 from dialer.clocks import RealTimer
 from dialer.domain.codes import Outcome, Stage
 from dialer.settings import EngineSettings, NetworkSettings, Settings
-from tests.integration.engine_support import LONDON, Rig, drama
+from tests.integration.engine_support import LONDON, Rig, all_day_body, drama
 
 
 def outcomes(rows: list[Any]) -> list[Outcome]:
@@ -80,24 +80,7 @@ def test_new_work_wakes_an_idle_engine_at_once(database_url: str, tmp_path: Path
         flow = api_side.catalog.add_callflow(tenant, "F", "message: Hi\nsms: Hi\n")
         cli = api_side.catalog.add_cli(tenant, "+441632960000")
         today = timer.now().astimezone(LONDON).date()
-        body = {
-            "startDate": today.isoformat(),
-            "startTime": "00:00",
-            "finishTime": "23:59",
-            "runoverDays": [
-                {
-                    "date": (today + timedelta(days=1)).isoformat(),
-                    "startTime": "00:00",
-                    "finishTime": "23:59",
-                }
-            ],
-            "callflow_Id": flow.id,
-            "cli_Id": cli.id,
-            "attempts": [{"attemptNumber": 1, "interval": 1}],
-            "answerMachineDetected": 0,
-            "smsOnBusy": 0,
-            "phoneNumbers": [{"number": drama(5)}],
-        }
+        body = all_day_body(today, flow.id, cli.id, drama(5))
         network = NetworkSettings(profile=None, seed=1)
         runtime = build_engine(
             engine_side, network, EngineSettings(poll_seconds=3600, lease_seconds=3 * 3600), timer

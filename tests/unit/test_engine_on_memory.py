@@ -14,7 +14,7 @@ from dialer.domain.codes import Outcome
 from dialer.domain.ids import CampaignId
 from dialer.services.dialer_input import Params
 from dialer.settings import EngineSettings, NetworkSettings, Settings
-from tests.integration.engine_support import LONDON, START, Rig, drama
+from tests.integration.engine_support import LONDON, START, Rig, all_day_body, drama
 
 
 def outcomes(rows: list[Any]) -> list[Outcome]:
@@ -179,24 +179,7 @@ def test_work_committed_to_the_memory_store_wakes_an_idle_engine_at_once() -> No
     flow = container.catalog.add_callflow(tenant, "F", "message: Hi\nsms: Hi\n")
     cli = container.catalog.add_cli(tenant, "+441632960000")
     today = timer.now().astimezone(LONDON).date()
-    body = {
-        "startDate": today.isoformat(),
-        "startTime": "00:00",
-        "finishTime": "23:59",
-        "runoverDays": [
-            {
-                "date": (today + timedelta(days=1)).isoformat(),
-                "startTime": "00:00",
-                "finishTime": "23:59",
-            }
-        ],
-        "callflow_Id": flow.id,
-        "cli_Id": cli.id,
-        "attempts": [{"attemptNumber": 1, "interval": 1}],
-        "answerMachineDetected": 0,
-        "smsOnBusy": 0,
-        "phoneNumbers": [{"number": drama(5)}],
-    }
+    body = all_day_body(today, flow.id, cli.id, drama(5))
     runtime = build_engine(
         container,
         NetworkSettings(profile=None, seed=1),
