@@ -60,6 +60,13 @@ class PacingPolicy(Protocol):
     def request(self, load: Load) -> ClaimRequest: ...
 
 
+def campaign_max_in_flight(campaign: Campaign, default: int) -> int:
+    """The Dialer API strategy's MaximumCallers, when set, overrides the engine's default."""
+    if campaign.strategy is not None and campaign.strategy.max_callers:
+        return campaign.strategy.max_callers
+    return default
+
+
 class CapsAndRate:
     """Fill free lines up to the caps (the engine's, the campaign's MaximumCallers or
     --campaign-max-calls), as fast as the rates allow, at most ``claim_batch`` at a time."""
@@ -69,10 +76,7 @@ class CapsAndRate:
         self._campaign_max = campaign_max_in_flight
 
     def max_in_flight(self, campaign: Campaign) -> int:
-        """The Dialer API strategy's MaximumCallers, when set, overrides the engine's default."""
-        if campaign.strategy is not None and campaign.strategy.max_callers:
-            return campaign.strategy.max_callers
-        return self._campaign_max
+        return campaign_max_in_flight(campaign, self._campaign_max)
 
     def request(self, load: Load) -> ClaimRequest:
         limit = self.max_in_flight(load.campaign)

@@ -32,7 +32,7 @@ from dialer.domain.events import (
 )
 from dialer.domain.ids import CampaignId, CliId, TenantId
 from dialer.domain.limits import ClaimLimits, claim_limits
-from dialer.domain.pacing import ClaimRequest, Load, PacingPolicy
+from dialer.domain.pacing import ClaimRequest, Load, PacingPolicy, campaign_max_in_flight
 from dialer.engine.calls import CallRunner, CampaignPlan
 from dialer.engine.log_context import about_attempt
 from dialer.engine.pacer import TokenBucket
@@ -232,9 +232,7 @@ class Dispatcher:
         """The limits the claim keeps across engines (docs/engine.md, Limits)."""
         campaign, settings = context.campaign, self._settings
         if max_in_flight is None:
-            max_in_flight = settings.campaign_max_in_flight
-            if campaign.strategy is not None and campaign.strategy.max_callers:
-                max_in_flight = campaign.strategy.max_callers
+            max_in_flight = campaign_max_in_flight(campaign, settings.campaign_max_in_flight)
         trunk_rate = settings.trunk_calls_per_second
         return claim_limits(
             campaign.id,
