@@ -15,6 +15,41 @@ SETTLED_WITHOUT_CALL = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class AgentCall:
+    """What an agent campaign's answered call did with an agent: who took it (None: no agent
+    was reached), when it began waiting for one (the answer, or the detector's verdict) and was
+    bridged, when the wrap-up ended, and the agent's disposition."""
+
+    queued_at: datetime
+    agent_id: int | None = None
+    member: str | None = None
+    bridged_at: datetime | None = None
+    talk_ended_at: datetime | None = None
+    wrap_up_ended_at: datetime | None = None
+    disposition: Stage | None = None
+    callback_at: datetime | None = None  # CallerRequestedCallBack: dial the number again then
+    callback_agent_id: int | None = None  # ... preferably by this agent
+
+    @property
+    def time_to_agent(self) -> float | None:
+        if self.bridged_at is None:
+            return None
+        return (self.bridged_at - self.queued_at).total_seconds()
+
+    @property
+    def talk_seconds(self) -> float | None:
+        if self.bridged_at is None or self.talk_ended_at is None:
+            return None
+        return (self.talk_ended_at - self.bridged_at).total_seconds()
+
+    @property
+    def wrap_up_seconds(self) -> float | None:
+        if self.talk_ended_at is None or self.wrap_up_ended_at is None:
+            return None
+        return (self.wrap_up_ended_at - self.talk_ended_at).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptRecord:
     destination_id: DestinationId
     attempt_number: int
@@ -27,6 +62,7 @@ class AttemptRecord:
     cause: str | None = None
     keys: str = ""
     sms_sent: bool = False
+    agent: AgentCall | None = None  # agent campaigns' answered calls
 
     @property
     def counted(self) -> bool:

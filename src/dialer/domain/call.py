@@ -59,6 +59,14 @@ class Hangup:
     by_callee: bool
 
 
+class BridgeEnd(Enum):
+    """Why a customer's bridge to an agent ended."""
+
+    CUSTOMER_LEFT = "customer"  # the customer hung up
+    AGENT_LEFT = "agent"  # the agent's phone leg ended (the session is over)
+    RELEASED = "released"  # the dialer ended it (the agent hung the customer up from the desk)
+
+
 @dataclass(frozen=True, slots=True)
 class SmsReceipt:
     accepted: bool

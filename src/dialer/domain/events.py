@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from dialer.domain.codes import Outcome, Stage
-from dialer.domain.ids import CampaignId, DestinationId
+from dialer.domain.ids import CampaignId, DestinationId, TenantId
 
 log = logging.getLogger(__name__)
 _E = TypeVar("_E")
@@ -181,6 +181,40 @@ class SmsSent:
     accepted: bool
 
 
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged:
+    """An agent's session changed state (stored first: this is the record, published)."""
+
+    tenant_id: TenantId
+    agent_id: int
+    member: str
+    session_id: int
+    state: str  # dialer.domain.agent_session.AgentState's value
+    at: datetime
+    reason: str | None = None
+    campaign_id: CampaignId | None = None
+    destination_id: DestinationId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerQueued:
+    """An agent campaign's answered call waits for an agent (none was ready)."""
+
+    campaign_id: CampaignId
+    destination_id: DestinationId
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerBridged:
+    """A customer reached an agent: ``wait`` seconds from the answer (or verdict)."""
+
+    campaign_id: CampaignId
+    destination_id: DestinationId
+    agent_id: int
+    wait: float
+
+
 Event = (
     DestinationsClaimed
     | AttemptPostponed
@@ -201,6 +235,9 @@ Event = (
     | AnswerDetected
     | FirstAudio
     | SmsSent
+    | AgentStateChanged
+    | CustomerQueued
+    | CustomerBridged
 )
 
 

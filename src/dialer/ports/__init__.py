@@ -4,7 +4,14 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from dialer.domain.call import Answered, Failed, Hangup, OriginateRequest, SmsReceipt
+from dialer.domain.call import (
+    Answered,
+    BridgeEnd,
+    Failed,
+    Hangup,
+    OriginateRequest,
+    SmsReceipt,
+)
 from dialer.domain.events import Event
 from dialer.ports.store import (
     AgentRepo,
@@ -118,6 +125,48 @@ class TelephonyDriver(Protocol):
 
     async def originate(self, request: OriginateRequest) -> Call: ...
     async def close(self) -> None: ...
+
+
+class AgentLeg(Protocol):
+    """An agent's phone, called once at log-in and kept up for the whole session (VICIdial's
+    agent in a conference, mod_callcenter's uuid-standby): each customer is bridged onto it
+    with no ringing per call."""
+
+    @property
+    def up(self) -> bool:
+        """The agent answered and the leg has not ended."""
+        ...
+
+    async def answered(self) -> bool:
+        """Wait until the agent picks up (True), or the call to their phone fails (False)."""
+        ...
+
+    async def bridge(self, customer: Call) -> BridgeEnd:
+        """Play a short tone to the agent, then join the two legs' audio both ways until one
+        side leaves or ``release`` is called. The customer's call stays up after RELEASED and
+        AGENT_LEFT (the engine hangs it up, or gives it to another agent)."""
+        ...
+
+    def release(self) -> None:
+        """End the bridge in progress (the agent hung the customer up from the desk)."""
+        ...
+
+    async def ended(self) -> None:
+        """Return when the leg is gone: the agent hung up, or the line failed."""
+        ...
+
+    async def hangup(self) -> None:
+        """End the leg (log-out); idempotent."""
+        ...
+
+
+class AgentPhones(Protocol):
+    """A network that can call agents' phones (both drivers implement it)."""
+
+    async def call_agent(self, phone: str, caller_id: str) -> AgentLeg:
+        """Call ``phone`` (a SIP URI, a number through the trunk, or sim:... on the simulated
+        network); raises CallNotPlaced if it cannot even be tried."""
+        ...
 
 
 class SmsGateway(Protocol):

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from dialer.domain.agent import Agent, Queue, Strategy
+from dialer.domain.agent_session import AgentSession, Customer, StateChange
 from dialer.domain.attempt import AttemptResult, DialJob, FinishedAttempt
 from dialer.domain.campaign import (
     Campaign,
@@ -74,6 +75,85 @@ class AgentRepo(Protocol):
         self, campaign_id: CampaignId, agent_ids: Sequence[int], now: datetime
     ) -> int: ...
     def remove_members(self, campaign_id: CampaignId, agent_ids: Sequence[int]) -> int: ...
+
+
+class AgentSessionRepo(Protocol):
+    """Agents' sessions, their stored state changes, and agents' desk tokens.
+
+    Every write of a session is a compare-and-set on its ``version`` together with the change
+    it records, so the desk (API processes) and the engine (the worker holding the agent's
+    phone leg) never overwrite each other; the loser reads again and decides again."""
+
+    def open_session(
+        self, tenant_id: TenantId, agent_id: int, phone: str, now: datetime
+    ) -> AgentSession | None:
+        """A new session, paused with reason phone-connecting, with its first change recorded;
+        None if the agent already has an open (not offline) session."""
+        ...
+
+    def open_session_of(self, tenant_id: TenantId, agent_id: int) -> AgentSession | None: ...
+    def get_session(self, session_id: int) -> AgentSession | None: ...
+    def save_session(
+        self, session: AgentSession, change: StateChange | None, read_version: int
+    ) -> bool:
+        """Write ``session`` (and ``change``) if the stored version is still ``read_version``."""
+        ...
+
+    def reserve_agent(
+        self,
+        campaign_id: CampaignId,
+        worker: str,
+        customer: Customer,
+        now: datetime,
+        prefer_agent_id: int | None = None,
+    ) -> AgentSession | None:
+        """Reserve the longest-ready agent of ``campaign_id`` (a member of it) whose phone leg
+        ``worker`` holds, ``prefer_agent_id`` first when it is ready: one atomic step."""
+        ...
+
+    def ready_agents(self, worker: str) -> dict[CampaignId, int]:
+        """Ready agents per campaign, of the sessions ``worker`` holds (for pacing)."""
+        ...
+
+    def adopt_sessions(
+        self, worker: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[AgentSession]:
+        """Open sessions no engine holds (new log-ins, or an engine's lease ran out) become
+        ``worker``'s, leased until ``lease_until``."""
+        ...
+
+    def renew_sessions(self, worker: str, lease_until: datetime) -> int: ...
+    def worker_sessions(self, worker: str) -> list[AgentSession]: ...
+    def tenant_sessions(self, tenant_id: TenantId) -> list[AgentSession]:
+        """Every agent's open session, and each agent's last one if none is open."""
+        ...
+
+    def state_changes(
+        self,
+        tenant_id: TenantId,
+        *,
+        agent_id: int | None = None,
+        after_id: int = 0,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[StateChange]:
+        """Changes in order of id (streams resume after ``after_id``), optionally one agent's
+        and within [since, until)."""
+        ...
+
+    def add_agent_token(
+        self, tenant_id: TenantId, agent_id: int, token_hash: str, now: datetime
+    ) -> int: ...
+    def agent_by_token(self, token_hash: str) -> tuple[TenantId, Agent] | None:
+        """The agent a token (not revoked) belongs to."""
+        ...
+
+    def revoke_agent_token(
+        self, tenant_id: TenantId, agent_id: int, token_id: int | None, now: datetime
+    ) -> int:
+        """Revoke one of the agent's tokens (None: all); how many were revoked."""
+        ...
 
 
 class CampaignRepo(Protocol):
@@ -333,6 +413,15 @@ class ResultsSession(Protocol):
     def campaigns(self) -> CampaignRepo: ...
     @property
     def results(self) -> ResultsRepo: ...
+
+
+class AgentDeskSession(Protocol):
+    """The agent desk: agents, their sessions, the DNC list an OptOut adds to."""
+
+    @property
+    def agents(self) -> AgentRepo: ...
+    @property
+    def agent_sessions(self) -> AgentSessionRepo: ...
 
 
 class QueueSession(Protocol):
