@@ -119,6 +119,8 @@ class AgentSession:
     customer: Customer | None = None
     disposition: Disposition | None = None
     wrap_up_until: datetime | None = None  # None in wrap-up: until the agent says ready
+    # The agent asked (from the desk) to hang the customer up; the engine does it.
+    release_requested: bool = False
     # Longest-ready first: the moment the agent last became ready.
     ready_since: datetime | None = None
     worker: str | None = None  # the engine that holds the agent's phone leg
@@ -128,6 +130,14 @@ class AgentSession:
     @property
     def open(self) -> bool:
         return self.state is not AgentState.OFFLINE
+
+    @property
+    def current_customer(self) -> Customer | None:
+        """The customer on the agent's screen now. ``customer`` and ``disposition`` describe
+        the last call until the next reservation, so the engine can read how the call was
+        disposed after the agent has left wrap-up."""
+        in_call = self.state in (AgentState.RESERVED, AgentState.TALKING, AgentState.WRAP_UP)
+        return self.customer if in_call else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +241,13 @@ def logout(session: AgentSession, now: datetime) -> Changed | AgentSession:
     return move(session, AgentState.OFFLINE, now, LOGGED_OUT)
 
 
+def hang_up_customer(session: AgentSession) -> AgentSession:
+    """The agent ends the conversation from the desk: the engine releases the bridge."""
+    if session.state is not AgentState.TALKING:
+        raise AgentRefused("there is no customer on the line")
+    return replace(session, release_requested=True, version=session.version + 1)
+
+
 def dispose(session: AgentSession, disposition: Disposition, now: datetime) -> AgentSession:
     """Set the call's disposition, while talking or in wrap-up (it may be changed until the
     wrap-up ends); the session with it, no state change."""
@@ -269,11 +286,42 @@ def phone_answered(session: AgentSession, now: datetime) -> Changed:
 def phone_gone(session: AgentSession, now: datetime, answered: bool = True) -> Changed:
     """The agent's leg ended without a log-out (or never answered): the session is over."""
     reason = PHONE_DROPPED if answered else PHONE_FAILED
-    return move(session, AgentState.OFFLINE, now, reason, customer=None, pending=None)
+    return move(session, AgentState.OFFLINE, now, reason, pending=None, release_requested=False)
 
 
 def reserve(session: AgentSession, customer: Customer, now: datetime) -> Changed:
-    return move(session, AgentState.RESERVED, now, customer=customer, disposition=None)
+    return move(
+        session,
+        AgentState.RESERVED,
+        now,
+        customer=customer,
+        disposition=None,
+        release_requested=False,
+    )
+
+
+def adopted(session: AgentSession, worker: str, now: datetime, lease_until: datetime) -> Changed:
+    """An engine takes over a session (a new log-in, or its engine died with the phone leg):
+    it calls the agent's phone again. Outside the state machine on purpose: whatever the dead
+    engine left (a call in hand) is gone with it, and its lease recovery records that call."""
+    after = replace(
+        session,
+        state=AgentState.PAUSED,
+        since=now,
+        reason=PHONE_CONNECTING,
+        customer=None,
+        disposition=None,
+        release_requested=False,
+        wrap_up_until=None,
+        ready_since=None,
+        worker=worker,
+        lease_until=lease_until,
+        version=session.version + 1,
+    )
+    change = StateChange(
+        session.id, session.tenant_id, session.agent_id, AgentState.PAUSED, now, PHONE_CONNECTING
+    )
+    return after, change
 
 
 def unreserve(session: AgentSession, now: datetime) -> Changed:

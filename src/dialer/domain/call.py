@@ -31,6 +31,9 @@ class OriginateRequest:
     reference: str  # "<destination id>:<attempt number>", carried into logs and SIP headers
     # When the engine claimed the call: the shared limits count claims (domain/limits.py).
     claimed_at: datetime | None = None
+    # False: report the answer at once as HUMAN, with no answering-machine detection (an agent
+    # campaign that bridges on answer: the agent hears the greeting and judges it).
+    detect_answer: bool = True
 
 
 @dataclass(frozen=True, slots=True)
