@@ -1,7 +1,7 @@
 """Agents (members of agent-dialer campaigns), queues, and an agent campaign's dialling strategy."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dialer.domain.ids import TenantId
 
@@ -30,6 +30,18 @@ class Strategy:
     queue_id: int
     max_callers: int
     coefficient: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgentOptions:
+    """How an agent campaign hands answered calls to agents (docs/agents.md)."""
+
+    # After each call; None: until the agent says ready.
+    wrap_up: timedelta | None = timedelta(seconds=15)
+    # How long an answered customer may wait for an agent (VICIdial's drop interval).
+    max_wait: timedelta = timedelta(seconds=5)
+    # Bridge at the answer, with no answering-machine detection: the agent hears the greeting.
+    bridge_on_answer: bool = False
 
 
 def strategy_problems(max_callers: int, coefficient: int) -> list[str]:

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import Enum
 from typing import NamedTuple
 
-from dialer.domain.agent import Strategy
+from dialer.domain.agent import AgentOptions, Strategy
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.policy import AttemptRule, MessagePolicy
@@ -70,6 +70,11 @@ class CampaignSpec:
     answerphone: MessagePolicy
     sms_on_busy: MessagePolicy
     kind: CampaignType = CampaignType.IVR
+    agent: AgentOptions | None = None  # agent campaigns; None: the defaults
+
+    @property
+    def agent_options(self) -> AgentOptions:
+        return self.agent or AgentOptions()
 
     @property
     def max_attempts(self) -> int:
