@@ -2,7 +2,7 @@
 keep, never by counting destinations: O(1) per campaign however many numbers it has."""
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from dialer.domain.ids import CampaignId
@@ -12,6 +12,8 @@ _T = TypeVar("_T")
 
 # (state, last outcome of done ones or 0) -> how many
 Tally = dict[tuple[str, int], int]
+# One destination's move between counter keys: (campaign id, (state, outcome) before, after).
+Move = tuple[int, tuple[str, int], tuple[str, int]]
 
 # PostgreSQL: a campaign's delta rows are folded into one per key once it has more than this.
 FOLD_AFTER = 64
@@ -19,49 +21,38 @@ _FOLD_LOCK = 0x636F756E  # any fixed number, the same in every process
 # SQLite (migration 0011): while this row exists, in the writer's own transaction, the row
 # trigger leaves updates of destinations uncounted; counted_by_hand counts them.
 _BY_HAND = "campaign_id = 0 AND state = 'counted by hand' AND outcome = 0"
-_KEY = "CASE WHEN state = 'done' THEN coalesce(last_outcome, 0) ELSE 0 END"
 
 
-def counted_by_hand(conn: Connection, ids: Sequence[int], change: Callable[[], _T]) -> _T:
-    """Run ``change``, an UPDATE of the destinations ``ids`` only, and keep the counters
-    exact. On SQLite, whose triggers run per row, the trigger is paused and the batch counted
-    in a few statements (its keys before and after); PostgreSQL's statement trigger counts
-    it already."""
-    if conn.dialect != "sqlite" or not ids:
+def counted_by_hand(
+    conn: Connection, change: Callable[[], _T], moves: Callable[[_T], Iterable[Move]]
+) -> _T:
+    """Run ``change``, an UPDATE of destinations, and keep the counters exact. On SQLite,
+    whose triggers run per row, the trigger is paused and the batch counted in one statement
+    from ``moves`` (what ``change`` returned says which rows moved from which key to which:
+    the engine's updates return their rows and know the state they left, so no key is read
+    before or after); PostgreSQL's statement trigger counts it already."""
+    if conn.dialect != "sqlite":
         return change()
     conn.execute(
         "INSERT INTO destination_counts (campaign_id, state, outcome, n)"
         " VALUES (0, 'counted by hand', 0, 0)"
     )
-    before = _keys_of(conn, ids)
     result = change()
-    after = _keys_of(conn, ids)
     conn.execute(f"DELETE FROM destination_counts WHERE {_BY_HAND}")
-    after.subtract(before)
-    moves = [(*key, n) for key, n in after.items() if n]
-    if moves:
+    tally: Counter[tuple[int, str, int]] = Counter()
+    for campaign_id, before, after in moves(result):
+        if before != after:
+            tally[(campaign_id, *before)] -= 1
+            tally[(campaign_id, *after)] += 1
+    rows = [(*key, n) for key, n in tally.items() if n]
+    if rows:
         conn.execute_many(
             "INSERT INTO destination_counts (campaign_id, state, outcome, n)"
             " VALUES (%s, %s, %s, %s) ON CONFLICT (campaign_id, state, outcome)"
             " DO UPDATE SET n = n + excluded.n",
-            moves,
+            rows,
         )
     return result
-
-
-def _keys_of(conn: Connection, ids: Sequence[int]) -> Counter[tuple[int, str, int]]:
-    """How many of these destinations are under each (campaign, state, outcome) key."""
-    keys: Counter[tuple[int, str, int]] = Counter()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ", ".join("%s" for _ in chunk)
-        for campaign_id, state, outcome, n in conn.execute(
-            f"SELECT campaign_id, state, {_KEY}, count(*) FROM destinations"
-            f" WHERE id IN ({marks}) GROUP BY 1, 2, 3",
-            chunk,
-        ):
-            keys[(int(campaign_id), str(state), int(outcome))] += int(n)
-    return keys
 
 
 def destination_tallies(

@@ -9,6 +9,7 @@ statements cannot interleave with another claim).
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import partial
 
 from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.campaign import DialingContext
@@ -29,6 +30,10 @@ _JOB_COLUMNS = (
     "d.id, d.campaign_id, d.attempts_made + 1 AS attempt, d.number_raw, d.number_e164, d.name,"
     " d.parameters, d.caller_id, d.custom_data, d.ignore_dnc, d.priority"
 )
+
+# Counter keys (storage/sql_counts.py) of the states the engine moves destinations between.
+_PENDING = ("pending", 0)
+_IN_FLIGHT = ("in_flight", 0)
 
 # Public so that tests/integration/test_query_plans.py EXPLAINs this very text.
 PG_CLAIM = f"""
@@ -177,12 +182,13 @@ class EngineQueries:
         self._conn.execute(f"DELETE FROM dial_queue WHERE destination_id IN ({_marks(ids)})", ids)
         rows = counted_by_hand(
             self._conn,
-            ids,
             lambda: self._conn.execute(
                 f"UPDATE destinations SET state = 'in_flight' WHERE id IN ({_marks(ids)})"
                 f" AND state = 'pending' RETURNING {_JOB_COLUMNS.replace('d.', '')}, created_at",
                 ids,
             ),
+            # Every row returned was pending (the WHERE says so) and is in flight now.
+            lambda taken: ((row[1], _PENDING, _IN_FLIGHT) for row in taken),
         )
         jobs = [_job(row, max(due[row[0]], row[11])) for row in rows]
         jobs.sort(key=lambda j: (-j.priority, j.destination_id))
@@ -399,15 +405,31 @@ class EngineQueries:
                 (ids, *([row[k] for row in rows] for k in range(4))),
             )
             return
-        # SQLite's triggers run per row whatever the statement: the batch is counted by hand.
-        counted_by_hand(
-            self._conn,
-            ids,
-            lambda: self._conn.execute_many(
-                "UPDATE destinations SET attempts_made = %s, last_outcome = %s,"
-                " last_stage = %s, state = %s WHERE id = %s",
-                [(*by_id[i], i) for i in ids],
-            ),
+        # SQLite's triggers run per row whatever the statement: the batch is counted by hand,
+        # from the rows the update returns. Only the engine moves a destination out of
+        # in_flight, and it records only what it holds, so each one it updates leaves in_flight.
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            counted_by_hand(
+                self._conn,
+                partial(self._record_outcomes, chunk, by_id),
+                lambda done: (
+                    (row[0], _IN_FLIGHT, (row[1], row[2] if row[1] == "done" else 0))
+                    for row in done
+                ),
+            )
+
+    def _record_outcomes(
+        self, ids: Sequence[DestinationId], by_id: Mapping[DestinationId, tuple[int, int, int, str]]
+    ) -> list[Row]:
+        """SQLite: one UPDATE for the batch; each row's campaign, state and outcome after."""
+        return self._conn.execute(
+            "UPDATE destinations SET attempts_made = v.column2, last_outcome = v.column3,"
+            " last_stage = v.column4, state = v.column5 FROM (VALUES "
+            + ", ".join("(%s, %s, %s, %s, %s)" for _ in ids)
+            + ") AS v WHERE destinations.id = v.column1 AND destinations.state = 'in_flight'"
+            " RETURNING destinations.campaign_id, destinations.state, destinations.last_outcome",
+            [value for i in ids for value in (i, *by_id[i])],
         )
 
     def _attempt_ids(self, records: Sequence[AttemptRecord]) -> dict[tuple[int, int], int]:
