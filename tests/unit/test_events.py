@@ -10,6 +10,7 @@ from dialer.domain.events import (
     AttemptFinished,
     AttemptNotPlaced,
     AttemptPostponed,
+    AttemptsFinished,
     AttemptStarted,
     CampaignOpened,
     DestinationsClaimed,
@@ -146,3 +147,39 @@ def test_engine_stats_are_built_from_events_alone() -> None:
     assert stats.outcomes == {Outcome.BUSY: 1, Outcome.ANSWERED: 1, Outcome.NO_CONNECTION: 1}
     assert stats.final == {Outcome.ANSWERED: 1, Outcome.NO_CONNECTION: 1}
     assert stats.stages == {Stage.NONE: 3}
+
+
+class FinishedOnly:
+    """Handles single AttemptFinished events only (as a subscriber written before batches)."""
+
+    def __init__(self) -> None:
+        self.seen: list[AttemptFinished] = []
+
+    def publish(self, event: Event) -> None:
+        if isinstance(event, AttemptFinished):
+            self.seen.append(event)
+
+    def handler_for(self, kind: type) -> Handler | None:
+        return self.seen.append if kind is AttemptFinished else None
+
+
+class Plain:
+    def __init__(self) -> None:
+        self.seen: list[Event] = []
+
+    def publish(self, event: Event) -> None:
+        self.seen.append(event)
+
+
+def test_a_recorded_batch_reaches_subscribers_of_single_attempts_one_by_one() -> None:
+    routed, plain, stats = FinishedOnly(), Plain(), EngineStats()
+    sink = FanOutSink([routed, plain, stats])
+    items = (finished(1, Outcome.BUSY, final=False), finished(2, Outcome.ANSWERED, final=True))
+    sink.publish(AttemptsFinished(items))
+    assert routed.seen == list(items)
+    assert plain.seen == list(items)
+    assert stats.recorded == 2
+    assert stats.done == 1
+    recording = Recording()
+    recording.publish(AttemptsFinished(items))
+    assert recording.of(AttemptFinished) == list(items)

@@ -1,12 +1,14 @@
 """The Prometheus subscriber: each event lands in its metric; finished campaigns leave the gauge."""
 
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.events import (
     AttemptFinished,
+    AttemptsFinished,
     AttemptStarted,
-    CallEnded,
+    CallsOnLine,
     CampaignFinished,
     SipResponse,
     StoreFailed,
@@ -14,7 +16,7 @@ from dialer.domain.events import (
     WebhookFailed,
 )
 from dialer.domain.ids import CampaignId, DestinationId
-from dialer.metrics.prometheus import PrometheusMetrics
+from dialer.metrics.prometheus import LATENCY_BUCKETS, PrometheusMetrics
 
 C = CampaignId(5)
 
@@ -29,17 +31,81 @@ def values(metrics: PrometheusMetrics, name: str) -> dict[tuple[tuple[str, str],
     }
 
 
-def test_in_flight_rises_and_falls_and_a_finished_campaign_leaves_the_gauge() -> None:
+def test_in_flight_follows_each_pass_and_a_finished_campaign_leaves_the_gauge() -> None:
     metrics = PrometheusMetrics()
-    for destination in (1, 2):
-        metrics.publish(AttemptStarted(C, DestinationId(destination), 1, 0.0, 0.02))
-    metrics.publish(CallEnded(C, DestinationId(1)))
+    metrics.publish(CallsOnLine({C: 2}))
+    assert values(metrics, "dialer_calls_in_flight") == {(("campaign", "5"),): 2.0}
+    metrics.publish(CallsOnLine({C: 1}))
     assert values(metrics, "dialer_calls_in_flight") == {(("campaign", "5"),): 1.0}
-    metrics.publish(CallEnded(C, DestinationId(2)))
+    metrics.publish(CallsOnLine({C: 0}))
     metrics.publish(CampaignFinished(C, closed_out=3))
     assert values(metrics, "dialer_calls_in_flight") == {}
+    # A pass after the campaign finished does not bring its series back.
+    metrics.publish(CallsOnLine({C: 0}))
+    assert values(metrics, "dialer_calls_in_flight") == {}
     assert values(metrics, "dialer_destinations_out_of_time_total") == {(): 3.0}
-    assert values(metrics, "dialer_claim_to_originate_seconds_count") == {(): 2.0}
+
+
+def test_started_calls_reach_their_series_at_the_next_pass_as_observe_would_put_them() -> None:
+    """The claim latency histogram is filled a pass at a time: the same buckets, count and
+    sum as one observe() per call (checked against the library's own Histogram)."""
+    metrics = PrometheusMetrics()
+    latencies = [0.0, 0.005, 0.0051, 0.02, 0.3, 1.0, 59.0, 61.0, 1000.0, -0.5]
+    for n, latency in enumerate(latencies):
+        metrics.publish(AttemptStarted(C, DestinationId(n), 1, 0.0, latency))
+    assert values(metrics, "dialer_calls_originated_total") == {(): 0.0}
+    metrics.publish(CallsOnLine({C: len(latencies)}))
+    assert values(metrics, "dialer_calls_originated_total") == {(): float(len(latencies))}
+
+    reference = CollectorRegistry()
+    histogram = Histogram(
+        "dialer_claim_to_originate_seconds", "", registry=reference, buckets=LATENCY_BUCKETS
+    )
+    for latency in latencies:
+        histogram.observe(max(0.0, latency))
+    expected = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(generate_latest(reference).decode())
+        for sample in family.samples
+        if not sample.name.endswith("_created")
+    }
+    for (name, labels), value in expected.items():
+        assert values(metrics, name)[labels] == value, (name, labels)
+    # Nothing is counted twice by a later pass.
+    metrics.publish(CallsOnLine({C: 0}))
+    assert values(metrics, "dialer_claim_to_originate_seconds_count") == {(): 10.0}
+
+
+def test_a_recorded_batch_counts_each_attempt_by_campaign_and_outcome() -> None:
+    metrics = PrometheusMetrics()
+
+    def finished(campaign: int, outcome: Outcome, *, webhook: bool = False) -> AttemptFinished:
+        return AttemptFinished(
+            CampaignId(campaign),
+            DestinationId(1),
+            1,
+            outcome,
+            Stage.NONE,
+            False,
+            True,
+            webhook=webhook,
+        )
+
+    metrics.publish(
+        AttemptsFinished(
+            (
+                finished(5, Outcome.BUSY),
+                finished(5, Outcome.BUSY, webhook=True),
+                finished(6, Outcome.ANSWERED),
+            )
+        )
+    )
+    assert values(metrics, "dialer_attempts_total") == {
+        (("campaign", "5"), ("outcome", "Busy")): 2.0,
+        (("campaign", "6"), ("outcome", "Answered")): 1.0,
+    }
+    assert values(metrics, "dialer_attempts_finished_total") == {(): 3.0}
+    assert values(metrics, "dialer_webhooks_queued_total") == {(): 1.0}
 
 
 def test_outcomes_sip_codes_webhooks_and_store_errors_are_counted_by_label() -> None:

@@ -8,7 +8,7 @@ business: a subscriber's fault is its own (FanOutSink logs and drops it).
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -91,6 +91,23 @@ class AttemptFinished:
     final: bool
     recovered: bool = False
     webhook: bool = False  # a webhook message for it went into the outbox
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptsFinished:
+    """The attempts one transaction recorded, published once (the engine records thousands a
+    second). A subscriber with no handler for the batch gets each AttemptFinished in it: the
+    FanOutSink unpacks it."""
+
+    items: tuple[AttemptFinished, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CallsOnLine:
+    """The engine's calls on the line now, per campaign it has dialled: published once per
+    dispatcher pass, so a gauge of calls in flight costs nothing per call."""
+
+    calls: Mapping[CampaignId, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +240,8 @@ Event = (
     | CallEnded
     | AttemptAnswered
     | AttemptFinished
+    | AttemptsFinished
+    | CallsOnLine
     | LeaseLost
     | CampaignOpened
     | CampaignClosed
@@ -295,14 +314,36 @@ class FanOutSink:
 
     def _route(self, kind: type) -> tuple[Handler, ...]:
         handlers: list[Handler] = []
+        item_kind = _BATCHES.get(kind)
         for subscriber in self._subscribers:
             handler_for = getattr(subscriber, "handler_for", None)
             if handler_for is None:
-                handlers.append(subscriber.publish)
-            elif (handler := handler_for(kind)) is not None:
+                handler: Handler | None = subscriber.publish
+                if item_kind is not None:
+                    handler = _each(subscriber.publish)
+            else:
+                handler = handler_for(kind)
+                if handler is None and item_kind is not None:
+                    item_handler = handler_for(item_kind)
+                    handler = None if item_handler is None else _each(item_handler)
+            if handler is not None:
                 handlers.append(handler)
         self._routes[kind] = routed = tuple(handlers)
         return routed
+
+
+# Batch events, and the kind of event each carries.
+_BATCHES: dict[type, type] = {AttemptsFinished: AttemptFinished}
+
+
+def _each(handler: Handler) -> Handler:
+    """A batch's handler that hands each of its items to ``handler``."""
+
+    def each(batch: Any) -> None:
+        for item in batch.items:
+            handler(item)
+
+    return each
 
 
 class Recording:
@@ -312,7 +353,10 @@ class Recording:
         self.events: deque[Event] = deque(maxlen=limit)
 
     def publish(self, event: Event) -> None:
-        self.events.append(event)
+        if isinstance(event, AttemptsFinished):
+            self.events.extend(event.items)
+        else:
+            self.events.append(event)
 
     def of(self, kind: type[_E]) -> list[_E]:
         return [e for e in self.events if isinstance(e, kind)]

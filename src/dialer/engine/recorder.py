@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from dialer.domain.attempt import FinishedAttempt
-from dialer.domain.events import AttemptFinished, LeaseLost
+from dialer.domain.events import AttemptFinished, AttemptsFinished, LeaseLost
 from dialer.domain.ids import CampaignId
 from dialer.engine.log_context import ids
 from dialer.ports import EventSink, Timer
@@ -63,19 +63,25 @@ class Recorder:
         return session.queue.finish_attempts(batch, self._worker if leased else None, now)
 
     def count(self, finished: list[FinishedAttempt], *, recovered: bool = False) -> None:
-        """Publish what the store recorded (only that: a result whose lease was lost is not)."""
-        for item in finished:
-            record = item.record
-            self._events.publish(
-                AttemptFinished(
-                    item.campaign_id,
-                    record.destination_id,
-                    record.attempt_number,
-                    record.outcome,
-                    record.stage,
-                    record.sms_sent,
-                    final=item.final,
-                    recovered=recovered,
-                    webhook=item.webhook is not None,
+        """Publish what the store recorded (only that: a result whose lease was lost is not),
+        as one batch."""
+        if not finished:
+            return
+        self._events.publish(
+            AttemptsFinished(
+                tuple(
+                    AttemptFinished(
+                        item.campaign_id,
+                        item.record.destination_id,
+                        item.record.attempt_number,
+                        item.record.outcome,
+                        item.record.stage,
+                        item.record.sms_sent,
+                        final=item.retry_at is None,
+                        recovered=recovered,
+                        webhook=item.webhook is not None,
+                    )
+                    for item in finished
                 )
             )
+        )

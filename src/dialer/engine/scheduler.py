@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from dialer.domain.attempt import DialJob
 from dialer.domain.campaign import DialingContext
 from dialer.domain.dialling import NOT_PLACED_RETRY
-from dialer.domain.events import FanOutSink, StoreFailed
+from dialer.domain.events import CallsOnLine, FanOutSink, StoreFailed
 from dialer.domain.ids import CampaignId
 from dialer.domain.pacing import CapsAndRate, PacingPolicy
 from dialer.engine.calls import CallRunner, CampaignPlan
@@ -167,6 +167,7 @@ class Engine:
         if self._housekeeper.due(now):
             await self._housekeeper.run(now)
         done = await self._dispatcher.dispatch(now)
+        self._publish_lines()
         started = done.started
         for context in done.over:
             started += await asyncio.to_thread(self._housekeeper.close_out, context, now)
@@ -207,6 +208,11 @@ class Engine:
         if self._state.calls:
             await asyncio.gather(*self._state.calls, return_exceptions=True)
         await self._flush()
+        self._publish_lines()
+
+    def _publish_lines(self) -> None:
+        """Once a pass, not once a call: what gauges of calls in flight read."""
+        self.events.publish(CallsOnLine(dict(self._state.active)))
 
     # recording
 

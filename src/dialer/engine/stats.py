@@ -9,6 +9,7 @@ from dialer.domain.events import (
     AttemptFinished,
     AttemptNotPlaced,
     AttemptPostponed,
+    AttemptsFinished,
     AttemptStarted,
     DestinationsClaimed,
     Event,
@@ -36,6 +37,7 @@ class EngineStats:
     def __post_init__(self) -> None:
         self._handlers = {
             AttemptFinished: self._finished,
+            AttemptsFinished: self._finished_batch,
             AttemptStarted: self._started,
             DestinationsClaimed: self._claimed,
             AttemptPostponed: self._postponed,
@@ -60,6 +62,10 @@ class EngineStats:
         if event.final:
             self.done += 1
             self.final[event.outcome] += 1
+
+    def _finished_batch(self, batch: AttemptsFinished) -> None:
+        for event in batch.items:
+            self._finished(event)
 
     def _started(self, event: AttemptStarted) -> None:
         self.originated += 1

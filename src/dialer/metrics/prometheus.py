@@ -5,6 +5,7 @@ chosen once, when the library is first imported, from PROMETHEUS_MULTIPROC_DIR, 
 ``dialer serve --workers N`` sets up before it builds anything (docs/metrics.md).
 """
 
+import bisect
 import contextlib
 import os
 from collections.abc import Callable
@@ -15,8 +16,9 @@ from dialer.domain.events import (
     AnswerDetected,
     AttemptAnswered,
     AttemptFinished,
+    AttemptsFinished,
     AttemptStarted,
-    CallEnded,
+    CallsOnLine,
     CampaignFinished,
     Event,
     FirstAudio,
@@ -32,7 +34,7 @@ from dialer.domain.ids import CampaignId
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
-_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
 def multiprocess_dir() -> str | None:
@@ -104,7 +106,7 @@ class PrometheusMetrics:
             "dialer_claim_to_originate_seconds",
             "Seconds from the claim of a destination to the start of its call",
             registry=r,
-            buckets=_LATENCY_BUCKETS,
+            buckets=LATENCY_BUCKETS,
         )
         self.sip_responses = Counter(
             "dialer_sip_responses",
@@ -116,20 +118,20 @@ class PrometheusMetrics:
             "dialer_speech_first_audio_seconds",
             "Seconds from asking for speech to its first audio",
             registry=r,
-            buckets=_LATENCY_BUCKETS,
+            buckets=LATENCY_BUCKETS,
         )
         self.detection = Histogram(
             "dialer_answer_detection_seconds",
             "Seconds from answer to the answering-machine detector's verdict, by verdict",
             ["by"],
             registry=r,
-            buckets=_LATENCY_BUCKETS,
+            buckets=LATENCY_BUCKETS,
         )
         self.first_audio = Histogram(
             "dialer_answer_to_first_audio_seconds",
             "Seconds from answer to the first audio sent",
             registry=r,
-            buckets=_LATENCY_BUCKETS,
+            buckets=LATENCY_BUCKETS,
         )
         self.webhooks_queued = Counter(
             "dialer_webhooks_queued", "Webhook messages put in the outbox", registry=r
@@ -152,6 +154,11 @@ class PrometheusMetrics:
             registry=r,
         )
         self._handlers = self._routes()
+        # Calls started since the engine's last pass, not yet in their series (flush).
+        self._started = 0
+        self._latency_bounds = [*LATENCY_BUCKETS, float("inf")]
+        self._latency_counts = [0] * len(self._latency_bounds)
+        self._latency_sum = 0.0
 
     def publish(self, event: Event) -> None:
         handler = self._handlers.get(type(event))
@@ -166,25 +173,59 @@ class PrometheusMetrics:
     # attempt otherwise.
 
     def _attempt_finished(self, event: AttemptFinished) -> None:
-        key = (event.campaign_id, event.outcome)
-        child = self._attempts.get(key)
-        if child is None:
-            child = self.attempts.labels(str(event.campaign_id), event.outcome.api_name)
-            self._attempts[key] = child
-        child.inc()
-        self.finished.inc()
-        if event.recovered:
-            self.recovered.inc()
-        if event.webhook:
-            self.webhooks_queued.inc()
+        self._attempts_finished(AttemptsFinished((event,)))
+
+    def _attempts_finished(self, batch: AttemptsFinished) -> None:
+        """A recorded batch: each series moves once per batch, not once per attempt (each
+        move of a prometheus_client value takes a lock, and the engine records thousands of
+        attempts a second)."""
+        per_key: dict[tuple[CampaignId, Outcome], int] = {}
+        recovered = webhooks = 0
+        for event in batch.items:
+            key = (event.campaign_id, event.outcome)
+            per_key[key] = per_key.get(key, 0) + 1
+            recovered += event.recovered
+            webhooks += event.webhook
+        for key, n in per_key.items():
+            child = self._attempts.get(key)
+            if child is None:
+                child = self.attempts.labels(str(key[0]), key[1].api_name)
+                self._attempts[key] = child
+            child.inc(n)
+        self.finished.inc(len(batch.items))
+        if recovered:
+            self.recovered.inc(recovered)
+        if webhooks:
+            self.webhooks_queued.inc(webhooks)
 
     def _attempt_started(self, event: AttemptStarted) -> None:
-        self._in_flight_of(event.campaign_id).inc()
-        self.originated.inc()
-        self.claim_latency.observe(max(0.0, event.claim_latency))
+        """Tallied here, and moved into the series at the engine's next pass (CallsOnLine):
+        the same thread publishes both, so nothing is lost between them."""
+        self._started += 1
+        latency = max(0.0, event.claim_latency)
+        self._latency_counts[bisect.bisect_left(self._latency_bounds, latency)] += 1
+        self._latency_sum += latency
 
-    def _call_ended(self, event: CallEnded) -> None:
-        self._in_flight_of(event.campaign_id).dec()
+    def _calls_on_line(self, event: CallsOnLine) -> None:
+        for campaign_id, calls in event.calls.items():
+            if calls or campaign_id in self._in_flight:
+                self._in_flight_of(campaign_id).set(calls)
+        self.flush()
+
+    def flush(self) -> None:
+        """Move the calls started since the last pass into their series."""
+        if not self._started:
+            return
+        self.originated.inc(self._started)
+        # The histogram's own buckets and sum, as observe() moves them (one bucket per
+        # observation: the first whose bound is not below it), once per bucket per pass.
+        histogram = self.claim_latency
+        for index, count in enumerate(self._latency_counts):
+            if count:
+                histogram._buckets[index].inc(count)
+                self._latency_counts[index] = 0
+        histogram._sum.inc(self._latency_sum)
+        self._started, self._latency_sum = 0, 0.0
 
     def _campaign_finished(self, event: CampaignFinished) -> None:
         self.closed_out.inc(event.closed_out)
@@ -193,8 +234,9 @@ class PrometheusMetrics:
     def _routes(self) -> dict[type, Handler]:
         return {
             AttemptFinished: self._attempt_finished,
+            AttemptsFinished: self._attempts_finished,
             AttemptStarted: self._attempt_started,
-            CallEnded: self._call_ended,
+            CallsOnLine: self._calls_on_line,
             AttemptAnswered: lambda _: self.answered.inc(),
             LeaseLost: lambda e: self.leases_lost.inc(e.count),
             CampaignFinished: self._campaign_finished,
