@@ -313,11 +313,27 @@ def test_change_ids_grow_and_filters_pick_agent_after_time_and_limit(store: Stor
     assert changes(store, acme.tenant_id, since=minute, until=T0 + timedelta(hours=1)) == every[2:4]
 
 
+def test_a_report_starts_from_each_agents_last_change_before_it(store: Store) -> None:
+    acme, ann, bob, every = _history(store)
+
+    def last(before: datetime) -> list[StateChange]:
+        with store.read() as s:
+            return s.agent_sessions.last_changes_before(acme.tenant_id, before)
+
+    assert last(T0) == []
+    assert last(T0 + timedelta(seconds=30)) == [every[1]]  # ann's ready; bob not logged in yet
+    assert last(T0 + timedelta(minutes=2)) == [every[1], every[3]]
+    assert last(T0 + timedelta(hours=2)) == [every[4], every[3]]
+    assert [c.agent_id for c in last(T0 + timedelta(hours=2))] == [ann.id, bob.id]
+
+
 def test_another_tenant_sees_none_of_the_changes(store: Store) -> None:
     _, ann, _, _ = _history(store)
     globex = account(store, "Globex")
     assert changes(store, globex.tenant_id) == []
     assert changes(store, globex.tenant_id, agent_id=ann.id) == []
+    with store.read() as s:
+        assert s.agent_sessions.last_changes_before(globex.tenant_id, T0 + timedelta(days=1)) == []
 
 
 def test_a_reservation_records_the_call_on_its_change(store: Store) -> None:

@@ -142,6 +142,11 @@ class AgentSessionRepo(Protocol):
         and within [since, until)."""
         ...
 
+    def last_changes_before(self, tenant_id: TenantId, before: datetime) -> list[StateChange]:
+        """Each agent's last change before ``before`` (in order of agent id): the state it was
+        in then, which a report over [before, ...) counts from (``time_in_states``)."""
+        ...
+
     def add_agent_token(
         self, tenant_id: TenantId, agent_id: int, token_hash: str, now: datetime
     ) -> int: ...

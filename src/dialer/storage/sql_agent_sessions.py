@@ -415,6 +415,19 @@ class AgentSessionQueries:
         )
         return [_change_from_row(row) for row in rows]
 
+    def last_changes_before(self, tenant_id: TenantId, before: datetime) -> list[StateChange]:
+        # Per agent, walking its changes back from the newest (an index range each); the last
+        # by id, which is the last by time for one agent (its changes are written in turn).
+        rows = self._conn.execute(
+            f"SELECT {_CHANGE} FROM agent_state_changes WHERE id IN ("
+            "  SELECT (SELECT x.id FROM agent_state_changes x WHERE x.tenant_id = a.tenant_id"
+            "    AND x.agent_id = a.id AND x.at < %s ORDER BY x.id DESC LIMIT 1)"
+            "  FROM agents a WHERE a.tenant_id = %s)"
+            " ORDER BY agent_id",
+            (to_us(before), tenant_id),
+        )
+        return [_change_from_row(row) for row in rows]
+
     # desk tokens
 
     def add_agent_token(

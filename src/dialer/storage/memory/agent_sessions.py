@@ -264,6 +264,17 @@ class AgentSessionParts(SessionBase):
         )
         return found[: max(limit, 0)]
 
+    def last_changes_before(self, tenant_id: TenantId, before: datetime) -> list[StateChange]:
+        cutoff = _round(before)
+        last: dict[int, StateChange] = {}
+        for change in self._t.state_changes.values():
+            if change.tenant_id != tenant_id or change.at >= cutoff:
+                continue
+            seen = last.get(change.agent_id)
+            if seen is None or (change.id or 0) > (seen.id or 0):
+                last[change.agent_id] = change
+        return [last[agent_id] for agent_id in sorted(last)]
+
     # desk tokens
 
     def add_agent_token(
