@@ -348,13 +348,16 @@ class AgentSessionQueries:
         self, worker: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[AgentSession]:
         """Open sessions no engine holds, or whose engine's lease ran out (another engine's:
-        a worker renews its own), become ``worker``'s with a new version. On PostgreSQL
-        ``SKIP LOCKED``: engines adopting at once take different sessions."""
+        a worker renews its own), become ``worker``'s with a new version: new log-ins first,
+        then the longest expired. On PostgreSQL ``SKIP LOCKED``: engines adopting at once
+        take different sessions."""
+        # Ordered by an expression, so neither database walks the primary key (every session
+        # ever held) for the order: the candidates come from the index of open sessions.
         rows = self._conn.execute(
             "UPDATE agent_sessions SET worker = %s, lease_until = %s, version = version + 1"
             " WHERE id IN (SELECT id FROM agent_sessions WHERE state <> 'offline'"
             "   AND (worker IS NULL OR (lease_until < %s AND worker <> %s))"
-            "   ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)"
+            "   ORDER BY coalesce(lease_until, 0), id LIMIT %s FOR UPDATE SKIP LOCKED)"
             " RETURNING id",
             (worker, to_us(lease_until), to_us(now), worker, limit),
         )
