@@ -1,4 +1,4 @@
-"""PostgreSQL plans of the agent sessions' statements on a floor with weeks of history: 500
+"""Plans of the agent sessions' statements. PostgreSQL's on a floor with weeks of history: 500
 agents, 20,000 sessions (250 open, 125 of them ready, on five engines), 60,000 state changes.
 
 The engine reserves an agent for every answered customer and polls its sessions every 200 ms,
@@ -6,11 +6,16 @@ and the desk's event streams tail the changes: none of them may read the history
 statements read open sessions only, through the partial indexes that hold nothing else; the
 changes are read by agent or by time. The statements are the store's own (SqlSession on a
 connection that EXPLAINs what it runs), in the custom plan and the generic plan psycopg's
-automatic preparation lets the server switch to.
+automatic preparation lets the server switch to. SQLite's (which the dialer never ANALYZEs, so
+it plans by its rules alone, whatever the data): the same statements read no table whole and
+agent_sessions only through its indexes of open sessions or by key.
 """
 
+import re
+import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -18,14 +23,19 @@ import pytest
 
 from dialer.domain.agent_session import Customer
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
-from dialer.storage.database import PostgresConnection, PostgresDatabase, Row
+from dialer.storage.database import (
+    PostgresConnection,
+    PostgresDatabase,
+    Row,
+    SqliteConnection,
+    SqliteDatabase,
+    _to_sqlite,
+)
 from dialer.storage.migrations import migrate
 from dialer.storage.rows import to_us
 from dialer.storage.sql_store import SqlSession
 from dialer.testing.postgres import PostgresServer
 from tests.integration.test_query_plans import PLANS, Scan, explain
-
-pytestmark = pytest.mark.postgres
 
 AGENTS = 500
 SESSIONS_EACH = 40
@@ -186,6 +196,7 @@ def _customer(campaign: CampaignId) -> Customer:
     return Customer(campaign, DestinationId(1), 1, "+447700900123", None, (), None, "", NOW)
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("mode", PLANS)
 def test_a_reservation_reads_the_workers_ready_agents_by_index(
     floor: tuple[str, TenantId, CampaignId], raw: psycopg.Connection[Row], mode: str
@@ -201,6 +212,7 @@ def test_a_reservation_reads_the_workers_ready_agents_by_index(
     assert_open_sessions_only(conn.take())
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("mode", PLANS)
 def test_the_engines_lease_statements_read_open_sessions_by_index(
     floor: tuple[str, TenantId, CampaignId], raw: psycopg.Connection[Row], mode: str
@@ -213,6 +225,7 @@ def test_the_engines_lease_statements_read_open_sessions_by_index(
     assert_open_sessions_only(conn.take())
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("mode", PLANS)
 def test_the_desks_reads_use_indexes(
     floor: tuple[str, TenantId, CampaignId], raw: psycopg.Connection[Row], mode: str
@@ -231,3 +244,54 @@ def test_the_desks_reads_use_indexes(
     assert len(repo.last_changes_before(tenant, NOW)) == AGENTS
     assert len(repo.tenant_sessions(tenant)) == AGENTS
     assert_indexed(conn.take())
+
+
+class SqliteExplaining(SqliteConnection):
+    """Runs what the store asks, first asking SQLite how it plans each SELECT and UPDATE."""
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        super().__init__(raw)
+        self.raw = raw
+        self.plans: list[tuple[str, list[str]]] = []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        if sql.lstrip().upper().startswith(("SELECT", "UPDATE")):
+            steps = self.raw.execute(f"EXPLAIN QUERY PLAN {_to_sqlite(sql)}", tuple(params))
+            self.plans.append((sql, [row[3] for row in steps]))
+        return super().execute(sql, params)
+
+
+# A step that reads a table whole, or reads an index other than the open sessions' in full.
+_WHOLE = re.compile(
+    r"^SCAN \w+$|^SCAN \w+ USING (COVERING )?INDEX (?!" + "|".join(_OPEN_ONLY) + ")"
+)
+
+
+def test_sqlite_reads_no_table_whole_and_only_open_sessions(tmp_path: Path) -> None:
+    path = tmp_path / "plans.db"
+    database = SqliteDatabase(path)
+    migrate(database)
+    database.close()
+    raw = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn = SqliteExplaining(raw)
+        repo = SqlSession(conn).agent_sessions
+        tenant, campaign = TenantId(1), CampaignId(1)
+        repo.reserve_agent(campaign, "w0", _customer(campaign), NOW, 4)
+        repo.ready_agents("w0")
+        repo.worker_sessions("w0")
+        repo.renew_sessions("w0", NOW)
+        repo.adopt_sessions("w1", NOW, NOW, 10)
+        repo.open_session_of(tenant, 4)
+        repo.get_session(4)
+        repo.tenant_sessions(tenant)
+        repo.state_changes(tenant, agent_id=4, after_id=10)
+        repo.state_changes(tenant, since=NOW, until=NOW)
+        repo.last_changes_before(tenant, NOW)
+        repo.agent_by_token("hash")
+    finally:
+        raw.close()
+    assert len(conn.plans) == 13
+    for text, steps in conn.plans:
+        whole = [step for step in steps if _WHOLE.search(step)]
+        assert not whole, f"{whole} in the plan of:\n{text}\n{steps}"
