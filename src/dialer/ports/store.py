@@ -96,7 +96,10 @@ class AgentSessionRepo(Protocol):
     def save_session(
         self, session: AgentSession, change: StateChange | None, read_version: int
     ) -> bool:
-        """Write ``session`` (and ``change``) if the stored version is still ``read_version``."""
+        """Write ``session`` (and ``change``) if the stored version is still ``read_version``.
+        The lease is the engine's (renewed without a new version): while ``session.worker`` is
+        the stored worker the stored ``lease_until`` is kept; another worker, or None (let go),
+        is written with the session's lease."""
         ...
 
     def reserve_agent(
@@ -118,12 +121,16 @@ class AgentSessionRepo(Protocol):
     def adopt_sessions(
         self, worker: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[AgentSession]:
-        """Open sessions no engine holds (new log-ins, or an engine's lease ran out) become
-        ``worker``'s, leased until ``lease_until``."""
+        """Open sessions no engine holds (new log-ins, or another engine's lease ran out: a
+        worker renews its own) become ``worker``'s, leased until ``lease_until``, with a new
+        version; new log-ins first, then the longest expired."""
         ...
 
     def renew_sessions(self, worker: str, lease_until: datetime) -> int: ...
-    def worker_sessions(self, worker: str) -> list[AgentSession]: ...
+    def worker_sessions(self, worker: str) -> list[AgentSession]:
+        """The open sessions ``worker`` holds, in order of id."""
+        ...
+
     def tenant_sessions(self, tenant_id: TenantId) -> list[AgentSession]:
         """Every agent's open session, and each agent's last one if none is open."""
         ...
@@ -140,6 +147,11 @@ class AgentSessionRepo(Protocol):
     ) -> list[StateChange]:
         """Changes in order of id (streams resume after ``after_id``), optionally one agent's
         and within [since, until)."""
+        ...
+
+    def last_changes_before(self, tenant_id: TenantId, before: datetime) -> list[StateChange]:
+        """Each agent's last change before ``before`` (in order of agent id): the state it was
+        in then, which a report over [before, ...) counts from (``time_in_states``)."""
         ...
 
     def add_agent_token(
@@ -344,6 +356,8 @@ class StoreSession(Protocol):
     def catalog(self) -> CatalogRepo: ...
     @property
     def agents(self) -> AgentRepo: ...
+    @property
+    def agent_sessions(self) -> AgentSessionRepo: ...
     @property
     def campaigns(self) -> CampaignRepo: ...
     @property
