@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dialer.domain.attempt import AgentCall
 from dialer.domain.campaign import Campaign
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
@@ -105,6 +106,7 @@ class DestinationRow:
     originate_at: int | None
     ignore_dnc: bool
     number_type: int | None
+    callback_agent_id: int | None = None  # the agent a callback asked for (migration 0013)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,7 @@ class AttemptRow:
     keys: str
     sms_sent: bool
     campaign_id: CampaignId
+    agent: AgentCall | None = None
 
 
 @dataclass(frozen=True, slots=True)
