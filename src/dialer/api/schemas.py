@@ -46,7 +46,7 @@ class Attempt(BaseModel):
 
 
 class AgentOptions(BaseModel):
-    """An agent campaign's handling of answered calls (type agent only; docs/agents.md)."""
+    """An agent campaign's handling of answered calls (type agent only; docs/rest-api.md)."""
 
     wrapUpSeconds: int | None = Field(
         15,
