@@ -11,6 +11,7 @@ from dialer.domain.agent import AgentOptions
 from dialer.domain.attempt import AgentCall, DialJob, FinishedAttempt
 from dialer.domain.campaign import CampaignStatus, CampaignType
 from dialer.domain.codes import Outcome, Stage
+from dialer.domain.dialling import Rules, conclude
 from dialer.ports.store import Store
 from tests.contract.support import (
     T0,
@@ -190,3 +191,36 @@ def test_a_campaigns_agent_options_read_back_as_written(
     with store.read() as s:
         (summary,) = s.campaigns.list_campaigns(acme.tenant_id)
         assert summary.campaign.spec.agent == AgentOptions(wrap_up=timedelta(seconds=60))
+
+
+def test_a_callback_on_the_last_attempt_is_one_more_then_done(store: Store) -> None:
+    # conclude and the store together: the callback asked on attempt 3 of 3 is attempt 4, and
+    # the rules end the number after it.
+    acme = account(store)
+    cid = campaign(store, acme, numbers(1))
+    with store.read() as s:
+        stored = s.campaigns.get_campaign(acme.tenant_id, cid)
+    assert stored is not None
+    rules = Rules(replace(stored, spec=replace(stored.spec, kind=CampaignType.AGENT)))
+    due = T0
+    for _ in range(2):
+        (job,) = claim(store, cid, now=due)
+        due = job.queued_at + timedelta(hours=1)
+        finish(store, [finished(job, acme, Outcome.NO_ANSWER, retry_at=due)])
+    (third,) = claim(store, cid, now=due)
+    assert third.attempt_number == 3
+    call = agent_call(
+        disposition=Stage.CALLER_REQUESTED_CALL_BACK, callback_at=CALLBACK_AT, callback_agent_id=4
+    )
+    record = replace(
+        finished(third, acme, Outcome.ANSWERED).record,
+        stage=Stage.CALLER_REQUESTED_CALL_BACK,
+        agent=call,
+    )
+    finish(store, [conclude(third, record, rules)])
+    (fourth,) = claim(store, cid, now=CALLBACK_AT)
+    assert (fourth.attempt_number, fourth.prefer_agent_id) == (4, 4)
+    record = replace(finished(fourth, acme, Outcome.NO_ANSWER).record, agent=None)
+    assert conclude(fourth, record, rules).final
+    finish(store, [conclude(fourth, record, rules)])
+    assert claim(store, cid, now=LATER + timedelta(days=30)) == []
