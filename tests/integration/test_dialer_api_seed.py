@@ -259,6 +259,8 @@ def test_details_and_strategy_examples(client: TestClient, container: Container)
                 "QueueMaximumCallers": 3,
                 "Coefficient": 4,
             },
+            # An agent campaign's options: the defaults until the REST API sets them.
+            "AgentOptions": {"WrapUpSeconds": 15, "MaxWaitSeconds": 5, "BridgeOnAnswer": False},
         },
         "ErrorCode": 0,
         "Description": "OK",

@@ -9,13 +9,13 @@ import pytest
 
 from dialer.api.rest.csv_export import csv_chunks, protect
 from dialer.domain import dialling
-from dialer.domain.attempt import AttemptResult, DialJob
+from dialer.domain.attempt import AgentCall, AttemptResult, DialJob
 from dialer.domain.call import Answered, AnsweredBy, Hangup
 from dialer.domain.campaign import Campaign, CampaignSpec, CampaignStatus
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.policy import MessagePolicy
-from dialer.domain.result_row import webhook_body
+from dialer.domain.result_row import AGENT_FIELDS, webhook_body
 from dialer.domain.schedule import Schedule, Window
 from dialer.services.results import RESULT_FIELDS, iso_utc, result_fields
 
@@ -46,7 +46,8 @@ def result(attempt_id: int = 1, **changes: object) -> AttemptResult:
 
 def test_fields_in_order_and_campaign_fields_first_for_the_webhook() -> None:
     row = result_fields(result())
-    assert tuple(row) == RESULT_FIELDS
+    # An attempt without an agent call leaves the agent fields out (they end the list).
+    assert tuple(row) + AGENT_FIELDS == RESULT_FIELDS
     assert row["stageName"] == "CorrectColleeHungUp"  # the seed's spelling
     hook = result_fields(result(), campaign_code="abc")
     assert list(hook)[:2] == ["campaignId", "campaignCode"]
@@ -103,7 +104,8 @@ def test_csv_chunks_one_per_page_and_numbers_kept_only_when_phone_shaped() -> No
     assert list(csv_chunks([])) == [
         b"number,name,attemptNumber,outcome,outcomeName,stage,"
         b"stageName,queuedAt,originatedAt,answeredAt,endedAt,"
-        b"cause,keys,smsSent,attemptId,phoneNumberId\r\n"
+        b"cause,keys,smsSent,attemptId,phoneNumberId,agent,agentId,timeToAgentSeconds,"
+        b"talkSeconds,wrapUpSeconds,disposition,callbackAt\r\n"
     ]
 
 
@@ -150,3 +152,33 @@ def campaign() -> Campaign:
         sms_on_busy=MessagePolicy.NEVER,
     )
     return Campaign(CampaignId(7), TenantId(1), "autumn", CampaignStatus.ENABLED, spec, T0, T0)
+
+
+def test_an_agent_call_ends_the_row_with_what_the_agent_did() -> None:
+    call = AgentCall(
+        queued_at=T0 + timedelta(seconds=5),
+        agent_id=4,
+        member="SIPSIP1",
+        bridged_at=T0 + timedelta(seconds=6, microseconds=500_400),
+        talk_ended_at=T0 + timedelta(seconds=66, microseconds=500_400),
+        wrap_up_ended_at=T0 + timedelta(seconds=81),
+        disposition=Stage.CALLER_REQUESTED_CALL_BACK,
+        callback_at=datetime(2025, 10, 2, 15, 30, tzinfo=timezone(timedelta(hours=1))),
+        callback_agent_id=4,
+    )
+    row = result_fields(result(agent=call))
+    assert tuple(row) == RESULT_FIELDS
+    assert {k: row[k] for k in AGENT_FIELDS} == {
+        "agent": "SIPSIP1",
+        "agentId": 4,
+        "timeToAgentSeconds": 1.5,  # to the millisecond, as the times
+        "talkSeconds": 60.0,
+        "wrapUpSeconds": 14.5,
+        "disposition": "CallerRequestedCallBack",
+        "callbackAt": "2025-10-02T14:30:00.000Z",
+    }
+
+
+def test_an_agent_call_no_agent_took_has_the_wait_only() -> None:
+    row = result_fields(result(agent=AgentCall(queued_at=T0)))
+    assert {k: row[k] for k in AGENT_FIELDS} == dict.fromkeys(AGENT_FIELDS)

@@ -45,6 +45,30 @@ class Attempt(BaseModel):
     attemptNumber: int | None = None
 
 
+class AgentOptions(BaseModel):
+    """An agent campaign's handling of answered calls (type agent only; docs/rest-api.md)."""
+
+    wrapUpSeconds: int | None = Field(
+        15,
+        ge=0,
+        le=3600,
+        description="The agent's wrap-up after each call; null: until the agent says ready",
+        examples=[15],
+    )
+    maxWaitSeconds: int = Field(
+        5,
+        ge=1,
+        le=300,
+        description="Longest an answered callee waits for an agent before the call is dropped",
+        examples=[5],
+    )
+    bridgeOnAnswer: bool = Field(
+        False,
+        description="Bridge at the answer, with no answering-machine detection",
+        examples=[False],
+    )
+
+
 class CampaignIn(BaseModel):
     """Property names are matched case-insensitively (StartDate = startDate)."""
 
@@ -65,6 +89,11 @@ class CampaignIn(BaseModel):
         None, description="Enabled or Disabled (paused); POST default Enabled, PUT keeps it"
     )
     phoneNumbers: list[PhoneNumberIn]
+    agentOptions: AgentOptions | None = Field(
+        None,
+        description="Only with type agent (else a 400); left out: the defaults",
+        examples=[{"wrapUpSeconds": 30, "maxWaitSeconds": 5, "bridgeOnAnswer": False}],
+    )
 
 
 class CampaignOut(BaseModel):
@@ -82,6 +111,10 @@ class CampaignOut(BaseModel):
     type: str
     code: str = Field(description="Campaign code for the Dialer API")
     status: str = Field(description="Enabled or Disabled")
+    agentOptions: AgentOptions | None = Field(
+        description="An agent campaign's options, defaults filled in; null for ivr",
+        examples=[{"wrapUpSeconds": 15, "maxWaitSeconds": 5, "bridgeOnAnswer": False}],
+    )
 
 
 class CampaignListItem(CampaignOut):
@@ -131,6 +164,20 @@ class ResultOut(BaseModel):
     smsSent: bool
     attemptId: int = Field(description="Unique and stable: the webhook de-duplication key")
     phoneNumberId: int = Field(description="The number's id in the campaign")
+    # Only on an agent campaign's attempts with an agent call (left out on the others).
+    agent: str | None = Field(None, description="The agent's member code; null: none reached")
+    agentId: int | None = Field(None, description="The agent's id (GET /api/agents)")
+    timeToAgentSeconds: float | None = Field(
+        None, description="From the answer (or the machine-detection verdict) to the bridge"
+    )
+    talkSeconds: float | None = Field(None, description="Bridged to the callee, in seconds")
+    wrapUpSeconds: float | None = Field(None, description="The agent's wrap-up, in seconds")
+    disposition: str | None = Field(
+        None, description="The agent's disposition: a Stage name", examples=["CorrectCallee"]
+    )
+    callbackAt: str | None = Field(
+        None, description="CallerRequestedCallBack: when the number is called again (UTC)"
+    )
 
 
 class ResultsPageOut(BaseModel):

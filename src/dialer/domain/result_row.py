@@ -9,7 +9,7 @@ two would lose or double a delivery), so the store builds it from the finished a
 import json
 from datetime import UTC, datetime
 
-from dialer.domain.attempt import AttemptResult, FinishedAttempt
+from dialer.domain.attempt import AgentCall, AttemptResult, FinishedAttempt
 
 # The row's fields, in order: CSV header and JSON keys alike.
 RESULT_FIELDS = (
@@ -30,7 +30,17 @@ RESULT_FIELDS = (
     # Added later, so at the end: CSV readers that go by position keep working.
     "attemptId",
     "phoneNumberId",
+    # Agent campaigns' answered calls (AGENT_FIELDS): empty cells in CSV for other attempts.
+    "agent",
+    "agentId",
+    "timeToAgentSeconds",
+    "talkSeconds",
+    "wrapUpSeconds",
+    "disposition",
+    "callbackAt",
 )
+# In JSON (results and webhooks) only attempts with an agent call carry these keys.
+AGENT_FIELDS = RESULT_FIELDS[RESULT_FIELDS.index("agent") :]
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -42,13 +52,33 @@ def iso_utc(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _seconds(value: float | None) -> float | None:
+    # Microseconds are stored; the published durations are to the millisecond, as the instants.
+    return None if value is None else round(value, 3)
+
+
+def agent_fields(agent: AgentCall) -> dict[str, object]:
+    """What the agent did with the call: who took it (None when no agent was reached), how
+    long the callee waited for one, talked and the agent wrapped up, and the disposition."""
+    return {
+        "agent": agent.member,
+        "agentId": agent.agent_id,
+        "timeToAgentSeconds": _seconds(agent.time_to_agent),
+        "talkSeconds": _seconds(agent.talk_seconds),
+        "wrapUpSeconds": _seconds(agent.wrap_up_seconds),
+        "disposition": None if agent.disposition is None else agent.disposition.api_name,
+        "callbackAt": iso_utc(agent.callback_at),
+    }
+
+
 def result_fields(result: AttemptResult, campaign_code: str | None = None) -> dict[str, object]:
     """One attempt in the API's camelCase shape; with a campaign code (the webhook), the
-    campaign's ``campaignId`` and ``campaignCode`` come first."""
+    campaign's ``campaignId`` and ``campaignCode`` come first; an attempt with an agent call
+    ends with its AGENT_FIELDS."""
     head: dict[str, object] = {}
     if campaign_code is not None:
         head = {"campaignId": result.campaign_id, "campaignCode": campaign_code}
-    return {
+    fields: dict[str, object] = {
         **head,
         "number": result.number,
         "name": result.name,
@@ -67,6 +97,9 @@ def result_fields(result: AttemptResult, campaign_code: str | None = None) -> di
         "attemptId": result.attempt_id,
         "phoneNumberId": result.destination_id,
     }
+    if result.agent is not None:
+        fields.update(agent_fields(result.agent))
+    return fields
 
 
 def attempt_result(finished: FinishedAttempt, attempt_id: int) -> AttemptResult:
@@ -92,6 +125,7 @@ def attempt_result(finished: FinishedAttempt, attempt_id: int) -> AttemptResult:
         cause=record.cause,
         keys=record.keys,
         sms_sent=record.sms_sent,
+        agent=record.agent,
     )
 
 

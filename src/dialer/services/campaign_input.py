@@ -7,9 +7,10 @@ e.g. ``PhoneNumbers[3].Parameters[0].Parameter``. Unknown properties are ignored
 
 import re
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any, NamedTuple
 
+from dialer.domain.agent import AgentOptions
 from dialer.domain.campaign import MAX_PARAMETERS, CampaignSpec, CampaignStatus, CampaignType
 from dialer.domain.errors import FieldErrors
 from dialer.domain.ids import CallFlowId, CliId
@@ -43,6 +44,7 @@ _CAMPAIGN_FIELDS = {
     "phonenumbers": ("phonenumbers", "PhoneNumbers"),
     "type": ("type", "Type"),
     "status": ("status", "Status"),
+    "agentoptions": ("agentoptions", "AgentOptions"),
 }
 _RUNOVER_FIELDS = {
     "date": ("date", "Date"),
@@ -220,6 +222,7 @@ def parse_campaign(body: Any, *, max_numbers: int) -> CampaignInput:
         else:
             errors.add("Status", "Must be 'Enabled' (dials) or 'Disabled' (paused).")
     numbers = _phone_numbers(read, props.get("phonenumbers"), max_numbers)
+    agent = agent_options(read, props.get("agentoptions"), kind)
 
     # Each rule runs on whatever parts could be read, so every problem is reported at once.
     if attempts is not None:
@@ -248,8 +251,60 @@ def parse_campaign(body: Any, *, max_numbers: int) -> CampaignInput:
         answerphone=answerphone,
         sms_on_busy=sms,
         kind=kind,
+        agent=agent,
     )
     return CampaignInput(spec, numbers, status)
+
+
+_AGENT_OPTION_FIELDS = {
+    "wrapupseconds": ("wrapupseconds", "WrapUpSeconds"),
+    "maxwaitseconds": ("maxwaitseconds", "MaxWaitSeconds"),
+    "bridgeonanswer": ("bridgeonanswer", "BridgeOnAnswer"),
+}
+MAX_WRAP_UP_SECONDS = 3600
+MAX_WAIT_SECONDS = 300
+
+
+def agent_options(read: _Reader, value: Any, kind: CampaignType) -> AgentOptions | None:
+    """An agent campaign's ``AgentOptions`` (None: the defaults); each option left out keeps
+    its default, and ``WrapUpSeconds: null`` waits for the agent to say ready."""
+    if value is None:
+        return None
+    errors = read.errors
+    if not isinstance(value, dict):
+        errors.add("AgentOptions", "Must be an object with WrapUpSeconds, MaxWaitSeconds, ...")
+        return None
+    if kind is not CampaignType.AGENT:
+        errors.add("AgentOptions", "Only an agent campaign (Type 'agent') takes agent options.")
+        return None
+    props = _props(value, _AGENT_OPTION_FIELDS, "AgentOptions.", errors)
+    default = AgentOptions()
+    wrap_up = default.wrap_up
+    if "wrapupseconds" in props and props["wrapupseconds"] is None:
+        wrap_up = None
+    elif "wrapupseconds" in props:
+        seconds = _bounded(read, props["wrapupseconds"], "WrapUpSeconds", 0, MAX_WRAP_UP_SECONDS)
+        wrap_up = None if seconds is None else timedelta(seconds=seconds)
+    max_wait = default.max_wait
+    if props.get("maxwaitseconds") is not None:
+        seconds = _bounded(read, props["maxwaitseconds"], "MaxWaitSeconds", 1, MAX_WAIT_SECONDS)
+        max_wait = default.max_wait if seconds is None else timedelta(seconds=seconds)
+    bridge = default.bridge_on_answer
+    if props.get("bridgeonanswer") is not None:
+        bridge = props["bridgeonanswer"]
+        if not isinstance(bridge, bool):
+            errors.add("AgentOptions.BridgeOnAnswer", "Must be true or false.")
+            bridge = default.bridge_on_answer
+    return AgentOptions(wrap_up=wrap_up, max_wait=max_wait, bridge_on_answer=bridge)
+
+
+def _bounded(read: _Reader, value: Any, name: str, low: int, high: int) -> int | None:
+    field = f"AgentOptions.{name}"
+    number = read.integer(value, field, required=True)
+    if number is not None and not low <= number <= high:
+        read.errors.add(field, f"Must be from {low} to {high} seconds.")
+        return None
+    return number
 
 
 def _merge(errors: FieldErrors, problems: dict[str, list[str]]) -> None:

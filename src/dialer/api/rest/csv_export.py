@@ -45,7 +45,7 @@ def csv_chunks(pages: Iterable[list[AttemptResult]]) -> Iterator[bytes]:
     for page in pages:
         for result in page:
             row = result_fields(result)
-            writer.writerow([_cell(f, row[f]) for f in RESULT_FIELDS])
+            writer.writerow([_cell(f, row.get(f)) for f in RESULT_FIELDS])
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()

@@ -1,10 +1,16 @@
 """Domain values in the seed's JSON shape (field names exactly as voice-campaign-api.md)."""
 
 import json
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 
-from dialer.domain.campaign import Campaign, CampaignSummary, StoredNumber
+from dialer.domain.campaign import (
+    Campaign,
+    CampaignSpec,
+    CampaignSummary,
+    CampaignType,
+    StoredNumber,
+)
 from dialer.domain.codes import Outcome
 from dialer.domain.numbering import NOT_VALID, number_type_name
 from dialer.domain.progress import CampaignProgress
@@ -45,7 +51,24 @@ def campaign_fields(campaign: Campaign) -> dict[str, Any]:
         "type": spec.kind.value,
         "code": campaign.code,
         "status": campaign.status.value.capitalize(),
+        "agentOptions": agent_options_json(spec) if spec.kind is CampaignType.AGENT else None,
     }
+
+
+def agent_options_json(spec: CampaignSpec) -> dict[str, Any]:
+    """An agent campaign's options as stored, the defaults for those never set."""
+    options = spec.agent_options
+    wrap_up = options.wrap_up
+    return {
+        "wrapUpSeconds": None if wrap_up is None else _whole_seconds(wrap_up),
+        "maxWaitSeconds": _whole_seconds(options.max_wait),
+        "bridgeOnAnswer": options.bridge_on_answer,
+    }
+
+
+def _whole_seconds(span: timedelta) -> int | float:
+    seconds = span.total_seconds()
+    return int(seconds) if seconds.is_integer() else seconds
 
 
 def summary_json(summary: CampaignSummary) -> dict[str, Any]:

@@ -295,7 +295,14 @@ METHODS: dict[str, _Method] = {
         ("Campaign",),
         schemas.CampaignDetailsAnswer,
         {
-            "Data": {**_SUMMARY, "TotalOriginatedCalls": 0, "Type": "IVR", "Strategy": None},
+            "Data": {
+                **_SUMMARY,
+                "TotalAwaitingCalls": -1,  # as the seed has it for an agent campaign
+                "TotalOriginatedCalls": 0,
+                "Type": "Agent",
+                "Strategy": None,
+                "AgentOptions": {"WrapUpSeconds": 15, "MaxWaitSeconds": 5, "BridgeOnAnswer": False},
+            },
             **_OK,
         },
         {"Campaign": _CODE},

@@ -1,9 +1,11 @@
 """Campaigns, calls and results in the Dialer API seed's JSON shape."""
 
+from datetime import timedelta
 from typing import Any
 
 import orjson
 
+from dialer.domain.agent import AgentOptions
 from dialer.domain.campaign import CampaignType
 from dialer.domain.destination import WaitingCall
 from dialer.domain.errors import (
@@ -37,6 +39,7 @@ def campaign_json(view: CampaignView, *, agent_awaiting: int | None) -> dict[str
 
 def details_json(view: CampaignView) -> dict[str, Any]:
     strategy = view.campaign.strategy
+    spec = view.campaign.spec
     return {
         **campaign_json(view, agent_awaiting=-1),
         "TotalOriginatedCalls": view.counts.originated,
@@ -48,7 +51,25 @@ def details_json(view: CampaignView) -> dict[str, Any]:
             "QueueMaximumCallers": strategy.max_callers,
             "Coefficient": strategy.coefficient,
         },
+        "AgentOptions": agent_options_json(spec.agent_options)
+        if spec.kind is CampaignType.AGENT
+        else None,
     }
+
+
+def agent_options_json(options: AgentOptions) -> dict[str, Any]:
+    """As the REST API's ``agentOptions`` (docs/agents.md), in the seed's PascalCase."""
+    wrap_up = options.wrap_up
+    return {
+        "WrapUpSeconds": None if wrap_up is None else _seconds(wrap_up),
+        "MaxWaitSeconds": _seconds(options.max_wait),
+        "BridgeOnAnswer": options.bridge_on_answer,
+    }
+
+
+def _seconds(span: timedelta) -> int | float:
+    seconds = span.total_seconds()
+    return int(seconds) if seconds.is_integer() else seconds
 
 
 def pending_campaign_json(view: CampaignView) -> dict[str, Any]:

@@ -63,6 +63,14 @@ class StrategyOut(BaseModel):
     Coefficient: int
 
 
+class AgentOptionsOut(BaseModel):
+    WrapUpSeconds: float | None = Field(
+        description="After each call; null: until the agent says ready"
+    )
+    MaxWaitSeconds: float = Field(description="Longest an answered callee waits for an agent")
+    BridgeOnAnswer: bool = Field(description="Bridged at the answer, with no machine detection")
+
+
 class CampaignSummary(BaseModel):
     Name: str
     StatusName: str = Field(description="Enabled or Disabled")
@@ -79,6 +87,9 @@ class CampaignDetails(CampaignSummary):
     TotalOriginatedCalls: int = Field(description="Calls in flight")
     Type: str = Field(description="IVR or Agent")
     Strategy: StrategyOut | None = Field(description="null until UpdateCampaignStrategy")
+    AgentOptions: AgentOptionsOut | None = Field(
+        description="An agent campaign's options (set in the REST API); null for IVR"
+    )
 
 
 class PendingCampaign(CampaignSummary):
