@@ -55,7 +55,7 @@ class AgentFloor:
         state: EngineState,
         events: EventSink,
         caller_id: str,
-        idle_poll: float,
+        idle_poll: float | None,
     ) -> None:
         self._store = store
         self._phones = phones
@@ -63,11 +63,15 @@ class AgentFloor:
         self._state = state
         self._events = events
         self._caller_id = caller_id
-        self._idle_poll = idle_poll  # real seconds between looks for new log-ins, holding none
+        # Real seconds between looks for new log-ins while holding no session; None: a virtual
+        # clock, where the engine has the floor look whenever it would idle (``due``).
+        self._idle_poll = idle_poll
+        self._polled = False
         self.queues = CustomerQueues()
         self._held: dict[int, Held] = {}
         self._kick = asyncio.Event()
         self._hanging_up: set[asyncio.Task[None]] = set()
+        self._polling = asyncio.Lock()
         self.closing = asyncio.Event()  # calls waiting for a wrap-up stop waiting
 
     @property
@@ -83,6 +87,12 @@ class AgentFloor:
         """Look now (new work was committed: perhaps a log-in)."""
         self._kick.set()
 
+    @property
+    def due(self) -> bool:
+        """On a virtual clock: whether the engine, about to idle, should have the floor look
+        (it holds sessions, was kicked, or never looked)."""
+        return self.enabled and (bool(self._held) or self._kick.is_set() or not self._polled)
+
     # the loop
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -93,16 +103,23 @@ class AgentFloor:
                 await self.poll()
             except Exception:
                 log.exception("agent sessions could not be read; trying again")
-            timeout = POLL if self._held else self._idle_poll
+            timeout = None
+            if self._idle_poll is not None:
+                timeout = POLL if self._held else self._idle_poll
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), timeout)
-            self._kick.clear()
 
     async def poll(self) -> None:
         """Adopt new sessions, then bring the held ones in step with what the store says."""
         if self._phones is None:
             return
-        mine = await asyncio.to_thread(self._adopt_and_read, self._timer.now())
+        async with self._polling:  # the loop and an idling engine may both ask
+            self._kick.clear()
+            self._polled = True
+            mine = await asyncio.to_thread(self._adopt_and_read, self._timer.now())
+            self._follow(mine)
+
+    def _follow(self, mine: list[AgentSession]) -> None:
         stored = {s.id: s for s in mine}
         for session_id in [i for i in self._held if i not in stored]:
             # Offline (logged out from the desk) or no longer ours (our lease ran out).
@@ -111,7 +128,7 @@ class AgentFloor:
             held = self._held.get(session.id)
             if held is None:
                 self._hold(session)
-            elif session.version != held.session.version:
+            elif session.version > held.session.version:  # not a read older than our write
                 self._noticed(held, session)
 
     def _adopt_and_read(self, now: datetime) -> list[AgentSession]:
@@ -288,6 +305,8 @@ class AgentFloor:
                     self._agent_ready()
             if session is not None and change is not None:
                 self._publish(session)
+            if session is not None and not session.open:
+                self._drop(session_id)  # logged out or dropped: the leg goes too
             return session
         log.warning("agent session %d: gave up after %d lost races", session_id, _RACES)
         return None

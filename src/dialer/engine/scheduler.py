@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from dialer.clocks import VirtualTimer
 from dialer.domain.attempt import DialJob
 from dialer.domain.campaign import DialingContext
 from dialer.domain.dialling import NOT_PLACED_RETRY
@@ -64,7 +65,6 @@ class Engine:
         events: EventSink | None = None,
         pacing: PacingPolicy | None = None,
         phones: AgentPhones | None = None,
-        agent_caller_id: str = "",
     ) -> None:
         self.store = store
         # The engine's own totals subscribe first; then whatever bootstrap wired (metrics).
@@ -87,6 +87,8 @@ class Engine:
         )
         self._recorder = Recorder(store, timer, self.worker, self.events)
         # Agents: the sessions whose phones this engine calls, and its agent campaigns' calls.
+        # On a virtual clock the floor looks at its sessions when the engine would idle.
+        self._virtual = isinstance(timer, VirtualTimer)
         self._alarms = Alarms(timer, self._state.wake.set)
         self.floor = AgentFloor(
             store,
@@ -94,8 +96,8 @@ class Engine:
             timer,
             self._state,
             self.events,
-            agent_caller_id,
-            settings.poll_seconds,
+            settings.agent_caller_id,
+            None if self._virtual else settings.poll_seconds,
         )
         self._runner.agents = AgentCalls(self.floor, timer, self._alarms, self.events)
         self._runner.without_agent = self._state.without_agent
@@ -219,6 +221,12 @@ class Engine:
         housekeeping (a live engine must renew its leases, however long its calls last)."""
         now = self._timer.now()
         state = self._state
+        if self._virtual and self.floor.due:
+            # What the desk changed may be what moves next (a ready agent, a log-in).
+            await self.floor.poll()
+            if state.wake.is_set():
+                state.wake.clear()
+                return
         housekeeping = self._housekeeper.next_at or now
         until = housekeeping if wake is None else min(wake, housekeeping)
         real = self._timer.real_seconds(until - now)
@@ -240,11 +248,6 @@ class Engine:
         parked = bool(state.calls) and self._alarms.parked >= len(state.calls)
         if not parked and (state.calls or (wake is None and not state.contexts)):
             return False
-        # The floor looks first: an agent's change (a log-in, a ready) may be what moves next.
-        await self.floor.poll()
-        if state.wake.is_set():
-            state.wake.clear()
-            return True
         target = wake if wake is not None else until
         earliest = self._alarms.earliest() if parked else None
         if earliest is not None:
