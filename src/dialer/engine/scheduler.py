@@ -97,7 +97,8 @@ class Engine:
             self._state,
             self.events,
             settings.agent_caller_id,
-            None if self._virtual else settings.poll_seconds,
+            settings.poll_seconds,
+            self._virtual,
         )
         self._runner.agents = AgentCalls(self.floor, timer, self._alarms, self.events)
         self._runner.without_agent = self._state.without_agent
