@@ -2,18 +2,21 @@
 answered customers to ready agents of its own (docs/agents.md). Each runs minutes of a shift
 on a discrete-event clock in a fraction of a second."""
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from dialer.domain import agent_session as agents
-from dialer.domain.agent import AgentOptions
+from dialer.domain.agent import AgentOptions, Strategy
 from dialer.domain.agent_session import AgentSession, AgentState, Changed, Disposition
-from dialer.domain.attempt import AgentCall
-from dialer.domain.call import BridgeEnd
+from dialer.domain.attempt import AgentCall, DialJob
+from dialer.domain.call import Answered, AnsweredBy, BridgeEnd
 from dialer.domain.codes import Stage
 from dialer.domain.events import AttemptStarted, CallEnded, CustomerQueued
+from dialer.domain.ids import DestinationId
+from dialer.engine.agent_calls import customer_of
 from tests.unit.agent_floor_support import (
     LEAVES,
     START,
@@ -313,3 +316,42 @@ def test_two_engines_never_share_an_agent(rig: AgentRig) -> None:
     # Both engines dialled for their own agents; a leg never had two customers at once.
     assert {m for m, _ in rig.bridges} == {"1000", "1001", "1002", "1003"}
     assert [rig.record_of(n).stage for n in numbers] == [TRANSFERRED] * 16
+
+
+class Holding:
+    """A customer on hold who never hangs up (the Call methods a waiting customer meets)."""
+
+    async def gather(self, max_digits: int, timeout: timedelta) -> str | None:
+        await asyncio.sleep(timeout.total_seconds())
+        return ""
+
+
+@pytest.mark.parametrize(("waiting", "queued"), [(1, True), (2, False)])
+def test_no_more_customers_wait_than_the_strategys_maximum_callers(
+    rig: AgentRig, waiting: int, queued: bool
+) -> None:
+    """The claim already keeps a campaign's calls in flight at MaximumCallers, so the line's
+    own limit is met at the call: with MaximumCallers (2) waiting already, nobody more."""
+    number = people(1)[0]
+    campaign_id = rig.campaign([number], [Agent("1001")])
+    with rig.container.store.write() as session:
+        queue = session.agents.add_queue(rig.account.tenant.id, "sales", START)
+        session.campaigns.set_strategy(campaign_id, Strategy(queue.id, 2, 2), START)
+        campaign = session.campaigns.get_campaign(rig.account.tenant.id, campaign_id)
+    assert campaign is not None
+    engine = rig.engine("w1")
+    calls = engine._runner.agents
+    assert calls is not None
+    job = DialJob(
+        DestinationId(1), campaign_id, 1, number, number, None, (), None, None, False, 0, START
+    )
+    customer = customer_of(job, Answered(START, START, AnsweredBy.HUMAN))
+
+    async def answer() -> AgentSession | None:
+        for _ in range(waiting):
+            engine.floor.queues.join(campaign_id)
+        deadline = rig.timer.now() + 5 * S
+        return await calls._agent_for(job, campaign, customer, Holding(), deadline)  # type: ignore[arg-type]
+
+    assert rig.timer.run(answer()) is None  # no agent is logged in
+    assert bool(rig.events.of(CustomerQueued)) is queued
