@@ -253,6 +253,22 @@ def test_the_agents_disposition_is_the_calls_stage(rig: AgentRig) -> None:
     assert (asked.agent.callback_at, asked.agent.callback_agent_id) == (callback, ann.id)
 
 
+def test_a_callback_for_the_same_agent_goes_to_that_agent(rig: AgentRig) -> None:
+    callback = OPEN + timedelta(minutes=10)
+
+    def call_back(session: AgentSession, now: datetime) -> AgentSession:
+        wanted = Disposition(Stage.CALLER_REQUESTED_CALL_BACK, callback, same_agent=True)
+        return agents.dispose(session, wanted, now)
+
+    ann = Agent("1001", answer_after=1, talks=[Talk(desk=[call_back])])
+    bob = Agent("1002", answer_after=2)
+    rig.campaign(people(1), [ann, bob])
+    rig.log_in(ann, bob)
+    rig.run(rig.engine("w1"))
+    # Bob has been ready longer when the callback is answered; Ann was asked for.
+    assert rig.bridges == [("1001", OPEN + 3 * S), ("1001", callback + 3 * S)]
+
+
 def test_the_agent_hangs_the_customer_up_from_the_desk(rig: AgentRig) -> None:
     hang_up = lambda s, now: agents.hang_up_customer(s)  # noqa: E731
     ann = Agent("1001", talks=[Talk(end=BridgeEnd.RELEASED, desk=[hang_up])])
