@@ -262,9 +262,14 @@ class AgentRig:
 
     # what happened
 
-    def record_of(self, number: str) -> AttemptRecord:
+    def record_of(self, number: str, attempt: int | None = None) -> AttemptRecord:
+        """The number's attempt (its only one, when ``attempt`` is None)."""
         ids = self._destination_ids()
-        found = [r for r in self.records if ids[r.destination_id] == number]
+        found = [
+            r
+            for r in self.records
+            if ids[r.destination_id] == number and attempt in (None, r.attempt_number)
+        ]
         assert len(found) == 1, found
         return found[0]
 

@@ -247,7 +247,7 @@ def test_the_agents_disposition_is_the_calls_stage(rig: AgentRig) -> None:
     rig.log_in(ann)
     rig.run(rig.engine("w1"))
     assert rig.record_of(first).stage is Stage.OPT_IN
-    asked = rig.record_of(second)
+    asked = rig.record_of(second, attempt=1)  # the callback is attempt 2
     assert asked.stage is Stage.CALLER_REQUESTED_CALL_BACK
     assert asked.agent is not None
     assert (asked.agent.callback_at, asked.agent.callback_agent_id) == (callback, ann.id)
