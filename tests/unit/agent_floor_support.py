@@ -69,6 +69,7 @@ class Agent:
 class FakeLeg:
     def __init__(self, rig: "AgentRig", agent: Agent, engine: str) -> None:
         self.rig, self.agent, self.engine = rig, agent, engine
+        self.called_at = rig.timer.now()
         self.bridged: list[Call] = []
         self._answered = False
         self._gone = asyncio.Event()
@@ -257,6 +258,19 @@ class AgentRig:
             await asyncio.wait_for(
                 asyncio.gather(*(e.run_until_done() for e in engines)), limit * 3600
             )
+
+        self.timer.run(main())
+
+    def run_then_stop(self, *engines: tuple[Engine, float]) -> None:
+        """Run each engine as a worker does, and stop it that many seconds after the start."""
+
+        async def run(engine: Engine, seconds: float) -> None:
+            stop = asyncio.Event()
+            asyncio.get_running_loop().call_later(seconds, stop.set)
+            await engine.run(stop)
+
+        async def main() -> None:
+            await asyncio.gather(*(run(engine, seconds) for engine, seconds in engines))
 
         self.timer.run(main())
 

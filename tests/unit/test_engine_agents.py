@@ -317,6 +317,27 @@ def test_a_dead_engines_agents_are_adopted_after_its_lease(rig: AgentRig) -> Non
     assert bridged > lease
 
 
+def test_a_stopping_engine_ends_its_calls_then_lets_its_agents_go(rig: AgentRig) -> None:
+    ann = Agent("1001", usual=Talk(seconds=150))
+    number = people(1)[0]
+    rig.campaign([number], [ann])
+    rig.log_in(ann)
+    # The first engine is stopped mid-conversation; another runs on.
+    rig.run_then_stop((rig.engine("w1"), 40), (rig.engine("w2"), 400))
+    record = rig.record_of(number)
+    assert record.agent is not None
+    assert record.agent.talk_seconds == 150.0  # the customer was not cut off
+    assert record.agent.wrap_up_ended_at is None  # nor kept waiting for the wrap-up
+    (first,) = rig.phones[0].legs
+    assert not first.up
+    # The first engine kept its agent's lease through the call (60 s, renewed while it
+    # drained), then let the session go: the other engine took it only then.
+    let_go = [c for c in rig.changes(ann) if c.reason == agents.PHONE_CONNECTING][1]
+    assert let_go.at == OPEN + 3 * S + 150 * S
+    (second,) = rig.phones[1].legs
+    assert let_go.at <= second.called_at < let_go.at + 30 * S
+
+
 def test_two_engines_never_share_an_agent(rig: AgentRig) -> None:
     team = [Agent(f"10{n:02d}", answer_after=1 + n / 10) for n in range(4)]
     numbers = people(16)

@@ -148,7 +148,10 @@ class Engine:
     async def run(self, stop: asyncio.Event) -> None:
         """Dial until ``stop`` is set; then let calls in progress end and record them."""
         relay = asyncio.create_task(self._relay(stop))
-        floor = asyncio.create_task(self.floor.run(stop))
+        # The floor outlives ``stop`` until the calls have drained: their agents' bridges,
+        # releases from the desk, and their sessions' leases go on meanwhile.
+        floor_stop = asyncio.Event()
+        floor = asyncio.create_task(self.floor.run(floor_stop))
         unsubscribe = self.store.subscribe(self._ring(asyncio.get_running_loop()))
         try:
             while not stop.is_set():
@@ -164,14 +167,12 @@ class Engine:
         finally:
             unsubscribe()
             relay.cancel()
-            await self._drain()
-            floor.cancel()
-            await self.floor.close()
+            await self._stop_floor(floor, floor_stop)
 
     async def run_until_done(self) -> None:
         """Dial until no destination is waiting or in flight anywhere (``dialer simulate``)."""
-        stop = asyncio.Event()
-        floor = asyncio.create_task(self.floor.run(stop))
+        stop, floor_stop = asyncio.Event(), asyncio.Event()
+        floor = asyncio.create_task(self.floor.run(floor_stop))
         try:
             while True:
                 idle = await self._cycle(stop)
@@ -179,9 +180,17 @@ class Engine:
                 if idle and not state.calls and not state.finished and not state.contexts:
                     return
         finally:
-            stop.set()
+            await self._stop_floor(floor, floor_stop)
+
+    async def _stop_floor(self, floor: "asyncio.Task[None]", floor_stop: asyncio.Event) -> None:
+        """Drain the calls, then hang up the agents' legs and let their sessions go."""
+        try:
             await self._drain()
+        finally:
+            floor_stop.set()
             floor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await floor
             await self.floor.close()
 
     async def _relay(self, stop: asyncio.Event) -> None:
@@ -267,6 +276,14 @@ class Engine:
         state = self._state
         self.floor.closing.set()
         while state.calls:
+            now = self._timer.now()
+            if self._housekeeper.due(now):
+                # Calls with agents last minutes: their leases, and their agents', must not
+                # run out while they end.
+                try:
+                    await self._housekeeper.run(now)
+                except Exception:
+                    log.exception("housekeeping failed while calls drained")
             await asyncio.wait(set(state.calls), timeout=self._settings.poll_seconds)
             virtual = self._timer.real_seconds(timedelta()) is None
             if virtual and state.calls and self._alarms.parked >= len(state.calls):
