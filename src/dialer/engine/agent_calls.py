@@ -1,5 +1,5 @@
 """An agent campaign's answered call: given to an agent of this engine, or waiting for one
-(docs/agents.md, An agent campaign's call).
+(docs/agents-engine.md, An agent campaign's call).
 
 The customer goes to the longest-ready agent (the callback agent first, when the destination
 names one) or waits first-in, first-out for at most the campaign's longest wait, unless the

@@ -1,4 +1,4 @@
-"""The agents' sessions this engine holds the phone legs of (docs/agents.md, Engine).
+"""The agents' sessions this engine holds the phone legs of (docs/agents-engine.md).
 
 The floor adopts open sessions no engine holds, calls each agent's phone, and keeps the
 session in step with its leg: ready when the agent answers, offline when the leg fails or
@@ -358,7 +358,7 @@ class AgentFloor:
 
     async def close(self) -> None:
         """Hang up every leg this engine holds and let its sessions go: another engine adopts
-        them at once and calls the agents' phones again (docs/agents.md, Engine)."""
+        them at once and calls the agents' phones again (docs/agents-engine.md)."""
         self.closing.set()
         held, self._held = list(self._held.values()), {}
         self._state.agents_held = 0
