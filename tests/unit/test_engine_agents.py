@@ -14,7 +14,7 @@ from dialer.domain.agent_session import AgentSession, AgentState, Changed, Dispo
 from dialer.domain.attempt import AgentCall, DialJob
 from dialer.domain.call import Answered, AnsweredBy, BridgeEnd
 from dialer.domain.codes import Stage
-from dialer.domain.events import AttemptStarted, CallEnded, CustomerQueued
+from dialer.domain.events import AttemptStarted, CallEnded, CustomerBridged, CustomerQueued
 from dialer.domain.ids import DestinationId
 from dialer.engine.agent_calls import customer_of
 from tests.unit.agent_floor_support import (
@@ -124,6 +124,24 @@ def test_a_customer_waits_for_the_next_agent_to_be_ready(rig: AgentRig) -> None:
     assert waited.agent.member == "1001"
     # Answered at 10:00:03; Ann talked to the first for 2 s and wrapped up for 1 s.
     assert waited.agent.time_to_agent == 3.0
+
+
+def test_waiting_customers_are_served_first_come_first_served(rig: AgentRig) -> None:
+    ann = Agent("1001", usual=Talk(2))
+    bob, cat = Agent("1002", answer_after=2), Agent("1003", answer_after=3)
+    numbers = people(3)
+    options = AgentOptions(wrap_up=S, max_wait=10 * S)
+    rig.campaign(numbers, [ann, bob, cat], options)
+    rig.log_in(ann, bob, cat)
+    rig.at(11, bob, pause("coffee"))
+    rig.at(11, cat, pause("coffee"))
+    rig.run(rig.engine("w1"))
+    waits = [rig.record_of(n).agent for n in numbers]
+    assert sorted(w.time_to_agent or 0.0 for w in waits if w) == [0.0, 3.0, 6.0]
+    queued = [e.destination_id for e in rig.events.of(CustomerQueued)]
+    bridged = [e.destination_id for e in rig.events.of(CustomerBridged)]
+    assert len(queued) == 2
+    assert bridged[1:] == queued  # in the order they began to wait
 
 
 def test_a_customer_is_dropped_after_the_longest_wait(rig: AgentRig) -> None:

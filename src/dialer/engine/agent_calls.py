@@ -94,10 +94,16 @@ class AgentCalls:
             return None
         waiter = floor.queues.join(campaign_id)
         self._events.publish(CustomerQueued(campaign_id, job.destination_id, self._timer.now()))
+        gone = asyncio.Event()
         listening = asyncio.create_task(_listen(call, self._timer, deadline))
-        listening.add_done_callback(lambda _: waiter.turn.set())
+
+        def heard(task: "asyncio.Task[bool]") -> None:
+            if _hung_up(task):
+                gone.set()
+
+        listening.add_done_callback(heard)
         try:
-            return await self._wait(waiter, customer, prefer, listening, deadline)
+            return await self._wait(waiter, customer, prefer, gone, deadline)
         finally:
             floor.queues.leave(waiter)
             listening.cancel()
@@ -109,19 +115,21 @@ class AgentCalls:
         waiter: Waiter,
         customer: Customer,
         prefer: int | None,
-        listening: asyncio.Task[bool],
+        gone: asyncio.Event,
         deadline: datetime,
     ) -> AgentSession | None:
+        """``waiter.turn`` is set only for the first of the line (queues.CustomerQueues), so
+        each pass asks for an agent or waits."""
         floor = self._floor
         while True:
-            if listening.done() and not listening.cancelled() and not listening.result():
+            if gone.is_set():
                 return None  # the customer hung up while waiting
-            if floor.queues.first(waiter) and waiter.turn.is_set():
+            if waiter.turn.is_set():
                 waiter.turn.clear()
                 session = await floor.reserve(waiter.campaign_id, customer, prefer)
                 if session is not None:
                     return session
-            if not await self._alarms.wait([waiter.turn], deadline):
+            if not await self._alarms.wait([waiter.turn, gone], deadline):
                 return None
 
     async def _talk(
@@ -138,7 +146,11 @@ class AgentCalls:
         talking = None
         if leg is not None:
             talking = await floor.change(session.id, lambda s, now: agents.bridged(s, now))
-        if leg is None or talking is None or talking.state is not AgentState.TALKING:
+        if leg is None:
+            # Reserved, but the leg has just ended (the floor has not seen it yet).
+            await floor.change(session.id, _phone_dropped)
+            return None, record
+        if talking is None or talking.state is not AgentState.TALKING:
             await floor.change(session.id, _undo_reservation)
             return None, record
         bridged_at = self._timer.now()
@@ -243,6 +255,13 @@ def _phone_dropped(session: AgentSession, now: datetime) -> agents.Changed | Non
 
 def _wrap_up_over(session: AgentSession, now: datetime) -> agents.Changed | None:
     return agents.wrap_up_over(session, now)
+
+
+def _hung_up(listening: "asyncio.Task[bool]") -> bool:
+    """The listening ended because the customer hung up (not cancelled, failed or done)."""
+    if listening.cancelled() or listening.exception() is not None:
+        return False
+    return not listening.result()
 
 
 async def _listen(call: Call, timer: Timer, deadline: datetime) -> bool:

@@ -35,10 +35,6 @@ class CustomerQueues:
             waiter.turn.set()
         return waiter
 
-    def first(self, waiter: Waiter) -> bool:
-        line = self._lines.get(waiter.campaign_id)
-        return line is not None and bool(line) and line[0] is waiter
-
     def leave(self, waiter: Waiter) -> None:
         line = self._lines.get(waiter.campaign_id)
         if not line or waiter not in line:
