@@ -69,7 +69,7 @@ class AgentFloor:
         # (``due``), and these are the clock's seconds.
         self._idle_poll = idle_poll
         self._virtual = virtual
-        self._polled_at: datetime | None = None
+        self._adopted_at: datetime | None = None
         self.queues = CustomerQueues()
         self._held: dict[int, Held] = {}
         self._kick = asyncio.Event()
@@ -93,12 +93,16 @@ class AgentFloor:
     @property
     def due(self) -> bool:
         """On a virtual clock: whether the engine, about to idle, should have the floor look
-        (it holds sessions, was kicked, or never looked)."""
-        if not self.enabled:
-            return False
-        last = self._polled_at
-        stale = last is None or self._timer.now() >= last + timedelta(seconds=self._idle_poll)
-        return bool(self._held) or self._kick.is_set() or stale
+        (it holds sessions, was kicked, or it is time to look for sessions to adopt)."""
+        return self.enabled and (bool(self._held) or self._adoption_due(self._timer.now()))
+
+    def _adoption_due(self, now: datetime) -> bool:
+        """Adopting is a write: done when kicked (new work was committed) and every
+        ``idle_poll`` seconds, not at every look at the held sessions."""
+        last = self._adopted_at
+        return (
+            self._kick.is_set() or last is None or now >= last + timedelta(seconds=self._idle_poll)
+        )
 
     # the loop
 
@@ -121,10 +125,19 @@ class AgentFloor:
         if self._phones is None:
             return
         async with self._polling:  # the loop and an idling engine may both ask
+            now = self._timer.now()
+            adopt = self._adoption_due(now)
             self._kick.clear()
-            self._polled_at = self._timer.now()
-            mine = await asyncio.to_thread(self._adopt_and_read, self._timer.now())
+            if adopt:
+                self._adopted_at = now
+                mine = await asyncio.to_thread(self._adopt_and_read, now)
+            else:
+                mine = await asyncio.to_thread(self._read)
             self._follow(mine)
+
+    def _read(self) -> list[AgentSession]:
+        with self._store.read() as tx:
+            return [s for s in tx.agent_sessions.worker_sessions(self._state.worker) if s.open]
 
     def _follow(self, mine: list[AgentSession]) -> None:
         stored = {s.id: s for s in mine}
