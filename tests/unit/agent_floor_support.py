@@ -4,15 +4,16 @@ AgentLeg: when it answers, how each bridged conversation ends, what the agent do
 meanwhile). Minutes of a shift run in a fraction of a second."""
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from dialer.bootstrap import MEMORY_URL, Container, build
+from dialer.clocks import RealTimer
 from dialer.domain.agent import AgentOptions
 from dialer.domain.agent_session import AgentSession, Changed, StateChange
 from dialer.domain.attempt import AttemptRecord, FinishedAttempt
@@ -82,10 +83,10 @@ class FakeLeg:
 
     async def answered(self) -> bool:
         if self.agent.fails:
-            await asyncio.sleep(30)
+            await self.rig.pause(30)
             self._gone.set()
             return False
-        await asyncio.sleep(self.agent.answer_after)
+        await self.rig.pause(self.agent.answer_after)
         self._answered = not self._gone.is_set()
         return self._answered
 
@@ -106,7 +107,7 @@ class FakeLeg:
             if talk.end is BridgeEnd.RELEASED:
                 await self._released.wait()
             else:
-                await asyncio.sleep(talk.seconds)
+                await self.rig.pause(talk.seconds)
             if talk.end is BridgeEnd.AGENT_LEFT:
                 self._gone.set()
             for delay, act in talk.after:
@@ -137,9 +138,9 @@ class FakePhones:
 
 
 class AgentRig:
-    def __init__(self, tmp: Path) -> None:
-        self.loop = VirtualTimeLoop()
-        self.timer = LoopTimer(self.loop, START)
+    def __init__(self, tmp: Path, timer: RealTimer | None = None) -> None:
+        # The discrete-event clock, or (to test what real time does) a sped-up real one.
+        self.timer: LoopTimer | RealTimer = timer or LoopTimer(VirtualTimeLoop(), START)
         self.container: Container = build(Settings(database_url=MEMORY_URL), clock=self.timer)
         self.account = Account(self.container, "Acme")
         self.events = Recording()
@@ -153,6 +154,7 @@ class AgentRig:
         self.phones: list[FakePhones] = []
         self._later: set[asyncio.Task[None]] = set()
         self._planned: list[tuple[float, Agent, DeskAct]] = []
+        self.kick = True  # desk changes kick the engines' floors
 
     # set-up
 
@@ -226,8 +228,9 @@ class AgentRig:
 
     # during the run
 
-    def desk(self, agent: Agent, act: DeskAct) -> None:
-        """The agent does ``act`` at the desk (as the desk API does: read, decide, CAS)."""
+    def desk(self, agent: Agent, act: DeskAct, kick: bool = True) -> None:
+        """The agent does ``act`` at the desk (as the desk API does: read, decide, CAS);
+        ``kick``: tell the engines at once (else their floors see it when they next look)."""
         with self.container.store.write() as session:
             repo = session.agent_sessions
             current = repo.open_session_of(self.account.tenant.id, agent.id)
@@ -235,13 +238,13 @@ class AgentRig:
             decided = act(current, self.timer.now())
             after, change = decided if isinstance(decided, tuple) else (decided, None)
             assert repo.save_session(after, change, current.version)
-        for engine in self.engines:
+        for engine in self.engines if kick else ():
             engine.floor.kick()
 
     def later(self, delay: float, agent: Agent, act: DeskAct) -> None:
         async def then() -> None:
-            await asyncio.sleep(delay)
-            self.desk(agent, act)
+            await self.pause(delay)
+            self.desk(agent, act, kick=self.kick)
 
         task = asyncio.ensure_future(then())
         self._later.add(task)
@@ -251,15 +254,15 @@ class AgentRig:
         """The agent does ``act`` at the desk ``seconds`` after the run starts."""
         self._planned.append((seconds, agent, act))
 
-    def run(self, *engines: Engine, limit: float = 20.0) -> None:
+    def run(self, *engines: Engine, limit: float = 20 * 3600) -> None:
+        """Until no work is left; ``limit``: seconds of the event loop's clock at most."""
+
         async def main() -> None:
             for seconds, agent, act in self._planned:
                 self.later(seconds, agent, act)
-            await asyncio.wait_for(
-                asyncio.gather(*(e.run_until_done() for e in engines)), limit * 3600
-            )
+            await asyncio.wait_for(asyncio.gather(*(e.run_until_done() for e in engines)), limit)
 
-        self.timer.run(main())
+        self._run(main())
 
     def run_then_stop(self, *engines: tuple[Engine, float]) -> None:
         """Run each engine as a worker does, and stop it that many seconds after the start."""
@@ -272,7 +275,17 @@ class AgentRig:
         async def main() -> None:
             await asyncio.gather(*(run(engine, seconds) for engine, seconds in engines))
 
-        self.timer.run(main())
+        self._run(main())
+
+    def _run(self, main: Coroutine[Any, Any, None]) -> None:
+        if isinstance(self.timer, LoopTimer):
+            self.timer.run(main)
+        else:
+            asyncio.run(main)
+
+    async def pause(self, seconds: float) -> None:
+        """Let ``seconds`` of the rig's clock pass for the caller."""
+        await self.timer.sleep_until(self.timer.now() + timedelta(seconds=seconds))
 
     # what happened
 

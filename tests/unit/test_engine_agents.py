@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dialer.clocks import RealTimer
 from dialer.domain import agent_session as agents
 from dialer.domain.agent import AgentOptions, Strategy
 from dialer.domain.agent_session import AgentSession, AgentState, Changed, Disposition
@@ -17,6 +18,7 @@ from dialer.domain.codes import Stage
 from dialer.domain.events import AttemptStarted, CallEnded, CustomerBridged, CustomerQueued
 from dialer.domain.ids import DestinationId
 from dialer.engine.agent_calls import customer_of
+from tests.integration.engine_support import LONDON
 from tests.unit.agent_floor_support import (
     LEAVES,
     START,
@@ -410,3 +412,32 @@ def test_no_more_customers_wait_than_the_strategys_maximum_callers(
 
     assert rig.timer.run(answer()) is None  # no agent is logged in
     assert bool(rig.events.of(CustomerQueued)) is queued
+
+
+def test_on_a_real_clock_the_floor_sees_the_desk_by_itself(tmp_path: Path) -> None:
+    """Sped-up real time, and a desk that tells no engine: the floor's own 200 ms looks see
+    the agent say ready after a wrap-up with no time limit, and the next customer follows."""
+    timer = RealTimer(speed=20)
+    rig = AgentRig(tmp_path, timer)
+    rig.kick = False
+    with rig.container.store.write() as session:  # whatever the hour the test runs at
+        session.tenants.set_calling_hours(rig.account.tenant.id, "00:00", "23:59")
+    ann = Agent("1001", usual=Talk(3, after=[(2, ready)]))
+    numbers = people(2)
+    today = timer.now().astimezone(LONDON).date()
+    days = {"startTime": "00:00", "finishTime": "23:59"}
+    rig.campaign(
+        numbers,
+        [ann],
+        AgentOptions(wrap_up=None),
+        startDate=today.isoformat(),
+        **days,
+        runoverDays=[{"date": (today + timedelta(days=1)).isoformat(), **days}],
+    )
+    rig.log_in(ann)
+    rig.run(rig.engine("w1"), limit=30)
+    for number in numbers:
+        record = rig.record_of(number)
+        assert record.stage is TRANSFERRED
+        assert record.agent is not None
+        assert record.agent.wrap_up_ended_at is not None
