@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from dialer.bootstrap import MEMORY_URL, Container, build
-from dialer.clocks import RealTimer
+from dialer.clocks import RealTimer, VirtualTimer
 from dialer.domain.agent import AgentOptions
 from dialer.domain.agent_session import AgentSession, Changed, StateChange
 from dialer.domain.attempt import AttemptRecord, FinishedAttempt
@@ -138,9 +138,9 @@ class FakePhones:
 
 
 class AgentRig:
-    def __init__(self, tmp: Path, timer: RealTimer | None = None) -> None:
-        # The discrete-event clock, or (to test what real time does) a sped-up real one.
-        self.timer: LoopTimer | RealTimer = timer or LoopTimer(VirtualTimeLoop(), START)
+    def __init__(self, tmp: Path, timer: RealTimer | VirtualTimer | None = None) -> None:
+        # The discrete-event clock, or a sped-up real one, or the plain virtual one.
+        self.timer: RealTimer | VirtualTimer = timer or LoopTimer(VirtualTimeLoop(), START)
         self.container: Container = build(Settings(database_url=MEMORY_URL), clock=self.timer)
         self.account = Account(self.container, "Acme")
         self.events = Recording()

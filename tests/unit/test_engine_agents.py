@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dialer.clocks import RealTimer
+from dialer.clocks import RealTimer, VirtualTimer
 from dialer.domain import agent_session as agents
 from dialer.domain.agent import AgentOptions, Strategy
 from dialer.domain.agent_session import AgentSession, AgentState, Changed, Disposition
@@ -441,3 +441,22 @@ def test_on_a_real_clock_the_floor_sees_the_desk_by_itself(tmp_path: Path) -> No
         assert record.stage is TRANSFERRED
         assert record.agent is not None
         assert record.agent.wrap_up_ended_at is not None
+
+
+def test_on_the_plain_virtual_clock_waits_and_wrap_ups_still_take_their_time(
+    tmp_path: Path,
+) -> None:
+    """The plain virtual clock moves only when the engine idles: a call waiting for a
+    wrap-up's end or for an agent parks, and the engine moves the clock to the earliest."""
+    rig = AgentRig(tmp_path, VirtualTimer(START))
+    ann = Agent("1001", talks=[Talk(10), Talk(10, BridgeEnd.AGENT_LEFT)])
+    first, second = people(2)
+    rig.campaign([first, second], [ann], AgentOptions(wrap_up=20 * S, max_wait=4 * S))
+    rig.log_in(ann)
+    rig.run(rig.engine("w1"))
+    served, dropped = rig.record_of(first), rig.record_of(second)
+    assert served.stage is TRANSFERRED
+    assert served.agent is not None
+    assert served.agent.wrap_up_seconds == 20.0
+    assert dropped.stage is Stage.CALL_CENTER_HUNG_UP  # nobody else within the 4 s
+    assert rig.timer.now() >= OPEN + 20 * S
