@@ -17,7 +17,7 @@ from dialer.clocks import RealTimer, VirtualTimer
 from dialer.domain.agent import AgentOptions
 from dialer.domain.agent_session import AgentSession, Changed, StateChange
 from dialer.domain.attempt import AttemptRecord, FinishedAttempt
-from dialer.domain.call import BridgeEnd
+from dialer.domain.call import BridgeEnd, CallNotPlaced
 from dialer.domain.events import Recording
 from dialer.domain.ids import CampaignId
 from dialer.engine.scheduler import Engine
@@ -61,7 +61,9 @@ class Agent:
 
     member: str
     answer_after: float = 1.0
-    fails: bool = False
+    fails: bool = False  # the phone never answers
+    unreachable: bool = False  # the network cannot even try (CallNotPlaced)
+    drop_after: float | None = None  # the agent hangs up this long after answering
     talks: list[Talk] = field(default_factory=list)
     usual: Talk = Talk()
     id: int = 0
@@ -76,6 +78,7 @@ class FakeLeg:
         self._gone = asyncio.Event()
         self._released = asyncio.Event()
         self._in_bridge = False
+        self._dropping: asyncio.Future[None] | None = None
 
     @property
     def up(self) -> bool:
@@ -88,7 +91,13 @@ class FakeLeg:
             return False
         await self.rig.pause(self.agent.answer_after)
         self._answered = not self._gone.is_set()
+        if self._answered and self.agent.drop_after is not None:
+            self._dropping = asyncio.ensure_future(self._drop(self.agent.drop_after))
         return self._answered
+
+    async def _drop(self, after: float) -> None:
+        await self.rig.pause(after)
+        self._gone.set()
 
     async def bridge(self, customer: Call) -> BridgeEnd:
         if not self.up:
@@ -132,7 +141,10 @@ class FakePhones:
         self.legs: list[FakeLeg] = []
 
     async def call_agent(self, phone: str, caller_id: str) -> FakeLeg:
-        leg = FakeLeg(self.rig, self.rig.by_phone[phone], self.engine)
+        agent = self.rig.by_phone[phone]
+        if agent.unreachable:
+            raise CallNotPlaced(f"no route to {phone}")
+        leg = FakeLeg(self.rig, agent, self.engine)
         self.legs.append(leg)
         return leg
 

@@ -315,6 +315,45 @@ def dispose(stage: Stage) -> DeskAct:
 # engines and their sessions
 
 
+@pytest.mark.parametrize(
+    ("agent", "reason"),
+    [
+        (Agent("1001", fails=True), agents.PHONE_FAILED),
+        (Agent("1001", unreachable=True), agents.PHONE_FAILED),
+        (Agent("1001", drop_after=5), agents.PHONE_DROPPED),
+    ],
+    ids=["never answers", "not placed", "hangs up while ready"],
+)
+def test_an_agent_whose_phone_fails_or_drops_goes_offline(
+    rig: AgentRig, agent: Agent, reason: str
+) -> None:
+    number = people(1)[0]
+    rig.campaign([number], [agent], finishTime="10:05")
+    rig.log_in(agent)
+    rig.run(rig.engine("w1"))
+    last = rig.changes(agent)[-1]
+    assert (last.state, last.reason) == (AgentState.OFFLINE, reason)
+    assert not rig.events.of(AttemptStarted)  # nobody to dial for
+    assert all(not leg.up for leg in rig.phones[0].legs)
+
+
+def test_a_log_out_while_ready_hangs_up_the_phone_at_once(rig: AgentRig) -> None:
+    ann = Agent("1001")
+    rig.campaign(people(1), [ann], startTime="10:05")
+    rig.log_in(ann)
+    rig.at(5, ann, lambda s, now: agents.logout(s, now))
+    rig.run(rig.engine("w1"))
+    last = rig.changes(ann)[-1]
+    assert (last.state, last.reason, last.at) == (
+        AgentState.OFFLINE,
+        agents.LOGGED_OUT,
+        START + 5 * S,
+    )
+    (leg,) = rig.phones[0].legs
+    assert not leg.up
+    assert not rig.events.of(AttemptStarted)
+
+
 def test_a_dead_engines_agents_are_adopted_after_its_lease(rig: AgentRig) -> None:
     ann = Agent("1001")
     number = people(1)[0]
