@@ -127,7 +127,7 @@ class Handling(Enum):
         Outcome.ANSWERPHONE_MESSAGE_NOT_LEFT,
         Stage.ANSWERPHONE_MESSAGE_NOT_LEFT,
     )
-    TRANSFER = ("transfer to the agents' queue", Outcome.ANSWERED, None)
+    TRANSFER = ("give to an agent (engine/agent_calls.py)", Outcome.ANSWERED, None)
     WALK_FLOW = ("walk the call flow", Outcome.ANSWERED, None)
 
     def __init__(self, action: str, outcome: Outcome, stage: Stage | None) -> None:
@@ -139,7 +139,7 @@ class Handling(Enum):
 
 def on_answer(campaign: Campaign, job: DialJob, by: AnsweredBy) -> Handling:
     """A fax is hung up on; a machine gets the message when the answerphone policy names this
-    attempt; a person is transferred (agent campaign) or walks the call flow (IVR)."""
+    attempt; a person is given to an agent (agent campaign) or walks the call flow (IVR)."""
     spec = campaign.spec
     if by is AnsweredBy.FAX:
         return Handling.FAX
@@ -149,12 +149,6 @@ def on_answer(campaign: Campaign, job: DialJob, by: AnsweredBy) -> Handling:
     if spec.kind is CampaignType.AGENT:
         return Handling.TRANSFER
     return Handling.WALK_FLOW
-
-
-def transfer_stage(transferred: bool) -> Stage:
-    """An agent campaign's answered call: handed over, or the queue refused (or the callee left
-    during the transfer). With no queue, the network stands in for the agent: transferred."""
-    return Stage.CALL_TRANSFERRED_TO_CALL_CENTRE if transferred else Stage.CALLEE_TRANSFER_REQUEST
 
 
 def answered(
