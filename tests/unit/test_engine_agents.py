@@ -3,6 +3,7 @@ answered customers to ready agents of its own (docs/agents.md). Each runs minute
 on a discrete-event clock in a fraction of a second."""
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,8 +17,9 @@ from dialer.domain.attempt import AgentCall, DialJob
 from dialer.domain.call import Answered, AnsweredBy, BridgeEnd
 from dialer.domain.codes import Stage
 from dialer.domain.events import AttemptStarted, CallEnded, CustomerBridged, CustomerQueued
-from dialer.domain.ids import DestinationId
+from dialer.domain.ids import CampaignId, DestinationId
 from dialer.engine.agent_calls import customer_of
+from dialer.engine.agent_floor import Held
 from tests.integration.engine_support import LONDON
 from tests.unit.agent_floor_support import (
     LEAVES,
@@ -271,6 +273,59 @@ def test_the_agents_disposition_is_the_calls_stage(rig: AgentRig) -> None:
     assert asked.stage is Stage.CALLER_REQUESTED_CALL_BACK
     assert asked.agent is not None
     assert (asked.agent.callback_at, asked.agent.callback_agent_id) == (callback, ann.id)
+
+
+def test_the_disposition_is_kept_when_the_agent_takes_a_waiting_customer_at_once(
+    rig: AgentRig,
+) -> None:
+    """Ready after wrap-up with a customer waiting: the agent is given them at once, and the
+    call they left is still recorded with its disposition."""
+    ann = Agent(
+        "1001",
+        talks=[Talk(5, desk=[dispose(Stage.OPT_IN)], after=[(1, ready)])],
+        usual=Talk(5, after=[(1, ready)]),
+    )
+    bob = Agent("1002", answer_after=2)
+    first, second = people(2)
+    rig.campaign([first, second], [ann, bob], AgentOptions(wrap_up=None, max_wait=30 * S))
+    rig.log_in(ann, bob)
+    rig.at(11, bob, pause("coffee"))
+    rig.run(rig.engine("w1"))
+    records = {n: rig.record_of(n) for n in (first, second)}
+    stages = sorted(r.stage.value for r in records.values())
+    assert stages == [Stage.OPT_IN.value, TRANSFERRED.value]
+    assert [m for m, _ in rig.bridges] == ["1001", "1001"]
+
+
+def test_the_floor_keeps_each_calls_session_as_it_left_wrap_up(rig: AgentRig) -> None:
+    """Whichever task runs first, a call reads the session as it left its own wrap-up, not
+    the next reservation the floor may have made meanwhile."""
+    engine = rig.engine("w1")
+    session, _ = agents.adopted(
+        AgentSession(1, rig.account.tenant.id, 4, "1001", "fake:1001", AgentState.OFFLINE,
+                     START, START),
+        "w1", START, START + 60 * S,
+    )  # fmt: skip
+    one = agents.Customer(CampaignId(1), DestinationId(1), 1, "+1", None, (), None, "", START)
+    two = replace(one, destination_id=DestinationId(2))
+    floor = engine.floor
+    held = Held(session)
+    floor._held[session.id] = held
+    for step in (
+        lambda s: agents.phone_answered(s, START),
+        lambda s: agents.reserve(s, one, START),
+        lambda s: agents.bridged(s, START),
+        lambda s: (agents.dispose(s, Disposition(Stage.OPT_IN), START), None),
+        lambda s: agents.call_over(s, START, None),
+        lambda s: agents.ready(s, START + S),
+        lambda s: agents.reserve(s, two, START + S),
+    ):
+        floor._set(held, step(held.session)[0])
+    left = floor.after_call(session.id, one)
+    assert left is not None
+    assert (left.state, left.disposition) == (AgentState.READY, Disposition(Stage.OPT_IN))
+    assert floor.after_call(session.id, one) is None  # read once
+    assert floor.after_call(session.id, two) is None  # still in its call
 
 
 def test_a_callback_for_the_same_agent_goes_to_that_agent(rig: AgentRig) -> None:

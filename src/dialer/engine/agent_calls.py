@@ -70,10 +70,10 @@ class AgentCalls:
         unserved.served()
         hangup = await call.hangup()
         if served is not None:
-            after = await self._floor.change(
+            await self._floor.change(
                 served.id, lambda s, now: agents.call_over(s, now, options.wrap_up)
             )
-            record = await self._wrap_up(record, served, after)
+            record = await self._wrap_up(record, served)
         return dialling.agent_answered(job, answer, hangup, record, served is not None)
 
     async def _agent_for(
@@ -175,16 +175,14 @@ class AgentCalls:
             await floor.change(session.id, _phone_dropped)
         return end, record
 
-    async def _wrap_up(
-        self, record: AgentCall, reserved: AgentSession, after: AgentSession | None
-    ) -> AgentCall:
+    async def _wrap_up(self, record: AgentCall, reserved: AgentSession) -> AgentCall:
         """Wait until the agent leaves this call's wrap-up (ready, pause, log-out, or its time
         ran out), then read how they disposed of it."""
-        final = await self._floor_wrap_up(reserved, after)
-        if final is None:
-            return record
+        final = await self._floor_wrap_up(reserved)
+        if final is None or not same_call(final, reserved):
+            return record  # another engine has the session now: how it went is unknown
         ended = None if final.state is AgentState.WRAP_UP else final.since
-        disposition = final.disposition if same_call(final, reserved) else None
+        disposition = final.disposition
         if disposition is None:
             return replace(record, wrap_up_ended_at=ended)
         return replace(
@@ -195,23 +193,24 @@ class AgentCalls:
             callback_agent_id=final.agent_id if disposition.same_agent else None,
         )
 
-    async def _floor_wrap_up(
-        self, reserved: AgentSession, after: AgentSession | None
-    ) -> AgentSession | None:
+    async def _floor_wrap_up(self, reserved: AgentSession) -> AgentSession | None:
+        """The session once it has left the wrap-up of the call it was reserved for (or as it
+        is when the engine stops)."""
         floor = self._floor
-        session = after
+        assert reserved.customer is not None
         while True:
             changed = floor.changed(reserved.id)
-            held = floor.session(reserved.id)
-            if held is None:
+            left = floor.after_call(reserved.id, reserved.customer)
+            if left is not None:
+                return left
+            session = floor.session(reserved.id)
+            if session is None:
                 return await floor.stored(reserved.id)  # offline now, or another engine's
-            session = held
             if session.state is not AgentState.WRAP_UP or not same_call(session, reserved):
                 return session
             until = session.wrap_up_until
             if until is not None and self._timer.now() >= until:
-                over = await floor.change(reserved.id, _wrap_up_over)
-                if over is None:
+                if await floor.change(reserved.id, _wrap_up_over) is None:
                     return await floor.stored(reserved.id)
                 continue
             if floor.closing.is_set():

@@ -44,6 +44,9 @@ class Held:
     # Replaced on every change of the session: a call following it waits for the next one.
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     released_version: int = -1  # the version whose release request the leg was given
+    # The session as first seen after each call's wrap-up, by (destination, attempt): what the
+    # call's task reads, even if the agent has been given the next customer since.
+    after_call: dict[tuple[int, int], AgentSession] = field(default_factory=dict)
 
 
 class AgentFloor:
@@ -195,6 +198,10 @@ class AgentFloor:
             held.leg.release()
 
     def _set(self, held: Held, session: AgentSession) -> None:
+        before = held.session
+        call = before.customer
+        if before.state is AgentState.WRAP_UP and session.state is not AgentState.WRAP_UP and call:
+            held.after_call[(call.destination_id, call.attempt_number)] = session
         held.session = session
         changed, held.changed = held.changed, asyncio.Event()
         changed.set()
@@ -260,6 +267,13 @@ class AgentFloor:
     def session(self, session_id: int) -> AgentSession | None:
         held = self._held.get(session_id)
         return None if held is None else held.session
+
+    def after_call(self, session_id: int, customer: Customer) -> AgentSession | None:
+        """The session as it left ``customer``'s wrap-up, once it has (taken: read once)."""
+        held = self._held.get(session_id)
+        if held is None:
+            return None
+        return held.after_call.pop((customer.destination_id, customer.attempt_number), None)
 
     def leg(self, session_id: int) -> AgentLeg | None:
         held = self._held.get(session_id)
