@@ -93,6 +93,15 @@ def test_an_agent_campaign_runs_end_to_end(agent_container: Container, timer: Lo
     bridged = events.of(CustomerBridged)
     assert len(bridged) == stages[Stage.CALL_TRANSFERRED_TO_CALL_CENTRE]
     assert {b.agent_id for b in bridged} == {a.id for a in agents}
+    # Each answered call's agent part was stored with its attempt (and read back).
+    for row in answered:
+        assert row.agent is not None
+        if row.stage is Stage.CALL_TRANSFERRED_TO_CALL_CENTRE:
+            assert row.agent.member in members
+            assert row.agent.talk_seconds > 0
+            assert row.agent.wrap_up_seconds == 15.0  # the default; no desk said ready
+        else:
+            assert row.agent.bridged_at is None
     # Every change was stored, in the order published; the engine let the sessions go at the
     # end, for the next engine to call the agents' phones again.
     with container.store.read() as session:
