@@ -14,15 +14,14 @@ Calls (engine/agent_calls.py) reserve agents and follow their sessions through t
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dialer.domain import agent_session as agents
-from dialer.domain.agent_session import AgentRefused, AgentSession, AgentState, Changed, Customer
-from dialer.domain.events import AgentStateChanged
+from dialer.domain.agent_session import AgentSession, AgentState, Changed, Customer
 from dialer.domain.ids import CampaignId
 from dialer.engine.agent_queue import CustomerQueues
+from dialer.engine.agent_writes import Decide, SessionWrites, state_changed
 from dialer.engine.state import EngineState
 from dialer.ports import AgentLeg, AgentPhones, EventSink, Timer
 from dialer.ports.store import EngineSession, UnitOfWork
@@ -30,10 +29,7 @@ from dialer.ports.store import EngineSession, UnitOfWork
 log = logging.getLogger(__name__)
 
 POLL = 0.2  # real seconds between reads of the held sessions (the desk's changes)
-ADOPT_LIMIT = 50  # sessions adopted per read
 _RACES = 5  # reads and decisions again after a lost compare-and-set
-
-Decide = Callable[[AgentSession, datetime], Changed | AgentSession | None]
 
 
 @dataclass(eq=False)
@@ -61,7 +57,7 @@ class AgentFloor:
         idle_poll: float,
         virtual: bool = False,
     ) -> None:
-        self._store = store
+        self._writes = SessionWrites(store, state.worker)
         self._phones = phones
         self._timer = timer
         self._state = state
@@ -133,14 +129,17 @@ class AgentFloor:
             self._kick.clear()
             if adopt:
                 self._adopted_at = now
-                mine = await asyncio.to_thread(self._adopt_and_read, now)
+                lease_until = now + self._state.lease
+                mine, changed, taken = await asyncio.to_thread(
+                    self._writes.adopt_and_read, now, lease_until
+                )
+                for session in changed:
+                    self._publish(session)
+                if taken:
+                    log.info("adopted %d agent sessions", taken)
             else:
-                mine = await asyncio.to_thread(self._read)
+                mine = await asyncio.to_thread(self._writes.read)
             self._follow(mine)
-
-    def _read(self) -> list[AgentSession]:
-        with self._store.read() as tx:
-            return [s for s in tx.agent_sessions.worker_sessions(self._state.worker) if s.open]
 
     def _follow(self, mine: list[AgentSession]) -> None:
         stored = {s.id: s for s in mine}
@@ -153,28 +152,6 @@ class AgentFloor:
                 self._hold(session)
             elif session.version > held.session.version:  # not a read older than our write
                 self._noticed(held, session)
-
-    def _adopt_and_read(self, now: datetime) -> list[AgentSession]:
-        state = self._state
-        with self._store.write() as tx:
-            repo = tx.agent_sessions
-            taken = repo.adopt_sessions(state.worker, now, now + state.lease, ADOPT_LIMIT)
-            changes = []
-            for session in taken:
-                connecting = (
-                    session.state is AgentState.PAUSED and session.reason == agents.PHONE_CONNECTING
-                )
-                if connecting:
-                    continue
-                after, change = agents.adopted(session, state.worker, now, now + state.lease)
-                if repo.save_session(after, change, session.version):
-                    changes.append(after)
-            mine = [s for s in repo.worker_sessions(state.worker) if s.open]
-        for after in changes:
-            self._publish(after)
-        if taken:
-            log.info("adopted %d agent sessions", len(taken))
-        return mine
 
     def _hold(self, session: AgentSession) -> None:
         held = Held(session)
@@ -291,11 +268,7 @@ class AgentFloor:
         return held.changed
 
     async def stored(self, session_id: int) -> AgentSession | None:
-        def read() -> AgentSession | None:
-            with self._store.read() as tx:
-                return tx.agent_sessions.get_session(session_id)
-
-        return await asyncio.to_thread(read)
+        return await asyncio.to_thread(self._writes.get, session_id)
 
     async def reserve(
         self, campaign_id: CampaignId, customer: Customer, prefer_agent_id: int | None
@@ -305,14 +278,8 @@ class AgentFloor:
         if not self._held:
             return None
         now = self._timer.now()
-
-        def reserve() -> AgentSession | None:
-            with self._store.write() as tx:
-                return tx.agent_sessions.reserve_agent(
-                    campaign_id, self._state.worker, customer, now, prefer_agent_id
-                )
-
-        session = await asyncio.to_thread(reserve)
+        reserve = self._writes.reserve
+        session = await asyncio.to_thread(reserve, campaign_id, customer, now, prefer_agent_id)
         if session is None:
             return None
         held = self._held.get(session.id)
@@ -327,7 +294,7 @@ class AgentFloor:
         decision was refused."""
         for _ in range(_RACES):
             now = self._timer.now()
-            outcome = await asyncio.to_thread(self._decide_and_save, session_id, decide, now)
+            outcome = await asyncio.to_thread(self._writes.decide_and_save, session_id, decide, now)
             if outcome is None:
                 continue
             session, change = outcome
@@ -345,41 +312,8 @@ class AgentFloor:
         log.warning("agent session %d: gave up after %d lost races", session_id, _RACES)
         return None
 
-    def _decide_and_save(
-        self, session_id: int, decide: Decide, now: datetime
-    ) -> tuple[AgentSession | None, object] | None:
-        """(session after, its change or None); None: the race was lost, try again."""
-        with self._store.write() as tx:
-            repo = tx.agent_sessions
-            current = repo.get_session(session_id)
-            if current is None or current.worker != self._state.worker:
-                return None, None
-            try:
-                decided = decide(current, now)
-            except AgentRefused:
-                return None, None
-            if decided is None:
-                return current, None
-            after, change = decided if isinstance(decided, tuple) else (decided, None)
-            if not repo.save_session(after, change, current.version):
-                return None
-            return after, change
-
     def _publish(self, session: AgentSession) -> None:
-        call = session.customer
-        self._events.publish(
-            AgentStateChanged(
-                session.tenant_id,
-                session.agent_id,
-                session.member,
-                session.id,
-                session.state.value,
-                session.since,
-                session.reason,
-                call.campaign_id if call else None,
-                call.destination_id if call else None,
-            )
-        )
+        self._events.publish(state_changed(session))
 
     # shutdown
 
@@ -400,18 +334,8 @@ class AgentFloor:
                 await _hang_up(each.leg)
         if held:
             ids = [h.session.id for h in held]
-            await asyncio.to_thread(self._let_go, ids, self._timer.now())
-
-    def _let_go(self, session_ids: list[int], now: datetime) -> None:
-        for session_id in session_ids:
-            with self._store.write() as tx:
-                repo = tx.agent_sessions
-                current = repo.get_session(session_id)
-                if current is None or not current.open or current.worker != self._state.worker:
-                    continue
-                after, change = agents.let_go(current, now)
-                if repo.save_session(after, change, current.version):
-                    self._publish(after)
+            for session in await asyncio.to_thread(self._writes.let_go, ids, self._timer.now()):
+                self._publish(session)
 
 
 async def _hang_up(leg: AgentLeg) -> None:
