@@ -269,8 +269,6 @@ MIN15, MIN60 = timedelta(minutes=15), timedelta(minutes=60)
 MESSAGE_LEFT = Fate(Out.ANSWERPHONE_MESSAGE_LEFT, St.ANSWERPHONE_MESSAGE_LEFT, DONE)
 SILENT_AGAIN = Fate(Out.ANSWERPHONE_MESSAGE_NOT_LEFT, St.ANSWERPHONE_MESSAGE_NOT_LEFT, MIN15)
 SILENT_DONE = Fate(Out.ANSWERPHONE_MESSAGE_NOT_LEFT, St.ANSWERPHONE_MESSAGE_NOT_LEFT, DONE)
-TRANSFERRED = dialling.transfer_stage(True)
-REFUSED = dialling.transfer_stage(False)
 
 
 @pytest.mark.parametrize(
@@ -302,18 +300,18 @@ REFUSED = dialling.transfer_stage(False)
             Fate(Out.ANSWERED, St.CORRECT_CALLEE_HUNG_UP, DONE),
         ),
         (
-            "a person, transferred",
+            "a person, handed to an agent",
             1,
             THREE,
-            answered(TRANSFER, TRANSFERRED),
+            answered(TRANSFER, St.CALL_TRANSFERRED_TO_CALL_CENTRE),
             Fate(Out.ANSWERED, St.CALL_TRANSFERRED_TO_CALL_CENTRE, DONE),
         ),
         (
-            "a person, the queue refused",
+            "a person, no agent in time",
             1,
             THREE,
-            answered(TRANSFER, REFUSED),
-            Fate(Out.ANSWERED, St.CALLEE_TRANSFER_REQUEST, DONE),
+            answered(TRANSFER, St.CALL_DROPPED),
+            Fate(Out.ANSWERED, St.CALL_DROPPED, DONE),
         ),
         ("the engine failed", 1, THREE, fault, Fate(Out.NO_CONNECTION, St.NONE, MIN15)),
         ("the lease ran out", 2, THREE, lost, Fate(Out.NO_CONNECTION, St.NONE, MIN60)),

@@ -150,9 +150,13 @@ def test_a_bad_ivr_is_refused_with_every_problem_by_node(rig: Rig) -> None:
     }
 
 
-def test_an_agent_campaign_hands_answered_calls_to_its_strategy_queue(
+def test_an_agent_campaign_is_dialled_only_for_its_agents_never_transferred_to_a_queue(
     rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Agent campaigns give answered calls to the engine's own agents (docs/agents-engine.md),
+    with progressive pacing: with no agent logged in nothing is dialled, and the strategy's
+    queue is never a transfer target. (The engine tests with agents are
+    tests/unit/test_engine_agents.py.)"""
     transfers: list[tuple[str, str]] = []
     transfer = SimCall.transfer
 
@@ -178,8 +182,7 @@ def test_an_agent_campaign_hands_answered_calls_to_its_strategy_queue(
     )
     rig.run()
     got = rig.attempts(campaign)
-    assert transfers == [(drama(0), "queue:Sales")]
-    assert [(r.outcome, r.stage) for r in got[drama(0)]] == [
-        (Outcome.ANSWERED, Stage.CALL_TRANSFERRED_TO_CALL_CENTRE)
-    ]
-    assert got[drama(1)][0].outcome is Outcome.BUSY
+    assert transfers == []
+    assert rig.originations() == []
+    assert [r.outcome for r in got[drama(0)]] == [Outcome.OUT_OF_TIME]
+    assert [r.outcome for r in got[drama(1)]] == [Outcome.OUT_OF_TIME]

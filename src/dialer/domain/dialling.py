@@ -19,7 +19,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
-from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt, WebhookSubject
+from dialer.domain.attempt import (
+    AgentCall,
+    AttemptRecord,
+    DialJob,
+    FinishedAttempt,
+    WebhookSubject,
+)
 from dialer.domain.call import Answered, AnsweredBy, Failed, Hangup
 from dialer.domain.campaign import Campaign, CampaignType
 from dialer.domain.codes import Outcome, Stage
@@ -121,7 +127,7 @@ class Handling(Enum):
         Outcome.ANSWERPHONE_MESSAGE_NOT_LEFT,
         Stage.ANSWERPHONE_MESSAGE_NOT_LEFT,
     )
-    TRANSFER = ("transfer to the agents' queue", Outcome.ANSWERED, None)
+    TRANSFER = ("give to an agent (engine/agent_calls.py)", Outcome.ANSWERED, None)
     WALK_FLOW = ("walk the call flow", Outcome.ANSWERED, None)
 
     def __init__(self, action: str, outcome: Outcome, stage: Stage | None) -> None:
@@ -133,7 +139,7 @@ class Handling(Enum):
 
 def on_answer(campaign: Campaign, job: DialJob, by: AnsweredBy) -> Handling:
     """A fax is hung up on; a machine gets the message when the answerphone policy names this
-    attempt; a person is transferred (agent campaign) or walks the call flow (IVR)."""
+    attempt; a person is given to an agent (agent campaign) or walks the call flow (IVR)."""
     spec = campaign.spec
     if by is AnsweredBy.FAX:
         return Handling.FAX
@@ -143,12 +149,6 @@ def on_answer(campaign: Campaign, job: DialJob, by: AnsweredBy) -> Handling:
     if spec.kind is CampaignType.AGENT:
         return Handling.TRANSFER
     return Handling.WALK_FLOW
-
-
-def transfer_stage(transferred: bool) -> Stage:
-    """An agent campaign's answered call: handed over, or the queue refused (or the callee left
-    during the transfer). With no queue, the network stands in for the agent: transferred."""
-    return Stage.CALL_TRANSFERRED_TO_CALL_CENTRE if transferred else Stage.CALLEE_TRANSFER_REQUEST
 
 
 def answered(
@@ -180,6 +180,32 @@ def answered(
         keys=keys,
         sms_sent=sms_sent,
     )
+
+
+def agent_stage(agent: AgentCall, placed: bool) -> Stage:
+    """Where an agent campaign's answered call ended. ``placed``: the customer's last bridge
+    ended with them leaving or the agent releasing them (the call reached its end with an
+    agent); not placed: they left while waiting, or no agent was found within the longest wait
+    (after an agent's phone dropped mid-call, too). An agent's disposition wins; a placed call
+    with none was at least handed over (CallTransferredToCallCentre). A call not placed is
+    CallCenterHungUp when the customer had already talked to an agent, else CallDropped (an
+    abandoned call)."""
+    if placed:
+        if agent.disposition is not None:
+            return agent.disposition
+        return Stage.CALL_TRANSFERRED_TO_CALL_CENTRE
+    if agent.bridged_at is not None:
+        return Stage.CALL_CENTER_HUNG_UP
+    return Stage.CALL_DROPPED
+
+
+def agent_answered(
+    job: DialJob, answer: Answered, hangup: Hangup, agent: AgentCall, placed: bool
+) -> AttemptRecord:
+    """An agent campaign's answered call (a person, or any answer when it bridges on answer):
+    what the agents made of it (``agent_stage``), with who took it and when."""
+    record = answered(job, answer, hangup, Handling.TRANSFER, agent_stage(agent, placed))
+    return replace(record, agent=agent)
 
 
 # 3. attempts not (or no longer) dialled

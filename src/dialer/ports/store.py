@@ -445,7 +445,8 @@ class QueueSession(Protocol):
 
 class EngineSession(Protocol):
     """What the dialling engine reads and writes: the queue, the DNC list it screens against,
-    the catalog its call plans come from, and the outbox's subscribers."""
+    the catalog its call plans come from, the outbox's subscribers, and the agents' sessions
+    whose phone legs it holds."""
 
     @property
     def queue(self) -> QueueRepo: ...
@@ -455,3 +456,5 @@ class EngineSession(Protocol):
     def catalog(self) -> CatalogRepo: ...
     @property
     def outbox(self) -> OutboxRepo: ...
+    @property
+    def agent_sessions(self) -> AgentSessionRepo: ...
