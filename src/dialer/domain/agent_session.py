@@ -375,13 +375,15 @@ def _after_call(
         asked, reason = AgentState.OFFLINE, LOGGED_OUT
     elif session.pending is Pending.PAUSE and asked is AgentState.READY:
         asked, reason = AgentState.PAUSED, session.pending_reason
+    # customer and disposition stay: the engine reads the call's disposition after the agent
+    # has left wrap-up (reserve() replaces them with the next call's).
     return move(
         session,
         asked,
         now,
         reason,
-        customer=None,
-        disposition=None,
+        customer=session.customer,
+        disposition=session.disposition,
         wrap_up_until=None,
         pending=None,
         pending_reason=None,
