@@ -1,5 +1,6 @@
 """The ASGI application factory: routes and error handling, over services built elsewhere."""
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
@@ -72,6 +73,8 @@ def create_app(
     app.state.webhooks = webhook_service
     app.state.health = health_service
     app.state.engine_problem = engine_problem  # None: this process runs no engine
+    # Set when the server is told to stop: endless responses (agents' event streams) end.
+    app.state.draining = threading.Event()
     app.state.agent_desk = agent_desk_service
     app.state.agent_supervision = agent_supervision
     errors.install(app)

@@ -4,9 +4,11 @@ The stream tails the stored changes (not this process's events), so it shows a c
 process made it: another API process, or the engine worker that holds the agent's phone leg.
 It polls the store every ``POLL`` seconds of real time (I/O pacing, not business logic), sends
 a comment every ``KEEP_ALIVE`` seconds so proxies keep the connection open, and ends when the
-client goes away (Starlette cancels the body) or the token is revoked."""
+client goes away (Starlette cancels the body), the token is revoked, or the server is told to
+stop (uvicorn would otherwise wait for the endless answer before stopping)."""
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -45,14 +47,20 @@ def frame(event: DeskEvent) -> bytes:
 
 
 async def _stream(
-    service: AgentDeskService, who: AgentIdentity, after: int, first: DeskEvent | None
+    service: AgentDeskService,
+    who: AgentIdentity,
+    after: int,
+    first: DeskEvent | None,
+    draining: threading.Event,
 ) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     yield b"retry: %d\n\n" % RETRY_MS
     if first is not None:
         yield frame(first)
     quiet_since = loop.time()
-    while True:
+    # Until the server stops: the client then reconnects (to another process, or this one
+    # restarted) with Last-Event-ID and misses nothing.
+    while not draining.is_set():
         events = await run_in_threadpool(service.events_after, who, after)
         if events is None:
             # The token was revoked: say so, so the desk does not just reconnect (it would get
@@ -114,7 +122,7 @@ async def events(
         first = await run_in_threadpool(service.latest_event, who)
         after = (first.change.id or 0) if first is not None else 0
     return StreamingResponse(
-        _stream(service, who, after, first),
+        _stream(service, who, after, first, request.app.state.draining),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
