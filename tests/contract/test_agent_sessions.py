@@ -527,6 +527,20 @@ def test_a_session_whose_lease_ran_out_is_adopted_by_another_engine(store: Store
     assert (taken.worker, taken.state, taken.version) == ("w2", AgentState.READY, held.version + 1)
 
 
+def test_new_log_ins_are_adopted_first_then_the_longest_expired(store: Store) -> None:
+    acme = account(store)
+    ann, bob, cy = agents(store, acme, 3)
+    early = ready_on(store, ann, T0, worker="w1", lease=LEASE + timedelta(seconds=5))
+    late = ready_on(store, bob, T0, worker="w1", lease=LEASE)
+    fresh = log_in(store, cy)
+    after = LEASE + timedelta(minutes=1)
+    order = []
+    for _ in range(4):
+        with store.write() as s:
+            order += [x.id for x in s.agent_sessions.adopt_sessions("w2", after, after, 1)]
+    assert order == [fresh.id, late.id, early.id]
+
+
 def test_renewal_keeps_an_engines_sessions_and_survives_a_desk_write(store: Store) -> None:
     acme = account(store)
     ann, bob = agents(store, acme, 2)

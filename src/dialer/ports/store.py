@@ -96,7 +96,10 @@ class AgentSessionRepo(Protocol):
     def save_session(
         self, session: AgentSession, change: StateChange | None, read_version: int
     ) -> bool:
-        """Write ``session`` (and ``change``) if the stored version is still ``read_version``."""
+        """Write ``session`` (and ``change``) if the stored version is still ``read_version``.
+        The lease is the engine's (renewed without a new version): while ``session.worker`` is
+        the stored worker the stored ``lease_until`` is kept; another worker, or None (let go),
+        is written with the session's lease."""
         ...
 
     def reserve_agent(
@@ -118,12 +121,16 @@ class AgentSessionRepo(Protocol):
     def adopt_sessions(
         self, worker: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[AgentSession]:
-        """Open sessions no engine holds (new log-ins, or an engine's lease ran out) become
-        ``worker``'s, leased until ``lease_until``."""
+        """Open sessions no engine holds (new log-ins, or another engine's lease ran out: a
+        worker renews its own) become ``worker``'s, leased until ``lease_until``, with a new
+        version; new log-ins first, then the longest expired."""
         ...
 
     def renew_sessions(self, worker: str, lease_until: datetime) -> int: ...
-    def worker_sessions(self, worker: str) -> list[AgentSession]: ...
+    def worker_sessions(self, worker: str) -> list[AgentSession]:
+        """The open sessions ``worker`` holds, in order of id."""
+        ...
+
     def tenant_sessions(self, tenant_id: TenantId) -> list[AgentSession]:
         """Every agent's open session, and each agent's last one if none is open."""
         ...

@@ -47,6 +47,8 @@ _CHANGE = (
 )
 # A few lost races in a row mean something is wrong, not busy: give up rather than spin.
 _RESERVE_TRIES = 3
+# Ids per "IN (...)": well within both dialects' limit on a statement's parameters.
+_IDS_AT_ONCE = 1000
 
 
 def customer_to_column(customer: Customer | None) -> str | None:
@@ -203,10 +205,10 @@ class AgentSessionQueries:
         return [session_from_row(row) for row in rows]
 
     def open_session_of(self, tenant_id: TenantId, agent_id: int) -> AgentSession | None:
-        found = self._session_where(
-            "s.agent_id = %s AND s.tenant_id = %s AND s.state <> 'offline'", (agent_id, tenant_id)
-        )
-        return found[0] if found else None
+        # The tenant is checked here, not in SQL: given both, PostgreSQL reads the agent's every
+        # session by agent_sessions_agent rather than its one open session by the unique index.
+        found = self._session_where("s.agent_id = %s AND s.state <> 'offline'", (agent_id,))
+        return found[0] if found and found[0].tenant_id == tenant_id else None
 
     def get_session(self, session_id: int) -> AgentSession | None:
         found = self._session_where("s.id = %s", (session_id,))
@@ -346,13 +348,16 @@ class AgentSessionQueries:
         self, worker: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[AgentSession]:
         """Open sessions no engine holds, or whose engine's lease ran out (another engine's:
-        a worker renews its own), become ``worker``'s with a new version. On PostgreSQL
-        ``SKIP LOCKED``: engines adopting at once take different sessions."""
+        a worker renews its own), become ``worker``'s with a new version: new log-ins first,
+        then the longest expired. On PostgreSQL ``SKIP LOCKED``: engines adopting at once
+        take different sessions."""
+        # Ordered by an expression, so neither database walks the primary key (every session
+        # ever held) for the order: the candidates come from the index of open sessions.
         rows = self._conn.execute(
             "UPDATE agent_sessions SET worker = %s, lease_until = %s, version = version + 1"
             " WHERE id IN (SELECT id FROM agent_sessions WHERE state <> 'offline'"
             "   AND (worker IS NULL OR (lease_until < %s AND worker <> %s))"
-            "   ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)"
+            "   ORDER BY coalesce(lease_until, 0), id LIMIT %s FOR UPDATE SKIP LOCKED)"
             " RETURNING id",
             (worker, to_us(lease_until), to_us(now), worker, limit),
         )
@@ -376,17 +381,28 @@ class AgentSessionQueries:
 
     def tenant_sessions(self, tenant_id: TenantId) -> list[AgentSession]:
         """Per agent (in order of agent id), its open session, else its last one."""
-        rows = self._conn.execute(
-            f"SELECT {_SESSION_FIELDS.format(member='a.member')}"
-            " FROM agents a JOIN agent_sessions s ON s.id = coalesce("
+        # Two statements: joined in one, PostgreSQL hashes every session ever held.
+        ids = self._conn.execute(
+            "SELECT coalesce("
             "   (SELECT x.id FROM agent_sessions x WHERE x.agent_id = a.id"
             "     AND x.state <> 'offline'),"
             "   (SELECT max(x.id) FROM agent_sessions x WHERE x.tenant_id = a.tenant_id"
             "     AND x.agent_id = a.id))"
-            " WHERE a.tenant_id = %s ORDER BY a.id",
+            " FROM agents a WHERE a.tenant_id = %s",
             (tenant_id,),
         )
-        return [session_from_row(row) for row in rows]
+        found = self._by_ids([i for (i,) in ids if i is not None], _SESSION, "agent_sessions s")
+        return sorted(map(session_from_row, found), key=lambda session: session.agent_id)
+
+    def _by_ids(self, ids: list[int], columns: str, table: str) -> list[Row]:
+        rows: list[Row] = []
+        for start in range(0, len(ids), _IDS_AT_ONCE):
+            batch = ids[start : start + _IDS_AT_ONCE]
+            marks = ", ".join("%s" for _ in batch)
+            rows += self._conn.execute(
+                f"SELECT {columns} FROM {table} WHERE id IN ({marks})", batch
+            )
+        return rows
 
     def state_changes(
         self,
@@ -418,15 +434,15 @@ class AgentSessionQueries:
     def last_changes_before(self, tenant_id: TenantId, before: datetime) -> list[StateChange]:
         # Per agent, walking its changes back from the newest (an index range each); the last
         # by id, which is the last by time for one agent (its changes are written in turn).
-        rows = self._conn.execute(
-            f"SELECT {_CHANGE} FROM agent_state_changes WHERE id IN ("
-            "  SELECT (SELECT x.id FROM agent_state_changes x WHERE x.tenant_id = a.tenant_id"
-            "    AND x.agent_id = a.id AND x.at < %s ORDER BY x.id DESC LIMIT 1)"
-            "  FROM agents a WHERE a.tenant_id = %s)"
-            " ORDER BY agent_id",
+        # Then the changes by key: joined in one, PostgreSQL hashes the whole history.
+        ids = self._conn.execute(
+            "SELECT (SELECT x.id FROM agent_state_changes x WHERE x.tenant_id = a.tenant_id"
+            "   AND x.agent_id = a.id AND x.at < %s ORDER BY x.id DESC LIMIT 1)"
+            " FROM agents a WHERE a.tenant_id = %s",
             (to_us(before), tenant_id),
         )
-        return [_change_from_row(row) for row in rows]
+        found = self._by_ids([i for (i,) in ids if i is not None], _CHANGE, "agent_state_changes")
+        return sorted(map(_change_from_row, found), key=lambda change: change.agent_id)
 
     # desk tokens
 

@@ -201,7 +201,7 @@ class AgentSessionParts(SessionBase):
                     or (s.worker != worker and (opt_us(s.lease_until) or 0) < cutoff)
                 )
             ),
-            key=lambda s: s.id,
+            key=lambda s: (opt_us(s.lease_until) or 0, s.id),
         )[: max(limit, 0)]
         adopted = []
         for session in free:

@@ -36,6 +36,9 @@ CREATE INDEX agent_sessions_ready ON agent_sessions (worker, ready_since, id)
 -- worker_sessions and renew_sessions; adopt_sessions finds unheld or expired ones by lease.
 CREATE INDEX agent_sessions_held ON agent_sessions (worker) WHERE state <> 'offline';
 CREATE INDEX agent_sessions_lease ON agent_sessions (lease_until) WHERE state <> 'offline';
+-- ready_agents: from a worker's ready sessions to the campaigns of their agents (the key of
+-- campaign_members starts with the campaign).
+CREATE INDEX campaign_members_agent ON campaign_members (agent_id);
 -- tenant_sessions: each agent's last session.
 CREATE INDEX agent_sessions_agent ON agent_sessions (tenant_id, agent_id, id);
 
