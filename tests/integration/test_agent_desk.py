@@ -144,7 +144,10 @@ def test_pause_with_a_reason_and_pause_or_log_out_during_a_call_wait_for_its_end
     after = desk.post(token, "ready")  # the pending log-out wins over ready
     assert after.json()["state"] == "offline"
     assert after.json()["reason"] == "logged-out"
-    assert desk.me(token)["state"] == "offline"
+    # Logged out, the desk still shows the last session and why it ended.
+    shown = desk.me(token)
+    assert (shown["state"], shown["reason"]) == ("offline", "logged-out")
+    assert shown["sessionId"] == after.json()["sessionId"]
     assert desk.post(token, "logout").status_code == 409
     again = desk.post(token, "login", {"phone": "sim:agent-1"})
     assert again.status_code == 201

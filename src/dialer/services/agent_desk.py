@@ -32,7 +32,7 @@ from dialer.domain.events import AgentStateChanged
 from dialer.domain.ids import TenantId
 from dialer.domain.tenant import Tenant
 from dialer.ports import Clock, EventSink
-from dialer.ports.store import AgentDeskSession, TenantRepo, UnitOfWork
+from dialer.ports.store import AgentDeskSession, AgentSessionRepo, TenantRepo, UnitOfWork
 from dialer.services.agent_desk_input import (
     parse_disposition,
     parse_phone,
@@ -174,9 +174,10 @@ class AgentDeskService:
         return self._change(who, logout)
 
     def current(self, who: AgentIdentity) -> AgentSession | None:
-        """The agent's open session; None when logged out."""
+        """The agent's open session, else their last one (offline, with why: a dropped phone
+        shows as ``phone-dropped``); None if they never logged in."""
         with self._store.read() as session:
-            return session.agent_sessions.open_session_of(who.tenant_id, who.agent.id)
+            return _current_or_last(session.agent_sessions, who)
 
     # --- the event stream -----------------------------------------------------------------
 
@@ -185,12 +186,7 @@ class AgentDeskService:
         None if the agent never logged in."""
         with self._store.read() as session:
             repo = session.agent_sessions
-            current = repo.open_session_of(who.tenant_id, who.agent.id)
-            if current is None:
-                last = [
-                    s for s in repo.tenant_sessions(who.tenant_id) if s.agent_id == who.agent.id
-                ]
-                current = max(last, key=lambda s: s.since, default=None)
+            current = _current_or_last(repo, who)
             if current is None:
                 return None
             changes = repo.state_changes(
@@ -261,6 +257,15 @@ class AgentDeskService:
                 change.destination_id if change is not None else None,
             )
         )
+
+
+def _current_or_last(repo: AgentSessionRepo, who: AgentIdentity) -> AgentSession | None:
+    found = repo.open_session_of(who.tenant_id, who.agent.id)
+    if found is not None:
+        return found
+    # tenant_sessions gives each agent's last session when none is open.
+    last = [s for s in repo.tenant_sessions(who.tenant_id) if s.agent_id == who.agent.id]
+    return max(last, key=lambda s: (s.started_at, s.id), default=None)
 
 
 def in_call(state: AgentState) -> bool:
