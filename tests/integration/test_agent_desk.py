@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from dialer.bootstrap import Container
 from dialer.clocks import ManualClock
+from dialer.domain import agent_session as sessions
 from dialer.domain.agent_session import AgentState
 from dialer.domain.events import AgentStateChanged
 from dialer.domain.result_row import iso_utc
@@ -375,3 +376,15 @@ def test_the_day_report_splits_time_at_midnight_in_the_tenants_zone(
     for bad in ("2025-13-01", "01/10/2025", "2025-10-1", "20251001", "x"):
         answer = client.get("/api/agents/report", params={"day": bad}, headers=desk.account.headers)
         assert answer.status_code == 400, bad
+
+
+def test_a_dropped_phone_shows_on_the_desk_and_a_new_log_in_is_allowed(desk: Desk) -> None:
+    alice = desk.agent("SIPSIP1")
+    token = desk.token(alice)
+    desk.post(token, "login", {"phone": "sip:1001@192.0.2.10"})
+    desk.answered(alice)
+    desk.engine(alice, sessions.phone_gone)  # the engine: the agent's leg hung up by itself
+    shown = desk.me(token)
+    assert (shown["state"], shown["reason"]) == ("offline", "phone-dropped")
+    assert desk.post(token, "ready").status_code == 409
+    assert desk.post(token, "login", {"phone": "sip:1001@192.0.2.10"}).status_code == 201
