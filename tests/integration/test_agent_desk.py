@@ -388,3 +388,27 @@ def test_a_dropped_phone_shows_on_the_desk_and_a_new_log_in_is_allowed(desk: Des
     assert (shown["state"], shown["reason"]) == ("offline", "phone-dropped")
     assert desk.post(token, "ready").status_code == 409
     assert desk.post(token, "login", {"phone": "sip:1001@192.0.2.10"}).status_code == 201
+
+
+def test_the_report_day_is_25_hours_when_the_clocks_go_back_and_per_tenant(
+    desk: Desk, client: TestClient, clock: ManualClock, other_account: Account
+) -> None:
+    """Europe/London's 2025-10-26 runs from 23:00 UTC on the 25th to midnight UTC on the 27th;
+    a state that began the day before counts from the day's start."""
+    alice = desk.agent("SIPSIP1")
+    token = desk.token(alice)
+    desk.post(token, "login", {"phone": "sim:agent"})
+    desk.answered(alice)  # ready from 2025-09-30, through the whole of 2025-10-26
+    clock.advance(timedelta(days=28))  # 2025-10-28
+    answer = client.get(
+        "/api/agents/report", params={"day": "2025-10-26"}, headers=desk.account.headers
+    )
+    body = answer.json()
+    assert (body["from"], body["to"]) == ("2025-10-25T23:00:00.000Z", "2025-10-27T00:00:00.000Z")
+    (row,) = body["agents"]
+    assert row["seconds"]["ready"] == 25 * 3600.0
+    assert row["loggedInSeconds"] == 25 * 3600.0
+    theirs = client.get(
+        "/api/agents/report", params={"day": "2025-10-26"}, headers=other_account.headers
+    )
+    assert theirs.json()["agents"] == []
