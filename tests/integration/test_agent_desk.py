@@ -57,6 +57,7 @@ def test_a_whole_call_from_log_in_to_ready_after_wrap_up(
     assert shown["state"] == "reserved"
     pop = shown["customer"]
     assert pop["campaignId"] == desk.campaign_id
+    assert pop["campaignName"] == "Test Campaign"
     assert pop["number"] == "+447722123456"
     assert pop["name"] == "ben"
     assert pop["parameters"] == [{"parameter": 1, "value": "testing"}]
@@ -291,6 +292,7 @@ def test_the_supervisor_sees_every_agent_state_call_and_campaigns(
     assert rows[alice]["state"] == "talking"
     assert rows[alice]["secondsInState"] == 42.0
     assert rows[alice]["customer"]["number"] == "+447722123456"
+    assert rows[alice]["customer"]["campaignName"] == "Test Campaign"
     assert rows[alice]["campaigns"] == [desk.campaign_id]
     assert (rows[bob]["state"], rows[bob]["reason"]) == ("paused", "training")
     assert rows[carol]["state"] == "offline"

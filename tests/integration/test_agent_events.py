@@ -69,6 +69,7 @@ def test_the_stream_tails_changes_in_order_with_the_screen_pop_and_resumes(
         for event in events[2:5]:
             pop = event["data"]["customer"]
             assert pop["number"] == "+447722123456"
+            assert pop["campaignName"] == "Test Campaign"
             assert pop["name"] == "ben"
             assert pop["customData"] == {"var_leadID": 889}
         assert events[3]["data"]["customer"]["bridgedAt"] is not None

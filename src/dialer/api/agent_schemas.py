@@ -49,6 +49,7 @@ class CustomerOut(BaseModel):
     """The screen pop."""
 
     campaignId: int
+    campaignName: str | None
     phoneNumberId: int
     attemptNumber: int
     number: str = Field(description="E.164")
@@ -134,6 +135,7 @@ class StateEvent(BaseModel):
 
 CUSTOMER_EXAMPLE: dict[str, Any] = {
     "campaignId": 12,
+    "campaignName": "Renewals October",
     "phoneNumberId": 3401,
     "attemptNumber": 1,
     "number": "+447722123456",

@@ -32,7 +32,13 @@ from dialer.domain.events import AgentStateChanged
 from dialer.domain.ids import TenantId
 from dialer.domain.tenant import Tenant
 from dialer.ports import Clock, EventSink
-from dialer.ports.store import AgentDeskSession, AgentSessionRepo, TenantRepo, UnitOfWork
+from dialer.ports.store import (
+    AgentDeskSession,
+    AgentSessionRepo,
+    CampaignRepo,
+    TenantRepo,
+    UnitOfWork,
+)
 from dialer.services.agent_desk_input import (
     parse_disposition,
     parse_phone,
@@ -50,10 +56,13 @@ EVENTS_PAGE = 200
 
 
 class DeskSession(AgentDeskSession, Protocol):
-    """The desk's slice: agents, sessions, and the tenant (its region reads a phone number)."""
+    """The desk's slice: agents, sessions, the tenant (its region reads a phone number) and
+    its campaigns (the screen pop names the call's)."""
 
     @property
     def tenants(self) -> TenantRepo: ...
+    @property
+    def campaigns(self) -> CampaignRepo: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +81,7 @@ class DeskEvent:
 
     change: StateChange
     session: AgentSession | None
+    campaign_name: str | None = None  # of the session's call
 
 
 Decide = Callable[[AgentSession, datetime], Changed | AgentSession]
@@ -179,6 +189,13 @@ class AgentDeskService:
         with self._store.read() as session:
             return _current_or_last(session.agent_sessions, who)
 
+    def campaign_name(self, who: AgentIdentity, found: AgentSession | None) -> str | None:
+        """The name of the campaign of the call on ``found`` (the screen pop shows it)."""
+        if found is None or found.customer is None:
+            return None
+        with self._store.read() as session:
+            return _campaign_name(session.campaigns, who, found, {})
+
     # --- the event stream -----------------------------------------------------------------
 
     def latest_event(self, who: AgentIdentity) -> DeskEvent | None:
@@ -201,7 +218,8 @@ class AgentDeskService:
                     limit=EVENTS_PAGE,
                 )
                 latest = changes[-1] if changes else latest
-        return None if latest is None else DeskEvent(latest, current)
+            name = _campaign_name(session.campaigns, who, current, {})
+        return None if latest is None else DeskEvent(latest, current, name)
 
     def events_after(self, who: AgentIdentity, after_id: int) -> list[DeskEvent] | None:
         """The agent's changes after ``after_id``, oldest first; None once the token used to
@@ -214,10 +232,18 @@ class AgentDeskService:
                 who.tenant_id, agent_id=who.agent.id, after_id=after_id, limit=EVENTS_PAGE
             )
             sessions: dict[int, AgentSession | None] = {}
+            names: dict[int, str | None] = {}
             for change in changes:
                 if change.session_id not in sessions:
                     sessions[change.session_id] = repo.get_session(change.session_id)
-        return [DeskEvent(change, sessions[change.session_id]) for change in changes]
+            named = {
+                session_id: _campaign_name(session.campaigns, who, held, names)
+                for session_id, held in sessions.items()
+            }
+        return [
+            DeskEvent(change, sessions[change.session_id], named[change.session_id])
+            for change in changes
+        ]
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -266,6 +292,21 @@ def _current_or_last(repo: AgentSessionRepo, who: AgentIdentity) -> AgentSession
     # tenant_sessions gives each agent's last session when none is open.
     last = [s for s in repo.tenant_sessions(who.tenant_id) if s.agent_id == who.agent.id]
     return max(last, key=lambda s: (s.started_at, s.id), default=None)
+
+
+def _campaign_name(
+    campaigns: CampaignRepo,
+    who: AgentIdentity,
+    held: AgentSession | None,
+    known: dict[int, str | None],
+) -> str | None:
+    if held is None or held.customer is None:
+        return None
+    campaign_id = held.customer.campaign_id
+    if campaign_id not in known:
+        campaign = campaigns.get_campaign(who.tenant_id, campaign_id)
+        known[campaign_id] = None if campaign is None else campaign.spec.name
+    return known[campaign_id]
 
 
 def in_call(state: AgentState) -> bool:

@@ -35,6 +35,7 @@ class AgentOverview:
     agent: Agent
     session: AgentSession | None
     campaigns: tuple[CampaignId, ...]
+    campaign_name: str | None = None  # of the call on the session
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +63,10 @@ class AgentSupervision:
                 if found is None:
                     raise NotFound(f"campaign {campaign_id}")
             memberships: dict[int, list[CampaignId]] = {}
+            names: dict[CampaignId, str | None] = {}
             for summary in session.campaigns.list_campaigns(tenant.id, count_numbers=False):
                 campaign = summary.campaign
+                names[campaign.id] = campaign.spec.name
                 if campaign.spec.kind is not CampaignType.AGENT:
                     continue
                 for member in session.agents.campaign_members(campaign.id):
@@ -74,10 +77,18 @@ class AgentSupervision:
                 if known is None or _newer(agent_session, known):
                     sessions[agent_session.agent_id] = agent_session
             agents = session.agents.list_agents(tenant.id)
-        rows = [
-            AgentOverview(a, sessions.get(a.id), tuple(sorted(memberships.get(a.id, []))))
-            for a in agents
-        ]
+        rows = []
+        for agent in agents:
+            held = sessions.get(agent.id)
+            call = held.customer if held is not None else None
+            rows.append(
+                AgentOverview(
+                    agent,
+                    held,
+                    tuple(sorted(memberships.get(agent.id, []))),
+                    None if call is None else names.get(call.campaign_id),
+                )
+            )
         if campaign_id is not None:
             rows = [row for row in rows if campaign_id in row.campaigns]
         return now, rows

@@ -40,10 +40,12 @@ def desk(request: Request) -> AgentDeskService:
     return service
 
 
-def _answer(
+async def _answer(
     request: Request, who: AgentIdentity, session: AgentSession | None, status: int = 200
 ) -> Response:
-    return JsonResponse(session_json(who.agent, session, desk(request).now()), status_code=status)
+    service = desk(request)
+    name = await run_in_threadpool(service.campaign_name, who, session)
+    return JsonResponse(session_json(who.agent, session, service.now(), name), status_code=status)
 
 
 @router.get(
@@ -54,7 +56,7 @@ async def me(request: Request, who: AgentDep) -> Response:
     """The agent's state, and while reserved, talking or in wrap-up the customer: the screen
     pop (number, name, the nine parameters, CustomData, the keys pressed so far)."""
     session = await run_in_threadpool(desk(request).current, who)
-    return _answer(request, who, session)
+    return await _answer(request, who, session)
 
 
 @router.post(
@@ -69,7 +71,7 @@ async def login(request: Request, who: AgentDep) -> Response:
     session is open."""
     body = await read_json(request, DESK_BODY_LIMIT)
     session = await run_in_threadpool(desk(request).login, who, body)
-    return _answer(request, who, session, 201)
+    return await _answer(request, who, session, 201)
 
 
 @router.post(
@@ -79,7 +81,7 @@ async def login(request: Request, who: AgentDep) -> Response:
 async def ready(request: Request, who: AgentDep) -> Response:
     """Ready for calls: from a pause, or ending wrap-up early."""
     session = await run_in_threadpool(desk(request).ready, who)
-    return _answer(request, who, session)
+    return await _answer(request, who, session)
 
 
 @router.post(
@@ -92,7 +94,7 @@ async def pause(request: Request, who: AgentDep) -> Response:
     its wrap-up are over (the call is never cut)."""
     body = await read_json(request, DESK_BODY_LIMIT)
     session = await run_in_threadpool(desk(request).pause, who, body)
-    return _answer(request, who, session)
+    return await _answer(request, who, session)
 
 
 @router.post(
@@ -106,7 +108,7 @@ async def hangup(request: Request, who: AgentDep) -> Response:
     """Hang the customer up (while talking): the engine holding the call releases it and the
     agent goes to wrap-up."""
     session = await run_in_threadpool(desk(request).hang_up, who)
-    return _answer(request, who, session)
+    return await _answer(request, who, session)
 
 
 @router.post(
@@ -127,7 +129,7 @@ async def disposition(request: Request, who: AgentDep) -> Response:
     (optionally for this agent); OptOut adds it to the tenant's do-not-call list."""
     body = await read_json(request, DESK_BODY_LIMIT)
     session = await run_in_threadpool(desk(request).dispose, who, body)
-    return _answer(request, who, session)
+    return await _answer(request, who, session)
 
 
 @router.post(
@@ -144,4 +146,4 @@ async def logout(request: Request, who: AgentDep) -> Response:
     """Log out: the dialer hangs up the agent's phone. During a call the log-out is `pending`
     and happens when the call and its wrap-up are over."""
     session = await run_in_threadpool(desk(request).logout, who)
-    return _answer(request, who, session)
+    return await _answer(request, who, session)

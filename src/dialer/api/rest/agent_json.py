@@ -12,7 +12,7 @@ from dialer.services.agent_desk import DeskEvent, in_call
 from dialer.services.agent_supervision import AgentOverview, DayReport
 
 
-def customer_json(customer: Customer) -> dict[str, Any]:
+def customer_json(customer: Customer, campaign_name: str | None) -> dict[str, Any]:
     """The screen pop: who the call is with and what the campaign knows about them."""
     try:
         custom_data = None if customer.custom_data is None else orjson.loads(customer.custom_data)
@@ -20,6 +20,7 @@ def customer_json(customer: Customer) -> dict[str, Any]:
         custom_data = customer.custom_data
     return {
         "campaignId": customer.campaign_id,
+        "campaignName": campaign_name,
         "phoneNumberId": customer.destination_id,
         "attemptNumber": customer.attempt_number,
         "number": customer.number,
@@ -43,7 +44,9 @@ def disposition_json(disposition: Disposition | None) -> dict[str, Any] | None:
     }
 
 
-def session_json(agent: Agent, session: AgentSession | None, now: datetime) -> dict[str, Any]:
+def session_json(
+    agent: Agent, session: AgentSession | None, now: datetime, campaign_name: str | None = None
+) -> dict[str, Any]:
     """An agent's state as the desk and the supervisor show it; a logged-out agent is
     ``offline`` (with the end of their last session, if they had one)."""
     base: dict[str, Any] = {"agentId": agent.id, "member": agent.member, "name": agent.display_name}
@@ -76,13 +79,15 @@ def session_json(agent: Agent, session: AgentSession | None, now: datetime) -> d
         "loggedInAt": iso_utc(session.started_at),
         "wrapUpUntil": iso_utc(session.wrap_up_until),
         "hangupRequested": session.release_requested,
-        "customer": None if customer is None else customer_json(customer),
+        "customer": None if customer is None else customer_json(customer, campaign_name),
         "disposition": None if customer is None else disposition_json(session.disposition),
     }
 
 
 def overview_json(row: AgentOverview, now: datetime) -> dict[str, Any]:
-    return session_json(row.agent, row.session, now) | {"campaigns": list(row.campaigns)}
+    return session_json(row.agent, row.session, now, row.campaign_name) | {
+        "campaigns": list(row.campaigns)
+    }
 
 
 def event_json(event: DeskEvent) -> dict[str, Any]:
@@ -105,7 +110,7 @@ def event_json(event: DeskEvent) -> dict[str, Any]:
             held.attempt_number,
         ) == (change.campaign_id, change.destination_id, change.attempt_number)
         if same and held is not None:
-            body["customer"] = customer_json(held)
+            body["customer"] = customer_json(held, event.campaign_name)
         else:
             body["customer"] = {
                 "campaignId": change.campaign_id,
