@@ -2,6 +2,7 @@
 described (parameters, body, envelope, the seed's examples), and the REST routes declare bearer
 auth. The document does not depend on the store, so one SQLite file serves every test here."""
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -272,3 +273,15 @@ def test_agent_desk_operations_carry_conforming_examples(document: dict[str, Any
                     )
                     checked += 1
     assert checked >= 13
+
+
+def test_the_event_streams_example_carries_data_its_schema_describes(
+    document: dict[str, Any],
+) -> None:
+    stream = document["paths"]["/api/agents/me/events"]["get"]["responses"]["200"]["content"]
+    media = stream["text/event-stream"]
+    data = [line for line in media["example"].splitlines() if line.startswith("data: ")]
+    assert len(data) == 1
+    event = json.loads(data[0].removeprefix("data: "))
+    assert event["customer"]["number"]  # the screen pop
+    assert _conforms(document, media["x-event-data"], event) == []

@@ -238,10 +238,10 @@ EVENT_EXAMPLE: dict[str, Any] = {
     "reason": None,
     "customer": CUSTOMER_EXAMPLE,
 }
+# A stream as it arrives: the retry hint, an event (its data one line of JSON), a keep-alive.
 SSE_EXAMPLE = (
-    "id: 912\nevent: state\ndata: "
-    '{"id":912,"sessionId":41,"state":"reserved","at":"2025-10-01T09:14:03.150Z",'
-    '"reason":null,"customer":{"campaignId":12,"phoneNumberId":3401,...}}\n\n'
+    "retry: 2000\n\n"
+    f"id: {EVENT_EXAMPLE['id']}\nevent: state\ndata: {orjson.dumps(EVENT_EXAMPLE).decode()}\n\n"
     ": keep-alive\n\n"
 )
 

@@ -86,11 +86,12 @@ async def _stream(
     responses={
         200: {
             "description": "`text/event-stream`: one `state` event per change of the agent's"
-            " state; its data is a StateEvent (JSON).",
+            " state; its `data` is the JSON object `x-event-data` describes.",
             "content": {
                 "text/event-stream": {
                     "schema": {"type": "string"},
                     "example": docs.SSE_EXAMPLE,
+                    "x-event-data": docs.StateEvent.model_json_schema(),
                 }
             },
         },
