@@ -5,7 +5,12 @@ process made it: another API process, or the engine worker that holds the agent'
 It polls the store every ``POLL`` seconds of real time (I/O pacing, not business logic), sends
 a comment every ``KEEP_ALIVE`` seconds so proxies keep the connection open, and ends when the
 client goes away (Starlette cancels the body), the token is revoked, or the server is told to
-stop (uvicorn would otherwise wait for the endless answer before stopping)."""
+stop (uvicorn would otherwise wait for the endless answer before stopping).
+
+Tailing by id is safe although ids are handed out before commit: one agent's changes are
+written one at a time (each with a compare-and-set of the session's row, which holds the row
+until commit, and a new session only once the last is offline), so an agent's later change never
+commits before an earlier one."""
 
 import asyncio
 import threading
