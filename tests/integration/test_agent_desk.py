@@ -414,3 +414,20 @@ def test_the_report_day_is_25_hours_when_the_clocks_go_back_and_per_tenant(
         "/api/agents/report", params={"day": "2025-10-26"}, headers=other_account.headers
     )
     assert theirs.json()["agents"] == []
+
+
+def test_nothing_stays_pending_once_the_session_ends_or_the_pause_begins(desk: Desk) -> None:
+    alice = desk.agent("SIPSIP1")
+    token = desk.token(alice)
+    desk.post(token, "login", {"phone": "sim:agent"})
+    waiting = desk.post(token, "pause", {"reason": "lunch"})  # the phone is still connecting
+    assert (waiting.json()["pending"], waiting.json()["pendingReason"]) == ("pause", "lunch")
+    out = desk.post(token, "logout").json()
+    assert (out["state"], out["pending"], out["pendingReason"]) == ("offline", None, None)
+
+    desk.post(token, "login", {"phone": "sim:agent"})
+    desk.post(token, "pause", {"reason": "lunch"})
+    desk.answered(alice)  # the pause asked while connecting begins now
+    shown = desk.me(token)
+    assert (shown["state"], shown["reason"]) == ("paused", "lunch")
+    assert (shown["pending"], shown["pendingReason"]) == (None, None)
