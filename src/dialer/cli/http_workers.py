@@ -16,6 +16,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+from types import FrameType
 
 import uvicorn
 
@@ -99,4 +101,21 @@ def run(
     else:
         logs.quiet_native()
     redaction.install()  # after Config, which sets up uvicorn's log handlers
-    uvicorn.Server(config).run(sockets=[sock])
+    _DrainingServer(config, getattr(getattr(app, "state", None), "draining", None)).run(
+        sockets=[sock]
+    )
+
+
+class _DrainingServer(uvicorn.Server):
+    """Tells the app (``app.state.draining``) the moment a stop signal arrives. uvicorn waits
+    for every open response to finish before it stops, and an agent's event stream never
+    finishes by itself: the stream ends when told, and its client reconnects elsewhere."""
+
+    def __init__(self, config: uvicorn.Config, draining: threading.Event | None) -> None:
+        super().__init__(config)
+        self._draining = draining
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._draining is not None:
+            self._draining.set()
+        super().handle_exit(sig, frame)

@@ -170,6 +170,10 @@ def move(
     machine does not have."""
     if state not in _NEXT[session.state]:
         raise AgentRefused(f"an agent cannot go from {session.state.value} to {state.value}")
+    if state is AgentState.OFFLINE:
+        # A session that ends has nothing left to do later (a pause asked while the phone was
+        # connecting stayed pending on the logged-out session).
+        fields = {**fields, "pending": None, "pending_reason": None}
     ready_since = now if state is AgentState.READY else None
     after = replace(
         session,
@@ -279,7 +283,14 @@ def phone_answered(session: AgentSession, now: datetime) -> Changed:
     if session.pending is Pending.LOGOUT:
         return move(session, AgentState.OFFLINE, now, LOGGED_OUT, pending=None)
     if session.pending is Pending.PAUSE:
-        return move(session, AgentState.PAUSED, now, session.pending_reason, pending=None)
+        return move(
+            session,
+            AgentState.PAUSED,
+            now,
+            session.pending_reason,
+            pending=None,
+            pending_reason=None,
+        )
     return move(session, AgentState.READY, now)
 
 
