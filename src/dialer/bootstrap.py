@@ -20,6 +20,8 @@ from dialer.engine.scheduler import Engine
 from dialer.engine.webhooks import WebhookDeliverer, new_client
 from dialer.metrics.prometheus import PrometheusMetrics
 from dialer.ports import AgentPhones, Clock, EventSink
+from dialer.services.agent_desk import AgentDeskService
+from dialer.services.agent_supervision import AgentSupervision
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
@@ -58,6 +60,8 @@ class Container:
     results: ResultsService = field(init=False)
     webhooks: WebhookService = field(init=False)
     health: HealthService = field(init=False)
+    agent_desk: AgentDeskService = field(init=False)
+    agent_supervision: AgentSupervision = field(init=False)
     # Every event of this process goes here; metrics subscribe (tests may add a Recording).
     events: FanOutSink = field(init=False)
     metrics: PrometheusMetrics = field(init=False)
@@ -75,6 +79,8 @@ class Container:
         self.results = ResultsService(self.store)
         self.webhooks = WebhookService(self.store, self.clock, self.webhook_policy())
         self.health = HealthService(self.store, self.clock)
+        self.agent_desk = AgentDeskService(self.store, self.clock, self.events)
+        self.agent_supervision = AgentSupervision(self.store, self.clock)
 
     def webhook_policy(self) -> AddressPolicy:
         return AddressPolicy.allowing(self.settings.webhook_allow)
@@ -98,6 +104,8 @@ class Container:
             health_service=self.health,
             engine_problem=engine_problem,
             metrics_text=self.metrics.exposition,
+            agent_desk_service=self.agent_desk,
+            agent_supervision=self.agent_supervision,
         )
 
     def close_workers(self) -> None:

@@ -167,18 +167,25 @@ def test_every_operation_that_wants_the_key_declares_bearer_auth(
 ) -> None:
     """Asked without a key, an operation that answers 401 declares the bearer scheme (so
     Swagger's Authorize sends the key), and one that answers anything else does not."""
-    scheme = document["components"]["securitySchemes"]["bearerAuth"]
-    assert scheme["type"] == "http"
-    assert scheme["scheme"] == "bearer"
+    for name in ("bearerAuth", "agentToken"):
+        scheme = document["components"]["securitySchemes"][name]
+        assert scheme["type"] == "http"
+        assert scheme["scheme"] == "bearer"
     secured = set()
+    agent_secured = set()
     for path, operations in document["paths"].items():
         for verb, operation in operations.items():
             declared = operation.get("security") == [{"bearerAuth": []}]
+            # The agent desk is secured by the agent's token, never the tenant's key.
+            by_agent = operation.get("security") == [{"agentToken": []}]
             url = re.sub(r"\{[^}]+\}", "1", path)
             status = local.request(verb.upper(), url).status_code
-            assert declared == (status == 401), (verb, path, status)
+            assert (declared or by_agent) == (status == 401), (verb, path, status)
+            assert by_agent == path.startswith("/api/agents/me"), (verb, path)
             if declared:
                 secured.add((verb, path))
+            if by_agent:
+                agent_secured.add((verb, path))
     assert {
         ("get", "/api/campaign/voice"),
         ("post", "/api/campaign/voice"),
@@ -186,6 +193,12 @@ def test_every_operation_that_wants_the_key_declares_bearer_auth(
         ("get", "/api/dnc"),
         ("put", "/api/webhook"),
     } <= secured
+    assert {
+        ("get", "/api/agents/sessions"),
+        ("get", "/api/agents/report"),
+        ("post", "/api/agents/{agent_id}/tokens"),
+    } <= secured
+    assert {("get", "/api/agents/me"), ("post", "/api/agents/me/login")} <= agent_secured
     # The Dialer API authenticates by its Campaign code (and Code), as the seed does.
     assert not any(path.startswith(DIALER) for _, path in secured)
 
@@ -222,3 +235,39 @@ def test_the_documented_examples_work_when_sent(
     items = [{**item, "Campaign": code} for item in bulk["example"]]
     results = local.post(DIALER + "AddCallsBulk", json=items).json()["AddResult"]
     assert [r["ErrorCode"] for r in results] == [0, 0]
+
+
+def test_agent_desk_operations_carry_conforming_examples(document: dict[str, Any]) -> None:
+    """Every /api/agents endpoint of the desk shows an example of its answer (and of its body,
+    if it takes one), each valid against the schema it documents."""
+    desk = {
+        path: operations
+        for path, operations in document["paths"].items()
+        if path.startswith("/api/agents/me")
+        or path.endswith("/tokens")
+        or path.endswith("/tokens/{token_id}")
+        or path in ("/api/agents/sessions", "/api/agents/report")
+    }
+    assert len(desk) == 12, sorted(desk)
+    checked = 0
+    for path, operations in desk.items():
+        for verb, operation in operations.items():
+            request = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if request is not None:
+                assert _conforms(document, request["schema"], request["example"]) == [], path
+                checked += 1
+            for status, answer in operation["responses"].items():
+                if status in ("204", "422"):  # 422: FastAPI's own entry, answered as 400
+                    continue
+                content = answer.get("content", {})
+                examples = [c for c in content.values() if "example" in c]
+                assert examples, (verb, path, status)
+                body = content.get("application/json")
+                if body is not None and "schema" in body and "example" in body:
+                    assert _conforms(document, body["schema"], body["example"]) == [], (
+                        verb,
+                        path,
+                        status,
+                    )
+                    checked += 1
+    assert checked >= 13

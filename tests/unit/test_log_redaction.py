@@ -24,6 +24,7 @@ def test_query_strings_json_headers_and_urls_are_redacted() -> None:
         ),
         f"sent bearer {CODE}": "sent bearer [redacted]",
         f"tenant key {KEY} refused": "tenant key dk_[redacted] refused",
+        "agent token agt_Zq9-x_Y2 revoked": "agent token agt_[redacted] revoked",
         "store postgresql://dialer:s3cret@db:5432/dialer": (
             "store postgresql://dialer:[redacted]@db:5432/dialer"
         ),

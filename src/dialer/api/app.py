@@ -8,10 +8,12 @@ from fastapi_offline import FastAPIOffline
 from starlette.routing import Route
 
 from dialer import __version__
-from dialer.api import errors, health, metrics, openapi
-from dialer.api.rest import campaigns, catalog, dnc, webhooks
+from dialer.api import agent_schemas, errors, health, metrics, openapi
+from dialer.api.rest import agent_desk, agent_events, agents, campaigns, catalog, dnc, webhooks
 from dialer.api.rpc import dispatch
 from dialer.api.rpc import openapi as rpc_openapi
+from dialer.services.agent_desk import AgentDeskService
+from dialer.services.agent_supervision import AgentSupervision
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
@@ -37,6 +39,8 @@ def create_app(
     health_service: HealthService | None = None,
     engine_problem: EngineProblem | None = None,
     metrics_text: Callable[[], bytes] | None = None,
+    agent_desk_service: AgentDeskService | None = None,
+    agent_supervision: AgentSupervision | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -54,7 +58,8 @@ def create_app(
         version=__version__,
         description=(
             "Outbound voice campaigns. Authenticate with `Authorization: Bearer <api key>` "
-            "(from `dialer tenant create`)."
+            "(from `dialer tenant create`); an agent's desk (`/api/agents/me`) with"
+            " `Authorization: Bearer <agent token>` instead (POST /api/agents/{agentId}/tokens)."
         ),
     )
     app.state.settings = settings
@@ -67,8 +72,15 @@ def create_app(
     app.state.webhooks = webhook_service
     app.state.health = health_service
     app.state.engine_problem = engine_problem  # None: this process runs no engine
+    app.state.agent_desk = agent_desk_service
+    app.state.agent_supervision = agent_supervision
     errors.install(app)
     app.include_router(campaigns.router)
+    if agent_desk_service is not None and agent_supervision is not None:
+        # Before the catalog: its /api/agents/{agent_id} would take "me", "sessions", "report".
+        app.include_router(agent_desk.router)
+        app.include_router(agent_events.router)
+        app.include_router(agents.router)
     app.include_router(catalog.router)
     app.include_router(dnc.router)
     app.include_router(webhooks.router)
@@ -81,5 +93,5 @@ def create_app(
     app.include_router(dispatch.router)
     if metrics_text is not None:
         app.router.routes.append(metrics.route(metrics_text))
-    openapi.install(app, rpc_openapi.add_examples)
+    openapi.install(app, rpc_openapi.add_examples, agent_schemas.add_examples)
     return app

@@ -14,9 +14,11 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from dialer.api.agent_auth import current_agent
 from dialer.api.auth import current_tenant
 
 BEARER = "bearerAuth"
+AGENT_BEARER = "agentToken"
 _DEFS_PREFIX = "#/$defs/"
 _COMPONENTS_PREFIX = "#/components/schemas/"
 
@@ -32,6 +34,7 @@ def install(app: FastAPI, *finishing: Callable[[dict[str, Any]], None]) -> None:
         if not fixed or fixed[0] is not document:
             hoist_defs(document)
             declare_bearer(document, secured_operations(app.routes))
+            declare_agent_bearer(document, secured_operations(app.routes, current_agent))
             for finish in finishing:
                 finish(document)
             fixed[:] = [document]
@@ -97,15 +100,18 @@ def _rewrite(node: Any, renamed: dict[str, str]) -> Any:
     return out
 
 
-def secured_operations(routes: Iterable[Any]) -> set[tuple[str, str]]:
-    """(path, lower-case method) of every route that reads the bearer key."""
+def secured_operations(
+    routes: Iterable[Any], dependency: Callable[..., Any] = current_tenant
+) -> set[tuple[str, str]]:
+    """(path, lower-case method) of every route that reads the bearer key (``dependency``:
+    the tenant's API key unless told otherwise)."""
     found: set[tuple[str, str]] = set()
     # Included routers are kept as one entry each; FastAPI's own walk yields every route in them.
     for context in iter_route_contexts(list(routes)):
         if not isinstance(context.original_route, APIRoute):
             continue
         route: Any = context  # an APIRoute, seen with the prefixes of the routers it is in
-        if route.include_in_schema and _depends_on(route.dependant, current_tenant):
+        if route.include_in_schema and _depends_on(route.dependant, dependency):
             found.update((route.path_format, m.lower()) for m in route.methods)
     return found
 
@@ -125,3 +131,19 @@ def declare_bearer(document: dict[str, Any], operations: set[tuple[str, str]]) -
         operation = document.get("paths", {}).get(path, {}).get(method)
         if operation is not None:
             operation["security"] = [{BEARER: []}]
+
+
+def declare_agent_bearer(document: dict[str, Any], operations: set[tuple[str, str]]) -> None:
+    """The agent desk's own bearer scheme: an agent's token, which the tenant's key is not."""
+    if not operations:
+        return
+    document.setdefault("components", {}).setdefault("securitySchemes", {})[AGENT_BEARER] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An agent's token (agt_...) from POST /api/agents/{agentId}/tokens or"
+        " `dialer agent token` (shown once).",
+    }
+    for path, method in operations:
+        operation = document.get("paths", {}).get(path, {}).get(method)
+        if operation is not None:
+            operation["security"] = [{AGENT_BEARER: []}]

@@ -334,6 +334,7 @@ def main() -> None:
 
 # Register serve, worker and simulate, and the catalog's list/show/delete commands, on the
 # apps above; imported last, as they build on them.
+from dialer.cli import agent_tokens as _agent_tokens  # noqa: E402, F401
 from dialer.cli import catalog as _catalog  # noqa: E402, F401
 from dialer.cli import engine as _engine  # noqa: E402, F401
 from dialer.cli import webhooks as _webhooks  # noqa: E402, F401

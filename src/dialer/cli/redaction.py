@@ -5,7 +5,7 @@ credential) in the query string, so uvicorn's access log (``--access-log``) wrot
 request. A filter on each handler rewrites what it is about to write: ``Code=`` and
 ``Campaign=`` parameters (any case, as the API reads them), the same names as JSON properties,
 ``Authorization`` values, bearer tokens, passwords in URLs and anything shaped like an API key
-(``dk_...``), in the message, its arguments and any traceback.
+(``dk_...``) or an agent's token (``agt_...``), in the message, its arguments and any traceback.
 """
 
 import logging
@@ -31,6 +31,8 @@ _PATTERNS = (
     (re.compile(r"(://[^:/@\s]+:)[^@\s/]+@"), rf"\1{REDACTED}@"),
     # An API key wherever else it turns up.
     (re.compile(r"\bdk_[A-Za-z0-9_\-]+"), f"dk_{REDACTED}"),
+    # An agent's desk token likewise.
+    (re.compile(r"\bagt_[A-Za-z0-9_\-]+"), f"agt_{REDACTED}"),
 )
 
 
