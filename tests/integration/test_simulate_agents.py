@@ -2,19 +2,24 @@
 gives the same shift, the figures are sensible, and no agent ever has two customers at once."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dialer import simulation
 from dialer.agent_figures import AgentFigures
-from dialer.domain.agent_session import AgentState
+from dialer.domain.agent_session import DISPOSITIONS, AgentState
 from dialer.domain.events import AgentStateChanged, CustomerBridged, Recording
 from dialer.settings import EngineSettings, NetworkSettings
+from dialer.sim_agents import BREAK
+from dialer.telephony.sim_profile import default_document
 
 AGENTS = 3
 NUMBERS = 40
 AgentEvent = AgentStateChanged | CustomerBridged
+DISPOSITION_STAGES = sorted(DISPOSITIONS, key=lambda s: s.value)
 
 
 @dataclass(frozen=True)
@@ -111,3 +116,49 @@ def _fields(event: AgentEvent) -> tuple[object, ...]:
     if isinstance(event, AgentStateChanged):
         return (event.member, event.state, event.at, event.reason, event.destination_id)
     return (event.destination_id, event.agent_id, event.wait)
+
+
+def test_agents_take_breaks_of_the_profiles_length_and_dispose_of_their_calls(
+    tmp_path: Path,
+) -> None:
+    document = default_document()
+    document["agents"] |= {
+        "pauses_per_hour": 4,
+        "pause_seconds": {"median": 90, "sigma": 0, "min": 90, "max": 90},
+        "wrap_up_seconds": {"median": 5, "sigma": 0, "min": 5, "max": 5},
+    }
+    profile = tmp_path / "breaks.yaml"
+    profile.write_text(yaml.safe_dump(document))
+    network = NetworkSettings(kind="sim", speed=None, seed=3, profile=profile)
+    sim = simulation.prepare(
+        tmp_path / "breaks.db", NUMBERS, network, EngineSettings(), agents=2, shift_hours=1
+    )
+    recording = Recording()
+    sim.container.events.subscribe(recording)
+    try:
+        simulation.execute(sim, lambda stats: None)
+    finally:
+        sim.container.close()
+    changes = recording.of(AgentStateChanged)
+    breaks = 0
+    for agent_id in {c.agent_id for c in changes}:
+        mine = [c for c in changes if c.agent_id == agent_id]
+        for before, change, after in zip(mine, mine[1:], mine[2:], strict=False):
+            if change.state == AgentState.PAUSED.value and change.reason == BREAK:
+                breaks += 1
+                # A break never cuts a call: it starts from ready or at the end of a wrap-up.
+                assert before.state in (AgentState.READY.value, AgentState.WRAP_UP.value)
+                assert after.state == AgentState.READY.value
+                assert after.at - change.at == timedelta(seconds=90)
+            if change.state == AgentState.WRAP_UP.value and after.at < sim_end(sim):
+                # The agent says ready 5 s into wrap-up (the campaign allows 15).
+                assert before.state == AgentState.TALKING.value
+                assert after.at - change.at == timedelta(seconds=5)
+    assert breaks >= 2
+    stages = sim.runtime.engine.stats.stages
+    bridged = len(recording.of(CustomerBridged))
+    assert sum(stages[s] for s in DISPOSITION_STAGES) == bridged
+
+
+def sim_end(sim: simulation.Simulation) -> datetime:
+    return sim.runtime.timer.now()
