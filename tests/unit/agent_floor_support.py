@@ -22,7 +22,7 @@ from dialer.domain.ids import CampaignId
 from dialer.engine.scheduler import Engine
 from dialer.ports import Call
 from dialer.services.zones import CalleeZones
-from dialer.settings import EngineSettings
+from dialer.settings import EngineSettings, Settings
 from dialer.sim_clock import LoopTimer, VirtualTimeLoop
 from dialer.telephony.sim_network import SimulatedNetwork
 from dialer.telephony.sim_profile import SimProfile
@@ -69,6 +69,7 @@ class Agent:
 class FakeLeg:
     def __init__(self, rig: "AgentRig", agent: Agent, engine: str) -> None:
         self.rig, self.agent, self.engine = rig, agent, engine
+        self.called_at = rig.timer.now()
         self.bridged: list[Call] = []
         self._answered = False
         self._gone = asyncio.Event()
@@ -139,7 +140,7 @@ class AgentRig:
     def __init__(self, tmp: Path) -> None:
         self.loop = VirtualTimeLoop()
         self.timer = LoopTimer(self.loop, START)
-        self.container: Container = build(Settings_(), clock=self.timer)
+        self.container: Container = build(Settings(database_url=MEMORY_URL), clock=self.timer)
         self.account = Account(self.container, "Acme")
         self.events = Recording()
         self.container.events.subscribe(self.events)
@@ -151,6 +152,7 @@ class AgentRig:
         self.campaigns: list[CampaignId] = []
         self.phones: list[FakePhones] = []
         self._later: set[asyncio.Task[None]] = set()
+        self._planned: list[tuple[float, Agent, DeskAct]] = []
 
     # set-up
 
@@ -161,16 +163,16 @@ class AgentRig:
         options: AgentOptions | None = None,
         **overrides: Any,
     ) -> CampaignId:
-        body = self.account.campaign(
-            type="agent",
-            startDate="2025-10-01",
-            startTime="10:00",
-            finishTime="18:00",
-            runoverDays=[],
-            attempts=[{"interval": 15, "attemptNumber": 1}],
-            phoneNumbers=[{"number": n, "name": f"N{i}"} for i, n in enumerate(numbers)],
-            **overrides,
-        )
+        fields: dict[str, Any] = {
+            "type": "agent",
+            "startDate": "2025-10-01",
+            "startTime": "10:00",
+            "finishTime": "18:00",
+            "runoverDays": [],
+            "attempts": [{"interval": 15, "attemptNumber": 1}],
+            "phoneNumbers": [{"number": n, "name": f"N{i}"} for i, n in enumerate(numbers)],
+        }
+        body = self.account.campaign(**{**fields, **overrides})
         campaign = self.container.campaigns.create(self.account.tenant, body).campaign
         self.campaigns.append(campaign.id)
         now = self.timer.now()
@@ -245,19 +247,43 @@ class AgentRig:
         self._later.add(task)
         task.add_done_callback(self._later.discard)
 
+    def at(self, seconds: float, agent: Agent, act: DeskAct) -> None:
+        """The agent does ``act`` at the desk ``seconds`` after the run starts."""
+        self._planned.append((seconds, agent, act))
+
     def run(self, *engines: Engine, limit: float = 20.0) -> None:
         async def main() -> None:
+            for seconds, agent, act in self._planned:
+                self.later(seconds, agent, act)
             await asyncio.wait_for(
                 asyncio.gather(*(e.run_until_done() for e in engines)), limit * 3600
             )
 
         self.timer.run(main())
 
+    def run_then_stop(self, *engines: tuple[Engine, float]) -> None:
+        """Run each engine as a worker does, and stop it that many seconds after the start."""
+
+        async def run(engine: Engine, seconds: float) -> None:
+            stop = asyncio.Event()
+            asyncio.get_running_loop().call_later(seconds, stop.set)
+            await engine.run(stop)
+
+        async def main() -> None:
+            await asyncio.gather(*(run(engine, seconds) for engine, seconds in engines))
+
+        self.timer.run(main())
+
     # what happened
 
-    def record_of(self, number: str) -> AttemptRecord:
+    def record_of(self, number: str, attempt: int | None = None) -> AttemptRecord:
+        """The number's attempt (its only one, when ``attempt`` is None)."""
         ids = self._destination_ids()
-        found = [r for r in self.records if ids[r.destination_id] == number]
+        found = [
+            r
+            for r in self.records
+            if ids[r.destination_id] == number and attempt in (None, r.attempt_number)
+        ]
         assert len(found) == 1, found
         return found[0]
 

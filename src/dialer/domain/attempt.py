@@ -89,6 +89,7 @@ class AttemptResult:
     cause: str | None
     keys: str
     sms_sent: bool
+    agent: AgentCall | None = None  # agent campaigns' answered calls
 
 
 class DialJob(NamedTuple):
@@ -106,6 +107,8 @@ class DialJob(NamedTuple):
     ignore_dnc: bool
     priority: int
     queued_at: datetime  # when it fell due: the start of its wait for a line
+    # The agent a callback asked for: an agent campaign offers this call to it first.
+    prefer_agent_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,12 @@ class FinishedAttempt:
     # Set when the tenant has a webhook: the store writes its message to the outbox with the
     # attempt, once it has given the attempt its id (dialer.domain.result_row.webhook_body).
     webhook: WebhookSubject | None = None
+    # For an attempt with an agent call: the agent the destination's next call is offered to
+    # first (a callback asked of the same agent), stored on the destination; None clears it.
+    callback_agent_id: int | None = None
+    # The number the callee asked never to be called on again (an OptOut disposition): the
+    # store adds it to the tenant's do-not-call list with the attempt.
+    opt_out: str | None = None
 
     @property
     def final(self) -> bool:

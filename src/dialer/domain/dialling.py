@@ -265,16 +265,42 @@ class Rules:
 
 
 def conclude(job: DialJob, record: AttemptRecord, rules: Rules) -> FinishedAttempt:
-    """The record with what follows it: a retry at a time, or done (``FinishedAttempt.final``)."""
+    """The record with what follows it: a retry at a time, or done (``FinishedAttempt.final``).
+
+    An agent's disposition overrides the retry rules: CallerRequestedCallBack makes the number
+    due again at the callback time (one more attempt even when the rules are used up; the
+    campaign's windows and the callee's calling hours apply then as to any due number), with
+    the agent it asked for; OptOut ends the number and puts it on the do-not-call list.
+    """
     if record.ended_at is None:
         raise ValueError("an attempt is concluded once it has ended")
     campaign = rules.campaign
-    verdict = after_attempt(
+    retry_at = after_attempt(
         campaign.spec.attempts, record.attempt_number, record.outcome, record.ended_at
-    )
+    ).retry_at
     subject = None
     if rules.webhook:
         subject = WebhookSubject(campaign.code, job.e164 or job.raw, job.name)
+    agent = record.agent
+    if agent is None:
+        return FinishedAttempt(
+            record, campaign.id, campaign.tenant_id, job.priority, retry_at, subject
+        )
+    callback_agent_id = None
+    opt_out = None
+    if agent.disposition is Stage.CALLER_REQUESTED_CALL_BACK and agent.callback_at is not None:
+        retry_at = agent.callback_at
+        callback_agent_id = agent.callback_agent_id
+    elif agent.disposition is Stage.OPT_OUT:
+        retry_at = None
+        opt_out = job.e164
     return FinishedAttempt(
-        record, campaign.id, campaign.tenant_id, job.priority, verdict.retry_at, subject
+        record,
+        campaign.id,
+        campaign.tenant_id,
+        job.priority,
+        retry_at,
+        subject,
+        callback_agent_id=callback_agent_id,
+        opt_out=opt_out,
     )

@@ -1,5 +1,5 @@
 """An agent campaign's answered call: given to an agent of this engine, or waiting for one
-(docs/agents.md, An agent campaign's call).
+(docs/agents-engine.md, An agent campaign's call).
 
 The customer goes to the longest-ready agent (the callback agent first, when the destination
 names one) or waits first-in, first-out for at most the campaign's longest wait, unless the
@@ -82,7 +82,7 @@ class AgentCalls:
         """An agent reserved for the customer, at once or after a wait; None: not in time,
         the line of waiting customers is full, or the customer left."""
         floor, campaign_id = self._floor, campaign.id
-        prefer = None  # the callback agent (h-results) once DialJob names one
+        prefer = job.prefer_agent_id  # the agent a callback asked for, first when ready
         if not floor.queues.waiting(campaign_id):
             session = await floor.reserve(campaign_id, customer, prefer)
             if session is not None:

@@ -1,4 +1,4 @@
-"""The agents' sessions this engine holds the phone legs of (docs/agents.md, Engine).
+"""The agents' sessions this engine holds the phone legs of (docs/agents-engine.md).
 
 The floor adopts open sessions no engine holds, calls each agent's phone, and keeps the
 session in step with its leg: ready when the agent answers, offline when the leg fails or
@@ -16,7 +16,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dialer.domain import agent_session as agents
 from dialer.domain.agent_session import AgentRefused, AgentSession, AgentState, Changed, Customer
@@ -55,7 +55,8 @@ class AgentFloor:
         state: EngineState,
         events: EventSink,
         caller_id: str,
-        idle_poll: float | None,
+        idle_poll: float,
+        virtual: bool = False,
     ) -> None:
         self._store = store
         self._phones = phones
@@ -63,10 +64,12 @@ class AgentFloor:
         self._state = state
         self._events = events
         self._caller_id = caller_id
-        # Real seconds between looks for new log-ins while holding no session; None: a virtual
-        # clock, where the engine has the floor look whenever it would idle (``due``).
+        # Seconds between looks for new log-ins (or sessions whose engine died) while holding
+        # none. On a virtual clock the engine has the floor look whenever it would idle
+        # (``due``), and these are the clock's seconds.
         self._idle_poll = idle_poll
-        self._polled = False
+        self._virtual = virtual
+        self._polled_at: datetime | None = None
         self.queues = CustomerQueues()
         self._held: dict[int, Held] = {}
         self._kick = asyncio.Event()
@@ -91,7 +94,11 @@ class AgentFloor:
     def due(self) -> bool:
         """On a virtual clock: whether the engine, about to idle, should have the floor look
         (it holds sessions, was kicked, or never looked)."""
-        return self.enabled and (bool(self._held) or self._kick.is_set() or not self._polled)
+        if not self.enabled:
+            return False
+        last = self._polled_at
+        stale = last is None or self._timer.now() >= last + timedelta(seconds=self._idle_poll)
+        return bool(self._held) or self._kick.is_set() or stale
 
     # the loop
 
@@ -104,7 +111,7 @@ class AgentFloor:
             except Exception:
                 log.exception("agent sessions could not be read; trying again")
             timeout = None
-            if self._idle_poll is not None:
+            if not self._virtual:
                 timeout = POLL if self._held else self._idle_poll
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), timeout)
@@ -115,7 +122,7 @@ class AgentFloor:
             return
         async with self._polling:  # the loop and an idling engine may both ask
             self._kick.clear()
-            self._polled = True
+            self._polled_at = self._timer.now()
             mine = await asyncio.to_thread(self._adopt_and_read, self._timer.now())
             self._follow(mine)
 
@@ -351,7 +358,7 @@ class AgentFloor:
 
     async def close(self) -> None:
         """Hang up every leg this engine holds and let its sessions go: another engine adopts
-        them at once and calls the agents' phones again (docs/agents.md, Engine)."""
+        them at once and calls the agents' phones again (docs/agents-engine.md)."""
         self.closing.set()
         held, self._held = list(self._held.values()), {}
         self._state.agents_held = 0

@@ -97,7 +97,8 @@ class Engine:
             self._state,
             self.events,
             settings.agent_caller_id,
-            None if self._virtual else settings.poll_seconds,
+            settings.poll_seconds,
+            self._virtual,
         )
         self._runner.agents = AgentCalls(self.floor, timer, self._alarms, self.events)
         self._runner.without_agent = self._state.without_agent
@@ -147,7 +148,10 @@ class Engine:
     async def run(self, stop: asyncio.Event) -> None:
         """Dial until ``stop`` is set; then let calls in progress end and record them."""
         relay = asyncio.create_task(self._relay(stop))
-        floor = asyncio.create_task(self.floor.run(stop))
+        # The floor outlives ``stop`` until the calls have drained: their agents' bridges,
+        # releases from the desk, and their sessions' leases go on meanwhile.
+        floor_stop = asyncio.Event()
+        floor = asyncio.create_task(self.floor.run(floor_stop))
         unsubscribe = self.store.subscribe(self._ring(asyncio.get_running_loop()))
         try:
             while not stop.is_set():
@@ -163,14 +167,12 @@ class Engine:
         finally:
             unsubscribe()
             relay.cancel()
-            await self._drain()
-            floor.cancel()
-            await self.floor.close()
+            await self._stop_floor(floor, floor_stop)
 
     async def run_until_done(self) -> None:
         """Dial until no destination is waiting or in flight anywhere (``dialer simulate``)."""
-        stop = asyncio.Event()
-        floor = asyncio.create_task(self.floor.run(stop))
+        stop, floor_stop = asyncio.Event(), asyncio.Event()
+        floor = asyncio.create_task(self.floor.run(floor_stop))
         try:
             while True:
                 idle = await self._cycle(stop)
@@ -178,9 +180,17 @@ class Engine:
                 if idle and not state.calls and not state.finished and not state.contexts:
                     return
         finally:
-            stop.set()
+            await self._stop_floor(floor, floor_stop)
+
+    async def _stop_floor(self, floor: "asyncio.Task[None]", floor_stop: asyncio.Event) -> None:
+        """Drain the calls, then hang up the agents' legs and let their sessions go."""
+        try:
             await self._drain()
+        finally:
+            floor_stop.set()
             floor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await floor
             await self.floor.close()
 
     async def _relay(self, stop: asyncio.Event) -> None:
@@ -233,7 +243,11 @@ class Engine:
         if real is None and await self._leap(wake, until):
             return
         timeout = self._settings.poll_seconds
-        if real is not None:
+        if real is not None and self._virtual:
+            # A discrete-event clock (dialer.sim_clock): one process, whose commits ring the
+            # doorbell; looking every poll interval would only cost a simulated day its speed.
+            timeout = max(0.0, real)
+        elif real is not None:
             timeout = min(timeout, max(0.0, real))
         # Cleared after the wait, not before: a call that ended since the last look has set
         # it already, and clearing first would sleep through that end.
@@ -262,6 +276,14 @@ class Engine:
         state = self._state
         self.floor.closing.set()
         while state.calls:
+            now = self._timer.now()
+            if self._housekeeper.due(now):
+                # Calls with agents last minutes: their leases, and their agents', must not
+                # run out while they end.
+                try:
+                    await self._housekeeper.run(now)
+                except Exception:
+                    log.exception("housekeeping failed while calls drained")
             await asyncio.wait(set(state.calls), timeout=self._settings.poll_seconds)
             virtual = self._timer.real_seconds(timedelta()) is None
             if virtual and state.calls and self._alarms.parked >= len(state.calls):

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from dialer.domain.agent import Strategy
+from dialer.domain.agent import AgentOptions, Strategy
 from dialer.domain.campaign import (
     Campaign,
     CampaignSpec,
@@ -20,7 +20,7 @@ from dialer.domain.schedule import RunoverDay, Schedule, Window
 CAMPAIGN_COLUMNS = (
     "id, tenant_id, code, name, kind, status, start_date, start_time, finish_time, runover_days,"
     " attempts, callflow_id, cli_id, answerphone_policy, sms_on_busy, created_at, updated_at,"
-    " strategy_queue_id, strategy_max_callers, strategy_coefficient"
+    " strategy_queue_id, strategy_max_callers, strategy_coefficient, agent_options"
 )
 
 
@@ -45,7 +45,7 @@ def opt_us(moment: datetime | None) -> int | None:
 
 def spec_columns(spec: CampaignSpec) -> tuple[Any, ...]:
     """Values for: name, kind, start_date, start_time, finish_time, runover_days, attempts,
-    callflow_id, cli_id, answerphone_policy, sms_on_busy."""
+    callflow_id, cli_id, answerphone_policy, sms_on_busy, agent_options."""
     schedule = spec.schedule
     runover = [
         {
@@ -68,6 +68,32 @@ def spec_columns(spec: CampaignSpec) -> tuple[Any, ...]:
         spec.cli_id,
         spec.answerphone.value,
         spec.sms_on_busy.value,
+        agent_options_to_column(spec.agent),
+    )
+
+
+def agent_options_to_column(options: AgentOptions | None) -> str | None:
+    if options is None:
+        return None
+    wrap_up = None if options.wrap_up is None else options.wrap_up.total_seconds()
+    return json.dumps(
+        {
+            "wrap_up": wrap_up,
+            "max_wait": options.max_wait.total_seconds(),
+            "bridge_on_answer": options.bridge_on_answer,
+        }
+    )
+
+
+def agent_options_from_column(value: str | None) -> AgentOptions | None:
+    if value is None:
+        return None
+    stored = json.loads(value)
+    wrap_up = stored["wrap_up"]
+    return AgentOptions(
+        wrap_up=None if wrap_up is None else timedelta(seconds=wrap_up),
+        max_wait=timedelta(seconds=stored["max_wait"]),
+        bridge_on_answer=bool(stored["bridge_on_answer"]),
     )
 
 
@@ -93,6 +119,7 @@ def campaign_from_row(row: tuple[Any, ...]) -> Campaign:
         queue_id,
         max_callers,
         coefficient,
+        agent_options,
     ) = row
     schedule = Schedule(
         start_date=date.fromisoformat(start_date),
@@ -114,6 +141,7 @@ def campaign_from_row(row: tuple[Any, ...]) -> Campaign:
         answerphone=MessagePolicy(answerphone),
         sms_on_busy=MessagePolicy(sms),
         kind=CampaignType(kind),
+        agent=agent_options_from_column(agent_options),
     )
     return Campaign(
         id=CampaignId(cid),

@@ -23,11 +23,12 @@ from dialer.storage.rows import (
     parameters_from_column,
     to_us,
 )
+from dialer.storage.sql_agent_calls import AGENT_COLUMNS, agent_values, note_agent_calls
 from dialer.storage.sql_counts import counted_by_hand
 
 _JOB_COLUMNS = (
     "d.id, d.campaign_id, d.attempts_made + 1 AS attempt, d.number_raw, d.number_e164, d.name,"
-    " d.parameters, d.caller_id, d.custom_data, d.ignore_dnc, d.priority"
+    " d.parameters, d.caller_id, d.custom_data, d.ignore_dnc, d.priority, d.callback_agent_id"
 )
 
 # Public so that tests/integration/test_query_plans.py EXPLAINs this very text.
@@ -87,7 +88,7 @@ def _key(record: AttemptRecord) -> tuple[int, int]:
 
 
 def _job(row: Row, queued: int) -> DialJob:
-    dest, campaign, attempt, raw, e164, name, params, cli, data, ignore, prio = row[:11]
+    dest, campaign, attempt, raw, e164, name, params, cli, data, ignore, prio, agent = row[:12]
     return DialJob(
         DestinationId(dest),
         CampaignId(campaign),
@@ -101,6 +102,7 @@ def _job(row: Row, queued: int) -> DialJob:
         bool(ignore),
         int(prio),
         from_us(queued),
+        agent,
     )
 
 
@@ -158,7 +160,7 @@ class EngineQueries:
             rows = self._conn.execute(
                 PG_CLAIM, (campaign_id, to_us(now), limit, opened, worker, to_us(lease_until))
             )
-            jobs = [_job(row, row[11]) for row in rows]
+            jobs = [_job(row, row[12]) for row in rows]
             jobs.sort(key=lambda j: (-j.priority, j.destination_id))
             return jobs
         picked = self._conn.execute(
@@ -184,7 +186,7 @@ class EngineQueries:
                 ids,
             ),
         )
-        jobs = [_job(row, max(due[row[0]], row[11])) for row in rows]
+        jobs = [_job(row, max(due[row[0]], row[12])) for row in rows]
         jobs.sort(key=lambda j: (-j.priority, j.destination_id))
         self._conn.insert_many(
             "in_flight",
@@ -327,27 +329,37 @@ class EngineQueries:
             ]
             if not finished:
                 return []
-        self._conn.insert_many(
-            "attempts",
-            _OUTCOME_COLUMNS,
-            [
-                (
-                    f.record.destination_id,
-                    f.record.attempt_number,
-                    f.record.outcome.value,
-                    f.record.stage.value,
-                    to_us(f.record.queued_at),
-                    opt_us(f.record.originated_at),
-                    opt_us(f.record.answered_at),
-                    opt_us(f.record.ended_at),
-                    f.record.cause,
-                    f.record.keys,
-                    int(f.record.sms_sent),
-                    f.campaign_id,
-                )
-                for f in finished
-            ],
-        )
+        rows = [
+            (
+                f.record.destination_id,
+                f.record.attempt_number,
+                f.record.outcome.value,
+                f.record.stage.value,
+                to_us(f.record.queued_at),
+                opt_us(f.record.originated_at),
+                opt_us(f.record.answered_at),
+                opt_us(f.record.ended_at),
+                f.record.cause,
+                f.record.keys,
+                int(f.record.sms_sent),
+                f.campaign_id,
+            )
+            for f in finished
+        ]
+        # A batch with agent calls writes their columns too; others keep the narrower insert.
+        agent_calls = [f for f in finished if f.record.agent is not None]
+        if agent_calls:
+            self._conn.insert_many(
+                "attempts",
+                _OUTCOME_COLUMNS + AGENT_COLUMNS,
+                [
+                    (*row, *agent_values(f.record.agent))
+                    for row, f in zip(rows, finished, strict=True)
+                ],
+            )
+            note_agent_calls(self._conn, agent_calls, to_us(now))
+        else:
+            self._conn.insert_many("attempts", _OUTCOME_COLUMNS, rows)
         self._note_outcomes(finished)
         retries = [f for f in finished if f.retry_at is not None]
         if retries:

@@ -7,13 +7,14 @@ from dialer.domain.ids import CampaignId, DestinationId
 from dialer.domain.progress import CampaignProgress
 from dialer.storage.database import Connection
 from dialer.storage.rows import from_us
+from dialer.storage.sql_agent_calls import AGENT_SELECT, agent_from_values
 from dialer.storage.sql_counts import destination_tallies
 
 # Reads the attempts_campaign index (campaign_id, id) as one range scan from the cursor on.
 RESULTS_QUERY = (
     "SELECT a.id, coalesce(d.number_e164, d.number_raw), d.name, a.attempt_number, a.outcome,"
     " a.stage, a.queued_at, a.originated_at, a.answered_at, a.ended_at, a.cause, a.keys,"
-    " a.sms_sent, a.destination_id"
+    f" a.sms_sent, a.destination_id, {AGENT_SELECT}"
     " FROM attempts a JOIN destinations d ON d.id = a.destination_id"
     " WHERE a.campaign_id = %s AND a.id > %s ORDER BY a.id LIMIT %s"
 )
@@ -44,6 +45,7 @@ class ResultQueries:
                 cause=cause,
                 keys=keys,
                 sms_sent=bool(sms),
+                agent=agent_from_values(agent),
             )
             for (
                 aid,
@@ -60,6 +62,7 @@ class ResultQueries:
                 keys,
                 sms,
                 destination_id,
+                *agent,
             ) in rows
         ]
 

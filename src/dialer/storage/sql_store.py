@@ -165,8 +165,9 @@ class SqlSession(
         rows = self._conn.execute(
             "INSERT INTO campaigns (tenant_id, code, status, created_at, updated_at, name, kind,"
             " start_date, start_time, finish_time, runover_days, attempts, callflow_id, cli_id,"
-            " answerphone_policy, sms_on_busy)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            " answerphone_policy, sms_on_busy, agent_options)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " RETURNING id",
             (tenant_id, code, status.value, to_us(now), to_us(now), *spec_columns(spec)),
         )
         return CampaignId(rows[0][0])
@@ -201,8 +202,8 @@ class SqlSession(
         self._conn.execute(
             "UPDATE campaigns SET updated_at = %s, name = %s, kind = %s, start_date = %s,"
             " start_time = %s, finish_time = %s, runover_days = %s, attempts = %s,"
-            " callflow_id = %s, cli_id = %s, answerphone_policy = %s, sms_on_busy = %s"
-            " WHERE id = %s",
+            " callflow_id = %s, cli_id = %s, answerphone_policy = %s, sms_on_busy = %s,"
+            " agent_options = %s WHERE id = %s",
             (to_us(now), *spec_columns(spec), campaign_id),
         )
 

@@ -41,6 +41,7 @@ def _job(d: DestinationRow, attempt: int, queued: int) -> DialJob:
         d.ignore_dnc,
         d.priority,
         from_us(queued),
+        d.callback_agent_id,
     )
 
 
@@ -242,6 +243,7 @@ class QueueParts(SessionBase):
                 r.keys,
                 r.sms_sent,
                 f.campaign_id,
+                r.agent,
             )
             d = destinations.get(r.destination_id)
             if d is not None:
@@ -253,6 +255,15 @@ class QueueParts(SessionBase):
                     last_stage=r.stage,
                     state="done" if f.retry_at is None else "pending",
                 )
+                if r.agent is not None:
+                    destinations[r.destination_id] = dataclasses.replace(
+                        destinations[r.destination_id], callback_agent_id=f.callback_agent_id
+                    )
+        opt_outs = {(f.tenant_id, f.opt_out) for f in finished if f.opt_out is not None}
+        if opt_outs:
+            dnc = self._w("dnc")
+            for tenant_id, number in sorted(opt_outs):
+                dnc.setdefault((tenant_id, number), to_us(now))
         retries = [f for f in finished if f.retry_at is not None]
         if retries:
             ready = self._w("ready")

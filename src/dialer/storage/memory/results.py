@@ -43,6 +43,7 @@ class ResultParts(SessionBase):
                     cause=a.cause,
                     keys=a.keys,
                     sms_sent=a.sms_sent,
+                    agent=a.agent,
                 )
             )
             if len(results) >= limit:

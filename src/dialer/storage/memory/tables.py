@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dialer.domain.agent_session import AgentSession, StateChange
+from dialer.domain.attempt import AgentCall
 from dialer.domain.campaign import Campaign
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
@@ -109,6 +110,7 @@ class DestinationRow:
     originate_at: int | None
     ignore_dnc: bool
     number_type: int | None
+    callback_agent_id: int | None = None  # the agent a callback asked for (migration 0013)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,7 @@ class AttemptRow:
     keys: str
     sms_sent: bool
     campaign_id: CampaignId
+    agent: AgentCall | None = None
 
 
 @dataclass(frozen=True, slots=True)
