@@ -91,3 +91,28 @@ def test_a_wrong_argument_is_one_line(env: dict[str, str]) -> None:
         "'x'",
     )
     assert_one_error_line(run_dialer("serve", "--bogus", env=env), "No such option: --bogus")
+
+
+def test_agent_token_and_revoke(env: dict[str, str]) -> None:
+    """An operator issues an agent's desk tokens by member name, only for the tenant's own
+    agents, and revokes one or all of them."""
+    ok("tenant", "create", "Acme", env=env)
+    ok("tenant", "create", "Globex", env=env)
+    agent = ok("agent", "create", "--tenant", "1", "SIPSIP1", "--name", "Walter", env=env)
+    first = ok("agent", "token", "SIPSIP1", "--tenant", "1", env=env)
+    second = ok("agent", "token", "SIPSIP1", "--tenant", "1", env=env)
+    assert first["agentId"] == agent["id"]
+    assert first["token"].startswith("agt_")
+    assert first["token"] != second["token"]
+    assert_one_error_line(run_dialer("agent", "token", "SIPSIP1", "--tenant", "2", env=env),
+                          "there is no agent 'SIPSIP1'")  # fmt: skip
+    assert_one_error_line(run_dialer("agent", "token", "NOBODY", "--tenant", "1", env=env),
+                          "there is no agent 'NOBODY'")  # fmt: skip
+    one = ok("agent", "revoke", "SIPSIP1", "--tenant", "1", "--token-id", str(first["id"]),
+             env=env)  # fmt: skip
+    assert one["revoked"] == 1
+    again = run_dialer("agent", "revoke", "SIPSIP1", "--tenant", "1", "--token-id",
+                       str(first["id"]), env=env)  # fmt: skip
+    assert_one_error_line(again, "there is no token")
+    assert ok("agent", "revoke", "SIPSIP1", "--tenant", "1", env=env)["revoked"] == 1
+    assert ok("agent", "revoke", "SIPSIP1", "--tenant", "1", env=env)["revoked"] == 0
