@@ -81,7 +81,6 @@ class SimAgent:
     phone: str
     who: AgentIdentity
     rng: random.Random
-    on_break: bool = False
     back: asyncio.Event = field(default_factory=asyncio.Event)  # a break ended
 
 
@@ -151,7 +150,6 @@ class SimulatedAgents:
         if event.state == AgentState.WRAP_UP.value:
             self._spawn(self._wrap_up(agent, event.at))
         elif event.state == AgentState.PAUSED.value and event.reason == BREAK:
-            agent.on_break = True
             self._spawn(self._break(agent, event.at))
 
     async def _wrap_up(self, agent: SimAgent, began: datetime) -> None:
@@ -184,7 +182,9 @@ class SimulatedAgents:
             gap = agent.rng.expovariate(hourly) * 3600
             await self._timer.sleep_until(self._timer.now() + timedelta(seconds=gap))
             session = self._desk.session(agent.who)
-            if session is None or session.state is AgentState.PAUSED:
+            if session is None:
+                return  # logged out, or the phone failed: no more shift
+            if session.state is AgentState.PAUSED:
                 continue  # still connecting the phone, or paused already: no break now
             agent.back.clear()
             if self._desk.pause(agent.who, BREAK):
@@ -197,7 +197,6 @@ class SimulatedAgents:
         session = self._desk.session(agent.who)
         if session is not None and session.state is AgentState.PAUSED and session.since == began:
             self._desk.ready(agent.who)
-        agent.on_break = False
         agent.back.set()
 
     def _spawn(self, work: Any) -> None:
