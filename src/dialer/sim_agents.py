@@ -65,6 +65,9 @@ class DeskActions:
     def dispose(self, who: AgentIdentity, body: dict[str, Any]) -> bool:
         return self._do(lambda: self._desk.dispose(who, body))
 
+    def log_out(self, who: AgentIdentity) -> bool:
+        return self._do(lambda: self._desk.logout(who))
+
     def _do(self, act: Callable[[], object]) -> bool:
         try:
             act()
@@ -121,12 +124,20 @@ class SimulatedAgents:
 
     # the run
 
-    def start(self) -> None:
-        """Log everyone in and start their breaks' clocks (inside the running loop)."""
+    def start(self, shift_end: datetime | None = None) -> None:
+        """Log everyone in and start their breaks' clocks (inside the running loop); at
+        ``shift_end`` everyone logs out (once the call in hand, if any, is over)."""
         for agent in self.agents:
             self._desk.log_in(agent.who, agent.phone)
             if self._profile.pauses_per_hour > 0:
                 self._spawn(self._breaks(agent))
+        if shift_end is not None:
+            self._spawn(self._go_home(shift_end))
+
+    async def _go_home(self, shift_end: datetime) -> None:
+        await self._timer.sleep_until(shift_end)
+        for agent in self.agents:
+            self._desk.log_out(agent.who)
 
     async def stop(self) -> None:
         for task in list(self._tasks):

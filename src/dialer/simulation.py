@@ -50,6 +50,7 @@ class Simulation:
     started_sim: datetime
     agents: SimulatedAgents | None = None
     figures: AgentFigures | None = None
+    shift_end: datetime | None = None  # the agents log out then
 
 
 def prepare(
@@ -67,8 +68,10 @@ def prepare(
     tenant, _ = container.tenants.create("Simulation", "GB", TIMEZONE)
     today = timer.now().astimezone(ZoneInfo(TIMEZONE)).date()
     body = _body(container, tenant, numbers, network.seed)
+    shift_end = datetime.combine(today, SHIFT_START, ZoneInfo(TIMEZONE)) + timedelta(
+        hours=shift_hours
+    )
     if agents:
-        shift_end = (datetime.combine(today, SHIFT_START) + timedelta(hours=shift_hours)).time()
         body |= {
             "name": "Simulated agent shift",
             "type": "agent",
@@ -82,6 +85,7 @@ def prepare(
     simulation = Simulation(container, runtime, detail.campaign, numbers, timer.now())
     if agents:
         _staff(simulation, tenant, agents, network)
+        simulation.shift_end = shift_end
     return simulation
 
 
@@ -167,7 +171,7 @@ async def run(simulation: Simulation, on_progress: Callable[[EngineStats], None]
     timer = simulation.runtime.timer
     team = simulation.agents
     if team is not None:
-        team.start()
+        team.start(simulation.shift_end)
     task = asyncio.create_task(engine.run_until_done())
     # On the loop clock a timeout is simulated time: a minute of it keeps the bar moving.
     every = AGENT_PROGRESS_SECONDS if isinstance(timer, LoopTimer) else PROGRESS_SECONDS

@@ -2,7 +2,7 @@
 gives the same shift, the figures are sensible, and no agent ever has two customers at once."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ import yaml
 
 from dialer import simulation
 from dialer.agent_figures import AgentFigures
-from dialer.domain.agent_session import DISPOSITIONS, AgentState
+from dialer.domain.agent_session import DISPOSITIONS, LOGGED_OUT, AgentState
 from dialer.domain.events import AgentStateChanged, CustomerBridged, Recording
 from dialer.settings import EngineSettings, NetworkSettings
 from dialer.sim_agents import BREAK
@@ -118,7 +118,7 @@ def _fields(event: AgentEvent) -> tuple[object, ...]:
     return (event.destination_id, event.agent_id, event.wait)
 
 
-def test_agents_take_breaks_of_the_profiles_length_and_dispose_of_their_calls(
+def test_agents_take_breaks_dispose_of_their_calls_and_log_out_at_the_shifts_end(
     tmp_path: Path,
 ) -> None:
     document = default_document()
@@ -140,25 +140,30 @@ def test_agents_take_breaks_of_the_profiles_length_and_dispose_of_their_calls(
     finally:
         sim.container.close()
     changes = recording.of(AgentStateChanged)
+    assert sim.shift_end is not None
+    shift_end = sim.shift_end
     breaks = 0
     for agent_id in {c.agent_id for c in changes}:
         mine = [c for c in changes if c.agent_id == agent_id]
         for before, change, after in zip(mine, mine[1:], mine[2:], strict=False):
+            if after.state == AgentState.OFFLINE.value:
+                continue  # the shift's end: checked below
             if change.state == AgentState.PAUSED.value and change.reason == BREAK:
                 breaks += 1
                 # A break never cuts a call: it starts from ready or at the end of a wrap-up.
                 assert before.state in (AgentState.READY.value, AgentState.WRAP_UP.value)
                 assert after.state == AgentState.READY.value
                 assert after.at - change.at == timedelta(seconds=90)
-            if change.state == AgentState.WRAP_UP.value and after.at < sim_end(sim):
+            if change.state == AgentState.WRAP_UP.value:
                 # The agent says ready 5 s into wrap-up (the campaign allows 15).
                 assert before.state == AgentState.TALKING.value
                 assert after.at - change.at == timedelta(seconds=5)
+        # At the shift's end the agent logs out, once the call in hand is over.
+        assert mine[-1].state == AgentState.OFFLINE.value
+        assert mine[-1].reason == LOGGED_OUT
+        assert mine[-1].at >= shift_end
+        assert mine[-2].state != AgentState.TALKING.value
     assert breaks >= 2
     stages = sim.runtime.engine.stats.stages
     bridged = len(recording.of(CustomerBridged))
     assert sum(stages[s] for s in DISPOSITION_STAGES) == bridged
-
-
-def sim_end(sim: simulation.Simulation) -> datetime:
-    return sim.runtime.timer.now()
