@@ -90,10 +90,12 @@ def prepare(
 
 
 def _timer(network: NetworkSettings, agents: int) -> RealTimer | VirtualTimer:
-    """Agents share their time with every call, so an agent run at full speed needs the
-    discrete-event clock (dialer.sim_clock); it starts at the shift's start, today."""
-    if not agents or network.speed is not None:
+    """Agents share their time with every call, so an agent run needs the discrete-event
+    clock (dialer.sim_clock); it starts at the shift's start, today."""
+    if not agents:
         return make_timer(network)
+    if network.speed is not None:
+        raise ValueError("simulated agents run on the simulated clock (speed max) only")
     today = datetime.now(ZoneInfo(TIMEZONE)).date()
     start = datetime.combine(today, SHIFT_START, ZoneInfo(TIMEZONE)).astimezone(UTC)
     return LoopTimer(VirtualTimeLoop(), start)

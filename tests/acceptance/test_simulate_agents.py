@@ -33,8 +33,12 @@ def test_simulate_with_agents_prints_the_agent_and_team_figures() -> None:
     assert "abandoned (CallDropped):" in out.replace("\n", " ")
 
 
-def test_simulate_refuses_a_bad_agent_count_or_shift() -> None:
-    for args in (["--agents", "-1"], ["--agents", "2", "--shift", "0"]):
+def test_simulate_refuses_a_bad_agent_count_shift_or_speed() -> None:
+    for args in (
+        ["--agents", "-1"],
+        ["--agents", "2", "--shift", "0"],
+        ["--agents", "2", "--speed", "600"],
+    ):
         done = subprocess.run(
             [sys.executable, "-m", "dialer", "simulate", "--numbers", "5", *args],
             capture_output=True,
@@ -45,4 +49,4 @@ def test_simulate_refuses_a_bad_agent_count_or_shift() -> None:
         )
         assert done.returncode != 0
         assert "Traceback" not in done.stderr
-        assert "--agents" in done.stderr or "--shift" in done.stderr
+        assert "--agents" in done.stderr or "--shift" in done.stderr, done.stderr

@@ -397,6 +397,9 @@ def simulate(
         _fail("--agents must be between 0 and 1,000")
     if not 1 <= shift <= 14:
         _fail("--shift must be between 1 and 14 hours")
+    if agents and speed != "max":
+        # The shift is 09:00 today on the discrete-event clock; a real clock cannot start there.
+        _fail("--agents runs a shift on the simulated clock: leave --speed at max")
     net = network_settings("sim", speed, profile, seed, None)
     limits = engine_settings(max_calls, max_cps, max_calls, max_cps, 60.0)
     with tempfile.TemporaryDirectory(prefix="dialer-sim-") as scratch:
