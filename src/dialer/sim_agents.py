@@ -63,17 +63,19 @@ class DeskActions:
         return self._do(lambda: self._desk.pause(who, {"reason": reason}))
 
     def dispose(self, who: AgentIdentity, body: dict[str, Any]) -> bool:
-        return self._do(lambda: self._desk.dispose(who, body))
+        # No state changes: the engine reads the disposition when the wrap-up ends.
+        return self._do(lambda: self._desk.dispose(who, body), tell=False)
 
     def log_out(self, who: AgentIdentity) -> bool:
         return self._do(lambda: self._desk.logout(who))
 
-    def _do(self, act: Callable[[], object]) -> bool:
+    def _do(self, act: Callable[[], object], tell: bool = True) -> bool:
         try:
             act()
         except Conflict:
             return False
-        self._on_change()
+        if tell:
+            self._on_change()
         return True
 
 
