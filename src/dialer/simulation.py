@@ -4,7 +4,7 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as time_of_day
 from pathlib import Path
@@ -34,10 +34,8 @@ sms: "Hello {Name}, we tried to call about your appointment on {Parameter1}."
 # Ofcom's drama ranges: the test numbers live in 07700 900xxx; the rest look like UK mobiles.
 _TEST_NUMBERS = [f"+447700900{n:03d}" for n in range(14)]
 SHIFT_START = time_of_day(9, 0)  # an agent shift starts at 09:00 London time
-# An agent run's engine looks for changes it was not told of this often (simulated seconds):
-# the simulated agents tell it of theirs, so only the rare housekeeping is left to the poll.
-AGENT_POLL_SECONDS = 30.0
-PROGRESS_SECONDS = 0.1  # real seconds between progress updates (simulated, on a loop clock)
+PROGRESS_SECONDS = 0.1  # real seconds between progress updates
+# On the discrete-event clock a timeout is simulated time: a minute of it keeps the bar moving.
 AGENT_PROGRESS_SECONDS = 60.0
 
 
@@ -79,7 +77,6 @@ def prepare(
             "finishTime": shift_end.strftime("%H:%M"),
             "runoverDays": [],
         }
-        engine_settings = replace(engine_settings, poll_seconds=AGENT_POLL_SECONDS)
     detail = container.campaigns.create(tenant, body)
     runtime = build_engine(container, network, engine_settings, timer)
     simulation = Simulation(container, runtime, detail.campaign, numbers, timer.now())
@@ -175,7 +172,6 @@ async def run(simulation: Simulation, on_progress: Callable[[EngineStats], None]
     if team is not None:
         team.start(simulation.shift_end)
     task = asyncio.create_task(engine.run_until_done())
-    # On the loop clock a timeout is simulated time: a minute of it keeps the bar moving.
     every = AGENT_PROGRESS_SECONDS if isinstance(timer, LoopTimer) else PROGRESS_SECONDS
     while not task.done():
         on_progress(engine.stats)
