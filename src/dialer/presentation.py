@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dialer.agent_figures import AgentFigures, AgentTally
 from dialer.domain.codes import Outcome, Stage
 from dialer.engine.stats import EngineStats
 from dialer.simulation import Simulation
@@ -60,4 +61,50 @@ def print_summary(sim: Simulation, elapsed: float) -> None:
         f" destinations finished, {stats.recorded} attempts ({stats.originated} dialled,"
         f" {stats.postponed} postponed for calling hours), {stats.sms_sent} SMS sent\n"
         f"simulated {simulated} in {elapsed:.1f} s real: {rate:,.0f} calls/s"
+    )
+    if sim.figures is not None:
+        print_agent_figures(sim.figures)
+
+
+def _figure(value: float | None, form: str) -> str:
+    return "-" if value is None else format(value, form)
+
+
+def _agent_row(tally: AgentTally) -> list[str]:
+    occupancy = tally.occupancy
+    return [
+        tally.member,
+        str(tally.calls),
+        _figure(tally.logged_in / 3600, ".2f"),
+        _figure(tally.talk_minutes_per_hour, ".1f"),
+        "-" if occupancy is None else f"{100 * occupancy:.1f}%",
+        _figure(tally.mean_wait, ".1f"),
+    ]
+
+
+def agent_table(figures: AgentFigures) -> Table:
+    """Per agent and for the team: calls, hours logged in, talk minutes per agent-hour,
+    occupancy ((talk + wrap-up) / logged-in time), mean wait between calls."""
+    table = Table(title="Agents", title_justify="left")
+    table.add_column("agent")
+    for name in ("calls", "hours in", "talk min/h", "occupancy", "mean wait s"):
+        table.add_column(name, justify="right")
+    for tally in sorted(figures.agents.values(), key=lambda t: _member_key(t.member)):
+        table.add_row(*_agent_row(tally))
+    table.add_section()
+    table.add_row(*_agent_row(figures.team()), style="bold")
+    return table
+
+
+def _member_key(member: str) -> tuple[str, int]:
+    head, _, tail = member.rpartition("-")
+    return (head, int(tail)) if tail.isdigit() else (member, 0)
+
+
+def print_agent_figures(figures: AgentFigures) -> None:
+    _console.print(agent_table(figures))
+    p50, p95 = figures.to_agent_percentile(0.5), figures.to_agent_percentile(0.95)
+    _console.print(
+        f"answer to agent: p50 {_figure(p50, '.2f')} s, p95 {_figure(p95, '.2f')} s over"
+        f" {len(figures.to_agent)} bridged calls; abandoned (CallDropped): {figures.abandoned}"
     )

@@ -5,14 +5,22 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from dialer.agent_figures import AgentFigures
 from dialer.bootstrap import Container, EngineRuntime, build, build_engine, make_timer
+from dialer.clocks import RealTimer, VirtualTimer
 from dialer.domain.campaign import Campaign
+from dialer.domain.tenant import Tenant
 from dialer.engine.stats import EngineStats
 from dialer.settings import EngineSettings, NetworkSettings, Settings
+from dialer.sim_agents import DeskActions, SimulatedAgents
+from dialer.sim_clock import LoopTimer, VirtualTimeLoop
+from dialer.telephony.sim_profile import SimProfile
 
 TIMEZONE = "Europe/London"
 CALL_FLOW = """\
@@ -25,6 +33,10 @@ sms: "Hello {Name}, we tried to call about your appointment on {Parameter1}."
 """
 # Ofcom's drama ranges: the test numbers live in 07700 900xxx; the rest look like UK mobiles.
 _TEST_NUMBERS = [f"+447700900{n:03d}" for n in range(14)]
+SHIFT_START = time_of_day(9, 0)  # an agent shift starts at 09:00 London time
+PROGRESS_SECONDS = 0.1  # real seconds between progress updates
+# On the discrete-event clock a timeout is simulated time: a minute of it keeps the bar moving.
+AGENT_PROGRESS_SECONDS = 60.0
 
 
 @dataclass
@@ -34,6 +46,9 @@ class Simulation:
     campaign: Campaign
     numbers: int
     started_sim: datetime
+    agents: SimulatedAgents | None = None
+    figures: AgentFigures | None = None
+    shift_end: datetime | None = None  # the agents log out then
 
 
 def prepare(
@@ -41,18 +56,73 @@ def prepare(
     numbers: int,
     network: NetworkSettings,
     engine_settings: EngineSettings,
+    agents: int = 0,
+    shift_hours: int = 8,
 ) -> Simulation:
-    timer = make_timer(network)
+    """A throwaway store with one campaign: an IVR one, or (``agents`` > 0) an agent campaign
+    for one shift of ``shift_hours`` from 09:00 with that many simulated agents."""
+    timer = _timer(network, agents)
     container = build(Settings.from_env(f"sqlite:///{database}"), clock=timer)
     tenant, _ = container.tenants.create("Simulation", "GB", TIMEZONE)
+    today = timer.now().astimezone(ZoneInfo(TIMEZONE)).date()
+    body = _body(container, tenant, numbers, network.seed)
+    shift_end = datetime.combine(today, SHIFT_START, ZoneInfo(TIMEZONE)) + timedelta(
+        hours=shift_hours
+    )
+    if agents:
+        body |= {
+            "name": "Simulated agent shift",
+            "type": "agent",
+            "startTime": SHIFT_START.strftime("%H:%M"),
+            "finishTime": shift_end.strftime("%H:%M"),
+            "runoverDays": [],
+        }
+    detail = container.campaigns.create(tenant, body)
+    runtime = build_engine(container, network, engine_settings, timer)
+    simulation = Simulation(container, runtime, detail.campaign, numbers, timer.now())
+    if agents:
+        _staff(simulation, tenant, agents, network)
+        simulation.shift_end = shift_end
+    return simulation
+
+
+def _timer(network: NetworkSettings, agents: int) -> RealTimer | VirtualTimer:
+    """Agents share their time with every call, so an agent run needs the discrete-event
+    clock (dialer.sim_clock); it starts at the shift's start, today."""
+    if not agents:
+        return make_timer(network)
+    if network.speed is not None:
+        raise ValueError("simulated agents run on the simulated clock (speed max) only")
+    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    start = datetime.combine(today, SHIFT_START, ZoneInfo(TIMEZONE)).astimezone(UTC)
+    return LoopTimer(VirtualTimeLoop(), start)
+
+
+def _staff(simulation: Simulation, tenant: Tenant, count: int, network: NetworkSettings) -> None:
+    """The campaign's simulated agents (members of it) and the figures of their shift."""
+    container, runtime = simulation.container, simulation.runtime
+    profile = SimProfile.load(network.profile) if network.profile else SimProfile.default()
+    desk = DeskActions(container.agent_desk, runtime.engine.floor.kick)
+    team = SimulatedAgents(desk, container.catalog, profile.agents, runtime.timer, network.seed)
+    team.create(tenant, count)
+    with container.store.write() as session:
+        ids = [agent.agent_id for agent in team.agents]
+        session.agents.add_members(simulation.campaign.id, ids, runtime.timer.now())
+    figures = AgentFigures()
+    container.events.subscribe(figures)
+    container.events.subscribe(team)
+    simulation.agents, simulation.figures = team, figures
+
+
+def _body(container: Container, tenant: Tenant, numbers: int, seed: int) -> dict[str, Any]:
     flow = container.catalog.add_callflow(tenant, "reminder", CALL_FLOW)
     cli = container.catalog.add_cli(tenant, "+441632960000")
-    today = timer.now().astimezone(ZoneInfo(TIMEZONE)).date()
-    rng = random.Random(network.seed)
+    today = container.clock.now().astimezone(ZoneInfo(TIMEZONE)).date()
+    rng = random.Random(seed)
     listed = _TEST_NUMBERS[: min(numbers, len(_TEST_NUMBERS))]
     while len(listed) < numbers:
         listed.append(f"+447{rng.randrange(400_000_000, 999_999_999)}")
-    body = {
+    return {
         "name": "Simulated reminders",
         "startDate": today.isoformat(),
         "startTime": "00:00",
@@ -83,20 +153,36 @@ def prepare(
             for i, n in enumerate(listed)
         ],
     }
-    detail = container.campaigns.create(tenant, body)
-    runtime = build_engine(container, network, engine_settings, timer)
-    return Simulation(container, runtime, detail.campaign, numbers, timer.now())
+
+
+def execute(simulation: Simulation, on_progress: Callable[[EngineStats], None]) -> float:
+    """Run the campaign to its end on the simulation's own event loop; the real seconds."""
+    timer = simulation.runtime.timer
+    if isinstance(timer, LoopTimer):
+        return timer.run(run(simulation, on_progress))
+    return asyncio.run(run(simulation, on_progress))
 
 
 async def run(simulation: Simulation, on_progress: Callable[[EngineStats], None]) -> float:
     """Run the campaign to its end; returns the real seconds it took."""
     started = time.perf_counter()
     engine = simulation.runtime.engine
+    timer = simulation.runtime.timer
+    team = simulation.agents
+    if team is not None:
+        team.start(simulation.shift_end)
     task = asyncio.create_task(engine.run_until_done())
+    every = AGENT_PROGRESS_SECONDS if isinstance(timer, LoopTimer) else PROGRESS_SECONDS
     while not task.done():
         on_progress(engine.stats)
-        await asyncio.wait({task}, timeout=0.1)
-    await task
-    await simulation.runtime.driver.close()
+        await asyncio.wait({task}, timeout=every)
+    try:
+        await task
+    finally:
+        if team is not None:
+            await team.stop()
+        await simulation.runtime.driver.close()
+    if simulation.figures is not None:
+        simulation.figures.close(timer.now())
     on_progress(engine.stats)
     return time.perf_counter() - started

@@ -115,6 +115,23 @@ def test_a_bridged_customer_talks_for_the_drawn_time_then_leaves() -> None:
     assert run(body) == (BridgeEnd.CUSTOMER_LEFT, at(107), at(107), True, True)
 
 
+def test_a_customer_who_waited_for_an_agent_talks_from_the_bridge_on() -> None:
+    async def body(timer: LoopTimer, network: SimulatedNetwork) -> tuple[object, ...]:
+        leg = await network.call_agent("sim:agent-1", "+441632960000")
+        assert await leg.answered()
+        call = await customer(network)  # answered at 7 s
+        # The engine listens while the customer waits, and stops listening to bridge them.
+        listening = asyncio.create_task(call.gather(1, timedelta(seconds=60)))
+        await timer.sleep_until(at(27))
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+        end = await leg.bridge(call)
+        hangup = await call.hangup()
+        return end, timer.now(), hangup.ended_at
+
+    assert run(body) == (BridgeEnd.CUSTOMER_LEFT, at(127), at(127))
+
+
 def test_a_released_bridge_ends_at_once_and_leaves_the_customer_on_the_line() -> None:
     async def body(timer: LoopTimer, network: SimulatedNetwork) -> tuple[object, ...]:
         leg = await network.call_agent("sim:agent-1", "+441632960000")

@@ -377,6 +377,15 @@ def simulate(
     keep: Annotated[
         Path | None, typer.Option("--keep", help="Keep the SQLite store at this path")
     ] = None,
+    agents: Annotated[
+        int,
+        typer.Option(
+            "--agents", help="Run an agent campaign with this many simulated agents (0: IVR)"
+        ),
+    ] = 0,
+    shift: Annotated[
+        int, typer.Option("--shift", help="With --agents: the shift's hours, from 09:00")
+    ] = 8,
 ) -> None:
     """Run a whole campaign on the simulated network (throwaway SQLite) and summarise it."""
     from dialer import simulation
@@ -384,6 +393,13 @@ def simulate(
 
     if not 1 <= numbers <= 1_000_000:
         _fail("--numbers must be between 1 and 1,000,000")
+    if not 0 <= agents <= 1000:
+        _fail("--agents must be between 0 and 1,000")
+    if not 1 <= shift <= 14:
+        _fail("--shift must be between 1 and 14 hours")
+    if agents and speed != "max":
+        # The shift is 09:00 today on the discrete-event clock; a real clock cannot start there.
+        _fail("--agents runs a shift on the simulated clock: leave --speed at max")
     net = network_settings("sim", speed, profile, seed, None)
     limits = engine_settings(max_calls, max_cps, max_calls, max_cps, 60.0)
     with tempfile.TemporaryDirectory(prefix="dialer-sim-") as scratch:
@@ -391,12 +407,12 @@ def simulate(
         if path.exists():
             _fail(f"{path} exists; give --keep a new file")
         try:
-            sim = simulation.prepare(path, numbers, net, limits)
+            sim = simulation.prepare(path, numbers, net, limits, agents, shift)
         except DialerError as exc:
             _fail(str(exc))
         try:
             with progress_bar(numbers) as update:
-                elapsed = asyncio.run(simulation.run(sim, update))
+                elapsed = simulation.execute(sim, update)
             print_summary(sim, elapsed)
         finally:
             sim.container.close()

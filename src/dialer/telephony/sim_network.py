@@ -229,6 +229,7 @@ class SimCall:
         patience was for waiting, not talking). False at once if they had gone already. When
         the bridge is cut first (released, or the agent's phone dropped) the cursor follows the
         timer, and the callee stays on the line for the engine to hang up or re-queue."""
+        self._catch_up()
         if not self._live():
             return False
         self._begun = True
@@ -236,12 +237,18 @@ class SimCall:
         try:
             await self._advance_to(self._leaves_at)
         except asyncio.CancelledError:
-            elapsed = (self._timer.now() - self._start).total_seconds()
-            if self._scale:
-                self._at = max(self._at, min(self._leaves_at, elapsed / self._scale))
+            self._catch_up()
             self._leaves_at = math.inf
             raise
         return True
+
+    def _catch_up(self) -> None:
+        """Bring the cursor up to the timer, where a cancelled wait left it behind (the engine
+        stopped listening to a waiting customer to bridge them): a conversation starts now.
+        A VirtualTimer does not move while calls run, so there the cursor stays."""
+        if self._scale:
+            elapsed = (self._timer.now() - self._start).total_seconds() / self._scale
+            self._at = max(self._at, min(self._leaves_at, elapsed))
 
     def prepare(self, text: str, voice: str | None) -> None:
         """Nothing to render: simulated speech is only its duration."""

@@ -85,7 +85,7 @@ class AgentProfile:
     short_talk_seconds: Spread
     talk_seconds: Spread  # a conversation
     wrap_up_seconds: Spread  # sigma 0: a fixed wrap-up
-    pauses_per_hour: float  # per hour an agent is ready, on average (a Poisson process)
+    pauses_per_hour: float  # per hour of work, breaks excluded (a Poisson process)
     pause_seconds: Spread
     dispositions: Mapping[str, float]  # by Stage name, AGENT_DISPOSITIONS
     callback_seconds: Spread  # how far ahead a callback is asked for
