@@ -15,15 +15,20 @@ A call's life here:
    CANCELs and is NoAnswer; a final status is read through ``sip_outcomes``.
 3. On answer the call's audio joins the shared media clock and the answering-machine detector
    listens (we say nothing meanwhile): its verdict is how the call was answered.
+   (With ``detect_answer`` off, no detector runs: the answer is reported at once as a person.)
 4. The engine walks the call flow through ``say`` / ``play`` / ``gather`` / ``transfer``, and
    ``hangup`` reports who ended the call and how.
-5. ``close`` hangs up what is left and waits (bounded) until no SIP transaction of ours is
+5. An agent's phone (``call_agent``) is a call like these, dialled by URI or through the
+   trunk, never detected, kept up; customers are bridged onto it (sip_agent.py).
+6. ``close`` hangs up what is left and waits (bounded) until no SIP transaction of ours is
    unfinished (sip_trace.py) before it stops the stack.
 """
 
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import timedelta
+from itertools import count
 
 import baresip
 
@@ -31,6 +36,7 @@ from dialer.domain.call import CallNotPlaced, OriginateRequest
 from dialer.domain.events import NullSink
 from dialer.ports import EventSink, SpeechSynthesizer, Timer
 from dialer.settings import SipSettings
+from dialer.telephony.sip_agent import SipAgentLeg
 from dialer.telephony.sip_call import AnswerDetecting, SipCall, SitDetecting
 from dialer.telephony.sip_capacity import check_capacity
 from dialer.telephony.sip_events import EarlyEvents
@@ -43,6 +49,8 @@ log = logging.getLogger(__name__)
 # answers in milliseconds; one that never does is not waited for past this).
 SHUTDOWN_WAIT_SECONDS = 8.0
 _TRACE_LAG_SECONDS = 0.05
+# An agent who just logged in is expecting the call: past this, their phone is not answering.
+AGENT_RING_SECONDS = 30.0
 
 
 class SipNetwork:
@@ -75,6 +83,7 @@ class SipNetwork:
         self._start_lock = asyncio.Lock()
         self._next_invite = 0.0
         self._calls: set[SipCall] = set()
+        self._agent_legs = count(1)
 
     @property
     def domain(self) -> str:
@@ -137,6 +146,22 @@ class SipNetwork:
             await asyncio.sleep(slot - now)
 
     async def originate(self, request: OriginateRequest) -> "SipCall":
+        return await self._place(request, self.uri_for(request.number))
+
+    async def call_agent(self, phone: str, caller_id: str) -> SipAgentLeg:
+        """Call an agent's phone: a SIP URI dialled directly, or a number through the trunk;
+        no answering-machine detection, and the leg stays up until hung up (sip_agent.py)."""
+        uri = phone if phone.startswith(("sip:", "sips:")) else self.uri_for(phone)
+        request = OriginateRequest(
+            number=phone,
+            caller_id=caller_id,
+            ring_timeout=timedelta(seconds=AGENT_RING_SECONDS),
+            reference=f"agent:{next(self._agent_legs)}",
+            detect_answer=False,
+        )
+        return SipAgentLeg(self, await self._place(request, uri))
+
+    async def _place(self, request: OriginateRequest, uri: str) -> "SipCall":
         await self.start()
         await self.lines.acquire()
         call = SipCall(self, request)
@@ -150,7 +175,7 @@ class SipNetwork:
                 "P-Asserted-Identity": f"<sip:{request.caller_id}@{self.domain}>",
             }
             with self.early.dialling():
-                dialled = await agent.dial(self.uri_for(request.number), headers=headers)
+                dialled = await agent.dial(uri, headers=headers)
                 call.bind(dialled, self.early.claim(dialled.handle))
         except baresip.CommandTimeout as error:  # the INVITE may have gone: not "not placed"
             call.fail_to_dial(str(error))
