@@ -59,6 +59,7 @@ class Media:
     # Ticks on which the binding may still say the audio is not up: early media is announced
     # a moment before its streams exist.
     grace_ticks: int = 0
+    heard_at: float = 0.0  # the tick that read what ``on_audio`` is being given
     waiters: list[tuple[int, asyncio.Future[bool]]] = field(default_factory=list)
 
     def enqueue(self, pcm: bytes) -> None:
@@ -116,28 +117,32 @@ class MediaClock:
         loop = asyncio.get_running_loop()
         next_tick = loop.time()
         while self._media:
-            now = loop.time()
-            # Read everything before writing anything: a bridged call's audio then goes out to
-            # the other leg on the tick it arrived (see ``bridge``).
-            for step in (self._receive, self._send):
-                for media in list(self._media):
-                    try:
-                        step(media, now)
-                    except Exception:  # the binding says the call's audio is gone
-                        if media.grace_ticks > 0:
-                            media.grace_ticks -= 1
-                            continue
-                        log.debug("media of a call ended", exc_info=True)
-                        self.detach(media)
+            self.tick(loop.time())
             next_tick += TICK_SECONDS
             # Never try to catch up a backlog of ticks: pacing below reads the clock.
             next_tick = max(next_tick, loop.time())
             await asyncio.sleep(next_tick - loop.time())
 
+    def tick(self, now: float) -> None:
+        """One round over every call (the clock's task calls it every 20 ms)."""
+        # Read everything before writing anything: a bridged call's audio then goes out to the
+        # other leg on the tick it arrived (see Bridge).
+        for step in (self._receive, self._send):
+            for media in list(self._media):
+                try:
+                    step(media, now)
+                except Exception:  # the binding says the call's audio is gone
+                    if media.grace_ticks > 0:
+                        media.grace_ticks -= 1
+                        continue
+                    log.debug("media of a call ended", exc_info=True)
+                    self.detach(media)
+
     @staticmethod
     def _receive(media: Media, now: float) -> None:
         heard = media.audio.read(READ_BYTES)
         if heard and media.on_audio is not None:
+            media.heard_at = now
             media.on_audio(heard)
 
     @staticmethod
@@ -196,7 +201,7 @@ class Bridge:
         self.customer.on_audio = self._from_customer
 
     def _from_customer(self, pcm: bytes) -> None:
-        now = asyncio.get_running_loop().time()
+        now = self.customer.heard_at
         if now < self.customer_from:
             return
         if self.first_customer_audio_at is None:
