@@ -19,7 +19,7 @@ from dialer.domain.webhook_address import AddressPolicy
 from dialer.engine.scheduler import Engine
 from dialer.engine.webhooks import WebhookDeliverer, new_client
 from dialer.metrics.prometheus import PrometheusMetrics
-from dialer.ports import Clock, EventSink
+from dialer.ports import AgentPhones, Clock, EventSink
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
@@ -272,6 +272,8 @@ def build_engine(
         CalleeZones(),
         worker=worker,
         events=container.events,
+        # The network calls agents' phones when it can (docs/agents.md).
+        phones=driver if isinstance(driver, AgentPhones) else None,
     )
     return EngineRuntime(engine, driver, sms, timer, container.webhook_policy(), container.events)
 

@@ -57,6 +57,8 @@ class EngineSettings:
     poll_seconds: float = 1.0
     # A call flow's play node reads <audio_dir>/<tenant id>/<file name> (docs/callflows.md).
     audio_dir: Path = Path("audio")
+    # What an agent's phone shows when the engine calls it at log-in (docs/agents.md).
+    agent_caller_id: str = "dialer"
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
             "0009_key_columns_not_null",
             "0010_shared_limits",
             "0011_engine_batches_counted_once",
+            "0012_agent_sessions",
         ]
     }
     assert json.loads(dialer("migrate", env=env).stdout) == {"applied": []}

@@ -9,7 +9,7 @@ import pytest
 from dialer.domain.agent import Strategy
 from dialer.domain.campaign import Campaign, CampaignSpec, CampaignStatus
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
-from dialer.domain.pacing import CapsAndRate, ClaimRequest, Load, PacingPolicy
+from dialer.domain.pacing import CapsAndRate, ClaimRequest, Load, PacingPolicy, Progressive
 from dialer.domain.policy import MessagePolicy
 from dialer.domain.schedule import Schedule, Window
 from dialer.engine.pacer import TokenBucket
@@ -102,3 +102,36 @@ def test_a_policy_is_any_object_with_request() -> None:
     policies: list[PacingPolicy] = [OneAtATime(), CapsAndRate(1, 1)]
     load = Load(campaign(), 0, 10, [bucket(10)], NOW)
     assert [p.request(load).lines for p in policies] == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("situation", "ready", "waiting", "on_line", "rates", "expected"),
+    [
+        ("one line per ready agent", 3, 0, 0, (1000, 1000), ClaimRequest(3, 10, 1000)),
+        ("less calls that have no agent", 3, 2, 2, (1000, 1000), ClaimRequest(1, 10, 1000)),
+        ("calls with agents do not count", 3, 0, 5, (1000, 1000), ClaimRequest(3, 10, 1000)),
+        ("no ready agent: no call", 0, 0, 0, (1000, 1000), ClaimRequest(0, 10, 1000)),
+        ("more waiting than ready", 1, 3, 3, (1000, 1000), ClaimRequest(0, 10, 1000)),
+        ("never above the campaign cap", 30, 0, 8, (1000, 1000), ClaimRequest(2, 10, 1000)),
+        ("never above the rate", 30, 0, 0, (4, 1000), ClaimRequest(4, 10, 4)),
+    ],
+)
+def test_progressive_dials_for_ready_agents_within_the_caps(
+    situation: str,
+    ready: int,
+    waiting: int,
+    on_line: int,
+    rates: tuple[float, float],
+    expected: ClaimRequest,
+) -> None:
+    policy = Progressive(CapsAndRate(claim_batch=100, campaign_max_in_flight=10))
+    limits = [bucket(r) for r in rates]
+    load = Load(campaign(), on_line, 900, limits, NOW, ready_agents=ready, without_agent=waiting)
+    assert policy.request(load) == expected
+
+
+def test_progressive_leaves_ivr_campaigns_to_the_caps() -> None:
+    caps = CapsAndRate(claim_batch=100, campaign_max_in_flight=10)
+    load = Load(campaign(), 4, 900, [bucket(10, 10)], NOW)
+    assert Progressive(caps).request(load) == caps.request(load)
+    assert caps.request(load).look_again is not None  # the rate's look-again is kept

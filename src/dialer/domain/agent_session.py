@@ -324,6 +324,15 @@ def adopted(session: AgentSession, worker: str, now: datetime, lease_until: date
     return after, change
 
 
+def let_go(session: AgentSession, now: datetime) -> Changed:
+    """The engine holding the agent's phone leg stops (a graceful shutdown): it has hung the leg
+    up and leaves the session to whichever engine adopts it next, which calls the phone again.
+    Until then the agent is told the phone is connecting. Like ``adopted``, outside the state
+    machine: the call in hand, if any, was recorded by the stopping engine."""
+    after, change = adopted(session, "", now, now)
+    return replace(after, worker=None, lease_until=None), change
+
+
 def unreserve(session: AgentSession, now: datetime) -> Changed:
     """The customer left before the bridge: back to ready (or what the agent asked for)."""
     return _after_call(session, now, AgentState.READY, None)
@@ -375,13 +384,15 @@ def _after_call(
         asked, reason = AgentState.OFFLINE, LOGGED_OUT
     elif session.pending is Pending.PAUSE and asked is AgentState.READY:
         asked, reason = AgentState.PAUSED, session.pending_reason
+    # customer and disposition stay: the engine reads the call's disposition after the agent
+    # has left wrap-up (reserve() replaces them with the next call's).
     return move(
         session,
         asked,
         now,
         reason,
-        customer=None,
-        disposition=None,
+        customer=session.customer,
+        disposition=session.disposition,
         wrap_up_until=None,
         pending=None,
         pending_reason=None,

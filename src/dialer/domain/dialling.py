@@ -19,7 +19,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
-from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt, WebhookSubject
+from dialer.domain.attempt import (
+    AgentCall,
+    AttemptRecord,
+    DialJob,
+    FinishedAttempt,
+    WebhookSubject,
+)
 from dialer.domain.call import Answered, AnsweredBy, Failed, Hangup
 from dialer.domain.campaign import Campaign, CampaignType
 from dialer.domain.codes import Outcome, Stage
@@ -180,6 +186,32 @@ def answered(
         keys=keys,
         sms_sent=sms_sent,
     )
+
+
+def agent_stage(agent: AgentCall, placed: bool) -> Stage:
+    """Where an agent campaign's answered call ended. ``placed``: the customer's last bridge
+    ended with them leaving or the agent releasing them (the call reached its end with an
+    agent); not placed: they left while waiting, or no agent was found within the longest wait
+    (after an agent's phone dropped mid-call, too). An agent's disposition wins; a placed call
+    with none was at least handed over (CallTransferredToCallCentre). A call not placed is
+    CallCenterHungUp when the customer had already talked to an agent, else CallDropped (an
+    abandoned call)."""
+    if placed:
+        if agent.disposition is not None:
+            return agent.disposition
+        return Stage.CALL_TRANSFERRED_TO_CALL_CENTRE
+    if agent.bridged_at is not None:
+        return Stage.CALL_CENTER_HUNG_UP
+    return Stage.CALL_DROPPED
+
+
+def agent_answered(
+    job: DialJob, answer: Answered, hangup: Hangup, agent: AgentCall, placed: bool
+) -> AttemptRecord:
+    """An agent campaign's answered call (a person, or any answer when it bridges on answer):
+    what the agents made of it (``agent_stage``), with who took it and when."""
+    record = answered(job, answer, hangup, Handling.TRANSFER, agent_stage(agent, placed))
+    return replace(record, agent=agent)
 
 
 # 3. attempts not (or no longer) dialled

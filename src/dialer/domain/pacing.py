@@ -3,8 +3,9 @@
 The dispatcher asks its ``PacingPolicy`` once per campaign per pass and claims what the answer
 allows. The answer is a ``ClaimRequest`` (at most N lines, under these limits, at this rate) so
 that a claim which enforces the limits itself, across engines, can be told them as they are.
-Today's policy, ``CapsAndRate``, fills free lines up to the caps as fast as the rate allows; a
-predictive pacer (lines per free agent from the answer rate) replaces it as one object.
+Today's policy, ``CapsAndRate``, fills free lines up to the caps as fast as the rate allows;
+``Progressive`` holds an agent campaign further to one call per ready agent. A predictive pacer
+(lines per free agent from the answer rate) replaces ``Progressive`` as one object.
 """
 
 import math
@@ -41,6 +42,11 @@ class Load:
     # Every rate this engine applies itself (its own, the campaign's); none: the claim paces.
     limits: Sequence[RateLimit]
     now: datetime
+    # Agent campaigns: the ready agents of this campaign whose phone legs this engine holds
+    # (None: an IVR campaign), and the campaign's calls here that have no agent yet (ringing,
+    # detecting, or waiting for an agent).
+    ready_agents: int | None = None
+    without_agent: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,3 +99,22 @@ class CapsAndRate:
             later = max(r.next_token_at(load.now, quantum) for r in load.limits)
             return ClaimRequest(0, limit, rate, later)
         return ClaimRequest(min(lines, tokens), limit, rate)
+
+
+class Progressive:
+    """Agent campaigns: one call per ready agent of this engine, less the campaign's calls here
+    that have no agent yet, and never more than ``caps`` allows; IVR campaigns (no
+    ``ready_agents``) get what ``caps`` says. With no agent to spare it asks for nothing and
+    no time to look again: an agent becoming ready wakes the dispatcher."""
+
+    def __init__(self, caps: PacingPolicy) -> None:
+        self._caps = caps
+
+    def request(self, load: Load) -> ClaimRequest:
+        allowed = self._caps.request(load)
+        if load.ready_agents is None:
+            return allowed
+        spare = max(0, load.ready_agents - load.without_agent)
+        if spare >= allowed.lines:
+            return allowed
+        return ClaimRequest(spare, allowed.max_in_flight, allowed.rate)

@@ -6,9 +6,11 @@ decided in dialer.domain.dialling.
 
 import asyncio
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dialer.domain import dialling
 from dialer.domain.attempt import AttemptRecord, DialJob
@@ -18,6 +20,7 @@ from dialer.domain.campaign import CampaignType, DialingContext
 from dialer.domain.codes import Stage
 from dialer.domain.dialling import Handling
 from dialer.domain.events import AttemptAnswered, NullSink
+from dialer.domain.ids import CampaignId
 from dialer.domain.templates import Callee, custom_fields
 from dialer.domain.walker import (
     MAX_STEPS,
@@ -30,7 +33,11 @@ from dialer.domain.walker import (
     Transfer,
     Walker,
 )
+from dialer.engine.agent_queue import Unserved
 from dialer.ports import Call, EventSink, SmsGateway, TelephonyDriver, Timer
+
+if TYPE_CHECKING:  # it needs the engine's state, which holds CampaignPlans
+    from dialer.engine.agent_calls import AgentCalls
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,10 @@ class CallRunner:
         events: EventSink | None = None,
     ) -> None:
         self._events: EventSink = events or NullSink()
+        # Agent campaigns' answered calls (engine/agent_calls.py), and their calls with no
+        # agent yet by campaign; the engine wires both.
+        self.agents: AgentCalls | None = None
+        self.without_agent: Counter[CampaignId] = Counter()
         self._driver = driver
         self._sms = sms
         self._timer = timer
@@ -67,16 +78,21 @@ class CallRunner:
         self, job: DialJob, plan: CampaignPlan, claimed_at: datetime | None = None
     ) -> AttemptRecord:
         assert job.e164 is not None  # the scheduler settles impossible numbers before dialling
+        campaign = plan.context.campaign
+        agent_campaign = campaign.spec.kind is CampaignType.AGENT
         request = OriginateRequest(
             number=job.e164,
             caller_id=job.caller_id or plan.cli,
             ring_timeout=self._ring_timeout,
             reference=f"{job.destination_id}:{job.attempt_number}",
             claimed_at=claimed_at,
+            # Bridging on answer: the agent hears the greeting and judges it.
+            detect_answer=not (agent_campaign and campaign.spec.agent_options.bridge_on_answer),
         )
+        unserved = Unserved(self.without_agent, job.campaign_id) if agent_campaign else None
         call = await self._driver.originate(request)
         try:
-            if plan.context.campaign.spec.kind is not CampaignType.AGENT:
+            if not agent_campaign:
                 _prepare_first_words(call, plan.flow, job)
             progress = await call.progress()
             if isinstance(progress, Failed):
@@ -86,11 +102,18 @@ class CallRunner:
                     job.campaign_id, job.destination_id, job.attempt_number, progress.answered_at
                 )
             )
+            if unserved is not None and self.agents is not None:
+                handling = dialling.on_answer(campaign, job, progress.by)
+                if handling is Handling.TRANSFER:
+                    return await self.agents.run(job, campaign, progress, call, unserved)
             return await self._answered(job, plan, progress, call)
         except BaseException:
             # Whatever failed (the engine records it), the line must not stay up.
             await asyncio.shield(call.hangup())
             raise
+        finally:
+            if unserved is not None:
+                unserved.served()
 
     async def _unanswered(self, job: DialJob, plan: CampaignPlan, failed: Failed) -> AttemptRecord:
         sms_sent = False
@@ -115,10 +138,9 @@ class CallRunner:
             await call.await_greeting_end()
             await call.say(message, plan.flow.voice)
         elif handling is Handling.TRANSFER:
-            queue = plan.context.transfer_queue
-            # No strategy queue yet: the network stands in for the waiting agent.
-            transferred = queue is None or await call.transfer(f"queue:{queue}")
-            stage = dialling.transfer_stage(transferred)
+            # An engine with no agent floor never dials an agent campaign (no agent is ready);
+            # should one still answer, the callee was never given to an agent: dropped.
+            stage = Stage.CALL_DROPPED
         elif handling is Handling.WALK_FLOW:
             walker = Walker(plan.flow.graph, callee_of(job))
             await self._walk(call, walker, self._audio_dir / str(plan.context.campaign.tenant_id))

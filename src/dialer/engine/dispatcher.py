@@ -19,7 +19,7 @@ from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.calendar import window_state
 from dialer.domain.call import CallNotPlaced
 from dialer.domain.callflow import parse_callflow
-from dialer.domain.campaign import CampaignStatus, DialingContext
+from dialer.domain.campaign import CampaignStatus, CampaignType, DialingContext
 from dialer.domain.compliance import CallingHours
 from dialer.domain.events import (
     AttemptNotPlaced,
@@ -79,6 +79,7 @@ class Dispatcher:
         state: EngineState,
         events: EventSink,
         pacing: PacingPolicy,
+        agent_pacing: PacingPolicy | None = None,
     ) -> None:
         self._store = store
         self._timer = timer
@@ -87,7 +88,8 @@ class Dispatcher:
         self._runner = runner
         self._state = state
         self._events = events
-        self.pacing = pacing
+        self.pacing = pacing  # IVR campaigns
+        self.agent_pacing = agent_pacing or pacing  # agent campaigns (issue 13 replaces it)
         self._bucket = TokenBucket(settings.max_calls_per_second, timer.now())
         self.campaign_buckets: dict[CampaignId, TokenBucket] = {}
         self._open: set[CampaignId] = set()  # campaigns this engine dials now (their windows)
@@ -95,6 +97,10 @@ class Dispatcher:
     async def dispatch(self, now: datetime) -> Pass:
         """Claim what may be dialled now and start it."""
         contexts = await asyncio.to_thread(self.read_contexts)
+        # Read once per pass, and only when an agent campaign is there to pace.
+        ready: dict[CampaignId, int] = {}
+        if any(c.campaign.spec.kind is CampaignType.AGENT for c in contexts):
+            ready = await asyncio.to_thread(self._ready_agents)
         done = Pass()
         dialling_now: set[CampaignId] = set()
         for context in contexts:
@@ -110,7 +116,7 @@ class Dispatcher:
                 done.soonest(window.closes_at)  # nothing changes for it before then but a Start
                 continue
             dialling_now.add(campaign.id)
-            request = self._room(context, now)
+            request = self._room(context, now, ready)
             if request.lines <= 0:
                 done.soonest(request.look_again)  # None: a line is freed when a call ends
                 continue
@@ -171,9 +177,17 @@ class Dispatcher:
             raise RuntimeError(f"call flow {record.id} no longer validates: {problems}")
         return CampaignPlan(context, flow, clis[CliId(campaign.spec.cli_id)])
 
-    def _room(self, context: DialingContext, now: datetime) -> ClaimRequest:
-        """How many calls may start now, by the pacing policy, and when the rate limit next
-        allows one if it is what holds them back."""
+    def _ready_agents(self) -> dict[CampaignId, int]:
+        if not self._state.agents_held:
+            return {}
+        with self._store.read() as session:
+            return session.agent_sessions.ready_agents(self._state.worker)
+
+    def _room(
+        self, context: DialingContext, now: datetime, ready: dict[CampaignId, int]
+    ) -> ClaimRequest:
+        """How many calls may start now, by the campaign kind's pacing policy, and when the
+        rate limit next allows one if it is what holds them back."""
         campaign = context.campaign
         bucket = self.campaign_buckets.get(campaign.id)
         if bucket is None:
@@ -186,6 +200,13 @@ class Dispatcher:
             limits=(self._bucket, bucket),
             now=now,
         )
+        if campaign.spec.kind is CampaignType.AGENT:
+            agents = replace(
+                load,
+                ready_agents=ready.get(campaign.id, 0),
+                without_agent=self._state.without_agent[campaign.id],
+            )
+            return self.agent_pacing.request(agents)
         return self.pacing.request(load)
 
     def _claim(

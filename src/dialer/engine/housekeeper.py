@@ -1,4 +1,5 @@
-"""An engine's housekeeping, every third of a lease: renew its leases, fold count deltas,
+"""An engine's housekeeping, every third of a lease: renew its leases (calls and agents'
+sessions), fold count deltas,
 read which tenants have webhooks, record the calls of engines whose leases ran out; and close
 out campaigns whose last window is over.
 
@@ -55,6 +56,9 @@ class Housekeeper:
             if held:
                 session.queue.extend_leases(state.worker, now + state.lease, held)
                 session.queue.set_calls_on_line(state.worker, dict(state.active))
+            if state.agents_held:
+                # The agents' sessions whose phone legs this engine holds, leased like calls.
+                session.agent_sessions.renew_sessions(state.worker, now + state.lease)
             # Every engine's triggers append count deltas; folding them keeps reads O(1).
             session.queue.fold_counts()
             session.queue.forget_spent_windows(now)

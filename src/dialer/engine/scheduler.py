@@ -22,12 +22,16 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from dialer.clocks import VirtualTimer
 from dialer.domain.attempt import DialJob
 from dialer.domain.campaign import DialingContext
 from dialer.domain.dialling import NOT_PLACED_RETRY
 from dialer.domain.events import FanOutSink, StoreFailed
 from dialer.domain.ids import CampaignId
-from dialer.domain.pacing import CapsAndRate, PacingPolicy
+from dialer.domain.pacing import CapsAndRate, PacingPolicy, Progressive
+from dialer.engine.agent_calls import AgentCalls
+from dialer.engine.agent_floor import AgentFloor
+from dialer.engine.alarms import Alarms
 from dialer.engine.calls import CallRunner, CampaignPlan
 from dialer.engine.dispatcher import Dispatcher, ZoneLookup
 from dialer.engine.housekeeper import Housekeeper
@@ -35,7 +39,7 @@ from dialer.engine.pacer import TokenBucket
 from dialer.engine.recorder import Recorder
 from dialer.engine.state import EngineState
 from dialer.engine.stats import EngineStats
-from dialer.ports import EventSink, SmsGateway, Store, TelephonyDriver, Timer
+from dialer.ports import AgentPhones, EventSink, SmsGateway, Store, TelephonyDriver, Timer
 from dialer.settings import EngineSettings
 
 __all__ = ["NOT_PLACED_RETRY", "Engine", "ZoneLookup", "worker_name"]
@@ -60,6 +64,7 @@ class Engine:
         worker: str | None = None,
         events: EventSink | None = None,
         pacing: PacingPolicy | None = None,
+        phones: AgentPhones | None = None,
     ) -> None:
         self.store = store
         # The engine's own totals subscribe first; then whatever bootstrap wired (metrics).
@@ -81,10 +86,33 @@ class Engine:
             self.events,
         )
         self._recorder = Recorder(store, timer, self.worker, self.events)
-        if pacing is None:
-            pacing = CapsAndRate(settings.claim_batch, settings.campaign_max_in_flight)
+        # Agents: the sessions whose phones this engine calls, and its agent campaigns' calls.
+        # On a virtual clock the floor looks at its sessions when the engine would idle.
+        self._virtual = isinstance(timer, VirtualTimer)
+        self._alarms = Alarms(timer, self._state.wake.set)
+        self.floor = AgentFloor(
+            store,
+            phones,
+            timer,
+            self._state,
+            self.events,
+            settings.agent_caller_id,
+            settings.poll_seconds,
+            self._virtual,
+        )
+        self._runner.agents = AgentCalls(self.floor, timer, self._alarms, self.events)
+        self._runner.without_agent = self._state.without_agent
+        caps = CapsAndRate(settings.claim_batch, settings.campaign_max_in_flight)
         self._dispatcher = Dispatcher(
-            store, timer, settings, zones, self._runner, self._state, self.events, pacing
+            store,
+            timer,
+            settings,
+            zones,
+            self._runner,
+            self._state,
+            self.events,
+            pacing or caps,
+            Progressive(pacing or caps),
         )
         self._housekeeper = Housekeeper(store, self._recorder, self._state, self.events)
 
@@ -120,6 +148,7 @@ class Engine:
     async def run(self, stop: asyncio.Event) -> None:
         """Dial until ``stop`` is set; then let calls in progress end and record them."""
         relay = asyncio.create_task(self._relay(stop))
+        floor = asyncio.create_task(self.floor.run(stop))
         unsubscribe = self.store.subscribe(self._ring(asyncio.get_running_loop()))
         try:
             while not stop.is_set():
@@ -136,10 +165,13 @@ class Engine:
             unsubscribe()
             relay.cancel()
             await self._drain()
+            floor.cancel()
+            await self.floor.close()
 
     async def run_until_done(self) -> None:
         """Dial until no destination is waiting or in flight anywhere (``dialer simulate``)."""
         stop = asyncio.Event()
+        floor = asyncio.create_task(self.floor.run(stop))
         try:
             while True:
                 idle = await self._cycle(stop)
@@ -147,7 +179,10 @@ class Engine:
                 if idle and not state.calls and not state.finished and not state.contexts:
                     return
         finally:
+            stop.set()
             await self._drain()
+            floor.cancel()
+            await self.floor.close()
 
     async def _relay(self, stop: asyncio.Event) -> None:
         await stop.wait()
@@ -158,6 +193,7 @@ class Engine:
 
         def ring() -> None:
             loop.call_soon_threadsafe(self._state.wake.set)
+            loop.call_soon_threadsafe(self.floor.kick)  # perhaps an agent logged in
 
         return ring
 
@@ -186,13 +222,16 @@ class Engine:
         housekeeping (a live engine must renew its leases, however long its calls last)."""
         now = self._timer.now()
         state = self._state
+        if self._virtual and self.floor.due:
+            # What the desk changed may be what moves next (a ready agent, a log-in).
+            await self.floor.poll()
+            if state.wake.is_set():
+                state.wake.clear()
+                return
         housekeeping = self._housekeeper.next_at or now
         until = housekeeping if wake is None else min(wake, housekeeping)
         real = self._timer.real_seconds(until - now)
-        if real is None and not state.calls and (wake is not None or state.contexts):
-            # Virtual time with nothing in progress: nothing can happen before the next
-            # wake-up, so go straight there.
-            await self._timer.idle_until(wake if wake is not None else until)
+        if real is None and await self._leap(wake, until):
             return
         timeout = self._settings.poll_seconds
         if real is not None:
@@ -203,9 +242,34 @@ class Engine:
             await asyncio.wait_for(state.wake.wait(), timeout)
         state.wake.clear()
 
+    async def _leap(self, wake: datetime | None, until: datetime) -> bool:
+        """Virtual time: when nothing in progress can move before the next wake-up (no call,
+        or every call waits for a time or an agent), go straight there; True if it did."""
+        state = self._state
+        parked = bool(state.calls) and self._alarms.parked >= len(state.calls)
+        if not parked and (state.calls or (wake is None and not state.contexts)):
+            return False
+        target = wake if wake is not None else until
+        earliest = self._alarms.earliest() if parked else None
+        if earliest is not None:
+            target = min(target, earliest)
+        await self._timer.idle_until(target)
+        self._alarms.moved()
+        return True
+
     async def _drain(self) -> None:
-        if self._state.calls:
-            await asyncio.gather(*self._state.calls, return_exceptions=True)
+        """Let the calls in progress end (a customer is never cut off), without waiting for
+        agents' wrap-ups: those calls are recorded with the disposition given so far."""
+        state = self._state
+        self.floor.closing.set()
+        while state.calls:
+            await asyncio.wait(set(state.calls), timeout=self._settings.poll_seconds)
+            virtual = self._timer.real_seconds(timedelta()) is None
+            if virtual and state.calls and self._alarms.parked >= len(state.calls):
+                earliest = self._alarms.earliest()
+                if earliest is not None:
+                    await self._timer.idle_until(earliest)
+                self._alarms.moved()
         await self._flush()
 
     # recording

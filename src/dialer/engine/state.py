@@ -36,6 +36,9 @@ class EngineState:
     # against a campaign's calls in flight, a limit shared with every engine (a campaign at
     # its limit with ended calls waiting, or claims settled without a call).
     record_soon: bool = False
+    # Agent campaigns' calls here with no agent yet (ringing, detecting, waiting), by campaign.
+    without_agent: Counter[CampaignId] = field(default_factory=Counter)
+    agents_held: int = 0  # agents' sessions whose phone legs this engine holds
 
     def rules(self, campaign: Campaign) -> Rules:
         """What concludes the campaign's attempts (dialer.domain.dialling.conclude)."""

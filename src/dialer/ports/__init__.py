@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from dialer.domain.call import (
     Answered,
@@ -160,6 +160,7 @@ class AgentLeg(Protocol):
         ...
 
 
+@runtime_checkable
 class AgentPhones(Protocol):
     """A network that can call agents' phones (both drivers implement it)."""
 
@@ -193,6 +194,8 @@ class NumberNormaliser(Protocol):
 
 
 __all__ = [
+    "AgentLeg",
+    "AgentPhones",
     "AgentRepo",
     "Call",
     "CampaignRepo",

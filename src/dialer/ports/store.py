@@ -142,6 +142,11 @@ class AgentSessionRepo(Protocol):
         and within [since, until)."""
         ...
 
+    def last_changes_before(self, tenant_id: TenantId, before: datetime) -> list[StateChange]:
+        """Each agent's last change before ``before`` (in order of agent id): the state it was
+        in then, which a report over [before, ...) counts from (``time_in_states``)."""
+        ...
+
     def add_agent_token(
         self, tenant_id: TenantId, agent_id: int, token_hash: str, now: datetime
     ) -> int: ...
@@ -345,6 +350,8 @@ class StoreSession(Protocol):
     @property
     def agents(self) -> AgentRepo: ...
     @property
+    def agent_sessions(self) -> AgentSessionRepo: ...
+    @property
     def campaigns(self) -> CampaignRepo: ...
     @property
     def destinations(self) -> DestinationRepo: ...
@@ -431,7 +438,8 @@ class QueueSession(Protocol):
 
 class EngineSession(Protocol):
     """What the dialling engine reads and writes: the queue, the DNC list it screens against,
-    the catalog its call plans come from, and the outbox's subscribers."""
+    the catalog its call plans come from, the outbox's subscribers, and the agents' sessions
+    whose phone legs it holds."""
 
     @property
     def queue(self) -> QueueRepo: ...
@@ -441,3 +449,5 @@ class EngineSession(Protocol):
     def catalog(self) -> CatalogRepo: ...
     @property
     def outbox(self) -> OutboxRepo: ...
+    @property
+    def agent_sessions(self) -> AgentSessionRepo: ...

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from dialer.ports.store import (
     AgentRepo,
+    AgentSessionRepo,
     CampaignRepo,
     CatalogRepo,
     DestinationRepo,
@@ -24,6 +25,7 @@ class AllRoles(
     TenantRepo,
     CatalogRepo,
     AgentRepo,
+    AgentSessionRepo,
     CampaignRepo,
     DestinationRepo,
     QueueRepo,
@@ -47,6 +49,10 @@ class EveryRole:
 
     @property
     def agents(self: AgentRepo) -> AgentRepo:
+        return self
+
+    @property
+    def agent_sessions(self: AgentSessionRepo) -> AgentSessionRepo:
         return self
 
     @property

@@ -24,6 +24,7 @@ from dialer.storage.rows import (
     to_us,
 )
 from dialer.storage.sql_accounts import AccountQueries
+from dialer.storage.sql_agent_sessions import AgentSessionQueries
 from dialer.storage.sql_catalog import CatalogQueries
 from dialer.storage.sql_counts import CountQueries, destination_tallies
 from dialer.storage.sql_destinations import DestinationQueries
@@ -43,6 +44,7 @@ class SqlSession(
     DestinationQueries,
     AccountQueries,
     CatalogQueries,
+    AgentSessionQueries,
     LimitQueries,  # before EngineQueries, which it extends
     EngineQueries,
     WebhookQueries,

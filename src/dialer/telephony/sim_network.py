@@ -8,10 +8,12 @@ waits for ``timer.sleep_until(cursor)``, and every timestamp it reports is the c
 virtual timer therefore runs a day of calls in seconds while their times stay realistic.
 """
 
+import asyncio
 import math
 import os
 import random
 import wave
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +23,7 @@ from types import MappingProxyType
 from dialer.domain.call import Answered, AnsweredBy, Failed, Hangup, OriginateRequest
 from dialer.domain.codes import Outcome
 from dialer.ports import Timer
+from dialer.telephony.sim_agent_leg import SimAgentLeg, phone_options
 from dialer.telephony.sim_profile import KEYPRESSES, CallFate, SimProfile, pick
 
 DIGITS = frozenset(k for k in KEYPRESSES if k.isdigit())
@@ -137,8 +140,11 @@ class SimCall:
         timer: Timer,
         profile: SimProfile,
         release: Callable[[], None],
+        seed: int = 0,
     ) -> None:
         self.request = request
+        self._seed = seed
+        self._conversations = 0
         self.plan = plan  # None: no channel was free
         self._timer = timer
         self._words_per_second = profile.words_per_second
@@ -207,6 +213,35 @@ class SimCall:
         if not await self._listen(wait):
             return None
         return digits
+
+    def agent_draws(self) -> tuple[float, float]:
+        """The uniforms for this callee's next conversation with an agent: drawn from the
+        call's own seed, so a seed gives every customer the same talk whichever agent takes
+        them."""
+        self._conversations += 1
+        rng = random.Random(
+            f"{self._seed}:{self.request.number}:{self.request.reference}:agent:{self._conversations}"
+        )
+        return rng.random(), rng.random()
+
+    async def converse(self, seconds: float) -> bool:
+        """Bridged to an agent: the callee talks for ``seconds`` and then hangs up (their
+        patience was for waiting, not talking). False at once if they had gone already. When
+        the bridge is cut first (released, or the agent's phone dropped) the cursor follows the
+        timer, and the callee stays on the line for the engine to hang up or re-queue."""
+        if not self._live():
+            return False
+        self._begun = True
+        self._leaves_at = self._at + seconds
+        try:
+            await self._advance_to(self._leaves_at)
+        except asyncio.CancelledError:
+            elapsed = (self._timer.now() - self._start).total_seconds()
+            if self._scale:
+                self._at = max(self._at, min(self._leaves_at, elapsed / self._scale))
+            self._leaves_at = math.inf
+            raise
+        return True
 
     def prepare(self, text: str, voice: str | None) -> None:
         """Nothing to render: simulated speech is only its duration."""
@@ -332,6 +367,8 @@ class SimulatedNetwork:
         self._log_path = origination_log
         self._log_fd: int | None = None
         self._call_log = None if call_log is None else _AppendLog(call_log)
+        self._agent_calls: dict[str, int] = {}
+        self._legs: weakref.WeakSet[SimAgentLeg] = weakref.WeakSet()
 
     async def originate(self, request: OriginateRequest) -> SimCall:
         """Place a call; what happens to it is fixed here and unfolds as it is awaited."""
@@ -343,11 +380,26 @@ class SimulatedNetwork:
             )
         self.originated += 1
         if self.channels is not None and self.in_progress >= self.channels:
-            return SimCall(request, None, self._timer, self.profile, self._ended(request, False))
+            return SimCall(
+                request, None, self._timer, self.profile, self._ended(request, False), self.seed
+            )
         self.in_progress += 1
+        plan = self.plan_for(request)
         return SimCall(
-            request, self.plan_for(request), self._timer, self.profile, self._ended(request, True)
+            request, plan, self._timer, self.profile, self._ended(request, True), self.seed
         )
+
+    async def call_agent(self, phone: str, caller_id: str) -> SimAgentLeg:
+        """Call an agent's ``sim:`` phone (implements dialer.ports.AgentPhones); raises
+        CallNotPlaced for any other phone. Agent legs take no channel."""
+        options = phone_options(phone)
+        calls = self._agent_calls.get(phone, 0) + 1
+        self._agent_calls[phone] = calls
+        rng = random.Random(f"{self.seed}:{phone}:{calls}")
+        scale = 0.0 if self.profile.zero_durations else 1.0
+        leg = SimAgentLeg(phone, options, self.profile.agents, self._timer, rng, scale)
+        self._legs.add(leg)
+        return leg
 
     def _ended(self, request: OriginateRequest, held: bool) -> Callable[[], None]:
         def release() -> None:
@@ -367,6 +419,8 @@ class SimulatedNetwork:
         return draw_plan(self.profile, rng)
 
     async def close(self) -> None:
+        for leg in list(self._legs):
+            await leg.hangup()
         if self._log_fd is not None:
             os.close(self._log_fd)
             self._log_fd = None

@@ -38,8 +38,11 @@ _SECTIONS = frozenset(
         "speech",
         "human",
         "machine",
+        "agents",
     }
 )
+# The dispositions a simulated agent gives, by their Stage names in the API.
+AGENT_DISPOSITIONS = ("CorrectCallee", "CallerRequestedCallBack", "OptOut", "WrongCallee")
 K = TypeVar("K")
 
 
@@ -70,6 +73,28 @@ class Spread:
             return self.median
         z = _STANDARD_NORMAL.inv_cdf(min(max(u, _EDGE), 1 - _EDGE))
         return min(max(self.median * math.exp(self.sigma * z), self.low), self.high)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentProfile:
+    """How simulated agents and their phones behave (docs/simulated-network.md, Agents)."""
+
+    answer_seconds: Spread  # the agent's phone rings this long at log-in
+    ring_timeout_seconds: float  # a phone that never answers (sim:fail) fails after this
+    short_call_share: float  # the customer refuses at once: a short call
+    short_talk_seconds: Spread
+    talk_seconds: Spread  # a conversation
+    wrap_up_seconds: Spread  # sigma 0: a fixed wrap-up
+    pauses_per_hour: float  # per hour an agent is ready, on average (a Poisson process)
+    pause_seconds: Spread
+    dispositions: Mapping[str, float]  # by Stage name, AGENT_DISPOSITIONS
+    callback_seconds: Spread  # how far ahead a callback is asked for
+
+    def talk_at(self, kind: float, u: float) -> float:
+        """A talk time from two uniforms: ``kind`` picks short or conversation, ``u`` its
+        quantile (a mixture of two lognormals)."""
+        spread = self.short_talk_seconds if kind < self.short_call_share else self.talk_seconds
+        return spread.at(u)
 
 
 def pick(weights: Mapping[K, float], order: Sequence[K], u: float) -> K:
@@ -106,6 +131,7 @@ class SimProfile:
     patience_seconds: Spread
     greeting_seconds: Spread
     record_seconds: float
+    agents: AgentProfile
     zero_durations: bool = False
 
     @classmethod
@@ -196,6 +222,7 @@ class _Parser:
                 "machine.greeting_seconds", machine.get("greeting_seconds")
             ),
             record_seconds=self.number("machine.record_seconds", machine.get("record_seconds")),
+            agents=self.agents(document.get("agents")),
             zero_durations=zero is True,
         )
         if self.errors:
@@ -203,6 +230,43 @@ class _Parser:
         # Values that failed hold placeholders until here, so none of them can escape.
         self.errors.raise_if_any()
         return profile
+
+    def agents(self, value: object) -> AgentProfile:
+        keys = [
+            "answer_seconds",
+            "ring_timeout_seconds",
+            "short_call_share",
+            "short_talk_seconds",
+            "talk_seconds",
+            "wrap_up_seconds",
+            "pauses_per_hour",
+            "pause_seconds",
+            "dispositions",
+            "callback_seconds",
+        ]
+        found = self.section("agents", value, keys)
+        share = self.number("agents.short_call_share", found.get("short_call_share"))
+        if share > 1:
+            self.errors.add("agents.short_call_share", f"is a probability, at most 1 (got {share})")
+        timeout = self.number("agents.ring_timeout_seconds", found.get("ring_timeout_seconds"))
+        if "ring_timeout_seconds" in found and timeout <= 0:
+            self.errors.add("agents.ring_timeout_seconds", "must be more than 0")
+        return AgentProfile(
+            answer_seconds=self.spread("agents.answer_seconds", found.get("answer_seconds")),
+            ring_timeout_seconds=timeout,
+            short_call_share=share,
+            short_talk_seconds=self.spread(
+                "agents.short_talk_seconds", found.get("short_talk_seconds")
+            ),
+            talk_seconds=self.spread("agents.talk_seconds", found.get("talk_seconds")),
+            wrap_up_seconds=self.spread("agents.wrap_up_seconds", found.get("wrap_up_seconds")),
+            pauses_per_hour=self.number("agents.pauses_per_hour", found.get("pauses_per_hour")),
+            pause_seconds=self.spread("agents.pause_seconds", found.get("pause_seconds")),
+            dispositions=MappingProxyType(
+                self.weights("agents.dispositions", found.get("dispositions"), AGENT_DISPOSITIONS)
+            ),
+            callback_seconds=self.spread("agents.callback_seconds", found.get("callback_seconds")),
+        )
 
     def section(self, path: str, value: object, keys: Sequence[str]) -> dict[str, object]:
         """A mapping with exactly ``keys``; YAML's integer keys (``1:``) are read as text."""

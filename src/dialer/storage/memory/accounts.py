@@ -165,6 +165,8 @@ class AccountParts(SessionBase):
             "queue": False,  # a strategy names its queue without a foreign key
         }[what]
         refers(not used, f"{what} {entry_id} is still referenced")
+        if what == "agent":
+            self._drop_agent_rows(entry_id)
         del self._w(name)[entry_id]
         return True
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from dialer.storage.memory.accounts import AccountParts
+from dialer.storage.memory.agent_sessions import AgentSessionParts
 from dialer.storage.memory.campaigns import CampaignParts
 from dialer.storage.memory.limits import LimitParts
 from dialer.storage.memory.outbox import OutboxParts
@@ -22,7 +23,14 @@ from dialer.storage.roles import AllRoles, EveryRole
 
 
 class MemorySession(
-    EveryRole, AccountParts, CampaignParts, LimitParts, QueueParts, OutboxParts, ResultParts
+    EveryRole,
+    AccountParts,
+    AgentSessionParts,
+    CampaignParts,
+    LimitParts,
+    QueueParts,
+    OutboxParts,
+    ResultParts,
 ):
     """One transaction; like SqlSession it is every role at once, seen through each port."""
 

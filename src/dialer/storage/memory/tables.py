@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dialer.domain.agent_session import AgentSession, StateChange
 from dialer.domain.campaign import Campaign
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
@@ -33,6 +34,9 @@ TABLE_NAMES = (
     "webhooks",
     "outbox",
     "windows",
+    "agent_sessions",
+    "state_changes",
+    "agent_tokens",
 )
 
 
@@ -170,6 +174,15 @@ class OutboxRow:
     last_error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AgentTokenRow:
+    tenant_id: TenantId
+    agent_id: int
+    token_hash: str
+    created_at: int
+    revoked_at: int | None = None
+
+
 @dataclass(slots=True)
 class Tables:
     """Every table, and the last id each autoincrement table gave (rolled back with the
@@ -193,6 +206,10 @@ class Tables:
     outbox: dict[int, OutboxRow] = field(default_factory=dict)
     # rate_windows: name -> (claims in the window as (claimed at, calls), expires at)
     windows: dict[str, tuple[tuple[tuple[int, int], ...], int]] = field(default_factory=dict)
+    # Sessions as the SQL store reads them back (instants rounded to the microsecond, in UTC).
+    agent_sessions: dict[int, AgentSession] = field(default_factory=dict)
+    state_changes: dict[int, StateChange] = field(default_factory=dict)  # with their ids
+    agent_tokens: dict[int, AgentTokenRow] = field(default_factory=dict)
     last_ids: dict[str, int] = field(default_factory=dict)
 
     def fork(self) -> "Tables":
