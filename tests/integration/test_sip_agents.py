@@ -139,18 +139,30 @@ def test_audio_crosses_both_ways_between_pcmu_and_pcma_after_the_tone(rig: Rig) 
         assert measured.seconds >= TONE_SECONDS
 
 
-def test_customer_hangs_up_and_the_agent_stays_on_the_leg(rig: Rig) -> None:
-    async def scenario() -> tuple[BridgeEnd, bool]:
-        leg = await rig.agent(PhoneCall(tone=1200))
-        customer = await rig.customer(PhoneCall(tone=700, hang_up_after=1))
-        end = await asyncio.wait_for(leg.bridge(customer), 10)
-        up = leg.up
-        await leg.hangup()
-        return end, up
+def test_customer_hangs_up_and_the_agent_stays_on_the_leg_for_the_next(rig: Rig) -> None:
+    with RtpListener() as at_agent:
 
-    end, up = rig.run(scenario())
-    assert end is BridgeEnd.CUSTOMER_LEFT
-    assert up, "the agent is still on their leg, ready for the next customer"
+        async def scenario() -> tuple[BridgeEnd, bool, bool, BridgeEnd]:
+            leg = await rig.agent(PhoneCall(tone=1200, rtp_port=at_agent.port))
+            first = await rig.customer(PhoneCall(tone=700, hang_up_after=1))
+            end = await asyncio.wait_for(leg.bridge(first), 10)
+            up = leg.up
+            # The same leg, no new call to the agent: the next customer is heard on it.
+            at_agent.clear()
+            second = await rig.customer(PhoneCall(tone=700))
+            bridge = asyncio.ensure_future(leg.bridge(second))
+            heard_next = await until(hears(at_agent, 700))
+            leg.release()
+            second_end = await bridge
+            await second.hangup()
+            await leg.hangup()
+            return end, up, heard_next, second_end
+
+        end, up, heard_next, second_end = rig.run(scenario())
+        assert end is BridgeEnd.CUSTOMER_LEFT
+        assert up, "the agent is still on their leg"
+        assert heard_next, "the next customer is bridged onto the same leg"
+        assert second_end is BridgeEnd.RELEASED
 
 
 def test_agent_hangs_up_and_the_customer_stays_up(rig: Rig) -> None:
