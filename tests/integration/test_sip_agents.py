@@ -23,10 +23,12 @@ from dialer.settings import NetworkSettings, SipSettings
 from dialer.telephony.sip import SipNetwork
 from dialer.telephony.sip_agent import TONE_HZ, TONE_SECONDS, SipAgentLeg
 from dialer.telephony.sip_call import SipCall
+from dialer.testing.sipp import Number, SippCarrier
 from dialer.testing.sipp_phone import PCMA, PCMU, PhoneCall, RtpListener, SippPhone
 
 T = TypeVar("T")
 CALLER_ID = "+441632960000"
+TRUNK_USER, TRUNK_PASSWORD = "dialer-trunk", "s3cret"
 HEARD = 0.5  # share of a second's energy at the expected tone
 _references = count(1)
 
@@ -41,6 +43,9 @@ class Rig:
             local_address="127.0.0.1",
             min_ring_seconds=1.0,
             provisional_timeout_seconds=2.0,
+            # The trunk's own credentials: never for an agent's phone dialled by URI.
+            username=TRUNK_USER,
+            password=TRUNK_PASSWORD,
         )
         self.events = Recording()
         self.network: SipNetwork = build_sip_network(
@@ -261,3 +266,20 @@ def test_an_agent_phone_through_the_trunk_and_one_that_never_answers(rig: Rig) -
     answered, nobody_answered = rig.run(scenario())
     assert answered
     assert not nobody_answered
+
+
+def test_a_phone_dialled_by_uri_never_gets_the_trunks_credentials(rig: Rig) -> None:
+    """An agent chooses the URI at log-in: a phone there that challenges (401) must not get a
+    digest answer made with the carrier's password (one an attacker could crack offline)."""
+    with SippCarrier(auth_user=TRUNK_USER, auth_password=TRUNK_PASSWORD) as challenger:
+
+        async def scenario() -> bool:
+            leg = await rig.network.call_agent(challenger.uri(Number.AUTH_REQUIRED), CALLER_ID)
+            answered = await leg.answered()
+            await leg.hangup()
+            return answered
+
+        answered = rig.run(scenario())
+        assert not answered
+        sent = [value for _, value in challenger.authorizations()]
+        assert not any(TRUNK_USER in value for value in sent), sent

@@ -80,7 +80,7 @@ class SipNetwork:
         # FirstAudio, AnswerDetected: measurements go out as events, never kept here.
         self.events: EventSink = events or NullSink()
         self._runtime: baresip.Runtime | None = None
-        self._agents: dict[str, baresip.UserAgent] = {}
+        self._agents: dict[tuple[str, bool], baresip.UserAgent] = {}
         self._start_lock = asyncio.Lock()
         self._next_invite = 0.0
         self._calls: set[SipCall] = set()
@@ -117,24 +117,27 @@ class SipNetwork:
             runtime.subscribe(self.early)
             self._runtime = runtime
 
-    async def _agent(self, caller_id: str) -> baresip.UserAgent:
+    async def _agent(self, caller_id: str, *, trunk: bool = True) -> baresip.UserAgent:
+        """The user agent that dials as ``caller_id``: through the trunk, with the trunk's
+        credentials; or (``trunk=False``) straight to a URI, with none: an agent names that URI
+        at log-in, and a digest answer made with the carrier's password must never go there."""
         user = caller_id or self.settings.from_user
-        agent = self._agents.get(user)
+        agent = self._agents.get((user, trunk))
         if agent is None:
             assert self._runtime is not None
             s = self.settings
             account = baresip.Account(
                 user=user,
                 domain=self.domain,
-                password=s.password or "",
+                password=(s.password or "") if trunk else "",
                 reg_interval=0,  # a trunk: no registration
                 transport=s.transport,  # type: ignore[arg-type]
                 audio_codecs=s.codecs,
                 dtmf_mode=s.dtmf_mode,  # type: ignore[arg-type]
-                auth_user=s.username,
+                auth_user=s.username if trunk else None,
             )
             agent = await baresip.UserAgent.create(self._runtime, account)
-            self._agents[user] = agent
+            self._agents[(user, trunk)] = agent
         return agent
 
     async def _invite_slot(self) -> None:
@@ -152,7 +155,8 @@ class SipNetwork:
     async def call_agent(self, phone: str, caller_id: str) -> SipAgentLeg:
         """Call an agent's phone: a SIP URI dialled directly, or a number through the trunk;
         no answering-machine detection, and the leg stays up until hung up (sip_agent.py)."""
-        uri = phone if phone.startswith(("sip:", "sips:")) else self.uri_for(phone)
+        direct = phone.startswith(("sip:", "sips:"))
+        uri = phone if direct else self.uri_for(phone)
         request = OriginateRequest(
             number=phone,
             caller_id=caller_id,
@@ -160,9 +164,9 @@ class SipNetwork:
             reference=f"agent:{next(self._agent_legs)}",
             detect_answer=False,
         )
-        return SipAgentLeg(self, await self._place(request, uri))
+        return SipAgentLeg(self, await self._place(request, uri, trunk=not direct))
 
-    async def _place(self, request: OriginateRequest, uri: str) -> "SipCall":
+    async def _place(self, request: OriginateRequest, uri: str, trunk: bool = True) -> "SipCall":
         await self.start()
         await self.lines.acquire()
         call = SipCall(self, request)
@@ -170,7 +174,7 @@ class SipNetwork:
         try:
             await self._invite_slot()
             call.originated_at = self.timer.now()  # setup time counts from the INVITE
-            agent = await self._agent(request.caller_id)
+            agent = await self._agent(request.caller_id, trunk=trunk)
             headers = {
                 REFERENCE_HEADER: request.reference,
                 "P-Asserted-Identity": f"<sip:{request.caller_id}@{self.domain}>",
