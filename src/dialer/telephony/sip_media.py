@@ -7,9 +7,9 @@ cost more than the audio. Each tick it tops up every call's transmit ring to abo
 call received to that call's listener (the answering-machine detector, the end-of-greeting
 detector, a bridge to another call), or drops it.
 
-A bridge (an agent's leg and a customer's call, ``bridge``) moves each leg's received PCM to
-the other's queue on the same tick: every call is read first, then every call written, so the
-customer's audio reaches the agent's leg within the tick it arrived in. baresip decodes each
+A bridge (an agent's leg and a customer's call, ``Bridge`` below) moves each leg's received PCM
+to the other's queue on the same tick: every call is read first, then every call written, so
+the customer's audio reaches the agent's leg within the tick it arrived in. baresip decodes each
 call to 8 kHz PCM, so legs with different codecs (PCMU on one, PCMA on the other) convert here.
 
 Real time is the point here: audio is paced by the wall clock, whatever the engine's clock.
