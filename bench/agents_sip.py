@@ -8,9 +8,10 @@ the detector's verdict), are held ``--hold`` seconds, then released and every ca
 Prints the pairs bridged at once, failures (a leg or a customer not answering, a bridge ending
 early, no customer audio reaching the agent's leg), CPU per pair (this process's CPU time over
 the hold / pairs / seconds, as a share of one core), and bridge start -> the customer's first
-audio handed to the agent's leg (after the bridge tone) p50/p95.
+audio handed to the agent's leg (after the bridge tone) p50/p95; with ``--ear``, also until
+that audio arrives at the agent's phone as RTP (baresip's encoding and packetisation added).
 
-    .venv/bin/python bench/agents_sip.py [--pairs 50] [--hold 30]
+    .venv/bin/python bench/agents_sip.py [--pairs 50] [--hold 30] [--ear]
 """
 
 import argparse
@@ -28,7 +29,7 @@ from dialer.settings import NetworkSettings, SipSettings
 from dialer.telephony.sip import SipNetwork
 from dialer.telephony.sip_agent import SipAgentLeg
 from dialer.telephony.sip_call import SipCall
-from dialer.testing.sipp_phone import PhoneCall, SippPhone
+from dialer.testing.sipp_phone import PhoneCall, RtpListener, SippPhone
 
 CALLER_ID = "+441632960000"
 
@@ -54,9 +55,10 @@ def cpu() -> float:
 
 
 async def pair(
-    net: SipNetwork, agents: SippPhone, i: int, tally: Tally
+    net: SipNetwork, agents: SippPhone, i: int, tally: Tally, ear: RtpListener | None
 ) -> tuple[SipAgentLeg, SipCall] | None:
-    leg = await net.call_agent(agents.uri(PhoneCall(tone=1200)), CALLER_ID)
+    desk = PhoneCall(tone=1200, rtp_port=ear.port if ear else 0)
+    leg = await net.call_agent(agents.uri(desk), CALLER_ID)
     request = OriginateRequest(
         number=PhoneCall(tone=700).user,
         caller_id=CALLER_ID,
@@ -89,11 +91,15 @@ async def main(args: argparse.Namespace) -> None:
             calls_per_second=args.cps,
         )
         net = build_sip_network(NetworkSettings(kind="sip", sip=trunk), RealTimer(), events)
+        ears = [RtpListener() for _ in range(args.pairs)] if args.ear else []
         try:
             started = time.monotonic()
-            made = await asyncio.gather(*(pair(net, agents, i, tally) for i in range(args.pairs)))
+            made = await asyncio.gather(
+                *(pair(net, agents, i, tally, ears[i] if ears else None) for i in range(args.pairs))
+            )
             pairs = [p for p in made if p is not None]
             print(f"{len(pairs)} pairs set up in {time.monotonic() - started:.1f} s")
+            bridged_at = asyncio.get_running_loop().time()  # time.monotonic(), as the ears'
             bridges = [asyncio.ensure_future(leg.bridge(customer)) for leg, customer in pairs]
             await asyncio.sleep(1.0)  # every bridge past its tone
             held = sum(1 for (leg, customer), b in zip(pairs, bridges, strict=True) if not b.done())
@@ -120,8 +126,15 @@ async def main(args: argparse.Namespace) -> None:
                 *(customer.hangup() for _, customer in pairs),
                 *(leg.hangup() for leg, _ in pairs),
             )
+            # The customer's 700 Hz arriving at the agent's phone (--ear).
+            heard_at = [ear.arrived_with(700, after=bridged_at) for ear in ears]
+            ear_seconds = [at - bridged_at for at in heard_at if at is not None]
+            if len(ear_seconds) < len(ears):
+                tally.fail("the customer's tone never reached the agent's phone")
         finally:
             await net.close()
+            for ear in ears:
+                ear.close()
     per_pair = cpu_used / max(1, still) / max(seconds, 1e-9)
     print(f"pairs requested {args.pairs}, bridged at once {held}, still bridged at release {still}")
     print(f"failures {sum(tally.failures.values())} {tally.failures or ''}")
@@ -134,6 +147,12 @@ async def main(args: argparse.Namespace) -> None:
         f" p50 {pct(heard, 0.5) * 1000:.0f} ms, p95 {pct(heard, 0.95) * 1000:.0f} ms"
         f" ({len(heard)} bridges; includes the bridge tone)"
     )
+    if args.ear:
+        print(
+            "bridge start -> the customer's tone arriving at the agent's phone (RTP)"
+            f" p50 {pct(ear_seconds, 0.5) * 1000:.0f} ms,"
+            f" p95 {pct(ear_seconds, 0.95) * 1000:.0f} ms ({len(ear_seconds)} phones)"
+        )
 
 
 if __name__ == "__main__":
@@ -141,4 +160,10 @@ if __name__ == "__main__":
     parser.add_argument("--pairs", type=int, default=50)
     parser.add_argument("--hold", type=float, default=30.0, help="seconds each bridge is held")
     parser.add_argument("--cps", type=float, default=50.0, help="INVITE pacing of the driver")
+    parser.add_argument(
+        "--ear",
+        action="store_true",
+        help="also time the customer's tone arriving at each agent's phone (an RTP listener"
+        " thread per agent in this process: CPU per pair then counts them too)",
+    )
     asyncio.run(main(parser.parse_args()))

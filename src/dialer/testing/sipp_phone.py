@@ -205,6 +205,7 @@ class RtpListener:
         self.port: int = self._sock.getsockname()[1]
         self._lock = threading.Lock()
         self._samples: list[np.ndarray[tuple[int], np.dtype[np.int16]]] = []
+        self._arrived: list[float] = []  # time.monotonic() of each kept packet
         self.packets = 0
         self.payload_types: set[int] = set()
         self._stop = threading.Event()
@@ -231,8 +232,10 @@ class RtpListener:
                 self.packets += 1
                 self.payload_types.add(payload_type)
                 self._samples.append(samples)
+                self._arrived.append(time.monotonic())
                 if len(self._samples) > _KEPT_PACKETS:
                     del self._samples[: len(self._samples) - _KEPT_PACKETS]
+                    del self._arrived[: len(self._arrived) - _KEPT_PACKETS]
 
     def heard(self) -> "np.ndarray[tuple[int], np.dtype[np.int16]]":
         """Everything kept so far (the last minute), 8 kHz samples."""
@@ -253,6 +256,17 @@ class RtpListener:
     def clear(self) -> None:
         with self._lock:
             self._samples.clear()
+            self._arrived.clear()
+
+    def arrived_with(self, hz: float, after: float = 0.0) -> float | None:
+        """When (time.monotonic(), the clock of asyncio's loop too) the first packet that is
+        mostly ``hz`` arrived, at or after ``after``; None if none has."""
+        with self._lock:
+            packets = list(zip(self._arrived, self._samples, strict=True))
+        for at, samples in packets:
+            if at >= after and tone_share(samples, hz) >= 0.5:
+                return at
+        return None
 
     def tone_level(self, hz: float, seconds: float = _SECONDS) -> float:
         """The share of the last ``seconds``' energy at ``hz`` (0..1): near 1 for a pure tone."""
@@ -277,7 +291,7 @@ class RtpListener:
 
 def tone_share(samples: "np.ndarray[tuple[int], np.dtype[np.int16]]", hz: float) -> float:
     """The share of ``samples``' energy within 30 Hz of ``hz`` (8 kHz audio)."""
-    if len(samples) < 400:
+    if len(samples) < 160:
         return 0.0
     spectrum = np.abs(np.fft.rfft(samples.astype(np.float64) * np.hanning(len(samples)))) ** 2
     freqs = np.fft.rfftfreq(len(samples), 1 / 8000)
