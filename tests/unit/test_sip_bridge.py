@@ -35,6 +35,9 @@ class FakeAudio:
         return len(pcm)
 
 
+told: list[float] = []  # what bridges reported as their first customer audio
+
+
 def bridged(
     clock: MediaClock, start: float, customer_accepts: bool = True
 ) -> tuple[FakeAudio, FakeAudio, Bridge]:
@@ -42,7 +45,12 @@ def bridged(
     agent_media, customer_media = Media(agent), Media(customer)
     clock.attach(agent_media)
     clock.attach(customer_media)
-    bridge = Bridge(agent_media, customer_media, customer_from=start + TONE_SECONDS)
+    bridge = Bridge(
+        agent_media,
+        customer_media,
+        customer_from=start + TONE_SECONDS,
+        on_first_customer_audio=told.append,
+    )
     bridge.start(bridge_tone())
     return agent, customer, bridge
 
@@ -50,6 +58,7 @@ def bridged(
 def test_the_agent_hears_the_tone_then_the_customer_in_the_tick_it_arrived() -> None:
     async def scenario() -> None:
         clock = MediaClock()
+        told.clear()
         pairs = [bridged(clock, 0.0) for _ in range(20)]  # some agents tick before their customer
         clock.tick(0.0)
         for agent, _, _ in pairs:
@@ -65,6 +74,9 @@ def test_the_agent_hears_the_tone_then_the_customer_in_the_tick_it_arrived() -> 
         for i, (agent, _, bridge) in enumerate(pairs):
             assert bytes(agent.sent) == bridge_tone() + bytes([2 + i]) * FRAME
             assert bridge.first_customer_audio_at == after_tone
+        customer.incoming.append(b"\x09" * FRAME)
+        clock.tick(after_tone + TICK_SECONDS)
+        assert told == [after_tone] * 20, "each bridge reports its first audio once"
         await clock.close()
 
     asyncio.run(scenario())

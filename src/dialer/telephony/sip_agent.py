@@ -83,7 +83,13 @@ class SipAgentLeg:
         self._released.clear()
         loop = asyncio.get_running_loop()
         started = loop.time()
-        bridge = Bridge(agent_media, customer_media, customer_from=started + TONE_SECONDS)
+        events = self.network.events
+        bridge = Bridge(
+            agent_media,
+            customer_media,
+            customer_from=started + TONE_SECONDS,
+            on_first_customer_audio=lambda at: events.publish(AgentHearsCustomer(at - started)),
+        )
         self._bridged = True
         bridge.start(_TONE)
         try:
@@ -91,9 +97,6 @@ class SipAgentLeg:
         finally:
             bridge.stop()
             self._bridged = False
-        if bridge.first_customer_audio_at is not None:
-            seconds = bridge.first_customer_audio_at - started
-            self.network.events.publish(AgentHearsCustomer(seconds))
         if customer.closed.is_set():
             return BridgeEnd.CUSTOMER_LEFT
         if self.call.closed.is_set():

@@ -194,6 +194,8 @@ class Bridge:
     customer: Media
     customer_from: float  # loop time: the customer is relayed from here on (the tone is over)
     first_customer_audio_at: float | None = None
+    # Told the moment the customer's first audio goes to the agent (a measurement).
+    on_first_customer_audio: Callable[[float], None] | None = None
 
     def start(self, tone: bytes) -> None:
         self.agent.enqueue(tone)
@@ -204,9 +206,11 @@ class Bridge:
         now = self.customer.heard_at
         if now < self.customer_from:
             return
+        self.agent.enqueue_live(pcm)
         if self.first_customer_audio_at is None:
             self.first_customer_audio_at = now
-        self.agent.enqueue_live(pcm)
+            if self.on_first_customer_audio is not None:
+                self.on_first_customer_audio(now)
 
     def stop(self) -> None:
         self.agent.on_audio = None
