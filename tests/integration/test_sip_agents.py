@@ -17,7 +17,7 @@ import pytest
 
 from dialer.bootstrap import build_sip_network
 from dialer.clocks import RealTimer
-from dialer.domain.call import Answered, AnsweredBy, BridgeEnd, OriginateRequest
+from dialer.domain.call import Answered, AnsweredBy, BridgeEnd, CallNotPlaced, OriginateRequest
 from dialer.domain.events import AgentHearsCustomer, AnswerDetected, Recording
 from dialer.settings import NetworkSettings, SipSettings
 from dialer.telephony.sip import SipNetwork
@@ -256,16 +256,28 @@ def test_no_detection_reports_a_person_at_once(rig: Rig) -> None:
 
 
 def test_an_agent_phone_through_the_trunk_and_one_that_never_answers(rig: Rig) -> None:
-    async def scenario() -> tuple[bool, bool]:
+    async def scenario() -> tuple[bool, bool, bool]:
         by_number = await rig.network.call_agent(PhoneCall(tone=0).user, CALLER_ID)
         answered = await by_number.answered()
         await by_number.hangup()
+        # The desk takes the scheme in any case (RFC 3261: it is case-insensitive).
+        shouted = "SIP:" + rig.agents.uri(PhoneCall(tone=0)).removeprefix("sip:")
+        by_uri = await rig.network.call_agent(shouted, CALLER_ID)
+        uri_answered = await by_uri.answered()
+        await by_uri.hangup()
         nobody = await rig.network.call_agent("sip:1001@127.0.0.1:9", CALLER_ID)
-        return answered, await nobody.answered()
+        return answered, uri_answered, await nobody.answered()
 
-    answered, nobody_answered = rig.run(scenario())
+    answered, uri_answered, nobody_answered = rig.run(scenario())
     assert answered
+    assert uri_answered
     assert not nobody_answered
+
+
+@pytest.mark.parametrize("phone", ["sim:agent-3", "tel:+441632960001", "1001@127.0.0.1"])
+def test_a_phone_this_driver_cannot_dial_is_not_placed(rig: Rig, phone: str) -> None:
+    with pytest.raises(CallNotPlaced):
+        rig.run(rig.network.call_agent(phone, CALLER_ID))
 
 
 def test_a_phone_dialled_by_uri_never_gets_the_trunks_credentials(rig: Rig) -> None:

@@ -154,9 +154,18 @@ class SipNetwork:
 
     async def call_agent(self, phone: str, caller_id: str) -> SipAgentLeg:
         """Call an agent's phone: a SIP URI dialled directly, or a number through the trunk;
-        no answering-machine detection, and the leg stays up until hung up (sip_agent.py)."""
-        direct = phone.startswith(("sip:", "sips:"))
-        uri = phone if direct else self.uri_for(phone)
+        no answering-machine detection, and the leg stays up until hung up (sip_agent.py).
+        Raises CallNotPlaced for anything else (a ``sim:`` phone)."""
+        scheme, colon, rest = phone.partition(":")
+        direct = bool(colon) and scheme.lower() in ("sip", "sips")
+        if direct:
+            uri = f"{scheme.lower()}:{rest}"  # the desk takes SIP: too; the stack wants sip:
+        elif colon or "@" in phone:
+            # sim:... (the simulated network's), tel:, an address without a scheme: nothing
+            # this driver can dial, and not for the trunk to guess at.
+            raise CallNotPlaced(f"not a SIP URI or a number for the trunk: {phone!r}")
+        else:
+            uri = self.uri_for(phone)
         request = OriginateRequest(
             number=phone,
             caller_id=caller_id,
