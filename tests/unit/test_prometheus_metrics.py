@@ -1,10 +1,12 @@
 """The Prometheus subscriber: each event lands in its metric; finished campaigns leave the gauge."""
 
+import pytest
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.events import (
+    AgentHearsCustomer,
     AttemptFinished,
     AttemptsFinished,
     AttemptStarted,
@@ -144,3 +146,13 @@ def test_two_instances_do_not_share_counts() -> None:
     first, second = PrometheusMetrics(), PrometheusMetrics()
     first.publish(SipResponse(503))
     assert values(second, "dialer_sip_responses_total") == {}
+
+
+def test_bridge_to_agent_audio_is_a_histogram() -> None:
+    metrics = PrometheusMetrics()
+    metrics.publish(AgentHearsCustomer(0.12))
+    metrics.publish(AgentHearsCustomer(0.14))
+    assert values(metrics, "dialer_bridge_to_agent_audio_seconds_count") == {(): 2.0}
+    assert values(metrics, "dialer_bridge_to_agent_audio_seconds_sum")[()] == pytest.approx(0.26)
+    under = values(metrics, "dialer_bridge_to_agent_audio_seconds_bucket")
+    assert under[(("le", "0.12"),)] == 1.0

@@ -232,6 +232,14 @@ class CustomerBridged:
     wait: float
 
 
+@dataclass(frozen=True, slots=True)
+class AgentHearsCustomer:
+    """Seconds from a bridge's start (the verdict) to the customer's first audio handed to the
+    agent's phone leg, after the bridge tone (SIP driver; docs/agents-sip.md)."""
+
+    seconds: float
+
+
 Event = (
     DestinationsClaimed
     | AttemptPostponed
@@ -257,6 +265,7 @@ Event = (
     | AgentStateChanged
     | CustomerQueued
     | CustomerBridged
+    | AgentHearsCustomer
 )
 
 

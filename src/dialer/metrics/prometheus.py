@@ -13,6 +13,7 @@ from typing import Any
 
 from dialer.domain.codes import Outcome
 from dialer.domain.events import (
+    AgentHearsCustomer,
     AnswerDetected,
     AttemptAnswered,
     AttemptFinished,
@@ -35,6 +36,8 @@ from dialer.domain.ids import CampaignId
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+# Around the 100 ms bridge tone and the 200 ms target (docs/agents-sip.md).
+_BRIDGE_BUCKETS = (0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.25, 0.3, 0.5, 1)
 
 
 def multiprocess_dir() -> str | None:
@@ -132,6 +135,12 @@ class PrometheusMetrics:
             "Seconds from answer to the first audio sent",
             registry=r,
             buckets=LATENCY_BUCKETS,
+        )
+        self.agent_audio = Histogram(
+            "dialer_bridge_to_agent_audio_seconds",
+            "Seconds from a bridge's start to the customer's first audio on the agent's leg",
+            registry=r,
+            buckets=_BRIDGE_BUCKETS,
         )
         self.webhooks_queued = Counter(
             "dialer_webhooks_queued", "Webhook messages put in the outbox", registry=r
@@ -244,6 +253,7 @@ class PrometheusMetrics:
             SpeechRendered: lambda e: self.speech.observe(e.seconds),
             AnswerDetected: lambda e: self.detection.labels(e.by).observe(e.seconds),
             FirstAudio: lambda e: self.first_audio.observe(e.frame),
+            AgentHearsCustomer: lambda e: self.agent_audio.observe(e.seconds),
             WebhookDelivered: lambda _: self.webhooks_delivered.inc(),
             WebhookFailed: lambda e: self.webhook_failures.labels(
                 "true" if e.gave_up else "false"

@@ -15,22 +15,29 @@ A call's life here:
    CANCELs and is NoAnswer; a final status is read through ``sip_outcomes``.
 3. On answer the call's audio joins the shared media clock and the answering-machine detector
    listens (we say nothing meanwhile): its verdict is how the call was answered.
+   (With ``detect_answer`` off, no detector runs: the answer is reported at once as a person.)
 4. The engine walks the call flow through ``say`` / ``play`` / ``gather`` / ``transfer``, and
    ``hangup`` reports who ended the call and how.
-5. ``close`` hangs up what is left and waits (bounded) until no SIP transaction of ours is
+5. An agent's phone (``call_agent``) is a call like these, dialled by URI or through the
+   trunk, never detected, kept up; customers are bridged onto it (sip_agent.py).
+6. ``close`` hangs up what is left and waits (bounded) until no SIP transaction of ours is
    unfinished (sip_trace.py) before it stops the stack.
 """
 
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import timedelta
+from itertools import count
+from typing import TYPE_CHECKING
 
 import baresip
 
 from dialer.domain.call import CallNotPlaced, OriginateRequest
 from dialer.domain.events import NullSink
-from dialer.ports import EventSink, SpeechSynthesizer, Timer
+from dialer.ports import AgentPhones, EventSink, SpeechSynthesizer, Timer
 from dialer.settings import SipSettings
+from dialer.telephony.sip_agent import SipAgentLeg
 from dialer.telephony.sip_call import AnswerDetecting, SipCall, SitDetecting
 from dialer.telephony.sip_capacity import check_capacity
 from dialer.telephony.sip_events import EarlyEvents
@@ -43,6 +50,8 @@ log = logging.getLogger(__name__)
 # answers in milliseconds; one that never does is not waited for past this).
 SHUTDOWN_WAIT_SECONDS = 8.0
 _TRACE_LAG_SECONDS = 0.05
+# An agent who just logged in is expecting the call: past this, their phone is not answering.
+AGENT_RING_SECONDS = 30.0
 
 
 class SipNetwork:
@@ -71,10 +80,11 @@ class SipNetwork:
         # FirstAudio, AnswerDetected: measurements go out as events, never kept here.
         self.events: EventSink = events or NullSink()
         self._runtime: baresip.Runtime | None = None
-        self._agents: dict[str, baresip.UserAgent] = {}
+        self._agents: dict[tuple[str, bool], baresip.UserAgent] = {}
         self._start_lock = asyncio.Lock()
         self._next_invite = 0.0
         self._calls: set[SipCall] = set()
+        self._agent_legs = count(1)
 
     @property
     def domain(self) -> str:
@@ -107,24 +117,27 @@ class SipNetwork:
             runtime.subscribe(self.early)
             self._runtime = runtime
 
-    async def _agent(self, caller_id: str) -> baresip.UserAgent:
+    async def _agent(self, caller_id: str, *, trunk: bool = True) -> baresip.UserAgent:
+        """The user agent that dials as ``caller_id``: through the trunk, with the trunk's
+        credentials; or (``trunk=False``) straight to a URI, with none: an agent names that URI
+        at log-in, and a digest answer made with the carrier's password must never go there."""
         user = caller_id or self.settings.from_user
-        agent = self._agents.get(user)
+        agent = self._agents.get((user, trunk))
         if agent is None:
             assert self._runtime is not None
             s = self.settings
             account = baresip.Account(
                 user=user,
                 domain=self.domain,
-                password=s.password or "",
+                password=(s.password or "") if trunk else "",
                 reg_interval=0,  # a trunk: no registration
                 transport=s.transport,  # type: ignore[arg-type]
                 audio_codecs=s.codecs,
                 dtmf_mode=s.dtmf_mode,  # type: ignore[arg-type]
-                auth_user=s.username,
+                auth_user=s.username if trunk else None,
             )
             agent = await baresip.UserAgent.create(self._runtime, account)
-            self._agents[user] = agent
+            self._agents[(user, trunk)] = agent
         return agent
 
     async def _invite_slot(self) -> None:
@@ -137,6 +150,32 @@ class SipNetwork:
             await asyncio.sleep(slot - now)
 
     async def originate(self, request: OriginateRequest) -> "SipCall":
+        return await self._place(request, self.uri_for(request.number))
+
+    async def call_agent(self, phone: str, caller_id: str) -> SipAgentLeg:
+        """Call an agent's phone: a SIP URI dialled directly, or a number through the trunk;
+        no answering-machine detection, and the leg stays up until hung up (sip_agent.py).
+        Raises CallNotPlaced for anything else (a ``sim:`` phone)."""
+        scheme, colon, rest = phone.partition(":")
+        direct = bool(colon) and scheme.lower() in ("sip", "sips")
+        if direct:
+            uri = f"{scheme.lower()}:{rest}"  # the desk takes SIP: too; the stack wants sip:
+        elif colon or "@" in phone:
+            # sim:... (the simulated network's), tel:, an address without a scheme: nothing
+            # this driver can dial, and not for the trunk to guess at.
+            raise CallNotPlaced(f"not a SIP URI or a number for the trunk: {phone!r}")
+        else:
+            uri = self.uri_for(phone)
+        request = OriginateRequest(
+            number=phone,
+            caller_id=caller_id,
+            ring_timeout=timedelta(seconds=AGENT_RING_SECONDS),
+            reference=f"agent:{next(self._agent_legs)}",
+            detect_answer=False,
+        )
+        return SipAgentLeg(self, await self._place(request, uri, trunk=not direct))
+
+    async def _place(self, request: OriginateRequest, uri: str, trunk: bool = True) -> "SipCall":
         await self.start()
         await self.lines.acquire()
         call = SipCall(self, request)
@@ -144,13 +183,13 @@ class SipNetwork:
         try:
             await self._invite_slot()
             call.originated_at = self.timer.now()  # setup time counts from the INVITE
-            agent = await self._agent(request.caller_id)
+            agent = await self._agent(request.caller_id, trunk=trunk)
             headers = {
                 REFERENCE_HEADER: request.reference,
                 "P-Asserted-Identity": f"<sip:{request.caller_id}@{self.domain}>",
             }
             with self.early.dialling():
-                dialled = await agent.dial(self.uri_for(request.number), headers=headers)
+                dialled = await agent.dial(uri, headers=headers)
                 call.bind(dialled, self.early.claim(dialled.handle))
         except baresip.CommandTimeout as error:  # the INVITE may have gone: not "not placed"
             call.fail_to_dial(str(error))
@@ -197,3 +236,9 @@ class SipNetwork:
             await self._runtime.close()
             self._runtime = None
         logging.getLogger("baresip.native.sip").removeHandler(self.watch)
+
+
+if TYPE_CHECKING:
+
+    def _agent_phones(network: SipNetwork) -> AgentPhones:
+        return network  # mypy holds the driver (and its legs) to the ports

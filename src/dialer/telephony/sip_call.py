@@ -169,13 +169,20 @@ class SipCall:
             )
             # Poll the trace-fed flag at least every 100 ms while waiting for a first 1xx.
             wait = min(deadline - now, 0.1) if not heard else deadline - now
-            await _first_of(self._established, self._closed, self._sit_heard, timeout=wait)
+            await first_of(self._established, self._closed, self._sit_heard, timeout=wait)
         if self._early is not None:
             self.network.media.detach(self._early)
         if not self._established.is_set():
             return self._failed(outcome_for_close(self._close_reason), self._close_reason)
         answered_at = self.network.timer.now()
         self._answered_at = loop.time()
+        if not self.request.detect_answer:
+            # Bridged on answer, or an agent's phone: whoever answered is taken for a person.
+            assert self._call is not None
+            self._media = Media(self._call.audio)
+            self.network.media.attach(self._media)
+            self._verdict_at = self._answered_at
+            return Answered(self.originated_at, answered_at, AnsweredBy.HUMAN)
         by = await self._detect()
         self._verdict_at = loop.time()
         self.network.events.publish(AnswerDetected(by.value, self._verdict_at - self._answered_at))
@@ -233,7 +240,7 @@ class SipCall:
 
         media.on_audio = listen
         try:
-            await _first_of(ended, self._closed, timeout=GREETING_LIMIT_SECONDS)
+            await first_of(ended, self._closed, timeout=GREETING_LIMIT_SECONDS)
         finally:
             media.on_audio = None
         return not self._closed.is_set()
@@ -243,9 +250,7 @@ class SipCall:
         ``max_digits`` or ``timeout`` without a new key."""
         while len(self._digits) < max_digits and not self._closed.is_set():
             self._digit_arrived.clear()
-            got = await _first_of(
-                self._digit_arrived, self._closed, timeout=timeout.total_seconds()
-            )
+            got = await first_of(self._digit_arrived, self._closed, timeout=timeout.total_seconds())
             if not got or self._closed.is_set():
                 break
         pressed = "".join(self._digits[:max_digits])
@@ -267,7 +272,7 @@ class SipCall:
             return False
         self._hung_up_by_us = True  # a completed transfer closes our leg: not the callee's doing
         self._ending_cause = f"transferred to {target}"
-        await _first_of(self._closed, timeout=HANGUP_WAIT_SECONDS)
+        await first_of(self._closed, timeout=HANGUP_WAIT_SECONDS)
         return True
 
     async def hangup(self) -> Hangup:
@@ -276,13 +281,24 @@ class SipCall:
             if self._call is not None:
                 with contextlib.suppress(baresip.BaresipError):
                     await self._call.hangup()
-                await _first_of(self._closed, timeout=HANGUP_WAIT_SECONDS)
+                await first_of(self._closed, timeout=HANGUP_WAIT_SECONDS)
             if not self._closed.is_set():  # the stack never confirmed: account for it anyway
                 self._mark_closed(LOCAL_HANGUP)
         cause = (
             self._ending_cause if self._hung_up_by_us else self._close_reason or "callee hung up"
         )
         return Hangup(self._closed_at, cause, by_callee=not self._hung_up_by_us)
+
+    # -- for a bridge to an agent (sip_agent.py) -------------------------------------------------
+
+    @property
+    def closed(self) -> asyncio.Event:
+        """Set once the call has ended, whoever ended it."""
+        return self._closed
+
+    def live_media(self) -> Media | None:
+        """The answered call's audio on the media clock; None once it is gone."""
+        return self._live_media()
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -292,7 +308,7 @@ class SipCall:
         if self._call is not None:
             with contextlib.suppress(baresip.BaresipError):
                 await self._call.hangup()
-            await _first_of(self._closed, timeout=HANGUP_WAIT_SECONDS)
+            await first_of(self._closed, timeout=HANGUP_WAIT_SECONDS)
         if self._established.is_set() and not self._closed.is_set():
             # Answered in the very instant we gave up: the line is up, so hang it up properly.
             with contextlib.suppress(baresip.BaresipError):
@@ -320,7 +336,7 @@ class SipCall:
 
         self._media = Media(self._call.audio, on_audio=listen)
         self.network.media.attach(self._media)
-        await _first_of(decided, self._closed, timeout=DETECTION_LIMIT_SECONDS)
+        await first_of(decided, self._closed, timeout=DETECTION_LIMIT_SECONDS)
         self._media.on_audio = None
         # No verdict in time (no audio arrived at all): treat as a person, never hang up on one.
         return verdict[0] if verdict else AnsweredBy.HUMAN
@@ -360,14 +376,17 @@ def _response_code(reason: str) -> int | None:
     return int(head) if len(head) == 3 and head.isdigit() and 300 <= int(head) < 700 else None
 
 
-async def _first_of(*events: asyncio.Event, timeout: float) -> bool:
-    """Wait until any of ``events`` is set, or ``timeout`` seconds; True if one was set."""
+async def first_of(*events: asyncio.Event, timeout: float | None) -> bool:
+    """Wait until any of ``events`` is set, or ``timeout`` seconds (None: no limit); True if
+    one was set."""
     if any(event.is_set() for event in events):
         return True
     waiters = [asyncio.ensure_future(event.wait()) for event in events]
     try:
         done, _ = await asyncio.wait(
-            waiters, timeout=max(timeout, 0.0), return_when=asyncio.FIRST_COMPLETED
+            waiters,
+            timeout=None if timeout is None else max(timeout, 0.0),
+            return_when=asyncio.FIRST_COMPLETED,
         )
     finally:
         for waiter in waiters:
