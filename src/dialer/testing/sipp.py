@@ -68,7 +68,6 @@ import enum
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -78,9 +77,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 from xml.sax.saxutils import escape
+
+from dialer.testing.sipp_process import SippProcess
 
 INSTALL_HINT = "apt-get install -y sip-tester espeak-ng sox"
 HOST = "127.0.0.1"
@@ -392,7 +392,7 @@ class SippMessage:
         return int(self.first_line.split(" ", 2)[1])
 
 
-class SippCarrier:
+class SippCarrier(SippProcess):
     """One SIPp process answering the number plan above on 127.0.0.1."""
 
     def __init__(
@@ -439,8 +439,7 @@ class SippCarrier:
             "NO_RESPONSE_MS": no_response_seconds,
         }
         self._key_repeats = key_repeats
-        self.root = Path(tempfile.mkdtemp(prefix="dialer-sipp-"))
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__("dialer-sipp-")
 
     # -- files
 
@@ -515,14 +514,7 @@ class SippCarrier:
         ]
         if self.trace_messages:
             args += ["-trace_shortmsg", "-shortmessage_file", str(self.message_file)]
-        with self.stderr_file.open("wb") as stderr:
-            self.process = subprocess.Popen(
-                args,
-                cwd=self.root,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
+        self.launch(args, self.stderr_file)
         try:
             self.wait_ready(timeout)
         except BaseException:
@@ -550,30 +542,6 @@ class SippCarrier:
             return self.stderr_file.read_text(errors="replace")[-2000:].strip()
         except OSError:
             return ""
-
-    def stop(self) -> None:
-        """End SIPp at once (calls in progress just stop) and remove its files."""
-        try:
-            if self.process is not None and self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    self.process.wait(5)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait(5)
-        finally:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self if self.process is not None else self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- use
 

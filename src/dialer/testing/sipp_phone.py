@@ -20,9 +20,7 @@ Usage::
 """
 
 import shutil
-import signal
 import socket
-import subprocess
 import tempfile
 import threading
 import time
@@ -35,6 +33,7 @@ from typing import Self
 import numpy as np
 
 from dialer.testing.sipp import HOST, SippUnavailable, _free_port, _run_tool, _udp_port_taken
+from dialer.testing.sipp_process import SippProcess
 
 _MEDIA_VERSION = "1"
 TONES = (0, 700, 1200)
@@ -95,7 +94,7 @@ def ensure_phone_media() -> Path:
     return root
 
 
-class SippPhone:
+class SippPhone(SippProcess):
     """One SIPp process answering calls as sipp/phone.xml says, on 127.0.0.1."""
 
     def __init__(self, max_call_seconds: float = 120.0) -> None:
@@ -105,8 +104,7 @@ class SippPhone:
         self.host = HOST
         self.port = 0
         self.max_call_seconds = max_call_seconds
-        self.root = Path(tempfile.mkdtemp(prefix="dialer-sipp-phone-"))
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__("dialer-sipp-phone-")
 
     @property
     def error_file(self) -> Path:
@@ -132,43 +130,15 @@ class SippPhone:
             *("-nostdin", "-f", "60", "-rtp_threadtasks", "64"),
             *("-trace_err", "-error_file", str(self.error_file)),
         ]
-        stderr = (self.root / "stderr.log").open("wb")
-        with stderr:
-            self.process = subprocess.Popen(
-                args, cwd=self.root, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )  # fmt: skip
+        process = self.launch(args, self.root / "stderr.log")
         deadline = time.monotonic() + timeout
         while not _udp_port_taken(self.port):
-            code = self.process.poll()
+            code = process.poll()
             if code is not None or time.monotonic() > deadline:
                 self.stop()
                 raise SippUnavailable(f"SIPp (phone) did not start: exit {code}")
             time.sleep(0.02)
         return self
-
-    def stop(self) -> None:
-        try:
-            if self.process is not None and self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    self.process.wait(5)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait(5)
-        finally:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self if self.process is not None else self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def uri(self, call: PhoneCall) -> str:
         """The phone's URI for ``call``, dialled directly (an agent's desk phone)."""
