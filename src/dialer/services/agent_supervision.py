@@ -9,7 +9,8 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from dialer.domain.agent import Agent
-from dialer.domain.agent_session import AgentSession, AgentState, time_in_states
+from dialer.domain.agent_session import AgentSession, AgentState
+from dialer.domain.agent_time import time_in_states
 from dialer.domain.campaign import CampaignType
 from dialer.domain.errors import NotFound, ValidationFailed
 from dialer.domain.ids import CampaignId

@@ -16,21 +16,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from dialer.domain import agent_session
 from dialer.domain.agent import Agent
 from dialer.domain.agent_session import (
     AgentSession,
     AgentState,
     Customer,
-    Disposition,
-    Pending,
     StateChange,
 )
-from dialer.domain.codes import Stage
 from dialer.domain.errors import NotFound
-from dialer.domain.ids import CampaignId, DestinationId, TenantId
+from dialer.domain.ids import CampaignId, TenantId
+from dialer.storage.agent_rows import (
+    change_from_row,
+    customer_to_column,
+    session_from_row,
+)
 from dialer.storage.database import Connection, Row
 from dialer.storage.rows import from_us, opt_us, to_us
 
@@ -49,114 +49,6 @@ _CHANGE = (
 _RESERVE_TRIES = 3
 # Ids per "IN (...)": well within both dialects' limit on a statement's parameters.
 _IDS_AT_ONCE = 1000
-
-
-def customer_to_column(customer: Customer | None) -> str | None:
-    if customer is None:
-        return None
-    return orjson.dumps(
-        {
-            "campaign_id": customer.campaign_id,
-            "destination_id": customer.destination_id,
-            "attempt_number": customer.attempt_number,
-            "number": customer.number,
-            "name": customer.name,
-            "parameters": customer.parameters,
-            "custom_data": customer.custom_data,
-            "keys": customer.keys,
-            "answered_at": to_us(customer.answered_at),
-            "bridged_at": opt_us(customer.bridged_at),
-        }
-    ).decode()
-
-
-def customer_from_column(value: str | None) -> Customer | None:
-    if value is None:
-        return None
-    data = orjson.loads(value)
-    bridged = data["bridged_at"]
-    return Customer(
-        CampaignId(data["campaign_id"]),
-        DestinationId(data["destination_id"]),
-        data["attempt_number"],
-        data["number"],
-        data["name"],
-        tuple((n, v) for n, v in data["parameters"]),
-        data["custom_data"],
-        data["keys"],
-        from_us(data["answered_at"]),
-        None if bridged is None else from_us(bridged),
-    )
-
-
-def _opt(value: int | None) -> datetime | None:
-    return None if value is None else from_us(value)
-
-
-def session_from_row(row: Row) -> AgentSession:
-    (
-        sid,
-        tenant_id,
-        agent_id,
-        member,
-        phone,
-        state,
-        since,
-        started,
-        reason,
-        pending,
-        pending_reason,
-        customer,
-        stage,
-        callback_at,
-        same_agent,
-        wrap_up_until,
-        release,
-        ready_since,
-        worker,
-        lease_until,
-        version,
-    ) = row
-    disposition = None
-    if stage is not None:
-        disposition = Disposition(Stage(stage), _opt(callback_at), bool(same_agent))
-    return AgentSession(
-        id=sid,
-        tenant_id=TenantId(tenant_id),
-        agent_id=agent_id,
-        member=member,
-        phone=phone,
-        state=AgentState(state),
-        since=from_us(since),
-        started_at=from_us(started),
-        reason=reason,
-        pending=None if pending is None else Pending(pending),
-        pending_reason=pending_reason,
-        customer=customer_from_column(customer),
-        disposition=disposition,
-        wrap_up_until=_opt(wrap_up_until),
-        release_requested=bool(release),
-        ready_since=_opt(ready_since),
-        worker=worker,
-        lease_until=_opt(lease_until),
-        version=version,
-    )
-
-
-def _change_from_row(row: Row) -> StateChange:
-    cid, session_id, tenant_id, agent_id, state, at, reason, campaign, destination, attempt = row
-    return StateChange(
-        session_id,
-        TenantId(tenant_id),
-        agent_id,
-        AgentState(state),
-        from_us(at),
-        reason,
-        None if campaign is None else CampaignId(campaign),
-        None if destination is None else DestinationId(destination),
-        attempt,
-        cid,
-    )
 
 
 class AgentSessionQueries:
@@ -429,7 +321,7 @@ class AgentSessionQueries:
             f"SELECT {_CHANGE} FROM agent_state_changes WHERE {where} ORDER BY id LIMIT %s",
             (*params, max(limit, 0)),
         )
-        return [_change_from_row(row) for row in rows]
+        return [change_from_row(row) for row in rows]
 
     def last_changes_before(self, tenant_id: TenantId, before: datetime) -> list[StateChange]:
         # Per agent, walking its changes back from the newest (an index range each); the last
@@ -442,7 +334,7 @@ class AgentSessionQueries:
             (to_us(before), tenant_id),
         )
         found = self._by_ids([i for (i,) in ids if i is not None], _CHANGE, "agent_state_changes")
-        return sorted(map(_change_from_row, found), key=lambda change: change.agent_id)
+        return sorted(map(change_from_row, found), key=lambda change: change.agent_id)
 
     # desk tokens
 
