@@ -86,9 +86,11 @@ def test_swagger_ui_authorizes_with_the_api_key_and_tries_both_apis(
             assert _execute(clis)[0] == "401"  # no key yet: what every user saw before
 
             page.locator(".btn.authorize").first.click()
-            page.locator(".modal-ux input").first.fill(account.key)
-            page.locator(".modal-ux .auth-btn-wrapper .authorize").click()
-            page.locator(".modal-ux .btn-done").click()
+            # The modal has a form per scheme: the tenant's API key, and agents' tokens.
+            key_form = page.locator(".modal-ux .auth-container").filter(has_text="bearerAuth")
+            key_form.locator("input").fill(account.key)
+            key_form.locator(".auth-btn-wrapper .authorize").click()
+            page.locator(".modal-ux .btn-done").first.click()
             status, body = _execute(clis)
             assert status == "200"
             assert "+441632960000" in body
