@@ -156,8 +156,9 @@ def test_pause_with_a_reason_and_pause_or_log_out_during_a_call_wait_for_its_end
     assert (shown["state"], shown["reason"]) == ("offline", "logged-out")
     assert shown["sessionId"] == after.json()["sessionId"]
     assert desk.post(token, "logout").status_code == 409
-    again = desk.post(token, "login", {"phone": "sim:agent-1"})
+    again = desk.post(token, "login", {})  # the assigned phone
     assert again.status_code == 201
+    assert again.json()["phone"] == "+441632960001"
 
 
 def test_a_second_log_in_is_refused_and_a_refusal_changes_nothing(desk: Desk) -> None:

@@ -114,7 +114,8 @@ def test_with_a_phone_assigned_a_log_in_may_only_call_that_one(desk: Desk) -> No
     assert desk.session(alice) is None
     assert desk.changes(alice) == []
 
-    opened = desk.post(token, "login", {"phone": "sip:1001@192.0.2.10"})
+    # The scheme is case-insensitive (RFC 3261); the rest of the URI must match.
+    opened = desk.post(token, "login", {"phone": "SIP:1001@192.0.2.10"})
     assert opened.status_code == 201, opened.text
     assert opened.json()["phone"] == "sip:1001@192.0.2.10"
 

@@ -68,12 +68,12 @@ def login_phone(body: Any, region: str, assigned: str | None) -> str:
         return assigned
     phone = check_phone(raw, region)
     if assigned is not None:
-        if phone != assigned:
+        if _canonical(phone) != _canonical(assigned):
             raise Conflict(
                 "the tenant has assigned this agent another phone: log in with that one"
                 " (or with no phone, which uses it)"
             )
-        return phone
+        return assigned
     if not is_own_phone(phone):
         raise Conflict(
             "a phone number is called through the trunk, so only one the tenant assigned may be"
@@ -81,6 +81,12 @@ def login_phone(body: Any, region: str, assigned: str | None) -> str:
             " with a SIP URI"
         )
     return phone
+
+
+def _canonical(phone: str) -> str:
+    # RFC 3261: a URI's scheme is case-insensitive (SIP:1001@... is sip:1001@...).
+    scheme, colon, rest = phone.partition(":")
+    return f"{scheme.lower()}{colon}{rest}" if colon else phone
 
 
 def check_phone(raw: Any, region: str) -> str:
