@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from dialer.bootstrap import Container
 from tests.conftest import Account
 from tests.integration.agent_support import Desk
+from tests.integration.dialer_support import BASE
 
 
 @pytest.fixture
@@ -187,6 +188,9 @@ def test_a_logged_in_member_may_still_be_removed_from_a_campaign(desk: Desk) -> 
     token = desk.token(alice)
     desk.post(token, "login", {"phone": "sim:agent-1"})
     desk.answered(alice)
-    with desk.container.store.write() as session:
-        assert session.agents.remove_members(desk.campaign_id, [alice]) == 1
+    code = desk.container.campaigns.get(desk.account.tenant, desk.campaign_id).campaign.code
+    removed = desk.client.post(
+        f"{BASE}/RemoveMember", json={"Campaign": code, "Member": "SIPSIP1"}
+    ).json()
+    assert (removed["ErrorCode"], removed["Data"]) == (0, {"TotalRemoved": 1})
     assert desk.me(token)["state"] == "ready"

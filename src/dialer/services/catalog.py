@@ -142,7 +142,9 @@ class CatalogEntries:
             ):
                 # Deleting it would take its session, and the call in hand, from under the
                 # engine holding its phone, with no log-out and no report of the time.
-                raise Conflict(f"{label} is logged in; log it out first (POST /api/agents/me/logout)")
+                raise Conflict(
+                    f"{label} is logged in; log it out first (POST /api/agents/me/logout)"
+                )
             users = session.catalog.campaigns_using(tenant.id, what, entry_id)
             if users:
                 named = ", ".join(

@@ -128,8 +128,6 @@ async def delete_agent(request: Request, tenant: TenantDep, agent_id: EntryId) -
     return Response(status_code=204)
 
 
-
-
 @router.put(
     "/agents/{agent_id}/phone",
     openapi_extra=docs.body(docs.AgentPhoneIn, {"phone": "+441632960001"}),
