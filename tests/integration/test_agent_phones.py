@@ -1,12 +1,15 @@
 """Which phone an agent's log-in may make the dialer call (docs/agents-desk.md, "The agent's
 phone"), and deleting a logged-in agent; over HTTP on SQLite and PostgreSQL."""
 
+import threading
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from dialer.bootstrap import Container
+from dialer.domain.errors import Unauthorized
 from tests.conftest import Account
 from tests.integration.agent_support import Desk
 from tests.integration.dialer_support import BASE
@@ -194,3 +197,44 @@ def test_a_logged_in_member_may_still_be_removed_from_a_campaign(desk: Desk) -> 
     ).json()
     assert (removed["ErrorCode"], removed["Data"]) == (0, {"TotalRemoved": 1})
     assert desk.me(token)["state"] == "ready"
+
+
+def _wait_until_a_lock_is_awaited(database_url: str) -> None:
+    """Until some transaction waits for a row lock (the log-in, behind the deletion's)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while not conn.execute("SELECT 1 FROM pg_locks WHERE NOT granted LIMIT 1").fetchone():
+            threading.Event().wait(0.01)
+
+
+def test_a_log_in_racing_the_agents_deletion_leaves_no_session_and_no_500(
+    desk: Desk, container: Container, database_url: str
+) -> None:
+    """The deletion has checked that no session is open and deleted the agent, not yet
+    committed, when the log-in begins: the log-in waits for it, then finds no agent (401).
+    Reading the agent without the lock, the log-in went on to insert a session for the agent
+    being deleted, and failed on the foreign key once the deletion committed."""
+    alice = desk.agent("SIPSIP1", member_of=False)
+    token = desk.token(alice)["Authorization"].removeprefix("Bearer ")
+    who = container.agent_desk.authenticate(token)
+    tenant = desk.account.tenant
+    outcome: list[BaseException | object] = []
+
+    def log_in() -> None:
+        try:
+            outcome.append(container.agent_desk.login(who, {"phone": "sim:agent-1"}))
+        except BaseException as exc:  # noqa: BLE001 (the test reports what it was)
+            outcome.append(exc)
+
+    racer = threading.Thread(target=log_in)
+    with container.store.write() as session:
+        assert session.agents.lock_agent(tenant.id, alice) is not None
+        assert session.agent_sessions.open_session_of(tenant.id, alice) is None
+        assert session.catalog.delete_catalog_entry(tenant.id, "agent", alice)
+        racer.start()
+        if database_url.startswith("postgres"):
+            _wait_until_a_lock_is_awaited(database_url)
+        # (SQLite: the log-in waits for the writer lock this transaction holds.)
+    racer.join()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], Unauthorized), repr(outcome[0])
+    assert desk.session(alice) is None

@@ -157,9 +157,10 @@ class AgentDeskService:
         now = self._clock.now()
         with self._store.write() as session:
             tenant = session.tenants.get_tenant(who.tenant_id)
-            # Read in the transaction that opens the session: a phone the tenant changes at
-            # the same moment is either the one used or refused, never bypassed.
-            agent = session.agents.get_agent(who.tenant_id, who.agent.id)
+            # Locked in the transaction that opens the session: a phone the tenant changes at
+            # the same moment is either the one used or refused, never bypassed, and a
+            # deletion of the agent either sees this session (409) or comes first (401).
+            agent = session.agents.lock_agent(who.tenant_id, who.agent.id)
             if tenant is None or agent is None:
                 raise Unauthorized("a valid agent token is required")
             phone = login_phone(body, tenant.region, agent.phone)

@@ -132,7 +132,8 @@ class CatalogEntries:
             getter = {
                 "callflow": session.catalog.get_callflow,
                 "cli": session.catalog.get_cli,
-                "agent": session.agents.get_agent,
+                # Locked: a log-in opening a session meanwhile is seen, or waits for the delete.
+                "agent": session.agents.lock_agent,
                 "queue": session.agents.get_queue,
             }[what]
             entry = _found(getter(tenant.id, entry_id), what, entry_id)

@@ -48,9 +48,16 @@ class CatalogQueries:
         return [Agent(i, tenant_id, m, n, from_us(c), p) for i, m, n, c, p in rows]
 
     def get_agent(self, tenant_id: TenantId, agent_id: int) -> Agent | None:
+        return self._agent(tenant_id, agent_id, "")
+
+    def lock_agent(self, tenant_id: TenantId, agent_id: int) -> Agent | None:
+        # PostgreSQL: FOR UPDATE (SQLite's writer lock already holds the whole database).
+        return self._agent(tenant_id, agent_id, " FOR UPDATE")
+
+    def _agent(self, tenant_id: TenantId, agent_id: int, lock: str) -> Agent | None:
         rows = self._conn.execute(
             "SELECT member, display_name, created_at, phone FROM agents"
-            " WHERE id = %s AND tenant_id = %s",
+            f" WHERE id = %s AND tenant_id = %s{lock}",
             (agent_id, tenant_id),
         )
         return (

@@ -193,6 +193,9 @@ class AccountParts(SessionBase):
         r = self._entry("agents", tenant_id, agent_id)
         return None if r is None else _agent(r, tenant_id)
 
+    def lock_agent(self, tenant_id: TenantId, agent_id: int) -> Agent | None:
+        return self.get_agent(tenant_id, agent_id)  # a write transaction holds the whole store
+
     def set_agent_phone(self, tenant_id: TenantId, agent_id: int, phone: str | None) -> bool:
         row = self._entry("agents", tenant_id, agent_id)
         if row is None:
