@@ -62,6 +62,7 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
             "0011_engine_batches_counted_once",
             "0012_agent_sessions",
             "0013_agent_results",
+            "0014_agent_phones",
         ]
     }
     assert json.loads(dialer("migrate", env=env).stdout) == {"applied": []}

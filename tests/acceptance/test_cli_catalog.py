@@ -116,3 +116,28 @@ def test_agent_token_and_revoke(env: dict[str, str]) -> None:
     assert_one_error_line(again, "there is no token")
     assert ok("agent", "revoke", "SIPSIP1", "--tenant", "1", env=env)["revoked"] == 1
     assert ok("agent", "revoke", "SIPSIP1", "--tenant", "1", env=env)["revoked"] == 0
+
+
+def test_agent_phone_is_assigned_checked_shown_and_cleared(env: dict[str, str]) -> None:
+    """An operator assigns the phone an agent's log-ins call, by member name, for the tenant's
+    own agents only; a bad phone is one error line and changes nothing."""
+    ok("tenant", "create", "Acme", env=env)
+    ok("tenant", "create", "Globex", env=env)
+    agent = ok("agent", "create", "--tenant", "1", "SIPSIP1", "--name", "Walter", env=env)
+    assigned = ok("agent", "phone", "SIPSIP1", "01632 960001", "--tenant", "1", env=env)
+    assert assigned == {"agentId": agent["id"], "member": "SIPSIP1", "phone": "+441632960001"}
+    assert ok("agent", "show", str(agent["id"]), "--tenant", "1", env=env)["phone"] == (
+        "+441632960001"
+    )
+    assert_one_error_line(run_dialer("agent", "phone", "SIPSIP1", "nonsense", "--tenant", "1",
+                                     env=env), "phone")  # fmt: skip
+    assert_one_error_line(run_dialer("agent", "phone", "SIPSIP1", "sim:x", "--tenant", "2",
+                                     env=env), "there is no agent 'SIPSIP1'")  # fmt: skip
+    assert_one_error_line(run_dialer("agent", "phone", "SIPSIP1", "--tenant", "1", env=env),
+                          "give a phone, or --clear")  # fmt: skip
+    assert ok("agent", "show", str(agent["id"]), "--tenant", "1", env=env)["phone"] == (
+        "+441632960001"
+    )
+    cleared = ok("agent", "phone", "SIPSIP1", "--clear", "--tenant", "1", env=env)
+    assert cleared["phone"] is None
+    assert ok("agent", "show", str(agent["id"]), "--tenant", "1", env=env)["phone"] is None

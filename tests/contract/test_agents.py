@@ -120,3 +120,31 @@ def test_only_agents_become_members(store: Store) -> None:
         _add_member(store, cid, 424242)
     with store.read() as s:
         assert s.agents.campaign_members(cid) == []
+
+
+def test_an_agents_phone_is_set_read_back_everywhere_and_cleared_per_tenant(store: Store) -> None:
+    acme, globex = account(store, "Acme"), account(store, "Globex")
+    with store.write() as s:
+        ann = s.agents.add_agent(acme.tenant_id, "1001", "Ann", T0)
+        assert ann.phone is None
+        assert s.agents.set_agent_phone(acme.tenant_id, ann.id, "+441632960001")
+        assert not s.agents.set_agent_phone(globex.tenant_id, ann.id, "+449098790000")
+        assert not s.agents.set_agent_phone(acme.tenant_id, ann.id + 1000, "sim:x")
+    members_of = campaign(store, acme)
+    with store.write() as s:
+        s.agents.add_members(members_of, [ann.id], T0)
+    with store.write() as s:
+        phoned = s.agents.lock_agent(acme.tenant_id, ann.id)
+        assert phoned is not None
+        assert phoned.phone == "+441632960001"
+        assert s.agents.lock_agent(globex.tenant_id, ann.id) is None
+    with store.read() as s:
+        assert s.agents.get_agent(acme.tenant_id, ann.id) == phoned
+        assert s.agents.list_agents(acme.tenant_id) == [phoned]
+        assert s.agents.agents_by_member(acme.tenant_id, ["1001"]) == {"1001": phoned}
+        assert s.agents.campaign_members(members_of) == [phoned]
+        assert s.agents.get_agent(globex.tenant_id, ann.id) is None
+    with store.write() as s:
+        assert s.agents.set_agent_phone(acme.tenant_id, ann.id, None)
+    with store.read() as s:
+        assert s.agents.get_agent(acme.tenant_id, ann.id) == ann

@@ -59,6 +59,7 @@ def test_each_kind_is_listed_and_shown_to_its_tenant_only(
         "id": agent.id,
         "member": "SIPSIP1",
         "name": "Walter Melon",
+        "phone": None,  # none assigned (tests/integration/test_agent_phones.py)
         "createdAt": "2025-09-30T08:00:00.000Z",
     }
     shown_flow = client.get(f"/api/callflows/{account.callflow_id}", headers=account.headers)

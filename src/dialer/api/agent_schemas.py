@@ -13,12 +13,32 @@ State = Literal["offline", "ready", "reserved", "talking", "wrap-up", "paused"]
 
 
 class LoginIn(BaseModel):
+    phone: str | None = Field(
+        None,
+        max_length=200,
+        description="The agent's phone, called at log-in and kept up. Omitted: the phone the"
+        " tenant assigned (PUT /api/agents/{agentId}/phone; 409 if none). Given: it must be"
+        " the assigned one, or, when the tenant assigned none, a SIP URI"
+        " (sip:1001@192.0.2.10) or a simulated phone (sim:...); a number goes through the"
+        " trunk, so only an assigned one is ever called.",
+    )
+
+
+class AgentPhoneIn(BaseModel):
     phone: str = Field(
         max_length=200,
-        description="The agent's phone, called at log-in and kept up: a SIP URI"
-        " (sip:1001@192.0.2.10), a number through the trunk (+441632960001, or national in the"
-        " tenant's region) or a simulated phone (sim:...).",
+        description="The phone the agent's log-ins call: a SIP URI (sip:1001@192.0.2.10), a"
+        " number through the trunk (+441632960001, or national in the tenant's region, stored"
+        " in E.164) or a simulated phone (sim:...).",
     )
+
+
+class AgentOut(BaseModel):
+    id: int
+    member: str = Field(description="The Dialer API's Member, e.g. SIPSIP1")
+    name: str
+    phone: str | None = Field(description="The phone the tenant assigned; null: none")
+    createdAt: str
 
 
 class PauseIn(BaseModel):

@@ -1,4 +1,5 @@
-"""dialer agent token / revoke: an agent's desk tokens, by the agent's member name."""
+"""dialer agent token / revoke / phone: an agent's desk tokens and assigned phone, by the
+agent's member name."""
 
 from typing import Annotated
 
@@ -36,3 +37,23 @@ def agent_revoke(
         agent = c.agent_desk.agent_by_member(owner, member)
         revoked = c.agent_desk.revoke_tokens(owner, agent.id, token_id)
         _print({"revoked": revoked, "agentId": agent.id, "member": agent.member})
+
+
+@agent_app.command("phone")
+def agent_phone(
+    member: MemberArg,
+    tenant: TenantOpt,
+    phone: Annotated[
+        str | None, typer.Argument(help="sip:1001@192.0.2.10, +441632960001 or sim:...")
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Assign no phone")] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """Assign the phone the agent's log-ins call (or --clear it); prints the agent's phone."""
+    if (phone is None) == (not clear):
+        raise typer.BadParameter("give a phone, or --clear (not both)")
+    with _container(database) as c:
+        owner = c.tenants.get(TenantId(tenant))
+        agent = c.agent_desk.agent_by_member(owner, member)
+        changed = c.catalog.set_agent_phone(owner, agent.id, None if clear else phone)
+        _print({"agentId": changed.id, "member": changed.member, "phone": changed.phone})

@@ -41,6 +41,7 @@ def _agent(agent: Agent) -> dict[str, Any]:
         "id": agent.id,
         "member": agent.member,
         "name": agent.display_name,
+        "phone": agent.phone,
         "createdAt": iso_utc(agent.created_at),
     }
 

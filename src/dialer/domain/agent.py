@@ -13,6 +13,9 @@ class Agent:
     member: str  # the SIP extension code the Dialer API names agents by
     display_name: str
     created_at: datetime
+    # The phone the tenant assigned (E.164, SIP URI or sim:); None: the agent may log in with
+    # a SIP URI or sim: phone of their own, and never with a number (docs/agents-desk.md).
+    phone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

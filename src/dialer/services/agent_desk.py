@@ -40,8 +40,8 @@ from dialer.ports.store import (
     UnitOfWork,
 )
 from dialer.services.agent_desk_input import (
+    login_phone,
     parse_disposition,
-    parse_phone,
     parse_reason,
 )
 from dialer.services.tenants import hash_key
@@ -151,15 +151,19 @@ class AgentDeskService:
     # --- the agent's side -----------------------------------------------------------------
 
     def login(self, who: AgentIdentity, body: Any) -> AgentSession:
-        """Open a session; the engine then calls ``phone`` and the agent is ready once they
-        answer. Refused while a session is open (log out first)."""
-        with self._store.read() as session:
-            tenant = session.tenants.get_tenant(who.tenant_id)
-        if tenant is None:
-            raise Unauthorized("a valid agent token is required")
-        phone = parse_phone(body, tenant.region)
+        """Open a session; the engine then calls the phone and the agent is ready once they
+        answer. The phone is the one the tenant assigned, or without one a SIP URI or sim:
+        phone of the agent's own (login_phone). Refused while a session is open."""
         now = self._clock.now()
         with self._store.write() as session:
+            tenant = session.tenants.get_tenant(who.tenant_id)
+            # Locked in the transaction that opens the session: a phone the tenant changes at
+            # the same moment is either the one used or refused, never bypassed, and a
+            # deletion of the agent either sees this session (409) or comes first (401).
+            agent = session.agents.lock_agent(who.tenant_id, who.agent.id)
+            if tenant is None or agent is None:
+                raise Unauthorized("a valid agent token is required")
+            phone = login_phone(body, tenant.region, agent.phone)
             opened = session.agent_sessions.open_session(who.tenant_id, who.agent.id, phone, now)
         if opened is None:
             raise Conflict("the agent is already logged in; log out first")

@@ -15,7 +15,7 @@ from dialer.domain.agent_session import (
     check_reason,
 )
 from dialer.domain.codes import Stage
-from dialer.domain.errors import ValidationFailed
+from dialer.domain.errors import Conflict, ValidationFailed
 from dialer.services.numbers import looks_like_number, to_e164
 
 MAX_PHONE = 200
@@ -44,13 +44,59 @@ def _object(body: Any, known: set[str]) -> dict[str, Any]:
 def parse_phone(body: Any, region: str) -> str:
     """The agent's phone from ``{"phone": ...}``: a SIP URI as given, a number in E.164 (read
     in the tenant's region), or a simulated ``sim:`` phone."""
+    return check_phone(_object(body, {"phone"}).get("phone"), region)
+
+
+def is_own_phone(phone: str) -> bool:
+    """A phone an agent may choose without the tenant: a SIP URI (their softphone) or a
+    simulated one; never a number, which the trunk would call at the tenant's cost."""
+    return bool(_SIP_URI.match(phone) or _SIM.match(phone))
+
+
+def login_phone(body: Any, region: str, assigned: str | None) -> str:
+    """The phone a log-in makes the dialer call (docs/agents-desk.md, "The agent's phone"):
+    the tenant's assigned one when the body names none or names it; without an assigned
+    phone, only a SIP URI or a sim: phone of the agent's own. A refusal is a Conflict."""
     raw = _object(body, {"phone"}).get("phone")
+    if raw is None:
+        if assigned is None:
+            raise Conflict(
+                "the tenant has assigned this agent no phone: log in with a SIP URI"
+                " (sip:1001@192.0.2.10), or ask the tenant to assign one"
+                " (PUT /api/agents/{agentId}/phone)"
+            )
+        return assigned
+    phone = check_phone(raw, region)
+    if assigned is not None:
+        if _canonical(phone) != _canonical(assigned):
+            raise Conflict(
+                "the tenant has assigned this agent another phone: log in with that one"
+                " (or with no phone, which uses it)"
+            )
+        return assigned
+    if not is_own_phone(phone):
+        raise Conflict(
+            "a phone number is called through the trunk, so only one the tenant assigned may be"
+            " used: ask the tenant to assign it (PUT /api/agents/{agentId}/phone), or log in"
+            " with a SIP URI"
+        )
+    return phone
+
+
+def _canonical(phone: str) -> str:
+    # RFC 3261: a URI's scheme is case-insensitive (SIP:1001@... is sip:1001@...).
+    scheme, colon, rest = phone.partition(":")
+    return f"{scheme.lower()}{colon}{rest}" if colon else phone
+
+
+def check_phone(raw: Any, region: str) -> str:
+    """A phone as the tenant or an agent wrote it, in the form the dialer calls it."""
     if not isinstance(raw, str) or not raw.strip():
         raise ValidationFailed({"phone": ["Required: a SIP URI, a phone number or sim:..."]})
     phone = raw.strip()
     if len(phone) > MAX_PHONE:
         raise ValidationFailed({"phone": [f"At most {MAX_PHONE} characters."]})
-    if _SIP_URI.match(phone) or _SIM.match(phone):
+    if is_own_phone(phone):
         return phone
     e164 = to_e164(phone, region) if looks_like_number(phone) else None
     if e164 is None:

@@ -13,6 +13,7 @@ from dialer.domain.ivr import queue_transfers
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
 from dialer.ports import Clock
 from dialer.ports.store import CatalogSession, UnitOfWork
+from dialer.services.agent_desk_input import check_phone
 from dialer.services.numbers import looks_like_number, to_e164
 
 MAX_CALLFLOW_BYTES = 256 * 1024
@@ -131,11 +132,20 @@ class CatalogEntries:
             getter = {
                 "callflow": session.catalog.get_callflow,
                 "cli": session.catalog.get_cli,
-                "agent": session.agents.get_agent,
+                # Locked: a log-in opening a session meanwhile is seen, or waits for the delete.
+                "agent": session.agents.lock_agent,
                 "queue": session.agents.get_queue,
             }[what]
             entry = _found(getter(tenant.id, entry_id), what, entry_id)
             label = f"{_WHAT[what]} {entry_id}"
+            if isinstance(entry, Agent) and session.agent_sessions.open_session_of(
+                tenant.id, entry_id
+            ):
+                # Deleting it would take its session, and the call in hand, from under the
+                # engine holding its phone, with no log-out and no report of the time.
+                raise Conflict(
+                    f"{label} is logged in; log it out first (POST /api/agents/me/logout)"
+                )
             users = session.catalog.campaigns_using(tenant.id, what, entry_id)
             if users:
                 named = ", ".join(
@@ -224,6 +234,15 @@ class CatalogService(CatalogEntries):
             raise ValidationFailed(problems)
         with self._store.write() as session:
             return session.agents.add_agent(tenant.id, member, name.strip(), self._clock.now())
+
+    def set_agent_phone(self, tenant: Tenant, agent_id: int, phone: str | None) -> Agent:
+        """Assign the phone the agent's log-ins call (None: none), checked as a log-in checks
+        it; a session already open keeps its phone until it ends."""
+        checked = None if phone is None else check_phone(phone, tenant.region)
+        with self._store.write() as session:
+            if not session.agents.set_agent_phone(tenant.id, agent_id, checked):
+                raise NotFound(f"agent {agent_id}")
+            return _found(session.agents.get_agent(tenant.id, agent_id), "agent", agent_id)
 
     def add_queue(self, tenant: Tenant, name: str) -> Queue:
         if not name.strip() or len(name) > 200:

@@ -33,11 +33,18 @@ class AccountQueries:
             return {}
         marks = ", ".join("%s" for _ in members)
         rows = self._conn.execute(
-            "SELECT id, member, display_name, created_at FROM agents"
+            "SELECT id, member, display_name, created_at, phone FROM agents"
             f" WHERE tenant_id = %s AND member IN ({marks})",
             (tenant_id, *members),
         )
-        return {m: Agent(i, tenant_id, m, n, from_us(c)) for i, m, n, c in rows}
+        return {m: Agent(i, tenant_id, m, n, from_us(c), p) for i, m, n, c, p in rows}
+
+    def set_agent_phone(self, tenant_id: TenantId, agent_id: int, phone: str | None) -> bool:
+        rows = self._conn.execute(
+            "UPDATE agents SET phone = %s WHERE id = %s AND tenant_id = %s RETURNING id",
+            (phone, agent_id, tenant_id),
+        )
+        return bool(rows)
 
     def add_queue(self, tenant_id: TenantId, name: str, now: datetime) -> Queue:
         # Call flows transfer to queues by name, so a name means one queue (unique index too).
@@ -69,12 +76,12 @@ class AccountQueries:
 
     def campaign_members(self, campaign_id: CampaignId) -> list[Agent]:
         rows = self._conn.execute(
-            "SELECT a.id, a.tenant_id, a.member, a.display_name, a.created_at"
+            "SELECT a.id, a.tenant_id, a.member, a.display_name, a.created_at, a.phone"
             " FROM campaign_members m JOIN agents a ON a.id = m.agent_id"
             " WHERE m.campaign_id = %s ORDER BY m.added_at, a.id",
             (campaign_id,),
         )
-        return [Agent(i, TenantId(t), m, n, from_us(c)) for i, t, m, n, c in rows]
+        return [Agent(i, TenantId(t), m, n, from_us(c), p) for i, t, m, n, c, p in rows]
 
     def add_members(self, campaign_id: CampaignId, agent_ids: Sequence[int], now: datetime) -> int:
         added = 0

@@ -352,15 +352,15 @@ class AgentSessionQueries:
 
     def agent_by_token(self, token_hash: str) -> tuple[TenantId, Agent] | None:
         rows = self._conn.execute(
-            "SELECT a.id, a.tenant_id, a.member, a.display_name, a.created_at"
+            "SELECT a.id, a.tenant_id, a.member, a.display_name, a.created_at, a.phone"
             " FROM agent_tokens t JOIN agents a ON a.id = t.agent_id AND a.tenant_id = t.tenant_id"
             " WHERE t.token_hash = %s AND t.revoked_at IS NULL",
             (token_hash,),
         )
         if not rows:
             return None
-        aid, tid, member, name, created = rows[0]
-        return TenantId(tid), Agent(aid, TenantId(tid), member, name, from_us(created))
+        aid, tid, member, name, created, phone = rows[0]
+        return TenantId(tid), Agent(aid, TenantId(tid), member, name, from_us(created), phone)
 
     def revoke_agent_token(
         self, tenant_id: TenantId, agent_id: int, token_id: int | None, now: datetime

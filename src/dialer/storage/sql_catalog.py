@@ -41,19 +41,27 @@ class CatalogQueries:
 
     def list_agents(self, tenant_id: TenantId) -> list[Agent]:
         rows = self._conn.execute(
-            "SELECT id, member, display_name, created_at FROM agents WHERE tenant_id = %s"
+            "SELECT id, member, display_name, created_at, phone FROM agents WHERE tenant_id = %s"
             " ORDER BY id",
             (tenant_id,),
         )
-        return [Agent(i, tenant_id, m, n, from_us(c)) for i, m, n, c in rows]
+        return [Agent(i, tenant_id, m, n, from_us(c), p) for i, m, n, c, p in rows]
 
     def get_agent(self, tenant_id: TenantId, agent_id: int) -> Agent | None:
+        return self._agent(tenant_id, agent_id, "")
+
+    def lock_agent(self, tenant_id: TenantId, agent_id: int) -> Agent | None:
+        # PostgreSQL: FOR UPDATE (SQLite's writer lock already holds the whole database).
+        return self._agent(tenant_id, agent_id, " FOR UPDATE")
+
+    def _agent(self, tenant_id: TenantId, agent_id: int, lock: str) -> Agent | None:
         rows = self._conn.execute(
-            "SELECT member, display_name, created_at FROM agents WHERE id = %s AND tenant_id = %s",
+            "SELECT member, display_name, created_at, phone FROM agents"
+            f" WHERE id = %s AND tenant_id = %s{lock}",
             (agent_id, tenant_id),
         )
         return (
-            Agent(agent_id, tenant_id, rows[0][0], rows[0][1], from_us(rows[0][2]))
+            Agent(agent_id, tenant_id, rows[0][0], rows[0][1], from_us(rows[0][2]), rows[0][3])
             if rows
             else None
         )

@@ -8,12 +8,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from dialer.api import agent_schemas as docs
 from dialer.api.auth import current_tenant
+from dialer.api.body import read_json
 from dialer.api.responses import JsonResponse
 from dialer.api.rest.presenters import callflow_json, cli_json
 from dialer.api.schemas import CallFlowOut, CliOut, Problem
 from dialer.domain.agent import Agent, Queue
 from dialer.domain.tenant import Tenant
+from dialer.services.agent_desk_input import parse_phone
 from dialer.services.catalog import CatalogService
 from dialer.services.results import iso_utc
 from dialer.services.tenants import TenantService
@@ -27,7 +30,21 @@ _DELETE: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem},
     401: {"model": Problem},
     404: {"model": Problem},
-    409: {"model": Problem, "description": "A campaign (or, for a queue, a call flow) uses it."},
+    409: {
+        "model": Problem,
+        "description": "A campaign (or, for a queue, a call flow) uses it; an agent is logged in.",
+    },
+}
+
+PHONE_BODY_LIMIT = 4096
+
+
+_AGENT_EXAMPLE = {
+    "id": 7,
+    "member": "SIPSIP1",
+    "name": "Alice",
+    "phone": "+441632960001",
+    "createdAt": "2025-10-01T08:00:00.000Z",
 }
 
 
@@ -41,6 +58,7 @@ def agent_json(agent: Agent) -> dict[str, Any]:
         "id": agent.id,
         "member": agent.member,
         "name": agent.display_name,
+        "phone": agent.phone,
         "createdAt": iso_utc(agent.created_at),
     }
 
@@ -93,7 +111,10 @@ async def list_agents(request: Request, tenant: TenantDep) -> Response:
     return JsonResponse([agent_json(a) for a in agents])
 
 
-@router.get("/agents/{agent_id}", responses=_READ)
+@router.get(
+    "/agents/{agent_id}",
+    responses={200: docs.answer(docs.AgentOut, _AGENT_EXAMPLE), **_READ},
+)
 async def get_agent(request: Request, tenant: TenantDep, agent_id: EntryId) -> Response:
     agent = await run_in_threadpool(_catalog(request).agent, tenant, agent_id)
     return JsonResponse(agent_json(agent))
@@ -101,8 +122,38 @@ async def get_agent(request: Request, tenant: TenantDep, agent_id: EntryId) -> R
 
 @router.delete("/agents/{agent_id}", status_code=204, responses=_DELETE)
 async def delete_agent(request: Request, tenant: TenantDep, agent_id: EntryId) -> Response:
-    """Refused (409) while it is a member of any campaign."""
+    """Refused (409) while it is a member of any campaign, or logged in (a session not
+    offline: log it out first)."""
     await run_in_threadpool(_catalog(request).delete, tenant, "agent", agent_id)
+    return Response(status_code=204)
+
+
+@router.put(
+    "/agents/{agent_id}/phone",
+    openapi_extra=docs.body(docs.AgentPhoneIn, {"phone": "+441632960001"}),
+    responses={
+        200: docs.answer(docs.AgentOut, _AGENT_EXAMPLE),
+        400: docs.BAD_BODY,
+        401: {"model": Problem},
+        404: {"model": Problem},
+        413: docs.TOO_LARGE,
+    },
+)
+async def set_agent_phone(request: Request, tenant: TenantDep, agent_id: EntryId) -> Response:
+    """Assign the phone the agent's log-ins call (checked as a log-in checks it). With one
+    assigned, a log-in may only call it; a session already open keeps its phone until it
+    ends. Answers the agent."""
+    body = await read_json(request, PHONE_BODY_LIMIT)
+    phone = parse_phone(body, tenant.region)
+    agent = await run_in_threadpool(_catalog(request).set_agent_phone, tenant, agent_id, phone)
+    return JsonResponse(agent_json(agent))
+
+
+@router.delete("/agents/{agent_id}/phone", status_code=204, responses=_READ)
+async def clear_agent_phone(request: Request, tenant: TenantDep, agent_id: EntryId) -> Response:
+    """Assign no phone: the agent may then log in only with a SIP URI or sim: phone of their
+    own, never a number."""
+    await run_in_threadpool(_catalog(request).set_agent_phone, tenant, agent_id, None)
     return Response(status_code=204)
 
 

@@ -181,20 +181,27 @@ class AccountParts(SessionBase):
     def agents_by_member(self, tenant_id: TenantId, members: Sequence[str]) -> dict[str, Agent]:
         wanted = set(members)
         return {
-            r.text: Agent(r.id, tenant_id, r.text, r.extra, from_us(r.created_at))
+            r.text: _agent(r, tenant_id)
             for r in self._entries("agents", tenant_id)
             if r.text in wanted
         }
 
     def list_agents(self, tenant_id: TenantId) -> list[Agent]:
-        return [
-            Agent(r.id, tenant_id, r.text, r.extra, from_us(r.created_at))
-            for r in self._entries("agents", tenant_id)
-        ]
+        return [_agent(r, tenant_id) for r in self._entries("agents", tenant_id)]
 
     def get_agent(self, tenant_id: TenantId, agent_id: int) -> Agent | None:
         r = self._entry("agents", tenant_id, agent_id)
-        return None if r is None else Agent(r.id, tenant_id, r.text, r.extra, from_us(r.created_at))
+        return None if r is None else _agent(r, tenant_id)
+
+    def lock_agent(self, tenant_id: TenantId, agent_id: int) -> Agent | None:
+        return self.get_agent(tenant_id, agent_id)  # a write transaction holds the whole store
+
+    def set_agent_phone(self, tenant_id: TenantId, agent_id: int, phone: str | None) -> bool:
+        row = self._entry("agents", tenant_id, agent_id)
+        if row is None:
+            return False
+        self._w("agents")[agent_id] = dataclasses.replace(row, phone=phone)
+        return True
 
     def add_queue(self, tenant_id: TenantId, name: str, now: datetime) -> Queue:
         # Call flows transfer to queues by name, so a name means one queue.
@@ -225,7 +232,7 @@ class AccountParts(SessionBase):
             if cid == campaign_id and (agent := self._t.agents.get(agent_id)) is not None
         ]
         joined.sort(key=lambda pair: (pair[0], pair[1].id))
-        return [Agent(a.id, a.tenant_id, a.text, a.extra, from_us(a.created_at)) for _, a in joined]
+        return [_agent(a, a.tenant_id) for _, a in joined]
 
     def add_members(self, campaign_id: CampaignId, agent_ids: Sequence[int], now: datetime) -> int:
         added = 0
@@ -297,3 +304,7 @@ class AccountParts(SessionBase):
             keys = self._w("idempotency")
             for key in old:
                 del keys[key]
+
+
+def _agent(row: EntryRow, tenant_id: TenantId) -> Agent:
+    return Agent(row.id, tenant_id, row.text, row.extra, from_us(row.created_at), row.phone)

@@ -295,7 +295,7 @@ class AgentSessionParts(SessionBase):
             if row is None or row.tenant_id != token.tenant_id:
                 return None
             return row.tenant_id, Agent(
-                row.id, row.tenant_id, row.text, row.extra, from_us(row.created_at)
+                row.id, row.tenant_id, row.text, row.extra, from_us(row.created_at), row.phone
             )
         return None
 

@@ -87,6 +87,7 @@ class EntryRow:
     text: str
     extra: str
     created_at: int
+    phone: str | None = None  # an agent's assigned phone
 
 
 @dataclass(frozen=True, slots=True)
