@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 
 from dialer.testing.server import serving
 
@@ -80,8 +80,9 @@ def wait_for(what: str, probe: Callable[[], Any]) -> Any:
         time.sleep(0.1)
 
 
-@contextmanager
+@pytest.fixture
 def webhook_receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A local HTTP receiver for the tenant's webhook: its URL, and the bodies it got."""
     received: list[dict[str, Any]] = []
 
     class Hook(BaseHTTPRequestHandler):
@@ -132,9 +133,13 @@ def rpc(http: httpx.Client, method: str, body: Any) -> dict[str, Any]:
     return envelope
 
 
-def test_an_agent_campaign_runs_end_to_end_through_both_apis(tmp_path: Path) -> None:
+def test_an_agent_campaign_runs_end_to_end_through_both_apis(
+    tmp_path: Path, webhook_receiver: tuple[str, list[dict[str, Any]]]
+) -> None:
+    hook_url, deliveries = webhook_receiver
     env = {**os.environ, "DIALER_DATABASE_URL": f"sqlite:///{tmp_path / 'dialer.db'}"}
-    env.pop("DIALER_WEBHOOK_ALLOW", None)
+    # The operator lets webhooks reach this machine (every command reads this, serve included).
+    env["DIALER_WEBHOOK_ALLOW"] = "127.0.0.1"
     # The operator's part: a tenant, its caller ID, a call flow, a queue, two agents.
     tenant = dialer("tenant", "create", "Acme", "--calling-hours", "00:00-23:59", env=env)
     tid = str(tenant["id"])
@@ -147,6 +152,10 @@ def test_an_agent_campaign_runs_end_to_end_through_both_apis(tmp_path: Path) -> 
     alice = dialer("agent", "create", "--tenant", tid, "SIPSIP1", "--name", "Alice", env=env)
     bob = dialer("agent", "create", "--tenant", tid, "SIPSIP2", "--name", "Bob", env=env)
     (tmp_path / "e2e.yaml").write_text(PROFILE)
+    # Registered before the server starts: a running engine learns of a new registration only
+    # at its next housekeeping, and queues nothing for the attempts it finishes before then
+    # (docs/webhooks.md), so a PUT just before the first calls could miss them.
+    dialer("webhook", "set", "--tenant", tid, hook_url, env=env)
     key = tenant["api_key"]
     tenant_headers = {"Authorization": f"Bearer {key}"}
     today = datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date()
@@ -180,16 +189,13 @@ def test_an_agent_campaign_runs_end_to_end_through_both_apis(tmp_path: Path) -> 
         ],
     }
     events: list[dict[str, Any]] = []
-    allow = ("--webhook-allow", "127.0.0.1")
     with (
-        webhook_receiver() as (hook_url, deliveries),
-        serving(env, "--speed", "20", "--profile", str(tmp_path / "e2e.yaml"), *allow) as (_, base),
+        serving(env, "--speed", "20", "--profile", str(tmp_path / "e2e.yaml")) as (_, base),
         httpx.Client(base_url=base, headers=tenant_headers, timeout=30) as crm,
     ):
         # The CRM integrator: the campaign (REST creates it; the Dialer API has no such method),
         # then everything else through the Dialer API with the campaign's code.
-        put = crm.put("/api/webhook", json={"url": hook_url})
-        assert put.status_code == 200, put.text
+        assert crm.get("/api/webhook").json()["url"] == hook_url
         created = crm.post("/api/campaign/voice", json=campaign_body)
         assert created.status_code == 201, created.text
         campaign_id, code = created.json()["id"], created.json()["code"]
@@ -246,10 +252,14 @@ def test_an_agent_campaign_runs_end_to_end_through_both_apis(tmp_path: Path) -> 
                 "paused",
                 "phone-connecting",
             )
-        for member, desk in desks.items():
-            wait_for(
-                f"{member} ready", lambda d=desk: d.get("/api/agents/me").json()["state"] == "ready"
-            )
+
+        def all_ready() -> bool:
+            return all(me["state"] == "ready" for me in states())
+
+        def states() -> list[dict[str, Any]]:
+            return [desk.get("/api/agents/me").json() for desk in desks.values()]
+
+        wait_for("both agents ready (their phones answered)", all_ready)
 
         rpc(crm, "StartCampaign", {"Campaign": code})
 
@@ -267,7 +277,7 @@ def test_an_agent_campaign_runs_end_to_end_through_both_apis(tmp_path: Path) -> 
         def work() -> bool:
             for member, desk in desks.items():
                 me = desk.get("/api/agents/me").json()
-                if me["state"] == "talking":
+                if me["state"] == "talking" and not me["hangupRequested"]:
                     number = me["customer"]["number"]
                     pops[number] = me["customer"]
                     given = desk.post("/api/agents/me/disposition", json=dispositions[number])
@@ -285,10 +295,7 @@ def test_an_agent_campaign_runs_end_to_end_through_both_apis(tmp_path: Path) -> 
             detail = crm.get(f"/api/campaign/voice/{campaign_id}").json()
             progress = detail["progress"]
             done = progress["done"] == 2 and progress["inFlight"] == 0
-            return detail if done and all(m.get("state") == "ready" for m in states()) else None
-
-        def states() -> list[dict[str, Any]]:
-            return [desk.get("/api/agents/me").json() for desk in desks.values()]
+            return detail if done and all_ready() else None
 
         def settle() -> Any:
             for me in states():
@@ -303,6 +310,7 @@ def test_an_agent_campaign_runs_end_to_end_through_both_apis(tmp_path: Path) -> 
         assert pops[BEN]["parameters"] == [{"parameter": 1, "value": "invoice 1234"}]
         assert pops[CARA]["name"] == "Cara"
         assert pops[CARA]["customData"] == {"var_leadID": 889}
+        assert pops[DAN]["name"] == "Dan"
         assert pops[DAN]["customData"] == {"var_leadID": 890}
         assert all(pop["campaignId"] == campaign_id for pop in pops.values())
 
@@ -321,11 +329,11 @@ def test_an_agent_campaign_runs_end_to_end_through_both_apis(tmp_path: Path) -> 
             talking = next(
                 e for e in events if e["state"] == "talking" and e["customer"]["number"] == number
             )
-            assert talking["customer"]["name"] == pops[number]["name"]
+            for field in ("number", "name", "parameters", "customData", "campaignId"):
+                assert talking["customer"].get(field) == pops[number].get(field), field
 
         # The results, as JSON and CSV, carry what the agent did.
-        results = crm.get(f"/api/campaign/voice/{campaign_id}/results").json()
-        rows = results if isinstance(results, list) else results["results"]
+        rows = crm.get(f"/api/campaign/voice/{campaign_id}/results").json()["results"]
         by_number = {row["number"]: row for row in rows}
         assert set(by_number) == {BEN, CARA, DAN}
         for number, row in by_number.items():
