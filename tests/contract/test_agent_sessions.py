@@ -478,6 +478,22 @@ def test_ready_agents_are_counted_per_campaign_for_their_worker(store: Store) ->
         assert s.agent_sessions.ready_agents("w1") == {cid: 2, other: 1}
 
 
+def test_ready_sessions_count_an_agent_of_several_campaigns_once(store: Store) -> None:
+    acme, cid, team = _floor(store, ready=3)
+    other = campaign(store, acme)
+    members(store, other, team[0])
+    (elsewhere,) = agents(store, acme, 1, first=4001)
+    members(store, cid, elsewhere)
+    ready_on(store, elsewhere, T0, worker="w2")
+    with store.read() as s:
+        assert s.agent_sessions.ready_sessions("w1") == 3  # not 4: team[0] is in both
+        assert s.agent_sessions.ready_sessions("w2") == 1
+        assert s.agent_sessions.ready_sessions("w3") == 0
+    reserve(store, cid)
+    with store.read() as s:
+        assert s.agent_sessions.ready_sessions("w1") == 2
+
+
 def test_reservations_at_once_never_share_an_agent(store: Store) -> None:
     _, cid, team = _floor(store, ready=12)
 

@@ -209,6 +209,7 @@ def test_a_reservation_reads_the_workers_ready_agents_by_index(
     preferred = repo.reserve_agent(campaign, "w0", _customer(campaign), NOW, reserved.agent_id)
     assert preferred is not None
     assert repo.ready_agents("w0")
+    assert repo.ready_sessions("w0")
     assert_open_sessions_only(conn.take())
 
 
@@ -279,6 +280,7 @@ def test_sqlite_reads_no_table_whole_and_only_open_sessions(tmp_path: Path) -> N
         tenant, campaign = TenantId(1), CampaignId(1)
         repo.reserve_agent(campaign, "w0", _customer(campaign), NOW, 4)
         repo.ready_agents("w0")
+        repo.ready_sessions("w0")
         repo.worker_sessions("w0")
         repo.renew_sessions("w0", NOW)
         repo.adopt_sessions("w1", NOW, NOW, 10)

@@ -74,6 +74,29 @@ def test_progressive_pacing_never_dials_more_than_the_ready_agents(rig: AgentRig
     assert not rig.events.of(CustomerQueued)  # nobody answered to find no agent
 
 
+def test_an_agent_of_two_campaigns_is_dialled_for_once(rig: AgentRig) -> None:
+    """Ann is a member of both campaigns: one customer on the line for her at a time, none
+    left to wait and be dropped, and both campaigns take turns at her."""
+    ann = Agent("1001")
+    first, second = people(6)[:3], people(6)[3:]
+    ours = rig.campaign(first, [ann])
+    theirs = rig.campaign(second, [ann])
+    rig.log_in(ann)
+    rig.run(rig.engine("w1"))
+    on_line, most = 0, 0
+    for event in rig.events.events:
+        if isinstance(event, AttemptStarted):
+            on_line += 1
+            most = max(most, on_line)
+        elif isinstance(event, CallEnded):
+            on_line -= 1
+    assert most == 1
+    assert not rig.events.of(CustomerQueued)
+    assert [rig.record_of(n).stage for n in first + second] == [TRANSFERRED] * 6
+    served = [e.campaign_id for e in rig.events.of(CustomerBridged)]
+    assert served == [ours, theirs] * 3  # turn about, not one campaign's list first
+
+
 def test_no_agent_logged_in_no_call(rig: AgentRig) -> None:
     ann = Agent("1001")
     rig.campaign(people(2), [ann], finishTime="10:05")

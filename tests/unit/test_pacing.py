@@ -9,7 +9,15 @@ import pytest
 from dialer.domain.agent import Strategy
 from dialer.domain.campaign import Campaign, CampaignSpec, CampaignStatus
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
-from dialer.domain.pacing import CapsAndRate, ClaimRequest, Load, PacingPolicy, Progressive
+from dialer.domain.pacing import (
+    CapsAndRate,
+    ClaimRequest,
+    Load,
+    PacingPolicy,
+    Progressive,
+    agent_turns,
+    agents_to_share,
+)
 from dialer.domain.policy import MessagePolicy
 from dialer.domain.schedule import Schedule, Window
 from dialer.engine.pacer import TokenBucket
@@ -128,6 +136,44 @@ def test_progressive_dials_for_ready_agents_within_the_caps(
     limits = [bucket(r) for r in rates]
     load = Load(campaign(), on_line, 900, limits, NOW, ready_agents=ready, without_agent=waiting)
     assert policy.request(load) == expected
+
+
+@pytest.mark.parametrize(
+    ("situation", "ready", "waiting", "left", "lines"),
+    [
+        ("the campaign's own spare, when less", 2, 0, 5, 2),
+        ("what other campaigns left, when less", 3, 0, 1, 1),
+        ("nothing left: no call", 3, 0, 0, 0),
+        ("its own waiting still count", 3, 2, 3, 1),
+        ("an overdrawn budget is none", 3, 0, -2, 0),
+    ],
+)
+def test_progressive_shares_the_engines_ready_agents_between_campaigns(
+    situation: str, ready: int, waiting: int, left: int, lines: int
+) -> None:
+    policy = Progressive(CapsAndRate(claim_batch=100, campaign_max_in_flight=10))
+    load = Load(
+        campaign(),
+        waiting,
+        900,
+        [bucket(1000), bucket(1000)],
+        NOW,
+        ready_agents=ready,
+        without_agent=waiting,
+        agents_left=left,
+    )
+    assert policy.request(load).lines == lines
+
+
+def test_the_shared_budget_is_distinct_agents_less_every_unserved_call() -> None:
+    assert agents_to_share(ready_sessions=3, without_agent=1) == 2
+    assert agents_to_share(ready_sessions=1, without_agent=4) == 0
+
+
+def test_agent_campaigns_take_turns_at_shared_agents() -> None:
+    a, b, c = CampaignId(1), CampaignId(2), CampaignId(3)
+    assert agent_turns([c, a, b], {}) == [a, b, c]  # never given: by id
+    assert agent_turns([a, b, c], {a: 7, b: 5}) == [c, b, a]  # longest ago first
 
 
 def test_progressive_leaves_ivr_campaigns_to_the_caps() -> None:

@@ -9,12 +9,13 @@ Today's policy, ``CapsAndRate``, fills free lines up to the caps as fast as the 
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from dialer.domain.campaign import Campaign
+from dialer.domain.ids import CampaignId
 
 # Claim in quanta of 50 ms worth of the rate: one claim per token would cost a store round
 # trip per call, and a virtual clock would jump a token at a time.
@@ -47,6 +48,10 @@ class Load:
     # detecting, or waiting for an agent).
     ready_agents: int | None = None
     without_agent: int = 0
+    # The engine's ready agents no agent campaign has yet spoken for in this pass (None: no
+    # shared budget). An agent who is a member of several campaigns counts in each one's
+    # ``ready_agents`` but only once here, so two campaigns never dial for the same agent.
+    agents_left: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +108,8 @@ class CapsAndRate:
 
 class Progressive:
     """Agent campaigns: one call per ready agent of this engine, less the campaign's calls here
-    that have no agent yet, and never more than ``caps`` allows; IVR campaigns (no
+    that have no agent yet, and never more than ``caps`` allows nor what is left of the
+    engine's ready agents shared by its agent campaigns (``agents_left``); IVR campaigns (no
     ``ready_agents``) get what ``caps`` says. With no agent to spare it asks for nothing and
     no time to look again: an agent becoming ready wakes the dispatcher."""
 
@@ -115,6 +121,24 @@ class Progressive:
         if load.ready_agents is None:
             return allowed
         spare = max(0, load.ready_agents - load.without_agent)
+        if load.agents_left is not None:
+            spare = min(spare, max(0, load.agents_left))
         if spare >= allowed.lines:
             return allowed
         return ClaimRequest(spare, allowed.max_in_flight, allowed.rate)
+
+
+def agents_to_share(ready_sessions: int, without_agent: int) -> int:
+    """The budget of one dispatcher pass for all the engine's agent campaigns: its distinct
+    ready agents, less every agent campaign's calls here that have no agent yet (each will
+    take one of them). Each campaign's claim is taken from it in ``agent_turns`` order."""
+    return max(0, ready_sessions - without_agent)
+
+
+def agent_turns(
+    campaigns: Iterable[CampaignId], last_given: Mapping[CampaignId, int]
+) -> list[CampaignId]:
+    """The order agent campaigns draw on the shared ready agents: the one given a call the
+    longest ago (or never) first, then by id. Turn about, so a campaign with a long list
+    never starves another sharing its agents (issue 13 refines this)."""
+    return sorted(campaigns, key=lambda c: (last_given.get(c, -1), c))

@@ -32,7 +32,14 @@ from dialer.domain.events import (
 )
 from dialer.domain.ids import CampaignId, CliId, TenantId
 from dialer.domain.limits import ClaimLimits, claim_limits
-from dialer.domain.pacing import ClaimRequest, Load, PacingPolicy, campaign_max_in_flight
+from dialer.domain.pacing import (
+    ClaimRequest,
+    Load,
+    PacingPolicy,
+    agent_turns,
+    agents_to_share,
+    campaign_max_in_flight,
+)
 from dialer.engine.calls import CallRunner, CampaignPlan
 from dialer.engine.log_context import about_attempt
 from dialer.engine.pacer import TokenBucket
@@ -93,14 +100,21 @@ class Dispatcher:
         self._bucket = TokenBucket(settings.max_calls_per_second, timer.now())
         self.campaign_buckets: dict[CampaignId, TokenBucket] = {}
         self._open: set[CampaignId] = set()  # campaigns this engine dials now (their windows)
+        # The pass in which each agent campaign was last given calls (agent_turns' order).
+        self.agent_given: dict[CampaignId, int] = {}
+        self._passes = 0
 
     async def dispatch(self, now: datetime) -> Pass:
         """Claim what may be dialled now and start it."""
         contexts = await asyncio.to_thread(self.read_contexts)
+        self._passes += 1
         # Read once per pass, and only when an agent campaign is there to pace.
         ready: dict[CampaignId, int] = {}
+        agents_left = 0
         if any(c.campaign.spec.kind is CampaignType.AGENT for c in contexts):
-            ready = await asyncio.to_thread(self._ready_agents)
+            ready, distinct = await asyncio.to_thread(self._ready_agents)
+            agents_left = agents_to_share(distinct, sum(self._state.without_agent.values()))
+            contexts = self._agents_in_turn(contexts)
         done = Pass()
         dialling_now: set[CampaignId] = set()
         for context in contexts:
@@ -116,7 +130,7 @@ class Dispatcher:
                 done.soonest(window.closes_at)  # nothing changes for it before then but a Start
                 continue
             dialling_now.add(campaign.id)
-            request = self._room(context, now, ready)
+            request = self._room(context, now, ready, agents_left)
             if request.lines <= 0:
                 done.soonest(request.look_again)  # None: a line is freed when a call ends
                 continue
@@ -129,6 +143,10 @@ class Dispatcher:
                 # closes ends OutOfTime at the close, not when it would have fallen due.
                 done.soonest(window.closes_at)
                 continue
+            if campaign.spec.kind is CampaignType.AGENT:
+                # What _start settles without a call comes back to the budget next pass.
+                agents_left -= len(jobs)
+                self.agent_given[campaign.id] = self._passes
             done.started += await self._start(context, jobs, now)
             done.soonest(window.closes_at)
         self._note_windows(dialling_now)
@@ -162,7 +180,7 @@ class Dispatcher:
         """Campaigns with nothing waiting and no call of this engine on the line leave every
         per-campaign cache: an engine running for months must not hold every campaign seen."""
         state = self._state
-        for cache in (state.plans, self.campaign_buckets, state.active):
+        for cache in (state.plans, self.campaign_buckets, state.active, self.agent_given):
             for campaign_id in [c for c in cache if c not in state.contexts]:
                 if not state.active.get(campaign_id):
                     del cache[campaign_id]
@@ -177,14 +195,30 @@ class Dispatcher:
             raise RuntimeError(f"call flow {record.id} no longer validates: {problems}")
         return CampaignPlan(context, flow, clis[CliId(campaign.spec.cli_id)])
 
-    def _ready_agents(self) -> dict[CampaignId, int]:
+    def _ready_agents(self) -> tuple[dict[CampaignId, int], int]:
+        """Ready agents per campaign, and how many distinct ones (the shared budget)."""
         if not self._state.agents_held:
-            return {}
+            return {}, 0
         with self._store.read() as session:
-            return session.agent_sessions.ready_agents(self._state.worker)
+            repo = session.agent_sessions
+            return repo.ready_agents(self._state.worker), repo.ready_sessions(self._state.worker)
+
+    def _agents_in_turn(self, contexts: list[DialingContext]) -> list[DialingContext]:
+        """The agent campaigns reordered among their own places by ``agent_turns`` (the
+        first draws first on the shared ready agents); IVR campaigns keep theirs."""
+        slots = [i for i, c in enumerate(contexts) if c.campaign.spec.kind is CampaignType.AGENT]
+        by_id = {contexts[i].campaign.id: contexts[i] for i in slots}
+        ordered = list(contexts)
+        for slot, campaign_id in zip(slots, agent_turns(by_id, self.agent_given), strict=True):
+            ordered[slot] = by_id[campaign_id]
+        return ordered
 
     def _room(
-        self, context: DialingContext, now: datetime, ready: dict[CampaignId, int]
+        self,
+        context: DialingContext,
+        now: datetime,
+        ready: dict[CampaignId, int],
+        agents_left: int = 0,
     ) -> ClaimRequest:
         """How many calls may start now, by the campaign kind's pacing policy, and when the
         rate limit next allows one if it is what holds them back."""
@@ -205,6 +239,7 @@ class Dispatcher:
                 load,
                 ready_agents=ready.get(campaign.id, 0),
                 without_agent=self._state.without_agent[campaign.id],
+                agents_left=agents_left,
             )
             return self.agent_pacing.request(agents)
         return self.pacing.request(load)

@@ -127,6 +127,11 @@ class AgentSessionRepo(Protocol):
         """Ready agents per campaign, of the sessions ``worker`` holds (for pacing)."""
         ...
 
+    def ready_sessions(self, worker: str) -> int:
+        """How many distinct ready agents ``worker`` holds: an agent who is a member of
+        several campaigns counts once (the budget its agent campaigns share when pacing)."""
+        ...
+
     def adopt_sessions(
         self, worker: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[AgentSession]:

@@ -236,6 +236,13 @@ class AgentSessionQueries:
         )
         return {CampaignId(cid): int(n) for cid, n in rows}
 
+    def ready_sessions(self, worker: str) -> int:
+        rows = self._conn.execute(
+            "SELECT count(*) FROM agent_sessions s WHERE s.worker = %s AND s.state = 'ready'",
+            (worker,),
+        )
+        return int(rows[0][0])
+
     def adopt_sessions(
         self, worker: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[AgentSession]:

@@ -187,6 +187,13 @@ class AgentSessionParts(SessionBase):
                 counts[campaign_id] = counts.get(campaign_id, 0) + 1
         return counts
 
+    def ready_sessions(self, worker: str) -> int:
+        return sum(
+            1
+            for s in self._t.agent_sessions.values()
+            if s.worker == worker and s.state is AgentState.READY
+        )
+
     def adopt_sessions(
         self, worker: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[AgentSession]:
