@@ -293,7 +293,7 @@ def test_sqlite_reads_no_table_whole_and_only_open_sessions(tmp_path: Path) -> N
         repo.agent_by_token("hash")
     finally:
         raw.close()
-    assert len(conn.plans) == 13
+    assert len(conn.plans) == 14
     for text, steps in conn.plans:
         whole = [step for step in steps if _WHOLE.search(step)]
         assert not whole, f"{whole} in the plan of:\n{text}\n{steps}"
