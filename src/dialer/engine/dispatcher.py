@@ -218,7 +218,7 @@ class Dispatcher:
         context: DialingContext,
         now: datetime,
         ready: dict[CampaignId, int],
-        agents_left: int = 0,
+        agents_left: int,
     ) -> ClaimRequest:
         """How many calls may start now, by the campaign kind's pacing policy, and when the
         rate limit next allows one if it is what holds them back."""
