@@ -97,6 +97,17 @@ def test_an_agent_of_two_campaigns_is_dialled_for_once(rig: AgentRig) -> None:
     assert served == [ours, theirs] * 3  # turn about, not one campaign's list first
 
 
+def test_campaigns_with_agents_of_their_own_each_dial_for_them_at_once(rig: AgentRig) -> None:
+    ann, bob = Agent("1001"), Agent("1002")
+    rig.campaign(people(4)[:2], [ann])
+    rig.campaign(people(4)[2:], [bob])
+    rig.log_in(ann, bob)
+    rig.run(rig.engine("w1"))
+    # Both customers dialled at the opening: the shared budget holds back neither.
+    assert sorted(rig.bridges)[::2] == [("1001", OPEN + 3 * S), ("1002", OPEN + 3 * S)]
+    assert not rig.events.of(CustomerQueued)
+
+
 def test_no_agent_logged_in_no_call(rig: AgentRig) -> None:
     ann = Agent("1001")
     rig.campaign(people(2), [ann], finishTime="10:05")
