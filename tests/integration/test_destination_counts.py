@@ -367,3 +367,50 @@ def test_the_migration_counts_a_store_that_already_has_destinations(
             }
     finally:
         store.close()
+
+
+def test_sqlite_counts_again_a_batch_whose_rows_were_not_all_in_flight(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """The engine's batches are counted from what it knows of their rows (in flight, then the
+    key of their record). A row that was not in flight after all, which nothing in the engine
+    does, is left alone and the campaign is counted again from its destinations: the counters
+    stay exact rather than drift."""
+    container = build(Settings(database_url=f"sqlite:///{tmp_path}/counts.db"), clock=clock)
+    try:
+        account = Account(container, "Acme")
+        now = clock.now()
+        body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(6)])
+        campaign = container.campaigns.create(account.tenant, body).campaign
+        with container.store.write() as session:
+            jobs = session.claim(campaign.id, now, 6, "engine-a", now + timedelta(minutes=1))
+            # One of them goes back to pending behind the engine's back.
+            session._conn.execute(
+                "UPDATE destinations SET state = 'pending' WHERE id = %s",
+                (jobs[0].destination_id,),
+            )
+        with container.store.write() as session:
+            session.finish_attempts(
+                [finish(j, Outcome.BUSY, now, retry=False) for j in jobs], None, now
+            )
+        with container.store.read() as session:
+            # The pending row has no place in the ready queue (it was moved by hand), so only
+            # the counters' side is compared: states, outcomes, totals.
+            counts, progress, total = counted(session, account, campaign.id, now)
+            full_counts, full_progress, full_total = recount(session, campaign.id, now)
+            assert progress == full_progress
+            assert total == full_total
+            assert (counts.pending, counts.originated) == (
+                full_counts.pending,
+                full_counts.originated,
+            )
+            states = dict(
+                session._conn.execute(
+                    "SELECT state, count(*) FROM destinations WHERE campaign_id = %s"
+                    " GROUP BY state",
+                    (campaign.id,),
+                )
+            )
+            assert states == {"done": 5, "pending": 1}
+    finally:
+        container.close()

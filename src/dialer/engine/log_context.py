@@ -10,20 +10,16 @@ from contextvars import ContextVar
 
 from dialer.domain.attempt import DialJob
 
-_IDS: ContextVar[dict[str, int] | None] = ContextVar("dialer_log_ids", default=None)
+# The job itself, not a dict of its ids: a call sets it once and most calls log nothing, so
+# the names are only read off it when a line is written.
+_JOB: ContextVar[DialJob | None] = ContextVar("dialer_log_job", default=None)
 
 FIELDS = ("campaign_id", "destination_id", "attempt")
 
 
 def about_attempt(job: DialJob) -> None:
     """From here on, in this task, lines are about this attempt."""
-    _IDS.set(
-        {
-            "campaign_id": job.campaign_id,
-            "destination_id": job.destination_id,
-            "attempt": job.attempt_number,
-        }
-    )
+    _JOB.set(job)
 
 
 def ids(campaign_id: int, destination_id: int, attempt: int) -> dict[str, int]:
@@ -36,9 +32,11 @@ class ContextFilter(logging.Filter):
     gave its own."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        ids = _IDS.get()
-        if ids:
-            for name, value in ids.items():
+        job = _JOB.get()
+        if job is not None:
+            for name, value in zip(
+                FIELDS, (job.campaign_id, job.destination_id, job.attempt_number), strict=True
+            ):
                 if not hasattr(record, name):
                     setattr(record, name, value)
         return True

@@ -30,7 +30,10 @@ class Connection(Protocol):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     def execute_script(self, sql: str) -> None: ...
-    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Run ``sql`` once per row; how many rows the runs changed in all."""
+        ...
+
     def insert_many(
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> None: ...
@@ -57,8 +60,8 @@ class SqliteConnection:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._raw.execute(_to_sqlite(sql), tuple(params)).fetchall()
 
-    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._raw.executemany(_to_sqlite(sql), rows)
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        return self._raw.executemany(_to_sqlite(sql), rows).rowcount
 
     def execute_script(self, sql: str) -> None:
         # executescript would commit the open transaction first; run statement by statement.
@@ -86,10 +89,11 @@ class PostgresConnection:
     def execute_script(self, sql: str) -> None:
         self._raw.execute(sql.encode())
 
-    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         # psycopg pipelines executemany: one round trip for the batch, not one per row.
         with self._raw.cursor() as cur:
             cur.executemany(sql.encode(), rows)
+            return cur.rowcount
 
     def insert_many(
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]

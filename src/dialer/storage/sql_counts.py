@@ -1,6 +1,7 @@
 """Counts of a campaign's destinations, read from the counters the triggers of migration 0006
 keep, never by counting destinations: O(1) per campaign however many numbers it has."""
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
@@ -9,6 +10,7 @@ from dialer.domain.ids import CampaignId
 from dialer.storage.database import Connection
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 
 # (state, last outcome of done ones or 0) -> how many
 Tally = dict[tuple[str, int], int]
@@ -24,13 +26,18 @@ _BY_HAND = "campaign_id = 0 AND state = 'counted by hand' AND outcome = 0"
 
 
 def counted_by_hand(
-    conn: Connection, change: Callable[[], _T], moves: Callable[[_T], Iterable[Move]]
+    conn: Connection,
+    change: Callable[[], _T],
+    moves: Callable[[_T], Iterable[Move] | None],
+    *,
+    recount: Sequence[int] = (),
 ) -> _T:
     """Run ``change``, an UPDATE of destinations, and keep the counters exact. On SQLite,
     whose triggers run per row, the trigger is paused and the batch counted in one statement
     from ``moves`` (what ``change`` returned says which rows moved from which key to which:
-    the engine's updates return their rows and know the state they left, so no key is read
-    before or after); PostgreSQL's statement trigger counts it already."""
+    the engine's updates know the state their rows left, so no key is read before or after).
+    ``moves`` may answer None (it cannot tell): the ``recount`` campaigns are then counted
+    again from their destinations. PostgreSQL's statement trigger counts it already."""
     if conn.dialect != "sqlite":
         return change()
     conn.execute(
@@ -39,8 +46,13 @@ def counted_by_hand(
     )
     result = change()
     conn.execute(f"DELETE FROM destination_counts WHERE {_BY_HAND}")
+    moved = moves(result)
+    if moved is None:
+        log.error("counting campaigns %s again: a batch moved rows it did not expect", recount)
+        _count_again(conn, recount)
+        return result
     tally: Counter[tuple[int, str, int]] = Counter()
-    for campaign_id, before, after in moves(result):
+    for campaign_id, before, after in moved:
         if before != after:
             tally[(campaign_id, *before)] -= 1
             tally[(campaign_id, *after)] += 1
@@ -53,6 +65,19 @@ def counted_by_hand(
             rows,
         )
     return result
+
+
+def _count_again(conn: Connection, campaign_ids: Sequence[int]) -> None:
+    """Rebuild the counters of these campaigns from their destinations (SQLite)."""
+    for campaign_id in campaign_ids:
+        conn.execute("DELETE FROM destination_counts WHERE campaign_id = %s", (campaign_id,))
+        conn.execute(
+            "INSERT INTO destination_counts (campaign_id, state, outcome, n)"
+            " SELECT campaign_id, state,"
+            " CASE WHEN state = 'done' THEN coalesce(last_outcome, 0) ELSE 0 END, count(*)"
+            " FROM destinations WHERE campaign_id = %s GROUP BY 1, 2, 3",
+            (campaign_id,),
+        )
 
 
 def destination_tallies(

@@ -9,7 +9,6 @@ statements cannot interleave with another claim).
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import partial
 
 from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.campaign import DialingContext
@@ -25,12 +24,29 @@ from dialer.storage.rows import (
     to_us,
 )
 from dialer.storage.sql_agent_calls import AGENT_COLUMNS, agent_values, note_agent_calls
-from dialer.storage.sql_counts import counted_by_hand
+from dialer.storage.sql_counts import Move, counted_by_hand
 
 _JOB_COLUMNS = (
     "d.id, d.campaign_id, d.attempts_made + 1 AS attempt, d.number_raw, d.number_e164, d.name,"
     " d.parameters, d.caller_id, d.custom_data, d.ignore_dnc, d.priority, d.callback_agent_id"
 )
+
+
+def _outcome_moves(
+    finished: Sequence[FinishedAttempt],
+    by_id: Mapping[DestinationId, tuple[int, int, int, str]],
+    updated: int,
+) -> list[Move] | None:
+    """Each recorded destination's move out of in_flight; None (count again) if some row was
+    not in flight after all, which nothing should make happen."""
+    if updated != len(by_id):
+        return None
+    moves: list[Move] = []
+    for f in finished:
+        _, outcome, _, state = by_id[f.record.destination_id]
+        moves.append((f.campaign_id, _IN_FLIGHT, (state, outcome if state == "done" else 0)))
+    return moves
+
 
 # Counter keys (storage/sql_counts.py) of the states the engine moves destinations between.
 _PENDING = ("pending", 0)
@@ -417,31 +433,18 @@ class EngineQueries:
                 (ids, *([row[k] for row in rows] for k in range(4))),
             )
             return
-        # SQLite's triggers run per row whatever the statement: the batch is counted by hand,
-        # from the rows the update returns. Only the engine moves a destination out of
-        # in_flight, and it records only what it holds, so each one it updates leaves in_flight.
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            counted_by_hand(
-                self._conn,
-                partial(self._record_outcomes, chunk, by_id),
-                lambda done: (
-                    (row[0], _IN_FLIGHT, (row[1], row[2] if row[1] == "done" else 0))
-                    for row in done
-                ),
-            )
-
-    def _record_outcomes(
-        self, ids: Sequence[DestinationId], by_id: Mapping[DestinationId, tuple[int, int, int, str]]
-    ) -> list[Row]:
-        """SQLite: one UPDATE for the batch; each row's campaign, state and outcome after."""
-        return self._conn.execute(
-            "UPDATE destinations SET attempts_made = v.column2, last_outcome = v.column3,"
-            " last_stage = v.column4, state = v.column5 FROM (VALUES "
-            + ", ".join("(%s, %s, %s, %s, %s)" for _ in ids)
-            + ") AS v WHERE destinations.id = v.column1 AND destinations.state = 'in_flight'"
-            " RETURNING destinations.campaign_id, destinations.state, destinations.last_outcome",
-            [value for i in ids for value in (i, *by_id[i])],
+        # SQLite's triggers run per row whatever the statement: the batch is counted by hand.
+        # Only the engine moves a destination out of in_flight, and it records only what it
+        # holds, so each row it updates leaves in_flight for the key its record says.
+        counted_by_hand(
+            self._conn,
+            lambda: self._conn.execute_many(
+                "UPDATE destinations SET attempts_made = %s, last_outcome = %s,"
+                " last_stage = %s, state = %s WHERE id = %s AND state = 'in_flight'",
+                [(*by_id[i], i) for i in ids],
+            ),
+            lambda updated: _outcome_moves(finished, by_id, updated),
+            recount=sorted({f.campaign_id for f in finished}),
         )
 
     def _attempt_ids(self, records: Sequence[AttemptRecord]) -> dict[tuple[int, int], int]:
