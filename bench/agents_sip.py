@@ -10,16 +10,20 @@ early, no customer audio reaching the agent's leg), CPU per pair (this process's
 the hold / pairs / seconds, as a share of one core), and bridge start -> the customer's first
 audio handed to the agent's leg (after the bridge tone) p50/p95; with ``--ear``, also until
 that audio arrives at the agent's phone as RTP (baresip's encoding and packetisation added).
+The ears (one RTP listener per agent's phone, decoding what arrives) run in a process of their
+own, so they neither slow the dialer's media clock nor count in its CPU.
 
     .venv/bin/python bench/agents_sip.py [--pairs 50] [--hold 30] [--ear]
 """
 
 import argparse
 import asyncio
+import multiprocessing
 import resource
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from multiprocessing.connection import Connection
 
 from dialer.bootstrap import build_sip_network
 from dialer.clocks import RealTimer
@@ -54,10 +58,24 @@ def cpu() -> float:
     return own.ru_utime + own.ru_stime
 
 
+def ears(pairs: int, conn: Connection) -> None:
+    """The agents' phones' ears, in their own process: their ports, then, given the moment the
+    bridges started (time.monotonic() is one clock for every process), when the customer's
+    700 Hz first arrived at each."""
+    listening = [RtpListener() for _ in range(pairs)]
+    try:
+        conn.send([ear.port for ear in listening])
+        after = conn.recv()
+        conn.send([ear.arrived_with(700, after=after) for ear in listening])
+    finally:
+        for ear in listening:
+            ear.close()
+
+
 async def pair(
-    net: SipNetwork, agents: SippPhone, i: int, tally: Tally, ear: RtpListener | None
+    net: SipNetwork, agents: SippPhone, i: int, tally: Tally, ear_port: int
 ) -> tuple[SipAgentLeg, SipCall] | None:
-    desk = PhoneCall(tone=1200, rtp_port=ear.port if ear else 0)
+    desk = PhoneCall(tone=1200, rtp_port=ear_port)
     leg = await net.call_agent(agents.uri(desk), CALLER_ID)
     request = OriginateRequest(
         number=PhoneCall(tone=700).user,
@@ -82,6 +100,14 @@ async def pair(
 async def main(args: argparse.Namespace) -> None:
     tally = Tally()
     events = Recording()
+    ear_ports = [0] * args.pairs
+    if args.ear:
+        # Spawned before the SIP stack starts, so the child shares none of it.
+        context = multiprocessing.get_context("spawn")
+        to_ears, ears_end = context.Pipe()
+        listener = context.Process(target=ears, args=(args.pairs, ears_end), daemon=True)
+        listener.start()
+        ear_ports = to_ears.recv()
     with SippPhone(max_call_seconds=args.hold + 120) as customers, SippPhone() as agents:
         trunk = SipSettings(
             host=customers.host,
@@ -91,11 +117,11 @@ async def main(args: argparse.Namespace) -> None:
             calls_per_second=args.cps,
         )
         net = build_sip_network(NetworkSettings(kind="sip", sip=trunk), RealTimer(), events)
-        ears = [RtpListener() for _ in range(args.pairs)] if args.ear else []
+        ear_seconds: list[float] = []
         try:
             started = time.monotonic()
             made = await asyncio.gather(
-                *(pair(net, agents, i, tally, ears[i] if ears else None) for i in range(args.pairs))
+                *(pair(net, agents, i, tally, ear_ports[i]) for i in range(args.pairs))
             )
             pairs = [p for p in made if p is not None]
             print(f"{len(pairs)} pairs set up in {time.monotonic() - started:.1f} s")
@@ -126,15 +152,16 @@ async def main(args: argparse.Namespace) -> None:
                 *(customer.hangup() for _, customer in pairs),
                 *(leg.hangup() for leg, _ in pairs),
             )
-            # The customer's 700 Hz arriving at the agent's phone (--ear).
-            heard_at = [ear.arrived_with(700, after=bridged_at) for ear in ears]
-            ear_seconds = [at - bridged_at for at in heard_at if at is not None]
-            if len(ear_seconds) < len(ears):
-                tally.fail("the customer's tone never reached the agent's phone")
+            if args.ear:
+                # The customer's 700 Hz arriving at the agent's phone.
+                to_ears.send(bridged_at)
+                heard_at = [at for at in to_ears.recv()[: len(pairs)] if at is not None]
+                ear_seconds = [at - bridged_at for at in heard_at]
+                if len(ear_seconds) < len(pairs):
+                    tally.fail("the customer's tone never reached the agent's phone")
+                listener.join(5)
         finally:
             await net.close()
-            for ear in ears:
-                ear.close()
     per_pair = cpu_used / max(1, still) / max(seconds, 1e-9)
     print(f"pairs requested {args.pairs}, bridged at once {held}, still bridged at release {still}")
     print(f"failures {sum(tally.failures.values())} {tally.failures or ''}")
