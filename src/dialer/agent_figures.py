@@ -14,7 +14,13 @@ from datetime import datetime
 
 from dialer.domain.agent_session import AgentState
 from dialer.domain.codes import Stage
-from dialer.domain.events import AgentStateChanged, AttemptFinished, CustomerBridged, Event, Handler
+from dialer.domain.events import (
+    AgentStateChanged,
+    AttemptFinished,
+    ByKind,
+    CustomerBridged,
+    Handler,
+)
 
 _IN_CALL = (AgentState.TALKING.value, AgentState.WRAP_UP.value)
 
@@ -61,7 +67,7 @@ class AgentTally:
 
 
 @dataclass
-class AgentFigures:
+class AgentFigures(ByKind):
     """Subscribe it to the events of a run; ``close`` at the run's end counts open states."""
 
     agents: dict[int, AgentTally] = field(default_factory=dict)
@@ -75,14 +81,6 @@ class AgentFigures:
             CustomerBridged: self._bridged,
             AttemptFinished: self._finished,
         }
-
-    def publish(self, event: Event) -> None:
-        handler = self._handlers.get(type(event))
-        if handler is not None:
-            handler(event)
-
-    def handler_for(self, kind: type) -> Handler | None:
-        return self._handlers.get(kind)
 
     def close(self, at: datetime) -> None:
         for tally in self.agents.values():

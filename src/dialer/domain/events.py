@@ -284,6 +284,22 @@ class Routed(Protocol):
     def handler_for(self, kind: type) -> Handler | None: ...
 
 
+class ByKind:
+    """A subscriber whose ``_handlers`` name one handler per kind of event it records (the
+    Routed protocol): EngineStats, the Prometheus exporter, the simulation's agent figures."""
+
+    _handlers: dict[type, Handler]
+
+    def publish(self, event: Event) -> None:
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def handler_for(self, kind: type) -> Handler | None:
+        """What records events of ``kind`` (FanOutSink asks once per kind)."""
+        return self._handlers.get(kind)
+
+
 class NullSink:
     """Publishes nowhere: for objects built without a sink (tests, one-shot commands)."""
 

@@ -11,14 +11,14 @@ from dialer.domain.events import (
     AttemptPostponed,
     AttemptsFinished,
     AttemptStarted,
+    ByKind,
     DestinationsClaimed,
-    Event,
     Handler,
 )
 
 
 @dataclass
-class EngineStats:
+class EngineStats(ByKind):
     """Subscribe it to an engine's events; it keeps counts only, never per-call lists."""
 
     claimed: int = 0
@@ -43,15 +43,6 @@ class EngineStats:
             AttemptPostponed: self._postponed,
             AttemptNotPlaced: self._not_placed,
         }
-
-    def publish(self, event: Event) -> None:
-        handler = self._handlers.get(type(event))
-        if handler is not None:
-            handler(event)
-
-    def handler_for(self, kind: type) -> Handler | None:
-        """What counts events of ``kind`` (FanOutSink asks once per kind)."""
-        return self._handlers.get(kind)
 
     def _finished(self, event: AttemptFinished) -> None:
         self.recorded += 1

@@ -19,9 +19,9 @@ from dialer.domain.events import (
     AttemptFinished,
     AttemptsFinished,
     AttemptStarted,
+    ByKind,
     CallsOnLine,
     CampaignFinished,
-    Event,
     FirstAudio,
     Handler,
     LeaseLost,
@@ -44,7 +44,7 @@ def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROCESS_ENV) or None
 
 
-class PrometheusMetrics:
+class PrometheusMetrics(ByKind):
     """Subscribe it to the engine's, the deliverer's and the driver's events."""
 
     def __init__(self) -> None:
@@ -168,15 +168,6 @@ class PrometheusMetrics:
         self._latency_bounds = [*LATENCY_BUCKETS, float("inf")]
         self._latency_counts = [0] * len(self._latency_bounds)
         self._latency_sum = 0.0
-
-    def publish(self, event: Event) -> None:
-        handler = self._handlers.get(type(event))
-        if handler is not None:
-            handler(event)
-
-    def handler_for(self, kind: type) -> Handler | None:
-        """What records events of ``kind`` (FanOutSink asks once per kind)."""
-        return self._handlers.get(kind)
 
     # Labelled children are cached: .labels() takes a lock and builds keys, several times per
     # attempt otherwise.

@@ -5,20 +5,22 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 
-class SippProcess:
+class SippProcess(ABC):
     """Subclasses say how to start (``start``, through ``launch``); stopping is the same."""
 
     def __init__(self, prefix: str) -> None:
         self.root = Path(tempfile.mkdtemp(prefix=prefix))
         self.process: subprocess.Popen[bytes] | None = None
 
+    @abstractmethod
     def start(self, timeout: float = 10.0) -> Self:
-        raise NotImplementedError
+        """Launch SIPp and return once it listens."""
 
     def launch(self, args: list[str], stderr_file: Path) -> "subprocess.Popen[bytes]":
         """Run SIPp with ``args`` in the scratch folder, its stderr kept in ``stderr_file``
