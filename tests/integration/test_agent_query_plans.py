@@ -25,7 +25,6 @@ from dialer.domain.agent_session import Customer
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
 from dialer.storage.database import (
     PostgresConnection,
-    PostgresDatabase,
     Row,
     SqliteConnection,
     SqliteDatabase,
@@ -35,7 +34,14 @@ from dialer.storage.migrations import migrate
 from dialer.storage.rows import to_us
 from dialer.storage.sql_store import SqlSession
 from dialer.testing.postgres import PostgresServer
-from tests.integration.test_query_plans import PLANS, Scan, explain
+from tests.integration.test_query_plans import (
+    PLANS,
+    Scan,
+    explain,
+    migrated,
+    scalar,
+    tenant_flow_cli,
+)
 
 AGENTS = 500
 SESSIONS_EACH = 40
@@ -91,44 +97,17 @@ def assert_open_sessions_only(plans: list[tuple[str, list[Scan]]]) -> None:
         assert not wrong, f"{wrong} in the plan of:\n{text}\n{scans}"
 
 
-def _one(raw: psycopg.Connection[Row], statement: bytes, params: Sequence[Any]) -> Any:
-    row = raw.execute(statement, params).fetchone()
-    assert row is not None
-    return row[0]
-
-
 @pytest.fixture(scope="module")
 def floor(postgres_server: PostgresServer) -> tuple[str, TenantId, CampaignId]:
     """Agent i is a member of campaign i % 3; its last session is open when i is even, ready
     when i % 4 == 0, held by worker w(i % 5); its earlier sessions are offline history."""
     url = postgres_server.create_database("agent_plans")
-    database = PostgresDatabase(url, max_connections=1)
-    try:
-        migrate(database)
-    finally:
-        database.close()
+    migrated(url)
     stamp = to_us(NOW - timedelta(days=1))
     with psycopg.connect(url) as raw:
-        tenant = _one(
-            raw,
-            b"INSERT INTO tenants (name, region, timezone, api_key_hash, created_at)"
-            b" VALUES ('Acme', 'GB', 'Europe/London', 'h', %s) RETURNING id",
-            (stamp,),
-        )
-        flow = _one(
-            raw,
-            b"INSERT INTO callflows (tenant_id, name, definition, created_at)"
-            b" VALUES (%s, 'f', 'message: hi', %s) RETURNING id",
-            (tenant, stamp),
-        )
-        cli = _one(
-            raw,
-            b"INSERT INTO clis (tenant_id, number, created_at) VALUES (%s, '+441632960000', %s)"
-            b" RETURNING id",
-            (tenant, stamp),
-        )
+        tenant, flow, cli = tenant_flow_cli(raw, stamp)
         campaigns = [
-            _one(
+            scalar(
                 raw,
                 b"INSERT INTO campaigns (tenant_id, code, name, kind, status, start_date,"
                 b" start_time, finish_time, runover_days, attempts, callflow_id, cli_id,"
@@ -179,7 +158,7 @@ def floor(postgres_server: PostgresServer) -> tuple[str, TenantId, CampaignId]:
         raw.commit()
         raw.autocommit = True
         raw.execute(b"ANALYZE")
-        assert _one(raw, b"SELECT count(*) FROM agent_state_changes", ()) == (
+        assert scalar(raw, b"SELECT count(*) FROM agent_state_changes", ()) == (
             AGENTS * SESSIONS_EACH * CHANGES_EACH
         )
     return url, TenantId(tenant), CampaignId(campaigns[0])

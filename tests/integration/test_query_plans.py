@@ -112,7 +112,39 @@ class ExplainingConnection(PostgresConnection):
         return super().execute(sql, params)
 
 
-def _one(raw: psycopg.Connection[Row], statement: bytes, params: Sequence[Any]) -> Any:
+def migrated(url: str) -> None:
+    """Bring a new database to the latest schema."""
+    database = PostgresDatabase(url, max_connections=1)
+    try:
+        migrate(database)
+    finally:
+        database.close()
+
+
+def tenant_flow_cli(raw: psycopg.Connection[Row], stamp: int) -> tuple[int, int, int]:
+    """A tenant with a call flow and a caller ID, for campaigns made by hand."""
+    tenant = scalar(
+        raw,
+        b"INSERT INTO tenants (name, region, timezone, api_key_hash, created_at)"
+        b" VALUES ('Acme', 'GB', 'Europe/London', 'h', %s) RETURNING id",
+        (stamp,),
+    )
+    flow = scalar(
+        raw,
+        b"INSERT INTO callflows (tenant_id, name, definition, created_at)"
+        b" VALUES (%s, 'f', 'message: hi', %s) RETURNING id",
+        (tenant, stamp),
+    )
+    cli = scalar(
+        raw,
+        b"INSERT INTO clis (tenant_id, number, created_at) VALUES (%s, '+441632960000', %s)"
+        b" RETURNING id",
+        (tenant, stamp),
+    )
+    return tenant, flow, cli
+
+
+def scalar(raw: psycopg.Connection[Row], statement: bytes, params: Sequence[Any]) -> Any:
     row = raw.execute(statement, params).fetchone()
     assert row is not None
     return row[0]
@@ -129,34 +161,13 @@ def filled(postgres_server: PostgresServer) -> Filled:
     """A campaign with 100,000 pending destinations in the ready queue, beside another's 50,000
     done ones; one INSERT ... SELECT each, then ANALYZE, as autovacuum would have by now."""
     url = postgres_server.create_database("plans")
-    database = PostgresDatabase(url, max_connections=1)
-    try:
-        migrate(database)
-    finally:
-        database.close()
+    migrated(url)
     stamp = to_us(NOW - timedelta(days=1))
     with psycopg.connect(url) as raw:
-        tenant = _one(
-            raw,
-            b"INSERT INTO tenants (name, region, timezone, api_key_hash, created_at)"
-            b" VALUES ('Acme', 'GB', 'Europe/London', 'h', %s) RETURNING id",
-            (stamp,),
-        )
-        flow = _one(
-            raw,
-            b"INSERT INTO callflows (tenant_id, name, definition, created_at)"
-            b" VALUES (%s, 'f', 'message: hi', %s) RETURNING id",
-            (tenant, stamp),
-        )
-        cli = _one(
-            raw,
-            b"INSERT INTO clis (tenant_id, number, created_at) VALUES (%s, '+441632960000', %s)"
-            b" RETURNING id",
-            (tenant, stamp),
-        )
+        tenant, flow, cli = tenant_flow_cli(raw, stamp)
         campaigns = []
         for code in ("busy", "finished"):
-            campaign = _one(
+            campaign = scalar(
                 raw,
                 b"INSERT INTO campaigns (tenant_id, code, name, kind, status, start_date,"
                 b" start_time, finish_time, runover_days, attempts, callflow_id, cli_id,"
@@ -187,7 +198,7 @@ def filled(postgres_server: PostgresServer) -> Filled:
         raw.commit()
         raw.autocommit = True
         raw.execute(b"ANALYZE")
-        queued = _one(raw, b"SELECT count(*) FROM dial_queue", ())
+        queued = scalar(raw, b"SELECT count(*) FROM dial_queue", ())
     assert queued == PENDING
     return Filled(url, CampaignId(busy))
 
