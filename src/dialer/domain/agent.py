@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from dialer.domain.ids import TenantId
 
@@ -35,6 +36,22 @@ class Strategy:
     coefficient: int
 
 
+class PacingMode(StrEnum):
+    """How many lines an agent campaign dials (docs/pacing.md)."""
+
+    PROGRESSIVE = "progressive"  # one line per ready agent: cannot abandon
+    RATIO = "ratio"  # ``ratio`` lines per ready agent, under the abandoned-call governor
+    PREDICTIVE = "predictive"  # the model's lines, under the governor (the default)
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    mode: PacingMode = PacingMode.PREDICTIVE
+    ratio: float | None = None  # RATIO: lines per ready agent (the strategy's coefficient)
+    # The campaign's own abandoned-call target (fraction); None: the tenant's.
+    target: float | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class AgentOptions:
     """How an agent campaign hands answered calls to agents (docs/agents.md)."""
@@ -45,6 +62,7 @@ class AgentOptions:
     max_wait: timedelta = timedelta(seconds=5)
     # Bridge at the answer, with no answering-machine detection: the agent hears the greeting.
     bridge_on_answer: bool = False
+    pacing: Pacing = Pacing()
 
 
 def strategy_problems(max_callers: int, coefficient: int) -> list[str]:

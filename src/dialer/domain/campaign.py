@@ -1,10 +1,11 @@
 """A voice campaign: what it dials, when, with which call flow and caller ID, and its policies."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import NamedTuple
 
+from dialer.domain.abandonment import ComplianceSettings
 from dialer.domain.agent import AgentOptions, Strategy
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
@@ -132,3 +133,5 @@ class DialingContext:
     # The name of the agent queue an agent campaign hands answered calls to (its Dialer API
     # strategy's queue), if it has one.
     transfer_queue: str | None = None
+    # The tenant's abandoned-call regime, target, information message and per-number cap.
+    compliance: ComplianceSettings = field(default_factory=ComplianceSettings)

@@ -44,7 +44,10 @@ _CAUSE_LIMIT = 500
 
 @dataclass(frozen=True, slots=True)
 class Dial:
-    """Place the call now."""
+    """Place the call now; ``agent_first``: only with an agent reserved for it before it is
+    dialled (UK: the number had an abandoned call in the last 72 hours)."""
+
+    agent_first: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class Postpone:
 
 Screening = Dial | Settle | Postpone
 DIAL = Dial()
+DIAL_AGENT_FIRST = Dial(agent_first=True)
 
 
 def screen(
