@@ -12,11 +12,16 @@ US = rules_for(ComplianceSettings(regime=Regime.US))
 
 
 def test_the_regimes_differ_in_window_greeting_lockout_and_opt_out() -> None:
-    assert UK.window == timedelta(hours=24) and US.window == timedelta(days=30)
-    assert not UK.from_greeting_end and US.from_greeting_end
-    assert UK.redial_lockout == timedelta(hours=72) and US.redial_lockout is None
-    assert US.opt_out_by_key and not UK.opt_out_by_key
-    assert UK.message_required and US.message_required
+    assert UK.window == timedelta(hours=24)
+    assert US.window == timedelta(days=30)
+    assert not UK.from_greeting_end
+    assert US.from_greeting_end
+    assert UK.redial_lockout == timedelta(hours=72)
+    assert US.redial_lockout is None
+    assert US.opt_out_by_key
+    assert not UK.opt_out_by_key
+    assert UK.message_required
+    assert US.message_required
     assert UK.connect_within == US.connect_within == timedelta(seconds=2)
 
 
