@@ -37,6 +37,7 @@ SHIFT_START = time_of_day(9, 0)  # an agent shift starts at 09:00 London time
 PROGRESS_SECONDS = 0.1  # real seconds between progress updates
 # On the discrete-event clock a timeout is simulated time: a minute of it keeps the bar moving.
 AGENT_PROGRESS_SECONDS = 60.0
+SIMULATED_MESSAGE = "This is the simulation. Sorry we missed you; please call 0800 000 0000."
 
 
 @dataclass
@@ -63,7 +64,10 @@ def prepare(
     for one shift of ``shift_hours`` from 09:00 with that many simulated agents."""
     timer = _timer(network, agents)
     container = build(Settings.from_env(f"sqlite:///{database}"), clock=timer)
-    tenant, _ = container.tenants.create("Simulation", "GB", TIMEZONE)
+    # A GB tenant dials under the UK rules: its abandoned calls hear this (docs/compliance.md).
+    tenant, _ = container.tenants.create(
+        "Simulation", "GB", TIMEZONE, compliance={"message": {"text": SIMULATED_MESSAGE}}
+    )
     today = timer.now().astimezone(ZoneInfo(TIMEZONE)).date()
     body = _body(container, tenant, numbers, network.seed)
     shift_end = datetime.combine(today, SHIFT_START, ZoneInfo(TIMEZONE)) + timedelta(
