@@ -229,7 +229,7 @@ def _record(
                 )
                 for j, (outcome, stage) in zip(jobs, how, strict=True)
             ],
-            None,
+            "w",
             clock.now(),
         )
 
