@@ -144,6 +144,7 @@ _NAMES = sorted(
         "setQueueForMonitoring",
         "setQueueMaximumCallers",
         "setCoefficient",
+        "setPacing",
         "var_leadID",
     }
 )
@@ -253,6 +254,7 @@ def _valid(target: Target) -> dict[str, Any]:
         "setQueueForMonitoring": 1,
         "setQueueMaximumCallers": 1,
         "setCoefficient": 2,
+        "setPacing": "predictive",
     }
 
 
