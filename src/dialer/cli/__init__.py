@@ -337,4 +337,5 @@ def main() -> None:
 from dialer.cli import agent_tokens as _agent_tokens  # noqa: E402, F401
 from dialer.cli import catalog as _catalog  # noqa: E402, F401
 from dialer.cli import engine as _engine  # noqa: E402, F401
+from dialer.cli import simulate as _simulate  # noqa: E402, F401
 from dialer.cli import webhooks as _webhooks  # noqa: E402, F401

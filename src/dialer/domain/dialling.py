@@ -289,7 +289,7 @@ def conclude(job: DialJob, record: AttemptRecord, rules: Rules) -> FinishedAttem
     if agent.disposition is Stage.CALLER_REQUESTED_CALL_BACK and agent.callback_at is not None:
         retry_at = agent.callback_at
         callback_agent_id = agent.callback_agent_id
-    elif agent.disposition is Stage.OPT_OUT:
+    elif agent.disposition is Stage.OPT_OUT or agent.opted_out:
         retry_at = None
         opt_out = job.e164
     return FinishedAttempt(

@@ -159,6 +159,9 @@ class SimCall:
         self._leaves_at = math.inf  # when the callee will hang up
         self._begun = False  # the first say/play/gather has started
         self._gathered = False  # a person's key is pressed at the first gather or never
+        # Something was said or played: a person answers a prompt, not the silence of a wait
+        # for an agent (the engine's listening gathers are nobody's first gather).
+        self._prompted = False
         self._ended: Hangup | None = None
         self._transferred_to: str | None = None
 
@@ -171,10 +174,12 @@ class SimCall:
     async def say(self, text: str, voice: str | None) -> bool:
         """Speech at the profile's rate; False if the callee hangs up before it ends."""
         words = len(text.split())
+        self._prompted = True
         return await self._listen(words / self._words_per_second)
 
     async def play(self, audio: str) -> bool:
         """A recording as long as the WAV file at ``audio`` (3 s if there is none to read)."""
+        self._prompted = True
         return await self._listen(audio_seconds(audio))
 
     async def await_greeting_end(self) -> bool:
@@ -190,8 +195,10 @@ class SimCall:
     async def gather(self, max_digits: int, timeout: timedelta) -> str | None:
         """A person's drawn key after their delay, else "" at the timeout; None if gone.
 
-        A person presses their key at the first gather only: at a later one (a submenu, or a
-        menu asking again) they press nothing, so every menu's default path gets walked too.
+        A person presses their key at the first gather after something was said or played
+        only: at a later one (a submenu, or a menu asking again) they press nothing, so every
+        menu's default path gets walked too; a gather before any prompt (the engine listening
+        while the customer waits for an agent) hears no key.
         """
         if not self._live() or self.plan is None:
             return None
@@ -201,6 +208,7 @@ class SimCall:
             plan.by is AnsweredBy.HUMAN
             and plan.key in DIGITS
             and not self._gathered
+            and self._prompted
             and max_digits > 0
             and plan.keypress_delay < limit
         )
@@ -209,7 +217,8 @@ class SimCall:
             wait, digits = plan.keypress_delay + (limit if max_digits > 1 else 0.0), plan.key
         else:
             wait, digits = limit, ""
-        self._gathered = True
+        if self._prompted:
+            self._gathered = True
         if not await self._listen(wait):
             return None
         return digits
