@@ -162,6 +162,7 @@ class SimCall:
         # Something was said or played: a person answers a prompt, not the silence of a wait
         # for an agent (the engine's listening gathers are nobody's first gather).
         self._prompted = False
+        self._cut = False  # a wait was cancelled: the cursor is behind the timer
         self._ended: Hangup | None = None
         self._transferred_to: str | None = None
 
@@ -274,6 +275,7 @@ class SimCall:
     async def hangup(self) -> Hangup:
         """End the call now, unless it has ended already; says who ended it and when."""
         if self._ended is None:
+            self._resume()
             self._ended = self._ending()
             self._release()
         return self._ended
@@ -324,6 +326,7 @@ class SimCall:
 
     async def _listen(self, seconds: float) -> bool:
         """Let ``seconds`` of the answered call pass; False if the callee hangs up meanwhile."""
+        self._resume()
         if not self._live() or self.plan is None:
             return False
         plan = self.plan
@@ -337,9 +340,20 @@ class SimCall:
         await self._advance_to(end)
         return True
 
+    def _resume(self) -> None:
+        """After a wait the engine cut short (a customer waiting for an agent, listened to):
+        what follows starts now, not where the cut wait left the cursor."""
+        if self._cut:
+            self._cut = False
+            self._catch_up()
+
     async def _advance_to(self, at: float) -> None:
         at = max(self._at, at)
-        await self._timer.sleep_until(self._time(at))
+        try:
+            await self._timer.sleep_until(self._time(at))
+        except asyncio.CancelledError:
+            self._cut = True
+            raise
         # Moved only once the wait is over: a wait cancelled midway leaves the cursor behind.
         self._at = at
 
