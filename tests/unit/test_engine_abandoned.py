@@ -46,8 +46,7 @@ def said(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, datetime]]:
 
 
 def rig_under(tmp: Path, settings: ComplianceSettings) -> AgentRig:
-    rig = AgentRig(tmp, compliance=settings)
-    return rig
+    return AgentRig(tmp, compliance=settings)
 
 
 def busy_when_answered(rig: AgentRig, number: str, options: AgentOptions | None = None) -> None:

@@ -4,6 +4,7 @@ tally, looks again every 0.5 s of engine clock while calls ring or agents are bu
 decision; and agent-first jobs are dialled only with an agent reserved. On the memory store,
 on the discrete-event clock."""
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -88,7 +89,7 @@ def test_the_pacer_is_asked_again_every_half_second_while_calls_ring(rig: AgentR
     ringing = [f.now for f, _, _ in pacer.seen if f.ringing and f.now <= OPEN + 3 * S]
     assert ringing[0] - OPEN <= REPASS
     assert OPEN + 3 * S - ringing[-1] <= REPASS
-    gaps = [b - a for a, b in zip(ringing, ringing[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(ringing)]
     assert max(gaps) <= REPASS
     # Then it saw Ann busy with the customer, since the bridge.
     busy = [f for f, _, _ in pacer.seen if f.busy]
