@@ -16,7 +16,8 @@ from datetime import datetime
 
 from dialer.domain.abandonment import REGULATORY_LIMIT, AbandonRules, Tally
 from dialer.domain.agent import Pacing, PacingMode
-from dialer.domain.predictive_stats import CampaignStats, expected_excess
+from dialer.domain.predictive_stats import CampaignStats
+from dialer.domain.predictive_sums import EXACT_UP_TO, exact_excess, normal_excess
 
 __all__ = ["CampaignStats", "Decision", "Floor", "Pacer", "governor_cap"]
 
@@ -104,30 +105,45 @@ class Pacer:
 
     def _predict(self, floor: Floor, stats: CampaignStats, rules: AbandonRules, most: int) -> int:
         """The most new lines keeping the expected abandons among the people who may answer
-        within ``AIM_SHARE`` of the target (docs/pacing.md, "The model")."""
+        within ``AIM_SHARE`` of the target (docs/pacing.md, "The model"); never fewer than
+        progressive's, which cannot abandon."""
+        least = min(most, max(0, floor.ready - len(floor.ringing) - floor.waiting))
         if floor.ready == 0 and not floor.busy:
-            return 0
+            return least
         aim = AIM_SHARE * min(rules.target, REGULATORY_LIMIT)
         p = stats.person_rate()
         horizon = stats.mean_person_ring()
-        people = float(floor.waiting)
-        spread = 0.0
-        for q in stats.person_probabilities(floor.ringing):
-            people += q
-            spread += q * (1.0 - q)
-        agents = float(floor.ready)
-        for elapsed in floor.busy:
-            f = stats.free_probability(elapsed, horizon)
-            agents += f
-            spread += f * (1.0 - f)
-        n = 0
-        while n < most:
-            m = n + 1
-            mean = people + m * p - agents
-            if expected_excess(mean, spread + m * p * (1.0 - p)) > aim * (people + m * p):
-                break
-            n = m
-        return n
+        if len(floor.ringing) + len(floor.busy) <= EXACT_UP_TO:
+            excess = exact_excess(
+                floor.waiting - floor.ready,
+                stats.person_probabilities(floor.ringing),
+                [stats.free_probability(t, horizon) for t in floor.busy],
+                p,
+            )
+            people = floor.waiting + sum(stats.person_probabilities(floor.ringing))
+        else:
+            ringing, ringing_spread = stats.person_sums(floor.ringing)
+            freeing, freeing_spread = stats.free_sums(floor.busy, horizon)
+            people = floor.waiting + ringing
+            excess = normal_excess(
+                people - floor.ready - freeing, ringing_spread + freeing_spread, p
+            )
+
+        def fits(m: int) -> bool:
+            return excess(m) <= aim * (people + m * p)
+
+        # Fitting is monotone in practice (each line adds p people and at least p times the
+        # chance of an excess), so bisect for the last n that fits.
+        if not fits(least):
+            return least
+        low, high = least, most
+        while low < high:
+            mid = (low + high + 1) // 2
+            if fits(mid):
+                low = mid
+            else:
+                high = mid - 1
+        return low
 
 
 def _governed(

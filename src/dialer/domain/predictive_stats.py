@@ -14,9 +14,8 @@ Two estimates, both following recent change and both starting from a stated prio
   handled, again the side that dials less.
 """
 
-import bisect
-import math
 from collections import deque
+from itertools import accumulate
 
 RING_BINS = 64  # 1-second bins; a ring time beyond the last bin counts in the last
 # About the last 250 dials weigh most: a team of 100 dials that many in about 3 minutes,
@@ -26,6 +25,9 @@ PRIOR_DIALS = 20.0
 PRIOR_PERSON_RATE = 0.5
 PRIOR_RING_SECONDS = (2, 25)
 HANDLE_SAMPLES = 400
+# Handle times are counted in 1-second bins up to here (longer ones in the last bin): the
+# free probability is then two list lookups per busy agent, not two searches.
+HANDLE_BINS = 7200
 MIN_HANDLED = 20
 # An agent further into a call than all but this many recent calls: the tail is unknown, so
 # the pacer counts them as not freeing.
@@ -55,8 +57,11 @@ class CampaignStats:
             self._person_total += share * PRIOR_PERSON_RATE
         self.dials = 0
         self._survival: tuple[list[float], list[float]] | None = None
-        self._handles: deque[float] = deque()
-        self._sorted: list[float] = []
+        self._handles: deque[int] = deque()
+        self._handle_bins = [0] * HANDLE_BINS
+        self._done_by: list[int] | None = None  # samples ending at or before each second
+        self._memos: dict[int, dict[int, float]] = {}  # by whole horizon
+        self._fresh = 0  # handled calls since the memo was refreshed
 
     # -- feeding -------------------------------------------------------------------------
 
@@ -80,10 +85,16 @@ class CampaignStats:
     def handled(self, seconds: float) -> None:
         """One agent call's talk and wrap-up, from bridge to the agent's next ready."""
         if len(self._handles) >= HANDLE_SAMPLES:
-            old = self._handles.popleft()
-            del self._sorted[bisect.bisect_left(self._sorted, old)]
-        self._handles.append(seconds)
-        bisect.insort(self._sorted, seconds)
+            self._handle_bins[self._handles.popleft()] -= 1
+        b = min(HANDLE_BINS - 1, max(0, int(seconds)))
+        self._handles.append(b)
+        self._handle_bins[b] += 1
+        self._fresh += 1
+        # A new sample hardly moves a distribution of hundreds: the memoised probabilities
+        # are refreshed after a twentieth of the samples is new.
+        if self._fresh >= max(1, len(self._handles) // 20):
+            self._done_by = None
+            self._fresh = 0
 
     def _rescale(self, factor: float) -> None:
         self._ended = [v * factor for v in self._ended]
@@ -123,6 +134,23 @@ class CampaignStats:
             out.append(person[b] / alive if alive > 1e-12 else 0.0)
         return out
 
+    def person_sums(self, elapsed: tuple[float, ...]) -> tuple[float, float]:
+        """Over the ringing calls: the sum of their person probabilities and of their
+        variances p (1 - p), the mean and variance of the people still to answer."""
+        ended, person = self._tails()
+        last = RING_BINS - 1
+        total = spread = 0.0
+        for e in elapsed:
+            b = int(e)
+            if b > last:
+                b = last
+            alive = ended[b]
+            if alive > 1e-12:
+                p = person[b] / alive
+                total += p
+                spread += p - p * p
+        return total, spread
+
     def mean_person_ring(self) -> float:
         """Mean seconds from dial to a person's answer."""
         if self._person_total <= 0:
@@ -131,31 +159,56 @@ class CampaignStats:
 
     @property
     def handled_count(self) -> int:
-        return len(self._sorted)
+        return len(self._handles)
 
     def free_probability(self, elapsed: float, horizon: float) -> float:
-        """The chance that an agent ``elapsed`` seconds into a call is free within ``horizon``
-        more seconds: (F(t + h) - F(t)) / (1 - F(t)) over recent handle times; 0 before
-        ``MIN_HANDLED`` calls, or past the last ``MIN_TAIL`` of them."""
-        s = self._sorted
-        n = len(s)
-        if n < MIN_HANDLED:
+        """The chance that an agent ``elapsed`` seconds into a call is free within
+        ``horizon`` more seconds, (F(t + h) - F(t)) / (1 - F(t)) over recent handle times, in
+        whole seconds (a handle time in second b counts as ended by the end of b); 0 before
+        ``MIN_HANDLED`` calls, or past all but the last ``MIN_TAIL`` of them."""
+        if len(self._handles) < MIN_HANDLED:
             return 0.0
-        done = bisect.bisect_right(s, elapsed)
+        h = int(horizon)
+        return self._free_at(int(elapsed), h, self._memo_for(h))
+
+    def free_sums(self, elapsed: tuple[float, ...], horizon: float) -> tuple[float, float]:
+        """Over the busy agents: the sum of their free probabilities and of their variances
+        q (1 - q), the mean and variance of the agents freed within ``horizon``."""
+        if len(self._handles) < MIN_HANDLED:
+            return 0.0, 0.0
+        memo = self._memo_for(int(horizon))
+        total = spread = 0.0
+        for t in elapsed:
+            k = int(t)
+            q = memo.get(k)
+            if q is None:
+                q = self._free_at(k, int(horizon), memo)
+            total += q
+            spread += q - q * q
+        return total, spread
+
+    def _memo_for(self, h: int) -> dict[int, float]:
+        """Free probabilities by whole elapsed second for horizon ``h``, kept until the next
+        handled call (decisions far outnumber calls ending)."""
+        if self._done_by is None:
+            self._done_by = list(accumulate(self._handle_bins))
+            self._memos.clear()
+        memo = self._memos.get(h)
+        if memo is None:
+            memo = self._memos[h] = {}
+        return memo
+
+    def _free_at(self, k: int, h: int, memo: dict[int, float]) -> float:
+        done_by = self._done_by
+        if done_by is None:
+            raise RuntimeError("_memo_for first")
+        n = len(self._handles)
+        last = HANDLE_BINS - 1
+        i = k - 1
+        done = done_by[i] if 0 <= i <= last else (0 if i < 0 else n)
         alive = n - done
-        if alive < MIN_TAIL:
-            return 0.0
-        freed = bisect.bisect_right(s, elapsed + horizon) - done
-        return freed / alive
-
-
-def expected_excess(mean: float, variance: float) -> float:
-    """E[max(D, 0)] for D normal with ``mean`` and ``variance`` (the expected abandons when
-    D is people answered less agents free)."""
-    if variance <= 1e-12:
-        return max(mean, 0.0)
-    sd = math.sqrt(variance)
-    z = mean / sd
-    cdf = 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
-    pdf = math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
-    return mean * cdf + sd * pdf
+        j = i + h
+        freed = ((done_by[j] if j <= last else n) - done) if j >= 0 else 0
+        value = freed / alive if alive >= MIN_TAIL else 0.0
+        memo[k] = value
+        return value

@@ -99,6 +99,7 @@ class _Shift:
         self.to_agent: list[float] = []
         self.max_rolling = 0.0
         self.breaches = 0
+        self.decided_at = -1.0
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -117,16 +118,24 @@ class _Shift:
             _VERDICT: self.machine_verdict,
             _DROP: self.connect_deadline,
             _FREE: self.agent_free,
-            _TICK: self.on_tick,
-            _MINUTE: self.on_minute,
         }
         events = self.events
         while events and events[0][0] <= self.end:
             at, _, kind, ref = heapq.heappop(events)
             self.now = at
-            handlers[kind](ref)
-            if kind != _MINUTE:
-                self.decide()
+            if kind == _TICK:
+                # A tick only makes sure of a decision every ``tick`` seconds: after an
+                # event's decision it moves to ``tick`` after that one.
+                if at - self.decided_at < self.tick - 1e-9:
+                    self.push(self.decided_at + self.tick, _TICK, 0)
+                    continue
+                self.push(at + self.tick, _TICK, 0)
+            elif kind == _MINUTE:
+                self.on_minute()
+                continue
+            else:
+                handlers[kind](ref)
+            self.decide()
         self.now = self.end
         for agent in self.ready:
             self.ready_seconds += self.end - self.ready_since[agent]
@@ -134,6 +143,7 @@ class _Shift:
 
     def decide(self) -> None:
         now = self.now
+        self.decided_at = now
         floor = Floor(
             now=SHIFT_START + timedelta(seconds=now),
             ready=len(self.ready),
@@ -246,10 +256,7 @@ class _Shift:
 
     # -- clocks ----------------------------------------------------------------------------
 
-    def on_tick(self, _: int) -> None:
-        self.push(self.now + self.tick, _TICK, 0)
-
-    def on_minute(self, _: int) -> None:
+    def on_minute(self) -> None:
         if self.live_answered >= MIN_LIVE_FOR_RATE:
             rate = rolling_rate(self.abandoned, self.live_answered)
             self.max_rolling = max(self.max_rolling, rate)
