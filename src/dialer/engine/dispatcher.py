@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 
 from dialer.domain import dialling
 from dialer.domain.abandonment import AbandonRules, Tally, rules_for
-from dialer.domain.agent import PacingMode
 from dialer.domain.agent_session import AgentSession
 from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.calendar import window_state
@@ -305,13 +304,7 @@ class Dispatcher:
         if book.moving(campaign.id):
             soon = now + REPASS
             look_again = soon if look_again is None else min(look_again, soon)
-        lines = decision.lines
-        if pacing.mode is PacingMode.PREDICTIVE:
-            # Never fewer than progressive: lines up to the ready agents less the calls they
-            # are committed to cannot abandon (the governor allows them too), and a model that
-            # finds one more line too risky for a lone agent must not stall the campaign.
-            lines = max(lines, ready - without)
-        lines = max(0, min(lines, allowed.lines))
+        lines = max(0, min(decision.lines, allowed.lines))
         return ClaimRequest(lines, allowed.max_in_flight, allowed.rate, look_again)
 
     async def _load_tallies(self, contexts: list[DialingContext], now: datetime) -> None:
