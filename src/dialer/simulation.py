@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from dialer.agent_figures import AgentFigures
 from dialer.bootstrap import Container, EngineRuntime, build, build_engine, make_timer
 from dialer.clocks import RealTimer, VirtualTimer
-from dialer.domain.abandonment import ComplianceSettings, InfoMessage
 from dialer.domain.agent import Pacing
 from dialer.domain.agent_session import AgentState
 from dialer.domain.attempt import AttemptResult
@@ -41,13 +40,11 @@ sms: "Hello {Name}, we tried to call about your appointment on {Parameter1}."
 """
 # Ofcom's drama ranges: the test numbers live in 07700 900xxx; the rest look like UK mobiles.
 _TEST_NUMBERS = [f"+447700900{n:03d}" for n in range(14)]
-SIM_MESSAGE = InfoMessage(
-    "This was a call from Simulation. Sorry we could not connect you. Call us on 0161 496 0000."
-)
 SHIFT_START = time_of_day(9, 0)  # an agent shift starts at 09:00 London time
 PROGRESS_SECONDS = 0.1  # real seconds between progress updates
 # On the discrete-event clock a timeout is simulated time: a minute of it keeps the bar moving.
 AGENT_PROGRESS_SECONDS = 60.0
+SIMULATED_MESSAGE = "This is the simulation. Sorry we missed you; please call 0800 000 0000."
 
 
 @dataclass
@@ -79,10 +76,10 @@ def prepare(
     ``pacing`` (None: the campaign's default, predictive)."""
     timer = _timer(network, agents)
     container = build(Settings.from_env(f"sqlite:///{database}"), clock=timer)
-    tenant, _ = container.tenants.create("Simulation", "GB", TIMEZONE)
-    with container.store.write() as session:
-        # The UK rules (a GB tenant's default) need the message abandoned calls hear.
-        session.tenants.set_compliance(tenant.id, ComplianceSettings(message=SIM_MESSAGE))
+    # A GB tenant dials under the UK rules: its abandoned calls hear this (docs/compliance.md).
+    tenant, _ = container.tenants.create(
+        "Simulation", "GB", TIMEZONE, compliance={"message": {"text": SIMULATED_MESSAGE}}
+    )
     today = timer.now().astimezone(ZoneInfo(TIMEZONE)).date()
     body = _body(container, tenant, numbers, network.seed)
     shift_end = datetime.combine(today, SHIFT_START, ZoneInfo(TIMEZONE)) + timedelta(

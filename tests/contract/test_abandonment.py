@@ -182,7 +182,7 @@ def test_a_tenants_regime_defaults_by_region(store: Store) -> None:
     with store.read() as s:
         assert s.tenants.compliance(gb.id) == ComplianceSettings(regime=Regime.UK)
         assert s.tenants.compliance(us.id) == ComplianceSettings(regime=Regime.US)
-        assert s.tenants.compliance(de.id) == ComplianceSettings(regime=Regime.UK)
+        assert s.tenants.compliance(de.id) == ComplianceSettings(regime=Regime.NONE)
 
 
 def test_compliance_settings_are_kept_per_tenant(store: Store) -> None:

@@ -8,8 +8,8 @@ import typer
 RegimeOpt = Annotated[
     str | None,
     typer.Option(
-        help="Abandoned-call rules: uk (Ofcom), us (FCC) or none; by default us in region US,"
-        " else uk"
+        help="Abandoned-call rules: uk (Ofcom), us (FCC) or none; by default uk in region GB,"
+        " us in US, else none"
     ),
 ]
 TargetOpt = Annotated[

@@ -73,10 +73,19 @@ class AbandonRules:
         return self.regime is not Regime.NONE
 
 
+# Where Ofcom's policy and the FCC's rule apply: the UK with the Crown Dependencies (UK
+# numbering), and the US with its territories (NANP, FCC jurisdiction).
+_UK_REGIONS = frozenset({"GB", "GG", "JE", "IM"})
+_US_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP"})
+
+
 def default_regime(region: str) -> Regime:
-    """A new tenant's regime from its region: Ofcom's for GB, the FCC's for US, and Ofcom's
-    elsewhere too, the strictest the dialer knows (docs/compliance.md); the tenant changes it."""
-    return Regime.US if region.upper() == "US" else Regime.UK
+    """A new tenant's regime from its region (docs/compliance.md): Ofcom's for the UK, the
+    FCC's for the US; elsewhere none, since neither is the law there: the tenant chooses."""
+    code = region.upper()
+    if code in _UK_REGIONS:
+        return Regime.UK
+    return Regime.US if code in _US_REGIONS else Regime.NONE
 
 
 def rules_for(settings: ComplianceSettings, target: float | None = None) -> AbandonRules:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from dialer.domain import dialling
-from dialer.domain.abandonment import AbandonRules, Tally, rules_for
+from dialer.domain.abandonment import AbandonRules, RecentCalls, Tally, rules_for
 from dialer.domain.agent_session import AgentSession
 from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.calendar import window_state
@@ -418,6 +418,7 @@ class Dispatcher:
         numbers = [j.e164 for j in jobs if j.e164 is not None and not j.ignore_dnc]
         if numbers:
             listed = await asyncio.to_thread(self._dnc_listed, campaign.tenant_id, numbers)
+        history = await self._number_history(context, jobs, now)
         hours = CallingHours.parse(context.calling_hours)
         rules = state.rules(campaign)
         settled: list[FinishedAttempt] = []
@@ -427,6 +428,7 @@ class Dispatcher:
         for job in jobs:
             zones = () if job.e164 is None else self._zones(job.e164, context.timezone)
             verdict = dialling.screen(job, hours, job.e164 in listed, zones, now)
+            verdict = history.screen(job, verdict, now)
             if isinstance(verdict, dialling.Settle):
                 record = dialling.settled(job, verdict, now)
                 settled.append(dialling.conclude(job, record, rules))
@@ -470,6 +472,29 @@ class Dispatcher:
     def _dnc_listed(self, tenant: TenantId, numbers: list[str]) -> set[str]:
         with self._store.read() as session:
             return session.dnc.dnc_listed(tenant, numbers)
+
+    async def _number_history(
+        self, context: DialingContext, jobs: list[DialJob], now: datetime
+    ) -> dialling.NumberHistory:
+        """The recent calls of the batch's numbers by any of the tenant's campaigns, when the
+        tenant caps attempts per number or the regime locks numbers out after an abandoned
+        call (docs/compliance.md): one query for the batch."""
+        campaign = context.campaign
+        rules = dialling.NumberRules(
+            context.compliance.attempts_per_day, context.rules.redial_lockout
+        )
+        numbers = [j.e164 for j in jobs if j.e164 is not None]
+        recent: dict[str, RecentCalls] = {}
+        if rules.needed and numbers:
+            since = now - rules.look_back
+            recent = await asyncio.to_thread(self._recent, campaign.tenant_id, numbers, since)
+        return dialling.NumberHistory(campaign.spec.kind, rules, recent)
+
+    def _recent(
+        self, tenant: TenantId, numbers: list[str], since: datetime
+    ) -> dict[str, RecentCalls]:
+        with self._store.read() as session:
+            return session.abandonment.recent(tenant, numbers, since)
 
     def _release(self, jobs: list[tuple[DialJob, datetime]], lines: dict[CampaignId, int]) -> None:
         with self._store.write() as session:

@@ -139,6 +139,12 @@ def apply_update(current: ComplianceSettings, body: object) -> ComplianceSetting
     return replace(current, **changes)
 
 
+def message_json(message: InfoMessage | None) -> dict[str, Any] | None:
+    if message is None:
+        return None
+    return {"text": message.text or None, "recording": message.recording}
+
+
 def _percent(fraction: float) -> float:
     return round(fraction * 100, 6)
 
@@ -146,13 +152,10 @@ def _percent(fraction: float) -> float:
 def compliance_json(settings: ComplianceSettings) -> dict[str, Any]:
     """The settings as the API shows them, with the rules they make (read-only)."""
     rules = rules_for(settings)
-    message = settings.message
     return {
         "regime": settings.regime.value,
         "target": _percent(settings.target),
-        "message": None
-        if message is None
-        else {"text": message.text or None, "recording": message.recording},
+        "message": message_json(settings.message),
         "optOutKey": settings.opt_out_key,
         "attemptsPerDay": settings.attempts_per_day,
         "falseMachineRate": _percent(settings.false_machine_rate),

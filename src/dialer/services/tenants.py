@@ -8,14 +8,16 @@ import hashlib
 import secrets
 import zoneinfo
 from collections.abc import Mapping
+from typing import Protocol
 
 from dialer.domain.abandonment import ComplianceSettings, default_regime
+from dialer.domain.campaign import CampaignStatus, lacks_message
 from dialer.domain.compliance import DEFAULT_CALLING_HOURS, CallingHours
-from dialer.domain.errors import NotFound, Unauthorized, ValidationFailed
+from dialer.domain.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from dialer.domain.ids import TenantId
 from dialer.domain.tenant import Tenant
 from dialer.ports import Clock
-from dialer.ports.store import TenantSession, UnitOfWork
+from dialer.ports.store import CampaignRepo, TenantRepo, UnitOfWork
 from dialer.services.compliance_input import apply_update
 from dialer.services.numbers import supported_region
 
@@ -27,8 +29,17 @@ def hash_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
+class TenantSettingsSession(Protocol):
+    """Tenants, and their campaigns a change of settings may leave without a message."""
+
+    @property
+    def tenants(self) -> TenantRepo: ...
+    @property
+    def campaigns(self) -> CampaignRepo: ...
+
+
 class TenantService:
-    def __init__(self, store: UnitOfWork[TenantSession], clock: Clock) -> None:
+    def __init__(self, store: UnitOfWork[TenantSettingsSession], clock: Clock) -> None:
         self._store = store
         self._clock = clock
 
@@ -111,6 +122,18 @@ class TenantService:
             if current is None:
                 raise NotFound(f"tenant {tenant_id}")
             settings = apply_update(current, body)
+            silent = [
+                s.campaign.id
+                for s in session.campaigns.list_campaigns(tenant_id, count_numbers=False)
+                if s.campaign.status is CampaignStatus.ENABLED
+                and lacks_message(s.campaign.spec, settings)
+            ]
+            if silent:
+                raise Conflict(
+                    "these Enabled agent campaigns have no information message of their own"
+                    f" and would have none: {', '.join(map(str, silent))}; give them one"
+                    " (agentOptions.informationMessage) or disable them first"
+                )
             session.tenants.set_compliance(tenant_id, settings)
         return settings
 
