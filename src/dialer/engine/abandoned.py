@@ -50,12 +50,16 @@ class Announcement:
 
     @classmethod
     def of(
-        cls, settings: ComplianceSettings, rules: AbandonRules, tenant_name: str
+        cls,
+        message: InfoMessage | None,
+        settings: ComplianceSettings,
+        rules: AbandonRules,
+        tenant_name: str,
     ) -> "Announcement | None":
-        """None when the regime plays no message (regime none)."""
+        """``message``: the campaign's own, else its tenant's; None when the regime plays no
+        message (regime none)."""
         if not rules.enforced:
             return None
-        message = settings.message
         if message is None or not (message.text.strip() or message.recording):
             log.warning(
                 "an abandoned call's campaign has no information message under the %s rule;"

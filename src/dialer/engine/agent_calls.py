@@ -76,7 +76,9 @@ class AgentCalls:
         record = AgentCall(queued_at)
         customer = customer_of(job, answer)
         deadline = self._first_deadline(rules, options.max_wait, answer, queued_at)
-        announcement = Announcement.of(context.compliance, rules, plan.tenant_name)
+        announcement = Announcement.of(
+            context.information_message, context.compliance, rules, plan.tenant_name
+        )
         if announcement is not None:
             announcement.prepare(call)
         served: AgentSession | None = None
