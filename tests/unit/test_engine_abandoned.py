@@ -14,9 +14,15 @@ import pytest
 from dialer.domain import agent_session as agents
 from dialer.domain.abandonment import ComplianceSettings, InfoMessage, Regime
 from dialer.domain.agent import AgentOptions
-from dialer.domain.agent_session import AgentSession, Changed
+from dialer.domain.agent_session import AgentSession, AgentState, Changed
 from dialer.domain.codes import Stage
-from dialer.domain.events import CallAbandoned, CustomerBridged, CustomerQueued
+from dialer.domain.events import (
+    AgentStateChanged,
+    AttemptStarted,
+    CallAbandoned,
+    CustomerBridged,
+    CustomerQueued,
+)
 from dialer.telephony.sim_network import SimCall
 from tests.unit.agent_floor_support import START, Agent, AgentRig, DeskAct, people
 
@@ -183,3 +189,35 @@ def test_the_campaigns_own_message_wins_over_the_tenants(
     rig.run(rig.engine("w1"))
     assert [text for text, _ in said] == [own.text]
     assert rig.record_of(number).stage is Stage.CALL_DROPPED
+
+
+def test_uk_a_number_abandoned_within_72_hours_is_dialled_only_with_an_agent_reserved(
+    tmp_path: Path, said: list[tuple[str, datetime]]
+) -> None:
+    """Campaign A abandons the number (Ann pauses while it rings); campaign B of the same
+    tenant dials it five minutes later: only once Bob is reserved for it, bridged at once."""
+    rig = rig_under(tmp_path, UK)
+    number = people(1)[0]
+    ann, bob = Agent("1001"), Agent("1002")
+    rig.campaign([number], [ann])
+    later = rig.campaign([number], [bob], startTime="10:05")
+    rig.log_in(ann, bob)
+    rig.at(11, ann, pause("coffee"))
+    rig.run(rig.engine("w1"))
+    assert len(rig.events.of(CallAbandoned)) == 1
+    events = list(rig.events.events)
+    reserved = [
+        i
+        for i, e in enumerate(events)
+        if isinstance(e, AgentStateChanged)
+        and e.agent_id == bob.id
+        and e.state == AgentState.RESERVED.value
+    ]
+    (started,) = [
+        i for i, e in enumerate(events) if isinstance(e, AttemptStarted) and e.campaign_id == later
+    ]
+    assert reserved
+    assert reserved[0] < started  # Bob was reserved before the call was placed
+    (bridged,) = rig.events.of(CustomerBridged)
+    assert bridged.campaign_id == later
+    assert bridged.wait == 0.0
