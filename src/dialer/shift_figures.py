@@ -7,7 +7,8 @@ figure: from the attempts the store recorded and the agents' time in each state.
 - ``max_rolling_abandon_rate``: at each whole minute of the shift, abandoned over live among
   the calls answered so far (the window, 24 hours, is longer than the shift), once 100 live
   calls are in; the largest;
-- talk and wrap-up: each bridged call's, from the record; occupancy over agents x shift;
+- talk and wrap-up: each bridged call's, from the record, within the shift; occupancy over
+  agents x shift;
 - ``mean_agent_wait_seconds``: the agents' ready seconds per bridged call.
 """
 
@@ -50,8 +51,8 @@ def shift_figures(
             answers.append((result.answered_at, result.stage is Stage.CALL_DROPPED))
         if agent.bridged_at is None:
             continue
-        talk += agent.talk_seconds or 0.0
-        wrap_up += agent.wrap_up_seconds or 0.0
+        talk += _within(shift, agent.bridged_at, agent.talk_ended_at)
+        wrap_up += _within(shift, agent.talk_ended_at, agent.wrap_up_ended_at)
         if result.answered_at is not None:
             to_agent.append(max(0.0, (agent.bridged_at - result.answered_at).total_seconds()))
     seconds = shift.hours * 3600
@@ -96,6 +97,15 @@ def max_rolling(answers: list[tuple[datetime, bool]], shift: Shift) -> float:
         if live >= ROLLING_FROM:
             worst = max(worst, 100 * abandoned / live)
     return worst
+
+
+def _within(shift: Shift, start: datetime | None, end: datetime | None) -> float:
+    """Seconds of [start, end] inside the shift (agents stay a little after its end for the
+    calls dialled before it; that time is not the shift's)."""
+    if start is None or end is None:
+        return 0.0
+    close = shift.start + timedelta(hours=shift.hours)
+    return max(0.0, (min(end, close) - max(start, shift.start)).total_seconds())
 
 
 def _p95(values: list[float]) -> float:
