@@ -77,9 +77,10 @@ def prepare(
     timer = _timer(network, agents)
     container = build(Settings.from_env(f"sqlite:///{database}"), clock=timer)
     # A GB tenant dials under the UK rules: its abandoned calls hear this (docs/compliance.md).
-    tenant, _ = container.tenants.create(
-        "Simulation", "GB", TIMEZONE, compliance={"message": {"text": SIMULATED_MESSAGE}}
-    )
+    # The simulated network's detector is never wrong (a machine verdict is the callee's
+    # truth), so no false machines are counted, as in the pacing simulator.
+    compliance = {"message": {"text": SIMULATED_MESSAGE}, "falseMachineRate": 0}
+    tenant, _ = container.tenants.create("Simulation", "GB", TIMEZONE, compliance=compliance)
     today = timer.now().astimezone(ZoneInfo(TIMEZONE)).date()
     body = _body(container, tenant, numbers, network.seed)
     shift_end = datetime.combine(today, SHIFT_START, ZoneInfo(TIMEZONE)) + timedelta(
