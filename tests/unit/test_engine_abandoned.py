@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from dialer.domain import agent_session as agents
-from dialer.domain.abandonment import ComplianceSettings, InfoMessage, Regime
+from dialer.domain.abandonment import ComplianceSettings, InfoMessage, Regime, rules_for
 from dialer.domain.agent import AgentOptions
 from dialer.domain.agent_session import AgentSession, AgentState, Changed
+from dialer.domain.call import Answered, AnsweredBy
 from dialer.domain.codes import Stage
 from dialer.domain.events import (
     AgentStateChanged,
@@ -23,6 +24,7 @@ from dialer.domain.events import (
     CustomerBridged,
     CustomerQueued,
 )
+from dialer.engine.agent_calls import first_deadline
 from dialer.telephony.sim_network import SimCall
 from tests.unit.agent_floor_support import START, Agent, AgentRig, DeskAct, people
 
@@ -221,3 +223,23 @@ def test_uk_a_number_abandoned_within_72_hours_is_dialled_only_with_an_agent_res
     (bridged,) = rig.events.of(CustomerBridged)
     assert bridged.campaign_id == later
     assert bridged.wait == 0.0
+
+
+@pytest.mark.parametrize(
+    ("regime", "verdict_after", "deadline_after"),
+    [
+        (Regime.UK, 0.0, 1.7),  # 2 s from the answer, less the message's lead
+        (Regime.UK, 1.5, 1.7),  # a late verdict leaves 0.2 s
+        (Regime.UK, 2.5, 1.7),  # past already: the message at once
+        (Regime.US, 1.5, 3.2),  # 2 s from the verdict (the end of the greeting)
+        (Regime.NONE, 1.5, 6.5),  # the campaign's longest wait, from the verdict
+    ],
+)
+def test_how_long_a_customer_may_wait(
+    regime: Regime, verdict_after: float, deadline_after: float
+) -> None:
+    answer = Answered(START, START + 3 * S, AnsweredBy.HUMAN)
+    verdict = answer.answered_at + timedelta(seconds=verdict_after)
+    rules = rules_for(ComplianceSettings(regime))
+    deadline = first_deadline(rules, 5 * S, answer, verdict)
+    assert deadline == answer.answered_at + timedelta(seconds=deadline_after)

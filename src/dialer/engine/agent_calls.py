@@ -75,7 +75,7 @@ class AgentCalls:
         queued_at = max(answer.answered_at, now)
         record = AgentCall(queued_at)
         customer = customer_of(job, answer)
-        deadline = self._first_deadline(rules, options.max_wait, answer, queued_at)
+        deadline = first_deadline(rules, options.max_wait, answer, queued_at)
         announcement = Announcement.of(
             context.information_message, context.compliance, rules, plan.tenant_name
         )
@@ -123,18 +123,6 @@ class AgentCalls:
     async def let_go(self, reserved: AgentSession) -> None:
         """The call reserved for never reached a person: the agent is ready again."""
         await self._floor.change(reserved.id, _undo_reservation)
-
-    def _first_deadline(
-        self, rules: AbandonRules, max_wait: timedelta, answer: Answered, verdict: datetime
-    ) -> datetime:
-        """Until when the customer may wait for an agent: the campaign's longest wait, and
-        under a regime the connect time of the rules (UK: from the answer; US: from the end of
-        the greeting, the verdict), less the lead the message needs to start in time."""
-        longest = verdict + max_wait
-        if not rules.enforced:
-            return longest
-        start = verdict if rules.from_greeting_end else answer.answered_at
-        return min(longest, start + rules.connect_within - MESSAGE_LEAD)
 
     async def _abandoned(
         self,
@@ -310,6 +298,19 @@ class AgentCalls:
             if floor.closing.is_set():
                 return session  # the engine stops: recorded with the disposition so far
             await self._alarms.wait([changed, floor.closing], until)
+
+
+def first_deadline(
+    rules: AbandonRules, max_wait: timedelta, answer: Answered, verdict: datetime
+) -> datetime:
+    """Until when the customer may wait for an agent: the campaign's longest wait, and under a
+    regime the connect time of the rules (UK: from the answer; US: from the end of the
+    greeting, the verdict), less the lead the message needs to start in time."""
+    longest = verdict + max_wait
+    if not rules.enforced:
+        return longest
+    start = verdict if rules.from_greeting_end else answer.answered_at
+    return min(longest, start + rules.connect_within - MESSAGE_LEAD)
 
 
 def same_call(session: AgentSession, reserved: AgentSession) -> bool:
