@@ -25,7 +25,7 @@ from dialer.domain.events import (
     PacingDecided,
 )
 from dialer.domain.predictive import CampaignStats, Decision, Floor
-from dialer.engine.dispatcher import REPASS
+from dialer.engine.agent_pacing import REPASS
 from dialer.engine.pacing_book import SAVE_EVERY
 from tests.unit.agent_floor_support import START, Agent, AgentRig, DeskAct, Talk, people
 
@@ -69,7 +69,7 @@ def test_the_dispatcher_places_the_lines_the_pacer_decides(rig: AgentRig) -> Non
     rig.log_in(ann)
     engine = rig.engine("w1")
     pacer = ScriptedPacer(lines=3)
-    engine._dispatcher.pacer = pacer  # type: ignore[assignment]
+    engine._dispatcher.agent_pacing.pacer = pacer  # type: ignore[assignment]
     rig.run(engine)
     started = rig.events.of(AttemptStarted)
     assert len(started) == 3  # one agent ready, three lines: the pacer's word, not one per agent
@@ -83,7 +83,7 @@ def test_the_pacer_is_asked_again_every_half_second_while_calls_ring(rig: AgentR
     rig.log_in(ann)
     engine = rig.engine("w1")
     pacer = ScriptedPacer(lines=1)
-    engine._dispatcher.pacer = pacer  # type: ignore[assignment]
+    engine._dispatcher.agent_pacing.pacer = pacer  # type: ignore[assignment]
     rig.run(engine)
     # The first call rang from 10:00:00 to 10:00:03: the pacer was asked throughout.
     ringing = [f.now for f, _, _ in pacer.seen if f.ringing and f.now <= OPEN + 3 * S]
@@ -103,7 +103,7 @@ def test_the_pacer_learns_from_the_calls_and_its_decision_is_saved(rig: AgentRig
     campaign = rig.campaign(people(4), [ann])
     rig.log_in(ann)
     engine = rig.engine("w1")
-    book = engine._dispatcher.book.of(campaign)  # forgotten once the campaign is done
+    book = engine._dispatcher.agent_pacing.book.of(campaign)  # forgotten once the campaign is done
     rig.run(engine)
     assert book.stats.dials == 4  # every placed call's first result
     decided = rig.events.of(PacingDecided)

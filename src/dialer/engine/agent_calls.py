@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from dialer.domain import agent_session as agents
 from dialer.domain import dialling
-from dialer.domain.abandonment import AbandonRules, rules_for
+from dialer.domain.abandonment import AbandonRules
 from dialer.domain.agent_session import AgentSession, AgentState, Customer
 from dialer.domain.attempt import AgentCall, AttemptRecord, DialJob
 from dialer.domain.call import Answered, BridgeEnd
@@ -69,7 +69,7 @@ class AgentCalls:
         context = plan.context
         campaign = context.campaign
         options = campaign.spec.agent_options
-        rules = rules_for(context.compliance, options.pacing.target)
+        rules = context.rules
         # The wait for an agent starts at the verdict (the answer, when nothing is detected).
         now = self._timer.now()
         queued_at = max(answer.answered_at, now)

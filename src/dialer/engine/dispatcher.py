@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from dialer.domain import dialling
-from dialer.domain.abandonment import AbandonRules, RecentCalls, Tally, rules_for
+from dialer.domain.abandonment import RecentCalls
 from dialer.domain.agent_session import AgentSession
 from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.calendar import window_state
@@ -31,7 +31,6 @@ from dialer.domain.events import (
     CampaignClosed,
     CampaignOpened,
     DestinationsClaimed,
-    PacingDecided,
 )
 from dialer.domain.ids import CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.limits import ClaimLimits, claim_limits
@@ -43,7 +42,7 @@ from dialer.domain.pacing import (
     agents_to_share,
     campaign_max_in_flight,
 )
-from dialer.domain.predictive import Decision, Pacer
+from dialer.engine.agent_pacing import AgentPacing
 from dialer.engine.calls import CallRunner, CampaignPlan
 from dialer.engine.log_context import about_attempt
 from dialer.engine.pacer import TokenBucket
@@ -58,8 +57,6 @@ from dialer.settings import EngineSettings
 log = logging.getLogger("dialer.engine.scheduler")
 
 ZoneLookup = Callable[[str, str], tuple[str, ...]]
-# While an agent campaign has calls ringing or agents busy, its pacer looks again this often.
-REPASS = timedelta(seconds=0.5)
 # An agent-first job with no agent ready to reserve is due again this much later.
 AGENT_FIRST_RETRY = timedelta(seconds=10)
 
@@ -76,10 +73,6 @@ class Pass:
     def soonest(self, moment: datetime | None) -> None:
         if moment is not None and (self.wake is None or moment < self.wake):
             self.wake = moment
-
-
-def _rules_of(context: DialingContext) -> AbandonRules:
-    return rules_for(context.compliance, context.campaign.spec.agent_options.pacing.target)
 
 
 def _plan_stale(plan: CampaignPlan, context: DialingContext) -> bool:
@@ -115,9 +108,8 @@ class Dispatcher:
         self.agent_given: dict[CampaignId, int] = {}
         self._passes = 0
         # Agent campaigns' pacer (docs/pacing.md) and what it knows of each (engine/pacing_book).
-        self.pacer = Pacer()
-        self.book = runner.agents.book if runner.agents is not None else PacingBook()
-        self._decisions: list[tuple[CampaignId, Decision, datetime]] = []
+        book = runner.agents.book if runner.agents is not None else PacingBook()
+        self.agent_pacing = AgentPacing(store, events, book, state)
 
     async def dispatch(self, now: datetime) -> Pass:
         """Claim what may be dialled now and start it."""
@@ -130,7 +122,7 @@ class Dispatcher:
             ready, distinct = await asyncio.to_thread(self._ready_agents)
             agents_left = agents_to_share(distinct, sum(self._state.without_agent.values()))
             contexts = self._agents_in_turn(contexts)
-            await self._load_tallies(contexts, now)
+            await self.agent_pacing.load_tallies(contexts, now)
         done = Pass()
         dialling_now: set[CampaignId] = set()
         for context in contexts:
@@ -166,8 +158,7 @@ class Dispatcher:
             done.started += await self._start(context, jobs, now)
             done.soonest(window.closes_at)
         self._note_windows(dialling_now)
-        if self._decisions:
-            await self._save_decisions()
+        await self.agent_pacing.save()
         return done
 
     def _note_windows(self, dialling_now: set[CampaignId]) -> None:
@@ -202,7 +193,7 @@ class Dispatcher:
             for campaign_id in [c for c in cache if c not in state.contexts]:
                 if not state.active.get(campaign_id):
                     del cache[campaign_id]
-        self.book.forget(state.contexts)
+        self.agent_pacing.book.forget(state.contexts)
 
     def _plan(self, session: EngineSession, context: DialingContext) -> CampaignPlan:
         campaign = context.campaign
@@ -262,95 +253,8 @@ class Dispatcher:
                 without_agent=self._state.without_agent[campaign.id],
                 agents_left=agents_left,
             )
-            return self._paced(context, agents)
+            return self.agent_pacing.request(context, agents, self.pacing.request(agents))
         return self.pacing.request(load)
-
-    def _paced(self, context: DialingContext, load: Load) -> ClaimRequest:
-        """An agent campaign's lines: the pacer's decision (its governor keeps the abandoned
-        calls within the campaign's budget), under the caps and rates and the engine's ready
-        agents shared by its agent campaigns. While the campaign has calls ringing or agents
-        busy, the dispatcher looks again within ``REPASS``: who will be free, and which calls a
-        person will answer, change with every second."""
-        campaign, now = context.campaign, load.now
-        pacing = campaign.spec.agent_options.pacing
-        rules = rules_for(context.compliance, pacing.target)
-        without = load.without_agent
-        ready = load.ready_agents or 0
-        if load.agents_left is not None:
-            # Agents an earlier campaign of this pass has spoken for are not this one's.
-            ready = min(ready, max(0, load.agents_left) + without)
-        book = self.book
-        ringing = len(book.of(campaign.id).ringing)
-        floor = book.floor(campaign.id, now, ready, without - ringing)
-        tally = book.tally(campaign.id)
-        decision = self.pacer.decide(pacing, floor, book.of(campaign.id).stats, tally, rules)
-        book.of(campaign.id).last = decision
-        self._events.publish(
-            PacingDecided(
-                campaign.id,
-                decision.lines,
-                decision.ratio,
-                decision.reason,
-                tally.rate(rules),
-                rules.target,
-                now,
-            )
-        )
-        if book.save_due(campaign.id, now):
-            book.of(campaign.id).saved_at = now
-            self._decisions.append((campaign.id, decision, now))
-        allowed = self.pacing.request(load)  # the caps and rates (CapsAndRate)
-        look_again = allowed.look_again
-        if book.moving(campaign.id):
-            soon = now + REPASS
-            look_again = soon if look_again is None else min(look_again, soon)
-        lines = max(0, min(decision.lines, allowed.lines))
-        return ClaimRequest(lines, allowed.max_in_flight, allowed.rate, look_again)
-
-    async def _load_tallies(self, contexts: list[DialingContext], now: datetime) -> None:
-        """The store's tally of each agent campaign in its rules' window: at its first pass
-        here, and after every housekeeping (other engines' calls reach this one so)."""
-        book = self.book
-        due = [
-            c
-            for c in contexts
-            if c.campaign.spec.kind is CampaignType.AGENT
-            and (book.reload or book.of(c.campaign.id).stored is None)
-        ]
-        if not due:
-            return
-        book.reload = False
-
-        def read() -> dict[CampaignId, Tally]:
-            with self._store.read() as session:
-                return {
-                    c.campaign.id: session.abandonment.tally(
-                        c.campaign.id, now - _rules_of(c).window
-                    )
-                    for c in due
-                }
-
-        tallies = await asyncio.to_thread(read)
-        # Read after the store answered: what ended meanwhile is in ``finished`` too.
-        for campaign_id, stored in tallies.items():
-            book.loaded(campaign_id, stored, self._state.finished)
-
-    async def _save_decisions(self) -> None:
-        """The latest decisions, for GET campaign and the Dialer API (at most every 5 s per
-        campaign); a failed write loses nothing the next one does not carry."""
-        decisions, self._decisions = self._decisions, []
-
-        def write() -> None:
-            with self._store.write() as session:
-                for campaign_id, decision, at in decisions:
-                    session.abandonment.save_pacing(
-                        campaign_id, decision.ratio, decision.reason, at
-                    )
-
-        try:
-            await asyncio.to_thread(write)
-        except Exception:
-            log.exception("the pacer's decisions could not be saved")
 
     def _claim(
         self,
@@ -549,7 +453,7 @@ class Dispatcher:
             finished = dialling.conclude(job, record, state.rules(context.campaign))
             state.finished.append(finished)
             if context.campaign.spec.kind is CampaignType.AGENT:
-                self.book.ended(finished)
+                self.agent_pacing.book.ended(finished)
         state.dialling.discard(job.destination_id)
         state.wake.set()
 

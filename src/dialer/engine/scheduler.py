@@ -212,7 +212,9 @@ class Engine:
         now = self._timer.now()
         if self._housekeeper.due(now):
             await self._housekeeper.run(now)
-            self._dispatcher.book.reload = True  # other engines' calls, in the store's tallies
+            self._dispatcher.agent_pacing.book.reload = (
+                True  # other engines' calls, in the store's tallies
+            )
         done = await self._dispatcher.dispatch(now)
         self._publish_lines()
         started = done.started
