@@ -23,12 +23,18 @@ __all__ = ["CampaignStats", "Decision", "Floor", "Pacer", "governor_cap"]
 
 # The model aims its expected abandons at this share of the target, so that the budget the
 # governor spends grows through the shift instead of hovering at zero (docs/pacing.md).
-AIM_SHARE = 0.5
+AIM_SHARE = 0.8
 # Lines in flight per agent logged in (ready or busy), whatever the model says: a bound for a
 # campaign whose people almost never answer, where the model would dial without end.
 MAX_LINES_PER_AGENT = 6
 # Until this many dials have ended, the model is on its priors (reported as warming up).
 WARM_DIALS = 50
+# The moments ahead (seconds) at which people answered are set against agents free.
+LOOK_AHEAD = (1, 10, 17, 25)
+# While the budget is under this many abandons per agent logged in, the model aims lower in
+# proportion: the governor needs a reserve for the lines in flight, and aiming at the
+# target with none leaves it cutting every decision (a shift then starts slowly).
+RESERVE_PER_AGENT = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,45 +104,73 @@ class Pacer:
             ratio = pacing.ratio if pacing.ratio is not None else 1.0
             want = max(0, math.floor(ratio * floor.ready + 1e-9) - committed)
             return _governed(want, cap, ratio, f"ratio {ratio:g}", floor, tally, rules)
-        want = self._predict(floor, stats, rules, most)
+        want = self._predict(floor, stats, rules, most, tally.budget(rules))
         ratio = (committed + min(want, cap)) / max(1, floor.ready)
         reason = "predictive" if stats.dials >= WARM_DIALS else "predictive: warming up"
         return _governed(want, cap, ratio, reason, floor, tally, rules)
 
-    def _predict(self, floor: Floor, stats: CampaignStats, rules: AbandonRules, most: int) -> int:
+    def _predict(
+        self, floor: Floor, stats: CampaignStats, rules: AbandonRules, most: int, budget: float
+    ) -> int:
         """The most new lines keeping the expected abandons among the people who may answer
         within ``AIM_SHARE`` of the target (docs/pacing.md, "The model"); never fewer than
-        progressive's, which cannot abandon."""
+        progressive's, which cannot abandon.
+
+        People answer over the next seconds and agents free over them; a person can wait
+        ``connect_within`` for an agent and an agent free early waits for the next person,
+        so the abandons are (as a fluid) the largest excess, over the moments k ahead, of the
+        people answered by k over the agents free by k + ``connect_within``. The expected
+        excess at each of ``LOOK_AHEAD`` is computed (exactly for a small floor, normal
+        beyond) and the largest kept."""
         least = min(most, max(0, floor.ready - len(floor.ringing) - floor.waiting))
         if floor.ready == 0 and not floor.busy:
             return least
         aim = AIM_SHARE * min(rules.target, REGULATORY_LIMIT)
+        reserve = RESERVE_PER_AGENT * (floor.ready + len(floor.busy))
+        if reserve > 0 and budget < reserve:
+            aim *= max(0.0, budget) / reserve
         p = stats.person_rate()
-        horizon = stats.mean_person_ring()
+        grace = rules.connect_within.total_seconds()
+        excesses = []
         if len(floor.ringing) + len(floor.busy) <= EXACT_UP_TO:
-            excess = exact_excess(
-                floor.waiting - floor.ready,
-                stats.person_probabilities(floor.ringing),
-                [stats.free_probability(t, horizon) for t in floor.busy],
-                p,
-            )
-            people = floor.waiting + sum(stats.person_probabilities(floor.ringing))
+            for k in LOOK_AHEAD:
+                excesses.append(
+                    exact_excess(
+                        floor.waiting - floor.ready,
+                        stats.person_probabilities(floor.ringing, k),
+                        stats.free_probabilities(floor.busy, k + grace),
+                        stats.person_rate_within(k),
+                    )
+                )
         else:
+            # Many terms: one look, all the people to answer against the agents free by
+            # the mean ring time of a person (plus the grace), in the normal approximation.
+            horizon = stats.mean_person_ring() + grace
             ringing, ringing_spread = stats.person_sums(floor.ringing)
             freeing, freeing_spread = stats.free_sums(floor.busy, horizon)
-            people = floor.waiting + ringing
-            excess = normal_excess(
-                people - floor.ready - freeing, ringing_spread + freeing_spread, p
+            excesses.append(
+                normal_excess(
+                    floor.waiting + ringing - floor.ready - freeing,
+                    ringing_spread + freeing_spread,
+                    p,
+                )
             )
+        people, _ = stats.person_sums(floor.ringing)
+        people += floor.waiting
 
         def fits(m: int) -> bool:
-            return excess(m) <= aim * (people + m * p)
+            allowed = aim * (people + m * p)
+            return all(excess(m) <= allowed for excess in excesses)
 
-        # Fitting is monotone in practice (each line adds p people and at least p times the
-        # chance of an excess), so bisect for the last n that fits.
+        # Fitting is monotone in practice (each line adds people and at least their share
+        # of the chance of an excess): gallop up from progressive's lines, then bisect.
         if not fits(least):
             return least
-        low, high = least, most
+        low, step = least, 1
+        while low + step <= most and fits(low + step):
+            low += step
+            step *= 2
+        high = min(most, low + step - 1)
         while low < high:
             mid = (low + high + 1) // 2
             if fits(mid):

@@ -121,22 +121,28 @@ class CampaignStats:
         ended, person = self._tails()
         return person[0] / ended[0] if ended[0] > 0 else PRIOR_PERSON_RATE
 
-    def person_probabilities(self, elapsed: tuple[float, ...]) -> list[float]:
+    def person_probabilities(
+        self, elapsed: tuple[float, ...], within: int | None = None
+    ) -> list[float]:
         """For each ringing call, by seconds since placed: the chance it is still to be
-        answered by a person, given that it has neither been answered nor ended yet. A call
-        in bin b has not ended in the bins before b; within its own bin it is counted whole,
-        which over-states the people a little (the safe side)."""
+        answered by a person (within ``within`` more whole seconds; None: ever), given that it
+        has neither been answered nor ended yet. A call in second b has not ended in the
+        seconds before b; its own second and the last one counted whole over-state the people
+        a little (the safe side)."""
         ended, person = self._tails()
         out = []
         for e in elapsed:
             b = min(RING_BINS - 1, max(0, int(e)))
             alive = ended[b]
-            out.append(person[b] / alive if alive > 1e-12 else 0.0)
+            until = RING_BINS if within is None else min(RING_BINS, b + within + 1)
+            out.append((person[b] - person[until]) / alive if alive > 1e-12 else 0.0)
         return out
 
-    def person_sums(self, elapsed: tuple[float, ...]) -> tuple[float, float]:
-        """Over the ringing calls: the sum of their person probabilities and of their
-        variances p (1 - p), the mean and variance of the people still to answer."""
+    def person_sums(
+        self, elapsed: tuple[float, ...], within: int | None = None
+    ) -> tuple[float, float]:
+        """Over the ringing calls: the sum of their person probabilities (as
+        ``person_probabilities``) and of their variances p (1 - p)."""
         ended, person = self._tails()
         last = RING_BINS - 1
         total = spread = 0.0
@@ -146,10 +152,17 @@ class CampaignStats:
                 b = last
             alive = ended[b]
             if alive > 1e-12:
-                p = person[b] / alive
+                until = RING_BINS if within is None else min(RING_BINS, b + within + 1)
+                p = (person[b] - person[until]) / alive
                 total += p
                 spread += p - p * p
         return total, spread
+
+    def person_rate_within(self, seconds: int) -> float:
+        """The chance that a new dial is answered by a person within ``seconds``."""
+        ended, person = self._tails()
+        until = min(RING_BINS, seconds + 1)
+        return (person[0] - person[until]) / ended[0] if ended[0] > 0 else 0.0
 
     def mean_person_ring(self) -> float:
         """Mean seconds from dial to a person's answer."""
@@ -170,6 +183,19 @@ class CampaignStats:
             return 0.0
         h = int(horizon)
         return self._free_at(int(elapsed), h, self._memo_for(h))
+
+    def free_probabilities(self, elapsed: tuple[float, ...], horizon: float) -> list[float]:
+        """``free_probability`` for each busy agent."""
+        if len(self._handles) < MIN_HANDLED:
+            return [0.0] * len(elapsed)
+        h = int(horizon)
+        memo = self._memo_for(h)
+        out = []
+        for t in elapsed:
+            k = int(t)
+            q = memo.get(k)
+            out.append(q if q is not None else self._free_at(k, h, memo))
+        return out
 
     def free_sums(self, elapsed: tuple[float, ...], horizon: float) -> tuple[float, float]:
         """Over the busy agents: the sum of their free probabilities and of their variances

@@ -36,16 +36,16 @@ def exact_excess(
     """Expected excess with n new lines, exactly: D = ``start`` (waiting less ready) plus one
     Bernoulli per ringing call (``people``, +1) and per busy agent (``agents``, -1)."""
     low = start - len(agents)
-    mass = [0.0] * (len(people) + len(agents) + 1)
-    mass[start - low] = 1.0
-    for q in people:
-        for i in range(len(mass) - 1, 0, -1):
-            mass[i] = mass[i] * (1.0 - q) + mass[i - 1] * q
-        mass[0] *= 1.0 - q
+    mass = [1.0]
+    for q in people:  # +1 with probability q
+        r = 1.0 - q
+        mass = [a * r + b * q for a, b in zip([*mass, 0.0], [0.0, *mass], strict=True)]
+    # Each agent moves the support down by one with probability q; counted from the top.
+    top = list(reversed(mass))
     for q in agents:
-        for i in range(len(mass) - 1):
-            mass[i] = mass[i] * (1.0 - q) + mass[i + 1] * q
-        mass[-1] *= 1.0 - q
+        r = 1.0 - q
+        top = [a * r + b * q for a, b in zip([*top, 0.0], [0.0, *top], strict=True)]
+    mass = list(reversed(top))
     # tail[i], moment[i]: probability of D >= low + i, and E[D; D >= low + i].
     size = len(mass)
     tail = [0.0] * (size + 1)

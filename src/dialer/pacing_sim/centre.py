@@ -1,66 +1,77 @@
-"""The simulated call centre the pacing simulator runs (the numbers of the call-centre profile,
-telephony/profiles/call-centre.yaml, as plain data; docs/pacing.md, "The profile")."""
+"""The simulated call centre the pacing simulator runs: a simulated-network profile
+(telephony/profiles/call-centre.yaml by default; docs/pacing.md, "The profile") read as the
+per-dial chances and the durations the simulator draws."""
 
 import math
 import random
-from dataclasses import dataclass, replace
+
+from dialer.domain.call import AnsweredBy
+from dialer.telephony.sim_profile import CallFate, SimProfile
+
+FAILURES = (
+    CallFate.BUSY,
+    CallFate.UNOBTAINABLE,
+    CallFate.INVALID,
+    CallFate.NETWORK_FAILURE,
+    CallFate.CONGESTION,
+)
+# The answering-machine detector's verdict after the answer (the engine's detection, not the
+# network's: the profile has no place for it).
+MACHINE_VERDICT_SECONDS = 2.5
 
 
-@dataclass(frozen=True, slots=True)
-class Band:
-    """A share of answers coming uniformly between ``low`` and ``high`` seconds of ringing."""
-
-    weight: float
-    low: float
-    high: float
-
-
-@dataclass(frozen=True, slots=True)
 class Centre:
-    """Per dial: a person answers with ``person_rate``, an answering machine with
-    ``machine_rate`` (its verdict ``machine_verdict_seconds`` after the answer; no agent
-    needed), a failure (busy, unobtainable, network) with ``failure_rate`` ending after
-    ``failure_seconds``; the rest ring out at ``ring_out_seconds``. People and machines answer
-    after a ring time drawn from ``answer_bands``. Agents talk a lognormal time (mean
-    ``talk_mean``, sigma of the log ``talk_sigma``) then wrap up ``wrap_up`` seconds.
-    ``hostile_rate``: the person rate from half-way through the shift (None: unchanged)."""
+    """Per dial: a person answers with ``person_rate``, a machine (or fax) with
+    ``machine_rate`` (its verdict ``machine_verdict_seconds`` after the answer; no agent is
+    needed), a failure with ``failure_rate`` after the profile's setup time; the rest ring
+    out after its ring-out time. People and machines answer after its ring time; agents talk
+    its talk time and wrap up its wrap-up time. ``hostile_rate``: the person rate from half-way
+    through the shift (None: unchanged), machines and failures keeping theirs."""
 
-    person_rate: float = 0.30
-    machine_rate: float = 0.15
-    machine_verdict_seconds: float = 2.5
-    failure_rate: float = 0.10
-    failure_seconds: tuple[float, float] = (2.0, 5.0)
-    ring_out_seconds: float = 25.0
-    answer_bands: tuple[Band, ...] = (
-        Band(0.05, 0.0, 1.0),
-        Band(0.55, 6.0, 10.0),
-        Band(0.40, 18.0, 22.0),
-    )
-    talk_mean: float = 180.0
-    talk_sigma: float = 1.2
-    wrap_up: float = 15.0
-    hostile_rate: float | None = None
+    def __init__(
+        self,
+        profile: SimProfile | None = None,
+        hostile_rate: float | None = None,
+        machine_verdict_seconds: float = MACHINE_VERDICT_SECONDS,
+    ) -> None:
+        self.profile = profile if profile is not None else SimProfile.shipped("call-centre")
+        self.hostile_rate = hostile_rate
+        self.machine_verdict_seconds = machine_verdict_seconds
+        outcomes = self.profile.outcomes
+        answered = outcomes[CallFate.ANSWER]
+        self.person_rate = answered * self.profile.answered_by[AnsweredBy.HUMAN]
+        self.machine_rate = answered - self.person_rate
+        self.failure_rate = math.fsum(outcomes[f] for f in FAILURES)
+        if hostile_rate is not None:
+            self.profile.with_person_rate(hostile_rate)  # raises if it does not fit
+
+    @classmethod
+    def call_centre(cls, person_rate: float | None = None) -> "Centre":
+        """The shipped call-centre profile, at its person rate (0.30) or ``person_rate``."""
+        profile = SimProfile.shipped("call-centre")
+        if person_rate is not None:
+            profile = profile.with_person_rate(person_rate)
+        return cls(profile)
 
     def with_person_rate(self, rate: float) -> "Centre":
-        return replace(self, person_rate=rate)
+        return Centre(self.profile.with_person_rate(rate), None, self.machine_verdict_seconds)
 
-    def hostile(self, rate_after: float = 0.40, rate_before: float = 0.15) -> "Centre":
-        """The hostile profile: people answer at ``rate_before`` until half-way through the
-        shift, then at ``rate_after`` (a pacer that trusts its history over-dials)."""
-        return replace(self, person_rate=rate_before, hostile_rate=rate_after)
-
-    @property
-    def talk_median(self) -> float:
-        return self.talk_mean / math.exp(self.talk_sigma**2 / 2)
+    def hostile(self, rate_after: float = 0.40) -> "Centre":
+        """The hostile profile: this one until half-way through the shift, then people answer
+        ``rate_after`` of dials (a pacer that trusts its history over-dials)."""
+        return Centre(self.profile, rate_after, self.machine_verdict_seconds)
 
     def ring_time(self, rng: random.Random) -> float:
-        u = rng.random() * sum(b.weight for b in self.answer_bands)
-        for band in self.answer_bands:
-            if u < band.weight:
-                return band.low + (band.high - band.low) * rng.random()
-            u -= band.weight
-        last = self.answer_bands[-1]
-        return last.low + (last.high - last.low) * rng.random()
+        return self.profile.ring_seconds.at(rng.random())
+
+    def ring_out_time(self, rng: random.Random) -> float:
+        return self.profile.ring_out_seconds.at(rng.random())
+
+    def failure_time(self, rng: random.Random) -> float:
+        return self.profile.setup_seconds.at(rng.random())
 
     def talk_time(self, rng: random.Random) -> float:
-        return rng.lognormvariate(math.log(self.talk_median), self.talk_sigma)
+        return self.profile.agents.talk_at(rng.random(), rng.random())
+
+    def wrap_up_time(self, rng: random.Random) -> float:
+        return self.profile.agents.wrap_up_seconds.at(rng.random())

@@ -186,10 +186,9 @@ class _Shift:
         elif u < person + c.machine_rate:
             self.push(self.now + c.ring_time(rng), _MACHINE, call)
         elif u < person + c.machine_rate + c.failure_rate:
-            low, high = c.failure_seconds
-            self.push(self.now + low + (high - low) * rng.random(), _ENDED, call)
+            self.push(self.now + c.failure_time(rng), _ENDED, call)
         else:
-            self.push(self.now + c.ring_out_seconds, _ENDED, call)
+            self.push(self.now + c.ring_out_time(rng), _ENDED, call)
 
     def dial_ends(self, call: int) -> None:
         placed = self.ringing.pop(call)
@@ -238,7 +237,7 @@ class _Shift:
         self.to_agent.append(now - answered)
         talk = self.centre.talk_time(self.rng)
         hung_up = now + talk
-        free = hung_up + self.centre.wrap_up
+        free = hung_up + self.centre.wrap_up_time(self.rng)
         self.talk += min(hung_up, self.end) - now
         self.wrap += max(0.0, min(free, self.end) - min(hung_up, self.end))
         self.push(free, _FREE, agent)
