@@ -149,6 +149,29 @@ def test_recent_looks_up_long_batches_whole(store: Store) -> None:
     assert set(found) == {e164(i) for i in range(0, 1_200, 2)}
 
 
+def test_calls_in_flight_are_counted_by_number_but_for_the_batch(store: Store) -> None:
+    acme, globex = account(store, "Acme"), account(store, "Globex")
+    first = campaign(store, acme, [number(1), number(2)])
+    second = campaign(store, acme, [number(1)])
+    theirs = campaign(store, globex, [number(1)])
+    held = claim(store, first, 2)
+    (batch,) = claim(store, second, 1)
+    claim(store, theirs, 1)
+    asked = [e164(1), e164(2), e164(3)]
+    with store.read() as s:
+        assert s.abandonment.calls_in_flight(acme.tenant_id, asked, [batch.destination_id]) == {
+            e164(1): 1,
+            e164(2): 1,
+        }
+        assert s.abandonment.calls_in_flight(acme.tenant_id, asked, []) == {e164(1): 2, e164(2): 1}
+    # Recorded, a call is no longer in flight: it is one of the number's recent calls.
+    finish(store, [ended(held[0], acme, UNANSWERED, T0, retry=False)])
+    with store.read() as s:
+        assert s.abandonment.calls_in_flight(acme.tenant_id, asked, [batch.destination_id]) == {
+            e164(2): 1
+        }
+
+
 def test_the_latest_pacing_decision_replaces_the_last(store: Store) -> None:
     acme = account(store)
     cid = campaign(store, acme, [number(1)])

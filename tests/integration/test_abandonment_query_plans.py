@@ -1,6 +1,7 @@
 """Plans of the abandoned-call counts. PostgreSQL's on four months of history: 240,000 attempts
 of eight campaigns (60,000 destinations, four attempts each, ending over 120 days), and 240,000
-calls to 60,000 numbers in ``number_calls`` across two tenants, vacuumed and analysed.
+calls to 60,000 numbers in ``number_calls`` across two tenants, 200 calls on the line
+(``in_flight``), vacuumed and analysed.
 
 The engine tallies each agent campaign's window at its first pass and every housekeeping, and
 screens every claimed batch by its numbers: neither may read the history. The tally reads
@@ -19,7 +20,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from dialer.domain.ids import CampaignId, TenantId
+from dialer.domain.ids import CampaignId, DestinationId, TenantId
 from dialer.storage.database import Row, SqliteConnection, SqliteDatabase, _to_sqlite
 from dialer.storage.migrations import migrate
 from dialer.storage.rows import to_us
@@ -96,6 +97,13 @@ def history(postgres_server: PostgresServer) -> tuple[str, TenantId, CampaignId]
             b" FROM attempts a JOIN destinations d ON d.id = a.destination_id",
             (tenant, other),
         )
+        # 200 calls on the line now, across the campaigns.
+        raw.execute(
+            b"INSERT INTO in_flight (destination_id, campaign_id, attempt_number, worker,"
+            b" lease_until, queued_at)"
+            b" SELECT id, campaign_id, 5, 'w1', %s, %s FROM destinations WHERE id %% 300 = 0",
+            (to_us(NOW) + 60_000_000, to_us(NOW)),
+        )
         raw.commit()
         raw.autocommit = True
         raw.execute(b"VACUUM ANALYZE")
@@ -150,6 +158,25 @@ def test_a_batchs_recent_calls_are_looked_up_by_number(
     found = SqlSession(conn).abandonment.recent(tenant, BATCH, NOW - timedelta(hours=72))
     assert found
     _by_index(conn.plans, "number_calls", "number_calls_by_number")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("mode", PLANS)
+def test_a_batchs_calls_in_flight_read_destinations_by_key(
+    history: tuple[str, TenantId, CampaignId], raw: psycopg.Connection[Row], mode: str
+) -> None:
+    _, tenant, _ = history
+    conn = ExplainingConnection(raw, mode)
+    numbers = [f"+4477009{i:05d}" for i in range(299, DESTINATIONS, 300)]  # id = i + 1
+    batch = [DestinationId(i) for i in range(1, 200)]
+    found = SqlSession(conn).abandonment.calls_in_flight(tenant, numbers, batch)
+    assert found
+    assert conn.plans
+    for text, scans in conn.plans:
+        # in_flight is read whole (it holds only the calls on the line), destinations by key.
+        whole = [s for s in scans if s.node == "Seq Scan" and s.relation == "destinations"]
+        assert not whole, f"{whole} in the plan of:\n{text}\n{scans}"
+        assert "destinations_pkey" in {s.index for s in scans}, f"{text}\n{scans}"
 
 
 class SqliteExplaining(SqliteConnection):

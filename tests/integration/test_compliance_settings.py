@@ -13,6 +13,7 @@ from dialer.cli import app as cli_app
 from dialer.domain.abandonment import ComplianceSettings, InfoMessage, Regime
 from dialer.settings import Settings
 from tests.conftest import Account
+from tests.integration.test_openapi import _conforms
 
 URL = "/api/settings/compliance"
 MESSAGE = "This is Acme Energy. Sorry we missed you; please call us on 0800 123 4567."
@@ -218,3 +219,22 @@ def test_the_cli_sets_them_at_creation_and_after(settings: Settings) -> None:
     )
     assert bad_create.exit_code == 2
     assert "regime: must be uk, us or none" in bad_create.stderr
+
+
+def test_the_openapi_document_shows_them_with_conforming_examples(
+    client: TestClient, account: Account
+) -> None:
+    document = client.get("/openapi.json").json()
+    path = document["paths"][URL]
+    answer = path["get"]["responses"]["200"]["content"]["application/json"]
+    assert _conforms(document, answer["schema"], answer["example"]) == []
+    # The example is what the API answers, in shape.
+    shown = client.get(URL, headers=account.headers).json()
+    assert _conforms(document, answer["schema"], shown) == []
+    body = path["put"]["requestBody"]["content"]["application/json"]
+    assert _conforms(document, body["schema"], body["example"]) == []
+    sent = client.put(URL, headers=account.headers, json=body["example"])
+    assert sent.status_code == 200, sent.text
+    assert "400" in path["put"]["responses"]
+    campaign = document["components"]["schemas"]["CampaignDetailOut"]["properties"]
+    assert "abandonment" in campaign

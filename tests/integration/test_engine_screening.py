@@ -29,6 +29,19 @@ def test_a_number_is_called_at_most_the_cap_in_any_24_hours(rig: Rig) -> None:
     assert b.originated_at < a.ended_at + timedelta(hours=25)
 
 
+def test_the_cap_holds_for_two_campaigns_dialling_at_once(rig: Rig) -> None:
+    # Both open at 09:00: the second claims the number while the first's call is on the line.
+    rig.container.tenants.update_compliance(rig.account.tenant.id, {"attemptsPerDay": 1})
+    number = drama(7)
+    once = [{"attemptNumber": 1, "interval": 1}]
+    campaigns = [rig.campaign([number], attempts=once) for _ in range(2)]
+    rig.run()
+    a, b = sorted((rig.attempts(c)[number][0] for c in campaigns), key=lambda r: r.originated_at)
+    assert a.ended_at is not None
+    assert b.originated_at is not None
+    assert b.originated_at >= a.ended_at + timedelta(hours=24)
+
+
 def test_without_a_cap_both_are_called_the_same_day(rig: Rig) -> None:
     number = drama(7)
     once = [{"attemptNumber": 1, "interval": 1}]

@@ -14,6 +14,7 @@ from dialer.domain.codes import Outcome, Stage
 from dialer.domain.dialling import (
     DIAL,
     DIAL_AGENT_FIRST,
+    IN_FLIGHT_RECHECK,
     NumberHistory,
     NumberRules,
     Postpone,
@@ -82,6 +83,22 @@ ROWS = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("recent", "in_flight", "expected"),
+    [
+        (None, 1, DIAL),
+        (None, 2, Postpone(NOW + IN_FLIGHT_RECHECK)),
+        (calls(3), 1, Postpone(NOW + IN_FLIGHT_RECHECK)),
+        (calls(3, 5), 1, Postpone(NOW + 19 * H)),  # recorded calls decide when known
+        (calls(30), 1, DIAL),
+    ],
+)
+def test_calls_on_the_line_count_against_the_cap(
+    recent: RecentCalls | None, in_flight: int, expected: Screening
+) -> None:
+    assert screen_history(IVR, recent, CAP_2, NOW, in_flight) == expected
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[r.why for r in ROWS])
 def test_screen_history(row: Row) -> None:
     assert screen_history(row.kind, row.recent, row.rules, NOW) == row.expected
@@ -112,6 +129,12 @@ def test_a_batch_counts_the_calls_it_lets_through() -> None:
     history = NumberHistory(IVR, CAP_2, {"+447700900001": calls(5)})
     verdicts = [history.screen(job(i), DIAL, NOW) for i in range(3)]
     assert verdicts == [DIAL, Postpone(NOW + 19 * H), Postpone(NOW + 19 * H)]
+
+
+def test_a_batch_counts_other_batches_calls_on_the_line() -> None:
+    history = NumberHistory(IVR, NumberRules(attempts_per_day=1), {}, {"+447700900001": 1})
+    assert history.screen(job(1), DIAL, NOW) == Postpone(NOW + IN_FLIGHT_RECHECK)
+    assert history.screen(job(2, e164="+447700900002"), DIAL, NOW) == DIAL
 
 
 def test_a_batch_leaves_other_verdicts_alone() -> None:

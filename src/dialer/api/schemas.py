@@ -4,6 +4,8 @@ Requests are parsed by services.campaign_input (property names are case-insensit
 problem is reported at once), so these models describe, they do not validate.
 """
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -45,6 +47,56 @@ class Attempt(BaseModel):
     attemptNumber: int | None = None
 
 
+class Pacing(BaseModel):
+    """How many lines the campaign dials per ready agent (docs/pacing.md)."""
+
+    mode: Literal["progressive", "ratio", "predictive"] = Field(
+        "predictive",
+        description="progressive: one line per ready agent; ratio: `ratio` lines per ready"
+        " agent; predictive: the model's lines. ratio and predictive stay under the"
+        " abandoned-call governor.",
+    )
+    ratio: float | None = Field(
+        None, gt=1, le=10, description="ratio mode only (and then required): lines per agent"
+    )
+    target: float | None = Field(
+        None,
+        gt=0,
+        le=3,
+        description="This campaign's abandoned-call target, percent of live calls; null: the"
+        " tenant's (GET /api/settings/compliance)",
+    )
+
+
+class InformationMessage(BaseModel):
+    text: str | None = Field(
+        None,
+        max_length=500,
+        description="Spoken: the company calling and a number to call back (7+ digits)",
+    )
+    recording: str | None = Field(None, description="A .wav in the tenant's audio directory")
+
+
+class Abandonment(BaseModel):
+    """An agent campaign's abandoned calls over its regime's window (docs/compliance.md)."""
+
+    regime: Literal["uk", "us", "none"]
+    window: str = Field(description="The rolling window: 24h (UK, none) or 30d (US)")
+    rate: float = Field(
+        description="Abandoned calls, percent of live calls, as the regime counts them (UK:"
+        " with falseMachines on both sides)"
+    )
+    limit: float | None = Field(description="The regulator's limit, percent; null: none")
+    target: float | None = Field(description="What pacing keeps the rate under, percent")
+    live: int = Field(description="Calls answered by a person or not judged a machine")
+    abandoned: int = Field(description="Of them, not connected to an agent in time")
+    machines: int = Field(description="Answers the detector judged machines")
+    falseMachines: float = Field(description="UK: the estimated people among machines")
+    dialRatio: float | None = Field(description="The pacer's latest lines per ready agent")
+    pacerReason: str | None = Field(description="Why it chose them")
+    decidedAt: str | None = Field(description="When (null: no decision yet)")
+
+
 class AgentOptions(BaseModel):
     """An agent campaign's handling of answered calls (type agent only; docs/rest-api.md)."""
 
@@ -66,6 +118,16 @@ class AgentOptions(BaseModel):
         False,
         description="Bridge at the answer, with no answering-machine detection",
         examples=[False],
+    )
+    pacing: Pacing | None = Field(
+        None,
+        description="How many lines to dial (UpdateCampaignStrategy sets it too); left out:"
+        " predictive at the tenant's target",
+    )
+    informationMessage: InformationMessage | None = Field(
+        None,
+        description="What this campaign's abandoned calls hear instead of the tenant's"
+        " message; null: the tenant's",
     )
 
 
@@ -142,6 +204,26 @@ class CampaignDetailOut(CampaignOut):
         None,
         description="GET only: pass as `numbersAfter` for the next page of phoneNumbers;"
         " null on the last page",
+    )
+    abandonment: Abandonment | None = Field(
+        None,
+        description="GET only: an agent campaign's abandoned-call figures; null for ivr",
+        examples=[
+            {
+                "regime": "uk",
+                "window": "24h",
+                "rate": 1.873,
+                "limit": 3.0,
+                "target": 3.0,
+                "live": 512,
+                "abandoned": 6,
+                "machines": 140,
+                "falseMachines": 46.369,
+                "dialRatio": 1.6,
+                "pacerReason": "predictive: 4 ready, 3 ringing, budget 7.2 abandons",
+                "decidedAt": "2025-10-01T10:42:05.000Z",
+            }
+        ],
     )
 
 

@@ -17,7 +17,7 @@ Every ``AttemptRecord`` the engine writes is made here, so the rules read as tab
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -89,6 +89,9 @@ def screen(
 
 
 DAY = timedelta(hours=24)
+# A number at its cap with calls still on the line is looked at again this much later, when
+# their end times are known.
+IN_FLIGHT_RECHECK = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,22 +116,30 @@ class NumberRules:
 
 
 def screen_history(
-    kind: CampaignType, recent: RecentCalls | None, rules: NumberRules, now: datetime
+    kind: CampaignType,
+    recent: RecentCalls | None,
+    rules: NumberRules,
+    now: datetime,
+    in_flight: int = 0,
 ) -> Screening:
     """May a number with these ``recent`` calls (any of the tenant's campaigns) be dialled now,
     once ``screen`` said it may? Over the cap, not until the call that makes room is 24 hours
     old. Within the lockout after an abandoned call, an agent campaign dials only with an
     agent reserved first; an IVR campaign, which has no agent to offer, waits the lockout out
-    (Ofcom: a repeat call in those 72 hours only with a live operator guaranteed)."""
-    if recent is None:
-        return DIAL
+    (Ofcom: a repeat call in those 72 hours only with a live operator guaranteed).
+    ``in_flight``: the number's calls of other batches not recorded yet, which will end
+    within the next 24 hours: at the cap with them, look again once they are recorded."""
     cap = rules.attempts_per_day
     if cap is not None:
-        day = recent.within(now, DAY)
+        day = () if recent is None else recent.within(now, DAY)
         if len(day) >= cap:
             # Dialling at T is allowed once fewer than ``cap`` calls ended after T - 24 h:
             # when the (len - cap + 1)-th oldest of them is 24 hours old.
             return Postpone(day[len(day) - cap] + DAY)
+        if len(day) + in_flight >= cap:
+            return Postpone(now + IN_FLIGHT_RECHECK)
+    if recent is None:
+        return DIAL
     lockout, abandoned = rules.redial_lockout, recent.last_abandoned_at
     if lockout is not None and abandoned is not None and now - abandoned < lockout:
         if kind is CampaignType.AGENT:
@@ -146,12 +157,14 @@ class NumberHistory:
     kind: CampaignType
     rules: NumberRules
     recent: dict[str, RecentCalls]
+    in_flight: dict[str, int] = field(default_factory=dict)  # calls of other batches
 
     def screen(self, job: DialJob, verdict: Screening, now: datetime) -> Screening:
         if verdict != DIAL or job.e164 is None or not self.rules.needed:
             return verdict
         recent = self.recent.get(job.e164)
-        verdict = screen_history(self.kind, recent, self.rules, now)
+        flying = self.in_flight.get(job.e164, 0)
+        verdict = screen_history(self.kind, recent, self.rules, now, flying)
         if isinstance(verdict, Dial):
             ended = (now,) if recent is None else (*recent.ended, now)
             last = None if recent is None else recent.last_abandoned_at

@@ -388,17 +388,21 @@ class Dispatcher:
             context.compliance.attempts_per_day, context.rules.redial_lockout
         )
         numbers = [j.e164 for j in jobs if j.e164 is not None]
-        recent: dict[str, RecentCalls] = {}
+        history = dialling.NumberHistory(campaign.spec.kind, rules, {})
         if rules.needed and numbers:
+            batch = [j.destination_id for j in jobs]
             since = now - rules.look_back
-            recent = await asyncio.to_thread(self._recent, campaign.tenant_id, numbers, since)
-        return dialling.NumberHistory(campaign.spec.kind, rules, recent)
+            history.recent, history.in_flight = await asyncio.to_thread(
+                self._recent, campaign.tenant_id, numbers, batch, since
+            )
+        return history
 
     def _recent(
-        self, tenant: TenantId, numbers: list[str], since: datetime
-    ) -> dict[str, RecentCalls]:
+        self, tenant: TenantId, numbers: list[str], batch: list[DestinationId], since: datetime
+    ) -> tuple[dict[str, RecentCalls], dict[str, int]]:
         with self._store.read() as session:
-            return session.abandonment.recent(tenant, numbers, since)
+            recent = session.abandonment.recent(tenant, numbers, since)
+            return recent, session.abandonment.calls_in_flight(tenant, numbers, batch)
 
     def _release(self, jobs: list[tuple[DialJob, datetime]], lines: dict[CampaignId, int]) -> None:
         with self._store.write() as session:

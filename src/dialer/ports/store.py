@@ -373,6 +373,14 @@ class AbandonmentRepo(Protocol):
         that ended at or after ``since``; a number with none is absent from the answer."""
         ...
 
+    def calls_in_flight(
+        self, tenant_id: TenantId, numbers: Sequence[str], excluding: Sequence[DestinationId]
+    ) -> dict[str, int]:
+        """How many of the tenant's destinations with these numbers are claimed and not yet
+        recorded (calls on the line or about to be), but for ``excluding`` (the batch being
+        screened); numbers with none are absent."""
+        ...
+
     def save_pacing(self, campaign_id: CampaignId, ratio: float, reason: str, at: datetime) -> None:
         """Replace the campaign's latest pacing decision."""
         ...

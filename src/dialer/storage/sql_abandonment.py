@@ -21,7 +21,7 @@ from dialer.domain.abandonment import (
 )
 from dialer.domain.attempt import FinishedAttempt
 from dialer.domain.codes import Outcome, Stage
-from dialer.domain.ids import CampaignId, TenantId
+from dialer.domain.ids import CampaignId, DestinationId, TenantId
 from dialer.storage.database import Connection
 from dialer.storage.rows import from_us, to_us
 
@@ -101,6 +101,28 @@ class AbandonmentQueries:
                 if was_abandoned:
                     last_abandoned[number] = moment
         return {n: RecentCalls(tuple(times), last_abandoned.get(n)) for n, times in ended.items()}
+
+    def calls_in_flight(
+        self, tenant_id: TenantId, numbers: Sequence[str], excluding: Sequence[DestinationId]
+    ) -> dict[str, int]:
+        # in_flight holds only the calls on the line now (thousands at most): read whole,
+        # each row's destination by its key.
+        found: dict[str, int] = {}
+        unique = sorted(set(numbers))
+        skip: list[int] = sorted(set(excluding)) or [0]  # ids start at 1: 0 excludes none
+        for start in range(0, len(unique), _BATCH):
+            batch = unique[start : start + _BATCH]
+            for number, count in self._conn.execute(
+                "SELECT d.number_e164, count(*) FROM in_flight f"
+                " JOIN destinations d ON d.id = f.destination_id"
+                " JOIN campaigns c ON c.id = f.campaign_id"
+                f" WHERE c.tenant_id = %s AND d.number_e164 IN ({', '.join('%s' for _ in batch)})"
+                f" AND f.destination_id NOT IN ({', '.join('%s' for _ in skip)})"
+                " GROUP BY d.number_e164",
+                (tenant_id, *batch, *skip),
+            ):
+                found[number] = int(count)
+        return found
 
     def save_pacing(self, campaign_id: CampaignId, ratio: float, reason: str, at: datetime) -> None:
         # Not for a campaign deleted meanwhile: its row would outlive it.

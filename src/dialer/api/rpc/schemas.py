@@ -4,7 +4,7 @@ They describe, they do not validate: services.dialer_input reads the parameters,
 and answers what is wrong in the seed's envelope. Field names are the seed's, capitals and all.
 """
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -63,12 +63,48 @@ class StrategyOut(BaseModel):
     Coefficient: int
 
 
+class PacingOut(BaseModel):
+    Mode: Literal["progressive", "ratio", "predictive"] = Field(
+        description="ratio after UpdateCampaignStrategy, unless its setPacing said otherwise"
+    )
+    Ratio: float | None = Field(description="ratio mode: lines per ready agent (setCoefficient)")
+    Target: float | None = Field(
+        description="The campaign's abandoned-call target, percent; null: the tenant's"
+    )
+
+
+class InformationMessageOut(BaseModel):
+    Text: str | None
+    Recording: str | None
+
+
 class AgentOptionsOut(BaseModel):
     WrapUpSeconds: float | None = Field(
         description="After each call; null: until the agent says ready"
     )
     MaxWaitSeconds: float = Field(description="Longest an answered callee waits for an agent")
     BridgeOnAnswer: bool = Field(description="Bridged at the answer, with no machine detection")
+    Pacing: PacingOut
+    InformationMessage: InformationMessageOut | None = Field(
+        description="What its abandoned calls hear; null: the tenant's message"
+    )
+
+
+class AbandonmentOut(BaseModel):
+    """The REST API's ``abandonment`` of GET campaign in PascalCase (docs/compliance.md)."""
+
+    Regime: Literal["uk", "us", "none"]
+    Window: str = Field(description="24h or 30d")
+    Rate: float = Field(description="Abandoned calls, percent of live calls, as counted")
+    Limit: float | None
+    Target: float | None
+    Live: int
+    Abandoned: int
+    Machines: int
+    FalseMachines: float = Field(description="UK: estimated people among machine verdicts")
+    DialRatio: float | None = Field(description="The pacer's latest lines per ready agent")
+    PacerReason: str | None
+    DecidedAt: str | None
 
 
 class CampaignSummary(BaseModel):
@@ -89,6 +125,9 @@ class CampaignDetails(CampaignSummary):
     Strategy: StrategyOut | None = Field(description="null until UpdateCampaignStrategy")
     AgentOptions: AgentOptionsOut | None = Field(
         description="An agent campaign's options (set in the REST API); null for IVR"
+    )
+    Abandonment: AbandonmentOut | None = Field(
+        description="An agent campaign's abandoned-call figures over its window; null for IVR"
     )
 
 

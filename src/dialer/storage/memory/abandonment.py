@@ -7,7 +7,7 @@ from datetime import datetime
 
 from dialer.domain.abandonment import ComplianceSettings, PacingStatus, RecentCalls, Tally
 from dialer.domain.codes import Outcome
-from dialer.domain.ids import CampaignId, TenantId
+from dialer.domain.ids import CampaignId, DestinationId, TenantId
 from dialer.storage.memory.base import SessionBase, abandoned
 from dialer.storage.memory.tables import from_us, to_us
 
@@ -42,6 +42,20 @@ class AbandonmentParts(SessionBase):
             if was_abandoned:
                 last_abandoned[number] = from_us(at)
         return {n: RecentCalls(tuple(times), last_abandoned.get(n)) for n, times in ended.items()}
+
+    def calls_in_flight(
+        self, tenant_id: TenantId, numbers: Sequence[str], excluding: Sequence[DestinationId]
+    ) -> dict[str, int]:
+        wanted, skip = set(numbers), set(excluding)
+        found: dict[str, int] = {}
+        for destination_id, lease in self._t.leases.items():
+            campaign = self._t.campaigns.get(lease.campaign_id)
+            d = self._t.destinations.get(destination_id)
+            if destination_id in skip or campaign is None or campaign.tenant_id != tenant_id:
+                continue
+            if d is not None and d.e164 in wanted:
+                found[d.e164] = found.get(d.e164, 0) + 1
+        return found
 
     def save_pacing(self, campaign_id: CampaignId, ratio: float, reason: str, at: datetime) -> None:
         if campaign_id in self._t.campaigns:
