@@ -9,11 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from dialer.cli.simulate import parse_pacing
 from dialer.domain.agent import Pacing, PacingMode
-from dialer.telephony.sim_profile import default_document
 
 KEYS = {
     "agents",
@@ -34,33 +32,10 @@ KEYS = {
 }
 
 
-def call_centre(tmp: Path) -> Path:
-    """The issue's call centre in the simulated network's profile: people answer 30% of the
-    dials, machines 15%, busy and failures 10%, the rest ring out at 25 s; talk lognormal with
-    mean 180 s (sigma 1.2), a fixed 15 s wrap-up, no breaks."""
-    doc = default_document()
-    doc["outcomes"] = {
-        "answer": 0.45,
-        "busy": 0.06,
-        "no_answer": 0.45,
-        "unobtainable": 0.02,
-        "invalid": 0.0,
-        "network_failure": 0.02,
-        "congestion": 0.0,
-    }
-    doc["answered_by"] = {"human": 0.30 / 0.45, "machine": 0.15 / 0.45, "fax": 0.0}
-    doc["ring_seconds"] = {"median": 8, "sigma": 0.5, "min": 1, "max": 22}
-    doc["ring_out_seconds"] = {"median": 25, "sigma": 0, "min": 25, "max": 25}
-    doc["setup_seconds"] = {"median": 3, "sigma": 0.2, "min": 2, "max": 5}
-    doc["human"]["patience_seconds"] = {"median": 3600, "sigma": 0, "min": 3600, "max": 3600}
-    agents = doc["agents"]
-    agents["short_call_share"] = 0.0
-    agents["talk_seconds"] = {"median": 87.6, "sigma": 1.2, "min": 5, "max": 3600}
-    agents["wrap_up_seconds"] = {"median": 15, "sigma": 0, "min": 15, "max": 15}
-    agents["pauses_per_hour"] = 0.0
-    path = tmp / "call-centre.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    return path
+# The issue's call centre (h-pacer's profile, shared with the pacing simulator): people answer
+# 30% of the dials, machines 15%, busy and failures 10%, the rest ring out at 25 s; talk
+# lognormal with mean 180 s (sigma 1.2), a fixed 15 s wrap-up, no breaks.
+CALL_CENTRE = Path(__file__).parents[2] / "src/dialer/telephony/profiles/call-centre.yaml"
 
 
 def simulate(*args: str) -> subprocess.CompletedProcess[str]:
@@ -77,7 +52,7 @@ def test_a_predictive_shift_prints_consistent_figures_within_the_target(tmp_path
     agents, hours = 8, 1.0
     done = simulate(
         "--agents", str(agents), "--hours", "1", "--pacing", "predictive",
-        "--profile", str(call_centre(tmp_path)), "--seed", "5", "--json",
+        "--profile", str(CALL_CENTRE), "--seed", "5", "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     figures: dict[str, Any] = json.loads(done.stdout)
