@@ -48,7 +48,7 @@ def simulate(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_predictive_shift_prints_consistent_figures_within_the_target(tmp_path: Path) -> None:
+def test_a_predictive_shift_prints_consistent_figures_within_the_target() -> None:
     agents, hours = 8, 1.0
     done = simulate(
         "--agents", str(agents), "--hours", "1", "--pacing", "predictive",
@@ -74,7 +74,7 @@ def test_a_predictive_shift_prints_consistent_figures_within_the_target(tmp_path
     assert figures["mean_agent_wait_seconds"] >= 0
 
 
-def test_bad_pacing_is_refused_with_a_message(tmp_path: Path) -> None:
+def test_bad_pacing_is_refused_with_a_message() -> None:
     done = simulate("--agents", "2", "--pacing", "ratio:x", "--json")
     assert done.returncode != 0
     assert "ratio:R" in done.stderr
