@@ -2,8 +2,11 @@
 (docs/agents-engine.md, An agent campaign's call).
 
 The customer goes to the longest-ready agent (the callback agent first, when the destination
-names one) or waits first-in, first-out for at most the campaign's longest wait, unless the
-strategy's MaximumCallers wait already. Bridged, the call ends with the customer leaving, the
+names one, or the agent reserved before dialling for an agent-first job) or waits first-in,
+first-out for at most the campaign's longest wait, and under the UK or US rules at most their
+2 s (``first_deadline``), unless the strategy's MaximumCallers wait already. Not given an agent
+in time under those rules, the customer hears the information message (engine/abandoned.py):
+an abandoned call. Bridged, the call ends with the customer leaving, the
 agent releasing them from the desk, or the agent's phone dropping (then the customer waits for
 another agent, with a new longest wait). The task then waits for the agent's wrap-up to end,
 reads the disposition, and the record follows from dialer.domain.dialling.agent_answered.
