@@ -35,16 +35,17 @@ class CampaignBook:
     last: Decision | None = None
 
 
+_MACHINES = frozenset({Outcome.ANSWERPHONE_MESSAGE_LEFT, Outcome.ANSWERPHONE_MESSAGE_NOT_LEFT})
+
+
 def counted(record: AttemptRecord) -> Tally:
-    """What one attempt adds to its campaign's tally (as the store's tally counts it): a live
-    call is an agent call that was answered (a person, or no verdict of machine or fax);
-    abandoned, those of them CallDropped; machines, the answerphones judged so."""
-    if record.agent is not None:
+    """What one attempt adds to its campaign's tally, as the store's tally counts it
+    (storage/sql_abandonment.py): live, an answered call (in an agent campaign, a person or no
+    verdict of machine or fax); abandoned, one of them CallDropped; machines, the answerphones
+    judged so."""
+    if record.outcome is Outcome.ANSWERED:
         return Tally(live=1, abandoned=1 if record.stage is Stage.CALL_DROPPED else 0)
-    if record.outcome in (
-        Outcome.ANSWERPHONE_MESSAGE_LEFT,
-        Outcome.ANSWERPHONE_MESSAGE_NOT_LEFT,
-    ):
+    if record.outcome in _MACHINES:
         return Tally(machines=1)
     return Tally()
 
