@@ -57,8 +57,10 @@ class Floor:
 @dataclass(frozen=True, slots=True)
 class Decision:
     """``lines``: calls to place now (0 or more). ``ratio``: lines in flight per ready agent
-    this decision aims at (reported, not used). ``reason``: why, in a few words, for the API,
-    metrics and events (for example "predictive", "governor: budget 1.2", "warming up")."""
+    this decision aims at, per one agent when none is ready (reported, not used; progressive
+    reports 1, ratio its coefficient). ``reason``: why, in a few words, for the API,
+    metrics and events ("progressive", "ratio 2", "predictive", "predictive: warming up",
+    "governor: budget 1.2")."""
 
     lines: int
     ratio: float

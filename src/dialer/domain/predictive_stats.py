@@ -39,17 +39,19 @@ class CampaignStats:
     """What a campaign's recent calls tell the model: fed by the engine (or the simulator) as
     calls end, read by ``Pacer.decide``."""
 
-    def __init__(self) -> None:
+    def __init__(self, prior_dials: float = PRIOR_DIALS, memory: float = RING_MEMORY) -> None:
+        """``prior_dials``: the prior's weight in dials; ``memory``: about how many recent
+        dials the ring estimates weigh (math.inf: all alike)."""
         # Weight of the next observation; grows by 1/decay per observation so older ones
         # weigh geometrically less without touching the arrays (rescaled before overflow).
         self._weight = 1.0
-        self._grow = 1.0 / (1.0 - 1.0 / RING_MEMORY)
+        self._grow = 1.0 / (1.0 - 1.0 / memory)
         self._ended = [0.0] * RING_BINS
         self._person = [0.0] * RING_BINS
         self._person_ring_sum = 0.0
         self._person_total = 0.0
         low, high = PRIOR_RING_SECONDS
-        share = PRIOR_DIALS / (high - low)
+        share = prior_dials / (high - low)
         for second in range(low, high):
             self._ended[second] += share
             self._person[second] += share * PRIOR_PERSON_RATE
@@ -162,7 +164,7 @@ class CampaignStats:
         """The chance that a new dial is answered by a person within ``seconds``."""
         ended, person = self._tails()
         until = min(RING_BINS, seconds + 1)
-        return (person[0] - person[until]) / ended[0] if ended[0] > 0 else 0.0
+        return (person[0] - person[until]) / ended[0] if ended[0] > 0 else PRIOR_PERSON_RATE
 
     def mean_person_ring(self) -> float:
         """Mean seconds from dial to a person's answer."""

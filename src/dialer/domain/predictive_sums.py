@@ -59,16 +59,21 @@ def exact_excess(
         i = min(size, max(0, -k - low))
         return moment[i] + k * tail[i]
 
+    # E[max(D + b, 0)] by b, grown as the search asks for more lines.
+    by_people: list[float] = []
+
     def at(n: int) -> float:
+        while len(by_people) <= n:
+            by_people.append(shifted(len(by_people)))
         if n == 0 or p <= 0.0:
-            return shifted(0)
+            return by_people[0]
         if p >= 1.0:
-            return shifted(n)
+            return by_people[n]
         total = 0.0
         pmf = (1.0 - p) ** n
         ratio = p / (1.0 - p)
         for b in range(n + 1):
-            total += pmf * shifted(b)
+            total += pmf * by_people[b]
             pmf *= ratio * (n - b) / (b + 1)
         return total
 
