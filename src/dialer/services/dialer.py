@@ -203,8 +203,13 @@ class DialerService:
             now = self._clock.now()
             session.campaigns.set_strategy(campaign.id, strategy, now)
             if campaign.spec.kind is CampaignType.AGENT:
+                # Read again under the row's lock: a REST PUT meanwhile keeps its changes.
+                locked = session.campaigns.get_campaign(
+                    campaign.tenant_id, campaign.id, for_update=True
+                )
+                assert locked is not None  # the code's campaign, in this transaction
                 session.campaigns.update_campaign(
-                    campaign.id, strategy_pacing(campaign.spec, mode, strategy.coefficient), now
+                    campaign.id, strategy_pacing(locked.spec, mode, strategy.coefficient), now
                 )
 
     # destinations
