@@ -74,6 +74,9 @@ def test_the_floor_ages_ringing_calls_and_busy_agents() -> None:
     book.ringing_over(C, "2:1")
     assert not book.moving(C)
     book.forget([])
+    assert C in book.campaigns  # its call is not recorded yet: still live on this engine
+    book.ended(TALKED)
+    book.forget([])
     assert C not in book.campaigns
 
 
@@ -83,3 +86,14 @@ def test_the_decision_is_saved_at_most_every_5_seconds() -> None:
     book.of(C).saved_at = NOW
     assert not book.save_due(C, NOW + 4 * S)
     assert book.save_due(C, NOW + 5 * S)
+
+
+def test_a_bridged_call_is_live_from_the_bridge_and_counted_once() -> None:
+    book = PacingBook()
+    book.loaded(C, Tally(live=5), [])
+    book.bridged(C, "1:1", NOW)
+    assert book.tally(C) == Tally(live=6)  # a person reached an agent: live now
+    book.ended(TALKED)  # destination 1, attempt 1: recorded after its wrap-up
+    assert book.tally(C) == Tally(live=6)
+    book.loaded(C, Tally(live=6), [])  # the store has it now
+    assert book.tally(C) == Tally(live=6)

@@ -3,7 +3,7 @@ Pacing at run time): the calls it has ringing (since when), the agents busy with
 (since their bridge), the campaign's ``CampaignStats`` (fed as calls answer or fail and as
 agents finish their calls), and its ``Tally`` in the rules' window: the store's, loaded at the
 campaign's first pass and after every housekeeping, plus this engine's calls ended since and
-not yet recorded.
+not yet recorded, plus its calls bridged now (live from the bridge, recorded after the wrap-up).
 
 The dispatcher turns it into the ``Floor`` the pacer decides on; the calls feed it. It lives in
 the engine's process only: another engine's calls reach it through the store's tally.
@@ -28,9 +28,11 @@ class CampaignBook:
     ringing: dict[str, datetime] = field(default_factory=dict)  # by call reference
     busy: dict[str, datetime] = field(default_factory=dict)  # bridged at, by call reference
     stored: Tally | None = None  # the store's tally at the last load (None: not loaded yet)
-    own: Tally = field(
-        default_factory=Tally
-    )  # this engine's calls ended since that load, and not then recorded
+    # This engine's calls ended since that load and not recorded when it was read.
+    own: Tally = field(default_factory=Tally)
+    # Calls bridged to an agent and not ended yet: live already (a person reached an agent),
+    # though recorded only after the wrap-up; counted now, as the abandons are at their end.
+    live_now: set[str] = field(default_factory=set)
     saved_at: datetime | None = None
     last: Decision | None = None
 
@@ -65,7 +67,7 @@ class PacingBook:
         kept = set(keep)
         for campaign_id in [c for c in self.campaigns if c not in kept]:
             book = self.campaigns[campaign_id]
-            if not book.ringing and not book.busy:
+            if not book.ringing and not book.busy and not book.live_now:
                 del self.campaigns[campaign_id]
 
     # what the calls tell it
@@ -90,7 +92,9 @@ class PacingBook:
             book.ringing.pop(reference, None)
 
     def bridged(self, campaign_id: CampaignId, reference: str, at: datetime) -> None:
-        self.of(campaign_id).busy[reference] = at
+        book = self.of(campaign_id)
+        book.busy[reference] = at
+        book.live_now.add(reference)
 
     def handled(self, campaign_id: CampaignId, reference: str, at: datetime) -> None:
         """The agent of this call is ready for another (its wrap-up is over)."""
@@ -104,9 +108,11 @@ class PacingBook:
         self.of(campaign_id).busy.pop(reference, None)
 
     def ended(self, finished: FinishedAttempt) -> None:
-        add = counted(finished.record)
+        record = finished.record
+        book = self.of(finished.campaign_id)
+        book.live_now.discard(f"{record.destination_id}:{record.attempt_number}")
+        add = counted(record)
         if add != Tally():
-            book = self.of(finished.campaign_id)
             book.own = book.own.plus(add.live, add.abandoned, add.machines)
 
     # what the dispatcher reads
@@ -128,7 +134,8 @@ class PacingBook:
     def tally(self, campaign_id: CampaignId) -> Tally:
         book = self.of(campaign_id)
         stored = book.stored or Tally()
-        return stored.plus(book.own.live, book.own.abandoned, book.own.machines)
+        live = book.own.live + len(book.live_now)
+        return stored.plus(live, book.own.abandoned, book.own.machines)
 
     def floor(self, campaign_id: CampaignId, now: datetime, ready: int, waiting: int) -> Floor:
         book = self.of(campaign_id)
