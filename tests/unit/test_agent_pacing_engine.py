@@ -16,9 +16,11 @@ from dialer.domain import dialling
 from dialer.domain.abandonment import AbandonRules, Tally
 from dialer.domain.agent import AgentOptions, Pacing, PacingMode
 from dialer.domain.agent_session import AgentSession, AgentState, Changed
+from dialer.domain.call import CallNotPlaced, OriginateRequest
 from dialer.domain.codes import Stage
 from dialer.domain.events import (
     AgentStateChanged,
+    AttemptNotPlaced,
     AttemptPostponed,
     AttemptStarted,
     CustomerBridged,
@@ -27,6 +29,7 @@ from dialer.domain.events import (
 from dialer.domain.predictive import CampaignStats, Decision, Floor
 from dialer.engine.agent_pacing import REPASS
 from dialer.engine.pacing_book import SAVE_EVERY
+from dialer.telephony.sim_network import SimCall, SimulatedNetwork
 from tests.unit.agent_floor_support import START, Agent, AgentRig, DeskAct, Talk, people
 
 S = timedelta(seconds=1)
@@ -188,3 +191,21 @@ def test_agent_first_jobs_with_no_agent_to_reserve_wait(rig: AgentRig) -> None:
             on_line -= 1
     assert most == 1
     assert [rig.record_of(n).stage for n in numbers] == [Stage.CALL_TRANSFERRED_TO_CALL_CENTRE] * 3
+
+
+def test_a_call_not_placed_leaves_no_ringing_call_for_the_pacer(
+    rig: AgentRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ann = Agent("1001")
+    campaign = rig.campaign(people(1), [ann], finishTime="10:01")
+    rig.log_in(ann)
+    engine = rig.engine("w1")
+    book = engine._dispatcher.agent_pacing.book.of(campaign)
+
+    async def refuse(network: SimulatedNetwork, request: OriginateRequest) -> SimCall:
+        raise CallNotPlaced("no channel free")
+
+    monkeypatch.setattr(SimulatedNetwork, "originate", refuse)
+    rig.run(engine)
+    assert rig.events.of(AttemptNotPlaced)  # tried, and given back each time
+    assert book.ringing == {}

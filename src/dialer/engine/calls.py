@@ -121,7 +121,12 @@ class CallRunner:
             book = None
         if book is not None:
             book.placed(job.campaign_id, request.reference, self._timer.now())
-        call = await self._driver.originate(request)
+        try:
+            call = await self._driver.originate(request)
+        except BaseException:
+            if book is not None:  # not placed after all (CallNotPlaced, a driver fault)
+                book.ringing_over(job.campaign_id, request.reference)
+            raise
         try:
             if not agent_campaign:
                 _prepare_first_words(call, plan.flow, job)
