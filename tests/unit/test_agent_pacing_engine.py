@@ -13,7 +13,7 @@ import pytest
 
 from dialer.domain import agent_session as agents
 from dialer.domain import dialling
-from dialer.domain.abandonment import AbandonRules, Tally
+from dialer.domain.abandonment import AbandonRules, ComplianceSettings, InfoMessage, Regime, Tally
 from dialer.domain.agent import AgentOptions, Pacing, PacingMode
 from dialer.domain.agent_session import AgentSession, AgentState, Changed
 from dialer.domain.call import CallNotPlaced, OriginateRequest
@@ -27,6 +27,7 @@ from dialer.domain.events import (
     PacingDecided,
 )
 from dialer.domain.predictive import CampaignStats, Decision, Floor
+from dialer.engine.abandoned import MESSAGE_LEAD
 from dialer.engine.agent_pacing import REPASS
 from dialer.engine.pacing_book import SAVE_EVERY
 from dialer.telephony.sim_network import SimCall, SimulatedNetwork
@@ -43,6 +44,7 @@ class ScriptedPacer:
     lines: int
     seen: list[tuple[Floor, Tally, int]] = field(default_factory=list)
     stats: list[CampaignStats] = field(default_factory=list)
+    rules: list[AbandonRules] = field(default_factory=list)
 
     def decide(
         self, pacing: Pacing, floor: Floor, stats: CampaignStats, tally: Tally, rules: AbandonRules
@@ -50,6 +52,7 @@ class ScriptedPacer:
         lines = self.lines if not self.seen else 0
         self.seen.append((floor, tally, lines))
         self.stats.append(stats)
+        self.rules.append(rules)
         return Decision(lines, float(lines), "scripted")
 
 
@@ -209,3 +212,19 @@ def test_a_call_not_placed_leaves_no_ringing_call_for_the_pacer(
     rig.run(engine)
     assert rig.events.of(AttemptNotPlaced)  # tried, and given back each time
     assert book.ringing == {}
+
+
+def test_under_the_uk_rule_the_pacer_is_given_the_grace_the_engine_gives(tmp_path: Path) -> None:
+    """The engine plays the message MESSAGE_LEAD before the 2 s are up: the model counts on
+    agents freeing within what is left, not the whole 2 s."""
+    message = InfoMessage("This was Acme. Call 0161 496 0000.")
+    rig = AgentRig(tmp_path, compliance=ComplianceSettings(Regime.UK, message=message))
+    ann = Agent("1001")
+    rig.campaign(people(1), [ann])
+    rig.log_in(ann)
+    engine = rig.engine("w1")
+    pacer = ScriptedPacer(lines=1)
+    engine._dispatcher.agent_pacing.pacer = pacer  # type: ignore[assignment]
+    rig.run(engine)
+    assert {r.connect_within for r in pacer.rules} == {timedelta(seconds=2) - MESSAGE_LEAD}
+    assert {r.regime for r in pacer.rules} == {Regime.UK}

@@ -6,6 +6,7 @@ decisions published, and saved at most every 5 s.
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from dialer.domain.abandonment import Tally
@@ -14,6 +15,7 @@ from dialer.domain.events import PacingDecided
 from dialer.domain.ids import CampaignId
 from dialer.domain.pacing import ClaimRequest, Load
 from dialer.domain.predictive import Decision, Pacer
+from dialer.engine.abandoned import MESSAGE_LEAD
 from dialer.engine.pacing_book import PacingBook
 from dialer.engine.state import EngineState
 from dialer.ports import EventSink
@@ -49,6 +51,10 @@ class AgentPacing:
         campaign, now = context.campaign, load.now
         pacing = campaign.spec.agent_options.pacing
         rules = context.rules
+        if rules.enforced:
+            # The model's grace for an agent to free is what the engine gives: it plays the
+            # message MESSAGE_LEAD before the 2 s are up.
+            rules = replace(rules, connect_within=rules.connect_within - MESSAGE_LEAD)
         without = load.without_agent
         ready = load.ready_agents or 0
         if load.agents_left is not None:
