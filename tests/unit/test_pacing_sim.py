@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import dialer.domain.predictive as predictive
+from dialer.domain.abandonment import Tally
 from dialer.domain.agent import Pacing, PacingMode
 from dialer.pacing_sim import Centre, run_shift
 from dialer.telephony.sim_profile import SimProfile, default_document
@@ -102,3 +103,12 @@ def test_the_figures_of_a_shift_worked_out_by_hand() -> None:
     assert figures.abandon_rate == 0.0
     assert figures.max_rolling_abandon_rate == 0.0  # never 100 live answers
     assert math.isclose(figures.hours, 1.0)
+
+
+def test_a_campaign_already_over_its_target_opens_the_shift_progressive() -> None:
+    """The opening tally (the window before the shift) reaches the pacer: 10 abandons in 100
+    live calls leave no budget, so ratio 3 places no more than the ready agents."""
+    over = Tally(live=100, abandoned=10)
+    figures = run_shift(Centre.call_centre(0.30), 5, RATIO_3, hours=1.0, seed=0, opening=over)
+    assert figures.abandoned == 0
+    assert figures.placed > 0

@@ -30,7 +30,7 @@ MAX_LINES_PER_AGENT = 6
 # Until this many dials have ended, the model is on its priors (reported as warming up).
 WARM_DIALS = 50
 # The moments ahead (seconds) at which people answered are set against agents free.
-LOOK_AHEAD = (1, 10, 17, 25)
+LOOK_AHEAD = (1, 4, 8, 11, 15, 20, 25)
 # While the budget is under this many abandons per agent logged in, the model aims lower in
 # proportion: the governor needs a reserve for the lines in flight, and aiming at the
 # target with none leaves it cutting every decision (a shift then starts slowly).

@@ -41,10 +41,16 @@ def run_shift(
     seed: int = 0,
     tick: float = 0.5,
     connect_within: float = 2.0,
+    opening: Tally | None = None,
 ) -> ShiftFigures:
     """Simulate one shift of ``agents`` agents paced by ``pacing`` under the UK rules at the
-    pacing's target (the tenant default of 3% when it has none); deterministic per seed."""
-    return _Shift(centre, agents, pacing, hours, seed, tick, connect_within).run()
+    pacing's target (the tenant default of 3% when it has none); deterministic per seed.
+    ``opening``: the campaign's tally in the window before the shift (none: a fresh
+    campaign, whose budget starts at 0); the figures count the shift's calls only."""
+    shift = _Shift(centre, agents, pacing, hours, seed, tick, connect_within)
+    if opening is not None:
+        shift.opening = opening
+    return shift.run()
 
 
 class _Shift:
@@ -100,6 +106,7 @@ class _Shift:
         self.max_rolling = 0.0
         self.breaches = 0
         self.decided_at = -1.0
+        self.opening = Tally()
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -151,7 +158,7 @@ class _Shift:
             ringing=tuple([now - p for p in self.ringing.values()]),
             waiting=len(self.waiting) + self.detecting,
         )
-        tally = Tally(self.tally_live, self.abandoned, self.machines)
+        tally = self.opening.plus(self.tally_live, self.abandoned, self.machines)
         decision = self.pacer.decide(self.pacing, floor, self.stats, tally, self.rules)
         for _ in range(decision.lines):
             self.place()
