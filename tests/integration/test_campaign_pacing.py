@@ -16,6 +16,7 @@ from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId
 from tests.conftest import INFO_MESSAGE, Account
 from tests.integration.dialer_support import get
+from tests.integration.test_openapi import _conforms
 
 CAMPAIGNS = "/api/campaign/voice"
 SETTINGS = "/api/settings/compliance"
@@ -295,3 +296,22 @@ def test_one_tenant_never_sees_anothers_figures(
     made = create(client, account, type="agent")
     theirs = client.get(f"{CAMPAIGNS}/{made.json()['id']}", headers=other_account.headers)
     assert theirs.status_code == 404
+
+
+def test_the_answers_conform_to_the_openapi_document(client: TestClient, account: Account) -> None:
+    document = client.get("/openapi.json").json()
+    options = {"pacing": {"mode": "ratio", "ratio": 2, "target": 2.5}}
+    made = create(client, account, type="agent", agentOptions=options)
+    shown = read(client, account, made.json()["id"])
+    get_campaign = document["paths"]["/api/campaign/voice/{campaign_id}"]["get"]
+    schema = get_campaign["responses"]["200"]["content"]["application/json"]["schema"]
+    assert _conforms(document, schema, shown) == []
+    example = document["components"]["schemas"]["CampaignDetailOut"]["properties"]["abandonment"]
+    assert example["examples"][0]["regime"] == "uk"
+    details = client.get(
+        "/ForwardDialer/Dialer/GetCampaignDetails", params={"Campaign": made.json()["code"]}
+    ).json()
+    rpc = document["paths"]["/ForwardDialer/Dialer/GetCampaignDetails"]["get"]
+    answer = rpc["responses"]["200"]["content"]["application/json"]
+    assert _conforms(document, answer["schema"], details) == []
+    assert _conforms(document, answer["schema"], answer["example"]) == []

@@ -73,6 +73,8 @@ def test_put_changes_what_it_names_and_keeps_the_rest(
     )
     # What GET gives may be PUT back as it is (``rules`` is read-only and ignored).
     assert client.put(URL, headers=account.headers, json=shown).json() == shown
+    # Names of regimes in any case, as the CLI's users type them.
+    assert client.put(URL, headers=account.headers, json={"regime": "UK"}).json()["regime"] == "uk"
     cleared = client.put(
         URL, headers=account.headers, json={"message": None, "attemptsPerDay": None}
     ).json()
@@ -93,6 +95,7 @@ def test_a_recording_may_stand_for_the_text(client: TestClient, account: Account
     ("body", "field"),
     [
         ({"regime": "eu"}, "regime"),
+        ({"regime": ["uk"]}, "regime"),
         ({"target": 3.5}, "target"),
         ({"target": 0}, "target"),
         ({"target": "2%"}, "target"),

@@ -154,7 +154,17 @@ class CampaignIn(BaseModel):
     agentOptions: AgentOptions | None = Field(
         None,
         description="Only with type agent (else a 400); left out: the defaults",
-        examples=[{"wrapUpSeconds": 30, "maxWaitSeconds": 5, "bridgeOnAnswer": False}],
+        examples=[
+            {
+                "wrapUpSeconds": 30,
+                "maxWaitSeconds": 5,
+                "bridgeOnAnswer": False,
+                "pacing": {"mode": "ratio", "ratio": 1.5, "target": 2.5},
+                "informationMessage": {
+                    "text": "This is Acme Energy calling for Globex; please call 0800 123 4567."
+                },
+            }
+        ],
     )
 
 
@@ -175,7 +185,15 @@ class CampaignOut(BaseModel):
     status: str = Field(description="Enabled or Disabled")
     agentOptions: AgentOptions | None = Field(
         description="An agent campaign's options, defaults filled in; null for ivr",
-        examples=[{"wrapUpSeconds": 15, "maxWaitSeconds": 5, "bridgeOnAnswer": False}],
+        examples=[
+            {
+                "wrapUpSeconds": 15,
+                "maxWaitSeconds": 5,
+                "bridgeOnAnswer": False,
+                "pacing": {"mode": "predictive", "ratio": None, "target": None},
+                "informationMessage": None,
+            }
+        ],
     )
 
 

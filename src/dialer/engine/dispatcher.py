@@ -382,7 +382,7 @@ class Dispatcher:
     ) -> dialling.NumberHistory:
         """The recent calls of the batch's numbers by any of the tenant's campaigns, when the
         tenant caps attempts per number or the regime locks numbers out after an abandoned
-        call (docs/compliance.md): one query for the batch."""
+        call (docs/compliance.md), with their calls on the line: one read for the batch."""
         campaign = context.campaign
         rules = dialling.NumberRules(
             context.compliance.attempts_per_day, context.rules.redial_lockout

@@ -103,10 +103,10 @@ def apply_update(current: ComplianceSettings, body: object) -> ComplianceSetting
     changes: dict[str, Any] = {}
     if "regime" in body:
         regime = body["regime"]
-        if regime not in {r.value for r in Regime}:
+        if not isinstance(regime, str) or regime.lower() not in {r.value for r in Regime}:
             errors.add("regime", "must be uk, us or none")
         else:
-            changes["regime"] = Regime(regime)
+            changes["regime"] = Regime(regime.lower())
     if "target" in body:
         changes["target"] = percent(body["target"], "target", REGULATORY_LIMIT * 100, errors)
     if "message" in body:
