@@ -365,4 +365,5 @@ from dialer.cli import agent_tokens as _agent_tokens  # noqa: E402, F401
 from dialer.cli import catalog as _catalog  # noqa: E402, F401
 from dialer.cli import compliance as _compliance  # noqa: E402, F401
 from dialer.cli import engine as _engine  # noqa: E402, F401
+from dialer.cli import simulate as _simulate  # noqa: E402, F401
 from dialer.cli import webhooks as _webhooks  # noqa: E402, F401

@@ -355,7 +355,9 @@ def conclude(job: DialJob, record: AttemptRecord, rules: Rules) -> FinishedAttem
     An agent's disposition overrides the retry rules: CallerRequestedCallBack makes the number
     due again at the callback time (one more attempt even when the rules are used up; the
     campaign's windows and the callee's calling hours apply then as to any due number), with
-    the agent it asked for; OptOut ends the number and puts it on the do-not-call list.
+    the agent it asked for; OptOut ends the number and puts it on the do-not-call list, as does
+    the opt-out key pressed during an abandoned call's information message (US), whose stage
+    stays CallDropped.
     """
     if record.ended_at is None:
         raise ValueError("an attempt is concluded once it has ended")
@@ -376,7 +378,7 @@ def conclude(job: DialJob, record: AttemptRecord, rules: Rules) -> FinishedAttem
     if agent.disposition is Stage.CALLER_REQUESTED_CALL_BACK and agent.callback_at is not None:
         retry_at = agent.callback_at
         callback_agent_id = agent.callback_agent_id
-    elif agent.disposition is Stage.OPT_OUT:
+    elif agent.disposition is Stage.OPT_OUT or agent.opted_out:
         retry_at = None
         opt_out = job.e164
     return FinishedAttempt(

@@ -12,10 +12,11 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dialer.domain import dialling
 from dialer.domain.abandonment import RecentCalls
+from dialer.domain.agent_session import AgentSession
 from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.calendar import window_state
 from dialer.domain.call import CallNotPlaced
@@ -41,9 +42,11 @@ from dialer.domain.pacing import (
     agents_to_share,
     campaign_max_in_flight,
 )
+from dialer.engine.agent_pacing import AgentPacing
 from dialer.engine.calls import CallRunner, CampaignPlan
 from dialer.engine.log_context import about_attempt
 from dialer.engine.pacer import TokenBucket
+from dialer.engine.pacing_book import PacingBook
 from dialer.engine.state import EngineState
 from dialer.ports import EventSink, Timer
 from dialer.ports.store import EngineSession, UnitOfWork
@@ -54,6 +57,8 @@ from dialer.settings import EngineSettings
 log = logging.getLogger("dialer.engine.scheduler")
 
 ZoneLookup = Callable[[str, str], tuple[str, ...]]
+# An agent-first job with no agent ready to reserve is due again this much later.
+AGENT_FIRST_RETRY = timedelta(seconds=10)
 
 
 @dataclass
@@ -87,7 +92,6 @@ class Dispatcher:
         state: EngineState,
         events: EventSink,
         pacing: PacingPolicy,
-        agent_pacing: PacingPolicy | None = None,
     ) -> None:
         self._store = store
         self._timer = timer
@@ -96,14 +100,16 @@ class Dispatcher:
         self._runner = runner
         self._state = state
         self._events = events
-        self.pacing = pacing  # IVR campaigns
-        self.agent_pacing = agent_pacing or pacing  # agent campaigns (issue 13 replaces it)
+        self.pacing = pacing  # IVR campaigns; agent campaigns' caps and rates under the pacer
         self._bucket = TokenBucket(settings.max_calls_per_second, timer.now())
         self.campaign_buckets: dict[CampaignId, TokenBucket] = {}
         self._open: set[CampaignId] = set()  # campaigns this engine dials now (their windows)
         # The pass in which each agent campaign was last given calls (agent_turns' order).
         self.agent_given: dict[CampaignId, int] = {}
         self._passes = 0
+        # Agent campaigns' pacer (docs/pacing.md) and what it knows of each (engine/pacing_book).
+        book = runner.agents.book if runner.agents is not None else PacingBook()
+        self.agent_pacing = AgentPacing(store, events, book, state)
 
     async def dispatch(self, now: datetime) -> Pass:
         """Claim what may be dialled now and start it."""
@@ -116,6 +122,7 @@ class Dispatcher:
             ready, distinct = await asyncio.to_thread(self._ready_agents)
             agents_left = agents_to_share(distinct, sum(self._state.without_agent.values()))
             contexts = self._agents_in_turn(contexts)
+            await self.agent_pacing.load_tallies(contexts, now)
         done = Pass()
         dialling_now: set[CampaignId] = set()
         for context in contexts:
@@ -151,6 +158,7 @@ class Dispatcher:
             done.started += await self._start(context, jobs, now)
             done.soonest(window.closes_at)
         self._note_windows(dialling_now)
+        await self.agent_pacing.save()
         return done
 
     def _note_windows(self, dialling_now: set[CampaignId]) -> None:
@@ -172,7 +180,7 @@ class Dispatcher:
                     plans[context.campaign.id] = self._plan(session, context)
                 elif plan.context != context:
                     # Rules only (window, attempts, status): the flow and caller ID stand.
-                    plans[context.campaign.id] = CampaignPlan(context, plan.flow, plan.cli)
+                    plans[context.campaign.id] = replace(plan, context=context)
         self._state.contexts = {c.campaign.id: c for c in contexts}
         self._forget_finished()
         return contexts
@@ -185,6 +193,7 @@ class Dispatcher:
             for campaign_id in [c for c in cache if c not in state.contexts]:
                 if not state.active.get(campaign_id):
                     del cache[campaign_id]
+        self.agent_pacing.book.forget(state.contexts)
 
     def _plan(self, session: EngineSession, context: DialingContext) -> CampaignPlan:
         campaign = context.campaign
@@ -194,7 +203,9 @@ class Dispatcher:
         flow, problems = parse_callflow(json.loads(record.definition))
         if flow is None:  # validated on upload; a stored flow that fails is a bug to surface
             raise RuntimeError(f"call flow {record.id} no longer validates: {problems}")
-        return CampaignPlan(context, flow, clis[CliId(campaign.spec.cli_id)])
+        tenant = session.tenants.get_tenant(campaign.tenant_id)
+        name = tenant.name if tenant is not None else ""
+        return CampaignPlan(context, flow, clis[CliId(campaign.spec.cli_id)], name)
 
     def _ready_agents(self) -> tuple[dict[CampaignId, int], int]:
         """Ready agents per campaign, and how many distinct ones (the shared budget)."""
@@ -242,7 +253,7 @@ class Dispatcher:
                 without_agent=self._state.without_agent[campaign.id],
                 agents_left=agents_left,
             )
-            return self.agent_pacing.request(agents)
+            return self.agent_pacing.request(context, agents, self.pacing.request(agents))
         return self.pacing.request(load)
 
     def _claim(
@@ -317,6 +328,7 @@ class Dispatcher:
         settled: list[FinishedAttempt] = []
         postponed: list[tuple[DialJob, datetime]] = []
         dial: list[DialJob] = []
+        first: list[DialJob] = []
         for job in jobs:
             zones = () if job.e164 is None else self._zones(job.e164, context.timezone)
             verdict = dialling.screen(job, hours, job.e164 in listed, zones, now)
@@ -326,7 +338,19 @@ class Dispatcher:
                 settled.append(dialling.conclude(job, record, rules))
             elif isinstance(verdict, dialling.Postpone):
                 postponed.append((job, verdict.until))
+            elif verdict.agent_first:
+                first.append(job)
             else:
+                dial.append(job)
+        reserved: dict[DestinationId, AgentSession] = {}
+        for job in first:
+            # Agent first (UK: an abandoned call in the last 72 hours): dialled only with an
+            # agent reserved for it; with none ready it waits a little, given back.
+            session = await self._reserve_first(job)
+            if session is None:
+                postponed.append((job, now + AGENT_FIRST_RETRY))
+            else:
+                reserved[job.destination_id] = session
                 dial.append(job)
         if postponed:
             lines = {campaign.id: state.active[campaign.id] + len(dial)}
@@ -339,7 +363,8 @@ class Dispatcher:
         for job in dial:
             state.active[job.campaign_id] += 1
             state.dialling.add(job.destination_id)
-            task = asyncio.create_task(self._call(job, plan, context, now))
+            given = reserved.get(job.destination_id)
+            task = asyncio.create_task(self._call(job, plan, context, now, given))
             state.calls.add(task)
             task.add_done_callback(state.calls.discard)
         if settled:
@@ -384,8 +409,19 @@ class Dispatcher:
             session.queue.release(jobs, self._state.worker)
             session.queue.set_calls_on_line(self._state.worker, lines)
 
+    async def _reserve_first(self, job: DialJob) -> AgentSession | None:
+        agents = self._runner.agents
+        if agents is None or not self._state.agents_held:
+            return None
+        return await agents.reserve_first(job)
+
     async def _call(
-        self, job: DialJob, plan: CampaignPlan, context: DialingContext, claimed_at: datetime
+        self,
+        job: DialJob,
+        plan: CampaignPlan,
+        context: DialingContext,
+        claimed_at: datetime,
+        reserved: AgentSession | None = None,
     ) -> None:
         about_attempt(job)  # this task's lines carry the attempt's ids (structured logs)
         state = self._state
@@ -402,7 +438,7 @@ class Dispatcher:
                 )
             )
             log.debug("dialling")  # the ids say which attempt (structured logs)
-            record = await self._runner.run(job, plan, claimed_at)
+            record = await self._runner.run(job, plan, claimed_at, reserved)
         except CallNotPlaced as exc:
             log.warning("call %s not placed, back to the queue: %s", job.destination_id, exc)
         except Exception as exc:  # a driver fault must not lose the destination
@@ -418,7 +454,10 @@ class Dispatcher:
                 outcome, stage = record.outcome.api_name, record.stage.api_name
                 log.debug("call ended: %s, stage %s", outcome, stage)
             # The rules as they are now: a webhook registered during the call is told.
-            state.finished.append(dialling.conclude(job, record, state.rules(context.campaign)))
+            finished = dialling.conclude(job, record, state.rules(context.campaign))
+            state.finished.append(finished)
+            if context.campaign.spec.kind is CampaignType.AGENT:
+                self.agent_pacing.book.ended(finished)
         state.dialling.discard(job.destination_id)
         state.wake.set()
 

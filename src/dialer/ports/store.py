@@ -515,4 +515,6 @@ class EngineSession(Protocol):
     @property
     def agent_sessions(self) -> AgentSessionRepo: ...
     @property
+    def tenants(self) -> TenantRepo: ...  # the tenant's name, for an abandoned call's message
+    @property
     def abandonment(self) -> AbandonmentRepo: ...

@@ -7,7 +7,7 @@ section it gives must be complete, so a half-edited mix of outcomes never sums t
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from importlib import resources
 from pathlib import Path
@@ -76,19 +76,53 @@ class Spread:
 
 
 @dataclass(frozen=True, slots=True)
+class Band:
+    """A share ``weight`` of draws falls uniformly between ``low`` and ``high`` seconds."""
+
+    weight: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
+class Bands:
+    """A duration in seconds from a mixture of uniform bands (the bimodal ring time of a call
+    centre: most people answer after 6-10 s or 18-22 s, some within 1 s)."""
+
+    bands: tuple[Band, ...]
+
+    def at(self, u: float) -> float:
+        """The duration at quantile ``u`` in [0, 1): ``u`` picks the band and, rescaled, the
+        place within it, so one uniform per draw still suffices."""
+        total = math.fsum(b.weight for b in self.bands)
+        x = min(max(u, 0.0), 1.0) * total
+        for band in self.bands:
+            if band.weight <= 0:
+                continue
+            if x < band.weight:
+                return band.low + (band.high - band.low) * (x / band.weight)
+            x -= band.weight
+        last = next(b for b in reversed(self.bands) if b.weight > 0)
+        return last.high
+
+
+Duration = Spread | Bands
+
+
+@dataclass(frozen=True, slots=True)
 class AgentProfile:
     """How simulated agents and their phones behave (docs/simulated-network.md, Agents)."""
 
-    answer_seconds: Spread  # the agent's phone rings this long at log-in
+    answer_seconds: Duration  # the agent's phone rings this long at log-in
     ring_timeout_seconds: float  # a phone that never answers (sim:fail) fails after this
     short_call_share: float  # the customer refuses at once: a short call
-    short_talk_seconds: Spread
-    talk_seconds: Spread  # a conversation
-    wrap_up_seconds: Spread  # sigma 0: a fixed wrap-up
+    short_talk_seconds: Duration
+    talk_seconds: Duration  # a conversation
+    wrap_up_seconds: Duration  # sigma 0: a fixed wrap-up
     pauses_per_hour: float  # per hour of work, breaks excluded (a Poisson process)
-    pause_seconds: Spread
+    pause_seconds: Duration
     dispositions: Mapping[str, float]  # by Stage name, AGENT_DISPOSITIONS
-    callback_seconds: Spread  # how far ahead a callback is asked for
+    callback_seconds: Duration  # how far ahead a callback is asked for
 
     def talk_at(self, kind: float, u: float) -> float:
         """A talk time from two uniforms: ``kind`` picks short or conversation, ``u`` its
@@ -122,14 +156,14 @@ class SimProfile:
     name: str
     outcomes: Mapping[CallFate, float]
     answered_by: Mapping[AnsweredBy, float]
-    ring_seconds: Spread
-    ring_out_seconds: Spread
-    setup_seconds: Spread
+    ring_seconds: Duration
+    ring_out_seconds: Duration
+    setup_seconds: Duration
     words_per_second: float
     keypress: Mapping[str, float]
-    keypress_delay_seconds: Spread
-    patience_seconds: Spread
-    greeting_seconds: Spread
+    keypress_delay_seconds: Duration
+    patience_seconds: Duration
+    greeting_seconds: Duration
     record_seconds: float
     agents: AgentProfile
     zero_durations: bool = False
@@ -138,6 +172,43 @@ class SimProfile:
     def default(cls) -> "SimProfile":
         """The built-in UK-like profile, ``profiles/uk.yaml``."""
         return cls.from_document(default_document(), source="uk.yaml")
+
+    @classmethod
+    def shipped(cls, name: str) -> "SimProfile":
+        """A profile shipped in ``telephony/profiles`` by name ("uk", "call-centre"); the
+        sections it leaves out come from the default."""
+        names = sorted(
+            entry.name.removesuffix(".yaml")
+            for entry in resources.files("dialer.telephony").joinpath("profiles").iterdir()
+            if entry.name.endswith(".yaml")
+        )
+        if name not in names:
+            raise ValidationFailed({"$": [f"no shipped profile {name!r}; shipped: {names}"]})
+        text = resources.files("dialer.telephony").joinpath(f"profiles/{name}.yaml")
+        document = yaml.safe_load(text.read_text("utf-8"))
+        return cls.from_document({**default_document(), **document}, source=f"{name}.yaml")
+
+    def with_person_rate(self, rate: float) -> "SimProfile":
+        """The same profile with people answering ``rate`` of dials (the call-centre profile's
+        second scenario, 0.15): machines, faxes and failures keep their share of dials and
+        the unanswered calls make up the difference."""
+        answer = self.outcomes[CallFate.ANSWER]
+        others = {b: answer * w for b, w in self.answered_by.items() if b is not AnsweredBy.HUMAN}
+        new_answer = rate + math.fsum(others.values())
+        rest = math.fsum(w for f, w in self.outcomes.items() if f is not CallFate.ANSWER)
+        no_answer = self.outcomes[CallFate.NO_ANSWER] + answer - new_answer
+        if not 0 <= rate <= 1 or no_answer < -SUM_TOLERANCE or new_answer <= 0:
+            raise ValidationFailed(
+                {"person_rate": [f"{rate} does not fit: answers and failures leave {1 - rest}"]}
+            )
+        outcomes = {**self.outcomes, CallFate.ANSWER: new_answer, CallFate.NO_ANSWER: no_answer}
+        answered_by = {b: answer * w / new_answer for b, w in self.answered_by.items()}
+        answered_by[AnsweredBy.HUMAN] = rate / new_answer
+        return replace(
+            self,
+            outcomes=MappingProxyType(outcomes),
+            answered_by=MappingProxyType(answered_by),
+        )
 
     @classmethod
     def load(cls, path: Path) -> "SimProfile":
@@ -315,8 +386,11 @@ class _Parser:
                 self.errors.add(path, f"probabilities must sum to 1 (got {total:.6g})")
         return weights
 
-    def spread(self, path: str, value: object) -> Spread:
-        """A lognormal duration: median > 0, sigma >= 0, min <= median <= max."""
+    def spread(self, path: str, value: object) -> Duration:
+        """A duration: a lognormal ``{median, sigma, min, max}`` (median > 0, sigma >= 0,
+        min <= median <= max), or ``{bands: [{weight, min, max}, ...]}`` uniform bands."""
+        if isinstance(value, Mapping) and "bands" in value:
+            return self.bands(path, value)
         found = self.section(path, value, ["median", "sigma", "min", "max"])
         median, sigma, low, high = (
             self.number(f"{path}.{key}", found.get(key))
@@ -332,3 +406,27 @@ class _Parser:
         elif not low <= median <= high:
             self.errors.add(path, f"needs min <= median <= max (got {low}, {median}, {high})")
         return spread
+
+    def bands(self, path: str, value: Mapping[Any, Any]) -> Bands:
+        """Uniform bands: weights in [0, 1] summing to 1, each with 0 <= min <= max."""
+        found = self.section(path, value, ["bands"])
+        items = found.get("bands")
+        if not isinstance(items, Sequence) or isinstance(items, str) or not items:
+            self.errors.add(f"{path}.bands", "must be a list of {weight, min, max}")
+            return Bands(())
+        bands = []
+        for i, item in enumerate(items):
+            where = f"{path}.bands.{i}"
+            entry = self.section(where, item, ["weight", "min", "max"])
+            weight, low, high = (
+                self.number(f"{where}.{key}", entry.get(key)) for key in ("weight", "min", "max")
+            )
+            if weight > 1:
+                self.errors.add(f"{where}.weight", f"is a probability, at most 1 (got {weight})")
+            if low > high:
+                self.errors.add(where, f"needs min <= max (got {low}, {high})")
+            bands.append(Band(weight, low, high))
+        total = math.fsum(b.weight for b in bands)
+        if not self.errors.has(f"{path}.bands") and abs(total - 1) > SUM_TOLERANCE:
+            self.errors.add(f"{path}.bands", f"weights must sum to 1 (got {total:.6g})")
+        return Bands(tuple(bands))
