@@ -80,7 +80,7 @@ from pathlib import Path
 from typing import Self
 from xml.sax.saxutils import escape
 
-from dialer.testing.sipp_process import SippProcess
+from dialer.testing.sipp_process import ERROR_LOG_HEADER, SippProcess
 
 INSTALL_HINT = "apt-get install -y sip-tester espeak-ng sox"
 HOST = "127.0.0.1"
@@ -448,10 +448,6 @@ class SippCarrier(SippProcess):
         return self.root / "stat.csv"
 
     @property
-    def error_file(self) -> Path:
-        return self.root / "errors.log"
-
-    @property
     def message_file(self) -> Path:
         return self.root / "messages.csv"
 
@@ -616,18 +612,18 @@ class SippCarrier(SippProcess):
                 found.append((fields[1], fields[2].strip() if len(fields) == 3 else ""))
         return found
 
+    @property
+    def label(self) -> str:
+        return f"the SIPp carrier on port {self.port}"
+
     def errors(self) -> str:
         """SIPp's log of unexpected messages, empty when there were none.
 
         The scenario's planned waits (a ``recv`` with ``ontimeout``) log a line each time they
         expire; those are left out.
         """
-        try:
-            text = self.error_file.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-        text = _PLANNED_TIMEOUT.sub("", text)
-        return "" if text.strip() == "The following events occurred:" else text
+        text = _PLANNED_TIMEOUT.sub("", super().errors())
+        return "" if text.strip() == ERROR_LOG_HEADER else text
 
 
 # SIPp glues its error log entries together with no separator, so each pattern ends where the

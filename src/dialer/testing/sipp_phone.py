@@ -107,8 +107,8 @@ class SippPhone(SippProcess):
         super().__init__("dialer-sipp-phone-")
 
     @property
-    def error_file(self) -> Path:
-        return self.root / "errors.log"
+    def label(self) -> str:
+        return f"the SIPp phone on port {self.port}"
 
     def _scenario(self, media: Path) -> Path:
         text = (resources.files("dialer.testing") / "sipp" / "phone.xml").read_text("latin-1")
