@@ -6,9 +6,10 @@ profile's ``agents`` section says, reacting to its own session's changes (the
 ``AgentStateChanged`` events): in wrap-up it gives a disposition at once (mostly CorrectCallee,
 a few callbacks, opt-outs and wrong callees) and says ready after a drawn wrap-up time; it takes
 breaks at ``pauses_per_hour`` (a pause asked during a call waits for the call's end, as the
-state machine says) for ``pause_seconds``. Every draw comes from the agent's own
-``random.Random(f"{seed}:sim-agent:{member}")`` and every wait from the engine's Timer, so on
-the discrete-event clock a seed gives the same shift.
+state machine says) for ``pause_seconds``. At the shift's end everyone logs out, once the
+calls dialled before it could have been answered (``STAY_AFTER_SHIFT``). Every draw comes
+from the agent's own ``random.Random(f"{seed}:sim-agent:{member}")`` and every wait from the
+engine's Timer, so on the discrete-event clock a seed gives the same shift.
 
 Everything an agent does goes through ``DeskActions``, the agent desk service as the REST desk
 uses it (read, domain decision, compare-and-set), so the engine sees exactly what a person's
@@ -35,6 +36,7 @@ from dialer.telephony.sim_profile import AGENT_DISPOSITIONS, AgentProfile, pick
 log = logging.getLogger(__name__)
 
 BREAK = "break"  # the pause reason of a simulated agent's break
+STAY_AFTER_SHIFT = timedelta(seconds=90)  # longer than any call's ringing (engine ring timeout)
 
 
 class DeskActions:
@@ -109,6 +111,7 @@ class SimulatedAgents:
         self._by_id: dict[int, SimAgent] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._handlers: dict[type, Handler] = {AgentStateChanged: self._changed}
+        self._home: asyncio.Task[None] | None = None
 
     # set-up (before the run)
 
@@ -134,10 +137,18 @@ class SimulatedAgents:
             if self._profile.pauses_per_hour > 0:
                 self._spawn(self._breaks(agent))
         if shift_end is not None:
-            self._spawn(self._go_home(shift_end))
+            self._home = self._spawn(self._go_home(shift_end))
+
+    async def gone_home(self) -> None:
+        """Once everyone has logged out at the shift's end (at once if there is none)."""
+        if self._home is not None:
+            await asyncio.gather(self._home, return_exceptions=True)
 
     async def _go_home(self, shift_end: datetime) -> None:
-        await self._timer.sleep_until(shift_end)
+        # The campaign's window closes at the shift's end; calls placed just before it may
+        # still be answered (ringing up to the ring timeout): agents stay for them, as a call
+        # centre's would, rather than leave those people to the information message.
+        await self._timer.sleep_until(shift_end + STAY_AFTER_SHIFT)
         for agent in self.agents:
             self._desk.log_out(agent.who)
 
@@ -212,10 +223,11 @@ class SimulatedAgents:
             self._desk.ready(agent.who)
         agent.back.set()
 
-    def _spawn(self, work: Any) -> None:
+    def _spawn(self, work: Any) -> "asyncio.Task[None]":
         task: asyncio.Task[None] = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._done)
+        return task
 
     def _done(self, task: "asyncio.Task[None]") -> None:
         self._tasks.discard(task)

@@ -4,7 +4,7 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as time_of_day
 from pathlib import Path
@@ -14,13 +14,20 @@ from zoneinfo import ZoneInfo
 from dialer.agent_figures import AgentFigures
 from dialer.bootstrap import Container, EngineRuntime, build, build_engine, make_timer
 from dialer.clocks import RealTimer, VirtualTimer
+from dialer.domain.agent import Pacing
+from dialer.domain.agent_session import AgentState
+from dialer.domain.attempt import AttemptResult
+from dialer.domain.call import AnsweredBy
 from dialer.domain.campaign import Campaign
+from dialer.domain.ids import CampaignId
 from dialer.domain.tenant import Tenant
 from dialer.engine.stats import EngineStats
+from dialer.ports.store import ResultsRepo
 from dialer.settings import EngineSettings, NetworkSettings, Settings
+from dialer.shift_figures import Shift, shift_figures
 from dialer.sim_agents import DeskActions, SimulatedAgents
 from dialer.sim_clock import LoopTimer, VirtualTimeLoop
-from dialer.telephony.sim_profile import SimProfile
+from dialer.telephony.sim_profile import CallFate, SimProfile
 
 TIMEZONE = "Europe/London"
 CALL_FLOW = """\
@@ -37,6 +44,7 @@ SHIFT_START = time_of_day(9, 0)  # an agent shift starts at 09:00 London time
 PROGRESS_SECONDS = 0.1  # real seconds between progress updates
 # On the discrete-event clock a timeout is simulated time: a minute of it keeps the bar moving.
 AGENT_PROGRESS_SECONDS = 60.0
+SIMULATED_MESSAGE = "This is the simulation. Sorry we missed you; please call 0800 000 0000."
 
 
 @dataclass
@@ -49,6 +57,9 @@ class Simulation:
     agents: SimulatedAgents | None = None
     figures: AgentFigures | None = None
     shift_end: datetime | None = None  # the agents log out then
+    shift_hours: float = 8.0
+    seed: int = 0
+    profile: SimProfile | None = None
 
 
 def prepare(
@@ -57,13 +68,18 @@ def prepare(
     network: NetworkSettings,
     engine_settings: EngineSettings,
     agents: int = 0,
-    shift_hours: int = 8,
+    shift_hours: float = 8,
+    pacing: Pacing | None = None,
 ) -> Simulation:
     """A throwaway store with one campaign: an IVR one, or (``agents`` > 0) an agent campaign
-    for one shift of ``shift_hours`` from 09:00 with that many simulated agents."""
+    for one shift of ``shift_hours`` from 09:00 with that many simulated agents, paced by
+    ``pacing`` (None: the campaign's default, predictive)."""
     timer = _timer(network, agents)
     container = build(Settings.from_env(f"sqlite:///{database}"), clock=timer)
-    tenant, _ = container.tenants.create("Simulation", "GB", TIMEZONE)
+    # A GB tenant dials under the UK rules: its abandoned calls hear this (docs/compliance.md).
+    tenant, _ = container.tenants.create(
+        "Simulation", "GB", TIMEZONE, compliance={"message": {"text": SIMULATED_MESSAGE}}
+    )
     today = timer.now().astimezone(ZoneInfo(TIMEZONE)).date()
     body = _body(container, tenant, numbers, network.seed)
     shift_end = datetime.combine(today, SHIFT_START, ZoneInfo(TIMEZONE)) + timedelta(
@@ -78,12 +94,60 @@ def prepare(
             "runoverDays": [],
         }
     detail = container.campaigns.create(tenant, body)
+    campaign = detail.campaign
+    if agents and pacing is not None:
+        options = replace(campaign.spec.agent_options, pacing=pacing)
+        spec = replace(campaign.spec, agent=options)
+        with container.store.write() as session:
+            session.campaigns.update_campaign(campaign.id, spec, timer.now())
+        campaign = replace(campaign, spec=spec)
     runtime = build_engine(container, network, engine_settings, timer)
-    simulation = Simulation(container, runtime, detail.campaign, numbers, timer.now())
+    simulation = Simulation(container, runtime, campaign, numbers, timer.now())
     if agents:
         _staff(simulation, tenant, agents, network)
         simulation.shift_end = shift_end
+        simulation.shift_hours = shift_hours
+        simulation.seed = network.seed
+        simulation.profile = _profile(network)
     return simulation
+
+
+def _profile(network: NetworkSettings) -> SimProfile:
+    return SimProfile.load(network.profile) if network.profile else SimProfile.default()
+
+
+def figures_of(simulation: Simulation, pacing: str) -> dict[str, Any]:
+    """The shift's figures (dialer.shift_figures), from the store's records of the run."""
+    figures, team = simulation.figures, simulation.agents
+    assert figures is not None
+    assert team is not None
+    assert simulation.shift_end is not None
+    hours = simulation.shift_hours
+    profile = simulation.profile or SimProfile.default()
+    person_rate = profile.outcomes[CallFate.ANSWER] * profile.answered_by[AnsweredBy.HUMAN]
+    shift = Shift(
+        agents=len(team.agents),
+        hours=hours,
+        start=simulation.shift_end - timedelta(hours=hours),
+        pacing=pacing,
+        seed=simulation.seed,
+        person_rate=round(person_rate, 4),
+    )
+    with simulation.container.store.read() as session:
+        results = _all_results(session.results, simulation.campaign.id)
+    ready = figures.team().seconds.get(AgentState.READY.value, 0.0)
+    return shift_figures(shift, results, ready)
+
+
+def _all_results(repo: ResultsRepo, campaign_id: CampaignId) -> list[AttemptResult]:
+    results: list[AttemptResult] = []
+    after: int | None = None
+    while True:
+        page = repo.attempt_results(campaign_id, after, 5000)
+        if not page:
+            return results
+        results.extend(page)
+        after = page[-1].attempt_id
 
 
 def _timer(network: NetworkSettings, agents: int) -> RealTimer | VirtualTimer:
@@ -101,7 +165,7 @@ def _timer(network: NetworkSettings, agents: int) -> RealTimer | VirtualTimer:
 def _staff(simulation: Simulation, tenant: Tenant, count: int, network: NetworkSettings) -> None:
     """The campaign's simulated agents (members of it) and the figures of their shift."""
     container, runtime = simulation.container, simulation.runtime
-    profile = SimProfile.load(network.profile) if network.profile else SimProfile.default()
+    profile = _profile(network)
     desk = DeskActions(container.agent_desk, runtime.engine.floor.kick)
     team = SimulatedAgents(desk, container.catalog, profile.agents, runtime.timer, network.seed)
     team.create(tenant, count)
@@ -178,6 +242,8 @@ async def run(simulation: Simulation, on_progress: Callable[[EngineStats], None]
         await asyncio.wait({task}, timeout=every)
     try:
         await task
+        if team is not None:
+            await team.gone_home()
     finally:
         if team is not None:
             await team.stop()

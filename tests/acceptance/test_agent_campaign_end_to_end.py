@@ -141,7 +141,17 @@ def test_an_agent_campaign_runs_end_to_end_through_both_apis(
     # The operator lets webhooks reach this machine (every command reads this, serve included).
     env["DIALER_WEBHOOK_ALLOW"] = "127.0.0.1"
     # The operator's part: a tenant, its caller ID, a call flow, a queue, two agents.
-    tenant = dialer("tenant", "create", "Acme", "--calling-hours", "00:00-23:59", env=env)
+    # A GB tenant: its agent campaigns dial under the UK rules, with an information message.
+    tenant = dialer(
+        "tenant",
+        "create",
+        "Acme",
+        "--calling-hours",
+        "00:00-23:59",
+        "--info-message",
+        "This is Acme. Sorry we missed you; please call us back on 0800 123 4567.",
+        env=env,
+    )
     tid = str(tenant["id"])
     (tmp_path / "flow.yaml").write_text("message: 'Hello {Name}.'\nsms: 'Hi {Name}.'\n")
     flow = dialer(

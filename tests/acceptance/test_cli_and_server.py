@@ -63,6 +63,8 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
             "0012_agent_sessions",
             "0013_agent_results",
             "0014_agent_phones",
+            "0015_compliance_settings",
+            "0016_abandonment",
         ]
     }
     assert json.loads(dialer("migrate", env=env).stdout) == {"applied": []}

@@ -10,7 +10,13 @@ from fastapi.testclient import TestClient
 from tests.conftest import Account
 from tests.integration.dialer_support import get
 
-DEFAULTS = {"wrapUpSeconds": 15, "maxWaitSeconds": 5, "bridgeOnAnswer": False}
+DEFAULTS = {
+    "wrapUpSeconds": 15,
+    "maxWaitSeconds": 5,
+    "bridgeOnAnswer": False,
+    "pacing": {"mode": "predictive", "ratio": None, "target": None},
+    "informationMessage": None,
+}
 CAMPAIGNS = "/api/campaign/voice"
 
 
@@ -50,9 +56,9 @@ def test_options_are_stored_echoed_and_replaced_by_a_put(
 ) -> None:
     options = {"wrapUpSeconds": None, "maxWaitSeconds": 300, "bridgeOnAnswer": True}
     created = create(client, account, type="agent", agentOptions=options)
-    assert created["agentOptions"] == options
+    assert created["agentOptions"] == {**DEFAULTS, **options}
     campaign_id = created["id"]
-    assert read(client, account, campaign_id)["agentOptions"] == options
+    assert read(client, account, campaign_id)["agentOptions"] == {**DEFAULTS, **options}
 
     # Each option left out keeps its default; names are case-insensitive as elsewhere.
     body = account.campaign(type="agent", agentOptions={"WrapUpSeconds": 0})
@@ -76,7 +82,7 @@ def test_a_get_put_back_changes_nothing(client: TestClient, account: Account) ->
     response = client.put(f"{CAMPAIGNS}/{campaign_id}", json=body, headers=account.headers)
     assert response.status_code == 204, response.text
     after = read(client, account, campaign_id)
-    assert after["agentOptions"] == before["agentOptions"] == options
+    assert after["agentOptions"] == before["agentOptions"] == {**DEFAULTS, **options}
 
 
 @pytest.mark.parametrize(
@@ -137,14 +143,20 @@ def test_the_dialer_api_details_show_them(client: TestClient, account: Account) 
         code: get(client, "GetCampaignDetails", Campaign=code, Code=account.key)["Data"]
         for code in (agent, plain, ivr)
     }
+    rpc_defaults = {
+        "Pacing": {"Mode": "predictive", "Ratio": None, "Target": None},
+        "InformationMessage": None,
+    }
     assert details[agent]["AgentOptions"] == {
         "WrapUpSeconds": None,
         "MaxWaitSeconds": 20,
         "BridgeOnAnswer": True,
+        **rpc_defaults,
     }
     assert details[plain]["AgentOptions"] == {
         "WrapUpSeconds": 15,
         "MaxWaitSeconds": 5,
         "BridgeOnAnswer": False,
+        **rpc_defaults,
     }
     assert details[ivr]["AgentOptions"] is None

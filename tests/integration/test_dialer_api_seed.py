@@ -259,8 +259,30 @@ def test_details_and_strategy_examples(client: TestClient, container: Container)
                 "QueueMaximumCallers": 3,
                 "Coefficient": 4,
             },
-            # An agent campaign's options: the defaults until the REST API sets them.
-            "AgentOptions": {"WrapUpSeconds": 15, "MaxWaitSeconds": 5, "BridgeOnAnswer": False},
+            # An agent campaign's options: the defaults until the REST API sets them, but for
+            # the pacing the strategy set (setCoefficient: lines per ready agent).
+            "AgentOptions": {
+                "WrapUpSeconds": 15,
+                "MaxWaitSeconds": 5,
+                "BridgeOnAnswer": False,
+                "Pacing": {"Mode": "ratio", "Ratio": 4.0, "Target": None},
+                "InformationMessage": None,
+            },
+            # An IL tenant dials under no abandoned-call regime (docs/compliance.md).
+            "Abandonment": {
+                "Regime": "none",
+                "Window": "24h",
+                "Rate": 0.0,
+                "Limit": None,
+                "Target": None,
+                "Live": 0,
+                "Abandoned": 0,
+                "Machines": 0,
+                "FalseMachines": 0.0,
+                "DialRatio": None,
+                "PacerReason": None,
+                "DecidedAt": None,
+            },
         },
         "ErrorCode": 0,
         "Description": "OK",

@@ -30,6 +30,7 @@ from dialer.telephony.sip_agent import TONE_HZ
 from dialer.telephony.sms import SimulatedSmsGateway
 from dialer.testing.sipp import Number, SippCarrier
 from dialer.testing.sipp_phone import PhoneCall, RtpListener, SippPhone
+from tests.conftest import INFO_MESSAGE
 
 FLOW = "message: 'Hello {Name}.'\nsms: 'Hi {Name}.'\n"
 
@@ -50,7 +51,13 @@ def run_campaign(
     """One customer, one agent (logged in before the engine starts), run to the end."""
     timer = RealTimer()
     container = build(Settings(database_url=MEMORY_URL), clock=timer)
-    tenant, _ = container.tenants.create("Acme", "GB", "Europe/London", calling_hours="00:00-23:59")
+    tenant, _ = container.tenants.create(
+        "Acme",
+        "GB",
+        "Europe/London",
+        calling_hours="00:00-23:59",
+        compliance={"message": {"text": INFO_MESSAGE}},
+    )
     flow = container.catalog.add_callflow(tenant, "Agents", FLOW)
     cli = container.catalog.add_cli(tenant, "+44 1632 960000")
     today = datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date()

@@ -14,6 +14,7 @@ import yaml
 
 from dialer.bootstrap import MEMORY_URL, Container, build
 from dialer.clocks import RealTimer, VirtualTimer
+from dialer.domain.abandonment import ComplianceSettings, Regime
 from dialer.domain.agent import AgentOptions
 from dialer.domain.agent_session import AgentSession, Changed, StateChange
 from dialer.domain.attempt import AttemptRecord, FinishedAttempt
@@ -34,6 +35,8 @@ START = datetime(2025, 10, 1, 8, 59, 50, tzinfo=UTC)  # 09:59:50 in London, the 
 PERSON = "+447700900000"  # answers after 3 s, stays on the line
 LEAVES = "+447700900012"  # answers after 3 s, hangs up while waiting for an agent
 PROFILE = Path(__file__).parents[2] / "src/dialer/telephony/profiles/uk.yaml"
+
+NO_REGIME = ComplianceSettings(Regime.NONE)
 
 DeskAct = Callable[[AgentSession, datetime], Changed | AgentSession]
 
@@ -150,11 +153,21 @@ class FakePhones:
 
 
 class AgentRig:
-    def __init__(self, tmp: Path, timer: RealTimer | VirtualTimer | None = None) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        timer: RealTimer | VirtualTimer | None = None,
+        compliance: ComplianceSettings = NO_REGIME,
+    ) -> None:
+        """``compliance``: the tenant's abandoned-call rules; none by default, so a customer
+        waits the campaign's longest wait (tests/unit/test_engine_abandoned.py has the UK
+        and US rules)."""
         # The discrete-event clock, or a sped-up real one, or the plain virtual one.
         self.timer: RealTimer | VirtualTimer = timer or LoopTimer(VirtualTimeLoop(), START)
         self.container: Container = build(Settings(database_url=MEMORY_URL), clock=self.timer)
         self.account = Account(self.container, "Acme")
+        with self.container.store.write() as session:
+            session.tenants.set_compliance(self.account.tenant.id, compliance)
         self.events = Recording()
         self.container.events.subscribe(self.events)
         self.profile = _people_profile(tmp)

@@ -95,3 +95,26 @@ def test_an_ivr_attempt_keeps_none_of_it() -> None:
     # An IVR flow ending at the OptOut stage is reported, not acted on: only an agent's
     # disposition changes the list.
     assert (finished.retry_at, finished.opt_out, finished.callback_agent_id) == (None, None, None)
+
+
+def test_an_abandoned_call_opted_out_by_key_ends_the_number_and_lists_it() -> None:
+    """US: the opt-out key during an abandoned call's message. The stage stays CallDropped
+    (it counts as abandoned); the number ends and joins the tenant's DNC list."""
+    answer = Answered(NOW - timedelta(seconds=12), NOW - timedelta(seconds=10), AnsweredBy.HUMAN)
+    hangup = Hangup(NOW, "normal clearing", by_callee=False)
+    call = AgentCall(queued_at=answer.answered_at, opted_out=True)
+    record = dialling.agent_answered(job(1), answer, hangup, call, placed=False)
+    finished = dialling.conclude(job(1), record, AGENT_RULES)
+    assert finished.record.stage is Stage.CALL_DROPPED
+    assert (finished.retry_at, finished.opt_out) == (None, "+447700900001")
+
+
+def test_an_abandoned_call_without_the_key_follows_the_retry_rules() -> None:
+    answer = Answered(NOW - timedelta(seconds=12), NOW - timedelta(seconds=10), AnsweredBy.HUMAN)
+    hangup = Hangup(NOW, "normal clearing", by_callee=False)
+    record = dialling.agent_answered(
+        job(1), answer, hangup, AgentCall(queued_at=answer.answered_at), placed=False
+    )
+    finished = dialling.conclude(job(1), record, AGENT_RULES)
+    assert finished.record.stage is Stage.CALL_DROPPED
+    assert finished.opt_out is None

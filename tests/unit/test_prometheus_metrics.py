@@ -1,5 +1,7 @@
 """The Prometheus subscriber: each event lands in its metric; finished campaigns leave the gauge."""
 
+from datetime import UTC, datetime
+
 import pytest
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
@@ -12,6 +14,7 @@ from dialer.domain.events import (
     AttemptStarted,
     CallsOnLine,
     CampaignFinished,
+    PacingDecided,
     SipResponse,
     StoreFailed,
     WebhookDelivered,
@@ -156,3 +159,18 @@ def test_bridge_to_agent_audio_is_a_histogram() -> None:
     assert values(metrics, "dialer_bridge_to_agent_audio_seconds_sum")[()] == pytest.approx(0.26)
     under = values(metrics, "dialer_bridge_to_agent_audio_seconds_bucket")
     assert under[(("le", "0.12"),)] == 1.0
+
+
+def test_pacing_decisions_set_the_campaigns_rate_target_and_ratio() -> None:
+    metrics = PrometheusMetrics()
+    at = datetime(2025, 10, 1, 9, tzinfo=UTC)
+    metrics.publish(PacingDecided(C, 3, 1.8, "predictive", 0.012, 0.03, at))
+    label = (("campaign", "5"),)
+    assert values(metrics, "dialer_abandon_rate") == {label: 0.012}
+    assert values(metrics, "dialer_abandon_target") == {label: 0.03}
+    assert values(metrics, "dialer_dial_ratio") == {label: 1.8}
+    metrics.publish(PacingDecided(C, 0, 1.2, "governor: budget 0.0", 0.02, 0.03, at))
+    assert values(metrics, "dialer_dial_ratio") == {label: 1.2}
+    metrics.publish(CampaignFinished(C, closed_out=0))
+    assert values(metrics, "dialer_abandon_rate") == {}
+    assert values(metrics, "dialer_dial_ratio") == {}

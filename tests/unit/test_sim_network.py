@@ -143,12 +143,13 @@ def test_a_person_presses_once_and_a_long_gather_waits_for_the_next_digit() -> N
     async def flow() -> tuple[str | None, str | None, Hangup]:
         call = await network().originate(request("+447700900002"))
         await call.progress()
+        await call.say(MESSAGE, None)  # 4 s
         first = await call.gather(4, FIVE_SECONDS)  # 1 to press + 5 of digit timeout
         return first, await call.gather(1, FIVE_SECONDS), await call.hangup()
 
     first, second, hangup = run(flow())
     assert (first, second) == ("1", "")
-    assert seconds(hangup.ended_at) == 3 + 6 + 5
+    assert seconds(hangup.ended_at) == 3 + 4 + 6 + 5
 
 
 def test_the_answerphone_number_greets_then_records() -> None:
@@ -500,6 +501,21 @@ def test_a_person_presses_their_key_at_the_first_gather_only() -> None:
     async def flow() -> list[str | None]:
         call = await network().originate(request("+447700900009"))
         await call.progress()
+        await call.say(MESSAGE, None)
         return [await call.gather(1, FIVE_SECONDS) for _ in range(3)]
 
     assert run(flow()) == ["9", "", ""]
+
+
+def test_a_person_presses_nothing_before_a_prompt() -> None:
+    """The engine listening while a customer waits for an agent is no prompt: the key is
+    kept for the first gather after something was said (an abandoned call's opt-out)."""
+
+    async def flow() -> list[str | None]:
+        call = await network().originate(request("+447700900009"))
+        await call.progress()
+        waiting = await call.gather(1, FIVE_SECONDS)
+        await call.say(MESSAGE, None)
+        return [waiting, await call.gather(1, FIVE_SECONDS)]
+
+    assert run(flow()) == ["", "9"]

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from dialer import __version__
 from dialer.api import agent_schemas, errors, health, metrics, openapi
 from dialer.api.rest import agent_desk, agent_events, agents, campaigns, catalog, dnc, webhooks
+from dialer.api.rest import settings as settings_routes
 from dialer.api.rpc import dispatch
 from dialer.api.rpc import openapi as rpc_openapi
 from dialer.services.agent_desk import AgentDeskService
@@ -87,6 +88,7 @@ def create_app(
     app.include_router(catalog.router)
     app.include_router(dnc.router)
     app.include_router(webhooks.router)
+    app.include_router(settings_routes.router)
     if health_service is not None:
         app.include_router(health.router)
     # The Dialer API's own route goes first: a plain Starlette route, no dependency layer.

@@ -13,6 +13,16 @@ import typer
 
 from dialer import __version__
 from dialer.bootstrap import Container, build, migrate_database, refuse_memory
+from dialer.cli.compliance_options import (
+    FalseMachineOpt,
+    MessageOpt,
+    OptOutKeyOpt,
+    PerDayOpt,
+    RecordingOpt,
+    RegimeOpt,
+    TargetOpt,
+    compliance_body,
+)
 from dialer.cli.progress import import_progress
 from dialer.domain.errors import DialerError, NotFound, ValidationFailed
 from dialer.domain.ids import TenantId
@@ -115,11 +125,28 @@ def tenant_create(
     calling_hours: Annotated[
         str, typer.Option(help="When callees may be rung, in their own zone (HH:MM-HH:MM)")
     ] = "08:00-21:00",
+    regime: RegimeOpt = None,
+    abandon_target: TargetOpt = None,
+    info_message: MessageOpt = None,
+    info_recording: RecordingOpt = None,
+    opt_out_key: OptOutKeyOpt = None,
+    attempts_per_day: PerDayOpt = None,
+    false_machine_rate: FalseMachineOpt = None,
     database: DatabaseOpt = None,
 ) -> None:
-    """Create a tenant; prints its id and API key (shown only this once)."""
+    """Create a tenant; prints its id and API key (shown only this once). The abandoned-call
+    options are those of ``tenant compliance`` (docs/compliance.md)."""
+    compliance = compliance_body(
+        regime,
+        abandon_target,
+        info_message,
+        info_recording,
+        opt_out_key,
+        attempts_per_day,
+        false_machine_rate,
+    )
     with _container(database) as c:
-        tenant, key = c.tenants.create(name, region, timezone, calling_hours)
+        tenant, key = c.tenants.create(name, region, timezone, calling_hours, compliance)
         _print({"id": tenant.id, "api_key": key})
 
 
@@ -336,5 +363,7 @@ def main() -> None:
 # apps above; imported last, as they build on them.
 from dialer.cli import agent_tokens as _agent_tokens  # noqa: E402, F401
 from dialer.cli import catalog as _catalog  # noqa: E402, F401
+from dialer.cli import compliance as _compliance  # noqa: E402, F401
 from dialer.cli import engine as _engine  # noqa: E402, F401
+from dialer.cli import simulate as _simulate  # noqa: E402, F401
 from dialer.cli import webhooks as _webhooks  # noqa: E402, F401

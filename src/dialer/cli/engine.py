@@ -5,8 +5,6 @@ import json
 import logging
 import signal
 import subprocess
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -37,7 +35,6 @@ from dialer.cli.engine_options import (
 from dialer.cli.listening import AddressInUse, Listeners, open_listeners
 from dialer.cli.webhooks import WebhookAllowOpt, allow_list, serve_webhook_allow
 from dialer.clocks import RealTimer, VirtualTimer
-from dialer.domain.errors import DialerError
 from dialer.settings import EngineSettings, NetworkSettings, Settings
 
 
@@ -364,55 +361,3 @@ def worker(
         ),
         err=True,
     )
-
-
-@app.command()
-def simulate(
-    numbers: Annotated[int, typer.Option("--numbers", help="Destinations to call")] = 10_000,
-    profile: ProfileOpt = None,
-    speed: SpeedOpt = "max",
-    seed: SeedOpt = 0,
-    max_calls: MaxCallsOpt = ENGINE_DEFAULTS.max_in_flight,
-    max_cps: MaxCpsOpt = 1000.0,
-    keep: Annotated[
-        Path | None, typer.Option("--keep", help="Keep the SQLite store at this path")
-    ] = None,
-    agents: Annotated[
-        int,
-        typer.Option(
-            "--agents", help="Run an agent campaign with this many simulated agents (0: IVR)"
-        ),
-    ] = 0,
-    shift: Annotated[
-        int, typer.Option("--shift", help="With --agents: the shift's hours, from 09:00")
-    ] = 8,
-) -> None:
-    """Run a whole campaign on the simulated network (throwaway SQLite) and summarise it."""
-    from dialer import simulation
-    from dialer.presentation import print_summary, progress_bar
-
-    if not 1 <= numbers <= 1_000_000:
-        _fail("--numbers must be between 1 and 1,000,000")
-    if not 0 <= agents <= 1000:
-        _fail("--agents must be between 0 and 1,000")
-    if not 1 <= shift <= 14:
-        _fail("--shift must be between 1 and 14 hours")
-    if agents and speed != "max":
-        # The shift is 09:00 today on the discrete-event clock; a real clock cannot start there.
-        _fail("--agents runs a shift on the simulated clock: leave --speed at max")
-    net = network_settings("sim", speed, profile, seed, None)
-    limits = engine_settings(max_calls, max_cps, max_calls, max_cps, 60.0)
-    with tempfile.TemporaryDirectory(prefix="dialer-sim-") as scratch:
-        path = keep or Path(scratch) / "simulation.db"
-        if path.exists():
-            _fail(f"{path} exists; give --keep a new file")
-        try:
-            sim = simulation.prepare(path, numbers, net, limits, agents, shift)
-        except DialerError as exc:
-            _fail(str(exc))
-        try:
-            with progress_bar(numbers) as update:
-                elapsed = simulation.execute(sim, update)
-            print_summary(sim, elapsed)
-        finally:
-            sim.container.close()

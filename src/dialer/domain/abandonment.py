@@ -16,8 +16,9 @@ most the limit), and its guarantee is stated against the target (docs/pacing.md)
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 REGULATORY_LIMIT = 0.03  # both regimes: 3% of live calls
 # The detector's share of people it judges machines, as last measured on held-out recordings
@@ -70,6 +71,21 @@ class AbandonRules:
     @property
     def enforced(self) -> bool:
         return self.regime is not Regime.NONE
+
+
+# Where Ofcom's policy and the FCC's rule apply: the UK with the Crown Dependencies (UK
+# numbering), and the US with its territories (NANP, FCC jurisdiction).
+_UK_REGIONS = frozenset({"GB", "GG", "JE", "IM"})
+_US_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP"})
+
+
+def default_regime(region: str) -> Regime:
+    """A new tenant's regime from its region (docs/compliance.md): Ofcom's for the UK, the
+    FCC's for the US; elsewhere none, since neither is the law there: the tenant chooses."""
+    code = region.upper()
+    if code in _UK_REGIONS:
+        return Regime.UK
+    return Regime.US if code in _US_REGIONS else Regime.NONE
 
 
 def rules_for(settings: ComplianceSettings, target: float | None = None) -> AbandonRules:
@@ -152,3 +168,31 @@ class Tally:
 
     def plus(self, live: int = 0, abandoned: int = 0, machines: int = 0) -> "Tally":
         return Tally(self.live + live, self.abandoned + abandoned, self.machines + machines)
+
+
+@dataclass(frozen=True, slots=True)
+class RecentCalls:
+    """One number's calls by a tenant (any of its campaigns) that ended at or after the
+    query's ``since`` (the screening asks 72 hours back): their end times, oldest first, and
+    the end of the last abandoned one. One query gives both rules their input: the 72-hour
+    rule reads ``last_abandoned_at``, the per-24-hour cap counts ``ended`` within a day."""
+
+    ended: tuple[datetime, ...] = ()
+    last_abandoned_at: datetime | None = None
+
+    @property
+    def attempts(self) -> int:
+        return len(self.ended)
+
+    def within(self, now: datetime, span: timedelta) -> tuple[datetime, ...]:
+        """The calls that ended in the ``span`` before ``now`` (after ``now - span``)."""
+        start = now - span
+        return tuple(at for at in self.ended if at > start)
+
+
+class PacingStatus(NamedTuple):
+    """A campaign's latest pacing decision as the engine saved it (at most every 5 s)."""
+
+    ratio: float
+    reason: str
+    at: datetime

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from dialer.domain.abandonment import InfoMessage
 from dialer.domain.ids import TenantId
 
 
@@ -63,6 +64,9 @@ class AgentOptions:
     # Bridge at the answer, with no answering-machine detection: the agent hears the greeting.
     bridge_on_answer: bool = False
     pacing: Pacing = Pacing()
+    # What this campaign's abandoned calls hear instead of the tenant's message (a tenant
+    # dialling for several companies names each); None: the tenant's.
+    message: InfoMessage | None = None
 
 
 def strategy_problems(max_callers: int, coefficient: int) -> list[str]:

@@ -29,6 +29,8 @@ class AgentCall:
     disposition: Stage | None = None
     callback_at: datetime | None = None  # CallerRequestedCallBack: dial the number again then
     callback_agent_id: int | None = None  # ... preferably by this agent
+    # US: an abandoned call's callee pressed the opt-out key during the information message.
+    opted_out: bool = False
 
     @property
     def time_to_agent(self) -> float | None:

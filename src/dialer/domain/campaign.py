@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import Enum
 from typing import NamedTuple
 
-from dialer.domain.abandonment import ComplianceSettings
+from dialer.domain.abandonment import AbandonRules, ComplianceSettings, InfoMessage, rules_for
 from dialer.domain.agent import AgentOptions, Strategy
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
@@ -135,3 +135,27 @@ class DialingContext:
     transfer_queue: str | None = None
     # The tenant's abandoned-call regime, target, information message and per-number cap.
     compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
+
+    @property
+    def information_message(self) -> InfoMessage | None:
+        """What the campaign's abandoned calls hear: its own message, else the tenant's."""
+        return information_message(self.campaign.spec, self.compliance)
+
+    @property
+    def rules(self) -> AbandonRules:
+        """The tenant's regime, aimed at the campaign's own target if it has one."""
+        return rules_for(self.compliance, self.campaign.spec.agent_options.pacing.target)
+
+
+def information_message(spec: CampaignSpec, settings: ComplianceSettings) -> InfoMessage | None:
+    return spec.agent_options.message or settings.message
+
+
+def lacks_message(spec: CampaignSpec, settings: ComplianceSettings) -> bool:
+    """An agent campaign that may abandon calls under a regime that needs an information
+    message, with none of its own or its tenant's: it may not dial (docs/compliance.md)."""
+    return (
+        spec.kind is CampaignType.AGENT
+        and rules_for(settings).message_required
+        and information_message(spec, settings) is None
+    )

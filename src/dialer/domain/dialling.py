@@ -1,7 +1,9 @@
 """The fate of one attempt, decided in this one place; the engine only does what it says.
 
 1. ``screen``: a claimed destination is dialled, settled without a call (an impossible number,
-   one on the do-not-call list) or postponed (outside the callee's calling hours).
+   one on the do-not-call list) or postponed (outside the callee's calling hours); then
+   ``screen_history``: postponed over the per-number cap, or dialled only with an agent
+   reserved first within 72 hours of an abandoned call (UK).
 2. The call's own record: what an unanswered call ended as, whether an SMS is due on busy, what
    to do with an answered call (``on_answer``: fax, answerphone message or silence, transfer to
    agents, or the call flow) and the outcome and stage that follow.
@@ -19,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
+from dialer.domain.abandonment import RecentCalls
 from dialer.domain.attempt import (
     AgentCall,
     AttemptRecord,
@@ -83,6 +86,77 @@ def screen(
     if later is not None:
         return Postpone(later)
     return DIAL
+
+
+DAY = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRules:
+    """What a number's recent calls by the tenant limit (docs/compliance.md): at most
+    ``attempts_per_day`` calls in any 24 hours (None: no cap), and after an abandoned call,
+    for ``redial_lockout`` (UK: 72 h), calls only with an agent reserved first."""
+
+    attempts_per_day: int | None = None
+    redial_lockout: timedelta | None = None
+
+    @property
+    def needed(self) -> bool:
+        """Whether screening needs the numbers' recent calls at all."""
+        return self.attempts_per_day is not None or self.redial_lockout is not None
+
+    @property
+    def look_back(self) -> timedelta:
+        """How far back the calls that matter ended."""
+        lockout = self.redial_lockout or timedelta(0)
+        return max(DAY if self.attempts_per_day is not None else timedelta(0), lockout)
+
+
+def screen_history(
+    kind: CampaignType, recent: RecentCalls | None, rules: NumberRules, now: datetime
+) -> Screening:
+    """May a number with these ``recent`` calls (any of the tenant's campaigns) be dialled now,
+    once ``screen`` said it may? Over the cap, not until the call that makes room is 24 hours
+    old. Within the lockout after an abandoned call, an agent campaign dials only with an
+    agent reserved first; an IVR campaign, which has no agent to offer, waits the lockout out
+    (Ofcom: a repeat call in those 72 hours only with a live operator guaranteed)."""
+    if recent is None:
+        return DIAL
+    cap = rules.attempts_per_day
+    if cap is not None:
+        day = recent.within(now, DAY)
+        if len(day) >= cap:
+            # Dialling at T is allowed once fewer than ``cap`` calls ended after T - 24 h:
+            # when the (len - cap + 1)-th oldest of them is 24 hours old.
+            return Postpone(day[len(day) - cap] + DAY)
+    lockout, abandoned = rules.redial_lockout, recent.last_abandoned_at
+    if lockout is not None and abandoned is not None and now - abandoned < lockout:
+        if kind is CampaignType.AGENT:
+            return DIAL_AGENT_FIRST
+        return Postpone(abandoned + lockout)
+    return DIAL
+
+
+@dataclass(slots=True)
+class NumberHistory:
+    """A claimed batch's numbers and their recent calls, screened job by job after
+    ``screen``: each call it lets through counts for the jobs after it (a batch that has a
+    number twice)."""
+
+    kind: CampaignType
+    rules: NumberRules
+    recent: dict[str, RecentCalls]
+
+    def screen(self, job: DialJob, verdict: Screening, now: datetime) -> Screening:
+        if verdict != DIAL or job.e164 is None or not self.rules.needed:
+            return verdict
+        recent = self.recent.get(job.e164)
+        verdict = screen_history(self.kind, recent, self.rules, now)
+        if isinstance(verdict, Dial):
+            ended = (now,) if recent is None else (*recent.ended, now)
+            last = None if recent is None else recent.last_abandoned_at
+            self.recent[job.e164] = RecentCalls(ended, last)
+        return verdict
 
 
 def not_placed_due(now: datetime) -> datetime:
@@ -268,7 +342,9 @@ def conclude(job: DialJob, record: AttemptRecord, rules: Rules) -> FinishedAttem
     An agent's disposition overrides the retry rules: CallerRequestedCallBack makes the number
     due again at the callback time (one more attempt even when the rules are used up; the
     campaign's windows and the callee's calling hours apply then as to any due number), with
-    the agent it asked for; OptOut ends the number and puts it on the do-not-call list.
+    the agent it asked for; OptOut ends the number and puts it on the do-not-call list, as does
+    the opt-out key pressed during an abandoned call's information message (US), whose stage
+    stays CallDropped.
     """
     if record.ended_at is None:
         raise ValueError("an attempt is concluded once it has ended")
@@ -289,7 +365,7 @@ def conclude(job: DialJob, record: AttemptRecord, rules: Rules) -> FinishedAttem
     if agent.disposition is Stage.CALLER_REQUESTED_CALL_BACK and agent.callback_at is not None:
         retry_at = agent.callback_at
         callback_agent_id = agent.callback_agent_id
-    elif agent.disposition is Stage.OPT_OUT:
+    elif agent.disposition is Stage.OPT_OUT or agent.opted_out:
         retry_at = None
         opt_out = job.e164
     return FinishedAttempt(

@@ -233,6 +233,35 @@ class CustomerBridged:
 
 
 @dataclass(frozen=True, slots=True)
+class CallAbandoned:
+    """Under an abandoned-call regime, an answered customer got no agent in time (or left
+    while waiting): recorded CallDropped and counted. ``message_at``: when the information
+    message began; ``heard``: it played to its end; ``opted_out``: US, the opt-out key was
+    pressed during it (the number joins the tenant's DNC list)."""
+
+    campaign_id: CampaignId
+    destination_id: DestinationId
+    answered_at: datetime
+    message_at: datetime
+    heard: bool
+    opted_out: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PacingDecided:
+    """An agent campaign's pacer decided: ``lines`` placed now, the ratio it aims at, why;
+    with the campaign's abandoned-call rate in its window and its target (fractions)."""
+
+    campaign_id: CampaignId
+    lines: int
+    ratio: float
+    reason: str
+    rate: float
+    target: float
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class AgentHearsCustomer:
     """Seconds from a bridge's start (the verdict) to the customer's first audio handed to the
     agent's phone leg, after the bridge tone (SIP driver; docs/agents-sip.md)."""
@@ -266,6 +295,8 @@ Event = (
     | CustomerQueued
     | CustomerBridged
     | AgentHearsCustomer
+    | CallAbandoned
+    | PacingDecided
 )
 
 

@@ -209,8 +209,13 @@ def _parse_action(
     return None
 
 
+def valid_audio_name(value: object) -> bool:
+    """A file name in the tenant's audio directory: no directory part, no '..', .wav."""
+    return isinstance(value, str) and ".." not in value and bool(_AUDIO_NAME.fullmatch(value))
+
+
 def _play(value: object, where: str, problems: Problems) -> PlayAudio | None:
-    if not isinstance(value, str) or ".." in value or not _AUDIO_NAME.fullmatch(value):
+    if not valid_audio_name(value):
         _add(
             problems,
             where,
@@ -218,6 +223,7 @@ def _play(value: object, where: str, problems: Problems) -> PlayAudio | None:
             " directory part and no '..'",
         )
         return None
+    assert isinstance(value, str)
     return PlayAudio(value)
 
 

@@ -14,18 +14,26 @@ import contextlib
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dialer.domain import agent_session as agents
 from dialer.domain import dialling
+from dialer.domain.abandonment import AbandonRules, rules_for
 from dialer.domain.agent_session import AgentSession, AgentState, Customer
 from dialer.domain.attempt import AgentCall, AttemptRecord, DialJob
 from dialer.domain.call import Answered, BridgeEnd
 from dialer.domain.campaign import Campaign
-from dialer.domain.events import CustomerBridged, CustomerQueued
+from dialer.domain.events import CallAbandoned, CustomerBridged, CustomerQueued
+from dialer.engine.abandoned import MESSAGE_LEAD, Announcement
 from dialer.engine.agent_floor import AgentFloor
 from dialer.engine.agent_queue import Unserved, Waiter
 from dialer.engine.alarms import Alarms
+from dialer.engine.pacing_book import PacingBook
 from dialer.ports import Call, EventSink, Timer
+
+if TYPE_CHECKING:  # calls.py imports this module
+    from dialer.engine.calls import CampaignPlan
 
 log = logging.getLogger(__name__)
 
@@ -37,24 +45,49 @@ class AgentCalls:
         timer: Timer,
         alarms: Alarms,
         events: EventSink,
+        audio_dir: Path = Path("audio"),
     ) -> None:
         self._floor = floor
         self._timer = timer
         self._alarms = alarms
         self._events = events
+        self._audio_dir = audio_dir
+        # The pacer's view of each campaign: agents busy since their bridge, handle times.
+        self.book = PacingBook()
 
     async def run(
-        self, job: DialJob, campaign: Campaign, answer: Answered, call: Call, unserved: Unserved
+        self,
+        job: DialJob,
+        plan: "CampaignPlan",
+        answer: Answered,
+        call: Call,
+        unserved: Unserved,
+        reserved: AgentSession | None = None,
     ) -> AttemptRecord:
+        """``reserved``: the agent reserved for this customer before the call was dialled (an
+        agent-first job), given the customer at once."""
+        context = plan.context
+        campaign = context.campaign
         options = campaign.spec.agent_options
+        rules = rules_for(context.compliance, options.pacing.target)
         # The wait for an agent starts at the verdict (the answer, when nothing is detected).
-        queued_at = max(answer.answered_at, self._timer.now())
+        now = self._timer.now()
+        queued_at = max(answer.answered_at, now)
         record = AgentCall(queued_at)
         customer = customer_of(job, answer)
-        deadline = self._timer.now() + options.max_wait
+        deadline = self._first_deadline(rules, options.max_wait, answer, queued_at)
+        announcement = Announcement.of(
+            context.information_message, context.compliance, rules, plan.tenant_name
+        )
+        if announcement is not None:
+            announcement.prepare(call)
         served: AgentSession | None = None
         while served is None:
-            session = await self._agent_for(job, campaign, customer, call, deadline)
+            session: AgentSession | None
+            if reserved is not None:
+                session, reserved = reserved, None
+            else:
+                session = await self._agent_for(job, campaign, customer, call, deadline)
             if session is None:
                 break
             unserved.served()
@@ -68,13 +101,72 @@ class AgentCalls:
                 continue
             served = session
         unserved.served()
+        if served is None and announcement is not None:
+            record = await self._abandoned(job, plan, answer, call, record, announcement)
         hangup = await call.hangup()
         if served is not None:
             await self._floor.change(
                 served.id, lambda s, now: agents.call_over(s, now, options.wrap_up)
             )
             record = await self._wrap_up(record, served)
+            # From the bridge to the agent's next ready: talk and wrap-up (the pacer's).
+            ended = record.wrap_up_ended_at or self._timer.now()
+            self.book.handled(campaign.id, _reference(job), ended)
         return dialling.agent_answered(job, answer, hangup, record, served is not None)
+
+    async def reserve_first(self, job: DialJob) -> AgentSession | None:
+        """An agent of the campaign reserved for ``job`` before it is dialled (agent first:
+        UK, the number had an abandoned call in the last 72 hours); None if none is ready."""
+        customer = customer_at(job, self._timer.now())
+        return await self._floor.reserve(job.campaign_id, customer, job.prefer_agent_id)
+
+    async def let_go(self, reserved: AgentSession) -> None:
+        """The call reserved for never reached a person: the agent is ready again."""
+        await self._floor.change(reserved.id, _undo_reservation)
+
+    def _first_deadline(
+        self, rules: AbandonRules, max_wait: timedelta, answer: Answered, verdict: datetime
+    ) -> datetime:
+        """Until when the customer may wait for an agent: the campaign's longest wait, and
+        under a regime the connect time of the rules (UK: from the answer; US: from the end of
+        the greeting, the verdict), less the lead the message needs to start in time."""
+        longest = verdict + max_wait
+        if not rules.enforced:
+            return longest
+        start = verdict if rules.from_greeting_end else answer.answered_at
+        return min(longest, start + rules.connect_within - MESSAGE_LEAD)
+
+    async def _abandoned(
+        self,
+        job: DialJob,
+        plan: "CampaignPlan",
+        answer: Answered,
+        call: Call,
+        record: AgentCall,
+        announcement: Announcement,
+    ) -> AgentCall:
+        """No agent in time under a regime: the information message (US: with its opt-out
+        key). A customer who talked to an agent before their phone dropped hears it too, but
+        is no abandoned call (CallCenterHungUp, not counted)."""
+        began = self._timer.now()
+        audio = self._audio_dir / str(plan.context.campaign.tenant_id)
+        try:
+            heard, opted_out = await announcement.play(call, audio)
+        except Exception:
+            log.exception("the information message could not be played")
+            heard, opted_out = False, False
+        if record.bridged_at is None:
+            self._events.publish(
+                CallAbandoned(
+                    job.campaign_id,
+                    job.destination_id,
+                    answer.answered_at,
+                    began,
+                    heard,
+                    opted_out,
+                )
+            )
+        return replace(record, opted_out=opted_out) if opted_out else record
 
     async def _agent_for(
         self, job: DialJob, campaign: Campaign, customer: Customer, call: Call, deadline: datetime
@@ -165,6 +257,7 @@ class AgentCalls:
             bridged_at=bridged_at,
             talk_ended_at=None,
         )
+        self.book.bridged(job.campaign_id, _reference(job), bridged_at)
         try:
             end = await leg.bridge(call)
         except Exception:
@@ -172,6 +265,7 @@ class AgentCalls:
             end = BridgeEnd.AGENT_LEFT
         record = replace(record, talk_ended_at=self._timer.now())
         if end is BridgeEnd.AGENT_LEFT:
+            self.book.unbridged(job.campaign_id, _reference(job))
             await floor.change(session.id, _phone_dropped)
         return end, record
 
@@ -228,7 +322,16 @@ def same_call(session: AgentSession, reserved: AgentSession) -> bool:
     )
 
 
+def _reference(job: DialJob) -> str:
+    return f"{job.destination_id}:{job.attempt_number}"
+
+
 def customer_of(job: DialJob, answer: Answered) -> Customer:
+    return customer_at(job, answer.answered_at)
+
+
+def customer_at(job: DialJob, answered_at: datetime) -> Customer:
+    """The screen pop (an agent-first reservation shows the time it was made)."""
     return Customer(
         campaign_id=job.campaign_id,
         destination_id=job.destination_id,
@@ -238,7 +341,7 @@ def customer_of(job: DialJob, answer: Answered) -> Customer:
         parameters=job.parameters,
         custom_data=job.custom_data,
         keys="",
-        answered_at=answer.answered_at,
+        answered_at=answered_at,
     )
 
 

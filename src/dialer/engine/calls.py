@@ -37,6 +37,7 @@ from dialer.engine.agent_queue import Unserved
 from dialer.ports import Call, EventSink, SmsGateway, TelephonyDriver, Timer
 
 if TYPE_CHECKING:  # it needs the engine's state, which holds CampaignPlans
+    from dialer.domain.agent_session import AgentSession
     from dialer.engine.agent_calls import AgentCalls
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class CampaignPlan:
     context: DialingContext
     flow: CallFlow
     cli: str
+    tenant_name: str = ""  # named by the default information message of abandoned calls
 
 
 class CallRunner:
@@ -75,8 +77,29 @@ class CallRunner:
         self._audio_dir = audio_dir
 
     async def run(
-        self, job: DialJob, plan: CampaignPlan, claimed_at: datetime | None = None
+        self,
+        job: DialJob,
+        plan: CampaignPlan,
+        claimed_at: datetime | None = None,
+        reserved: "AgentSession | None" = None,
     ) -> AttemptRecord:
+        """``reserved``: an agent-first job's agent, reserved before dialling (let go again
+        unless a person answers)."""
+        held = [reserved] if reserved is not None else []
+        try:
+            return await self._run(job, plan, claimed_at, held)
+        finally:
+            if held and self.agents is not None:
+                await asyncio.shield(self.agents.let_go(held[0]))
+
+    async def _run(
+        self,
+        job: DialJob,
+        plan: CampaignPlan,
+        claimed_at: datetime | None,
+        held: "list[AgentSession]",
+    ) -> AttemptRecord:
+        """``held``: the agent reserved first, taken out when a person is given to them."""
         assert job.e164 is not None  # the scheduler settles impossible numbers before dialling
         campaign = plan.context.campaign
         agent_campaign = campaign.spec.kind is CampaignType.AGENT
@@ -90,12 +113,22 @@ class CallRunner:
             detect_answer=not (agent_campaign and campaign.spec.agent_options.bridge_on_answer),
         )
         unserved = Unserved(self.without_agent, job.campaign_id) if agent_campaign else None
+        book = self.agents.book if agent_campaign and self.agents is not None else None
+        if held and unserved is not None:
+            # Its agent is reserved already: no ready agent waits on it, and it cannot be
+            # abandoned, so neither the ready agents nor the pacer count it.
+            unserved.served()
+            book = None
+        if book is not None:
+            book.placed(job.campaign_id, request.reference, self._timer.now())
         call = await self._driver.originate(request)
         try:
             if not agent_campaign:
                 _prepare_first_words(call, plan.flow, job)
             progress = await call.progress()
             if isinstance(progress, Failed):
+                if book is not None:
+                    book.dial_ended(job.campaign_id, request.reference, progress.ended_at, False)
                 return await self._unanswered(job, plan, progress)
             self._events.publish(
                 AttemptAnswered(
@@ -104,8 +137,14 @@ class CallRunner:
             )
             if unserved is not None and self.agents is not None:
                 handling = dialling.on_answer(campaign, job, progress.by)
-                if handling is Handling.TRANSFER:
-                    return await self.agents.run(job, campaign, progress, call, unserved)
+                person = handling is Handling.TRANSFER
+                if book is not None:
+                    book.dial_ended(
+                        job.campaign_id, request.reference, progress.answered_at, person
+                    )
+                if person:
+                    given = held.pop() if held else None
+                    return await self.agents.run(job, plan, progress, call, unserved, given)
             return await self._answered(job, plan, progress, call)
         except BaseException:
             # Whatever failed (the engine records it), the line must not stay up.
@@ -114,6 +153,8 @@ class CallRunner:
         finally:
             if unserved is not None:
                 unserved.served()
+            if book is not None:
+                book.ringing_over(job.campaign_id, request.reference)
 
     async def _unanswered(self, job: DialJob, plan: CampaignPlan, failed: Failed) -> AttemptRecord:
         sms_sent = False

@@ -12,9 +12,11 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dialer.domain import dialling
+from dialer.domain.abandonment import AbandonRules, RecentCalls, Tally, rules_for
+from dialer.domain.agent_session import AgentSession
 from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.calendar import window_state
 from dialer.domain.call import CallNotPlaced
@@ -29,8 +31,9 @@ from dialer.domain.events import (
     CampaignClosed,
     CampaignOpened,
     DestinationsClaimed,
+    PacingDecided,
 )
-from dialer.domain.ids import CampaignId, CliId, TenantId
+from dialer.domain.ids import CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.limits import ClaimLimits, claim_limits
 from dialer.domain.pacing import (
     ClaimRequest,
@@ -40,9 +43,11 @@ from dialer.domain.pacing import (
     agents_to_share,
     campaign_max_in_flight,
 )
+from dialer.domain.predictive import Decision, Pacer
 from dialer.engine.calls import CallRunner, CampaignPlan
 from dialer.engine.log_context import about_attempt
 from dialer.engine.pacer import TokenBucket
+from dialer.engine.pacing_book import PacingBook
 from dialer.engine.state import EngineState
 from dialer.ports import EventSink, Timer
 from dialer.ports.store import EngineSession, UnitOfWork
@@ -53,6 +58,10 @@ from dialer.settings import EngineSettings
 log = logging.getLogger("dialer.engine.scheduler")
 
 ZoneLookup = Callable[[str, str], tuple[str, ...]]
+# While an agent campaign has calls ringing or agents busy, its pacer looks again this often.
+REPASS = timedelta(seconds=0.5)
+# An agent-first job with no agent ready to reserve is due again this much later.
+AGENT_FIRST_RETRY = timedelta(seconds=10)
 
 
 @dataclass
@@ -67,6 +76,10 @@ class Pass:
     def soonest(self, moment: datetime | None) -> None:
         if moment is not None and (self.wake is None or moment < self.wake):
             self.wake = moment
+
+
+def _rules_of(context: DialingContext) -> AbandonRules:
+    return rules_for(context.compliance, context.campaign.spec.agent_options.pacing.target)
 
 
 def _plan_stale(plan: CampaignPlan, context: DialingContext) -> bool:
@@ -86,7 +99,6 @@ class Dispatcher:
         state: EngineState,
         events: EventSink,
         pacing: PacingPolicy,
-        agent_pacing: PacingPolicy | None = None,
     ) -> None:
         self._store = store
         self._timer = timer
@@ -95,14 +107,17 @@ class Dispatcher:
         self._runner = runner
         self._state = state
         self._events = events
-        self.pacing = pacing  # IVR campaigns
-        self.agent_pacing = agent_pacing or pacing  # agent campaigns (issue 13 replaces it)
+        self.pacing = pacing  # IVR campaigns; agent campaigns' caps and rates under the pacer
         self._bucket = TokenBucket(settings.max_calls_per_second, timer.now())
         self.campaign_buckets: dict[CampaignId, TokenBucket] = {}
         self._open: set[CampaignId] = set()  # campaigns this engine dials now (their windows)
         # The pass in which each agent campaign was last given calls (agent_turns' order).
         self.agent_given: dict[CampaignId, int] = {}
         self._passes = 0
+        # Agent campaigns' pacer (docs/pacing.md) and what it knows of each (engine/pacing_book).
+        self.pacer = Pacer()
+        self.book = runner.agents.book if runner.agents is not None else PacingBook()
+        self._decisions: list[tuple[CampaignId, Decision, datetime]] = []
 
     async def dispatch(self, now: datetime) -> Pass:
         """Claim what may be dialled now and start it."""
@@ -115,6 +130,7 @@ class Dispatcher:
             ready, distinct = await asyncio.to_thread(self._ready_agents)
             agents_left = agents_to_share(distinct, sum(self._state.without_agent.values()))
             contexts = self._agents_in_turn(contexts)
+            await self._load_tallies(contexts, now)
         done = Pass()
         dialling_now: set[CampaignId] = set()
         for context in contexts:
@@ -150,6 +166,8 @@ class Dispatcher:
             done.started += await self._start(context, jobs, now)
             done.soonest(window.closes_at)
         self._note_windows(dialling_now)
+        if self._decisions:
+            await self._save_decisions()
         return done
 
     def _note_windows(self, dialling_now: set[CampaignId]) -> None:
@@ -171,7 +189,7 @@ class Dispatcher:
                     plans[context.campaign.id] = self._plan(session, context)
                 elif plan.context != context:
                     # Rules only (window, attempts, status): the flow and caller ID stand.
-                    plans[context.campaign.id] = CampaignPlan(context, plan.flow, plan.cli)
+                    plans[context.campaign.id] = replace(plan, context=context)
         self._state.contexts = {c.campaign.id: c for c in contexts}
         self._forget_finished()
         return contexts
@@ -184,6 +202,7 @@ class Dispatcher:
             for campaign_id in [c for c in cache if c not in state.contexts]:
                 if not state.active.get(campaign_id):
                     del cache[campaign_id]
+        self.book.forget(state.contexts)
 
     def _plan(self, session: EngineSession, context: DialingContext) -> CampaignPlan:
         campaign = context.campaign
@@ -193,7 +212,9 @@ class Dispatcher:
         flow, problems = parse_callflow(json.loads(record.definition))
         if flow is None:  # validated on upload; a stored flow that fails is a bug to surface
             raise RuntimeError(f"call flow {record.id} no longer validates: {problems}")
-        return CampaignPlan(context, flow, clis[CliId(campaign.spec.cli_id)])
+        tenant = session.tenants.get_tenant(campaign.tenant_id)
+        name = tenant.name if tenant is not None else ""
+        return CampaignPlan(context, flow, clis[CliId(campaign.spec.cli_id)], name)
 
     def _ready_agents(self) -> tuple[dict[CampaignId, int], int]:
         """Ready agents per campaign, and how many distinct ones (the shared budget)."""
@@ -241,8 +262,95 @@ class Dispatcher:
                 without_agent=self._state.without_agent[campaign.id],
                 agents_left=agents_left,
             )
-            return self.agent_pacing.request(agents)
+            return self._paced(context, agents)
         return self.pacing.request(load)
+
+    def _paced(self, context: DialingContext, load: Load) -> ClaimRequest:
+        """An agent campaign's lines: the pacer's decision (its governor keeps the abandoned
+        calls within the campaign's budget), under the caps and rates and the engine's ready
+        agents shared by its agent campaigns. While the campaign has calls ringing or agents
+        busy, the dispatcher looks again within ``REPASS``: who will be free, and which calls a
+        person will answer, change with every second."""
+        campaign, now = context.campaign, load.now
+        pacing = campaign.spec.agent_options.pacing
+        rules = rules_for(context.compliance, pacing.target)
+        without = load.without_agent
+        ready = load.ready_agents or 0
+        if load.agents_left is not None:
+            # Agents an earlier campaign of this pass has spoken for are not this one's.
+            ready = min(ready, max(0, load.agents_left) + without)
+        book = self.book
+        ringing = len(book.of(campaign.id).ringing)
+        floor = book.floor(campaign.id, now, ready, without - ringing)
+        tally = book.tally(campaign.id)
+        decision = self.pacer.decide(pacing, floor, book.of(campaign.id).stats, tally, rules)
+        book.of(campaign.id).last = decision
+        self._events.publish(
+            PacingDecided(
+                campaign.id,
+                decision.lines,
+                decision.ratio,
+                decision.reason,
+                tally.rate(rules),
+                rules.target,
+                now,
+            )
+        )
+        if book.save_due(campaign.id, now):
+            book.of(campaign.id).saved_at = now
+            self._decisions.append((campaign.id, decision, now))
+        allowed = self.pacing.request(load)  # the caps and rates (CapsAndRate)
+        look_again = allowed.look_again
+        if book.moving(campaign.id):
+            soon = now + REPASS
+            look_again = soon if look_again is None else min(look_again, soon)
+        lines = max(0, min(decision.lines, allowed.lines))
+        return ClaimRequest(lines, allowed.max_in_flight, allowed.rate, look_again)
+
+    async def _load_tallies(self, contexts: list[DialingContext], now: datetime) -> None:
+        """The store's tally of each agent campaign in its rules' window: at its first pass
+        here, and after every housekeeping (other engines' calls reach this one so)."""
+        book = self.book
+        due = [
+            c
+            for c in contexts
+            if c.campaign.spec.kind is CampaignType.AGENT
+            and (book.reload or book.of(c.campaign.id).stored is None)
+        ]
+        if not due:
+            return
+        book.reload = False
+
+        def read() -> dict[CampaignId, Tally]:
+            with self._store.read() as session:
+                return {
+                    c.campaign.id: session.abandonment.tally(
+                        c.campaign.id, now - _rules_of(c).window
+                    )
+                    for c in due
+                }
+
+        tallies = await asyncio.to_thread(read)
+        # Read after the store answered: what ended meanwhile is in ``finished`` too.
+        for campaign_id, stored in tallies.items():
+            book.loaded(campaign_id, stored, self._state.finished)
+
+    async def _save_decisions(self) -> None:
+        """The latest decisions, for GET campaign and the Dialer API (at most every 5 s per
+        campaign); a failed write loses nothing the next one does not carry."""
+        decisions, self._decisions = self._decisions, []
+
+        def write() -> None:
+            with self._store.write() as session:
+                for campaign_id, decision, at in decisions:
+                    session.abandonment.save_pacing(
+                        campaign_id, decision.ratio, decision.reason, at
+                    )
+
+        try:
+            await asyncio.to_thread(write)
+        except Exception:
+            log.exception("the pacer's decisions could not be saved")
 
     def _claim(
         self,
@@ -310,20 +418,35 @@ class Dispatcher:
         numbers = [j.e164 for j in jobs if j.e164 is not None and not j.ignore_dnc]
         if numbers:
             listed = await asyncio.to_thread(self._dnc_listed, campaign.tenant_id, numbers)
+        history = await self._number_history(context, jobs, now)
         hours = CallingHours.parse(context.calling_hours)
         rules = state.rules(campaign)
         settled: list[FinishedAttempt] = []
         postponed: list[tuple[DialJob, datetime]] = []
         dial: list[DialJob] = []
+        first: list[DialJob] = []
         for job in jobs:
             zones = () if job.e164 is None else self._zones(job.e164, context.timezone)
             verdict = dialling.screen(job, hours, job.e164 in listed, zones, now)
+            verdict = history.screen(job, verdict, now)
             if isinstance(verdict, dialling.Settle):
                 record = dialling.settled(job, verdict, now)
                 settled.append(dialling.conclude(job, record, rules))
             elif isinstance(verdict, dialling.Postpone):
                 postponed.append((job, verdict.until))
+            elif verdict.agent_first:
+                first.append(job)
             else:
+                dial.append(job)
+        reserved: dict[DestinationId, AgentSession] = {}
+        for job in first:
+            # Agent first (UK: an abandoned call in the last 72 hours): dialled only with an
+            # agent reserved for it; with none ready it waits a little, given back.
+            session = await self._reserve_first(job)
+            if session is None:
+                postponed.append((job, now + AGENT_FIRST_RETRY))
+            else:
+                reserved[job.destination_id] = session
                 dial.append(job)
         if postponed:
             lines = {campaign.id: state.active[campaign.id] + len(dial)}
@@ -336,7 +459,8 @@ class Dispatcher:
         for job in dial:
             state.active[job.campaign_id] += 1
             state.dialling.add(job.destination_id)
-            task = asyncio.create_task(self._call(job, plan, context, now))
+            given = reserved.get(job.destination_id)
+            task = asyncio.create_task(self._call(job, plan, context, now, given))
             state.calls.add(task)
             task.add_done_callback(state.calls.discard)
         if settled:
@@ -349,13 +473,47 @@ class Dispatcher:
         with self._store.read() as session:
             return session.dnc.dnc_listed(tenant, numbers)
 
+    async def _number_history(
+        self, context: DialingContext, jobs: list[DialJob], now: datetime
+    ) -> dialling.NumberHistory:
+        """The recent calls of the batch's numbers by any of the tenant's campaigns, when the
+        tenant caps attempts per number or the regime locks numbers out after an abandoned
+        call (docs/compliance.md): one query for the batch."""
+        campaign = context.campaign
+        rules = dialling.NumberRules(
+            context.compliance.attempts_per_day, context.rules.redial_lockout
+        )
+        numbers = [j.e164 for j in jobs if j.e164 is not None]
+        recent: dict[str, RecentCalls] = {}
+        if rules.needed and numbers:
+            since = now - rules.look_back
+            recent = await asyncio.to_thread(self._recent, campaign.tenant_id, numbers, since)
+        return dialling.NumberHistory(campaign.spec.kind, rules, recent)
+
+    def _recent(
+        self, tenant: TenantId, numbers: list[str], since: datetime
+    ) -> dict[str, RecentCalls]:
+        with self._store.read() as session:
+            return session.abandonment.recent(tenant, numbers, since)
+
     def _release(self, jobs: list[tuple[DialJob, datetime]], lines: dict[CampaignId, int]) -> None:
         with self._store.write() as session:
             session.queue.release(jobs, self._state.worker)
             session.queue.set_calls_on_line(self._state.worker, lines)
 
+    async def _reserve_first(self, job: DialJob) -> AgentSession | None:
+        agents = self._runner.agents
+        if agents is None or not self._state.agents_held:
+            return None
+        return await agents.reserve_first(job)
+
     async def _call(
-        self, job: DialJob, plan: CampaignPlan, context: DialingContext, claimed_at: datetime
+        self,
+        job: DialJob,
+        plan: CampaignPlan,
+        context: DialingContext,
+        claimed_at: datetime,
+        reserved: AgentSession | None = None,
     ) -> None:
         about_attempt(job)  # this task's lines carry the attempt's ids (structured logs)
         state = self._state
@@ -372,7 +530,7 @@ class Dispatcher:
                 )
             )
             log.debug("dialling")  # the ids say which attempt (structured logs)
-            record = await self._runner.run(job, plan, claimed_at)
+            record = await self._runner.run(job, plan, claimed_at, reserved)
         except CallNotPlaced as exc:
             log.warning("call %s not placed, back to the queue: %s", job.destination_id, exc)
         except Exception as exc:  # a driver fault must not lose the destination
@@ -388,7 +546,10 @@ class Dispatcher:
                 outcome, stage = record.outcome.api_name, record.stage.api_name
                 log.debug("call ended: %s, stage %s", outcome, stage)
             # The rules as they are now: a webhook registered during the call is told.
-            state.finished.append(dialling.conclude(job, record, state.rules(context.campaign)))
+            finished = dialling.conclude(job, record, state.rules(context.campaign))
+            state.finished.append(finished)
+            if context.campaign.spec.kind is CampaignType.AGENT:
+                self.book.ended(finished)
         state.dialling.discard(job.destination_id)
         state.wake.set()
 

@@ -28,7 +28,7 @@ from dialer.domain.campaign import DialingContext
 from dialer.domain.dialling import NOT_PLACED_RETRY
 from dialer.domain.events import CallsOnLine, FanOutSink, StoreFailed
 from dialer.domain.ids import CampaignId
-from dialer.domain.pacing import CapsAndRate, PacingPolicy, Progressive
+from dialer.domain.pacing import CapsAndRate, PacingPolicy
 from dialer.engine.agent_calls import AgentCalls
 from dialer.engine.agent_floor import AgentFloor
 from dialer.engine.alarms import Alarms
@@ -100,7 +100,9 @@ class Engine:
             settings.poll_seconds,
             self._virtual,
         )
-        self._runner.agents = AgentCalls(self.floor, timer, self._alarms, self.events)
+        self._runner.agents = AgentCalls(
+            self.floor, timer, self._alarms, self.events, settings.audio_dir
+        )
         self._runner.without_agent = self._state.without_agent
         caps = CapsAndRate(settings.claim_batch, settings.campaign_max_in_flight)
         self._dispatcher = Dispatcher(
@@ -112,7 +114,6 @@ class Engine:
             self._state,
             self.events,
             pacing or caps,
-            Progressive(pacing or caps),
         )
         self._housekeeper = Housekeeper(store, self._recorder, self._state, self.events)
 
@@ -211,6 +212,7 @@ class Engine:
         now = self._timer.now()
         if self._housekeeper.due(now):
             await self._housekeeper.run(now)
+            self._dispatcher.book.reload = True  # other engines' calls, in the store's tallies
         done = await self._dispatcher.dispatch(now)
         self._publish_lines()
         started = done.started

@@ -25,6 +25,7 @@ from dialer.domain.events import (
     FirstAudio,
     Handler,
     LeaseLost,
+    PacingDecided,
     SipResponse,
     SpeechRendered,
     StoreFailed,
@@ -162,6 +163,30 @@ class PrometheusMetrics(ByKind):
             ["loop"],
             registry=r,
         )
+        # Agent campaigns' pacing (the latest decision of this process's engine). Every engine
+        # reads the same tally, so across processes the largest is the campaign's.
+        self.abandon_rate = Gauge(
+            "dialer_abandon_rate",
+            "Abandoned calls over live calls in the rules' window (fraction), by campaign id",
+            ["campaign"],
+            registry=r,
+            multiprocess_mode="livemax",
+        )
+        self.abandon_target = Gauge(
+            "dialer_abandon_target",
+            "The abandoned-call rate pacing keeps under (fraction), by campaign id",
+            ["campaign"],
+            registry=r,
+            multiprocess_mode="livemax",
+        )
+        self.dial_ratio = Gauge(
+            "dialer_dial_ratio",
+            "Lines in flight per ready agent the pacer aims at, by campaign id",
+            ["campaign"],
+            registry=r,
+            multiprocess_mode="livemax",
+        )
+        self._pacing: dict[CampaignId, tuple[Any, Any, Any]] = {}
         self._handlers = self._routes()
         # Calls started since the engine's last pass, not yet in their series (flush).
         self._started = 0
@@ -231,8 +256,24 @@ class PrometheusMetrics(ByKind):
         self.closed_out.inc(event.closed_out)
         self._forget(event.campaign_id)
 
+    def _pacing_decided(self, event: PacingDecided) -> None:
+        children = self._pacing.get(event.campaign_id)
+        if children is None:
+            label = str(event.campaign_id)
+            children = (
+                self.abandon_rate.labels(label),
+                self.abandon_target.labels(label),
+                self.dial_ratio.labels(label),
+            )
+            self._pacing[event.campaign_id] = children
+        rate, target, ratio = children
+        rate.set(event.rate)
+        target.set(event.target)
+        ratio.set(event.ratio)
+
     def _routes(self) -> dict[type, Handler]:
         return {
+            PacingDecided: self._pacing_decided,
             AttemptFinished: self._attempt_finished,
             AttemptsFinished: self._attempts_finished,
             AttemptStarted: self._attempt_started,
@@ -263,6 +304,10 @@ class PrometheusMetrics(ByKind):
         self._in_flight.pop(campaign_id, None)
         with contextlib.suppress(KeyError):
             self.in_flight.remove(str(campaign_id))
+        if self._pacing.pop(campaign_id, None) is not None:
+            for gauge in (self.abandon_rate, self.abandon_target, self.dial_ratio):
+                with contextlib.suppress(KeyError):
+                    gauge.remove(str(campaign_id))
 
     def scraped(self) -> Any:
         """What a scrape reads: this process's registry, or, in multiprocess mode, every

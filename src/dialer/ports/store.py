@@ -6,6 +6,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
+from dialer.domain.abandonment import ComplianceSettings, PacingStatus, RecentCalls, Tally
 from dialer.domain.agent import Agent, Queue, Strategy
 from dialer.domain.agent_session import AgentSession, Customer, StateChange
 from dialer.domain.attempt import AttemptResult, DialJob, FinishedAttempt
@@ -37,6 +38,11 @@ class TenantRepo(Protocol):
     def get_tenant(self, tenant_id: TenantId) -> Tenant | None: ...
     def set_calling_hours(self, tenant_id: TenantId, start: str, end: str) -> None: ...
     def set_api_key_hash(self, tenant_id: TenantId, api_key_hash: str) -> bool: ...
+    def compliance(self, tenant_id: TenantId) -> ComplianceSettings | None:
+        """The tenant's abandoned-call settings (docs/compliance.md); None: no such tenant."""
+        ...
+
+    def set_compliance(self, tenant_id: TenantId, settings: ComplianceSettings) -> None: ...
 
 
 class CatalogRepo(Protocol):
@@ -350,6 +356,30 @@ class ResultsRepo(Protocol):
     def progress(self, campaign_id: CampaignId) -> CampaignProgress: ...
 
 
+class AbandonmentRepo(Protocol):
+    """What the abandoned-call rules count and the pacer records (storage/sql_abandonment.py,
+    docs/compliance.md)."""
+
+    def tally(self, campaign_id: CampaignId, since: datetime) -> Tally:
+        """The campaign's attempts that ended at or after ``since``: live ones (Outcome
+        Answered, the abandoned included), abandoned ones (Answered with Stage CallDropped)
+        and the detector's machines (Outcome AnswerphoneMessage(Not)Left)."""
+        ...
+
+    def recent(
+        self, tenant_id: TenantId, numbers: Sequence[str], since: datetime
+    ) -> dict[str, RecentCalls]:
+        """Calls to these E.164 numbers by any of the tenant's campaigns (deleted ones too)
+        that ended at or after ``since``; a number with none is absent from the answer."""
+        ...
+
+    def save_pacing(self, campaign_id: CampaignId, ratio: float, reason: str, at: datetime) -> None:
+        """Replace the campaign's latest pacing decision."""
+        ...
+
+    def pacing(self, campaign_id: CampaignId) -> PacingStatus | None: ...
+
+
 class IdempotencyRepo(Protocol):
     """Idempotency keys of write requests."""
 
@@ -386,6 +416,8 @@ class StoreSession(Protocol):
     def results(self) -> ResultsRepo: ...
     @property
     def idempotency(self) -> IdempotencyRepo: ...
+    @property
+    def abandonment(self) -> AbandonmentRepo: ...
 
 
 S_co = TypeVar("S_co", covariant=True)
@@ -461,8 +493,8 @@ class QueueSession(Protocol):
 
 class EngineSession(Protocol):
     """What the dialling engine reads and writes: the queue, the DNC list it screens against,
-    the catalog its call plans come from, the outbox's subscribers, and the agents' sessions
-    whose phone legs it holds."""
+    the catalog its call plans come from, the outbox's subscribers, the agents' sessions
+    whose phone legs it holds, and the abandoned-call counts it paces and screens by."""
 
     @property
     def queue(self) -> QueueRepo: ...
@@ -474,3 +506,7 @@ class EngineSession(Protocol):
     def outbox(self) -> OutboxRepo: ...
     @property
     def agent_sessions(self) -> AgentSessionRepo: ...
+    @property
+    def tenants(self) -> TenantRepo: ...  # the tenant's name, for an abandoned call's message
+    @property
+    def abandonment(self) -> AbandonmentRepo: ...

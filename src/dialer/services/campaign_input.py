@@ -16,7 +16,9 @@ from dialer.domain.errors import FieldErrors
 from dialer.domain.ids import CallFlowId, CliId
 from dialer.domain.policy import AttemptRule, MessagePolicy, attempt_problems
 from dialer.domain.schedule import RunoverDay, Schedule, Window, runover_problems, window_problems
+from dialer.services.compliance_input import parse_message
 from dialer.services.numbers import looks_like_number
+from dialer.services.pacing_input import parse_pacing
 
 MAX_NAME_LENGTH = 200
 MAX_PARAMETER_LENGTH = 1000
@@ -260,6 +262,8 @@ _AGENT_OPTION_FIELDS = {
     "wrapupseconds": ("wrapupseconds", "WrapUpSeconds"),
     "maxwaitseconds": ("maxwaitseconds", "MaxWaitSeconds"),
     "bridgeonanswer": ("bridgeonanswer", "BridgeOnAnswer"),
+    "pacing": ("pacing", "Pacing"),
+    "informationmessage": ("informationmessage", "InformationMessage"),
 }
 MAX_WRAP_UP_SECONDS = 3600
 MAX_WAIT_SECONDS = 300
@@ -295,7 +299,17 @@ def agent_options(read: _Reader, value: Any, kind: CampaignType) -> AgentOptions
         if not isinstance(bridge, bool):
             errors.add("AgentOptions.BridgeOnAnswer", "Must be true or false.")
             bridge = default.bridge_on_answer
-    return AgentOptions(wrap_up=wrap_up, max_wait=max_wait, bridge_on_answer=bridge)
+    pacing = parse_pacing(props.get("pacing"), "AgentOptions.Pacing", errors)
+    message = parse_message(
+        props.get("informationmessage"), "AgentOptions.InformationMessage", errors
+    )
+    return AgentOptions(
+        wrap_up=wrap_up,
+        max_wait=max_wait,
+        bridge_on_answer=bridge,
+        pacing=pacing,
+        message=message,
+    )
 
 
 def _bounded(read: _Reader, value: Any, name: str, low: int, high: int) -> int | None:

@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo
 from dialer.domain.calendar import last_close
 from dialer.domain.campaign import (
     Campaign,
+    CampaignSpec,
     CampaignStatus,
     CampaignSummary,
     NumberEntry,
     PhoneNumber,
     StoredNumber,
+    lacks_message,
 )
 from dialer.domain.codes import Outcome
 from dialer.domain.errors import Conflict, NotFound, ValidationFailed
@@ -31,6 +33,7 @@ from dialer.domain.progress import CampaignProgress
 from dialer.domain.schedule import Schedule
 from dialer.domain.tenant import Tenant
 from dialer.ports import Clock, NumberNormaliser, PendingNumbers, Store, StoreSession
+from dialer.services.abandonment_view import AbandonmentView, abandonment_view
 from dialer.services.campaign_input import (
     CampaignInput,
     NumberInput,
@@ -56,6 +59,8 @@ class CampaignDetail:
     not_valid: int = 0  # numbers not possible, or possible but not valid (domain.numbering)
     # get() gives a page of the numbers: pass this as ``numbers_after`` for the next one.
     numbers_next: int | None = None
+    # get() gives an agent campaign's abandoned-call figures (services/abandonment_view.py).
+    abandonment: AbandonmentView | None = None
 
 
 class CampaignService:
@@ -105,6 +110,7 @@ class CampaignService:
         with self._store.write() as session:
             self._check_references(session, tenant, parsed)
             status = parsed.status or CampaignStatus.ENABLED
+            refuse_without_message(session, tenant, parsed.spec, status)
             campaign_id = session.campaigns.add_campaign(
                 tenant.id, new_campaign_code(), parsed.spec, status, now
             )
@@ -150,6 +156,7 @@ class CampaignService:
                 ),
                 session.destinations.count_not_valid(campaign_id),
                 page[-1].id if more else None,
+                abandonment_view(session, campaign, self._clock.now()),
             )
 
     def list(self, tenant: Tenant) -> list[CampaignSummary]:
@@ -173,6 +180,7 @@ class CampaignService:
                 # Leaving a finished campaign's schedule and numbers as they were (a rename)
                 # is fine; new numbers or a new schedule that can never dial are not.
                 refuse_closed_schedule(parsed.spec.schedule, tenant.timezone, now)
+            refuse_without_message(session, tenant, parsed.spec, parsed.status or current.status)
             session.destinations.delete_numbers(campaign_id, plan.removed)
             session.destinations.update_numbers_details(plan.changed)
             session.destinations.add_numbers(campaign_id, plan.added, now)
@@ -187,6 +195,21 @@ class CampaignService:
             if session.campaigns.get_campaign(tenant.id, campaign_id, for_update=True) is None:
                 raise NotFound(f"campaign {campaign_id}")
             session.campaigns.delete_campaign(campaign_id)
+
+
+def refuse_without_message(
+    session: StoreSession, tenant: Tenant, spec: CampaignSpec, status: CampaignStatus
+) -> None:
+    """A 409 for an agent campaign left Enabled that would abandon calls with no information
+    message to play them, under a regime that requires one (docs/compliance.md)."""
+    settings = session.tenants.compliance(tenant.id)
+    if status is CampaignStatus.ENABLED and settings and lacks_message(spec, settings):
+        raise Conflict(
+            f"an agent campaign may not dial under the {settings.regime.value} rules without"
+            " an information message for its abandoned calls: give agentOptions."
+            "informationMessage, set the tenant's (PUT /api/settings/compliance), or send"
+            " status Disabled"
+        )
 
 
 def refuse_closed_schedule(schedule: Schedule, timezone: str, now: datetime) -> None:

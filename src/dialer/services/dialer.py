@@ -7,14 +7,20 @@ belong to that key's tenant. GetCampaignList needs ``Code``, the tenant's API ke
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 import orjson
 
-from dialer.domain.agent import Agent, Strategy, strategy_problems
-from dialer.domain.campaign import Campaign, CampaignStatus, CampaignType, PhoneNumber
+from dialer.domain.agent import Agent, PacingMode, Strategy, strategy_problems
+from dialer.domain.campaign import (
+    Campaign,
+    CampaignStatus,
+    CampaignType,
+    PhoneNumber,
+    lacks_message,
+)
 from dialer.domain.destination import MAX_PRIORITY, MIN_PRIORITY, CampaignCounts, WaitingCall
 from dialer.domain.errors import (
     DialerError,
@@ -28,6 +34,7 @@ from dialer.domain.errors import (
 from dialer.domain.ids import CampaignId
 from dialer.domain.tenant import Tenant
 from dialer.ports import Clock, NumberNormaliser, Store, StoreSession
+from dialer.services.abandonment_view import AbandonmentView, abandonment_view
 from dialer.services.destinations import (
     CallDetails,
     campaign_code,
@@ -40,8 +47,16 @@ from dialer.services.destinations import (
 )
 from dialer.services.dialer_input import Params, parse_integer
 from dialer.services.numbers import looks_like_number
+from dialer.services.pacing_input import MAX_RATIO, strategy_pacing
 from dialer.services.tenants import MAX_KEY_LENGTH, TenantService, hash_key
 
+# The Dialer API's words for what docs/compliance.md says (a campaign that may abandon calls
+# must have a message to play them).
+MESSAGE_MISSING = (
+    "an agent campaign needs an information message for its abandoned calls under the tenant's"
+    " regime: set the campaign's (REST agentOptions.informationMessage) or the tenant's"
+    " (PUT /api/settings/compliance)"
+)
 MAX_BULK_ITEMS = 10_000
 MAX_PAGE_SIZE = 10_000
 DEFAULT_PAGE_SIZE = 1_000
@@ -54,6 +69,7 @@ _MAX_ID = 2**63 - 1  # ids are 64-bit on both stores
 class CampaignView:
     campaign: Campaign
     counts: CampaignCounts
+    abandonment: AbandonmentView | None = None  # GetCampaignDetails of an agent campaign
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,12 +155,19 @@ class DialerService:
     def details(self, params: Params) -> CampaignView:
         key_tenant = self._tenant_of_key(params)
         with self._store.read() as session:
-            return self._view(session, self._campaign(session, params, key_tenant))
+            campaign = self._campaign(session, params, key_tenant)
+            view = self._view(session, campaign)
+            figures = abandonment_view(session, campaign, self._clock.now())
+            return replace(view, abandonment=figures)
 
     def set_status(self, params: Params, status: CampaignStatus) -> None:
         key_tenant = self._tenant_of_key(params)
         with self._store.write() as session:
             campaign = self._campaign(session, params, key_tenant)
+            if status is CampaignStatus.ENABLED:
+                settings = session.tenants.compliance(campaign.tenant_id)
+                if settings is not None and lacks_message(campaign.spec, settings):
+                    raise RequestRejected(MESSAGE_MISSING)
             session.campaigns.set_campaign_status(campaign.id, status, self._clock.now())
 
     def set_strategy(self, params: Params) -> None:
@@ -163,12 +186,26 @@ class DialerService:
                 problems.append(
                     f"setQueueForMonitoring: there is no queue {queue_id} in your account"
                 )
+            mode = PacingMode.RATIO
+            if params.has("setPacing"):
+                named = params.text("setPacing", max_length=20)
+                if named is None or named.lower() not in {m.value for m in PacingMode}:
+                    problems.append("setPacing must be progressive, ratio or predictive")
+                else:
+                    mode = PacingMode(named.lower())
+            if mode is PacingMode.RATIO and values["setCoefficient"] > MAX_RATIO:
+                problems.append(f"setCoefficient must be at most {MAX_RATIO:g} lines per agent")
             if problems:
                 raise RequestRejected("; ".join(problems))
             strategy = Strategy(
                 queue_id, values["setQueueMaximumCallers"], values["setCoefficient"]
             )
-            session.campaigns.set_strategy(campaign.id, strategy, self._clock.now())
+            now = self._clock.now()
+            session.campaigns.set_strategy(campaign.id, strategy, now)
+            if campaign.spec.kind is CampaignType.AGENT:
+                session.campaigns.update_campaign(
+                    campaign.id, strategy_pacing(campaign.spec, mode, strategy.coefficient), now
+                )
 
     # destinations
 

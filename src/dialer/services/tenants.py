@@ -7,13 +7,18 @@ a per-request lookup by hash stays one indexed query.
 import hashlib
 import secrets
 import zoneinfo
+from collections.abc import Mapping
+from typing import Protocol
 
+from dialer.domain.abandonment import ComplianceSettings, default_regime
+from dialer.domain.campaign import CampaignStatus, lacks_message
 from dialer.domain.compliance import DEFAULT_CALLING_HOURS, CallingHours
-from dialer.domain.errors import NotFound, Unauthorized, ValidationFailed
+from dialer.domain.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from dialer.domain.ids import TenantId
 from dialer.domain.tenant import Tenant
 from dialer.ports import Clock
-from dialer.ports.store import TenantSession, UnitOfWork
+from dialer.ports.store import CampaignRepo, TenantRepo, UnitOfWork
+from dialer.services.compliance_input import apply_update
 from dialer.services.numbers import supported_region
 
 KEY_PREFIX = "dk_"
@@ -24,8 +29,17 @@ def hash_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
+class TenantSettingsSession(Protocol):
+    """Tenants, and their campaigns a change of settings may leave without a message."""
+
+    @property
+    def tenants(self) -> TenantRepo: ...
+    @property
+    def campaigns(self) -> CampaignRepo: ...
+
+
 class TenantService:
-    def __init__(self, store: UnitOfWork[TenantSession], clock: Clock) -> None:
+    def __init__(self, store: UnitOfWork[TenantSettingsSession], clock: Clock) -> None:
         self._store = store
         self._clock = clock
 
@@ -35,10 +49,17 @@ class TenantService:
         region: str = "GB",
         timezone: str = "Europe/London",
         calling_hours: str | None = None,
+        compliance: Mapping[str, object] | None = None,
     ) -> tuple[Tenant, str]:
         """``calling_hours`` ("08:00-21:00", the default): when callees may be rung, in the
-        callee's own zone."""
+        callee's own zone. ``compliance``: settings other than the region's defaults, as
+        ``update_compliance`` takes them."""
         problems: dict[str, list[str]] = {}
+        settings = ComplianceSettings(regime=default_regime(region))
+        try:
+            settings = apply_update(settings, dict(compliance or {}))
+        except ValidationFailed as exc:
+            problems.update(exc.errors)
         hours = DEFAULT_CALLING_HOURS
         if calling_hours is not None:
             try:
@@ -64,6 +85,7 @@ class TenantService:
             session.tenants.set_calling_hours(
                 tenant.id, f"{hours.start:%H:%M}", f"{hours.end:%H:%M}"
             )
+            session.tenants.set_compliance(tenant.id, settings)
         return tenant, api_key
 
     def rotate_key(self, tenant_id: TenantId) -> str:
@@ -83,6 +105,37 @@ class TenantService:
         if tenant is None:
             raise Unauthorized("a valid API key is required")
         return tenant
+
+    def compliance(self, tenant_id: TenantId) -> ComplianceSettings:
+        """The tenant's abandoned-call settings (docs/compliance.md)."""
+        with self._store.read() as session:
+            settings = session.tenants.compliance(tenant_id)
+        if settings is None:
+            raise NotFound(f"tenant {tenant_id}")
+        return settings
+
+    def update_compliance(self, tenant_id: TenantId, body: object) -> ComplianceSettings:
+        """Change what ``body`` (a JSON object, services/compliance_input.py) names; all of it
+        or, if any of it is wrong, nothing."""
+        with self._store.write() as session:
+            current = session.tenants.compliance(tenant_id)
+            if current is None:
+                raise NotFound(f"tenant {tenant_id}")
+            settings = apply_update(current, body)
+            silent = [
+                s.campaign.id
+                for s in session.campaigns.list_campaigns(tenant_id, count_numbers=False)
+                if s.campaign.status is CampaignStatus.ENABLED
+                and lacks_message(s.campaign.spec, settings)
+            ]
+            if silent:
+                raise Conflict(
+                    "these Enabled agent campaigns have no information message of their own"
+                    f" and would have none: {', '.join(map(str, silent))}; give them one"
+                    " (agentOptions.informationMessage) or disable them first"
+                )
+            session.tenants.set_compliance(tenant_id, settings)
+        return settings
 
     def get(self, tenant_id: TenantId) -> Tenant:
         with self._store.read() as session:

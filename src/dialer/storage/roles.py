@@ -7,6 +7,7 @@ used as a StoreSession, so each session module also returns itself as ``AllRoles
 from typing import Protocol
 
 from dialer.ports.store import (
+    AbandonmentRepo,
     AgentRepo,
     AgentSessionRepo,
     CampaignRepo,
@@ -33,6 +34,7 @@ class AllRoles(
     OutboxRepo,
     ResultsRepo,
     IdempotencyRepo,
+    AbandonmentRepo,
     Protocol,
 ):
     """Every role's methods on one object."""
@@ -81,4 +83,8 @@ class EveryRole:
 
     @property
     def idempotency(self: IdempotencyRepo) -> IdempotencyRepo:
+        return self
+
+    @property
+    def abandonment(self: AbandonmentRepo) -> AbandonmentRepo:
         return self

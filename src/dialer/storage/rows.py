@@ -6,7 +6,8 @@ from typing import Any
 
 import orjson
 
-from dialer.domain.agent import AgentOptions, Strategy
+from dialer.domain.abandonment import InfoMessage
+from dialer.domain.agent import AgentOptions, Pacing, PacingMode, Strategy
 from dialer.domain.campaign import (
     Campaign,
     CampaignSpec,
@@ -76,11 +77,17 @@ def agent_options_to_column(options: AgentOptions | None) -> str | None:
     if options is None:
         return None
     wrap_up = None if options.wrap_up is None else options.wrap_up.total_seconds()
+    pacing = options.pacing
+    message = options.message
     return json.dumps(
         {
             "wrap_up": wrap_up,
             "max_wait": options.max_wait.total_seconds(),
             "bridge_on_answer": options.bridge_on_answer,
+            "pacing": {"mode": pacing.mode.value, "ratio": pacing.ratio, "target": pacing.target},
+            "message": None
+            if message is None
+            else {"text": message.text, "recording": message.recording},
         }
     )
 
@@ -90,10 +97,19 @@ def agent_options_from_column(value: str | None) -> AgentOptions | None:
         return None
     stored = json.loads(value)
     wrap_up = stored["wrap_up"]
+    # Options stored before issue 13 have no pacing or message: the defaults.
+    pacing = stored.get("pacing") or {}
+    message = stored.get("message")
     return AgentOptions(
         wrap_up=None if wrap_up is None else timedelta(seconds=wrap_up),
         max_wait=timedelta(seconds=stored["max_wait"]),
         bridge_on_answer=bool(stored["bridge_on_answer"]),
+        pacing=Pacing(
+            PacingMode(pacing.get("mode", PacingMode.PREDICTIVE.value)),
+            pacing.get("ratio"),
+            pacing.get("target"),
+        ),
+        message=None if message is None else InfoMessage(message["text"], message["recording"]),
     )
 
 

@@ -23,6 +23,11 @@ from dialer.storage.rows import (
     parameters_from_column,
     to_us,
 )
+from dialer.storage.sql_abandonment import (
+    COMPLIANCE_COLUMNS,
+    compliance_from_row,
+    note_number_calls,
+)
 from dialer.storage.sql_agent_calls import AGENT_COLUMNS, agent_values, note_agent_calls
 from dialer.storage.sql_counts import Move, counted_by_hand
 
@@ -133,21 +138,31 @@ class EngineQueries:
     def dialing_contexts(self) -> list[DialingContext]:
         """Every campaign with destinations waiting in the ready queue, with its tenant's rules."""
         columns = ", ".join(f"c.{c.strip()}" for c in CAMPAIGN_COLUMNS.split(","))
+        compliance = ", ".join(f"t.{c}" for c in COMPLIANCE_COLUMNS)
         rows = self._conn.execute(
             f"SELECT {columns}, t.timezone, t.region, t.calling_hours_start, t.calling_hours_end,"
-            " aq.name"
+            f" aq.name, {compliance}"
             " FROM campaigns c JOIN tenants t ON t.id = c.tenant_id"
             " LEFT JOIN queues aq ON aq.id = c.strategy_queue_id AND aq.tenant_id = c.tenant_id"
             " WHERE EXISTS (SELECT 1 FROM dial_queue q WHERE q.campaign_id = c.id)"
             " OR EXISTS (SELECT 1 FROM in_flight f WHERE f.campaign_id = c.id)"
             " ORDER BY c.id"
         )
-        return [
-            DialingContext(
-                campaign_from_row(row[:-5]), row[-5], row[-4], f"{row[-3]}-{row[-2]}", row[-1]
+        n = len(COMPLIANCE_COLUMNS)
+        contexts = []
+        for full in rows:
+            row, settings = full[:-n], full[-n:]
+            contexts.append(
+                DialingContext(
+                    campaign_from_row(row[:-5]),
+                    row[-5],
+                    row[-4],
+                    f"{row[-3]}-{row[-2]}",
+                    row[-1],
+                    compliance_from_row(settings),
+                )
             )
-            for row in rows
-        ]
+        return contexts
 
     def next_due(self, campaign_id: CampaignId) -> datetime | None:
         rows = self._conn.execute(
@@ -383,6 +398,7 @@ class EngineQueries:
         else:
             self._conn.insert_many("attempts", _OUTCOME_COLUMNS, rows)
         self._note_outcomes(finished)
+        note_number_calls(self._conn, finished, now)
         retries = [f for f in finished if f.retry_at is not None]
         if retries:
             self._conn.insert_many(

@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+from dialer.domain.abandonment import default_regime
 from dialer.domain.campaign import (
     Campaign,
     CampaignSpec,
@@ -23,6 +24,7 @@ from dialer.storage.rows import (
     spec_columns,
     to_us,
 )
+from dialer.storage.sql_abandonment import AbandonmentQueries, ComplianceQueries
 from dialer.storage.sql_accounts import AccountQueries
 from dialer.storage.sql_agent_sessions import AgentSessionQueries
 from dialer.storage.sql_catalog import CatalogQueries
@@ -49,6 +51,8 @@ class SqlSession(
     EngineQueries,
     WebhookQueries,
     ResultQueries,
+    AbandonmentQueries,
+    ComplianceQueries,
 ):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -73,9 +77,9 @@ class SqlSession(
         self, name: str, region: str, timezone: str, api_key_hash: str, now: datetime
     ) -> Tenant:
         rows = self._conn.execute(
-            "INSERT INTO tenants (name, region, timezone, api_key_hash, created_at)"
-            " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-            (name, region, timezone, api_key_hash, to_us(now)),
+            "INSERT INTO tenants (name, region, timezone, api_key_hash, created_at, regime)"
+            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+            (name, region, timezone, api_key_hash, to_us(now), default_regime(region).value),
         )
         return Tenant(TenantId(rows[0][0]), name, region, timezone, from_us(to_us(now)))
 
@@ -218,6 +222,7 @@ class SqlSession(
         self._conn.execute("DELETE FROM in_flight WHERE campaign_id = %s", (campaign_id,))
         self._conn.execute("DELETE FROM destinations WHERE campaign_id = %s", (campaign_id,))
         self.forget_counts(campaign_id)
+        self._conn.execute("DELETE FROM campaign_pacing WHERE campaign_id = %s", (campaign_id,))
         self._conn.execute("DELETE FROM campaigns WHERE id = %s", (campaign_id,))
 
 

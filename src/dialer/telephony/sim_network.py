@@ -159,6 +159,10 @@ class SimCall:
         self._leaves_at = math.inf  # when the callee will hang up
         self._begun = False  # the first say/play/gather has started
         self._gathered = False  # a person's key is pressed at the first gather or never
+        # Something was said or played: a person answers a prompt, not the silence of a wait
+        # for an agent (the engine's listening gathers are nobody's first gather).
+        self._prompted = False
+        self._cut = False  # a wait was cancelled: the cursor is behind the timer
         self._ended: Hangup | None = None
         self._transferred_to: str | None = None
 
@@ -171,10 +175,12 @@ class SimCall:
     async def say(self, text: str, voice: str | None) -> bool:
         """Speech at the profile's rate; False if the callee hangs up before it ends."""
         words = len(text.split())
+        self._prompted = True
         return await self._listen(words / self._words_per_second)
 
     async def play(self, audio: str) -> bool:
         """A recording as long as the WAV file at ``audio`` (3 s if there is none to read)."""
+        self._prompted = True
         return await self._listen(audio_seconds(audio))
 
     async def await_greeting_end(self) -> bool:
@@ -190,8 +196,10 @@ class SimCall:
     async def gather(self, max_digits: int, timeout: timedelta) -> str | None:
         """A person's drawn key after their delay, else "" at the timeout; None if gone.
 
-        A person presses their key at the first gather only: at a later one (a submenu, or a
-        menu asking again) they press nothing, so every menu's default path gets walked too.
+        A person presses their key at the first gather after something was said or played
+        only: at a later one (a submenu, or a menu asking again) they press nothing, so every
+        menu's default path gets walked too; a gather before any prompt (the engine listening
+        while the customer waits for an agent) hears no key.
         """
         if not self._live() or self.plan is None:
             return None
@@ -201,6 +209,7 @@ class SimCall:
             plan.by is AnsweredBy.HUMAN
             and plan.key in DIGITS
             and not self._gathered
+            and self._prompted
             and max_digits > 0
             and plan.keypress_delay < limit
         )
@@ -209,7 +218,8 @@ class SimCall:
             wait, digits = plan.keypress_delay + (limit if max_digits > 1 else 0.0), plan.key
         else:
             wait, digits = limit, ""
-        self._gathered = True
+        if self._prompted:
+            self._gathered = True
         if not await self._listen(wait):
             return None
         return digits
@@ -265,6 +275,7 @@ class SimCall:
     async def hangup(self) -> Hangup:
         """End the call now, unless it has ended already; says who ended it and when."""
         if self._ended is None:
+            self._resume()
             self._ended = self._ending()
             self._release()
         return self._ended
@@ -315,6 +326,7 @@ class SimCall:
 
     async def _listen(self, seconds: float) -> bool:
         """Let ``seconds`` of the answered call pass; False if the callee hangs up meanwhile."""
+        self._resume()
         if not self._live() or self.plan is None:
             return False
         plan = self.plan
@@ -328,9 +340,20 @@ class SimCall:
         await self._advance_to(end)
         return True
 
+    def _resume(self) -> None:
+        """After a wait the engine cut short (a customer waiting for an agent, listened to):
+        what follows starts now, not where the cut wait left the cursor."""
+        if self._cut:
+            self._cut = False
+            self._catch_up()
+
     async def _advance_to(self, at: float) -> None:
         at = max(self._at, at)
-        await self._timer.sleep_until(self._time(at))
+        try:
+            await self._timer.sleep_until(self._time(at))
+        except asyncio.CancelledError:
+            self._cut = True
+            raise
         # Moved only once the wait is over: a wait cancelled midway leaves the cursor behind.
         self._at = at
 

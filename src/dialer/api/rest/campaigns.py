@@ -22,6 +22,7 @@ from dialer.api.schemas import (
 from dialer.domain.errors import NotFound, ValidationFailed
 from dialer.domain.ids import CampaignId
 from dialer.domain.tenant import Tenant
+from dialer.services.abandonment_view import abandonment_json
 from dialer.services.campaigns import NUMBERS_PAGE, NUMBERS_PAGE_MAX, CampaignService
 from dialer.services.results import (
     DEFAULT_LIMIT,
@@ -101,6 +102,10 @@ async def get_campaign(
         _service(request).get, tenant, target, numbers_after, numbers_limit
     )
     body = detail_json(detail.campaign, detail.numbers, detail.progress, detail.not_valid)
+    # Null for an IVR campaign, which abandons no call.
+    body["abandonment"] = (
+        None if detail.abandonment is None else abandonment_json(detail.abandonment)
+    )
     body["phoneNumbersNext"] = detail.numbers_next
     headers = {}
     if detail.numbers_next is not None:

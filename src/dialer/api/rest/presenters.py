@@ -15,7 +15,9 @@ from dialer.domain.codes import Outcome
 from dialer.domain.numbering import NOT_VALID, number_type_name
 from dialer.domain.progress import CampaignProgress
 from dialer.domain.tenant import CallerId, CallFlowRecord
+from dialer.services.compliance_input import message_json
 from dialer.services.numbers import number_type_of
+from dialer.services.pacing_input import pacing_json
 
 
 def clock(value: time) -> str:
@@ -63,6 +65,8 @@ def agent_options_json(spec: CampaignSpec) -> dict[str, Any]:
         "wrapUpSeconds": None if wrap_up is None else _whole_seconds(wrap_up),
         "maxWaitSeconds": _whole_seconds(options.max_wait),
         "bridgeOnAnswer": options.bridge_on_answer,
+        "pacing": pacing_json(options.pacing),
+        "informationMessage": message_json(options.message),
     }
 
 

@@ -15,6 +15,7 @@ from dialer.domain.errors import (
     Unauthorized,
     UnknownCampaign,
 )
+from dialer.services.abandonment_view import abandonment_json
 from dialer.services.dialer import CampaignView, ItemResult
 
 from . import envelope as codes
@@ -54,6 +55,9 @@ def details_json(view: CampaignView) -> dict[str, Any]:
         "AgentOptions": agent_options_json(spec.agent_options)
         if spec.kind is CampaignType.AGENT
         else None,
+        "Abandonment": None
+        if view.abandonment is None
+        else {k[0].upper() + k[1:]: v for k, v in abandonment_json(view.abandonment).items()},
     }
 
 
@@ -64,7 +68,19 @@ def agent_options_json(options: AgentOptions) -> dict[str, Any]:
         "WrapUpSeconds": None if wrap_up is None else _seconds(wrap_up),
         "MaxWaitSeconds": _seconds(options.max_wait),
         "BridgeOnAnswer": options.bridge_on_answer,
+        "Pacing": {
+            "Mode": options.pacing.mode.value,
+            "Ratio": options.pacing.ratio,
+            "Target": _percent(options.pacing.target),
+        },
+        "InformationMessage": None
+        if options.message is None
+        else {"Text": options.message.text or None, "Recording": options.message.recording},
     }
+
+
+def _percent(fraction: float | None) -> float | None:
+    return None if fraction is None else round(fraction * 100, 6)
 
 
 def _seconds(span: timedelta) -> int | float:

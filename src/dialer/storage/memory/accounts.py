@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 
+from dialer.domain.abandonment import ComplianceSettings, default_regime
 from dialer.domain.agent import Agent, Queue
 from dialer.domain.campaign import Campaign
 from dialer.domain.errors import Conflict
@@ -30,7 +31,13 @@ class AccountParts(SessionBase):
         tenants = self._w("tenants")
         unique(any(t.api_key_hash == api_key_hash for t in tenants.values()), "that API key")
         row = TenantRow(
-            TenantId(self._new_id("tenants")), name, region, timezone, api_key_hash, to_us(now)
+            TenantId(self._new_id("tenants")),
+            name,
+            region,
+            timezone,
+            api_key_hash,
+            to_us(now),
+            compliance=ComplianceSettings(regime=default_regime(region)),
         )
         tenants[row.id] = row
         return _tenant(row)

@@ -1,14 +1,22 @@
 """What every part of a memory session shares: its tables, the copy-on-write hook, and the
 destination tallies the SQL store reads from its counters (here counted by a scan)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
+from dialer.domain.attempt import FinishedAttempt
+from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId
-from dialer.storage.memory.tables import Tables, table
+from dialer.storage.memory.tables import NumberCallRow, Tables, table, to_us
 
 # (state, last outcome value of done ones or 0) -> how many, as storage/sql_counts.py's Tally
 Tally = dict[tuple[str, int], int]
+
+
+def abandoned(outcome: Outcome, stage: Stage) -> bool:
+    """An abandoned call as recorded: answered, Stage CallDropped."""
+    return outcome is Outcome.ANSWERED and stage is Stage.CALL_DROPPED
 
 
 class SessionBase:
@@ -62,6 +70,19 @@ class SessionBase:
         """Rows went into the ready queue (or a campaign was enabled): ring the listeners
         after commit, as PostgreSQL's trigger on dial_queue does."""
         self.work_added = True
+
+    def _note_number_calls(self, finished: Sequence[FinishedAttempt], now: datetime) -> None:
+        """As sql_abandonment.note_number_calls: a row per attempt that placed a call."""
+        for f in finished:
+            d = self._t.destinations.get(f.record.destination_id)
+            if not f.record.counted or d is None or d.e164 is None:
+                continue
+            self._w("number_calls")[self._new_id("number_calls")] = NumberCallRow(
+                f.tenant_id,
+                d.e164,
+                to_us(f.record.ended_at or now),
+                abandoned(f.record.outcome, f.record.stage),
+            )
 
     def _tallies(self, campaign_ids: list[CampaignId]) -> dict[CampaignId, Tally]:
         tallies: dict[CampaignId, Tally] = {c: {} for c in campaign_ids}

@@ -113,6 +113,8 @@ class CampaignParts(SessionBase):
         members = [key for key in self._t.members if key[0] == campaign_id]
         for key in members:
             del self._w("members")[key]
+        if campaign_id in self._t.pacing:
+            del self._w("pacing")[campaign_id]
         if campaign_id in self._t.campaigns:
             del self._w("campaigns")[campaign_id]
 

@@ -68,6 +68,7 @@ class QueueParts(SessionBase):
                     tenant.region,
                     f"{tenant.hours_start}-{tenant.hours_end}",
                     queue_name,
+                    tenant.compliance,
                 )
             )
         return contexts
@@ -259,6 +260,7 @@ class QueueParts(SessionBase):
                     destinations[r.destination_id] = dataclasses.replace(
                         destinations[r.destination_id], callback_agent_id=f.callback_agent_id
                     )
+        self._note_number_calls(finished, now)
         opt_outs = {(f.tenant_id, f.opt_out) for f in finished if f.opt_out is not None}
         if opt_outs:
             dnc = self._w("dnc")

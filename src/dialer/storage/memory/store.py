@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from dialer.storage.memory.abandonment import AbandonmentParts
 from dialer.storage.memory.accounts import AccountParts
 from dialer.storage.memory.agent_sessions import AgentSessionParts
 from dialer.storage.memory.campaigns import CampaignParts
@@ -31,6 +32,7 @@ class MemorySession(
     QueueParts,
     OutboxParts,
     ResultParts,
+    AbandonmentParts,
 ):
     """One transaction; like SqlSession it is every role at once, seen through each port."""
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dialer.domain.abandonment import ComplianceSettings, PacingStatus
 from dialer.domain.agent_session import AgentSession, StateChange
 from dialer.domain.attempt import AgentCall
 from dialer.domain.campaign import Campaign
@@ -38,6 +39,8 @@ TABLE_NAMES = (
     "agent_sessions",
     "state_changes",
     "agent_tokens",
+    "number_calls",
+    "pacing",
 )
 
 
@@ -75,6 +78,7 @@ class TenantRow:
     created_at: int
     hours_start: str = "08:00"
     hours_end: str = "21:00"
+    compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +134,16 @@ class AttemptRow:
     sms_sent: bool
     campaign_id: CampaignId
     agent: AgentCall | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NumberCallRow:
+    """number_calls: a call placed to a number by one of the tenant's campaigns."""
+
+    tenant_id: TenantId
+    e164: str
+    ended_at: int
+    abandoned: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +228,9 @@ class Tables:
     agent_sessions: dict[int, AgentSession] = field(default_factory=dict)
     state_changes: dict[int, StateChange] = field(default_factory=dict)  # with their ids
     agent_tokens: dict[int, AgentTokenRow] = field(default_factory=dict)
+    number_calls: dict[int, NumberCallRow] = field(default_factory=dict)
+    # campaign_pacing: the latest decision, instants rounded to the microsecond as SQL's
+    pacing: dict[CampaignId, PacingStatus] = field(default_factory=dict)
     last_ids: dict[str, int] = field(default_factory=dict)
 
     def fork(self) -> "Tables":

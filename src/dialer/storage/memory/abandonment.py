@@ -1,0 +1,60 @@
+"""The abandoned-call counts and a tenant's compliance settings in memory, as
+storage/sql_abandonment.py keeps them in SQL."""
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+
+from dialer.domain.abandonment import ComplianceSettings, PacingStatus, RecentCalls, Tally
+from dialer.domain.codes import Outcome
+from dialer.domain.ids import CampaignId, TenantId
+from dialer.storage.memory.base import SessionBase, abandoned
+from dialer.storage.memory.tables import from_us, to_us
+
+_MACHINES = frozenset({Outcome.ANSWERPHONE_MESSAGE_NOT_LEFT, Outcome.ANSWERPHONE_MESSAGE_LEFT})
+
+
+class AbandonmentParts(SessionBase):
+    def tally(self, campaign_id: CampaignId, since: datetime) -> Tally:
+        start = to_us(since)
+        live = dropped = machines = 0
+        for a in self._t.attempts.values():
+            if a.campaign_id != campaign_id or a.ended_at is None or a.ended_at < start:
+                continue
+            live += a.outcome is Outcome.ANSWERED
+            dropped += abandoned(a.outcome, a.stage)
+            machines += a.outcome in _MACHINES
+        return Tally(live, dropped, machines)
+
+    def recent(
+        self, tenant_id: TenantId, numbers: Sequence[str], since: datetime
+    ) -> dict[str, RecentCalls]:
+        wanted, start = set(numbers), to_us(since)
+        calls = sorted(
+            (row.e164, row.ended_at, row.abandoned)
+            for row in self._t.number_calls.values()
+            if row.tenant_id == tenant_id and row.e164 in wanted and row.ended_at >= start
+        )
+        ended: dict[str, list[datetime]] = {}
+        last_abandoned: dict[str, datetime] = {}
+        for number, at, was_abandoned in calls:
+            ended.setdefault(number, []).append(from_us(at))
+            if was_abandoned:
+                last_abandoned[number] = from_us(at)
+        return {n: RecentCalls(tuple(times), last_abandoned.get(n)) for n, times in ended.items()}
+
+    def save_pacing(self, campaign_id: CampaignId, ratio: float, reason: str, at: datetime) -> None:
+        if campaign_id in self._t.campaigns:
+            self._w("pacing")[campaign_id] = PacingStatus(float(ratio), reason, from_us(to_us(at)))
+
+    def pacing(self, campaign_id: CampaignId) -> PacingStatus | None:
+        return self._t.pacing.get(campaign_id)
+
+    def compliance(self, tenant_id: TenantId) -> ComplianceSettings | None:
+        row = self._t.tenants.get(tenant_id)
+        return None if row is None else row.compliance
+
+    def set_compliance(self, tenant_id: TenantId, settings: ComplianceSettings) -> None:
+        row = self._t.tenants.get(tenant_id)
+        if row is not None:
+            self._w("tenants")[tenant_id] = dataclasses.replace(row, compliance=settings)

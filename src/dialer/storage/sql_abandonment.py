@@ -1,0 +1,180 @@
+"""The abandoned-call counts (docs/compliance.md): a campaign's tally over its window, the
+calls each number had from the tenant lately, and each campaign's latest pacing decision.
+
+The tally reads ``attempts`` through ``attempts_campaign_ended`` (campaign, end, outcome,
+stage) alone; a number's calls are in ``number_calls``, one narrow row per call placed, written
+with its attempt (``note_number_calls``) so that screening a claimed batch is one index lookup
+per number instead of a join through every campaign's destinations (migration 0016).
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from dialer.domain.abandonment import (
+    ComplianceSettings,
+    InfoMessage,
+    PacingStatus,
+    RecentCalls,
+    Regime,
+    Tally,
+)
+from dialer.domain.attempt import FinishedAttempt
+from dialer.domain.codes import Outcome, Stage
+from dialer.domain.ids import CampaignId, TenantId
+from dialer.storage.database import Connection
+from dialer.storage.rows import from_us, to_us
+
+_ANSWERED = Outcome.ANSWERED.value
+_DROPPED = Stage.CALL_DROPPED.value
+_MACHINES = (Outcome.ANSWERPHONE_MESSAGE_NOT_LEFT.value, Outcome.ANSWERPHONE_MESSAGE_LEFT.value)
+_BATCH = 500  # numbers per lookup, as the DNC list's
+
+
+def abandoned(outcome: Outcome, stage: Stage) -> bool:
+    return outcome is Outcome.ANSWERED and stage is Stage.CALL_DROPPED
+
+
+def note_number_calls(conn: Connection, finished: Sequence[FinishedAttempt], now: datetime) -> None:
+    """Write a ``number_calls`` row for each recorded attempt that placed a call (or tried
+    to: what counts in attemptsMade) to a possible number."""
+    calls = [f for f in finished if f.record.counted]
+    if not calls:
+        return
+    ids = sorted({f.record.destination_id for f in calls})
+    numbers = {
+        row[0]: row[1]
+        for row in conn.execute(
+            "SELECT id, number_e164 FROM destinations WHERE number_e164 IS NOT NULL"
+            f" AND id IN ({', '.join('%s' for _ in ids)})",
+            ids,
+        )
+    }
+    rows = [
+        (
+            f.tenant_id,
+            numbers[f.record.destination_id],
+            to_us(f.record.ended_at or now),
+            int(abandoned(f.record.outcome, f.record.stage)),
+        )
+        for f in calls
+        if f.record.destination_id in numbers
+    ]
+    if rows:
+        conn.insert_many(
+            "number_calls", ("tenant_id", "number_e164", "ended_at", "abandoned"), rows
+        )
+
+
+class AbandonmentQueries:
+    _conn: Connection
+
+    def tally(self, campaign_id: CampaignId, since: datetime) -> Tally:
+        rows = self._conn.execute(
+            "SELECT"
+            " coalesce(sum(CASE WHEN outcome = %s THEN 1 ELSE 0 END), 0),"
+            " coalesce(sum(CASE WHEN outcome = %s AND stage = %s THEN 1 ELSE 0 END), 0),"
+            " coalesce(sum(CASE WHEN outcome IN (%s, %s) THEN 1 ELSE 0 END), 0)"
+            " FROM attempts WHERE campaign_id = %s AND ended_at >= %s",
+            (_ANSWERED, _ANSWERED, _DROPPED, *_MACHINES, campaign_id, to_us(since)),
+        )
+        live, dropped, machines = rows[0]
+        return Tally(int(live), int(dropped), int(machines))
+
+    def recent(
+        self, tenant_id: TenantId, numbers: Sequence[str], since: datetime
+    ) -> dict[str, RecentCalls]:
+        ended: dict[str, list[datetime]] = {}
+        last_abandoned: dict[str, datetime] = {}
+        unique = sorted(set(numbers))
+        for start in range(0, len(unique), _BATCH):
+            batch = unique[start : start + _BATCH]
+            for number, at, was_abandoned in self._conn.execute(
+                "SELECT number_e164, ended_at, abandoned FROM number_calls"
+                " WHERE tenant_id = %s AND ended_at >= %s"
+                f" AND number_e164 IN ({', '.join('%s' for _ in batch)})"
+                " ORDER BY number_e164, ended_at",
+                (tenant_id, to_us(since), *batch),
+            ):
+                moment = from_us(at)
+                ended.setdefault(number, []).append(moment)
+                if was_abandoned:
+                    last_abandoned[number] = moment
+        return {n: RecentCalls(tuple(times), last_abandoned.get(n)) for n, times in ended.items()}
+
+    def save_pacing(self, campaign_id: CampaignId, ratio: float, reason: str, at: datetime) -> None:
+        # Not for a campaign deleted meanwhile: its row would outlive it.
+        self._conn.execute(
+            "INSERT INTO campaign_pacing (campaign_id, ratio, reason, decided_at)"
+            " SELECT %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM campaigns WHERE id = %s)"
+            " ON CONFLICT (campaign_id) DO UPDATE SET"
+            " ratio = excluded.ratio, reason = excluded.reason, decided_at = excluded.decided_at",
+            (campaign_id, float(ratio), reason, to_us(at), campaign_id),
+        )
+
+    def pacing(self, campaign_id: CampaignId) -> PacingStatus | None:
+        rows = self._conn.execute(
+            "SELECT ratio, reason, decided_at FROM campaign_pacing WHERE campaign_id = %s",
+            (campaign_id,),
+        )
+        if not rows:
+            return None
+        ratio, reason, at = rows[0]
+        return PacingStatus(float(ratio), reason, from_us(at))
+
+
+class ComplianceQueries:
+    """A tenant's abandoned-call settings, columns of ``tenants`` (migration 0015)."""
+
+    _conn: Connection
+
+    def compliance(self, tenant_id: TenantId) -> ComplianceSettings | None:
+        rows = self._conn.execute(
+            f"SELECT {', '.join(COMPLIANCE_COLUMNS)} FROM tenants WHERE id = %s", (tenant_id,)
+        )
+        return compliance_from_row(rows[0]) if rows else None
+
+    def set_compliance(self, tenant_id: TenantId, settings: ComplianceSettings) -> None:
+        message = settings.message
+        self._conn.execute(
+            "UPDATE tenants SET regime = %s, abandon_target = %s, info_message = %s,"
+            " info_recording = %s, opt_out_key = %s, attempts_per_day = %s,"
+            " false_machine_rate = %s WHERE id = %s",
+            (
+                settings.regime.value,
+                float(settings.target),
+                None if message is None else message.text,
+                None if message is None else message.recording,
+                settings.opt_out_key,
+                settings.attempts_per_day,
+                float(settings.false_machine_rate),
+                tenant_id,
+            ),
+        )
+
+
+# The columns compliance_from_row reads, in its order (dialing_contexts selects them too).
+COMPLIANCE_COLUMNS = (
+    "regime",
+    "abandon_target",
+    "info_message",
+    "info_recording",
+    "opt_out_key",
+    "attempts_per_day",
+    "false_machine_rate",
+)
+
+
+def compliance_from_row(row: Sequence[Any]) -> ComplianceSettings:
+    regime, target, text, recording, key, per_day, false_machines = row
+    message = None
+    if text is not None or recording is not None:
+        message = InfoMessage(text or "", recording)
+    return ComplianceSettings(
+        regime=Regime(regime),
+        target=float(target),
+        message=message,
+        opt_out_key=key,
+        attempts_per_day=per_day,
+        false_machine_rate=float(false_machines),
+    )

@@ -1,0 +1,74 @@
+"""The engine screens each claimed batch by its numbers' recent calls across the tenant's
+campaigns (docs/compliance.md): the per-number cap over any 24 hours and the UK's 72 hours
+after an abandoned call. On a virtual clock, the simulated network, SQLite and PostgreSQL."""
+
+from datetime import timedelta
+
+from dialer.domain.attempt import AttemptRecord, FinishedAttempt
+from dialer.domain.codes import Outcome, Stage
+from dialer.domain.ids import CampaignId
+from tests.integration.engine_support import Rig, drama
+
+
+def test_a_number_is_called_at_most_the_cap_in_any_24_hours(rig: Rig) -> None:
+    tenant = rig.account.tenant.id
+    rig.container.tenants.update_compliance(tenant, {"attemptsPerDay": 1})
+    number = drama(7)  # rings out: each attempt is a call placed
+    once = [{"attemptNumber": 1, "interval": 1}]
+    first = rig.campaign([number], attempts=once)
+    # The same number in another campaign of the tenant, two hours later.
+    second = rig.campaign([number], attempts=once, startTime="11:00")
+    rig.run()
+    (a,) = rig.attempts(first)[number]
+    (b,) = rig.attempts(second)[number]
+    assert a.originated_at is not None
+    assert a.ended_at is not None
+    assert b.originated_at is not None
+    # Not at 11:00 the same day: once the first call was 24 hours old (the runover day).
+    assert b.originated_at >= a.ended_at + timedelta(hours=24)
+    assert b.originated_at < a.ended_at + timedelta(hours=25)
+
+
+def test_without_a_cap_both_are_called_the_same_day(rig: Rig) -> None:
+    number = drama(7)
+    once = [{"attemptNumber": 1, "interval": 1}]
+    first = rig.campaign([number], attempts=once)
+    second = rig.campaign([number], attempts=once, startTime="11:00")
+    rig.run()
+    (a,) = rig.attempts(first)[number]
+    (b,) = rig.attempts(second)[number]
+    assert a.originated_at is not None
+    assert b.originated_at is not None
+    assert b.originated_at - a.originated_at < timedelta(hours=3)
+
+
+def test_an_ivr_campaign_waits_72_hours_after_an_abandoned_call(rig: Rig) -> None:
+    # UK (a GB tenant): the number had an abandoned call from an agent campaign yesterday.
+    number = drama(7)
+    earlier = rig.campaign([number], type="agent", status="Disabled")
+    abandoned_at = rig.timer.now() - timedelta(hours=20)
+    with rig.container.store.write() as s:
+        (job,) = s.queue.claim(CampaignId(earlier), rig.timer.now(), 1, "w", rig.timer.now())
+        record = AttemptRecord(
+            job.destination_id,
+            job.attempt_number,
+            Outcome.ANSWERED,
+            Stage.CALL_DROPPED,
+            job.queued_at,
+            originated_at=abandoned_at - timedelta(seconds=15),
+            answered_at=abandoned_at - timedelta(seconds=3),
+            ended_at=abandoned_at,
+        )
+        finished = FinishedAttempt(record, job.campaign_id, rig.account.tenant.id, 0, None)
+        s.queue.finish_attempts([finished], "w", rig.timer.now())
+    runover = [
+        {"date": "2025-10-02", "startTime": "09:00", "finishTime": "12:00"},
+        {"date": "2025-10-03", "startTime": "09:00", "finishTime": "12:00"},
+    ]
+    ivr = rig.campaign(
+        [number], attempts=[{"attemptNumber": 1, "interval": 1}], runoverDays=runover
+    )
+    rig.run()
+    (call,) = rig.attempts(ivr)[number]
+    assert call.originated_at is not None
+    assert call.originated_at >= abandoned_at + timedelta(hours=72)

@@ -1,0 +1,126 @@
+"""``dialer simulate --agents N --pacing ... --json`` (docs/pacing.md, shift figures): the real
+engine on the simulated network and a call-centre profile, on a throwaway SQLite file, prints
+one JSON object whose figures agree with each other and keep the abandoned-call target."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dialer.cli.simulate import parse_pacing
+from dialer.domain.agent import Pacing, PacingMode
+from dialer.telephony.sim_profile import default_document
+
+KEYS = {
+    "agents",
+    "hours",
+    "pacing",
+    "seed",
+    "person_rate",
+    "talk_minutes_per_agent_hour",
+    "occupancy",
+    "abandon_rate",
+    "max_rolling_abandon_rate",
+    "placed_per_agent_hour",
+    "live_answered",
+    "abandoned",
+    "placed",
+    "mean_agent_wait_seconds",
+    "answer_to_agent_p95_seconds",
+}
+
+
+def call_centre(tmp: Path) -> Path:
+    """The issue's call centre in the simulated network's profile: people answer 30% of the
+    dials, machines 15%, busy and failures 10%, the rest ring out at 25 s; talk lognormal with
+    mean 180 s (sigma 1.2), a fixed 15 s wrap-up, no breaks."""
+    doc = default_document()
+    doc["outcomes"] = {
+        "answer": 0.45,
+        "busy": 0.06,
+        "no_answer": 0.45,
+        "unobtainable": 0.02,
+        "invalid": 0.0,
+        "network_failure": 0.02,
+        "congestion": 0.0,
+    }
+    doc["answered_by"] = {"human": 0.30 / 0.45, "machine": 0.15 / 0.45, "fax": 0.0}
+    doc["ring_seconds"] = {"median": 8, "sigma": 0.5, "min": 1, "max": 22}
+    doc["ring_out_seconds"] = {"median": 25, "sigma": 0, "min": 25, "max": 25}
+    doc["setup_seconds"] = {"median": 3, "sigma": 0.2, "min": 2, "max": 5}
+    doc["human"]["patience_seconds"] = {"median": 3600, "sigma": 0, "min": 3600, "max": 3600}
+    agents = doc["agents"]
+    agents["short_call_share"] = 0.0
+    agents["talk_seconds"] = {"median": 87.6, "sigma": 1.2, "min": 5, "max": 3600}
+    agents["wrap_up_seconds"] = {"median": 15, "sigma": 0, "min": 15, "max": 15}
+    agents["pauses_per_hour"] = 0.0
+    path = tmp / "call-centre.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def simulate(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dialer", "simulate", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def test_a_predictive_shift_prints_consistent_figures_within_the_target(tmp_path: Path) -> None:
+    agents, hours = 8, 1.0
+    done = simulate(
+        "--agents", str(agents), "--hours", "1", "--pacing", "predictive",
+        "--profile", str(call_centre(tmp_path)), "--seed", "5", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    figures: dict[str, Any] = json.loads(done.stdout)
+    assert figures.keys() >= KEYS
+    assert (figures["agents"], figures["hours"], figures["pacing"]) == (agents, hours, "predictive")
+    assert figures["seed"] == 5
+    assert figures["person_rate"] == pytest.approx(0.30)
+    live, abandoned, placed = figures["live_answered"], figures["abandoned"], figures["placed"]
+    assert 0 <= abandoned <= live <= placed
+    assert live >= 100  # enough for the rolling rate to be taken
+    assert figures["abandon_rate"] == pytest.approx(100 * abandoned / live, abs=1e-3)
+    assert figures["max_rolling_abandon_rate"] <= 3.0
+    assert figures["abandon_rate"] <= 3.0
+    assert figures["placed_per_agent_hour"] == pytest.approx(placed / (agents * hours), abs=0.01)
+    assert 0 < figures["occupancy"] <= 1
+    # Talk is part of talk and wrap-up: at most the occupancy's minutes per hour.
+    assert figures["talk_minutes_per_agent_hour"] <= 60 * figures["occupancy"] + 0.01
+    assert figures["answer_to_agent_p95_seconds"] <= 2.0  # UK: bridged within 2 s or dropped
+    assert figures["mean_agent_wait_seconds"] >= 0
+
+
+def test_bad_pacing_is_refused_with_a_message(tmp_path: Path) -> None:
+    done = simulate("--agents", "2", "--pacing", "ratio:x", "--json")
+    assert done.returncode != 0
+    assert "ratio:R" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "pacing"),
+    [
+        ("progressive", Pacing(PacingMode.PROGRESSIVE)),
+        ("ratio:1.5", Pacing(PacingMode.RATIO, ratio=1.5)),
+        ("predictive", Pacing(PacingMode.PREDICTIVE)),
+        ("predictive:2.5%", Pacing(PacingMode.PREDICTIVE, target=0.025)),
+        ("predictive:2", Pacing(PacingMode.PREDICTIVE, target=0.02)),
+    ],
+)
+def test_pacing_options(text: str, pacing: Pacing) -> None:
+    assert parse_pacing(text) == pacing
+
+
+@pytest.mark.parametrize("text", ["ratio", "ratio:0.5", "predictive:4%", "predictive:0", "fast"])
+def test_pacing_options_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=r"ratio|predictive|progressive"):
+        parse_pacing(text)

@@ -1,0 +1,75 @@
+"""Pacer.decide by mode, and the governor that caps every mode but progressive's own lines."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from dialer.domain.abandonment import ComplianceSettings, Regime, Tally, rules_for
+from dialer.domain.agent import Pacing, PacingMode
+from dialer.domain.predictive import CampaignStats, Floor, Pacer, governor_cap
+
+UK = rules_for(ComplianceSettings(regime=Regime.UK, false_machine_rate=0.0))
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+PROGRESSIVE = Pacing(PacingMode.PROGRESSIVE)
+RICH = Tally(live=10_000, abandoned=0)  # a budget of about 309 abandons
+
+
+def floor(ready: int, busy: int = 0, ringing: int = 0, waiting: int = 0) -> Floor:
+    return Floor(NOW, ready, (30.0,) * busy, (3.0,) * ringing, waiting)
+
+
+def decide(pacing: Pacing, f: Floor, tally: Tally = RICH) -> int:
+    return Pacer().decide(pacing, f, CampaignStats(), tally, UK).lines
+
+
+def test_progressive_dials_ready_agents_less_the_calls_in_flight() -> None:
+    assert decide(PROGRESSIVE, floor(ready=5)) == 5
+    assert decide(PROGRESSIVE, floor(ready=5, ringing=2, waiting=1)) == 2
+    assert decide(PROGRESSIVE, floor(ready=2, ringing=4)) == 0
+
+
+def test_progressive_is_not_cut_by_a_spent_budget() -> None:
+    over = Tally(live=100, abandoned=10)
+    assert decide(PROGRESSIVE, floor(ready=4, ringing=1), over) == 3
+
+
+def test_ratio_dials_its_lines_per_ready_agent_less_the_calls_in_flight() -> None:
+    two = Pacing(PacingMode.RATIO, ratio=2.0)
+    assert decide(two, floor(ready=5)) == 10
+    assert decide(two, floor(ready=5, ringing=3)) == 7
+    assert decide(Pacing(PacingMode.RATIO, ratio=2.5), floor(ready=3)) == 7
+
+
+def test_the_governor_caps_ratio_at_ready_agents_plus_the_whole_budget() -> None:
+    two = Pacing(PacingMode.RATIO, ratio=2.0)
+    tally = Tally(live=200, abandoned=3)  # budget (6 - 3) / 0.97 = 3.09: 3 abandons
+    decision = Pacer().decide(two, floor(ready=5, ringing=1), CampaignStats(), tally, UK)
+    assert decision.lines == 5 + 3 - 1
+    assert decision.reason.startswith("governor")
+
+
+def test_with_no_data_the_governor_allows_no_more_than_progressive() -> None:
+    assert decide(Pacing(PacingMode.RATIO, ratio=3.0), floor(ready=5), Tally()) == 5
+    assert decide(Pacing(), floor(ready=5, busy=5), Tally()) <= 5
+
+
+@pytest.mark.parametrize(("ready", "ringing", "waiting", "budget_live"), [(3, 2, 1, 100)])
+def test_governor_cap_is_ready_plus_whole_budget_less_committed(
+    ready: int, ringing: int, waiting: int, budget_live: int
+) -> None:
+    tally = Tally(live=budget_live, abandoned=0)  # 3 / 0.97 = 3.09
+    assert governor_cap(floor(ready, 0, ringing, waiting), tally, UK) == ready + 3 - 3
+
+
+def test_predictive_dials_more_than_ready_agents_when_people_rarely_answer() -> None:
+    stats = CampaignStats()
+    for _ in range(300):
+        for person in (True, False, False, False, False):
+            stats.dial_ended(10.0, person)
+    lines = Pacer().decide(Pacing(), floor(ready=10), stats, RICH, UK).lines
+    assert lines > 10
+    assert lines <= 10 * 6
+
+
+def test_predictive_never_dials_without_agents() -> None:
+    assert decide(Pacing(), floor(ready=0)) == 0
