@@ -64,7 +64,6 @@ def test_a_call_left_up_past_max_call_seconds_is_hung_up_and_logged(udp: socket.
             f"To: <sip:{call.user}@{phone.host}>".encode(), to.encode()
         )
         udp.sendto(ack, (phone.host, phone.port))
-        assert phone.errors() == "", "nothing went wrong yet"
         receive(udp, "BYE ")  # nobody hung up within max_call_seconds: the phone does
         assert "no BYE from the dialer within 300 ms" in phone.errors()
         assert call.user in phone.errors()
