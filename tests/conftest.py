@@ -22,6 +22,10 @@ sys.addaudithook(_PROGRAMS)
 
 BACKENDS = ["sqlite", "postgres"]
 
+# A failing test's report shows what every SIPp logged as going wrong during it (its own test
+# is in test_sipp_phone.py, through pytester).
+pytest_plugins = ["dialer.testing.sipp_report", "pytester"]
+
 
 @pytest.fixture
 def program_audit() -> ProgramAudit:

@@ -48,6 +48,12 @@ RFC 2833 packets are pre-built with ``telephone_event_pt`` (baresip offers 101);
 number dialled with an offer that uses another payload type is refused with 488, so a mismatch
 is loud, never silently keyless.
 
+What the dialer sends a call is discarded at SIPp's media port, unless ``answer_audio_port``
+names a test's ``RtpListener`` (dialer.testing.sipp_phone): every answer's SDP then points the
+dialer's audio there, and ``answers()`` says, per call, when its 200 OK left and which port its
+RTP comes from (``RtpListener.first_sound_from``): the time from the answer to the first sound
+the callee heard, measured on the carrier's side.
+
 Audio is streamed with SIPp's ``rtp_stream`` (G.711 u-law files made with espeak-ng and sox
 into a cache directory on first use; nothing binary is committed), each call from its own media
 port. The RFC 2833 packets are played with ``play_pcap_audio``, which needs a raw socket: as a
@@ -62,6 +68,7 @@ Usage::
         carrier.stats()                    # calls seen, successes, failures
         carrier.refers()                   # (Call-ID, Refer-To) of each REFER received
         carrier.authorizations()           # (Call-ID, Authorization) of each 160 retry
+        carrier.answers()                  # each call answered: when its 200 OK left
 """
 
 import enum
@@ -80,7 +87,7 @@ from pathlib import Path
 from typing import Self
 from xml.sax.saxutils import escape
 
-from dialer.testing.sipp_process import SippProcess
+from dialer.testing.sipp_process import ERROR_LOG_HEADER, SippProcess
 
 INSTALL_HINT = "apt-get install -y sip-tester espeak-ng sox"
 HOST = "127.0.0.1"
@@ -371,6 +378,22 @@ class SippStats:
 
 
 @dataclass(frozen=True)
+class SippAnswer:
+    """One call the carrier answered, from its action log."""
+
+    call_id: str
+    callee: str  # the Request-URI's user part: the number dialled, as the dialer sent it
+    at: float  # when the 200 OK left, in seconds since the epoch (SIPp's clock, time.time())
+    dialer_rtp_port: int | None  # the port of the dialer's SDP offer, where its RTP comes from
+
+
+_ANSWER_LINE = re.compile(
+    r"^ANSWER (?P<call_id>\S+) rtp=(?P<port>\d*) at=\S+\s+\S+\s+(?P<epoch>\d+\.\d+)"
+    r"\s+INVITE sips?:(?P<callee>[^@\s]+)@"
+)
+
+
+@dataclass(frozen=True)
 class SippMessage:
     """One SIP message SIPp sent or received, from its short message trace."""
 
@@ -410,6 +433,7 @@ class SippCarrier(SippProcess):
         trace_messages: bool = True,
         auth_user: str = "dialer-trunk",
         auth_password: str = "s3cret",  # noqa: S107 (the fake carrier's, for tests)
+        answer_audio_port: int = 0,
     ) -> None:
         if not 96 <= telephone_event_pt <= 127:
             raise ValueError(f"telephone_event_pt must be 96-127, got {telephone_event_pt}")
@@ -428,6 +452,9 @@ class SippCarrier(SippProcess):
         self.trace_messages = trace_messages
         self.auth_user = auth_user
         self.auth_password = auth_password
+        # Where every answer's SDP tells the dialer to send its audio: a test's RtpListener
+        # (SIPp cannot record what it hears), or 0 for SIPp's own media port (discarded).
+        self.answer_audio_port = answer_audio_port
         self._timeouts = {
             # SIPp reads 0 as "no timeout", so every wait is at least a millisecond.
             "RING_MS": ring_seconds,
@@ -446,10 +473,6 @@ class SippCarrier(SippProcess):
     @property
     def stat_file(self) -> Path:
         return self.root / "stat.csv"
-
-    @property
-    def error_file(self) -> Path:
-        return self.root / "errors.log"
 
     @property
     def message_file(self) -> Path:
@@ -477,6 +500,7 @@ class SippCarrier(SippProcess):
             # Attribute values of the verifyauth action.
             "AUTH_USER": escape(self.auth_user, {'"': "&quot;"}),
             "AUTH_PASSWORD": escape(self.auth_password, {'"': "&quot;"}),
+            "ANSWER_AUDIO_PORT": str(self.answer_audio_port or "[rtpstream_audio_port]"),
         }
         if not self.rfc2833:
             # play_pcap_audio without a raw socket is a fatal SIPp error, for every call.
@@ -598,6 +622,26 @@ class SippCarrier(SippProcess):
                 found.append((fields[1], fields[2].strip()))
         return found
 
+    def answers(self) -> list[SippAnswer]:
+        """Each call answered so far (its 200 OK sent), in order; from the action log."""
+        try:
+            text = self.log_file.read_text(errors="replace")
+        except FileNotFoundError:
+            return []
+        found = []
+        for line in text.splitlines():
+            if match := _ANSWER_LINE.match(line):
+                port = match["port"]
+                found.append(
+                    SippAnswer(
+                        match["call_id"],
+                        match["callee"],
+                        float(match["epoch"]),
+                        int(port) if port else None,
+                    )
+                )
+        return found
+
     def authorizations(self) -> list[tuple[str, str]]:
         """(Call-ID, Authorization header value) of each INVITE retried after 160's challenge.
 
@@ -616,18 +660,18 @@ class SippCarrier(SippProcess):
                 found.append((fields[1], fields[2].strip() if len(fields) == 3 else ""))
         return found
 
+    @property
+    def label(self) -> str:
+        return f"the SIPp carrier on port {self.port}"
+
     def errors(self) -> str:
         """SIPp's log of unexpected messages, empty when there were none.
 
         The scenario's planned waits (a ``recv`` with ``ontimeout``) log a line each time they
         expire; those are left out.
         """
-        try:
-            text = self.error_file.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-        text = _PLANNED_TIMEOUT.sub("", text)
-        return "" if text.strip() == "The following events occurred:" else text
+        text = _PLANNED_TIMEOUT.sub("", super().errors())
+        return "" if text.strip() == ERROR_LOG_HEADER else text
 
 
 # SIPp glues its error log entries together with no separator, so each pattern ends where the

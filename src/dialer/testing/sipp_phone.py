@@ -40,6 +40,9 @@ TONES = (0, 700, 1200)
 PCMU, PCMA = 0, 8
 _SECONDS = 1.0
 _KEPT_PACKETS = 3_000  # a minute of 20 ms packets
+# A packet louder than this (peak, of 32767) is sound: about -50 dBFS. The dialer's silence
+# between prompts is digital zero; speech and tones peak thousands of times higher.
+SOUND_PEAK = 100
 
 
 @dataclass(frozen=True)
@@ -107,8 +110,8 @@ class SippPhone(SippProcess):
         super().__init__("dialer-sipp-phone-")
 
     @property
-    def error_file(self) -> Path:
-        return self.root / "errors.log"
+    def label(self) -> str:
+        return f"the SIPp phone on port {self.port}"
 
     def _scenario(self, media: Path) -> Path:
         text = (resources.files("dialer.testing") / "sipp" / "phone.xml").read_text("latin-1")
@@ -176,6 +179,9 @@ class RtpListener:
         self._lock = threading.Lock()
         self._samples: list[np.ndarray[tuple[int], np.dtype[np.int16]]] = []
         self._arrived: list[float] = []  # time.monotonic() of each kept packet
+        # By the sender's port (each call's RTP comes from its own): time.time() of the first
+        # packet with sound, comparable with another process's clock (SippCarrier.answers).
+        self._first_sound: dict[int, float] = {}
         self.packets = 0
         self.payload_types: set[int] = set()
         self._stop = threading.Event()
@@ -185,7 +191,7 @@ class RtpListener:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                packet = self._sock.recv(2048)
+                packet, sender = self._sock.recvfrom(2048)
             except TimeoutError:
                 continue
             except OSError:
@@ -198,7 +204,10 @@ class RtpListener:
                 continue
             header = 12 + 4 * (packet[0] & 0x0F)
             samples = table[np.frombuffer(packet[header:], dtype=np.uint8)]
+            loud = len(samples) > 0 and int(np.abs(samples.astype(np.int32)).max()) > SOUND_PEAK
             with self._lock:
+                if loud and sender[1] not in self._first_sound:
+                    self._first_sound[sender[1]] = time.time()
                 self.packets += 1
                 self.payload_types.add(payload_type)
                 self._samples.append(samples)
@@ -237,6 +246,12 @@ class RtpListener:
             if at >= after and tone_share(samples, hz) >= 0.5:
                 return at
         return None
+
+    def first_sound_from(self, port: int) -> float | None:
+        """When (time.time()) the first packet with sound came from ``port`` of 127.0.0.1 (one
+        call's RTP, when several calls send here); None if none has."""
+        with self._lock:
+            return self._first_sound.get(port)
 
     def tone_level(self, hz: float, seconds: float = _SECONDS) -> float:
         """The share of the last ``seconds``' energy at ``hz`` (0..1): near 1 for a pure tone."""
