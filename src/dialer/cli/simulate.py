@@ -106,7 +106,7 @@ def simulate(
     if not 0 <= agents <= 1000:
         _fail("--agents must be between 0 and 1,000")
     if not 0.25 <= hours <= 14 or round(hours * 60) != hours * 60:
-        _fail("--hours must be whole minutes between 0.25 and 14 hours")
+        _fail("--shift (--hours) must be whole minutes between 0.25 and 14 hours")
     if numbers is None:
         numbers = 10_000 if not agents else max(100, round(agents * hours * NUMBERS_PER_AGENT_HOUR))
     if not 1 <= numbers <= 1_000_000:
