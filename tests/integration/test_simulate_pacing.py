@@ -99,3 +99,12 @@ def test_pacing_options(text: str, pacing: Pacing) -> None:
 def test_pacing_options_refused(text: str) -> None:
     with pytest.raises(ValueError, match=r"ratio|predictive|progressive"):
         parse_pacing(text)
+
+
+def test_an_agent_shift_runs_the_call_centre_profile_unless_told_otherwise() -> None:
+    done = simulate("--agents", "2", "--hours", "0.25", "--json")
+    assert done.returncode == 0, done.stderr
+    figures: dict[str, Any] = json.loads(done.stdout)
+    # The call centre's 30% of dials answered by a person, not the UK network's 43%.
+    assert figures["person_rate"] == pytest.approx(0.30)
+    assert figures["pacing"] == "predictive"

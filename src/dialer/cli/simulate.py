@@ -2,6 +2,7 @@
 agent shift, with ``--pacing`` and ``--json`` printing its figures (docs/pacing.md)."""
 
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,13 @@ from dialer.domain.errors import DialerError
 # Numbers a shift is given per agent-hour when --numbers is not said: more than any pacing
 # places (about 120 at a 30% person rate), so the list never runs dry before the shift ends.
 NUMBERS_PER_AGENT_HOUR = 200
+# An agent shift's network unless --profile says otherwise: the issue's call centre
+# (docs/pacing.md, The profile), the one bench/pacing.py's simulator runs too.
+CALL_CENTRE_PROFILE = "profiles/call-centre.yaml"
+
+
+def call_centre_profile() -> Path:
+    return Path(str(resources.files("dialer.telephony").joinpath(CALL_CENTRE_PROFILE)))
 
 
 def parse_pacing(text: str) -> Pacing:
@@ -120,6 +128,8 @@ def simulate(
         chosen = parse_pacing(pacing) if pacing is not None else None
     except ValueError as exc:
         _fail(str(exc))
+    if agents and profile is None:
+        profile = call_centre_profile()
     net = network_settings("sim", speed, profile, seed, None)
     limits = engine_settings(max_calls, max_cps, max_calls, max_cps, 60.0)
     with tempfile.TemporaryDirectory(prefix="dialer-sim-") as scratch:
