@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from dialer.api.body import UnsupportedMediaType, read_json
 from dialer.domain.errors import (
+    Conflict,
     MemberInvalid,
     NumberInvalid,
     PayloadTooLarge,
@@ -115,6 +116,10 @@ def _error(method: Method, error: Exception) -> Response:
     if isinstance(error, PayloadTooLarge):
         return envelope(codes.TOO_LARGE, f"Request too large: {error}", status=413)
     if isinstance(error, RequestRejected):
+        return envelope(codes.INVALID_REQUEST, f"Invalid request: {error}")
+    if isinstance(error, Conflict):
+        # A refusal the shared services raise (a lost race, a state that forbids the change):
+        # the seed has no code of its own for it, and it is the caller's request, not our fault.
         return envelope(codes.INVALID_REQUEST, f"Invalid request: {error}")
     log.exception("unhandled error in Dialer API method %s", method.name)
     return envelope(codes.INVALID_REQUEST, "Internal error occurred.", status=500)
