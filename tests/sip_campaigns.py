@@ -8,6 +8,8 @@ campaign's store tests run on SQLite and PostgreSQL elsewhere), so it is the mem
 """
 
 import asyncio
+import contextlib
+from collections import Counter
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -112,12 +114,32 @@ def sip_engine(
     return network, engine
 
 
-def run_on_sip(network: SipNetwork, main: Coroutine[Any, Any, None]) -> None:
+def run_on_sip(
+    network: SipNetwork, main: Coroutine[Any, Any, None], within: float | None = None
+) -> None:
     """Run ``main`` on a loop of its own, then close the SIP network whatever happened (one
-    baresip Runtime per process at a time: the next test starts its own)."""
+    baresip Runtime per process at a time: the next test starts its own). ``within``: fail
+    (with what was still running) if it takes longer than that many seconds."""
     loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(main)
+        loop.run_until_complete(_within(main, within))
     finally:
         loop.run_until_complete(network.close())
         loop.close()
+
+
+async def _within(main: Coroutine[Any, Any, None], seconds: float | None) -> None:
+    task = asyncio.ensure_future(main)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        # What the engine was still doing, for the failure's message (before it is cancelled).
+        others = [t for t in asyncio.all_tasks() if t not in (task, asyncio.current_task())]
+        running = Counter(getattr(t.get_coro(), "__qualname__", "?") for t in others)
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        listed = ", ".join(f"{name} x{n}" for name, n in running.most_common(15))
+        raise AssertionError(
+            f"not done within {seconds:g} s (a bound, not a timing claim); running: {listed}"
+        )
+    await task

@@ -16,7 +16,6 @@ bridge tone and the driver hands it the customer's audio; the customer hears the
 (a 1200 Hz tone). After the run the campaign's rate is within its target.
 """
 
-import asyncio
 import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -173,7 +172,7 @@ def test_over_dialled_calls_are_bridged_or_hear_the_message_within_2_s_and_stay_
         assert before == Tally(live=len(HISTORY))
         assert 3 <= before.budget(rules) < 4, "room for 3 abandons"
         network, engine = sip_engine(container, timer, carrier.host, carrier.port)
-        run_on_sip(network, asyncio.wait_for(engine.run_until_done(), 120))
+        run_on_sip(network, engine.run_until_done(), within=120)
         assert carrier.stats().failed == 0, carrier.errors()
         first_wave = invites_before_first_answer(carrier.messages())
         answers: dict[str, SippAnswer] = {answer.callee: answer for answer in carrier.answers()}

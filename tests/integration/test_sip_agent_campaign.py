@@ -9,7 +9,6 @@ test here; the agent campaign's store tests run on SQLite and PostgreSQL elsewhe
 starts and stops its own SIP stack (one baresip Runtime per process at a time).
 """
 
-import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -65,7 +64,7 @@ def run_campaign(
             count(finished, recovered=recovered)
 
         engine._recorder.count = spy  # type: ignore[method-assign]
-        run_on_sip(network, asyncio.wait_for(engine.run_until_done(), 60))
+        run_on_sip(network, engine.run_until_done(), within=60)
         assert carrier.stats().failed == 0
     with container.store.read() as session:
         changes = session.agent_sessions.state_changes(made.tenant.id, agent_id=agent_id)
