@@ -1,7 +1,7 @@
-"""Issue 13's modes over SIP: a campaign paced by a ratio (the Dialer API strategy's
-``setCoefficient`` 2 with its ``setQueueMaximumCallers``) and one paced predictively place more
-lines than there are ready agents, on a real SIP trunk (the SIPp carrier) with the agents' desk
-phones on SIPp too, all on 127.0.0.1.
+"""Issue 13's modes over SIP: a campaign paced by a ratio (set by the Dialer API's
+UpdateCampaignStrategy: ``setCoefficient`` 2 with its ``setQueueMaximumCallers``) and one paced
+predictively place more lines than there are ready agents, on a real SIP trunk (the SIPp
+carrier) with the agents' desk phones on SIPp too, all on 127.0.0.1.
 
 Every campaign starts with a budget of 0 abandons (docs/pacing.md, "The governor"), and with none
 every mode dials as progressive does. So the campaign's tally is seeded first with earlier live
@@ -27,11 +27,10 @@ from fastapi.testclient import TestClient
 from dialer.bootstrap import MEMORY_URL, Container, build
 from dialer.clocks import RealTimer
 from dialer.domain.abandonment import REGULATORY_LIMIT, ComplianceSettings, Tally, rules_for
-from dialer.domain.agent import AgentOptions, Pacing, PacingMode, Strategy
+from dialer.domain.agent import AgentOptions, Pacing, PacingMode
 from dialer.domain.attempt import AttemptRecord, FinishedAttempt
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.events import AgentHearsCustomer, CallAbandoned, PacingDecided, Recording
-from dialer.services.pacing_input import strategy_pacing
 from dialer.settings import Settings
 from dialer.telephony.sip_agent import TONE_HZ
 from dialer.testing.sipp import SippAnswer, SippCarrier, SippMessage
@@ -59,16 +58,25 @@ AGENT_TONE = 1200  # what the agents' desk phones send
 
 @dataclass(frozen=True)
 class Mode:
-    pacing: Pacing
+    pacing: Pacing  # the campaign's, as created
     agents: int
     people: int
-    strategy: Strategy | None  # UpdateCampaignStrategy's, for the ratio
+    strategy: dict[str, int] | None  # UpdateCampaignStrategy's parameters, then sent
     reason: str  # how its PacingDecided events name it
+    expected: PacingMode
 
 
-# Two agents at 2 lines each: 4 lines, which the strategy's MaximumCallers (4) allows.
-RATIO = Mode(Pacing(PacingMode.RATIO, 2.0), 2, 6, Strategy(1, 4, 2), "ratio 2")
-PREDICTIVE = Mode(Pacing(PacingMode.PREDICTIVE), 4, 8, None, "predictive")
+# Two agents at 2 lines each: 4 lines, which the strategy's MaximumCallers (4) allows. The
+# strategy (the Dialer API's, as a CRM sends it) turns the campaign to the ratio mode.
+RATIO = Mode(
+    Pacing(PacingMode.PREDICTIVE),
+    2,
+    6,
+    {"setQueueMaximumCallers": 4, "setCoefficient": 2},
+    "ratio 2",
+    PacingMode.RATIO,
+)
+PREDICTIVE = Mode(Pacing(PacingMode.PREDICTIVE), 4, 8, None, "predictive", PacingMode.PREDICTIVE)
 
 
 def seed_history(
@@ -136,15 +144,18 @@ def test_over_dialled_calls_are_bridged_or_hear_the_message_within_2_s_and_stay_
         container, "Pacing over SIP", [*HISTORY, *people], options, [(c, c) for c in codes]
     )
     campaign_id = made.campaign.id
+    client = TestClient(container.app(), raise_server_exceptions=False)
     if mode.strategy is not None:
-        # What UpdateCampaignStrategy stores (services/dialer.py), the ratio from its coefficient.
-        now = datetime.now(UTC)
-        with container.store.write() as session:
-            session.campaigns.set_strategy(campaign_id, mode.strategy, now)
-            current = session.campaigns.get_campaign(made.tenant.id, campaign_id)
-            assert current is not None
-            spec = strategy_pacing(current.spec, PacingMode.RATIO, mode.strategy.coefficient)
-            session.campaigns.update_campaign(campaign_id, spec, now)
+        queue = container.catalog.add_queue(made.tenant, "Sales")
+        strategy = {"Campaign": made.campaign.code, "setQueueForMonitoring": queue.id}
+        response = client.post(
+            "/ForwardDialer/Dialer/UpdateCampaignStrategy", json={**strategy, **mode.strategy}
+        )
+        assert response.json() == {"ErrorCode": 0, "Description": "OK"}, response.text
+    with container.store.read() as session:
+        current = session.campaigns.get_campaign(made.tenant.id, campaign_id)
+    assert current is not None
+    assert current.spec.agent_options.pacing.mode is mode.expected
     events = Recording()
     container.events.subscribe(events)
     with contextlib.ExitStack() as stack:
@@ -189,11 +200,10 @@ def test_over_dialled_calls_are_bridged_or_hear_the_message_within_2_s_and_stay_
     assert first_wave > mode.agents, (first_wave, mode.agents)
     decided = [e for e in events.of(PacingDecided) if e.campaign_id == campaign_id]
     assert any(e.reason.startswith(mode.reason) and e.lines > 0 for e in decided), decided
-    if mode.pacing.mode is PacingMode.PREDICTIVE:
+    if mode.expected is PacingMode.PREDICTIVE:
         assert max(e.ratio for e in decided) > 1, "it aimed at more calls than ready agents"
     assert all(e.rate <= e.target for e in decided), "no decision saw the rate over its target"
 
-    client = TestClient(container.app(), raise_server_exceptions=False)
     response = client.get(
         f"/api/campaign/voice/{campaign_id}/results",
         headers={"Authorization": f"Bearer {made.key}"},
