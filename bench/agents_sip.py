@@ -126,7 +126,11 @@ async def main(args: argparse.Namespace) -> None:
             pairs = [p for p in made if p is not None]
             print(f"{len(pairs)} pairs set up in {time.monotonic() - started:.1f} s")
             bridged_at = asyncio.get_running_loop().time()  # time.monotonic(), as the ears'
-            bridges = [asyncio.ensure_future(leg.bridge(customer)) for leg, customer in pairs]
+            releases = [asyncio.Event() for _ in pairs]
+            bridges = [
+                asyncio.ensure_future(leg.bridge(customer, released))
+                for (leg, customer), released in zip(pairs, releases, strict=True)
+            ]
             await asyncio.sleep(1.0)  # every bridge past its tone
             held = sum(1 for (leg, customer), b in zip(pairs, bridges, strict=True) if not b.done())
             played = [customer.live_media() for _, customer in pairs]
@@ -139,8 +143,8 @@ async def main(args: argparse.Namespace) -> None:
                 if media is None or media.played_bytes <= was:
                     tally.fail("no agent audio reached the customer's leg")
             still = sum(1 for b in bridges if not b.done())
-            for leg, _ in pairs:
-                leg.release()
+            for released in releases:
+                released.set()
             ends = await asyncio.gather(*bridges)
             for end in ends:
                 if end is not BridgeEnd.RELEASED:

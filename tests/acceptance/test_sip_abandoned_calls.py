@@ -17,27 +17,21 @@ memory store; the results are read through the REST API, as a customer would.
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
-from dialer.bootstrap import MEMORY_URL, Container, build, build_sip_network
+from dialer.bootstrap import MEMORY_URL, Container, build
 from dialer.clocks import RealTimer
 from dialer.domain import agent_session as agents
 from dialer.domain.agent import AgentOptions, Pacing, PacingMode
 from dialer.domain.events import AttemptStarted, CallAbandoned, Recording
-from dialer.engine.scheduler import Engine
-from dialer.services.zones import CalleeZones
-from dialer.settings import EngineSettings, NetworkSettings, Settings, SipSettings
-from dialer.telephony.sms import SimulatedSmsGateway
+from dialer.settings import Settings
 from dialer.testing.sipp import SippAnswer, SippCarrier
 from dialer.testing.sipp_phone import PhoneCall, RtpListener, SippPhone
-from tests.conftest import INFO_MESSAGE
+from tests.sip_campaigns import agent_campaign, log_in, run_on_sip, sip_engine
 
-FLOW = "message: 'Hello {Name}.'\nsms: 'Hi {Name}.'\n"
 # The carrier's person who hangs up (121), at four of Ofcom's drama numbers: its number plan
 # reads only the last three digits.
 PEOPLE = ["+447700900121", "+441614960121", "+442079460121", "+441134960121"]
@@ -48,40 +42,15 @@ CONNECT_WITHIN = 2.0  # the UK rule: the message starts within 2 s of the answer
 
 def make_campaign(container: Container) -> tuple[str, int, int, list[int]]:
     """(API key, tenant id, campaign id, agent ids) of a GB tenant's agent campaign."""
-    tenant, key = container.tenants.create(
-        "Acme",
-        "GB",
-        "Europe/London",
-        calling_hours="00:00-23:59",
-        compliance={"message": {"text": INFO_MESSAGE}},
-    )
-    flow = container.catalog.add_callflow(tenant, "Agents", FLOW)
-    cli = container.catalog.add_cli(tenant, "+44 1632 960000")
-    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date()
-    whole_day = {"startTime": "00:00", "finishTime": "23:59"}
-    body = {
-        "name": "Abandoned calls over SIP",
-        "type": "agent",
-        "startDate": today.isoformat(),
-        **whole_day,
-        "runoverDays": [{"date": (today + timedelta(days=1)).isoformat(), **whole_day}],
-        "callflow_Id": flow.id,
-        "cli_Id": cli.id,
-        "attempts": [{"attemptNumber": 1, "interval": 1}],
-        "phoneNumbers": [{"number": number, "name": "Pat"} for number in PEOPLE],
-    }
-    campaign = container.campaigns.create(tenant, body).campaign
     options = AgentOptions(
         wrap_up=timedelta(seconds=1),
         bridge_on_answer=True,  # the 2 s are all the agents' (docs/compliance-engine.md)
         pacing=Pacing(PacingMode.PROGRESSIVE),
     )
-    now = datetime.now(UTC)
-    with container.store.write() as session:
-        session.campaigns.update_campaign(campaign.id, replace(campaign.spec, agent=options), now)
-        ids = [session.agents.add_agent(tenant.id, code, code, now).id for code in AGENTS]
-        session.agents.add_members(campaign.id, ids, now)
-    return key, tenant.id, campaign.id, ids
+    made = agent_campaign(
+        container, "Abandoned calls over SIP", PEOPLE, options, [(a, a) for a in AGENTS]
+    )
+    return made.key, made.tenant.id, made.campaign.id, made.agent_ids
 
 
 def desk(container: Container, tenant_id: int, agent_id: int, act: Callable[..., Any]) -> None:
@@ -101,7 +70,6 @@ def test_people_answered_with_no_agent_free_hear_the_message_within_2_s_and_are_
     key, tenant_id, campaign_id, agent_ids = make_campaign(container)
     events = Recording()
     container.events.subscribe(events)
-    loop = asyncio.new_event_loop()
     with (
         RtpListener() as heard,
         SippCarrier(
@@ -109,30 +77,9 @@ def test_people_answered_with_no_agent_free_hear_the_message_within_2_s_and_are_
         ) as carrier,
         SippPhone() as desk_phones,
     ):
-        now = timer.now()
-        with container.store.write() as session:
-            for agent_id in agent_ids:
-                phone = desk_phones.uri(PhoneCall(tone=0))
-                assert session.agent_sessions.open_session(tenant_id, agent_id, phone, now)
-        trunk = SipSettings(
-            host=carrier.host,
-            port=carrier.port,
-            local_address="127.0.0.1",
-            min_ring_seconds=1.0,
-            provisional_timeout_seconds=2.0,
-        )
-        network = build_sip_network(NetworkSettings(kind="sip", sip=trunk), timer, container.events)
-        engine = Engine(
-            container.store,
-            network,
-            SimulatedSmsGateway(timer, container.events),
-            timer,
-            EngineSettings(),
-            CalleeZones(),
-            worker="w1",
-            events=container.events,
-            phones=network,
-        )
+        phones = {agent_id: desk_phones.uri(PhoneCall(tone=0)) for agent_id in agent_ids}
+        log_in(container, tenant_id, phones, timer.now())
+        network, engine = sip_engine(container, timer, carrier.host, carrier.port)
 
         async def two_agents_take_a_break_while_the_first_calls_ring() -> None:
             while len(events.of(AttemptStarted)) < len(AGENTS):
@@ -143,14 +90,10 @@ def test_people_answered_with_no_agent_free_hear_the_message_within_2_s_and_are_
 
         async def main() -> None:
             breaks = asyncio.ensure_future(two_agents_take_a_break_while_the_first_calls_ring())
-            await asyncio.wait_for(engine.run_until_done(), 90)
+            await engine.run_until_done()
             await breaks
 
-        try:
-            loop.run_until_complete(main())
-        finally:
-            loop.run_until_complete(network.close())
-            loop.close()
+        run_on_sip(network, main(), within=90)
         assert carrier.stats().failed == 0, carrier.errors()
         answers: dict[str, SippAnswer] = {answer.callee: answer for answer in carrier.answers()}
         first_sound = {

@@ -9,30 +9,23 @@ test here; the agent campaign's store tests run on SQLite and PostgreSQL elsewhe
 starts and stops its own SIP stack (one baresip Runtime per process at a time).
 """
 
-import asyncio
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
-from dialer.bootstrap import MEMORY_URL, build, build_sip_network
+from dialer.bootstrap import MEMORY_URL, build
 from dialer.clocks import RealTimer
 from dialer.domain.agent import AgentOptions
 from dialer.domain.agent_session import AgentState
 from dialer.domain.attempt import AgentCall, AttemptRecord, FinishedAttempt
 from dialer.domain.codes import Stage
 from dialer.domain.events import AgentHearsCustomer, AnswerDetected, Recording
-from dialer.engine.scheduler import Engine
-from dialer.services.zones import CalleeZones
-from dialer.settings import EngineSettings, NetworkSettings, Settings, SipSettings
+from dialer.settings import Settings
 from dialer.telephony.sip_agent import TONE_HZ
-from dialer.telephony.sms import SimulatedSmsGateway
 from dialer.testing.sipp import Number, SippCarrier
 from dialer.testing.sipp_phone import PhoneCall, RtpListener, SippPhone
-from tests.conftest import INFO_MESSAGE
-
-FLOW = "message: 'Hello {Name}.'\nsms: 'Hi {Name}.'\n"
+from tests.sip_campaigns import agent_campaign, log_in, run_on_sip, sip_engine
 
 
 @dataclass
@@ -51,68 +44,19 @@ def run_campaign(
     """One customer, one agent (logged in before the engine starts), run to the end."""
     timer = RealTimer()
     container = build(Settings(database_url=MEMORY_URL), clock=timer)
-    tenant, _ = container.tenants.create(
-        "Acme",
-        "GB",
-        "Europe/London",
-        calling_hours="00:00-23:59",
-        compliance={"message": {"text": INFO_MESSAGE}},
-    )
-    flow = container.catalog.add_callflow(tenant, "Agents", FLOW)
-    cli = container.catalog.add_cli(tenant, "+44 1632 960000")
-    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date()
-    whole_day = {"startTime": "00:00", "finishTime": "23:59"}
-    body = {
-        "name": "Agents over SIP",
-        "type": "agent",
-        "startDate": today.isoformat(),
-        **whole_day,
-        "runoverDays": [{"date": (today + timedelta(days=1)).isoformat(), **whole_day}],
-        "callflow_Id": flow.id,
-        "cli_Id": cli.id,
-        "attempts": [{"attemptNumber": 1, "interval": 1}],
-        "phoneNumbers": [{"number": str(customer), "name": "Pat"}],
-    }
-    campaign = container.campaigns.create(tenant, body).campaign
+    made = agent_campaign(container, "Agents over SIP", [str(customer)], options, [("1001", "Ann")])
+    (agent_id,) = made.agent_ids
     events = Recording()
     container.events.subscribe(events)
     records: list[AttemptRecord] = []
-    loop = asyncio.new_event_loop()
     with (
         SippCarrier(hang_up_after_seconds=hang_up_after) as carrier,
         SippPhone() as desk_phones,
         RtpListener() as agent_hears,
     ):
         desk = PhoneCall(tone=1200, rtp_port=agent_hears.port, hang_up_after=agent_hangs_up_after)
-        now = timer.now()
-        with container.store.write() as session:
-            spec = replace(campaign.spec, agent=options)
-            session.campaigns.update_campaign(campaign.id, spec, now)
-            agent_id = session.agents.add_agent(tenant.id, "1001", "Ann", now).id
-            session.agents.add_members(campaign.id, [agent_id], now)
-            opened = session.agent_sessions.open_session(
-                tenant.id, agent_id, desk_phones.uri(desk), now
-            )
-            assert opened is not None
-        trunk = SipSettings(
-            host=carrier.host,
-            port=carrier.port,
-            local_address="127.0.0.1",
-            min_ring_seconds=1.0,
-            provisional_timeout_seconds=2.0,
-        )
-        network = build_sip_network(NetworkSettings(kind="sip", sip=trunk), timer, container.events)
-        engine = Engine(
-            container.store,
-            network,
-            SimulatedSmsGateway(timer, container.events),
-            timer,
-            EngineSettings(),
-            CalleeZones(),
-            worker="w1",
-            events=container.events,
-            phones=network,
-        )
+        log_in(container, made.tenant.id, {agent_id: desk_phones.uri(desk)}, timer.now())
+        network, engine = sip_engine(container, timer, carrier.host, carrier.port)
         count = engine._recorder.count
 
         def spy(finished: list[FinishedAttempt], *, recovered: bool = False) -> None:
@@ -120,14 +64,10 @@ def run_campaign(
             count(finished, recovered=recovered)
 
         engine._recorder.count = spy  # type: ignore[method-assign]
-        try:
-            loop.run_until_complete(asyncio.wait_for(engine.run_until_done(), 60))
-        finally:
-            loop.run_until_complete(network.close())
-            loop.close()
+        run_on_sip(network, engine.run_until_done(), within=60)
         assert carrier.stats().failed == 0
     with container.store.read() as session:
-        changes = session.agent_sessions.state_changes(tenant.id, agent_id=agent_id)
+        changes = session.agent_sessions.state_changes(made.tenant.id, agent_id=agent_id)
     (record,) = records
     assert record.agent is not None
     heard_tone = agent_hears.first_heard(int(TONE_HZ), 0.5, 0.05) is not None

@@ -116,10 +116,11 @@ def test_audio_crosses_both_ways_between_pcmu_and_pcma_after_the_tone(rig: Rig) 
             assert at_customer.packets > 0
             assert at_agent.tone_level(700) < 0.1
             assert at_customer.tone_level(1200) < 0.1
-            bridge = asyncio.ensure_future(leg.bridge(customer))
+            released = asyncio.Event()
+            bridge = asyncio.ensure_future(leg.bridge(customer, released))
             agent_hears = await until(hears(at_agent, 700))
             customer_hears = await until(hears(at_customer, 1200))
-            leg.release()
+            released.set()
             end = await bridge
             still_up = leg.up and customer.live_media() is not None
             await customer.hangup()
@@ -154,14 +155,15 @@ def test_customer_hangs_up_and_the_agent_stays_on_the_leg_for_the_next(rig: Rig)
             # and, on a loaded machine, the listener's unread socket), pass for the second
             # customer's, and have the test release a bridge that had not begun yet.
             first = await rig.customer(PhoneCall(tone=1200, hang_up_after=1))
-            end = await asyncio.wait_for(leg.bridge(first), 10)
+            end = await asyncio.wait_for(leg.bridge(first, asyncio.Event()), 10)
             up = leg.up
             # The same leg, no new call to the agent: the next customer is heard on it.
             at_agent.clear()
             second = await rig.customer(PhoneCall(tone=700))
-            bridge = asyncio.ensure_future(leg.bridge(second))
+            released = asyncio.Event()
+            bridge = asyncio.ensure_future(leg.bridge(second, released))
             heard_next = await until(hears(at_agent, 700))
-            leg.release()
+            released.set()
             second_end = await asyncio.wait_for(bridge, 10)
             await second.hangup()
             await leg.hangup()
@@ -174,11 +176,43 @@ def test_customer_hangs_up_and_the_agent_stays_on_the_leg_for_the_next(rig: Rig)
         assert second_end is BridgeEnd.RELEASED
 
 
+def test_a_release_set_before_the_bridge_begins_ends_it_at_once_and_the_next_talks(
+    rig: Rig,
+) -> None:
+    """The desk hung the customer up between the agent turning TALKING and ``bridge()``: the
+    call's release is already set, so the bridge ends at once, with no tone and both calls up
+    (a release before the bridge was once dropped, and that bridge lasted until a side hung
+    up). That customer's release, set again late, does not end the next customer's bridge."""
+    with RtpListener() as at_agent:
+
+        async def scenario() -> tuple[BridgeEnd, bool, BridgeEnd, bool, bool]:
+            leg = await rig.agent(PhoneCall(tone=1200, rtp_port=at_agent.port))
+            first = await rig.customer(PhoneCall(tone=700))
+            released = asyncio.Event()
+            released.set()
+            end = await asyncio.wait_for(leg.bridge(first, released), 10)
+            both_up = leg.up and first.live_media() is not None
+            await first.hangup()
+            released.set()  # a late repeat of the first customer's release
+            second = await rig.customer(PhoneCall(tone=1200, hang_up_after=1))
+            second_end = await asyncio.wait_for(leg.bridge(second, asyncio.Event()), 10)
+            tone = at_agent.first_heard(int(TONE_HZ), 0.5, 0.05) is not None
+            await leg.hangup()
+            return end, both_up, second_end, tone, leg.up
+
+        at_agent.clear()
+        end, both_up, second_end, tone, _ = rig.run(scenario())
+        assert end is BridgeEnd.RELEASED
+        assert both_up, "a release leaves both calls up"
+        assert second_end is BridgeEnd.CUSTOMER_LEFT, "the next customer talked until they left"
+        assert tone, "the second bridge began (its tone reached the agent)"
+
+
 def test_agent_hangs_up_and_the_customer_stays_up(rig: Rig) -> None:
     async def scenario() -> tuple[BridgeEnd, bool, bool]:
         leg = await rig.agent(PhoneCall(tone=1200, hang_up_after=1))
         customer = await rig.customer(PhoneCall(tone=700))
-        end = await asyncio.wait_for(leg.bridge(customer), 10)
+        end = await asyncio.wait_for(leg.bridge(customer, asyncio.Event()), 10)
         await asyncio.wait_for(leg.ended(), 5)
         customer_up = customer.live_media() is not None and not customer.closed.is_set()
         ended = await customer.hangup()
@@ -205,7 +239,10 @@ def test_two_agents_and_three_customers_at_once(rig: Rig) -> None:
                 await rig.customer(PhoneCall(tone=1200, codec=PCMA, rtp_port=c2.port)),
                 await rig.customer(PhoneCall(tone=700, rtp_port=c3.port)),
             ]
-            bridges = [asyncio.ensure_future(legs[i].bridge(customers[i])) for i in (0, 1)]
+            releases = [asyncio.Event(), asyncio.Event()]
+            bridges = [
+                asyncio.ensure_future(legs[i].bridge(customers[i], releases[i])) for i in (0, 1)
+            ]
             # Each side hears its own partner's tone, and only that one.
             crossed = all(
                 [
@@ -218,8 +255,8 @@ def test_two_agents_and_three_customers_at_once(rig: Rig) -> None:
             crossed = crossed and a1.tone_level(1200) < 0.1 and a2.tone_level(700) < 0.1
             unbridged_quiet = c3.packets > 0 and max(c3.tone_level(700), c3.tone_level(1200)) < 0.1
             third_up = customers[2].live_media() is not None
-            for leg in legs:
-                leg.release()
+            for released in releases:
+                released.set()
             ends = list(await asyncio.gather(*bridges))
             for call in customers:
                 await call.hangup()

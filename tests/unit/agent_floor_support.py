@@ -79,7 +79,6 @@ class FakeLeg:
         self.bridged: list[Call] = []
         self._answered = False
         self._gone = asyncio.Event()
-        self._released = asyncio.Event()
         self._in_bridge = False
         self._dropping: asyncio.Future[None] | None = None
 
@@ -102,7 +101,7 @@ class FakeLeg:
         await self.rig.pause(after)
         self._gone.set()
 
-    async def bridge(self, customer: Call) -> BridgeEnd:
+    async def bridge(self, customer: Call, released: asyncio.Event) -> BridgeEnd:
         if not self.up:
             return BridgeEnd.AGENT_LEFT
         assert not self._in_bridge, f"{self.agent.member} was given two customers at once"
@@ -111,13 +110,12 @@ class FakeLeg:
         self.bridged.append(customer)
         self.rig.bridges.append((self.agent.member, self.rig.timer.now()))
         talk = self.agent.talks[turn] if turn < len(self.agent.talks) else self.agent.usual
-        self._released.clear()
         try:
             for act in talk.desk:
                 await asyncio.sleep(0)
                 self.rig.desk(self.agent, act)
             if talk.end is BridgeEnd.RELEASED:
-                await self._released.wait()
+                await released.wait()
             else:
                 await self.rig.pause(talk.seconds)
             if talk.end is BridgeEnd.AGENT_LEFT:
@@ -127,9 +125,6 @@ class FakeLeg:
             return talk.end
         finally:
             self._in_bridge = False
-
-    def release(self) -> None:
-        self._released.set()
 
     async def ended(self) -> None:
         await self._gone.wait()

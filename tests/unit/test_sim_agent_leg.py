@@ -108,7 +108,7 @@ def test_a_bridged_customer_talks_for_the_drawn_time_then_leaves() -> None:
         leg = await network.call_agent("sim:agent-1", "+441632960000")
         assert await leg.answered()
         call = await customer(network)  # answered at 4 + 3 s
-        end = await leg.bridge(call)
+        end = await leg.bridge(call, asyncio.Event())
         hangup = await call.hangup()
         return end, timer.now(), hangup.ended_at, hangup.by_callee, leg.up
 
@@ -125,7 +125,7 @@ def test_a_customer_who_waited_for_an_agent_talks_from_the_bridge_on() -> None:
         await timer.sleep_until(at(27))
         listening.cancel()
         await asyncio.gather(listening, return_exceptions=True)
-        end = await leg.bridge(call)
+        end = await leg.bridge(call, asyncio.Event())
         hangup = await call.hangup()
         return end, timer.now(), hangup.ended_at
 
@@ -137,9 +137,10 @@ def test_a_released_bridge_ends_at_once_and_leaves_the_customer_on_the_line() ->
         leg = await network.call_agent("sim:agent-1", "+441632960000")
         assert await leg.answered()
         call = await customer(network)
-        bridge = asyncio.create_task(leg.bridge(call))
+        released = asyncio.Event()
+        bridge = asyncio.create_task(leg.bridge(call, released))
         await timer.sleep_until(at(37))
-        leg.release()
+        released.set()
         end = await bridge
         released_at = timer.now()
         hangup = await call.hangup()
@@ -148,14 +149,50 @@ def test_a_released_bridge_ends_at_once_and_leaves_the_customer_on_the_line() ->
     assert run(body) == (BridgeEnd.RELEASED, at(37), at(37), False, "normal clearing")
 
 
+def test_a_release_set_before_the_bridge_begins_ends_it_at_once() -> None:
+    """The desk hung the customer up between the agent turning TALKING and the bridge: the
+    call's release is already set, and the bridge is over before it began (it was once lost)."""
+
+    async def body(timer: LoopTimer, network: SimulatedNetwork) -> tuple[object, ...]:
+        leg = await network.call_agent("sim:agent-1", "+441632960000")
+        assert await leg.answered()
+        call = await customer(network)  # answered at 7 s
+        released = asyncio.Event()
+        released.set()
+        end = await leg.bridge(call, released)
+        hangup = await call.hangup()
+        return end, hangup.ended_at, hangup.by_callee, leg.bridges, leg.up
+
+    assert run(body) == (BridgeEnd.RELEASED, at(7), False, 0, True)
+
+
+def test_the_last_customers_release_never_ends_the_next_bridge() -> None:
+    async def body(timer: LoopTimer, network: SimulatedNetwork) -> tuple[object, ...]:
+        leg = await network.call_agent("sim:agent-1", "+441632960000")
+        assert await leg.answered()
+        first = await customer(network, ref="1:1")  # answered at 7 s
+        first_release = asyncio.Event()
+        bridge = asyncio.create_task(leg.bridge(first, first_release))
+        await timer.sleep_until(at(10))
+        first_release.set()
+        assert await bridge is BridgeEnd.RELEASED
+        await first.hangup()
+        first_release.set()  # asked again, late: it is still the first customer's
+        second = await customer(network, ref="2:1")
+        end = await leg.bridge(second, asyncio.Event())
+        return end, (await second.hangup()).by_callee
+
+    assert run(body) == (BridgeEnd.CUSTOMER_LEFT, True)
+
+
 def test_a_leg_that_drops_during_a_bridge_ends_it_as_agent_left() -> None:
     async def body(timer: LoopTimer, network: SimulatedNetwork) -> tuple[object, ...]:
         leg = await network.call_agent("sim:agent-1;drop-after=20", "+441632960000")
         assert await leg.answered()
         call = await customer(network)
-        end = await leg.bridge(call)
+        end = await leg.bridge(call, asyncio.Event())
         dropped_at = timer.now()
-        again = await leg.bridge(call)  # a leg that is gone takes nobody
+        again = await leg.bridge(call, asyncio.Event())  # a leg that is gone takes nobody
         hangup = await call.hangup()
         return end, dropped_at, again, hangup.by_callee
 
@@ -169,7 +206,7 @@ def test_hangup_ends_the_leg_and_a_customer_who_already_left_ends_the_bridge_at_
         call = await customer(network, "+447700900012")  # leaves halfway through a message
         assert not await call.say("one two three four five six seven eight nine ten", None)
         left_at = timer.now()
-        end = await leg.bridge(call)
+        end = await leg.bridge(call, asyncio.Event())
         bridged_for = timer.now() - left_at
         await leg.hangup()
         await leg.ended()
@@ -183,11 +220,12 @@ def test_one_leg_never_holds_two_customers_at_once() -> None:
     async def body(timer: LoopTimer, network: SimulatedNetwork) -> None:
         leg = await network.call_agent("sim:agent-1", "+441632960000")
         assert await leg.answered()
-        first = asyncio.create_task(leg.bridge(await customer(network, ref="1:1")))
+        released = asyncio.Event()
+        first = asyncio.create_task(leg.bridge(await customer(network, ref="1:1"), released))
         await asyncio.sleep(0)
         with pytest.raises(RuntimeError, match="already bridged"):
-            await leg.bridge(await customer(network, ref="2:1"))
-        leg.release()
+            await leg.bridge(await customer(network, ref="2:1"), asyncio.Event())
+        released.set()
         assert await first is BridgeEnd.RELEASED
 
     run(body)
@@ -201,7 +239,7 @@ def talk_times(seed: int) -> list[float]:
         for n in range(20):
             call = await customer(network, PERSON, f"{n}:1")
             began = timer.now()
-            assert await leg.bridge(call) is BridgeEnd.CUSTOMER_LEFT
+            assert await leg.bridge(call, asyncio.Event()) is BridgeEnd.CUSTOMER_LEFT
             times.append((timer.now() - began).total_seconds())
         return times
 

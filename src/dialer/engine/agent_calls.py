@@ -226,13 +226,15 @@ class AgentCalls:
         agent's leg was gone before the bridge (the reservation is undone)."""
         floor = self._floor
         leg = floor.leg(session.id)
-        talking = None
-        if leg is not None:
-            talking = await floor.change(session.id, lambda s, now: agents.bridged(s, now))
         if leg is None:
             # Reserved, but the leg has just ended (the floor has not seen it yet).
             await floor.change(session.id, _phone_dropped)
             return None, record
+        assert session.customer is not None  # reserved for this call
+        # Made before the session turns TALKING: the desk may ask to hang the customer up from
+        # then on, even before the bridge below has begun.
+        released = floor.release_for(session.id, session.customer)
+        talking = await floor.change(session.id, lambda s, now: agents.bridged(s, now))
         if talking is None or talking.state is not AgentState.TALKING:
             await floor.change(session.id, _undo_reservation)
             return None, record
@@ -250,7 +252,7 @@ class AgentCalls:
         )
         self.book.bridged(job.campaign_id, _reference(job), bridged_at)
         try:
-            end = await leg.bridge(call)
+            end = await leg.bridge(call, released)
         except Exception:
             log.exception("agent %s: the bridge failed", session.member)
             end = BridgeEnd.AGENT_LEFT

@@ -3,10 +3,11 @@
 The floor adopts open sessions no engine holds, calls each agent's phone, and keeps the
 session in step with its leg: ready when the agent answers, offline when the leg fails or
 drops, the leg hung up when the agent logged out from the desk, a bridge released when the agent
-hung the customer up from the desk. It notices the desk's changes by reading its sessions every
-``POLL`` of real time while it holds any (at once for changes it makes itself). Every change is
-a compare-and-set write of the session with its StateChange, then an AgentStateChanged event;
-on a lost race it reads the session again and decides again.
+hung the customer up from the desk (through that call's own release event, ``release_for``). It
+notices the desk's changes by reading its sessions every ``POLL`` of real time while it holds
+any (at once for changes it makes itself). Every change is a compare-and-set write of the
+session with its StateChange, then an AgentStateChanged event; on a lost race it reads the
+session again and decides again.
 
 Calls (engine/agent_calls.py) reserve agents and follow their sessions through the floor.
 """
@@ -39,7 +40,11 @@ class Held:
     task: asyncio.Task[None] | None = None  # calling the phone, then watching the leg
     # Replaced on every change of the session: a call following it waits for the next one.
     changed: asyncio.Event = field(default_factory=asyncio.Event)
-    released_version: int = -1  # the version whose release request the leg was given
+    # The call in hand's release, (destination, attempt) and its event: made before the
+    # session turns TALKING for it and set when the desk asks to hang that customer up, so a
+    # request that comes before the bridge begins is kept, and one for an earlier customer
+    # (whose event this is not) ends nothing.
+    release: tuple[tuple[int, int], asyncio.Event] | None = None
     # The session as first seen after each call's wrap-up, by (destination, attempt): what the
     # call's task reads, even if the agent has been given the next customer since.
     after_call: dict[tuple[int, int], AgentSession] = field(default_factory=dict)
@@ -165,14 +170,6 @@ class AgentFloor:
         self._set(held, session)
         if session.state is AgentState.READY and not was_ready:
             self._agent_ready()
-        if (
-            session.release_requested
-            and session.state is AgentState.TALKING
-            and held.released_version != session.version
-            and held.leg is not None
-        ):
-            held.released_version = session.version
-            held.leg.release()
 
     def _set(self, held: Held, session: AgentSession) -> None:
         before = held.session
@@ -180,6 +177,15 @@ class AgentFloor:
         if before.state is AgentState.WRAP_UP and session.state is not AgentState.WRAP_UP and call:
             held.after_call[(call.destination_id, call.attempt_number)] = session
         held.session = session
+        release, customer = held.release, session.customer
+        if (
+            release is not None
+            and customer is not None
+            and session.release_requested
+            and session.state is AgentState.TALKING
+            and release[0] == (customer.destination_id, customer.attempt_number)
+        ):
+            release[1].set()
         changed, held.changed = held.changed, asyncio.Event()
         changed.set()
 
@@ -251,6 +257,16 @@ class AgentFloor:
         if held is None:
             return None
         return held.after_call.pop((customer.destination_id, customer.attempt_number), None)
+
+    def release_for(self, session_id: int, customer: Customer) -> asyncio.Event:
+        """``customer``'s release on this agent's leg, to hand to its bridge: set when the desk
+        asks to hang the customer up, from now on (call it before the session turns TALKING
+        for them). Replaces the previous customer's."""
+        released = asyncio.Event()
+        held = self._held.get(session_id)
+        if held is not None:
+            held.release = ((customer.destination_id, customer.attempt_number), released)
+        return released
 
     def leg(self, session_id: int) -> AgentLeg | None:
         held = self._held.get(session_id)

@@ -1,5 +1,6 @@
 """The small interfaces the services depend on; adapters implement them, bootstrap wires them."""
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -141,14 +142,14 @@ class AgentLeg(Protocol):
         """Wait until the agent picks up (True), or the call to their phone fails (False)."""
         ...
 
-    async def bridge(self, customer: Call) -> BridgeEnd:
+    async def bridge(self, customer: Call, released: asyncio.Event) -> BridgeEnd:
         """Play a short tone to the agent, then join the two legs' audio both ways until one
-        side leaves or ``release`` is called. The customer's call stays up after RELEASED and
-        AGENT_LEFT (the engine hangs it up, or gives it to another agent)."""
-        ...
-
-    def release(self) -> None:
-        """End the bridge in progress (the agent hung the customer up from the desk)."""
+        side leaves or ``released`` is set (the agent hung the customer up from the desk):
+        RELEASED at once, with no bridge, if it already is. ``released`` belongs to this
+        customer's call (the engine makes it before the agent turns TALKING), so a release
+        asked before the bridge began is not lost, and one asked for an earlier customer
+        cannot end this one. The customer's call stays up after RELEASED and AGENT_LEFT (the
+        engine hangs it up, or gives it to another agent)."""
         ...
 
     async def ended(self) -> None:

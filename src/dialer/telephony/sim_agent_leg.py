@@ -85,7 +85,6 @@ class SimAgentLeg:
         self._settled = asyncio.Event()  # answered, or known never to be
         self._answered = False
         self._gone = asyncio.Event()
-        self._released = asyncio.Event()
         self._bridged = False
         self._life = asyncio.create_task(self._ring(rng.random()))
 
@@ -108,26 +107,24 @@ class SimAgentLeg:
         self._settled.set()
         self._gone.set()
 
-    def release(self) -> None:
-        if self._bridged:
-            self._released.set()
-
-    async def bridge(self, customer: Call) -> BridgeEnd:
-        """The customer talks for a drawn time and leaves, unless released or the leg ends."""
+    async def bridge(self, customer: Call, released: asyncio.Event) -> BridgeEnd:
+        """The customer talks for a drawn time and leaves, unless ``released`` is set (at once
+        if it already is) or the leg ends."""
         if not self.up:
             return BridgeEnd.AGENT_LEFT
         if self._bridged:
             # Never silently: a second customer on one agent is an engine bug.
             raise RuntimeError(f"{self.phone} is already bridged to a customer")
+        if released.is_set():
+            return BridgeEnd.RELEASED  # hung up from the desk before the bridge began
         self._bridged = True
-        self._released.clear()
         self.bridges += 1
         try:
-            return await self._talk(customer)
+            return await self._talk(customer, released)
         finally:
             self._bridged = False
 
-    async def _talk(self, customer: Call) -> BridgeEnd:
+    async def _talk(self, customer: Call, release: asyncio.Event) -> BridgeEnd:
         talk: asyncio.Future[object]
         if isinstance(customer, Talker):
             # A simulated customer's talk time is part of their story (seeded by their number
@@ -141,7 +138,7 @@ class SimAgentLeg:
             talk = asyncio.ensure_future(
                 self._timer.sleep_until(start + timedelta(seconds=seconds))
             )
-        released = asyncio.ensure_future(self._released.wait())
+        released = asyncio.ensure_future(release.wait())
         gone = asyncio.ensure_future(self._gone.wait())
         waits = {talk, released, gone}
         try:

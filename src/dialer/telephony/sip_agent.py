@@ -5,7 +5,8 @@ The leg is an ordinary SipCall dialled with no answering-machine detection (a de
 softphone, by URI or through the trunk); once it is answered its audio runs on the shared media
 clock, silent between customers. ``bridge`` plays the bridge tone to the agent and then has the
 media clock move each side's received PCM to the other's transmit queue on every 20 ms tick
-(sip_media.Bridge), until the customer hangs up, the agent's leg ends, or ``release``.
+(sip_media.Bridge), until the customer hangs up, the agent's leg ends, or the call's
+``released`` is set.
 """
 
 import asyncio
@@ -51,7 +52,6 @@ class SipAgentLeg:
     def __init__(self, network: "SipNetwork", call: SipCall) -> None:
         self.network = network
         self.call = call
-        self._released = asyncio.Event()
         self._bridged = False
         # The leg answers whether or not anyone is waiting for it yet.
         self._progress = asyncio.ensure_future(call.progress())
@@ -69,7 +69,7 @@ class SipAgentLeg:
         result = await asyncio.shield(self._progress)
         return isinstance(result, Answered) and not self.call.closed.is_set()
 
-    async def bridge(self, customer: Call) -> BridgeEnd:
+    async def bridge(self, customer: Call, released: asyncio.Event) -> BridgeEnd:
         if not isinstance(customer, SipCall):
             raise TypeError(f"a SIP agent leg bridges SIP calls only, not {customer!r}")
         if self._bridged:
@@ -80,7 +80,8 @@ class SipAgentLeg:
         customer_media = customer.live_media()
         if customer_media is None:
             return BridgeEnd.CUSTOMER_LEFT
-        self._released.clear()
+        if released.is_set():
+            return BridgeEnd.RELEASED  # hung up from the desk before the bridge began
         loop = asyncio.get_running_loop()
         started = loop.time()
         events = self.network.events
@@ -93,7 +94,7 @@ class SipAgentLeg:
         self._bridged = True
         bridge.start(_TONE)
         try:
-            await first_of(customer.closed, self.call.closed, self._released, timeout=None)
+            await first_of(customer.closed, self.call.closed, released, timeout=None)
         finally:
             bridge.stop()
             self._bridged = False
@@ -102,9 +103,6 @@ class SipAgentLeg:
         if self.call.closed.is_set():
             return BridgeEnd.AGENT_LEFT
         return BridgeEnd.RELEASED
-
-    def release(self) -> None:
-        self._released.set()
 
     async def ended(self) -> None:
         await self.call.closed.wait()

@@ -24,6 +24,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -40,6 +41,7 @@ TONES = (0, 700, 1200)
 PCMU, PCMA = 0, 8
 _SECONDS = 1.0
 _KEPT_PACKETS = 3_000  # a minute of 20 ms packets
+_PACKETS_PER_SECOND = 50
 # A packet louder than this (peak, of 32767) is sound: about -50 dBFS. The dialer's silence
 # between prompts is digital zero; speech and tones peak thousands of times higher.
 SOUND_PEAK = 100
@@ -182,6 +184,8 @@ class RtpListener:
         # By the sender's port (each call's RTP comes from its own): time.time() of the first
         # packet with sound, comparable with another process's clock (SippCarrier.answers).
         self._first_sound: dict[int, float] = {}
+        # By the sender's port too: its last second of audio, to tell what each call heard.
+        self._last_from: dict[int, deque[np.ndarray[tuple[int], np.dtype[np.int16]]]] = {}
         self.packets = 0
         self.payload_types: set[int] = set()
         self._stop = threading.Event()
@@ -208,6 +212,9 @@ class RtpListener:
             with self._lock:
                 if loud and sender[1] not in self._first_sound:
                     self._first_sound[sender[1]] = time.time()
+                if sender[1] not in self._last_from:
+                    self._last_from[sender[1]] = deque(maxlen=_PACKETS_PER_SECOND)
+                self._last_from[sender[1]].append(samples)
                 self.packets += 1
                 self.payload_types.add(payload_type)
                 self._samples.append(samples)
@@ -252,6 +259,13 @@ class RtpListener:
         call's RTP, when several calls send here); None if none has."""
         with self._lock:
             return self._first_sound.get(port)
+
+    def tone_level_from(self, port: int, hz: float) -> float:
+        """The share of the last second's energy at ``hz`` (0..1) in the audio that came from
+        ``port`` of 127.0.0.1 (one call's RTP, when several calls send here)."""
+        with self._lock:
+            kept = list(self._last_from.get(port, ()))
+        return tone_share(np.concatenate(kept), hz) if kept else 0.0
 
     def tone_level(self, hz: float, seconds: float = _SECONDS) -> float:
         """The share of the last ``seconds``' energy at ``hz`` (0..1): near 1 for a pure tone."""
