@@ -515,8 +515,8 @@ class Holding:
 def test_no_more_customers_wait_than_the_strategys_maximum_callers(
     rig: AgentRig, waiting: int, queued: bool
 ) -> None:
-    """The claim already keeps a campaign's calls in flight at MaximumCallers, so the line's
-    own limit is met at the call: with MaximumCallers (2) waiting already, nobody more."""
+    """MaximumCallers is the most customers waiting for an agent (the seed's "waiting calls in
+    the queue"), met at the call: with MaximumCallers (2) waiting already, nobody more."""
     number = people(1)[0]
     campaign_id = rig.campaign([number], [Agent("1001")])
     with rig.container.store.write() as session:

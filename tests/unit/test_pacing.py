@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from dialer.domain.agent import Strategy
-from dialer.domain.campaign import Campaign, CampaignSpec, CampaignStatus
+from dialer.domain.campaign import Campaign, CampaignSpec, CampaignStatus, CampaignType
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, TenantId
 from dialer.domain.pacing import (
     CapsAndRate,
@@ -26,7 +26,7 @@ NOW = datetime(2025, 10, 1, 10, 0, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
 
 
-def campaign(max_callers: int | None = None) -> Campaign:
+def campaign(max_callers: int | None = None, kind: CampaignType = CampaignType.IVR) -> Campaign:
     spec = CampaignSpec(
         name=None,
         schedule=Schedule(date(2025, 10, 1), Window(time(9), time(17))),
@@ -35,6 +35,7 @@ def campaign(max_callers: int | None = None) -> Campaign:
         attempts=(),
         answerphone=MessagePolicy.NEVER,
         sms_on_busy=MessagePolicy.NEVER,
+        kind=kind,
     )
     strategy = None
     if max_callers is not None:
@@ -75,6 +76,17 @@ def test_caps_and_rate(
     policy = CapsAndRate(claim_batch=100, campaign_max_in_flight=10)
     load = Load(campaign(max_callers), on_line, free, [bucket(r) for r in rates], NOW)
     assert policy.request(load) == expected
+
+
+def test_maximum_callers_caps_an_agent_campaigns_waiting_callers_not_its_lines() -> None:
+    """The seed's MaximumCallers is "the maximum amount of waiting calls in the queue". An agent
+    campaign with the seed's example (1) still dials as many lines as the engine allows; the
+    agent calls cap the waiting customers at 1 (tests/unit/test_engine_agents.py)."""
+    policy = CapsAndRate(claim_batch=100, campaign_max_in_flight=10)
+    load = Load(campaign(1, CampaignType.AGENT), 0, 900, [bucket(1000)], NOW)
+    assert policy.request(load) == ClaimRequest(10, 10, 1000)
+    assert policy.max_in_flight(campaign(1, CampaignType.AGENT)) == 10
+    assert policy.max_in_flight(campaign(1, CampaignType.IVR)) == 1
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from dialer.domain.campaign import Campaign
+from dialer.domain.campaign import Campaign, CampaignType
 from dialer.domain.ids import CampaignId
 
 # Claim in quanta of 50 ms worth of the rate: one claim per token would cost a store round
@@ -72,7 +72,14 @@ class PacingPolicy(Protocol):
 
 
 def campaign_max_in_flight(campaign: Campaign, default: int) -> int:
-    """The Dialer API strategy's MaximumCallers, when set, overrides the engine's default."""
+    """The Dialer API strategy's MaximumCallers, when set, overrides the engine's default for
+    an IVR campaign. The seed defines it as the most calls waiting in the monitored queue: an
+    IVR campaign's calls reach that queue only from the line, so the calls on the line bound
+    them. An agent campaign's callers wait in its own queue, which the agent calls cap at
+    MaximumCallers (engine/agent_calls.py); capping its lines too would hold a team of ten to
+    one line with the seed's own example (MaximumCallers 1)."""
+    if campaign.spec.kind is CampaignType.AGENT:
+        return default
     if campaign.strategy is not None and campaign.strategy.max_callers:
         return campaign.strategy.max_callers
     return default
