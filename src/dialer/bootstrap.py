@@ -27,6 +27,8 @@ from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
 from dialer.services.dnc import DncService
 from dialer.services.health import EngineProblem, HealthService
+from dialer.services.number_pages import NumberPages
+from dialer.services.number_upload import NumberUploads
 from dialer.services.numbers import LocalNormaliser, PooledNormaliser
 from dialer.services.results import ResultsService
 from dialer.services.tenants import TenantService
@@ -62,6 +64,8 @@ class Container:
     health: HealthService = field(init=False)
     agent_desk: AgentDeskService = field(init=False)
     agent_supervision: AgentSupervision = field(init=False)
+    number_pages: NumberPages = field(init=False)
+    number_uploads: NumberUploads = field(init=False)
     # Every event of this process goes here; metrics subscribe (tests may add a Recording).
     events: FanOutSink = field(init=False)
     metrics: PrometheusMetrics = field(init=False)
@@ -81,6 +85,8 @@ class Container:
         self.health = HealthService(self.store, self.clock)
         self.agent_desk = AgentDeskService(self.store, self.clock, self.events)
         self.agent_supervision = AgentSupervision(self.store, self.clock)
+        self.number_pages = NumberPages(self.store, self.clock)
+        self.number_uploads = NumberUploads(self.store, self.normaliser, self.clock)
 
     def webhook_policy(self) -> AddressPolicy:
         return AddressPolicy.allowing(self.settings.webhook_allow)
@@ -106,6 +112,8 @@ class Container:
             metrics_text=self.metrics.exposition,
             agent_desk_service=self.agent_desk,
             agent_supervision=self.agent_supervision,
+            number_pages=self.number_pages,
+            number_uploads=self.number_uploads,
         )
 
     def close_workers(self) -> None:
