@@ -39,7 +39,7 @@ def _finish(
     with container.store.write() as session:
         rows = session.destinations.list_numbers(CampaignId(campaign_id))
         e164_ids = {r.number.e164: r.id for r in rows}
-        conn = session._conn  # type: ignore[attr-defined]  # a SqlSession (attempt_history.py)
+        conn = session._conn  # type: ignore[union-attr]  # a SqlSession (attempt_history.py)
         for e164, (outcome, stage) in outcomes.items():
             conn.execute(
                 "UPDATE destinations SET state = 'done', attempts_made = 1, last_outcome = %s,"
@@ -107,6 +107,35 @@ def test_search_by_number_prefix_national_or_international(
         assert [r["name"] for r in rows] == [f"N{n}" for n in range(10, 20)], q
 
 
+def test_a_number_search_pages_in_number_order(client: TestClient, account: Account) -> None:
+    numbers = [
+        {"number": "+441134900009", "name": "nine"},
+        {"number": "+441134900001", "name": "one"},
+        {"number": "+442079460000", "name": "london"},
+        {"number": "+441134900005", "name": "five"},
+        {"number": "0113 490 0001", "name": "one again"},  # the same number, added later
+        {"number": "+441134900003", "name": "three"},
+    ]
+    campaign_id = _create(client, account, numbers)
+    expected = ["one", "one again", "three", "five", "nine"]
+    seen: list[str] = []
+    params: dict[str, Any] = {"q": "0113", "limit": 2}
+    while True:
+        data = _get(client, account, campaign_id, **params)
+        seen += [r["name"] for r in data["numbers"]]
+        if data["next"] is None:
+            break
+        params["after"] = data["next"]
+    assert seen == expected
+    for page in (1, 2, 3):
+        got = _get(client, account, campaign_id, q="0113", limit=2, page=page)["numbers"]
+        assert [r["name"] for r in got] == expected[(page - 1) * 2 : page * 2]
+    # Page 2 goes on from its cursor just as it would from page 1's.
+    second = _get(client, account, campaign_id, q="0113", limit=2, page=2)
+    after_second = _get(client, account, campaign_id, q="0113", limit=2, after=second["next"])
+    assert [r["name"] for r in after_second["numbers"]] == ["nine"]
+
+
 def test_search_by_name_is_a_case_insensitive_substring(
     client: TestClient, account: Account
 ) -> None:
@@ -141,7 +170,10 @@ def test_filters_by_outcome_stage_and_final(
             "+441134900004": (Outcome.BUSY, Stage.NONE),
         },
     )
-    names = lambda **p: [r["name"] for r in _get(client, account, campaign_id, **p)["numbers"]]  # noqa: E731
+
+    def names(**params: Any) -> list[str]:
+        return [r["name"] for r in _get(client, account, campaign_id, **params)["numbers"]]
+
     assert names(outcome="Busy") == ["N1", "N4"]
     assert names(outcome="3") == ["N1", "N4"]
     assert names(outcome="busy", limit=1, page=2) == ["N4"]

@@ -6,7 +6,8 @@ which costs the same at any depth; ``page`` N is offered too for a console's pag
 finds its first row by reading the (campaign_id, id) index alone.
 
 ``q`` is a number when it is written like one (digits, spaces, ()-./ and a leading +): an E.164
-prefix, read through the index on (campaign_id, number_e164). Anything else is a case-insensitive
+prefix, read through the index on (campaign_id, number_e164), and its pages go in number order
+(then the order added), the index's own. Anything else is a case-insensitive
 substring of the name, which no index serves: a scan in id order that stops once the page is
 full (fast for common names, slowest for a name that matches nothing).
 """

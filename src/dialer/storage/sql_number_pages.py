@@ -2,7 +2,7 @@
 numbers of an upload a campaign already has (docs/rest-api.md, A campaign's numbers)."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from dialer.domain.campaign import PhoneNumber, StoredNumber
 from dialer.domain.codes import Outcome, Stage
@@ -21,14 +21,16 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _conditions(where: NumberFilter, dialect: str) -> tuple[str, list[Any]]:
+def _conditions(where: NumberFilter, dialect: str, from_number: str = "") -> tuple[str, list[Any]]:
+    """The filter's SQL; ``from_number``: a search by number resumes at this number."""
     parts: list[str] = []
     args: list[Any] = []
     if where.number_prefix is not None:
-        # A range on (campaign_id, number_e164), the index migration 0002 made; E.164 holds
-        # only '+' and digits, and ':' sorts just after '9'.
+        # One range on (campaign_id, number_e164), the index migration 0002 made (E.164 holds
+        # only '+' and digits; ':' sorts just after '9'): a second lower bound on the same
+        # column would leave SQLite scanning from the first.
         parts.append("d.number_e164 >= %s AND d.number_e164 < %s")
-        args += [where.number_prefix, where.number_prefix + ":"]
+        args += [max(where.number_prefix, from_number), where.number_prefix + ":"]
     if where.name_contains is not None:
         # SQLite's LIKE ignores ASCII case as PostgreSQL's ILIKE does.
         like = "ILIKE" if dialect == "postgres" else "LIKE"
@@ -45,6 +47,24 @@ def _conditions(where: NumberFilter, dialect: str) -> tuple[str, list[Any]]:
     return "".join(f" AND {p}" for p in parts), args
 
 
+class _Cursor(NamedTuple):
+    id: int
+    e164: str  # for a search by number, whose pages go in (number_e164, id) order
+    inclusive: bool
+
+
+def _resume(by_number: bool, start: _Cursor) -> tuple[str, list[Any]]:
+    """The page's lower bound, written as one range the index can seek to: a second bound on
+    the same column (id > 0 AND id > 499000) left SQLite scanning from the first."""
+    if not by_number:
+        return " AND d.id > %s", [start.id - 1 if start.inclusive else start.id]
+    if not start.e164:
+        return "", []
+    # The lower bound on the number itself is in the filter's range (_conditions).
+    tie = "<" if start.inclusive else "<="
+    return f" AND NOT (d.number_e164 = %s AND d.id {tie} %s)", [start.e164, start.id]
+
+
 class NumberPageQueries:
     _conn: Connection
 
@@ -56,24 +76,25 @@ class NumberPageQueries:
         skip: int,
         limit: int,
     ) -> list[NumberRow]:
-        conditions, args = _conditions(where, self._conn.dialect)
-        start = ""
-        start_args: list[Any] = []
+        by_number = where.number_prefix is not None
+        start = self._start(campaign_id, by_number, after)
+        if start is None:
+            return []
         if skip > 0:
-            # Page N: find its first id by the index alone (no row, no join read for the rows
-            # skipped), then read one page from there.
-            start = (
-                " AND d.id >= (SELECT d.id FROM destinations d WHERE d.campaign_id = %s"
-                f" AND d.id > %s{conditions} ORDER BY d.id LIMIT 1 OFFSET %s)"
-            )
-            start_args = [campaign_id, after, *args, skip]
+            # Page N: its first row found by the index alone (no row, no join read for those
+            # skipped); the page is then read from there like any other.
+            start = self._skip(campaign_id, where, start, skip)
+            if start is None:
+                return []
+        conditions, args = _conditions(where, self._conn.dialect, start.e164)
+        resume, resume_args = _resume(by_number, start)
+        order = "d.number_e164, d.id" if by_number else "d.id"
         rows = self._conn.execute(
             "SELECT d.id, d.number_raw, d.number_e164, d.name, d.parameters, d.attempts_made,"
             " d.last_outcome, d.last_stage, d.number_type, d.state, q.due_at"
             " FROM destinations d LEFT JOIN dial_queue q ON q.destination_id = d.id"
-            f" WHERE d.campaign_id = %s AND d.id > %s{conditions}{start}"
-            " ORDER BY d.id LIMIT %s",
-            (campaign_id, after, *args, *start_args, limit),
+            f" WHERE d.campaign_id = %s{resume}{conditions} ORDER BY {order} LIMIT %s",
+            (campaign_id, *resume_args, *args, limit),
         )
         return [
             NumberRow(
@@ -89,6 +110,38 @@ class NumberPageQueries:
             )
             for did, raw, e164, name, params, made, outcome, stage, kind, state, due in rows
         ]
+
+    def _start(self, campaign_id: CampaignId, by_number: bool, after: int) -> _Cursor | None:
+        """Where a page starts (exclusive): the cursor's row; None if that is not the campaign's."""
+        if not by_number or after == 0:
+            return _Cursor(after, "", inclusive=False)
+        rows = self._conn.execute(
+            "SELECT number_e164 FROM destinations WHERE id = %s AND campaign_id = %s",
+            (after, campaign_id),
+        )
+        if not rows or rows[0][0] is None:
+            return None
+        return _Cursor(after, rows[0][0], inclusive=False)
+
+    def _skip(
+        self,
+        campaign_id: CampaignId,
+        where: NumberFilter,
+        start: _Cursor,
+        skip: int,
+    ) -> _Cursor | None:
+        by_number = where.number_prefix is not None
+        conditions, args = _conditions(where, self._conn.dialect, start.e164)
+        resume, resume_args = _resume(by_number, start)
+        order = "d.number_e164, d.id" if by_number else "d.id"
+        rows = self._conn.execute(
+            f"SELECT d.id, d.number_e164 FROM destinations d WHERE d.campaign_id = %s{resume}"
+            f"{conditions} ORDER BY {order} LIMIT 1 OFFSET %s",
+            (campaign_id, *resume_args, *args, skip),
+        )
+        if not rows:
+            return None
+        return _Cursor(rows[0][0], rows[0][1] or "", inclusive=True)
 
     def numbers_present(self, campaign_id: CampaignId, keys: Sequence[str]) -> set[str]:
         found: set[str] = set()

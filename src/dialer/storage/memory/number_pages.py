@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from dialer.domain.campaign import PhoneNumber, StoredNumber
-from dialer.domain.ids import CampaignId
+from dialer.domain.ids import CampaignId, DestinationId
 from dialer.domain.number_page import NumberFilter, NumberRow
 from dialer.storage.memory.base import SessionBase
 from dialer.storage.memory.tables import DestinationRow, from_us
@@ -38,13 +38,25 @@ class NumberPageParts(SessionBase):
         skip: int,
         limit: int,
     ) -> list[NumberRow]:
+        # A search by number goes in number order, as the SQL store's index gives it.
+        by_number = where.number_prefix is not None
+
+        def key(d: DestinationRow) -> tuple[str, int]:
+            return (d.e164 or "", d.id) if by_number else ("", d.id)
+
+        cursor = self._t.destinations.get(DestinationId(after)) if after else None
+        if by_number and after and (cursor is None or cursor.campaign_id != campaign_id):
+            return []
+        if by_number and cursor is not None and cursor.e164 is None:
+            return []
+        start = ("", after) if cursor is None or not by_number else key(cursor)
         rows = sorted(
             (
                 d
                 for d in self._t.destinations.values()
-                if d.campaign_id == campaign_id and d.id > after and _matches(d, where)
+                if d.campaign_id == campaign_id and key(d) > start and _matches(d, where)
             ),
-            key=lambda d: d.id,
+            key=key,
         )[skip : skip + limit]
         out = []
         for d in rows:
