@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from dialer.api.app import create_app
 from dialer.clocks import RealTimer, SystemClock, VirtualTimer
 from dialer.domain.events import FanOutSink
+from dialer.domain.webhook import Delivery
 from dialer.domain.webhook_address import AddressPolicy
 from dialer.engine.scheduler import Engine
 from dialer.engine.webhooks import WebhookDeliverer, new_client
@@ -32,6 +33,7 @@ from dialer.services.number_upload import NumberUploads
 from dialer.services.numbers import LocalNormaliser, PooledNormaliser
 from dialer.services.results import ResultsService
 from dialer.services.tenants import TenantService
+from dialer.services.webhook_test import WebhookTester
 from dialer.services.webhooks import WebhookService
 from dialer.services.zones import CalleeZones
 from dialer.settings import EngineSettings, NetworkSettings, Settings
@@ -66,6 +68,7 @@ class Container:
     agent_supervision: AgentSupervision = field(init=False)
     number_pages: NumberPages = field(init=False)
     number_uploads: NumberUploads = field(init=False)
+    webhook_tester: WebhookTester = field(init=False)
     # Every event of this process goes here; metrics subscribe (tests may add a Recording).
     events: FanOutSink = field(init=False)
     metrics: PrometheusMetrics = field(init=False)
@@ -87,9 +90,19 @@ class Container:
         self.agent_supervision = AgentSupervision(self.store, self.clock)
         self.number_pages = NumberPages(self.store, self.clock)
         self.number_uploads = NumberUploads(self.store, self.normaliser, self.clock)
+        self.webhook_tester = WebhookTester(self.store, self.clock, self._send_test)
 
     def webhook_policy(self) -> AddressPolicy:
         return AddressPolicy.allowing(self.settings.webhook_allow)
+
+    async def _send_test(self, delivery: Delivery) -> tuple[int | None, str | None]:
+        """A webhook test's one try, as the deliverer makes every try (its own client: tests
+        are rare, and this process may run no deliverer)."""
+        async with new_client(max_connections=1) as client:
+            deliverer = WebhookDeliverer(
+                self.store, self.clock, client, policy=self.webhook_policy()
+            )
+            return await deliverer.post_once(delivery)
 
     def app(
         self,
@@ -114,6 +127,7 @@ class Container:
             agent_supervision=self.agent_supervision,
             number_pages=self.number_pages,
             number_uploads=self.number_uploads,
+            webhook_tester=self.webhook_tester,
         )
 
     def close_workers(self) -> None:

@@ -26,6 +26,7 @@ from dialer.services.number_pages import NumberPages
 from dialer.services.number_upload import NumberUploads
 from dialer.services.results import ResultsService
 from dialer.services.tenants import TenantService
+from dialer.services.webhook_test import WebhookTester
 from dialer.services.webhooks import WebhookService
 from dialer.settings import Settings
 
@@ -48,6 +49,7 @@ def create_app(
     agent_supervision: AgentSupervision | None = None,
     number_pages: NumberPages | None = None,
     number_uploads: NumberUploads | None = None,
+    webhook_tester: WebhookTester | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -85,6 +87,7 @@ def create_app(
     app.state.agent_supervision = agent_supervision
     app.state.number_pages = number_pages
     app.state.number_uploads = number_uploads
+    app.state.webhook_tester = webhook_tester
     errors.install(app)
     app.include_router(campaigns.router)
     if number_pages is not None and number_uploads is not None:
