@@ -20,9 +20,10 @@ from dialer.domain.webhook_address import AddressPolicy
 from dialer.engine.scheduler import Engine
 from dialer.engine.webhooks import WebhookDeliverer, new_client
 from dialer.metrics.prometheus import PrometheusMetrics
-from dialer.ports import AgentPhones, Clock, EventSink
+from dialer.ports import AgentPhones, Clock, EventSink, SpeechSynthesizer
 from dialer.services.agent_desk import AgentDeskService
 from dialer.services.agent_supervision import AgentSupervision
+from dialer.services.callflow_dry_run import CallFlowDryRun
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
@@ -69,6 +70,7 @@ class Container:
     number_pages: NumberPages = field(init=False)
     number_uploads: NumberUploads = field(init=False)
     webhook_tester: WebhookTester = field(init=False)
+    callflow_dry_run: CallFlowDryRun = field(init=False)
     # Every event of this process goes here; metrics subscribe (tests may add a Recording).
     events: FanOutSink = field(init=False)
     metrics: PrometheusMetrics = field(init=False)
@@ -91,6 +93,7 @@ class Container:
         self.number_pages = NumberPages(self.store, self.clock)
         self.number_uploads = NumberUploads(self.store, self.normaliser, self.clock)
         self.webhook_tester = WebhookTester(self.store, self.clock, self._send_test)
+        self.callflow_dry_run = CallFlowDryRun(self.store, _speech())
 
     def webhook_policy(self) -> AddressPolicy:
         return AddressPolicy.allowing(self.settings.webhook_allow)
@@ -128,6 +131,7 @@ class Container:
             number_pages=self.number_pages,
             number_uploads=self.number_uploads,
             webhook_tester=self.webhook_tester,
+            callflow_dry_run=self.callflow_dry_run,
         )
 
     def close_workers(self) -> None:
@@ -306,6 +310,16 @@ def build_engine(
         phones=driver if isinstance(driver, AgentPhones) else None,
     )
     return EngineRuntime(engine, driver, sms, timer, container.webhook_policy(), container.events)
+
+
+def _speech() -> "SpeechSynthesizer | None":
+    """The synthesizer of dry runs: espeak-ng as the calls speak, if it is installed (imported
+    here, as build_sip_network does; renders are kept in memory only)."""
+    if shutil.which("espeak-ng") is None:
+        return None
+    from dialer.telephony.speech import EspeakSynthesizer
+
+    return EspeakSynthesizer()
 
 
 def build_sip_network(

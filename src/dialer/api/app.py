@@ -11,12 +11,14 @@ from starlette.routing import Route
 from dialer import __version__
 from dialer.api import agent_schemas, errors, health, metrics, openapi
 from dialer.api.rest import agent_desk, agent_events, agents, campaigns, catalog, dnc, webhooks
+from dialer.api.rest import callflow_dry_run as dry_run_routes
 from dialer.api.rest import campaign_numbers as numbers_routes
 from dialer.api.rest import settings as settings_routes
 from dialer.api.rpc import dispatch
 from dialer.api.rpc import openapi as rpc_openapi
 from dialer.services.agent_desk import AgentDeskService
 from dialer.services.agent_supervision import AgentSupervision
+from dialer.services.callflow_dry_run import CallFlowDryRun
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
@@ -50,6 +52,7 @@ def create_app(
     number_pages: NumberPages | None = None,
     number_uploads: NumberUploads | None = None,
     webhook_tester: WebhookTester | None = None,
+    callflow_dry_run: CallFlowDryRun | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -88,6 +91,7 @@ def create_app(
     app.state.number_pages = number_pages
     app.state.number_uploads = number_uploads
     app.state.webhook_tester = webhook_tester
+    app.state.callflow_dry_run = callflow_dry_run
     errors.install(app)
     app.include_router(campaigns.router)
     if number_pages is not None and number_uploads is not None:
@@ -97,6 +101,9 @@ def create_app(
         app.include_router(agent_desk.router)
         app.include_router(agent_events.router)
         app.include_router(agents.router)
+    if callflow_dry_run is not None:
+        # Before the catalog: its /api/callflows/{callflow_id} must not take dry-run paths.
+        app.include_router(dry_run_routes.router)
     app.include_router(catalog.router)
     app.include_router(dnc.router)
     app.include_router(webhooks.router)
