@@ -91,8 +91,11 @@ class NumberPageQueries:
         order = "d.number_e164, d.id" if by_number else "d.id"
         rows = self._conn.execute(
             "SELECT d.id, d.number_raw, d.number_e164, d.name, d.parameters, d.attempts_made,"
-            " d.last_outcome, d.last_stage, d.number_type, d.state, q.due_at"
-            " FROM destinations d LEFT JOIN dial_queue q ON q.destination_id = d.id"
+            " d.last_outcome, d.last_stage, d.number_type, d.state,"
+            # Looked up row by row: PostgreSQL merge-joined the whole ready queue from its
+            # start for a deep page (450,000 rows read for 1,000 shown).
+            " (SELECT q.due_at FROM dial_queue q WHERE q.destination_id = d.id)"
+            " FROM destinations d"
             f" WHERE d.campaign_id = %s{resume}{conditions} ORDER BY {order} LIMIT %s",
             (campaign_id, *resume_args, *args, limit),
         )
@@ -134,8 +137,10 @@ class NumberPageQueries:
         conditions, args = _conditions(where, self._conn.dialect, start.e164)
         resume, resume_args = _resume(by_number, start)
         order = "d.number_e164, d.id" if by_number else "d.id"
+        # By id, the id alone: the skipped entries are read from the index only.
+        number = "d.number_e164" if by_number else "''"
         rows = self._conn.execute(
-            f"SELECT d.id, d.number_e164 FROM destinations d WHERE d.campaign_id = %s{resume}"
+            f"SELECT d.id, {number} FROM destinations d WHERE d.campaign_id = %s{resume}"
             f"{conditions} ORDER BY {order} LIMIT 1 OFFSET %s",
             (campaign_id, *resume_args, *args, skip),
         )
