@@ -5,11 +5,13 @@ import asyncio
 import io
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from dialer.bootstrap import build, build_engine
 from dialer.clocks import RealTimer
 from dialer.domain.codes import Outcome
+from dialer.services import number_upload
 from dialer.services.number_upload import csv_lines
 from dialer.settings import EngineSettings, NetworkSettings, Settings
 from tests.conftest import Account
@@ -177,6 +179,23 @@ def test_too_many_lines_is_413_and_changes_nothing(client: TestClient, account: 
     got = _post_csv(client, account, campaign_id, body)
     assert got.status_code == 413, got.text
     assert len(_all_numbers(client, account, campaign_id)) == 2
+
+
+def test_the_line_limit_is_the_documented_one_exactly(
+    client: TestClient, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(number_upload, "MAX_UPLOAD_LINES", 3)
+    campaign_id = _create(client, account)
+    three = "number\n07700900001\n07700900002\n07700900003\n"
+    assert _post_csv(client, account, campaign_id, three).json()["added"] == 3
+    four = "number\n07700900004\n07700900005\n07700900006\n07700900007"  # no last break
+    assert _post_csv(client, account, campaign_id, four).status_code == 413
+    json_four = [{"number": f"0770090001{n}"} for n in range(4)]
+    got = client.post(
+        f"/api/campaign/voice/{campaign_id}/numbers", json=json_four, headers=account.headers
+    )
+    assert got.status_code == 413
+    assert len(_all_numbers(client, account, campaign_id)) == 5
 
 
 def test_a_formula_name_is_kept_as_text(client: TestClient, account: Account) -> None:

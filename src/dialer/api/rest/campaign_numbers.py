@@ -32,6 +32,7 @@ from dialer.services.number_upload import (
     UploadReport,
     csv_lines,
     json_lines,
+    refuse_too_many_lines,
 )
 from dialer.services.results import iso_utc
 
@@ -202,6 +203,7 @@ async def add_numbers(
         await run_in_threadpool(service.exists, tenant, target)
         with tempfile.SpooledTemporaryFile(1024 * 1024) as spool:
             await _spool(request, spool)
+            await run_in_threadpool(refuse_too_many_lines, spool)
             report = await run_in_threadpool(
                 lambda: service.add(tenant, target, csv_lines(spool, columns))
             )
