@@ -198,6 +198,19 @@ def test_the_line_limit_is_the_documented_one_exactly(
     assert len(_all_numbers(client, account, campaign_id)) == 5
 
 
+def test_nul_bytes_and_huge_fields_reject_their_lines_only(
+    client: TestClient, account: Account
+) -> None:
+    campaign_id = _create(client, account)
+    body = b"number,name\n07700900001,A\x00B\n07700900002," + b"x" * 200_000 + b"\n07700900003,ok\n"
+    got = _post_csv(client, account, campaign_id, body)
+    assert got.status_code == 200, got.text
+    report = got.json()
+    assert report["added"] == 1
+    assert [r["line"] for r in report["rejected"]] == [2, 3]
+    assert "control character" in report["rejected"][0]["reason"]
+
+
 def test_a_formula_name_is_kept_as_text(client: TestClient, account: Account) -> None:
     campaign_id = _create(client, account)
     hostile = "=cmd|' /C calc'!A0"
