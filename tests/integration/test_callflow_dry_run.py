@@ -96,6 +96,15 @@ def test_no_keys_time_the_menu_out_to_its_default(
     assert run["stage"] == "Answered"
 
 
+def test_no_body_at_all_is_no_keys_and_an_empty_number(
+    client: TestClient, container: Container, account: Account
+) -> None:
+    flow_id = _flow(container, account)
+    got = client.post(f"/api/callflows/{flow_id}/dry-run", headers=account.headers)
+    assert got.status_code == 200, got.text
+    assert got.json()["steps"][0]["text"] == "Hello . Your appointment is on ."
+
+
 def test_a_transfer_answered_or_not_and_unused_keys(
     client: TestClient, container: Container, account: Account
 ) -> None:

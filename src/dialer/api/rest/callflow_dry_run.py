@@ -97,7 +97,10 @@ async def dry_run(
     """Walk the flow as the engine would for ``keys`` (one press per gather; none left: the
     gather times out) and a sample ``number``: the steps by node path, the placeholders filled,
     where it ended, and each spoken step's audio as a WAV URL."""
-    has_body = request.headers.get("content-length", "0") != "0"
+    # No body (or an empty one) is a dry run with no keys and an empty sample number.
+    has_body = request.headers.get("content-length", "0") != "0" or (
+        "transfer-encoding" in request.headers
+    )
     body = await read_json(request, _MAX_BODY) if has_body else None
     given = await run_in_threadpool(read_input, body)
     run = await _dry_run(request).run(tenant, callflow_id, given)
