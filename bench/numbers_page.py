@@ -28,8 +28,8 @@ _FILL = {
     " last_outcome, attempts_made, number_type, created_at)"
     " SELECT %s, '07' || lpad(g::text, 9, '0'),"
     " '+447' || lpad(g::text, 9, '0'), 'Customer ' || g,"
-    " CASE WHEN g % 10 = 0 THEN 'done' ELSE 'pending' END,"
-    " CASE WHEN g % 10 = 0 THEN 3 END, CASE WHEN g % 10 = 0 THEN 1 ELSE 0 END, 1, 0"
+    " CASE WHEN mod(g, 10) = 0 THEN 'done' ELSE 'pending' END,"
+    " CASE WHEN mod(g, 10) = 0 THEN 3 END, CASE WHEN mod(g, 10) = 0 THEN 1 ELSE 0 END, 1, 0"
     " FROM generate_series(1, %s) g",
     "sqlite": "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < ?)"
     " INSERT INTO destinations (campaign_id, number_raw, number_e164, name, state,"
