@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from dialer.api.auth import current_tenant
 from dialer.api.body import read_json
+from dialer.api.console_schemas import DryRunOut
 from dialer.api.responses import JsonResponse
 from dialer.api.schemas import Problem
 from dialer.domain.errors import NotFound
@@ -88,7 +89,11 @@ def run_json(run: DryRun) -> dict[str, Any]:
     }
 
 
-@router.post("/{callflow_id}/dry-run", openapi_extra=_BODY, responses=_ERRORS)
+@router.post(
+    "/{callflow_id}/dry-run",
+    openapi_extra=_BODY,
+    responses={200: {"model": DryRunOut}, **_ERRORS},
+)
 async def dry_run(
     request: Request,
     tenant: TenantDep,

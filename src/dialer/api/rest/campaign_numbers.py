@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from dialer.api.auth import current_tenant
 from dialer.api.body import UnsupportedMediaType, read_json
+from dialer.api.console_schemas import NumbersPageOut, UploadReportOut
 from dialer.api.responses import JsonResponse
 from dialer.api.rest.campaigns import _campaign_id
 from dialer.api.rest.presenters import number_json
@@ -58,7 +59,7 @@ def row_json(row: NumberRow) -> dict[str, Any]:
     return out
 
 
-@router.get("/{campaign_id}/numbers", responses=_ERRORS)
+@router.get("/{campaign_id}/numbers", responses={200: {"model": NumbersPageOut}, **_ERRORS})
 async def campaign_numbers(
     request: Request,
     campaign_id: str,
@@ -177,7 +178,12 @@ def report_json(report: UploadReport, key: str) -> dict[str, Any]:
 @router.post(
     "/{campaign_id}/numbers",
     openapi_extra=_UPLOAD_BODY,
-    responses={**_ERRORS, 413: {"model": Problem}, 415: {"model": Problem}},
+    responses={
+        200: {"model": UploadReportOut},
+        **_ERRORS,
+        413: {"model": Problem},
+        415: {"model": Problem},
+    },
 )
 async def add_numbers(
     request: Request,

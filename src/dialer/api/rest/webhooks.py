@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from dialer.api.auth import current_tenant
 from dialer.api.body import read_json
+from dialer.api.console_schemas import WebhookTestOut
 from dialer.api.responses import JsonResponse
 from dialer.api.schemas import Problem
 from dialer.domain.errors import NotFound
@@ -88,7 +89,7 @@ async def retry_webhook(request: Request, tenant: TenantDep) -> Response:
     return JsonResponse({"retried": retried})
 
 
-@router.post("/test", responses=_ERRORS)
+@router.post("/test", responses={200: {"model": WebhookTestOut}, **_ERRORS})
 async def test_webhook(request: Request, tenant: TenantDep) -> Response:
     """Send a test delivery to the webhook now (docs/webhooks.md, Testing the webhook): 200
     with whether it was delivered, the receiver's status, the time taken and the error."""
