@@ -102,6 +102,11 @@ def test_csv_column_mapping_semicolons_and_a_bom(client: TestClient, account: Ac
     added = _all_numbers(client, account, campaign_id)[-1]
     assert added["name"] == "Ann"
     assert added["parameters"] == [{"value": "p-three", "parameter": 3}]
+    # A mapping shorter than the header: the columns after it are ignored, not extra fields.
+    short = _post_csv(
+        client, account, campaign_id, "a,b,c,d\n07700900002,Bo,x,y\n", columns="number,name"
+    )
+    assert short.json() == {"added": 1, "duplicates": 0, "rejected": [], "rejectedCount": 0}
 
 
 def test_json_objects_as_the_seed_writes_them(client: TestClient, account: Account) -> None:

@@ -107,8 +107,10 @@ def csv_lines(body: IO[bytes], columns: str | None) -> Iterator[NumberLine | Rej
             raise ValidationFailed({"$": ["The file is empty: a header row is needed."]})
         delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
         reader = csv.reader(itertools.chain([header_line], text), delimiter=delimiter)
-        roles = _layout(next(reader), columns)
-        width = len(roles)
+        header = next(reader)
+        roles = _layout(header, columns)
+        # A mapping of fewer columns than the header leaves the rest ignored, not extra.
+        width = max(len(header), len(roles))
         count = 0
         while True:
             try:
