@@ -12,8 +12,10 @@ from dialer.services.numbers import looks_like_number
 # As the JSON API refuses them (api/body.py): NUL and the other C0 controls but tab, CR, LF; DEL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PARAMETER_COLUMN = re.compile(r"^(?:p|param|parameter)[ _]?(\d{1,2})$")
-NUMBER_HEADERS = frozenset({"number", "phone", "phonenumber", "phone_number", "telephone", "tel"})
-NAME_HEADERS = frozenset({"name", "customername", "customer_name"})
+NUMBER_HEADERS = frozenset(
+    {"number", "phone", "phonenumber", "phone_number", "phone number", "telephone", "tel", "mobile"}
+)
+NAME_HEADERS = frozenset({"name", "customername", "customer_name", "customer name"})
 IGNORED = frozenset({"", "-", "_"})
 
 
