@@ -15,21 +15,26 @@ from fastapi import FastAPI
 from dialer.api.app import create_app
 from dialer.clocks import RealTimer, SystemClock, VirtualTimer
 from dialer.domain.events import FanOutSink
+from dialer.domain.webhook import Delivery
 from dialer.domain.webhook_address import AddressPolicy
 from dialer.engine.scheduler import Engine
 from dialer.engine.webhooks import WebhookDeliverer, new_client
 from dialer.metrics.prometheus import PrometheusMetrics
-from dialer.ports import AgentPhones, Clock, EventSink
+from dialer.ports import AgentPhones, Clock, EventSink, SpeechSynthesizer
 from dialer.services.agent_desk import AgentDeskService
 from dialer.services.agent_supervision import AgentSupervision
+from dialer.services.callflow_dry_run import CallFlowDryRun
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
 from dialer.services.dnc import DncService
 from dialer.services.health import EngineProblem, HealthService
+from dialer.services.number_pages import NumberPages
+from dialer.services.number_upload import NumberUploads
 from dialer.services.numbers import LocalNormaliser, PooledNormaliser
 from dialer.services.results import ResultsService
 from dialer.services.tenants import TenantService
+from dialer.services.webhook_test import WebhookTester
 from dialer.services.webhooks import WebhookService
 from dialer.services.zones import CalleeZones
 from dialer.settings import EngineSettings, NetworkSettings, Settings
@@ -62,6 +67,10 @@ class Container:
     health: HealthService = field(init=False)
     agent_desk: AgentDeskService = field(init=False)
     agent_supervision: AgentSupervision = field(init=False)
+    number_pages: NumberPages = field(init=False)
+    number_uploads: NumberUploads = field(init=False)
+    webhook_tester: WebhookTester = field(init=False)
+    callflow_dry_run: CallFlowDryRun = field(init=False)
     # Every event of this process goes here; metrics subscribe (tests may add a Recording).
     events: FanOutSink = field(init=False)
     metrics: PrometheusMetrics = field(init=False)
@@ -81,9 +90,22 @@ class Container:
         self.health = HealthService(self.store, self.clock)
         self.agent_desk = AgentDeskService(self.store, self.clock, self.events)
         self.agent_supervision = AgentSupervision(self.store, self.clock)
+        self.number_pages = NumberPages(self.store, self.clock)
+        self.number_uploads = NumberUploads(self.store, self.normaliser, self.clock)
+        self.webhook_tester = WebhookTester(self.store, self.clock, self._send_test)
+        self.callflow_dry_run = CallFlowDryRun(self.store, _speech())
 
     def webhook_policy(self) -> AddressPolicy:
         return AddressPolicy.allowing(self.settings.webhook_allow)
+
+    async def _send_test(self, delivery: Delivery) -> tuple[int | None, str | None]:
+        """A webhook test's one try, as the deliverer makes every try (its own client: tests
+        are rare, and this process may run no deliverer)."""
+        async with new_client(max_connections=1) as client:
+            deliverer = WebhookDeliverer(
+                self.store, self.clock, client, policy=self.webhook_policy()
+            )
+            return await deliverer.post_once(delivery)
 
     def app(
         self,
@@ -106,6 +128,10 @@ class Container:
             metrics_text=self.metrics.exposition,
             agent_desk_service=self.agent_desk,
             agent_supervision=self.agent_supervision,
+            number_pages=self.number_pages,
+            number_uploads=self.number_uploads,
+            webhook_tester=self.webhook_tester,
+            callflow_dry_run=self.callflow_dry_run,
         )
 
     def close_workers(self) -> None:
@@ -284,6 +310,16 @@ def build_engine(
         phones=driver if isinstance(driver, AgentPhones) else None,
     )
     return EngineRuntime(engine, driver, sms, timer, container.webhook_policy(), container.events)
+
+
+def _speech() -> "SpeechSynthesizer | None":
+    """The synthesizer of dry runs: espeak-ng as the calls speak, if it is installed (imported
+    here, as build_sip_network does; renders are kept in memory only)."""
+    if shutil.which("espeak-ng") is None:
+        return None
+    from dialer.telephony.speech import EspeakSynthesizer
+
+    return EspeakSynthesizer()
 
 
 def build_sip_network(

@@ -11,18 +11,24 @@ from starlette.routing import Route
 from dialer import __version__
 from dialer.api import agent_schemas, errors, health, metrics, openapi
 from dialer.api.rest import agent_desk, agent_events, agents, campaigns, catalog, dnc, webhooks
+from dialer.api.rest import callflow_dry_run as dry_run_routes
+from dialer.api.rest import campaign_numbers as numbers_routes
 from dialer.api.rest import settings as settings_routes
 from dialer.api.rpc import dispatch
 from dialer.api.rpc import openapi as rpc_openapi
 from dialer.services.agent_desk import AgentDeskService
 from dialer.services.agent_supervision import AgentSupervision
+from dialer.services.callflow_dry_run import CallFlowDryRun
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
 from dialer.services.dnc import DncService
 from dialer.services.health import EngineProblem, HealthService
+from dialer.services.number_pages import NumberPages
+from dialer.services.number_upload import NumberUploads
 from dialer.services.results import ResultsService
 from dialer.services.tenants import TenantService
+from dialer.services.webhook_test import WebhookTester
 from dialer.services.webhooks import WebhookService
 from dialer.settings import Settings
 
@@ -43,6 +49,10 @@ def create_app(
     metrics_text: Callable[[], bytes] | None = None,
     agent_desk_service: AgentDeskService | None = None,
     agent_supervision: AgentSupervision | None = None,
+    number_pages: NumberPages | None = None,
+    number_uploads: NumberUploads | None = None,
+    webhook_tester: WebhookTester | None = None,
+    callflow_dry_run: CallFlowDryRun | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -78,13 +88,22 @@ def create_app(
     app.state.draining = threading.Event()
     app.state.agent_desk = agent_desk_service
     app.state.agent_supervision = agent_supervision
+    app.state.number_pages = number_pages
+    app.state.number_uploads = number_uploads
+    app.state.webhook_tester = webhook_tester
+    app.state.callflow_dry_run = callflow_dry_run
     errors.install(app)
     app.include_router(campaigns.router)
+    if number_pages is not None and number_uploads is not None:
+        app.include_router(numbers_routes.router)
     if agent_desk_service is not None and agent_supervision is not None:
         # Before the catalog: its /api/agents/{agent_id} would take "me", "sessions", "report".
         app.include_router(agent_desk.router)
         app.include_router(agent_events.router)
         app.include_router(agents.router)
+    if callflow_dry_run is not None:
+        # Before the catalog: its /api/callflows/{callflow_id} must not take dry-run paths.
+        app.include_router(dry_run_routes.router)
     app.include_router(catalog.router)
     app.include_router(dnc.router)
     app.include_router(webhooks.router)

@@ -76,6 +76,11 @@ class Walker:
         self.transferred_to: str | None = None
 
     @property
+    def node_name(self) -> str | None:
+        """The node whose step was returned last (a dry run shows the path walked)."""
+        return None if self._node is None else self._node.name
+
+    @property
     def done(self) -> bool:
         return isinstance(self._step, Hangup)
 

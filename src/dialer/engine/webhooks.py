@@ -142,6 +142,13 @@ class WebhookDeliverer:
 
     async def _post(self, delivery: Delivery) -> str | None:
         """POST the payload; None on a 2xx answer, else what went wrong."""
+        _, error = await self.post_once(delivery)
+        return error
+
+    async def post_once(self, delivery: Delivery) -> tuple[int | None, str | None]:
+        """POST ``delivery`` once, as every try is, outside the outbox (the webhook test,
+        services/webhook_test.py): the answer's status (None if none came) and what went wrong
+        (None on a 2xx)."""
         body = delivery.payload.encode()
         headers = {
             "Content-Type": "application/json",
@@ -165,14 +172,14 @@ class WebhookDeliverer:
                 ) as response:
                     status = response.status_code
         except TimeoutError:
-            return f"no answer within {seconds:g} s"
+            return None, f"no answer within {seconds:g} s"
         except Refused as exc:
-            return f"refused: {exc}"
+            return None, f"refused: {exc}"
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            return f"{type(exc).__name__}: {exc}"
+            return None, f"{type(exc).__name__}: {exc}"
         if 200 <= status < 300:
-            return None
-        return f"HTTP {status}"
+            return status, None
+        return status, f"HTTP {status}"
 
     async def _checked_target(
         self, raw_url: str, headers: dict[str, str]

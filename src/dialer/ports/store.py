@@ -23,6 +23,7 @@ from dialer.domain.campaign import (
 from dialer.domain.destination import CampaignCounts, DestinationPatch, WaitingCall
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.limits import Claimed, ClaimLimits
+from dialer.domain.number_page import NumberFilter, NumberRow
 from dialer.domain.progress import CampaignProgress
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
 from dialer.domain.webhook import Backlog, Delivery, DeliveryRecord, Webhook
@@ -257,6 +258,21 @@ class DestinationRepo(Protocol):
     def update_pending(
         self, campaign_id: CampaignId, e164: str, patch: DestinationPatch
     ) -> int: ...
+    def number_page(
+        self,
+        campaign_id: CampaignId,
+        where: NumberFilter,
+        after: int,
+        skip: int,
+        limit: int,
+    ) -> list[NumberRow]:
+        """Numbers matching ``where`` in the order added: past the destination id ``after``,
+        less the first ``skip`` of those, at most ``limit`` (docs/rest-api.md, numbers)."""
+        ...
+
+    def numbers_present(self, campaign_id: CampaignId, keys: Sequence[str]) -> set[str]:
+        """Which of these keys (E.164, else the number as sent) the campaign already has."""
+        ...
 
 
 class QueueRepo(Protocol):
@@ -329,6 +345,10 @@ class OutboxRepo(Protocol):
 
     def set_webhook(self, tenant_id: TenantId, url: str, secret: str, now: datetime) -> Webhook: ...
     def get_webhook(self, tenant_id: TenantId) -> Webhook | None: ...
+    def webhook_target(self, tenant_id: TenantId) -> tuple[str, str] | None:
+        """The webhook's URL and signing secret (for a test delivery), or None."""
+        ...
+
     def delete_webhook(self, tenant_id: TenantId) -> bool: ...
     def webhook_tenants(self) -> list[TenantId]: ...
     def webhook_backlog(self, tenant_id: TenantId) -> Backlog: ...

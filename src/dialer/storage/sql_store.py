@@ -32,6 +32,7 @@ from dialer.storage.sql_counts import CountQueries, destination_tallies
 from dialer.storage.sql_destinations import DestinationQueries
 from dialer.storage.sql_engine import EngineQueries
 from dialer.storage.sql_limits import LimitQueries
+from dialer.storage.sql_number_pages import NumberPageQueries
 from dialer.storage.sql_numbers import NumberQueries
 from dialer.storage.sql_results import ResultQueries
 from dialer.storage.sql_webhooks import WebhookQueries
@@ -43,6 +44,7 @@ class SqlSession(
     EveryRole,
     CountQueries,
     NumberQueries,
+    NumberPageQueries,
     DestinationQueries,
     AccountQueries,
     CatalogQueries,

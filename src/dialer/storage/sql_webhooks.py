@@ -56,6 +56,12 @@ class WebhookQueries:
         )
         return Webhook(tenant_id, rows[0][0], from_us(rows[0][1])) if rows else None
 
+    def webhook_target(self, tenant_id: TenantId) -> tuple[str, str] | None:
+        rows = self._conn.execute(
+            "SELECT url, secret FROM webhooks WHERE tenant_id = %s", (tenant_id,)
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
     def delete_webhook(self, tenant_id: TenantId) -> bool:
         """Forget the webhook and drop its undelivered rows; False if there was none."""
         deleted = self._conn.execute(

@@ -11,11 +11,14 @@ from starlette.responses import Response
 
 from dialer.api.auth import current_tenant
 from dialer.api.body import read_json
+from dialer.api.console_schemas import WebhookTestOut
 from dialer.api.responses import JsonResponse
 from dialer.api.schemas import Problem
+from dialer.domain.errors import NotFound
 from dialer.domain.tenant import Tenant
 from dialer.domain.webhook import DeliveryRecord
 from dialer.services.results import iso_utc
+from dialer.services.webhook_test import WebhookTester
 from dialer.services.webhooks import DEFAULT_LOG_PAGE, WebhookService
 
 router = APIRouter(prefix="/api/webhook", tags=["webhook"])
@@ -84,6 +87,25 @@ async def retry_webhook(request: Request, tenant: TenantDep) -> Response:
     """Deliver again every delivery given up on, with fresh tries and the same secret."""
     retried = await run_in_threadpool(_webhooks(request).retry, tenant)
     return JsonResponse({"retried": retried})
+
+
+@router.post("/test", responses={200: {"model": WebhookTestOut}, **_ERRORS})
+async def test_webhook(request: Request, tenant: TenantDep) -> Response:
+    """Send a test delivery to the webhook now (docs/webhooks.md, Testing the webhook): 200
+    with whether it was delivered, the receiver's status, the time taken and the error."""
+    tester: WebhookTester | None = request.app.state.webhook_tester
+    if tester is None:
+        raise NotFound("webhook test")
+    result = await tester.test(tenant)
+    return JsonResponse(
+        {
+            "url": result.url,
+            "delivered": result.delivered,
+            "status": result.status,
+            "seconds": result.seconds,
+            "error": result.error,
+        }
+    )
 
 
 @router.get("/deliveries", responses={400: {"model": Problem}, 401: {"model": Problem}})

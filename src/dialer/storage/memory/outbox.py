@@ -22,6 +22,10 @@ class OutboxParts(SessionBase):
         row = self._t.webhooks.get(tenant_id)
         return None if row is None else Webhook(tenant_id, row.url, from_us(row.created_at))
 
+    def webhook_target(self, tenant_id: TenantId) -> tuple[str, str] | None:
+        row = self._t.webhooks.get(tenant_id)
+        return None if row is None else (row.url, row.secret)
+
     def delete_webhook(self, tenant_id: TenantId) -> bool:
         """Forget the webhook and drop its undelivered rows; False if there was none."""
         existed = tenant_id in self._t.webhooks

@@ -16,6 +16,7 @@ from dialer.storage.memory.accounts import AccountParts
 from dialer.storage.memory.agent_sessions import AgentSessionParts
 from dialer.storage.memory.campaigns import CampaignParts
 from dialer.storage.memory.limits import LimitParts
+from dialer.storage.memory.number_pages import NumberPageParts
 from dialer.storage.memory.outbox import OutboxParts
 from dialer.storage.memory.queue import QueueParts
 from dialer.storage.memory.results import ResultParts
@@ -28,6 +29,7 @@ class MemorySession(
     AccountParts,
     AgentSessionParts,
     CampaignParts,
+    NumberPageParts,
     LimitParts,
     QueueParts,
     OutboxParts,
