@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from dialer.api.app import create_app
+from dialer.api.live_hub import REFRESH, LiveHub
 from dialer.clocks import RealTimer, SystemClock, VirtualTimer
 from dialer.domain.events import FanOutSink
 from dialer.domain.webhook_address import AddressPolicy
@@ -22,17 +24,21 @@ from dialer.metrics.prometheus import PrometheusMetrics
 from dialer.ports import AgentPhones, Clock, EventSink
 from dialer.services.agent_desk import AgentDeskService
 from dialer.services.agent_supervision import AgentSupervision
+from dialer.services.campaign_statistics import StatisticsService
+from dialer.services.campaign_summary import SummaryService
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
 from dialer.services.dnc import DncService
 from dialer.services.health import EngineProblem, HealthService
+from dialer.services.live_feed import LiveFeed
 from dialer.services.numbers import LocalNormaliser, PooledNormaliser
 from dialer.services.results import ResultsService
 from dialer.services.tenants import TenantService
 from dialer.services.webhooks import WebhookService
 from dialer.services.zones import CalleeZones
 from dialer.settings import EngineSettings, NetworkSettings, Settings
+from dialer.storage.change_watch import watch_changes
 from dialer.storage.database import open_database
 from dialer.storage.memory import MemoryStore
 from dialer.storage.migrations import migrate
@@ -62,6 +68,9 @@ class Container:
     health: HealthService = field(init=False)
     agent_desk: AgentDeskService = field(init=False)
     agent_supervision: AgentSupervision = field(init=False)
+    summaries: SummaryService = field(init=False)
+    statistics: StatisticsService = field(init=False)
+    live_hub: LiveHub = field(init=False)
     # Every event of this process goes here; metrics subscribe (tests may add a Recording).
     events: FanOutSink = field(init=False)
     metrics: PrometheusMetrics = field(init=False)
@@ -81,6 +90,15 @@ class Container:
         self.health = HealthService(self.store, self.clock)
         self.agent_desk = AgentDeskService(self.store, self.clock, self.events)
         self.agent_supervision = AgentSupervision(self.store, self.clock)
+        self.summaries = SummaryService(self.store, self.clock)
+        self.statistics = StatisticsService(self.store, self.clock)
+        # The memory store hears only this process's commits that add work: refresh each second.
+        refresh = 1.0 if isinstance(self.store, MemoryStore) else REFRESH
+        self.live_hub = LiveHub(
+            LiveFeed(self.store, self.clock, self.summaries),
+            partial(watch_changes, self.store),
+            refresh=refresh,
+        )
 
     def webhook_policy(self) -> AddressPolicy:
         return AddressPolicy.allowing(self.settings.webhook_allow)
@@ -106,6 +124,9 @@ class Container:
             metrics_text=self.metrics.exposition,
             agent_desk_service=self.agent_desk,
             agent_supervision=self.agent_supervision,
+            summary_service=self.summaries,
+            statistics_service=self.statistics,
+            live_hub=self.live_hub,
         )
 
     def close_workers(self) -> None:
@@ -125,6 +146,7 @@ class Container:
         gc.set_threshold(50_000, 20, 20)
 
     def close(self) -> None:
+        self.live_hub.close()
         self.close_workers()
         self.store.close()
 

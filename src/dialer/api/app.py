@@ -10,12 +10,26 @@ from starlette.routing import Route
 
 from dialer import __version__
 from dialer.api import agent_schemas, errors, health, metrics, openapi
-from dialer.api.rest import agent_desk, agent_events, agents, campaigns, catalog, dnc, webhooks
+from dialer.api.live_hub import LiveHub
+from dialer.api.rest import (
+    agent_desk,
+    agent_events,
+    agents,
+    campaign_lifecycle,
+    campaign_summary,
+    campaigns,
+    catalog,
+    dnc,
+    events_stream,
+    webhooks,
+)
 from dialer.api.rest import settings as settings_routes
 from dialer.api.rpc import dispatch
 from dialer.api.rpc import openapi as rpc_openapi
 from dialer.services.agent_desk import AgentDeskService
 from dialer.services.agent_supervision import AgentSupervision
+from dialer.services.campaign_statistics import StatisticsService
+from dialer.services.campaign_summary import SummaryService
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
@@ -43,6 +57,9 @@ def create_app(
     metrics_text: Callable[[], bytes] | None = None,
     agent_desk_service: AgentDeskService | None = None,
     agent_supervision: AgentSupervision | None = None,
+    summary_service: SummaryService | None = None,
+    statistics_service: StatisticsService | None = None,
+    live_hub: LiveHub | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -78,7 +95,16 @@ def create_app(
     app.state.draining = threading.Event()
     app.state.agent_desk = agent_desk_service
     app.state.agent_supervision = agent_supervision
+    app.state.summaries = summary_service
+    app.state.statistics = statistics_service
+    app.state.live_hub = live_hub
     errors.install(app)
+    if summary_service is not None and statistics_service is not None:
+        # Before the campaigns': its /{campaign_id} would take "summaries".
+        app.include_router(campaign_summary.router)
+        app.include_router(campaign_lifecycle.router)
+    if live_hub is not None:
+        app.include_router(events_stream.router)
     app.include_router(campaigns.router)
     if agent_desk_service is not None and agent_supervision is not None:
         # Before the catalog: its /api/agents/{agent_id} would take "me", "sessions", "report".
