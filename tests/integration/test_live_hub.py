@@ -13,6 +13,7 @@ from dialer.bootstrap import Container
 from dialer.domain.ids import CampaignId
 from dialer.domain.lifecycle import Transition
 from tests.conftest import Account
+from tests.integration.agent_support import Desk
 
 STREAMS = 50
 
@@ -66,3 +67,50 @@ def test_the_events_endpoint_needs_the_api_key(client: TestClient) -> None:
     response = client.get("/api/events")
     assert response.status_code == 401
     assert response.json()["title"]
+
+
+def _agents(subscriber: Subscriber) -> list[dict[str, Any]]:
+    found = []
+    for message in subscriber.take():
+        event, data = message.decode().split("\n")[:2]
+        if event == "event: agent":
+            found.append(json.loads(data.removeprefix("data: ")))
+    return found
+
+
+def test_agents_state_changes_reach_their_tenants_streams_only(
+    container: Container, client: TestClient, account: Account, other_account: Account
+) -> None:
+    desk = Desk(container, client, account)
+    alice = desk.agent("SIPSIP1")
+    token = desk.token(alice)
+    hub = container.live_hub
+
+    async def next_agent_state(subscriber: Subscriber) -> dict[str, Any]:
+        while True:
+            await asyncio.wait_for(subscriber.wake.wait(), 30)
+            found = _agents(subscriber)
+            if found:
+                return found[-1]
+
+    async def scenario() -> None:
+        ours = await hub.join(account.tenant)
+        theirs = await hub.join(other_account.tenant)
+        assert _agents(ours) == []  # nobody has logged in yet
+        await asyncio.to_thread(desk.post, token, "login", {"phone": "sim:agent-1"})
+        seen = await next_agent_state(ours)
+        assert (seen["agentId"], seen["state"], seen["reason"]) == (
+            alice,
+            "paused",
+            "phone-connecting",
+        )
+        await asyncio.to_thread(desk.answered, alice)
+        assert (await next_agent_state(ours))["state"] == "ready"
+        assert _agents(theirs) == []
+        # A stream opened now begins with the agent's current state.
+        late = await hub.join(account.tenant)
+        assert [a["state"] for a in _agents(late)] == ["ready"]
+        for subscriber in (ours, theirs, late):
+            hub.leave(subscriber)
+
+    asyncio.run(scenario())
