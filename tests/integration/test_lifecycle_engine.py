@@ -66,3 +66,25 @@ def test_a_resumed_campaign_is_dialled_and_its_summary_and_statistics_count_it(
     answered = sum(1 for row in attempts if row.outcome.api_name == "Answered")
     assert stats["totals"]["outcomes"].get("Answered", 0) == answered
     assert sum(stats["totals"]["stages"].values()) == len(ended)
+
+
+def test_a_retry_queued_after_the_cancel_is_swept_by_the_housekeeper(rig: Rig) -> None:
+    """A call on the line when its campaign was cancelled may ask for a retry: its number goes
+    back to the queue, and the engine's housekeeping cancels it there (never OutOfTime)."""
+    campaign = CampaignId(rig.campaign([drama(n) for n in range(4)]))
+    other = CampaignId(rig.campaign([drama(n) for n in range(10, 12)]))
+    store = rig.container.store
+    opened = rig.timer.now() + timedelta(days=1)
+    with store.write() as session:
+        [job] = session.queue.claim(campaign, opened, 1, "w1", opened + timedelta(minutes=1))
+    rig.container.summaries.act(rig.account.tenant, campaign, Transition.CANCEL)
+    with store.write() as session:  # the call ends Busy: back to the queue, as a retry
+        assert session.queue.release([(job, opened + timedelta(minutes=15))], "w1") == 1
+    with store.write() as session:
+        assert session.lifecycle.sweep_cancelled() == 1
+    with store.write() as session:
+        assert session.lifecycle.sweep_cancelled() == 0
+    summary = summary_json(rig.container.summaries.summary(rig.account.tenant, campaign))
+    assert (summary["pending"], summary["cancelled"], summary["claimed"]) == (0, 4, 0)
+    # Another campaign's queue is left alone.
+    assert summary_json(rig.container.summaries.summary(rig.account.tenant, other))["pending"] == 2

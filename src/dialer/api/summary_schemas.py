@@ -35,13 +35,13 @@ class CampaignSummaryOut(BaseModel):
     updatedAt: str = Field(description="When the campaign itself last changed")
 
 
-class OutcomeCounts(BaseModel):
+class StatisticsCounts(BaseModel):
     attempts: int
     outcomes: dict[str, int] = Field(description="Attempts by Outcome name (absent: none)")
     stages: dict[str, int] = Field(description="Attempts by Stage name (absent: none)")
 
 
-class Bucket(OutcomeCounts):
+class StatisticsBucket(StatisticsCounts):
     start: str = Field(description="UTC start of the bucket; attempts by their end time")
     answered: int
     answerRate: float | None = Field(description="Answered / attempts that placed a call, %")
@@ -50,7 +50,7 @@ class Bucket(OutcomeCounts):
     )
 
 
-class Pacing(BaseModel):
+class PacingDecision(BaseModel):
     ratio: float
     reason: str
     decidedAt: str
@@ -61,10 +61,10 @@ class StatisticsOut(BaseModel):
     bucket: str = Field(description="5m or 1h")
     from_: str = Field(alias="from")
     to: str
-    buckets: list[Bucket]
-    totals: OutcomeCounts
+    buckets: list[StatisticsBucket]
+    totals: StatisticsCounts
     abandonedWindow: str | None
     abandonedLimit: float | None
-    pacing: Pacing | None = Field(
+    pacing: PacingDecision | None = Field(
         description="Agent campaigns: the pacer's latest decision (no history is kept)"
     )

@@ -401,6 +401,11 @@ class LifecycleRepo(Protocol):
         the ready queue (calls in flight finish). Returns how many numbers were cancelled."""
         ...
 
+    def sweep_cancelled(self) -> int:
+        """Cancel what came back to the ready queue of cancelled campaigns since (a call on the
+        line at the cancel whose outcome asked for a retry); how many numbers."""
+        ...
+
     def progress_of(self, campaign_ids: Sequence[CampaignId]) -> dict[CampaignId, CampaignProgress]:
         """Each campaign's progress (``on_line`` included), from the counters, in one batch."""
         ...
@@ -551,3 +556,5 @@ class EngineSession(Protocol):
     def tenants(self) -> TenantRepo: ...  # the tenant's name, for an abandoned call's message
     @property
     def abandonment(self) -> AbandonmentRepo: ...
+    @property
+    def lifecycle(self) -> LifecycleRepo: ...  # the housekeeper's sweep of cancelled campaigns

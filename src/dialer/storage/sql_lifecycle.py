@@ -52,6 +52,23 @@ class LifecycleQueries:
         )
         return len(cancelled)
 
+    def sweep_cancelled(self) -> int:
+        # Few campaigns are cancelled: the subquery lists them, each a range of the queue's
+        # (campaign_id, ...) index.
+        taken = self._conn.execute(
+            "DELETE FROM dial_queue WHERE campaign_id IN"
+            " (SELECT id FROM campaigns WHERE cancelled_at IS NOT NULL) RETURNING destination_id"
+        )
+        ids = [row[0] for row in taken]
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            self._conn.execute(
+                f"UPDATE destinations SET state = 'cancelled' WHERE id IN ({_marks(chunk)})"
+                " AND state = 'pending'",
+                chunk,
+            )
+        return len(ids)
+
     def progress_of(self, campaign_ids: Sequence[CampaignId]) -> dict[CampaignId, CampaignProgress]:
         tallies = destination_tallies(self._conn, campaign_ids)
         lines: dict[int, int] = {}

@@ -35,6 +35,19 @@ class LifecycleParts(SessionBase):
             self._w("destinations")[d.id] = dataclasses.replace(d, state="cancelled")
         return len(pending)
 
+    def sweep_cancelled(self) -> int:
+        taken = [
+            destination_id
+            for destination_id, row in self._t.ready.items()
+            if row.campaign_id in self._t.cancelled
+        ]
+        for destination_id in taken:
+            del self._w("ready")[destination_id]
+            d = self._t.destinations.get(destination_id)
+            if d is not None and d.state == "pending":
+                self._w("destinations")[destination_id] = dataclasses.replace(d, state="cancelled")
+        return len(taken)
+
     def progress_of(self, campaign_ids: Sequence[CampaignId]) -> dict[CampaignId, CampaignProgress]:
         tallies = self._tallies(list(campaign_ids))
         lines: dict[CampaignId, int] = {}
