@@ -118,3 +118,28 @@ def test_a_workers_progress_reaches_the_stream_of_a_serve_process(
     assert final["state"] == "Finished"
     # The other tenant's stream carried nothing of Acme's (it has no campaign of its own).
     assert not [data for event, data in globex_seen if event == "campaign"]
+
+
+def test_an_open_events_stream_does_not_keep_the_server_from_stopping(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'dialer.db'}"
+    container = build(Settings(database_url=url))
+    try:
+        _, key = container.tenants.create("Acme")
+    finally:
+        container.close()
+    headers = {"Authorization": f"Bearer {key}"}
+    with serving({**os.environ, "DIALER_DATABASE_URL": url}, "--no-engine") as (process, base):
+        with (
+            httpx.Client(base_url=base, headers=headers, timeout=20) as http,
+            http.stream("GET", "/api/events") as stream,
+        ):
+            lines = stream.iter_lines()
+            assert next(lines) == "retry: 2000"
+            process.send_signal(signal.SIGTERM)
+            # The server ends the stream (a ping comes every 15 s while it lives).
+            deadline = time.monotonic() + 20
+            for line in lines:
+                assert time.monotonic() < deadline, "the stream outlived the stop signal"
+                assert line in ("", "event: ping", "data: {}"), line
+        # uvicorn re-raises the SIGTERM once it has shut down cleanly.
+        assert process.wait(timeout=20) == -signal.SIGTERM
