@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -84,8 +85,15 @@ async def events(request: Request, tenant: TenantDep) -> Response:
     agent's state, then each change within about a second, whichever process made it."""
     hub: LiveHub = request.app.state.live_hub
     subscriber = await hub.join(tenant)
+
+    async def leave() -> None:
+        # Also when the client left before the body began (the generator's own finally
+        # never runs then); leaving twice is harmless.
+        hub.leave(subscriber)
+
     return StreamingResponse(
         _stream(hub, subscriber, request.app.state.draining),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        background=BackgroundTask(leave),
     )
