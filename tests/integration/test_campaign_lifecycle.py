@@ -6,7 +6,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from dialer.bootstrap import Container
 from dialer.clocks import ManualClock
+from dialer.domain.codes import Outcome, Stage
+from dialer.domain.ids import CampaignId
+from dialer.storage.rows import to_us
 from tests.conftest import Account
 from tests.integration.dialer_support import get
 
@@ -176,3 +180,58 @@ def test_statistics_refuses_bad_buckets_and_spans(client: TestClient, account: A
     assert body["totals"] == {"attempts": 0, "outcomes": {}, "stages": {}}
     assert body["pacing"] is None
     assert body["abandonedWindow"] is None
+
+
+def test_statistics_give_the_abandoned_rate_over_the_window_ending_with_each_bucket(
+    client: TestClient, account: Account, container: Container, clock: ManualClock
+) -> None:
+    campaign_id = create(client, account, type="agent")["id"]
+    now = clock.now()  # 08:00 UTC: buckets of 1h end here
+    with container.store.read() as session:
+        ids = session.destinations.destination_ids(CampaignId(campaign_id))
+
+    def calls(hours_ago: float, live: int, dropped: int) -> list[tuple[int, int, int]]:
+        ended = to_us(now - timedelta(hours=hours_ago))
+        return [
+            (
+                Outcome.ANSWERED.value,
+                (Stage.CALL_DROPPED if n < dropped else Stage.NONE).value,
+                ended,
+            )
+            for n in range(live)
+        ]
+
+    rows = calls(30, 10, 10) + calls(20, 10, 5) + calls(0.5, 10, 1)
+    with container.store.write() as session:
+        conn = session._conn  # type: ignore[attr-defined]
+        conn.insert_many(
+            "attempts",
+            (
+                "destination_id",
+                "attempt_number",
+                "outcome",
+                "stage",
+                "queued_at",
+                "ended_at",
+                "campaign_id",
+            ),
+            [
+                (ids[n % 2], n + 1, outcome, stage, ended, ended, campaign_id)
+                for n, (outcome, stage, ended) in enumerate(rows)
+            ],
+        )
+    response = client.get(
+        f"{CAMPAIGNS}/{campaign_id}/statistics",
+        params={"bucket": "1h", "from": (now - timedelta(hours=2)).isoformat()},
+        headers=account.headers,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["abandonedWindow"], body["abandonedLimit"]) == ("24h", 3.0)
+    first, last = body["buckets"]
+    # The first bucket's 24 hours hold the calls of 20 h ago only; the last's those and the
+    # last half hour's; the calls of 30 h ago are in neither.
+    assert (first["attempts"], first["abandonedRate"], first["answerRate"]) == (0, 50.0, None)
+    assert (last["attempts"], last["abandonedRate"], last["answerRate"]) == (10, 30.0, 100.0)
+    assert last["stages"] == {"CallDropped": 1, Stage.NONE.api_name: 9}
+    assert body["totals"]["outcomes"] == {"Answered": 10}
