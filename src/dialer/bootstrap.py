@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from dialer.api.app import create_app
+from dialer.api.live_hub import REFRESH, LiveHub
 from dialer.clocks import RealTimer, SystemClock, VirtualTimer
 from dialer.domain.events import FanOutSink
 from dialer.domain.webhook import Delivery
@@ -24,11 +26,14 @@ from dialer.ports import AgentPhones, Clock, EventSink, SpeechSynthesizer
 from dialer.services.agent_desk import AgentDeskService
 from dialer.services.agent_supervision import AgentSupervision
 from dialer.services.callflow_dry_run import CallFlowDryRun
+from dialer.services.campaign_statistics import StatisticsService
+from dialer.services.campaign_summary import SummaryService
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
 from dialer.services.dnc import DncService
 from dialer.services.health import EngineProblem, HealthService
+from dialer.services.live_feed import LiveFeed
 from dialer.services.number_pages import NumberPages
 from dialer.services.number_upload import NumberUploads
 from dialer.services.numbers import LocalNormaliser, PooledNormaliser
@@ -38,6 +43,7 @@ from dialer.services.webhook_test import WebhookTester
 from dialer.services.webhooks import WebhookService
 from dialer.services.zones import CalleeZones
 from dialer.settings import EngineSettings, NetworkSettings, Settings
+from dialer.storage.change_watch import watch_changes
 from dialer.storage.database import open_database
 from dialer.storage.memory import MemoryStore
 from dialer.storage.migrations import migrate
@@ -71,6 +77,9 @@ class Container:
     number_uploads: NumberUploads = field(init=False)
     webhook_tester: WebhookTester = field(init=False)
     callflow_dry_run: CallFlowDryRun = field(init=False)
+    summaries: SummaryService = field(init=False)
+    statistics: StatisticsService = field(init=False)
+    live_hub: LiveHub = field(init=False)
     # Every event of this process goes here; metrics subscribe (tests may add a Recording).
     events: FanOutSink = field(init=False)
     metrics: PrometheusMetrics = field(init=False)
@@ -94,6 +103,15 @@ class Container:
         self.number_uploads = NumberUploads(self.store, self.normaliser, self.clock)
         self.webhook_tester = WebhookTester(self.store, self.clock, self._send_test)
         self.callflow_dry_run = CallFlowDryRun(self.store, _speech())
+        self.summaries = SummaryService(self.store, self.clock)
+        self.statistics = StatisticsService(self.store, self.clock)
+        # The memory store hears only this process's commits that add work: refresh each second.
+        refresh = 1.0 if isinstance(self.store, MemoryStore) else REFRESH
+        self.live_hub = LiveHub(
+            LiveFeed(self.store, self.clock, self.summaries),
+            partial(watch_changes, self.store),
+            refresh=refresh,
+        )
 
     def webhook_policy(self) -> AddressPolicy:
         return AddressPolicy.allowing(self.settings.webhook_allow)
@@ -132,6 +150,9 @@ class Container:
             number_uploads=self.number_uploads,
             webhook_tester=self.webhook_tester,
             callflow_dry_run=self.callflow_dry_run,
+            summary_service=self.summaries,
+            statistics_service=self.statistics,
+            live_hub=self.live_hub,
         )
 
     def close_workers(self) -> None:
@@ -151,6 +172,7 @@ class Container:
         gc.set_threshold(50_000, 20, 20)
 
     def close(self) -> None:
+        self.live_hub.close()
         self.close_workers()
         self.store.close()
 

@@ -72,6 +72,11 @@ POSTGRES_ONLY_TRIGGERS = {
     # Statement-level counting of inserted rows (0006); on SQLite add_numbers counts what it
     # added in one statement, since a row trigger doubled the cost of a big list.
     "destinations_counted_insert",
+    # Live events (0017): an API process LISTENs for changes of counts, campaigns and agents'
+    # states; on SQLite it watches PRAGMA data_version (storage/change_watch.py).
+    "destination_counts_notify",
+    "campaigns_notify",
+    "agent_state_changes_notify",
 }
 # PostgreSQL appends signed deltas to destination_counts so that concurrent writers never
 # queue on one hot row (0006); readers sum them by campaign through this index. SQLite admits

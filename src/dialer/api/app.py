@@ -10,7 +10,19 @@ from starlette.routing import Route
 
 from dialer import __version__
 from dialer.api import agent_schemas, errors, health, metrics, openapi
-from dialer.api.rest import agent_desk, agent_events, agents, campaigns, catalog, dnc, webhooks
+from dialer.api.live_hub import LiveHub
+from dialer.api.rest import (
+    agent_desk,
+    agent_events,
+    agents,
+    campaign_lifecycle,
+    campaign_summary,
+    campaigns,
+    catalog,
+    dnc,
+    events_stream,
+    webhooks,
+)
 from dialer.api.rest import callflow_dry_run as dry_run_routes
 from dialer.api.rest import campaign_numbers as numbers_routes
 from dialer.api.rest import settings as settings_routes
@@ -19,6 +31,8 @@ from dialer.api.rpc import openapi as rpc_openapi
 from dialer.services.agent_desk import AgentDeskService
 from dialer.services.agent_supervision import AgentSupervision
 from dialer.services.callflow_dry_run import CallFlowDryRun
+from dialer.services.campaign_statistics import StatisticsService
+from dialer.services.campaign_summary import SummaryService
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
 from dialer.services.dialer import DialerService
@@ -53,6 +67,9 @@ def create_app(
     number_uploads: NumberUploads | None = None,
     webhook_tester: WebhookTester | None = None,
     callflow_dry_run: CallFlowDryRun | None = None,
+    summary_service: SummaryService | None = None,
+    statistics_service: StatisticsService | None = None,
+    live_hub: LiveHub | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -92,7 +109,16 @@ def create_app(
     app.state.number_uploads = number_uploads
     app.state.webhook_tester = webhook_tester
     app.state.callflow_dry_run = callflow_dry_run
+    app.state.summaries = summary_service
+    app.state.statistics = statistics_service
+    app.state.live_hub = live_hub
     errors.install(app)
+    if summary_service is not None and statistics_service is not None:
+        # Before the campaigns': its /{campaign_id} would take "summaries".
+        app.include_router(campaign_summary.router)
+        app.include_router(campaign_lifecycle.router)
+    if live_hub is not None:
+        app.include_router(events_stream.router)
     app.include_router(campaigns.router)
     if number_pages is not None and number_uploads is not None:
         app.include_router(numbers_routes.router)

@@ -199,6 +199,10 @@ class CampaignOut(BaseModel):
 
 class CampaignListItem(CampaignOut):
     phoneNumberCount: int
+    state: str = Field(
+        description="Lifecycle state: Scheduled, Running, Paused, Finished, Expired or"
+        " Cancelled (docs/rest-api.md, Campaign lifecycle)"
+    )
 
 
 class Progress(BaseModel):
@@ -222,6 +226,11 @@ class CampaignDetailOut(CampaignOut):
         None,
         description="GET only: pass as `numbersAfter` for the next page of phoneNumbers;"
         " null on the last page",
+    )
+    state: str | None = Field(
+        None,
+        description="GET only: lifecycle state, Scheduled, Running, Paused, Finished, Expired"
+        " or Cancelled (docs/rest-api.md, Campaign lifecycle)",
     )
     abandonment: Abandonment | None = Field(
         None,

@@ -62,6 +62,8 @@ class Housekeeper:
             # Every engine's triggers append count deltas; folding them keeps reads O(1).
             session.queue.fold_counts()
             session.queue.forget_spent_windows(now)
+            # Retries of calls that were on the line when their campaign was cancelled.
+            session.lifecycle.sweep_cancelled()
         with self._store.read() as session:
             state.webhook_tenants = frozenset(session.outbox.webhook_tenants())
         self.recover(now)

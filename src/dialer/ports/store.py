@@ -408,6 +408,42 @@ class AbandonmentRepo(Protocol):
     def pacing(self, campaign_id: CampaignId) -> PacingStatus | None: ...
 
 
+class LifecycleRepo(Protocol):
+    """What a campaign's lifecycle, summary and statistics read and write (domain/lifecycle.py,
+    storage/sql_lifecycle.py): batches of campaigns, never a scan of their numbers."""
+
+    def cancelled_at(self, campaign_ids: Sequence[CampaignId]) -> dict[CampaignId, datetime]:
+        """When each cancelled campaign among these was cancelled; others are absent."""
+        ...
+
+    def cancel_campaign(self, campaign_id: CampaignId, now: datetime) -> int:
+        """Cancel it: Disabled, cancelled at ``now``, its pending numbers cancelled and out of
+        the ready queue (calls in flight finish). Returns how many numbers were cancelled."""
+        ...
+
+    def sweep_cancelled(self) -> int:
+        """Cancel what came back to the ready queue of cancelled campaigns since (a call on the
+        line at the cancel whose outcome asked for a retry); how many numbers."""
+        ...
+
+    def progress_of(self, campaign_ids: Sequence[CampaignId]) -> dict[CampaignId, CampaignProgress]:
+        """Each campaign's progress (``on_line`` included), from the counters, in one batch."""
+        ...
+
+    def attempts_since(
+        self, campaign_ids: Sequence[CampaignId], since: datetime
+    ) -> dict[CampaignId, int]:
+        """How many attempts of each campaign ended at or after ``since`` (none: absent)."""
+        ...
+
+    def attempt_buckets(
+        self, campaign_id: CampaignId, since: datetime, until: datetime, bucket: timedelta
+    ) -> list[tuple[int, int, int, int]]:
+        """The campaign's attempts that ended in [since, until), counted by (bucket index from
+        ``since``, outcome value, stage value): rows of (index, outcome, stage, count)."""
+        ...
+
+
 class IdempotencyRepo(Protocol):
     """Idempotency keys of write requests."""
 
@@ -446,6 +482,8 @@ class StoreSession(Protocol):
     def idempotency(self) -> IdempotencyRepo: ...
     @property
     def abandonment(self) -> AbandonmentRepo: ...
+    @property
+    def lifecycle(self) -> LifecycleRepo: ...
 
 
 S_co = TypeVar("S_co", covariant=True)
@@ -538,3 +576,5 @@ class EngineSession(Protocol):
     def tenants(self) -> TenantRepo: ...  # the tenant's name, for an abandoned call's message
     @property
     def abandonment(self) -> AbandonmentRepo: ...
+    @property
+    def lifecycle(self) -> LifecycleRepo: ...  # the housekeeper's sweep of cancelled campaigns

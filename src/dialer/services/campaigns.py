@@ -8,7 +8,7 @@ What PUT may change once dialling has begun (any number attempted or in flight):
 """
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ from dialer.domain.campaign import (
 from dialer.domain.codes import Outcome
 from dialer.domain.errors import Conflict, NotFound, ValidationFailed
 from dialer.domain.ids import CampaignId, DestinationId
+from dialer.domain.lifecycle import CampaignState
 from dialer.domain.numbering import NOT_VALID
 from dialer.domain.progress import CampaignProgress
 from dialer.domain.schedule import Schedule
@@ -40,6 +41,7 @@ from dialer.services.campaign_input import (
     parse_campaign,
     prefetch_numbers,
 )
+from dialer.services.campaign_states import refuse_if_cancelled, states_of
 from dialer.services.results import iso_utc
 
 NUMBERS_PAGE = 1_000  # numbers in a GET of one campaign, unless it asks for another page size
@@ -61,6 +63,8 @@ class CampaignDetail:
     numbers_next: int | None = None
     # get() gives an agent campaign's abandoned-call figures (services/abandonment_view.py).
     abandonment: AbandonmentView | None = None
+    # get() gives its lifecycle state (domain/lifecycle.py).
+    state: CampaignState | None = None
 
 
 class CampaignService:
@@ -157,11 +161,24 @@ class CampaignService:
                 session.destinations.count_not_valid(campaign_id),
                 page[-1].id if more else None,
                 abandonment_view(session, campaign, self._clock.now()),
+                states_of(session.lifecycle, [campaign], tenant.timezone, self._clock.now())[
+                    campaign.id
+                ],
             )
 
     def list(self, tenant: Tenant) -> list[CampaignSummary]:
         with self._store.read() as session:
             return session.campaigns.list_campaigns(tenant.id)
+
+    def list_with_states(
+        self, tenant: Tenant
+    ) -> tuple[Sequence[CampaignSummary], dict[CampaignId, CampaignState]]:
+        """The list, with each campaign's lifecycle state (read in the same transaction)."""
+        with self._store.read() as session:
+            summaries = session.campaigns.list_campaigns(tenant.id)
+            campaigns = [s.campaign for s in summaries]
+            now = self._clock.now()
+            return summaries, states_of(session.lifecycle, campaigns, tenant.timezone, now)
 
     def update(self, tenant: Tenant, campaign_id: CampaignId, body: Any) -> None:
         parsed, lazy_numbers = self._read(tenant, body)
@@ -185,6 +202,8 @@ class CampaignService:
             session.destinations.update_numbers_details(plan.changed)
             session.destinations.add_numbers(campaign_id, plan.added, now)
             session.campaigns.update_campaign(campaign_id, parsed.spec, now)
+            if parsed.status is CampaignStatus.ENABLED:
+                refuse_if_cancelled(session.lifecycle, campaign_id, "enabled")
             if parsed.status is not None and parsed.status is not current.status:
                 # As the Dialer API's StopCampaign / StartCampaign: engines skip a Disabled
                 # campaign's claims and take it up again when it is Enabled.

@@ -165,6 +165,9 @@ class DialerService:
         with self._store.write() as session:
             campaign = self._campaign(session, params, key_tenant)
             if status is CampaignStatus.ENABLED:
+                if session.lifecycle.cancelled_at([campaign.id]):
+                    # Cancelling is final (docs/rest-api.md, "Campaign lifecycle").
+                    raise RequestRejected("the campaign was cancelled; it cannot be started")
                 settings = session.tenants.compliance(campaign.tenant_id)
                 if settings is not None and lacks_message(campaign.spec, settings):
                     raise RequestRejected(MESSAGE_MISSING)

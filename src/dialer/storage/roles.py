@@ -15,6 +15,7 @@ from dialer.ports.store import (
     DestinationRepo,
     DncRepo,
     IdempotencyRepo,
+    LifecycleRepo,
     OutboxRepo,
     QueueRepo,
     ResultsRepo,
@@ -35,6 +36,7 @@ class AllRoles(
     ResultsRepo,
     IdempotencyRepo,
     AbandonmentRepo,
+    LifecycleRepo,
     Protocol,
 ):
     """Every role's methods on one object."""
@@ -87,4 +89,8 @@ class EveryRole:
 
     @property
     def abandonment(self: AbandonmentRepo) -> AbandonmentRepo:
+        return self
+
+    @property
+    def lifecycle(self: LifecycleRepo) -> LifecycleRepo:
         return self

@@ -31,6 +31,7 @@ from dialer.storage.sql_catalog import CatalogQueries
 from dialer.storage.sql_counts import CountQueries, destination_tallies
 from dialer.storage.sql_destinations import DestinationQueries
 from dialer.storage.sql_engine import EngineQueries
+from dialer.storage.sql_lifecycle import LifecycleQueries
 from dialer.storage.sql_limits import LimitQueries
 from dialer.storage.sql_number_pages import NumberPageQueries
 from dialer.storage.sql_numbers import NumberQueries
@@ -55,6 +56,7 @@ class SqlSession(
     ResultQueries,
     AbandonmentQueries,
     ComplianceQueries,
+    LifecycleQueries,
 ):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn

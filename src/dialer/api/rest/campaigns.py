@@ -65,8 +65,11 @@ def _limit(request: Request) -> int:
 
 @router.get("", responses={200: {"model": list[CampaignListItem]}, **_ERRORS})
 async def list_campaigns(request: Request, tenant: TenantDep) -> Response:
-    summaries = await run_in_threadpool(_service(request).list, tenant)
-    return JsonResponse([summary_json(s) for s in summaries])
+    summaries, states = await run_in_threadpool(_service(request).list_with_states, tenant)
+    # state: the lifecycle state (docs/rest-api.md, "Campaign lifecycle").
+    return JsonResponse(
+        [{**summary_json(s), "state": states[s.campaign.id].value} for s in summaries]
+    )
 
 
 @router.get(
@@ -107,6 +110,7 @@ async def get_campaign(
         None if detail.abandonment is None else abandonment_json(detail.abandonment)
     )
     body["phoneNumbersNext"] = detail.numbers_next
+    body["state"] = None if detail.state is None else detail.state.value
     headers = {}
     if detail.numbers_next is not None:
         query = f"numbersAfter={detail.numbers_next}&numbersLimit={numbers_limit}"

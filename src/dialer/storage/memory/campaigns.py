@@ -115,6 +115,8 @@ class CampaignParts(SessionBase):
             del self._w("members")[key]
         if campaign_id in self._t.pacing:
             del self._w("pacing")[campaign_id]
+        if campaign_id in self._t.cancelled:
+            del self._w("cancelled")[campaign_id]
         if campaign_id in self._t.campaigns:
             del self._w("campaigns")[campaign_id]
 

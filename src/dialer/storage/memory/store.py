@@ -15,6 +15,7 @@ from dialer.storage.memory.abandonment import AbandonmentParts
 from dialer.storage.memory.accounts import AccountParts
 from dialer.storage.memory.agent_sessions import AgentSessionParts
 from dialer.storage.memory.campaigns import CampaignParts
+from dialer.storage.memory.lifecycle import LifecycleParts
 from dialer.storage.memory.limits import LimitParts
 from dialer.storage.memory.number_pages import NumberPageParts
 from dialer.storage.memory.outbox import OutboxParts
@@ -35,6 +36,7 @@ class MemorySession(
     OutboxParts,
     ResultParts,
     AbandonmentParts,
+    LifecycleParts,
 ):
     """One transaction; like SqlSession it is every role at once, seen through each port."""
 

@@ -41,6 +41,7 @@ TABLE_NAMES = (
     "agent_tokens",
     "number_calls",
     "pacing",
+    "cancelled",
 )
 
 
@@ -231,6 +232,8 @@ class Tables:
     number_calls: dict[int, NumberCallRow] = field(default_factory=dict)
     # campaign_pacing: the latest decision, instants rounded to the microsecond as SQL's
     pacing: dict[CampaignId, PacingStatus] = field(default_factory=dict)
+    # campaigns.cancelled_at (migration 0017): cancelled campaigns only
+    cancelled: dict[CampaignId, int] = field(default_factory=dict)
     last_ids: dict[str, int] = field(default_factory=dict)
 
     def fork(self) -> "Tables":
