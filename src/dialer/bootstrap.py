@@ -24,6 +24,7 @@ from dialer.services.agent_desk import AgentDeskService
 from dialer.services.agent_supervision import AgentSupervision
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
+from dialer.services.console_sessions import ConsoleSessions
 from dialer.services.dialer import DialerService
 from dialer.services.dnc import DncService
 from dialer.services.health import EngineProblem, HealthService
@@ -62,6 +63,7 @@ class Container:
     health: HealthService = field(init=False)
     agent_desk: AgentDeskService = field(init=False)
     agent_supervision: AgentSupervision = field(init=False)
+    console_sessions: ConsoleSessions = field(init=False)
     # Every event of this process goes here; metrics subscribe (tests may add a Recording).
     events: FanOutSink = field(init=False)
     metrics: PrometheusMetrics = field(init=False)
@@ -81,6 +83,9 @@ class Container:
         self.health = HealthService(self.store, self.clock)
         self.agent_desk = AgentDeskService(self.store, self.clock, self.events)
         self.agent_supervision = AgentSupervision(self.store, self.clock)
+        self.console_sessions = ConsoleSessions(
+            self.store, self.clock, self.tenants, self.agent_desk
+        )
 
     def webhook_policy(self) -> AddressPolicy:
         return AddressPolicy.allowing(self.settings.webhook_allow)
@@ -106,6 +111,7 @@ class Container:
             metrics_text=self.metrics.exposition,
             agent_desk_service=self.agent_desk,
             agent_supervision=self.agent_supervision,
+            console_sessions=self.console_sessions,
         )
 
     def close_workers(self) -> None:

@@ -65,6 +65,7 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
             "0014_agent_phones",
             "0015_compliance_settings",
             "0016_abandonment",
+            "0019_console_sessions",
         ]
     }
     assert json.loads(dialer("migrate", env=env).stdout) == {"applied": []}

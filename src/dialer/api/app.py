@@ -9,8 +9,9 @@ from fastapi_offline import FastAPIOffline
 from starlette.routing import Route
 
 from dialer import __version__
-from dialer.api import agent_schemas, errors, health, metrics, openapi
+from dialer.api import agent_schemas, console_files, errors, health, metrics, openapi
 from dialer.api.rest import agent_desk, agent_events, agents, campaigns, catalog, dnc, webhooks
+from dialer.api.rest import session as session_routes
 from dialer.api.rest import settings as settings_routes
 from dialer.api.rpc import dispatch
 from dialer.api.rpc import openapi as rpc_openapi
@@ -18,6 +19,7 @@ from dialer.services.agent_desk import AgentDeskService
 from dialer.services.agent_supervision import AgentSupervision
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
+from dialer.services.console_sessions import ConsoleSessions
 from dialer.services.dialer import DialerService
 from dialer.services.dnc import DncService
 from dialer.services.health import EngineProblem, HealthService
@@ -43,6 +45,7 @@ def create_app(
     metrics_text: Callable[[], bytes] | None = None,
     agent_desk_service: AgentDeskService | None = None,
     agent_supervision: AgentSupervision | None = None,
+    console_sessions: ConsoleSessions | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -78,6 +81,7 @@ def create_app(
     app.state.draining = threading.Event()
     app.state.agent_desk = agent_desk_service
     app.state.agent_supervision = agent_supervision
+    app.state.console_sessions = console_sessions  # None: the console cannot log in
     errors.install(app)
     app.include_router(campaigns.router)
     if agent_desk_service is not None and agent_supervision is not None:
@@ -89,6 +93,8 @@ def create_app(
     app.include_router(dnc.router)
     app.include_router(webhooks.router)
     app.include_router(settings_routes.router)
+    app.include_router(session_routes.router)
+    app.router.routes.extend(console_files.routes())
     if health_service is not None:
         app.include_router(health.router)
     # The Dialer API's own route goes first: a plain Starlette route, no dependency layer.
@@ -98,5 +104,7 @@ def create_app(
     app.include_router(dispatch.router)
     if metrics_text is not None:
         app.router.routes.append(metrics.route(metrics_text))
-    openapi.install(app, rpc_openapi.add_examples, agent_schemas.add_examples)
+    openapi.install(
+        app, rpc_openapi.add_examples, agent_schemas.add_examples, session_routes.declare_cookie
+    )
     return app

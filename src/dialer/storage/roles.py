@@ -12,6 +12,7 @@ from dialer.ports.store import (
     AgentSessionRepo,
     CampaignRepo,
     CatalogRepo,
+    ConsoleSessionRepo,
     DestinationRepo,
     DncRepo,
     IdempotencyRepo,
@@ -35,6 +36,7 @@ class AllRoles(
     ResultsRepo,
     IdempotencyRepo,
     AbandonmentRepo,
+    ConsoleSessionRepo,
     Protocol,
 ):
     """Every role's methods on one object."""
@@ -87,4 +89,8 @@ class EveryRole:
 
     @property
     def abandonment(self: AbandonmentRepo) -> AbandonmentRepo:
+        return self
+
+    @property
+    def console_sessions(self: ConsoleSessionRepo) -> ConsoleSessionRepo:
         return self

@@ -15,6 +15,7 @@ from dialer.domain.agent_session import AgentSession, StateChange
 from dialer.domain.attempt import AgentCall
 from dialer.domain.campaign import Campaign
 from dialer.domain.codes import Outcome, Stage
+from dialer.domain.console_session import ConsoleSession
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
 
 # The SQL tables that ``fold``/``mut`` know by name; a fork copies none of them until written.
@@ -41,6 +42,7 @@ TABLE_NAMES = (
     "agent_tokens",
     "number_calls",
     "pacing",
+    "console_sessions",
 )
 
 
@@ -231,6 +233,7 @@ class Tables:
     number_calls: dict[int, NumberCallRow] = field(default_factory=dict)
     # campaign_pacing: the latest decision, instants rounded to the microsecond as SQL's
     pacing: dict[CampaignId, PacingStatus] = field(default_factory=dict)
+    console_sessions: dict[str, ConsoleSession] = field(default_factory=dict)  # by token hash
     last_ids: dict[str, int] = field(default_factory=dict)
 
     def fork(self) -> "Tables":
