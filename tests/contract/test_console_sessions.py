@@ -34,7 +34,8 @@ def test_a_session_reads_back_by_its_hash_and_ends(store: Store) -> None:
         s.console_sessions.touch_console_session("h1", T0 + timedelta(minutes=5))
     with store.read() as s:
         found = s.console_sessions.console_session("h1")
-    assert found is not None and found.last_seen_at == T0 + timedelta(minutes=5)
+    assert found is not None
+    assert found.last_seen_at == T0 + timedelta(minutes=5)
     with store.write() as s:
         assert s.console_sessions.end_console_session("h1") is True
         assert s.console_sessions.end_console_session("h1") is False
