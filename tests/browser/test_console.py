@@ -192,6 +192,11 @@ def test_a_manager_works_the_console(tmp_path: Path, browser: Browser) -> None:
         expect(page.get_by_role("heading", name="October reminders")).to_be_visible()
         expect(page.get_by_role("cell", name=XSS)).to_be_visible()  # the name, as text
         check_accessibility(page, "campaign page")
+        page.get_by_role("button", name="Pause").click()
+        expect(page.get_by_role("status")).to_contain_text("paused")
+        expect(page.locator(".page-head .badge")).to_have_text("Disabled")
+        page.get_by_role("button", name="Resume").click()
+        expect(page.locator(".page-head .badge")).to_have_text("Enabled")
         ours = page.url.rsplit("/", 1)[1]
         for target, label in (
             ("#/wallboard", "wallboard"),

@@ -171,6 +171,12 @@ def test_a_bad_log_in_is_refused_without_a_cookie(client: TestClient, account: A
     assert both.status_code == 400
     assert client.post(SESSION, json={"apiKey": 7}).status_code == 401
     assert client.post(SESSION, json=["x"]).status_code == 400
+    # Another site's page cannot log the browser in to its own tenant (login CSRF).
+    forged = client.post(
+        SESSION, json={"apiKey": account.key}, headers={"Origin": "https://evil.example"}
+    )
+    assert forged.status_code == 403
+    assert "set-cookie" not in forged.headers
     # An API key is not an agent token, nor the other way round.
     assert client.post(SESSION, json={"agentToken": account.key}).status_code == 401
 
