@@ -170,6 +170,9 @@ def test_a_manager_works_the_console(tmp_path: Path, browser: Browser) -> None:
         # Tenant B's campaign, with a script for a name: A never sees it, B sees it as text.
         theirs = globex.post(base, "/api/campaign/voice", globex.campaign(XSS))["id"]
         page = new_page(browser)
+        page.goto(base + "/")
+        expect(page.get_by_label("API key")).to_be_visible()
+        check_accessibility(page, "log-in")
         log_in(page, base, acme.key)
         expect(page.get_by_role("heading", name="No campaigns yet")).to_be_visible()
         check_accessibility(page, "campaigns, empty")
