@@ -2,12 +2,17 @@
 opens what the API key or agent token it was opened with opens, every change needs the CSRF
 token, and logging out, rotating the key or revoking the token ends the session."""
 
+import os
+import time
 from datetime import timedelta
 
+import httpx
 from fastapi.testclient import TestClient
 
 from dialer.bootstrap import Container
 from dialer.domain.console_session import IDLE_LIMIT
+from dialer.settings import Settings
+from dialer.testing.server import serving
 from tests.conftest import Account
 
 SESSION = "/api/session"
@@ -189,3 +194,36 @@ def test_the_api_key_header_still_works_beside_a_cookie(
     made = client.post(CAMPAIGNS, json=other_account.campaign(), headers=other_account.headers)
     assert made.status_code == 201
     assert client.get(CAMPAIGNS).json() == []
+
+
+def test_logging_out_ends_the_desks_open_event_stream(
+    settings: Settings, container: Container, account: Account
+) -> None:
+    """The desk's event stream, opened with the session, ends with ``event: revoked`` once the
+    console logs out (a live server: the stream is an endless answer)."""
+    agent = container.catalog.add_agent(account.tenant, "SIPSIP1", "Walter Melon")
+    token = container.agent_desk.issue_token(account.tenant, agent.id)[1]
+    env = {**os.environ, "DIALER_DATABASE_URL": settings.database_url}
+    with (
+        serving(env, "--no-engine") as (_, base),
+        httpx.Client(base_url=base, timeout=httpx.Timeout(30.0, read=60.0)) as http,
+    ):
+        opened = http.post(SESSION, json={"agentToken": token})
+        assert opened.status_code == 201, opened.text
+        csrf = opened.json()["csrfToken"]
+        with http.stream("GET", "/api/agents/me/events") as stream:
+            assert stream.status_code == 200
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")
+            assert http.delete(SESSION, headers={"X-CSRF-Token": csrf}).status_code == 204
+            # The server ends the stream; a keep-alive comes every 15 s, so a stream that goes
+            # on is seen going on past a generous deadline instead of hanging the test.
+            rest = []
+            deadline = time.monotonic() + 60
+            for line in lines:
+                rest.append(line)
+                if time.monotonic() > deadline:
+                    break
+        assert "event: revoked" in rest
+        http.cookies.set("dialer_session", "")
+        assert http.get("/api/agents/me").status_code == 401

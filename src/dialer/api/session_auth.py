@@ -8,6 +8,9 @@ the browser sends one, must name this server. An Authorization header never need
 browser does not add one by itself.
 """
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -50,3 +53,48 @@ async def session_of(request: Request) -> Resolved:
                 " (from POST or GET /api/session)"
             )
     return resolved
+
+
+# How often an open stream checks that the session it was opened with still lives.
+STREAM_CHECK_SECONDS = 1.0
+REVOKED_FRAME = b"event: revoked\ndata: {}\n\n"
+
+
+async def until_session_ends(
+    stream: AsyncIterator[bytes], request: Request
+) -> AsyncIterator[bytes]:
+    """``stream`` (an endless answer such as the desk's event stream) until the console session
+    that opened it ends (logged out, expired, its credential gone): then ``event: revoked`` and
+    the end, as when a token is revoked. Checked at every chunk and every second between."""
+    sessions: ConsoleSessions = request.app.state.console_sessions
+    cookie = request.cookies.get(SESSION_COOKIE)
+
+    def alive() -> bool:
+        try:
+            sessions.resolve(cookie)
+        except Unauthorized:
+            return False
+        return True
+
+    chunks = aiter(stream)
+    pending: asyncio.Future[bytes] = asyncio.ensure_future(anext(chunks))
+    try:
+        while True:
+            done, _ = await asyncio.wait({pending}, timeout=STREAM_CHECK_SECONDS)
+            if pending in done:
+                try:
+                    chunk = pending.result()
+                except StopAsyncIteration:
+                    return
+                yield chunk
+                pending = asyncio.ensure_future(anext(chunks))
+            if not await run_in_threadpool(alive):
+                yield REVOKED_FRAME
+                return
+    finally:
+        pending.cancel()
+        with contextlib.suppress(BaseException):
+            await pending
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
