@@ -56,3 +56,26 @@ def test_forgetting_deletes_the_expired_and_idle_only(store: Store) -> None:
         assert s.console_sessions.console_session("recent") is not None
     with store.write() as s:
         assert s.console_sessions.forget_console_sessions(T0 + timedelta(hours=12), T0) == 1
+
+
+def test_an_agents_console_sessions_go_with_the_agent(store: Store) -> None:
+    with store.write() as s:
+        tenant = s.tenants.add_tenant("Acme", "GB", "Europe/London", "key", T0)
+        agent = s.agents.add_agent(tenant.id, "1001", "Ann", T0)
+        s.console_sessions.add_console_session(
+            ConsoleSession(
+                "desk",
+                ConsoleKind.AGENT,
+                tenant.id,
+                agent.id,
+                "token",
+                "csrf",
+                T0,
+                T0 + timedelta(hours=12),
+                T0,
+            )
+        )
+    with store.write() as s:
+        assert s.catalog.delete_catalog_entry(tenant.id, "agent", agent.id)
+    with store.read() as s:
+        assert s.console_sessions.console_session("desk") is None
