@@ -30,6 +30,7 @@ from dialer.services.campaign_statistics import StatisticsService
 from dialer.services.campaign_summary import SummaryService
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
+from dialer.services.console_sessions import ConsoleSessions
 from dialer.services.dialer import DialerService
 from dialer.services.dnc import DncService
 from dialer.services.health import EngineProblem, HealthService
@@ -80,6 +81,7 @@ class Container:
     summaries: SummaryService = field(init=False)
     statistics: StatisticsService = field(init=False)
     live_hub: LiveHub = field(init=False)
+    console_sessions: ConsoleSessions = field(init=False)
     # Every event of this process goes here; metrics subscribe (tests may add a Recording).
     events: FanOutSink = field(init=False)
     metrics: PrometheusMetrics = field(init=False)
@@ -111,6 +113,9 @@ class Container:
             LiveFeed(self.store, self.clock, self.summaries),
             partial(watch_changes, self.store),
             refresh=refresh,
+        )
+        self.console_sessions = ConsoleSessions(
+            self.store, self.clock, self.tenants, self.agent_desk
         )
 
     def webhook_policy(self) -> AddressPolicy:
@@ -153,6 +158,7 @@ class Container:
             summary_service=self.summaries,
             statistics_service=self.statistics,
             live_hub=self.live_hub,
+            console_sessions=self.console_sessions,
         )
 
     def close_workers(self) -> None:

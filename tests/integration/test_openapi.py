@@ -179,9 +179,12 @@ def test_every_operation_that_wants_the_key_declares_bearer_auth(
             declared = operation.get("security") == [{"bearerAuth": []}]
             # The agent desk is secured by the agent's token, never the tenant's key.
             by_agent = operation.get("security") == [{"agentToken": []}]
+            # The console's own session (GET and DELETE /api/session) by its cookie.
+            by_cookie = operation.get("security") == [{"consoleSession": []}]
+            assert by_cookie == (path == "/api/session" and verb in {"get", "delete"})
             url = re.sub(r"\{[^}]+\}", "1", path)
             status = local.request(verb.upper(), url).status_code
-            assert (declared or by_agent) == (status == 401), (verb, path, status)
+            assert (declared or by_agent or by_cookie) == (status == 401), (verb, path, status)
             assert by_agent == path.startswith("/api/agents/me"), (verb, path)
             if declared:
                 secured.add((verb, path))

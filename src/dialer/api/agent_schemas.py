@@ -328,6 +328,7 @@ def problem(description: str, example_detail: str, status: int) -> dict[str, Any
 _TITLES = {
     400: "One or more validation errors occurred.",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     409: "Conflict",
     413: "Payload Too Large",

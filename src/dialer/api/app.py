@@ -9,7 +9,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.routing import Route
 
 from dialer import __version__
-from dialer.api import agent_schemas, errors, health, metrics, openapi
+from dialer.api import agent_schemas, console_files, errors, health, metrics, openapi
 from dialer.api.live_hub import LiveHub
 from dialer.api.rest import (
     agent_desk,
@@ -25,6 +25,7 @@ from dialer.api.rest import (
 )
 from dialer.api.rest import callflow_dry_run as dry_run_routes
 from dialer.api.rest import campaign_numbers as numbers_routes
+from dialer.api.rest import session as session_routes
 from dialer.api.rest import settings as settings_routes
 from dialer.api.rpc import dispatch
 from dialer.api.rpc import openapi as rpc_openapi
@@ -35,6 +36,7 @@ from dialer.services.campaign_statistics import StatisticsService
 from dialer.services.campaign_summary import SummaryService
 from dialer.services.campaigns import CampaignService
 from dialer.services.catalog import CatalogService
+from dialer.services.console_sessions import ConsoleSessions
 from dialer.services.dialer import DialerService
 from dialer.services.dnc import DncService
 from dialer.services.health import EngineProblem, HealthService
@@ -70,6 +72,7 @@ def create_app(
     summary_service: SummaryService | None = None,
     statistics_service: StatisticsService | None = None,
     live_hub: LiveHub | None = None,
+    console_sessions: ConsoleSessions | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -112,6 +115,7 @@ def create_app(
     app.state.summaries = summary_service
     app.state.statistics = statistics_service
     app.state.live_hub = live_hub
+    app.state.console_sessions = console_sessions  # None: the console cannot log in
     errors.install(app)
     if summary_service is not None and statistics_service is not None:
         # Before the campaigns': its /{campaign_id} would take "summaries".
@@ -134,6 +138,8 @@ def create_app(
     app.include_router(dnc.router)
     app.include_router(webhooks.router)
     app.include_router(settings_routes.router)
+    app.include_router(session_routes.router)
+    app.router.routes.extend(console_files.routes())
     if health_service is not None:
         app.include_router(health.router)
     # The Dialer API's own route goes first: a plain Starlette route, no dependency layer.
@@ -143,5 +149,7 @@ def create_app(
     app.include_router(dispatch.router)
     if metrics_text is not None:
         app.router.routes.append(metrics.route(metrics_text))
-    openapi.install(app, rpc_openapi.add_examples, agent_schemas.add_examples)
+    openapi.install(
+        app, rpc_openapi.add_examples, agent_schemas.add_examples, session_routes.declare_cookie
+    )
     return app

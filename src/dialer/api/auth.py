@@ -1,14 +1,21 @@
-"""Bearer-key authentication: every REST request names its tenant by its API key."""
+"""Bearer-key authentication: every REST request names its tenant by its API key, or comes from
+the console with a manager's session cookie (api/session_auth.py)."""
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from dialer.domain.errors import Unauthorized
+from dialer.api.session_auth import session_of, uses_session
+from dialer.domain.errors import Forbidden, Unauthorized
 from dialer.domain.tenant import Tenant
 from dialer.services.tenants import TenantService
 
 
 async def current_tenant(request: Request) -> Tenant:
+    if uses_session(request):
+        resolved = await session_of(request)
+        if resolved.agent is not None:
+            raise Forbidden("an agent's console session reaches only the agent desk")
+        return resolved.tenant
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():

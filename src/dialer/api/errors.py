@@ -12,7 +12,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dialer.api.body import UnsupportedMediaType
 from dialer.api.query_guard import QueryGuard
 from dialer.api.responses import problem
-from dialer.domain.errors import Conflict, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed
+from dialer.domain.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    ValidationFailed,
+)
 
 log = logging.getLogger("dialer.api")
 
@@ -64,6 +71,10 @@ def install(app: FastAPI) -> None:
         return problem(
             401, "Unauthorized", str(exc), headers={"WWW-Authenticate": 'Bearer realm="dialer"'}
         )
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_: Request, exc: Forbidden) -> Response:
+        return problem(403, "Forbidden", str(exc))
 
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> Response:

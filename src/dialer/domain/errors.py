@@ -3,6 +3,8 @@
 DialerError
  ├── NotFound            an id the caller may not see: unknown and foreign look the same
  ├── Unauthorized        no credentials, or credentials that match no tenant
+ ├── Forbidden           valid credentials that may not do this (a console change without
+ │                       its CSRF token, an agent's session on a manager's endpoint)
  ├── ValidationFailed    input that breaks a rule; carries every problem at once, by field
  │    └── UnknownCampaign    a Dialer API campaign code that is missing or matches nothing
  ├── Conflict            a valid request the current state refuses (e.g. editing history)
@@ -25,6 +27,10 @@ class NotFound(DialerError):
 
 
 class Unauthorized(DialerError):
+    pass
+
+
+class Forbidden(DialerError):
     pass
 
 

@@ -20,6 +20,7 @@ from dialer.domain.campaign import (
     PhoneNumber,
     StoredNumber,
 )
+from dialer.domain.console_session import ConsoleSession
 from dialer.domain.destination import CampaignCounts, DestinationPatch, WaitingCall
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.limits import Claimed, ClaimLimits
@@ -186,6 +187,18 @@ class AgentSessionRepo(Protocol):
         self, tenant_id: TenantId, agent_id: int, token_id: int | None, now: datetime
     ) -> int:
         """Revoke one of the agent's tokens (None: all); how many were revoked."""
+        ...
+
+
+class ConsoleSessionRepo(Protocol):
+    """Browser sessions of the web console (domain/console_session.py), by their token's hash."""
+
+    def add_console_session(self, session: ConsoleSession) -> None: ...
+    def console_session(self, token_hash: str) -> ConsoleSession | None: ...
+    def touch_console_session(self, token_hash: str, now: datetime) -> None: ...
+    def end_console_session(self, token_hash: str) -> bool: ...
+    def forget_console_sessions(self, now: datetime, idle_since: datetime) -> int:
+        """Delete the sessions expired at ``now`` or not seen since ``idle_since``."""
         ...
 
 
@@ -484,6 +497,8 @@ class StoreSession(Protocol):
     def abandonment(self) -> AbandonmentRepo: ...
     @property
     def lifecycle(self) -> LifecycleRepo: ...
+    @property
+    def console_sessions(self) -> ConsoleSessionRepo: ...
 
 
 S_co = TypeVar("S_co", covariant=True)

@@ -12,6 +12,7 @@ from dialer.ports.store import (
     AgentSessionRepo,
     CampaignRepo,
     CatalogRepo,
+    ConsoleSessionRepo,
     DestinationRepo,
     DncRepo,
     IdempotencyRepo,
@@ -37,6 +38,7 @@ class AllRoles(
     IdempotencyRepo,
     AbandonmentRepo,
     LifecycleRepo,
+    ConsoleSessionRepo,
     Protocol,
 ):
     """Every role's methods on one object."""
@@ -93,4 +95,8 @@ class EveryRole:
 
     @property
     def lifecycle(self: LifecycleRepo) -> LifecycleRepo:
+        return self
+
+    @property
+    def console_sessions(self: ConsoleSessionRepo) -> ConsoleSessionRepo:
         return self

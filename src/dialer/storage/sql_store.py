@@ -28,6 +28,7 @@ from dialer.storage.sql_abandonment import AbandonmentQueries, ComplianceQueries
 from dialer.storage.sql_accounts import AccountQueries
 from dialer.storage.sql_agent_sessions import AgentSessionQueries
 from dialer.storage.sql_catalog import CatalogQueries
+from dialer.storage.sql_console_sessions import ConsoleSessionQueries
 from dialer.storage.sql_counts import CountQueries, destination_tallies
 from dialer.storage.sql_destinations import DestinationQueries
 from dialer.storage.sql_engine import EngineQueries
@@ -57,6 +58,7 @@ class SqlSession(
     AbandonmentQueries,
     ComplianceQueries,
     LifecycleQueries,
+    ConsoleSessionQueries,
 ):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn

@@ -27,6 +27,7 @@ from dialer.api import agent_schemas as docs
 from dialer.api.agent_auth import current_agent
 from dialer.api.rest.agent_desk import desk
 from dialer.api.rest.agent_json import event_json
+from dialer.api.session_auth import until_session_ends, uses_session
 from dialer.domain.errors import ValidationFailed
 from dialer.services.agent_desk import EVENTS_PAGE, AgentDeskService, AgentIdentity, DeskEvent
 
@@ -127,8 +128,11 @@ async def events(
     if after is None:
         first = await run_in_threadpool(service.latest_event, who)
         after = (first.change.id or 0) if first is not None else 0
+    stream = _stream(service, who, after, first, request.app.state.draining)
+    if uses_session(request):
+        stream = until_session_ends(stream, request)  # a console log-out ends it too
     return StreamingResponse(
-        _stream(service, who, after, first, request.app.state.draining),
+        stream,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -61,10 +61,12 @@ class SessionBase:
         self._delete("attempts", lambda a: a.destination_id in doomed)
 
     def _drop_agent_rows(self, agent_id: int) -> None:
-        """An agent's sessions, their changes and its tokens go with it (ON DELETE CASCADE)."""
+        """An agent's sessions, their changes, its tokens and its console sessions go with it
+        (ON DELETE CASCADE)."""
         sessions = set(self._delete("agent_sessions", lambda s: s.agent_id == agent_id))
         self._delete("state_changes", lambda c: c.session_id in sessions)
         self._delete("agent_tokens", lambda t: t.agent_id == agent_id)
+        self._delete("console_sessions", lambda s: s.agent_id == agent_id)
 
     def _work_added(self) -> None:
         """Rows went into the ready queue (or a campaign was enabled): ring the listeners

@@ -15,6 +15,7 @@ from dialer.storage.memory.abandonment import AbandonmentParts
 from dialer.storage.memory.accounts import AccountParts
 from dialer.storage.memory.agent_sessions import AgentSessionParts
 from dialer.storage.memory.campaigns import CampaignParts
+from dialer.storage.memory.console_sessions import ConsoleSessionParts
 from dialer.storage.memory.lifecycle import LifecycleParts
 from dialer.storage.memory.limits import LimitParts
 from dialer.storage.memory.number_pages import NumberPageParts
@@ -37,6 +38,7 @@ class MemorySession(
     ResultParts,
     AbandonmentParts,
     LifecycleParts,
+    ConsoleSessionParts,
 ):
     """One transaction; like SqlSession it is every role at once, seen through each port."""
 

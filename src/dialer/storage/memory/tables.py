@@ -15,6 +15,7 @@ from dialer.domain.agent_session import AgentSession, StateChange
 from dialer.domain.attempt import AgentCall
 from dialer.domain.campaign import Campaign
 from dialer.domain.codes import Outcome, Stage
+from dialer.domain.console_session import ConsoleSession
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
 
 # The SQL tables that ``fold``/``mut`` know by name; a fork copies none of them until written.
@@ -42,6 +43,7 @@ TABLE_NAMES = (
     "number_calls",
     "pacing",
     "cancelled",
+    "console_sessions",
 )
 
 
@@ -234,6 +236,7 @@ class Tables:
     pacing: dict[CampaignId, PacingStatus] = field(default_factory=dict)
     # campaigns.cancelled_at (migration 0017): cancelled campaigns only
     cancelled: dict[CampaignId, int] = field(default_factory=dict)
+    console_sessions: dict[str, ConsoleSession] = field(default_factory=dict)  # by token hash
     last_ids: dict[str, int] = field(default_factory=dict)
 
     def fork(self) -> "Tables":
