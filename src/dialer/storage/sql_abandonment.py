@@ -135,12 +135,17 @@ class AbandonmentQueries:
         unique = sorted(set(numbers))
         for start in range(0, len(unique), _BATCH):
             batch = unique[start : start + _BATCH]
+            values: list[object]
+            if self._conn.dialect == "postgres":
+                # One array: one statement text for every batch, prepared once.
+                where, values = "= ANY(%s::text[])", [batch]
+            else:
+                where, values = f"IN ({', '.join('%s' for _ in batch)})", list(batch)
             for number, at, was_abandoned in self._conn.execute(
                 "SELECT number_e164, ended_at, abandoned FROM number_calls"
-                " WHERE tenant_id = %s AND ended_at >= %s"
-                f" AND number_e164 IN ({', '.join('%s' for _ in batch)})"
+                f" WHERE tenant_id = %s AND ended_at >= %s AND number_e164 {where}"
                 " ORDER BY number_e164, ended_at",
-                (tenant_id, to_us(since), *batch),
+                (tenant_id, to_us(since), *values),
             ):
                 moment = from_us(at)
                 ended.setdefault(number, []).append(moment)
