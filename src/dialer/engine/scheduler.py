@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 
 # The collector's young-generation threshold while an engine runs (Python's default: 700).
-GC_YOUNG = 10_000
+GC_YOUNG = 50_000
 
 
 def settle_heap() -> None:
