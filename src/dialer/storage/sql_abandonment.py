@@ -42,17 +42,15 @@ def note_number_calls(conn: Connection, finished: Sequence[FinishedAttempt], now
     abandoned call always (the 72-hour rule), any other only for a tenant with a per-number cap
     (docs/compliance.md: a tenant without one pays nothing per call; switching the cap on
     copies the last 24 hours' calls in, ``backfill_number_calls``)."""
-    calls = [f for f in finished if f.record.counted]
-    if not calls:
-        return
-    plain = {f.tenant_id for f in calls if not abandoned(f.record.outcome, f.record.stage)}
-    capped = _capped_tenants(conn, sorted(plain)) if plain else set()
-    calls = [
-        f for f in calls if f.tenant_id in capped or abandoned(f.record.outcome, f.record.stage)
+    placed = [
+        (f, abandoned(f.record.outcome, f.record.stage)) for f in finished if f.record.counted
     ]
+    plain = {f.tenant_id for f, dropped in placed if not dropped}
+    capped = _capped_tenants(conn, sorted(plain)) if plain else set()
+    calls = [(f, dropped) for f, dropped in placed if dropped or f.tenant_id in capped]
     if not calls:
         return
-    ids = sorted({f.record.destination_id for f in calls})
+    ids = sorted({f.record.destination_id for f, _ in calls})
     numbers = {
         row[0]: row[1]
         for row in conn.execute(
@@ -66,9 +64,9 @@ def note_number_calls(conn: Connection, finished: Sequence[FinishedAttempt], now
             f.tenant_id,
             numbers[f.record.destination_id],
             to_us(f.record.ended_at or now),
-            int(abandoned(f.record.outcome, f.record.stage)),
+            int(dropped),
         )
-        for f in calls
+        for f, dropped in calls
         if f.record.destination_id in numbers
     ]
     if rows:
