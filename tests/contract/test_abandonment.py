@@ -2,6 +2,7 @@
 tenant's recent calls per number, and the latest pacing decision; and the tenant's compliance
 settings (TenantRepo)."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from dialer.domain.abandonment import (
@@ -47,6 +48,16 @@ def ended(
     return FinishedAttempt(record, job.campaign_id, acct.tenant_id, job.priority, retry_at)
 
 
+def capped(store: Store, name: str = "Acme", per_day: int = 5) -> Account:
+    """An account whose tenant caps calls per number: every call placed is in the ledger."""
+    acct = account(store, name)
+    with store.write() as s:
+        current = s.tenants.compliance(acct.tenant_id)
+        assert current is not None
+        s.tenants.set_compliance(acct.tenant_id, replace(current, attempts_per_day=per_day))
+    return acct
+
+
 def call_each(
     store: Store, acct: Account, cid: CampaignId, hows: list[tuple[Outcome, Stage]], at: datetime
 ) -> list[DialJob]:
@@ -81,7 +92,7 @@ def test_a_tally_is_its_campaigns_own(store: Store) -> None:
 
 
 def test_recent_gives_each_numbers_calls_across_the_tenants_campaigns(store: Store) -> None:
-    acme, globex = account(store, "Acme"), account(store, "Globex")
+    acme, globex = capped(store, "Acme"), capped(store, "Globex")
     first = campaign(store, acme, [number(1), number(2)])
     second = campaign(store, acme, [number(1)])
     theirs = campaign(store, globex, [number(1)])
@@ -107,7 +118,7 @@ def test_recent_gives_each_numbers_calls_across_the_tenants_campaigns(store: Sto
 
 
 def test_recent_counts_calls_placed_not_attempts_settled_without_one(store: Store) -> None:
-    acme = account(store)
+    acme = capped(store)
     cid = campaign(store, acme, [number(1), number(2)])
     jobs = claim(store, cid, 2, now=T0)
     excluded = (Outcome.EXCLUDED_NUMBER, Stage.EXCLUDED)
@@ -122,6 +133,45 @@ def test_recent_counts_calls_placed_not_attempts_settled_without_one(store: Stor
         assert s.abandonment.recent(acme.tenant_id, [e164(1), e164(2)], T0) == {
             e164(2): RecentCalls((T0,), None)
         }
+
+
+def test_without_a_cap_only_abandoned_calls_are_kept(store: Store) -> None:
+    # The 72-hour rule reads abandoned calls alone; the others cost a row per call only for a
+    # tenant with a per-number cap (docs/compliance.md).
+    acme = account(store)
+    cid = campaign(store, acme, [number(1), number(2), number(3)])
+    call_each(store, acme, cid, [DROPPED, LIVE, UNANSWERED], T0)
+    with store.read() as s:
+        assert s.abandonment.recent(acme.tenant_id, [e164(1), e164(2), e164(3)], T0) == {
+            e164(1): RecentCalls((T0,), T0)
+        }
+
+
+def test_switching_a_cap_on_copies_the_calls_since_once(store: Store) -> None:
+    acme = account(store)
+    cid = campaign(store, acme, [number(1), number(2), number(3)])
+    t1, t2 = T0 + timedelta(hours=1), T0 + timedelta(hours=2)
+    jobs = claim(store, cid, 3, now=T0)
+    finish(
+        store,
+        [
+            ended(jobs[0], acme, DROPPED, t1),
+            ended(jobs[1], acme, LIVE, t1),
+            ended(jobs[2], acme, UNANSWERED, T0),
+        ],
+    )
+    with store.write() as s:
+        s.tenants.backfill_number_calls(acme.tenant_id, t1)
+    asked = [e164(1), e164(2), e164(3)]
+    expected = {e164(1): RecentCalls((t1,), t1), e164(2): RecentCalls((t1,), None)}
+    with store.read() as s:
+        # The call that ended before ``since`` is not copied; the abandoned one not twice.
+        assert s.abandonment.recent(acme.tenant_id, asked, T0) == expected
+    with store.write() as s:
+        s.tenants.backfill_number_calls(acme.tenant_id, T0 + timedelta(minutes=30))
+    with store.read() as s:
+        assert s.abandonment.recent(acme.tenant_id, asked, T0) == expected
+        assert s.abandonment.recent(acme.tenant_id, asked, t2) == {}
 
 
 def test_a_numbers_calls_outlive_their_campaign(store: Store) -> None:
@@ -141,7 +191,7 @@ def test_a_numbers_calls_outlive_their_campaign(store: Store) -> None:
 
 def test_recent_looks_up_long_batches_whole(store: Store) -> None:
     # Past the SQL store's batches of 500 numbers.
-    acme = account(store)
+    acme = capped(store)
     cid = campaign(store, acme, [number(i) for i in range(0, 1_200, 2)])
     call_each(store, acme, cid, [UNANSWERED] * 600, T0)
     with store.read() as s:

@@ -29,6 +29,44 @@ def test_a_number_is_called_at_most_the_cap_in_any_24_hours(rig: Rig) -> None:
     assert b.originated_at < a.ended_at + timedelta(hours=25)
 
 
+def test_a_cap_switched_on_mid_day_counts_the_calls_placed_before_it(rig: Rig) -> None:
+    # Without a cap the ledger keeps only abandoned calls (the engine's cost per call); the
+    # switch copies the day's other calls in, so the cap holds from the moment it is on.
+    number = drama(7)
+    once = [{"attemptNumber": 1, "interval": 1}]
+    first = rig.campaign([number], attempts=once)
+    rig.run()
+    (a,) = rig.attempts(first)[number]
+    assert a.originated_at is not None
+    assert a.ended_at is not None
+    rig.container.tenants.update_compliance(rig.account.tenant.id, {"attemptsPerDay": 1})
+    second = rig.campaign([number], attempts=once, startTime="11:00")
+    rig.run()
+    (b,) = rig.attempts(second)[number]
+    assert b.originated_at is not None
+    assert b.originated_at >= a.ended_at + timedelta(hours=24)
+
+
+def test_a_cap_switched_off_and_on_again_counts_each_call_once(rig: Rig) -> None:
+    # Calls recorded while the cap was on are in the ledger already: switching it off and on
+    # copies only what is missing, so a cap of 2 still lets the second call through.
+    tenant = rig.account.tenant.id
+    rig.container.tenants.update_compliance(tenant, {"attemptsPerDay": 2})
+    number = drama(7)
+    once = [{"attemptNumber": 1, "interval": 1}]
+    first = rig.campaign([number], attempts=once)
+    rig.run()
+    rig.container.tenants.update_compliance(tenant, {"attemptsPerDay": None})
+    rig.container.tenants.update_compliance(tenant, {"attemptsPerDay": 2})
+    second = rig.campaign([number], attempts=once, startTime="11:00")
+    rig.run()
+    (a,) = rig.attempts(first)[number]
+    (b,) = rig.attempts(second)[number]
+    assert a.originated_at is not None
+    assert b.originated_at is not None
+    assert b.originated_at - a.originated_at < timedelta(hours=3)
+
+
 def test_the_cap_holds_for_two_campaigns_dialling_at_once(rig: Rig) -> None:
     # Both open at 09:00: the second claims the number while the first's call is on the line.
     rig.container.tenants.update_compliance(rig.account.tenant.id, {"attemptsPerDay": 1})

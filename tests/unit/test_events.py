@@ -183,3 +183,33 @@ def test_a_recorded_batch_reaches_subscribers_of_single_attempts_one_by_one() ->
     recording = Recording()
     recording.publish(AttemptsFinished(items))
     assert recording.of(AttemptFinished) == list(items)
+
+
+class BatchesOnly:
+    """Handles recorded batches only, as the metrics do (one move per batch)."""
+
+    def __init__(self) -> None:
+        self.batches: list[AttemptsFinished] = []
+
+    def publish(self, event: Event) -> None:
+        pass
+
+    def handler_for(self, kind: type) -> Handler | None:
+        return self.batches.append if kind is AttemptsFinished else None
+
+
+def test_a_sink_subscribed_to_another_passes_batches_on_whole() -> None:
+    # The container's sink (metrics, tests' recordings) is a subscriber of each engine's: a
+    # batch unpacked on the way reached the metrics' batch handler once per attempt.
+    batches, plain = BatchesOnly(), Plain()
+    inner = FanOutSink([batches])
+    outer = FanOutSink([inner])
+    items = (finished(1, Outcome.BUSY, final=False), finished(2, Outcome.ANSWERED, final=True))
+    outer.publish(AttemptsFinished(items))
+    assert batches.batches == [AttemptsFinished(items)]
+    # A subscriber the inner sink gains later hears what the outer sink routed already.
+    inner.subscribe(plain)
+    outer.publish(AttemptsFinished(items))
+    outer.publish(CampaignOpened(C1))
+    assert len(batches.batches) == 2
+    assert plain.seen == [*items, CampaignOpened(C1)]

@@ -165,7 +165,8 @@ class NumberHistory:
         recent = self.recent.get(job.e164)
         flying = self.in_flight.get(job.e164, 0)
         verdict = screen_history(self.kind, recent, self.rules, now, flying)
-        if isinstance(verdict, Dial):
+        # Only a cap counts the batch's own calls (the 72-hour rule looks at abandoned ones).
+        if isinstance(verdict, Dial) and self.rules.attempts_per_day is not None:
             ended = (now,) if recent is None else (*recent.ended, now)
             last = None if recent is None else recent.last_abandoned_at
             self.recent[job.e164] = RecentCalls(ended, last)

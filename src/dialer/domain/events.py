@@ -358,6 +358,14 @@ class FanOutSink:
         self._subscribers.remove(subscriber)
         self._routes.clear()
 
+    def handler_for(self, kind: type) -> Handler | None:
+        """A sink subscribed to another (the container's to an engine's) takes a batch as it
+        comes: unpacked by the outer sink, each item went through this one again, and its
+        subscribers' batch handlers (the metrics') ran once per attempt, not once per batch.
+        Always this sink's own publish, since its subscribers may change after the outer
+        sink has routed the kind."""
+        return self.publish
+
     def publish(self, event: Event) -> None:
         handlers = self._routes.get(type(event))
         if handlers is None:

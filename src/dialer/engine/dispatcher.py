@@ -392,16 +392,26 @@ class Dispatcher:
         if rules.needed and numbers:
             batch = [j.destination_id for j in jobs]
             since = now - rules.look_back
+            capped = rules.attempts_per_day is not None
             history.recent, history.in_flight = await asyncio.to_thread(
-                self._recent, campaign.tenant_id, numbers, batch, since
+                self._recent, campaign.tenant_id, numbers, batch, since, capped
             )
         return history
 
     def _recent(
-        self, tenant: TenantId, numbers: list[str], batch: list[DestinationId], since: datetime
+        self,
+        tenant: TenantId,
+        numbers: list[str],
+        batch: list[DestinationId],
+        since: datetime,
+        capped: bool,
     ) -> tuple[dict[str, RecentCalls], dict[str, int]]:
+        """``capped``: the calls on the line count against a cap only; the 72-hour rule looks
+        at recorded abandoned calls alone, so without a cap that join is not read."""
         with self._store.read() as session:
             recent = session.abandonment.recent(tenant, numbers, since)
+            if not capped:
+                return recent, {}
             return recent, session.abandonment.calls_in_flight(tenant, numbers, batch)
 
     def _release(self, jobs: list[tuple[DialJob, datetime]], lines: dict[CampaignId, int]) -> None:

@@ -14,6 +14,7 @@ engine/recorder.py writes; this Engine owns the state they share and runs the lo
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import secrets
@@ -45,6 +46,26 @@ from dialer.settings import EngineSettings
 __all__ = ["NOT_PLACED_RETRY", "Engine", "ZoneLookup", "worker_name"]
 
 log = logging.getLogger(__name__)
+
+
+# The collector's young-generation threshold while an engine runs (Python's default: 700).
+GC_YOUNG = 50_000
+
+
+def settle_heap() -> None:
+    """Leave what the process built before dialling (modules, the API's routes, the metrics'
+    registry: some 100,000 objects) out of the garbage collector's full passes from now on.
+    The engine allocates several objects a call, so those passes come every few thousand
+    calls, and each walked the whole heap: a tenth of the engine's CPU in the throughput
+    benchmark. What is garbage now is collected first; objects frozen here are still freed
+    when nothing refers to them."""
+    gc.collect()
+    gc.freeze()
+    # A young pass every GC_YOUNG net new objects instead of every 700: with a thousand calls
+    # on the line each holding its task, frames and events, the default ran one every few
+    # calls (530 passes in a 20,000-call run). Cyclic garbage waits a little longer: bounded.
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(GC_YOUNG, young), middle, old)
 
 
 def worker_name() -> str:
@@ -148,6 +169,7 @@ class Engine:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dial until ``stop`` is set; then let calls in progress end and record them."""
+        settle_heap()
         relay = asyncio.create_task(self._relay(stop))
         # The floor outlives ``stop`` until the calls have drained: their agents' bridges,
         # releases from the desk, and their sessions' leases go on meanwhile.
@@ -172,6 +194,7 @@ class Engine:
 
     async def run_until_done(self) -> None:
         """Dial until no destination is waiting or in flight anywhere (``dialer simulate``)."""
+        settle_heap()
         stop, floor_stop = asyncio.Event(), asyncio.Event()
         floor = asyncio.create_task(self.floor.run(floor_stop))
         try:

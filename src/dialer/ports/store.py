@@ -45,6 +45,10 @@ class TenantRepo(Protocol):
         ...
 
     def set_compliance(self, tenant_id: TenantId, settings: ComplianceSettings) -> None: ...
+    def backfill_number_calls(self, tenant_id: TenantId, since: datetime) -> None:
+        """The calls the tenant placed since ``since``, into the per-number ledger that
+        screening reads (a cap just switched on must count them; docs/compliance.md)."""
+        ...
 
 
 class CatalogRepo(Protocol):

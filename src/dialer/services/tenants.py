@@ -13,6 +13,7 @@ from typing import Protocol
 from dialer.domain.abandonment import ComplianceSettings, default_regime
 from dialer.domain.campaign import CampaignStatus, lacks_message
 from dialer.domain.compliance import DEFAULT_CALLING_HOURS, CallingHours
+from dialer.domain.dialling import DAY
 from dialer.domain.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from dialer.domain.ids import TenantId
 from dialer.domain.tenant import Tenant
@@ -135,6 +136,10 @@ class TenantService:
                     " (agentOptions.informationMessage) or disable them first"
                 )
             session.tenants.set_compliance(tenant_id, settings)
+            if current.attempts_per_day is None and settings.attempts_per_day is not None:
+                # Without a cap the ledger keeps only abandoned calls: the day's others count
+                # from the moment the cap is on (docs/compliance.md, The cap).
+                session.tenants.backfill_number_calls(tenant_id, self._clock.now() - DAY)
         return settings
 
     def get(self, tenant_id: TenantId) -> Tenant:

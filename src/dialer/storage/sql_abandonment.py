@@ -19,7 +19,7 @@ from dialer.domain.abandonment import (
     Regime,
     Tally,
 )
-from dialer.domain.attempt import FinishedAttempt
+from dialer.domain.attempt import SETTLED_WITHOUT_CALL, FinishedAttempt
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
 from dialer.storage.database import Connection
@@ -29,6 +29,7 @@ _ANSWERED = Outcome.ANSWERED.value
 _DROPPED = Stage.CALL_DROPPED.value
 _MACHINES = (Outcome.ANSWERPHONE_MESSAGE_NOT_LEFT.value, Outcome.ANSWERPHONE_MESSAGE_LEFT.value)
 _BATCH = 500  # numbers per lookup, as the DNC list's
+_WITHOUT_CALL = ", ".join(str(o.value) for o in sorted(SETTLED_WITHOUT_CALL, key=lambda o: o.value))
 
 
 def abandoned(outcome: Outcome, stage: Stage) -> bool:
@@ -37,11 +38,19 @@ def abandoned(outcome: Outcome, stage: Stage) -> bool:
 
 def note_number_calls(conn: Connection, finished: Sequence[FinishedAttempt], now: datetime) -> None:
     """Write a ``number_calls`` row for each recorded attempt that placed a call (or tried
-    to: what counts in attemptsMade) to a possible number."""
-    calls = [f for f in finished if f.record.counted]
+    to: what counts in attemptsMade) to a possible number, where screening may read it: an
+    abandoned call always (the 72-hour rule), any other only for a tenant with a per-number cap
+    (docs/compliance.md: a tenant without one pays nothing per call; switching the cap on
+    copies the last 24 hours' calls in, ``backfill_number_calls``)."""
+    placed = [
+        (f, abandoned(f.record.outcome, f.record.stage)) for f in finished if f.record.counted
+    ]
+    plain = {f.tenant_id for f, dropped in placed if not dropped}
+    capped = _capped_tenants(conn, sorted(plain)) if plain else set()
+    calls = [(f, dropped) for f, dropped in placed if dropped or f.tenant_id in capped]
     if not calls:
         return
-    ids = sorted({f.record.destination_id for f in calls})
+    ids = sorted({f.record.destination_id for f, _ in calls})
     numbers = {
         row[0]: row[1]
         for row in conn.execute(
@@ -55,15 +64,50 @@ def note_number_calls(conn: Connection, finished: Sequence[FinishedAttempt], now
             f.tenant_id,
             numbers[f.record.destination_id],
             to_us(f.record.ended_at or now),
-            int(abandoned(f.record.outcome, f.record.stage)),
+            int(dropped),
         )
-        for f in calls
+        for f, dropped in calls
         if f.record.destination_id in numbers
     ]
     if rows:
         conn.insert_many(
             "number_calls", ("tenant_id", "number_e164", "ended_at", "abandoned"), rows
         )
+
+
+def _capped_tenants(conn: Connection, tenant_ids: Sequence[TenantId]) -> set[TenantId]:
+    """The tenants among these with a per-number cap, read in the recording's transaction.
+    PostgreSQL: FOR SHARE orders it with a cap being switched on (an UPDATE of the row, then
+    the backfill): either the switch waits for this recording to commit, so its backfill sees
+    these attempts, or this waits for the switch and sees the cap."""
+    lock = " FOR SHARE" if conn.dialect == "postgres" else ""
+    return {
+        TenantId(row[0])
+        for row in conn.execute(
+            "SELECT id FROM tenants WHERE attempts_per_day IS NOT NULL"
+            f" AND id IN ({', '.join('%s' for _ in tenant_ids)}){lock}",
+            tenant_ids,
+        )
+    }
+
+
+def backfill_number_calls(conn: Connection, tenant_id: TenantId, since: datetime) -> None:
+    """The tenant's calls placed since ``since`` that ``number_calls`` lacks (written while
+    it had no cap: only abandoned ones were), from its attempts, as migration 0016 did for
+    every tenant. Calls of campaigns deleted meanwhile are gone with their attempts."""
+    conn.execute(
+        "INSERT INTO number_calls (tenant_id, number_e164, ended_at, abandoned)"
+        " SELECT c.tenant_id, d.number_e164, a.ended_at,"
+        " CASE WHEN a.outcome = %s AND a.stage = %s THEN 1 ELSE 0 END"
+        " FROM campaigns c"
+        " JOIN attempts a ON a.campaign_id = c.id"
+        " JOIN destinations d ON d.id = a.destination_id"
+        " WHERE c.tenant_id = %s AND a.ended_at >= %s AND d.number_e164 IS NOT NULL"
+        f" AND (a.originated_at IS NOT NULL OR a.outcome NOT IN ({_WITHOUT_CALL}))"
+        " AND NOT EXISTS (SELECT 1 FROM number_calls n WHERE n.tenant_id = c.tenant_id"
+        " AND n.number_e164 = d.number_e164 AND n.ended_at = a.ended_at)",
+        (_ANSWERED, _DROPPED, tenant_id, to_us(since)),
+    )
 
 
 class AbandonmentQueries:
@@ -89,12 +133,17 @@ class AbandonmentQueries:
         unique = sorted(set(numbers))
         for start in range(0, len(unique), _BATCH):
             batch = unique[start : start + _BATCH]
+            values: list[object]
+            if self._conn.dialect == "postgres":
+                # One array: one statement text for every batch, prepared once.
+                where, values = "= ANY(%s::text[])", [batch]
+            else:
+                where, values = f"IN ({', '.join('%s' for _ in batch)})", list(batch)
             for number, at, was_abandoned in self._conn.execute(
                 "SELECT number_e164, ended_at, abandoned FROM number_calls"
-                " WHERE tenant_id = %s AND ended_at >= %s"
-                f" AND number_e164 IN ({', '.join('%s' for _ in batch)})"
+                f" WHERE tenant_id = %s AND ended_at >= %s AND number_e164 {where}"
                 " ORDER BY number_e164, ended_at",
-                (tenant_id, to_us(since), *batch),
+                (tenant_id, to_us(since), *values),
             ):
                 moment = from_us(at)
                 ended.setdefault(number, []).append(moment)
@@ -173,6 +222,9 @@ class ComplianceQueries:
                 tenant_id,
             ),
         )
+
+    def backfill_number_calls(self, tenant_id: TenantId, since: datetime) -> None:
+        backfill_number_calls(self._conn, tenant_id, since)
 
 
 # The columns compliance_from_row reads, in its order (dialing_contexts selects them too).

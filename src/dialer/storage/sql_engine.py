@@ -351,16 +351,26 @@ class EngineQueries:
             # and the late result of N is no longer its to record.
             ids = [f.record.destination_id for f in finished]
             pairs = [(f.record.destination_id, f.record.attempt_number) for f in finished]
-            owned = {
-                (row[0], row[1])
-                for row in self._conn.execute(
+            if self._conn.dialect == "postgres":
+                # Two arrays, not three parameters an attempt: one statement text for every
+                # batch (psycopg prepares it once), and no 1,500 values adapted one by one.
+                deleted = self._conn.execute(
+                    "DELETE FROM in_flight f USING unnest(%s::bigint[], %s::bigint[])"
+                    " AS v(destination_id, attempt_number)"
+                    " WHERE f.destination_id = v.destination_id"
+                    " AND f.attempt_number = v.attempt_number AND f.worker = %s"
+                    " RETURNING f.destination_id, f.attempt_number",
+                    (ids, [pair[1] for pair in pairs], worker),
+                )
+            else:
+                deleted = self._conn.execute(
                     f"DELETE FROM in_flight WHERE destination_id IN ({_marks(ids)})"
                     " AND worker = %s AND (destination_id, attempt_number) IN"
                     f" ({', '.join('(%s, %s)' for _ in pairs)})"
                     " RETURNING destination_id, attempt_number",
                     (*ids, worker, *(value for pair in pairs for value in pair)),
                 )
-            }
+            owned = {(row[0], row[1]) for row in deleted}
             finished = [
                 f for f in finished if (f.record.destination_id, f.record.attempt_number) in owned
             ]

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from dialer.domain.abandonment import ComplianceSettings, PacingStatus, RecentCalls, Tally
+from dialer.domain.attempt import SETTLED_WITHOUT_CALL
 from dialer.domain.codes import Outcome
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
 from dialer.storage.memory.base import SessionBase, abandoned
-from dialer.storage.memory.tables import from_us, to_us
+from dialer.storage.memory.tables import NumberCallRow, from_us, to_us
 
 _MACHINES = frozenset({Outcome.ANSWERPHONE_MESSAGE_NOT_LEFT, Outcome.ANSWERPHONE_MESSAGE_LEFT})
 
@@ -72,3 +73,21 @@ class AbandonmentParts(SessionBase):
         row = self._t.tenants.get(tenant_id)
         if row is not None:
             self._w("tenants")[tenant_id] = dataclasses.replace(row, compliance=settings)
+
+    def backfill_number_calls(self, tenant_id: TenantId, since: datetime) -> None:
+        """As sql_abandonment.backfill_number_calls."""
+        start = to_us(since)
+        have = {
+            (r.e164, r.ended_at) for r in self._t.number_calls.values() if r.tenant_id == tenant_id
+        }
+        for a in list(self._t.attempts.values()):
+            campaign = self._t.campaigns.get(a.campaign_id)
+            d = self._t.destinations.get(a.destination_id)
+            if campaign is None or campaign.tenant_id != tenant_id or d is None or d.e164 is None:
+                continue
+            if a.ended_at is None or a.ended_at < start or (d.e164, a.ended_at) in have:
+                continue
+            if a.originated_at is None and a.outcome in SETTLED_WITHOUT_CALL:
+                continue
+            row = NumberCallRow(tenant_id, d.e164, a.ended_at, abandoned(a.outcome, a.stage))
+            self._w("number_calls")[self._new_id("number_calls")] = row

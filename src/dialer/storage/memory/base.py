@@ -74,10 +74,15 @@ class SessionBase:
         self.work_added = True
 
     def _note_number_calls(self, finished: Sequence[FinishedAttempt], now: datetime) -> None:
-        """As sql_abandonment.note_number_calls: a row per attempt that placed a call."""
+        """As sql_abandonment.note_number_calls: a row per attempt that placed a call, if it
+        was abandoned or its tenant has a per-number cap."""
         for f in finished:
             d = self._t.destinations.get(f.record.destination_id)
             if not f.record.counted or d is None or d.e164 is None:
+                continue
+            tenant = self._t.tenants.get(f.tenant_id)
+            capped = tenant is not None and tenant.compliance.attempts_per_day is not None
+            if not capped and not abandoned(f.record.outcome, f.record.stage):
                 continue
             self._w("number_calls")[self._new_id("number_calls")] = NumberCallRow(
                 f.tenant_id,
