@@ -232,6 +232,7 @@ class _Shift:
             raise RuntimeError(f"call {call} abandoned out of answer order")
         self.waiting_ids.discard(call)
         self.abandoned += 1
+        self.tally_live += 1  # an abandoned call is a live call too, as the rules count it
 
     # -- agents ----------------------------------------------------------------------------
 
