@@ -106,6 +106,11 @@ class Pacer:
             ratio = pacing.ratio if pacing.ratio is not None else 1.0
             want = max(0, math.floor(ratio * floor.ready + 1e-9) - committed)
             return _governed(want, cap, ratio, f"ratio {ratio:g}", floor, tally, rules)
+        if cap == 0 and governor_cap(floor, tally, rules) == 0:
+            # Nothing may be placed whatever the model says (most decisions of a small team
+            # held by its budget): the model is not asked, and the governor is the reason.
+            budget = max(tally.budget(rules), 0.0)
+            return Decision(0, committed / max(1, floor.ready), f"governor: budget {budget:.1f}")
         want = self._predict(floor, stats, rules, most, tally.budget(rules))
         ratio = (committed + min(want, cap)) / max(1, floor.ready)
         reason = "predictive" if stats.dials >= WARM_DIALS else "predictive: warming up"
