@@ -5,7 +5,7 @@ the issue's targets are met (docs/pacing.md, "The benchmark").
 
     .venv/bin/python bench/pacing.py [--seeds 10] [--hours 8] [--processes 2]
         [--agents 5,10,25,50,100] [--person 0.15,0.30] [--pacing progressive,ratio:2,...]
-        [--cells 5:0.15,10:0.30,50:0.30] [--hostile]
+        [--cells 5:0.15,10:0.30,50:0.30] [--hostile] [--wrap-known]
 
 To test a change to the model quickly, run only the cells and modes it is about, e.g.
 ``--cells 5:0.15,10:0.30,50:0.30 --pacing predictive``; the rows printed are the same as in the
@@ -65,13 +65,17 @@ class Job:
     seed: int
     hours: float
     hostile: bool
+    wrap_known: bool = False
 
 
 def run(job: Job) -> tuple[Job, ShiftFigures]:
     centre = Centre.call_centre(job.rate)
     if job.hostile:
         centre = centre.hostile()
-    return job, run_shift(centre, job.agents, parse_mode(job.mode), job.hours, job.seed)
+    pacing = parse_mode(job.mode)
+    return job, run_shift(
+        centre, job.agents, pacing, job.hours, job.seed, wrap_known=job.wrap_known
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +142,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--hostile", action="store_true", help="person rate 0.15 jumping to 0.40 half-way"
     )
+    parser.add_argument(
+        "--wrap-known",
+        action="store_true",
+        help="tell the pacer which agents are in wrap-up (the engine does not yet)",
+    )
     args = parser.parse_args(argv)
     modes = args.modes.split(",")
     for mode in modes:
@@ -150,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.cells is not None:
         cells = [parse_cell(text) for text in args.cells.split(",")]
     jobs = [
-        Job(a, r, m, seed, args.hours, args.hostile)
+        Job(a, r, m, seed, args.hours, args.hostile, args.wrap_known)
         for a, r in cells
         for m in modes
         for seed in range(args.seeds)
@@ -168,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(
         f"# {args.seeds} seeds x {args.hours:g} h, call-centre profile"
         f"{' (hostile: 0.15 -> 0.40 half-way)' if args.hostile else ''}, UK rules, target 3%"
+        f"{', wrap-up known to the pacer' if args.wrap_known else ''}"
     )
     print(header)
     for a, r in cells:
