@@ -4,8 +4,12 @@ decides with the engine's own ``Pacer.decide``; prints one table row per cell an
 the issue's targets are met (docs/pacing.md, "The benchmark").
 
     .venv/bin/python bench/pacing.py [--seeds 10] [--hours 8] [--processes 2]
-        [--agents 5,10,25,50,100] [--rates 0.15,0.30] [--modes progressive,ratio:2,...]
-        [--hostile]
+        [--agents 5,10,25,50,100] [--person 0.15,0.30] [--pacing progressive,ratio:2,...]
+        [--cells 5:0.15,10:0.30,50:0.30] [--hostile] [--wrap-known]
+
+To test a change to the model quickly, run only the cells and modes it is about, e.g.
+``--cells 5:0.15,10:0.30,50:0.30 --pacing predictive``; the rows printed are the same as in the
+full table (without progressive in the run, the "above progressive" target is not checked).
 
 Figures are per cell: the mean over seeds of talk minutes per agent-hour and occupancy, the
 mean and the worst seed's abandon rate, the worst seed's max_rolling_abandon_rate, and the
@@ -42,6 +46,17 @@ def parse_mode(text: str) -> Pacing:
     raise argparse.ArgumentTypeError(f"{text!r}: progressive, ratio:R or predictive[:T%]")
 
 
+def parse_cell(text: str) -> tuple[int, float]:
+    """AGENTS:PERSON, e.g. 50:0.30"""
+    agents, sep, rate = text.partition(":")
+    try:
+        if sep:
+            return int(agents), float(rate)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r}: AGENTS:PERSON, e.g. 50:0.30")
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     agents: int
@@ -50,13 +65,17 @@ class Job:
     seed: int
     hours: float
     hostile: bool
+    wrap_known: bool = False
 
 
 def run(job: Job) -> tuple[Job, ShiftFigures]:
     centre = Centre.call_centre(job.rate)
     if job.hostile:
         centre = centre.hostile()
-    return job, run_shift(centre, job.agents, parse_mode(job.mode), job.hours, job.seed)
+    pacing = parse_mode(job.mode)
+    return job, run_shift(
+        centre, job.agents, pacing, job.hours, job.seed, wrap_known=job.wrap_known
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +130,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--hours", type=float, default=8.0)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--agents", default="5,10,25,50,100")
-    parser.add_argument("--rates", default="0.15,0.30")
-    parser.add_argument("--modes", default="progressive,ratio:2,ratio:3,predictive")
+    parser.add_argument("--person", "--rates", dest="rates", default="0.15,0.30")
+    parser.add_argument(
+        "--pacing", "--modes", dest="modes", default="progressive,ratio:2,ratio:3,predictive"
+    )
+    parser.add_argument(
+        "--cells",
+        default=None,
+        help="only these AGENTS:PERSON cells (e.g. 5:0.15,50:0.30), instead of every pair",
+    )
     parser.add_argument(
         "--hostile", action="store_true", help="person rate 0.15 jumping to 0.40 half-way"
+    )
+    parser.add_argument(
+        "--wrap-known",
+        action="store_true",
+        help="tell the pacer which agents are in wrap-up (the engine does not yet)",
     )
     args = parser.parse_args(argv)
     modes = args.modes.split(",")
@@ -124,10 +155,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     rates = [float(r) for r in args.rates.split(",")]
     if args.hostile:
         rates = [0.15]
+    cells = [(a, r) for a in teams for r in rates]
+    if args.cells is not None:
+        cells = [parse_cell(text) for text in args.cells.split(",")]
     jobs = [
-        Job(a, r, m, seed, args.hours, args.hostile)
-        for a in teams
-        for r in rates
+        Job(a, r, m, seed, args.hours, args.hostile, args.wrap_known)
+        for a, r in cells
         for m in modes
         for seed in range(args.seeds)
     ]
@@ -144,20 +177,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(
         f"# {args.seeds} seeds x {args.hours:g} h, call-centre profile"
         f"{' (hostile: 0.15 -> 0.40 half-way)' if args.hostile else ''}, UK rules, target 3%"
+        f"{', wrap-up known to the pacer' if args.wrap_known else ''}"
     )
     print(header)
-    for a in teams:
-        for r in rates:
-            progressive = None
-            if "progressive" in modes:
-                progressive = summarise((a, r, "progressive"), results[(a, r, "progressive")])
-            for m in modes:
-                cell = summarise((a, r, m), results[(a, r, m)])
-                print(
-                    f"{a:>6} {r:>6.2f} {m:<12} {cell.talk:>10.1f} {cell.occupancy:>9.3f} "
-                    f"{cell.abandon_mean:>7.2f} {cell.abandon_worst:>7.2f} "
-                    f"{cell.rolling_worst:>10.2f}  {verdict(cell, progressive)}"
-                )
+    for a, r in cells:
+        progressive = None
+        if "progressive" in modes:
+            progressive = summarise((a, r, "progressive"), results[(a, r, "progressive")])
+        for m in modes:
+            cell = summarise((a, r, m), results[(a, r, m)])
+            print(
+                f"{a:>6} {r:>6.2f} {m:<12} {cell.talk:>10.1f} {cell.occupancy:>9.3f} "
+                f"{cell.abandon_mean:>7.2f} {cell.abandon_worst:>7.2f} "
+                f"{cell.rolling_worst:>10.2f}  {verdict(cell, progressive)}"
+            )
     print(f"# {len(jobs)} shifts in {elapsed:.0f} s on {args.processes} processes", file=sys.stderr)
 
 

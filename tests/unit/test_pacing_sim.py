@@ -112,3 +112,49 @@ def test_a_campaign_already_over_its_target_opens_the_shift_progressive() -> Non
     figures = run_shift(Centre.call_centre(0.30), 5, RATIO_3, hours=1.0, seed=0, opening=over)
     assert figures.abandoned == 0
     assert figures.placed > 0
+
+
+def test_the_pacer_counts_an_abandoned_call_as_a_live_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The rules count abandoned calls among the live ones (as the engine's tally does): a
+    simulator that left them out gave the pacer a budget short by 3% of its abandons."""
+    seen: list[tuple[predictive.Floor, Tally]] = []
+    decide = predictive.Pacer.decide
+
+    def spy(self: predictive.Pacer, pacing: Pacing, floor: predictive.Floor, *rest: Any) -> Any:
+        seen.append((floor, rest[1]))
+        return decide(self, pacing, floor, *rest)
+
+    monkeypatch.setattr(predictive.Pacer, "decide", spy)
+    opening = Tally(live=100_000)  # a budget of about 3000: ratio 3 abandons freely
+    figures = run_shift(Centre.call_centre(0.30), 5, RATIO_3, hours=0.5, seed=0, opening=opening)
+    floor, tally = seen[-1]
+    assert figures.abandoned > floor.waiting
+    # Every person answered is live once bridged or abandoned; a few may still be waiting.
+    assert tally.live - opening.live >= figures.live_answered - floor.waiting
+    assert tally.abandoned == figures.abandoned
+
+
+def test_told_the_wrap_ups_the_pacer_sees_them_and_the_governor_still_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wrapping: list[tuple[float, ...] | None] = []
+    decide = predictive.Pacer.decide
+
+    def spy(self: predictive.Pacer, pacing: Pacing, floor: predictive.Floor, *rest: Any) -> Any:
+        wrapping.append(floor.wrapping)
+        return decide(self, pacing, floor, *rest)
+
+    monkeypatch.setattr(predictive.Pacer, "decide", spy)
+    centre = Centre.call_centre(0.30)
+    figures = run_shift(centre, 10, PREDICTIVE, hours=1.0, seed=0, wrap_known=True)
+    assert None not in wrapping
+    # Each seen at most 15 s into its wrap-up (the profile's), and some seen at all.
+    assert max(max(w, default=0.0) for w in wrapping if w is not None) <= 15.0
+    assert any(wrapping)
+    assert figures.governor_breaches == 0
+    assert figures.max_rolling_abandon_rate <= TARGET
+    wrapping.clear()
+    run_shift(centre, 10, PREDICTIVE, hours=0.25, seed=0)
+    assert set(wrapping) == {None}

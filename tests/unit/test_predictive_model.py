@@ -98,3 +98,21 @@ def test_exact_excess_counts_people_beyond_the_agents() -> None:
     assert exact_excess(0, [0.5], [0.5], 0.3)(0) == pytest.approx(0.25)
     # Two waiting, people 0.5 and 0.2 ringing, an agent freeing with 0.5: D >= 1 always.
     assert exact_excess(2, [0.5, 0.2], [0.5], 0.3)(0) == pytest.approx(2 + 0.7 - 0.5)
+
+
+def test_told_the_wrap_ups_an_agent_frees_when_its_wrap_up_ends() -> None:
+    """Handle times of talk plus a 15 s wrap-up: an agent still talking cannot be free
+    within 15 s; one in wrap-up is free when its 15 s are over."""
+    stats = plain()
+    for i in range(MIN_HANDLED):
+        stats.handled(30.0 + 10 * i + 15.0)  # talk 30, 40, ..., 220 s, then 15 s
+        stats.wrapped(15.0)
+    assert stats.mean_wrap() == pytest.approx(15.0)
+    assert stats.wrapping_free_probabilities((3.0, 10.0), 6.0) == pytest.approx([0.0, 1.0])
+    assert stats.talking_free_probabilities((55.0,), 14.0) == [0.0]
+    # Talking 55 s: handle past 70 s means talk past 55 s (17 of 20: 60 .. 220 + 15); of
+    # those, ended by 55 + 35 = 90 s: the talks of 60 and 70 s.
+    assert stats.talking_free_probabilities((55.0,), 35.0) == pytest.approx([2 / 17])
+    # From the handle times alone (wrap-ups not told apart): 19 handles of 55 s or more, 4
+    # of them (55 .. 85 s) ended by 90 s, the wrap-up of three of which was not yet begun.
+    assert stats.free_probability(55.0, 35.0) == pytest.approx(4 / 19)

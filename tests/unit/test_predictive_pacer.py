@@ -73,3 +73,22 @@ def test_predictive_dials_more_than_ready_agents_when_people_rarely_answer() -> 
 
 def test_predictive_never_dials_without_agents() -> None:
     assert decide(Pacing(), floor(ready=0)) == 0
+
+
+def test_the_model_is_not_asked_when_the_governor_allows_no_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Most decisions of a small team held by its budget: skipping the model there saves its
+    cost and cannot change the lines (the governor's cap is 0 whatever it says)."""
+
+    def model(*_: object) -> int:
+        raise AssertionError("the model was asked")
+
+    monkeypatch.setattr(Pacer, "_predict", model)
+    spent = Tally(live=100, abandoned=3)  # budget 0
+    decision = Pacer().decide(
+        Pacing(), floor(ready=1, busy=4, ringing=1), CampaignStats(), spent, UK
+    )
+    assert decision.lines == 0
+    assert decision.reason == "governor: budget 0.0"
+    assert decision.ratio == 1.0  # the one call in flight per ready agent

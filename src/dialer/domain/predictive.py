@@ -29,6 +29,9 @@ AIM_SHARE = 0.8
 MAX_LINES_PER_AGENT = 6
 # Until this many dials have ended, the model is on its priors (reported as warming up).
 WARM_DIALS = 50
+# The aim's share for a small floor whose caller tells the agents in wrap-up apart (their
+# free moments then known): calibrated on the simulator (docs/pacing.md, "Wrap-up known").
+WRAP_KNOWN_AIM_SHARE = 0.5
 # The moments ahead (seconds) at which people answered are set against agents free.
 LOOK_AHEAD = (1, 4, 8, 11, 15, 20, 25)
 # While the budget is under this many abandons per agent logged in, the model aims lower in
@@ -45,13 +48,17 @@ class Floor:
     or in wrap-up, seconds since that call was bridged (talk and wrap-up so far);
     ``ringing``: for each of its calls placed and not yet answered, seconds since it was
     placed; ``waiting``: its answered calls with no agent yet (including those whose
-    verdict is still being detected)."""
+    verdict is still being detected). ``wrapping``: None when the caller does not tell the
+    agents in wrap-up apart (they are then in ``busy``); else for each agent in wrap-up (its
+    customer gone) the seconds since the wrap-up began, those agents left out of ``busy``
+    (whose seconds are then talk only), and the caller feeds ``CampaignStats.wrapped``."""
 
     now: datetime
     ready: int
     busy: tuple[float, ...]
     ringing: tuple[float, ...]
     waiting: int = 0
+    wrapping: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +88,11 @@ def governor_cap(floor: Floor, tally: Tally, rules: AbandonRules) -> int:
 
 
 def _in_flight_cap(floor: Floor) -> int:
-    return MAX_LINES_PER_AGENT * (floor.ready + len(floor.busy))
+    return MAX_LINES_PER_AGENT * _logged_in(floor)
+
+
+def _logged_in(floor: Floor) -> int:
+    return floor.ready + len(floor.busy) + len(floor.wrapping or ())
 
 
 class Pacer:
@@ -106,6 +117,11 @@ class Pacer:
             ratio = pacing.ratio if pacing.ratio is not None else 1.0
             want = max(0, math.floor(ratio * floor.ready + 1e-9) - committed)
             return _governed(want, cap, ratio, f"ratio {ratio:g}", floor, tally, rules)
+        if cap == 0 and governor_cap(floor, tally, rules) == 0:
+            # Nothing may be placed whatever the model says (most decisions of a small team
+            # held by its budget): the model is not asked, and the governor is the reason.
+            budget = max(tally.budget(rules), 0.0)
+            return Decision(0, committed / max(1, floor.ready), f"governor: budget {budget:.1f}")
         want = self._predict(floor, stats, rules, most, tally.budget(rules))
         ratio = (committed + min(want, cap)) / max(1, floor.ready)
         reason = "predictive" if stats.dials >= WARM_DIALS else "predictive: warming up"
@@ -125,22 +141,24 @@ class Pacer:
         excess at each of ``LOOK_AHEAD`` is computed (exactly for a small floor, normal
         beyond) and the largest kept."""
         least = min(most, max(0, floor.ready - len(floor.ringing) - floor.waiting))
-        if floor.ready == 0 and not floor.busy:
+        if _logged_in(floor) == 0:
             return least
-        aim = AIM_SHARE * min(rules.target, REGULATORY_LIMIT)
-        reserve = RESERVE_PER_AGENT * (floor.ready + len(floor.busy))
+        small = len(floor.ringing) + len(floor.busy) + len(floor.wrapping or ()) <= EXACT_UP_TO
+        share = WRAP_KNOWN_AIM_SHARE if small and floor.wrapping is not None else AIM_SHARE
+        aim = share * min(rules.target, REGULATORY_LIMIT)
+        reserve = RESERVE_PER_AGENT * _logged_in(floor)
         if reserve > 0 and budget < reserve:
             aim *= max(0.0, budget) / reserve
         p = stats.person_rate()
         grace = rules.connect_within.total_seconds()
         excesses = []
-        if len(floor.ringing) + len(floor.busy) <= EXACT_UP_TO:
+        if small:
             for k in LOOK_AHEAD:
                 excesses.append(
                     exact_excess(
                         floor.waiting - floor.ready,
                         stats.person_probabilities(floor.ringing, k),
-                        stats.free_probabilities(floor.busy, k + grace),
+                        _freeing(floor, stats, k + grace),
                         stats.person_rate_within(k),
                     )
                 )
@@ -149,7 +167,13 @@ class Pacer:
             # the mean ring time of a person (plus the grace), in the normal approximation.
             horizon = stats.mean_person_ring() + grace
             ringing, ringing_spread = stats.person_sums(floor.ringing)
-            freeing, freeing_spread = stats.free_sums(floor.busy, horizon)
+            if floor.wrapping is None:
+                freeing, freeing_spread = stats.free_sums(floor.busy, horizon)
+            else:
+                freeing = freeing_spread = 0.0
+                for q in _freeing(floor, stats, horizon):
+                    freeing += q
+                    freeing_spread += q - q * q
             excesses.append(
                 normal_excess(
                     floor.waiting + ringing - floor.ready - freeing,
@@ -180,6 +204,16 @@ class Pacer:
             else:
                 high = mid - 1
         return low
+
+
+def _freeing(floor: Floor, stats: CampaignStats, horizon: float) -> list[float]:
+    """Each busy agent's chance of being free within ``horizon``: with the wrap-ups told
+    apart, talking ones from the handle times with their wrap-up still to come and those in
+    wrap-up from the wrap-ups; else all from the handle times."""
+    if floor.wrapping is None:
+        return stats.free_probabilities(floor.busy, horizon)
+    talking = stats.talking_free_probabilities(floor.busy, horizon)
+    return talking + stats.wrapping_free_probabilities(floor.wrapping, horizon)
 
 
 def _governed(

@@ -14,6 +14,7 @@ Two estimates, both following recent change and both starting from a stated prio
   handled, again the side that dials less.
 """
 
+from bisect import bisect_right, insort
 from collections import deque
 from itertools import accumulate
 
@@ -64,6 +65,9 @@ class CampaignStats:
         self._done_by: list[int] | None = None  # samples ending at or before each second
         self._memos: dict[int, dict[int, float]] = {}  # by whole horizon
         self._fresh = 0  # handled calls since the memo was refreshed
+        self._wraps: deque[float] = deque()  # recent wrap-ups, in the order they ended
+        self._wraps_sorted: list[float] = []
+        self._wrap_sum = 0.0
 
     # -- feeding -------------------------------------------------------------------------
 
@@ -97,6 +101,17 @@ class CampaignStats:
         if self._fresh >= max(1, len(self._handles) // 20):
             self._done_by = None
             self._fresh = 0
+
+    def wrapped(self, seconds: float) -> None:
+        """One agent's wrap-up, from its customer's hang-up to its next ready (fed, with
+        ``handled``, by a caller that tells the pacer which agents are in wrap-up)."""
+        if len(self._wraps) >= HANDLE_SAMPLES:
+            old = self._wraps.popleft()
+            del self._wraps_sorted[bisect_right(self._wraps_sorted, old) - 1]
+            self._wrap_sum -= old
+        self._wraps.append(seconds)
+        insort(self._wraps_sorted, seconds)
+        self._wrap_sum += seconds
 
     def _rescale(self, factor: float) -> None:
         self._ended = [v * factor for v in self._ended]
@@ -214,6 +229,39 @@ class CampaignStats:
             total += q
             spread += q - q * q
         return total, spread
+
+    def mean_wrap(self) -> float:
+        """Mean seconds of the recent wrap-ups (0 with none seen)."""
+        return self._wrap_sum / len(self._wraps) if self._wraps else 0.0
+
+    def talking_free_probabilities(self, elapsed: tuple[float, ...], horizon: float) -> list[float]:
+        """For each agent still talking ``elapsed`` seconds after the bridge: the chance it is
+        free within ``horizon``, its wrap-up (the recent mean w) still to come. A handle time
+        H is the talk plus w, so still talking at t means H > t + w: (F(t + h) - F(t + w)) /
+        (1 - F(t + w)), and 0 when h <= w."""
+        w = self.mean_wrap()
+        if w <= 0.0:
+            return self.free_probabilities(elapsed, horizon)
+        if horizon <= w or len(self._handles) < MIN_HANDLED:
+            return [0.0] * len(elapsed)
+        return self.free_probabilities(tuple(t + w for t in elapsed), horizon - w)
+
+    def wrapping_free_probabilities(
+        self, elapsed: tuple[float, ...], horizon: float
+    ) -> list[float]:
+        """For each agent ``elapsed`` seconds into its wrap-up: the chance it is free within
+        ``horizon``, P(W <= u + h | W > u) over the recent wrap-ups (0 past all of them, or
+        before ``MIN_HANDLED`` were seen)."""
+        ordered = self._wraps_sorted
+        n = len(ordered)
+        if n < MIN_HANDLED:
+            return [0.0] * len(elapsed)
+        out = []
+        for u in elapsed:
+            done = bisect_right(ordered, u)
+            alive = n - done
+            out.append((bisect_right(ordered, u + horizon) - done) / alive if alive else 0.0)
+        return out
 
     def _memo_for(self, h: int) -> dict[int, float]:
         """Free probabilities by whole elapsed second for horizon ``h``, kept until the next

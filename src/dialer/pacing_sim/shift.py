@@ -22,7 +22,7 @@ from dialer.pacing_sim.figures import ShiftFigures, p95, rolling_rate
 SHIFT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday, 09:00
 MIN_LIVE_FOR_RATE = 100  # the rolling rate counts once this many live answers are in
 
-_PERSON, _MACHINE, _ENDED, _VERDICT, _DROP, _FREE, _TICK, _MINUTE = range(8)
+_PERSON, _MACHINE, _ENDED, _VERDICT, _DROP, _FREE, _TICK, _MINUTE, _HANGUP = range(9)
 
 
 def pacing_name(pacing: Pacing) -> str:
@@ -42,12 +42,16 @@ def run_shift(
     tick: float = 0.5,
     connect_within: float = 2.0,
     opening: Tally | None = None,
+    wrap_known: bool = False,
 ) -> ShiftFigures:
     """Simulate one shift of ``agents`` agents paced by ``pacing`` under the UK rules at the
     pacing's target (the tenant default of 3% when it has none); deterministic per seed.
     ``opening``: the campaign's tally in the window before the shift (none: a fresh
-    campaign, whose budget starts at 0); the figures count the shift's calls only."""
+    campaign, whose budget starts at 0); the figures count the shift's calls only.
+    ``wrap_known``: the pacer is told which agents are in wrap-up (``Floor.wrapping``), which
+    the engine does not do yet (docs/pacing.md, "Wrap-up known")."""
     shift = _Shift(centre, agents, pacing, hours, seed, tick, connect_within)
+    shift.wrap_known = wrap_known
     if opening is not None:
         shift.opening = opening
     return shift.run()
@@ -85,7 +89,9 @@ class _Shift:
         self.now = 0.0
         self.ready: deque[int] = deque(range(agents))
         self.ready_since = [0.0] * agents
-        self.busy: dict[int, float] = {}
+        self.busy: dict[int, float] = {}  # agent: bridged at
+        self.wrap_known = False
+        self.wrapping: dict[int, float] = {}  # agent: wrap-up began at (also in busy)
         self.ringing: dict[int, float] = {}
         self.waiting: deque[tuple[int, float]] = deque()
         self.waiting_ids: set[int] = set()
@@ -125,6 +131,7 @@ class _Shift:
             _VERDICT: self.machine_verdict,
             _DROP: self.connect_deadline,
             _FREE: self.agent_free,
+            _HANGUP: self.customer_hangs_up,
         }
         events = self.events
         while events and events[0][0] <= self.end:
@@ -151,12 +158,18 @@ class _Shift:
     def decide(self) -> None:
         now = self.now
         self.decided_at = now
+        if self.wrap_known:
+            wrapping = self.wrapping
+            busy = tuple([now - b for a, b in self.busy.items() if a not in wrapping])
+        else:
+            busy = tuple([now - b for b in self.busy.values()])
         floor = Floor(
             now=SHIFT_START + timedelta(seconds=now),
             ready=len(self.ready),
-            busy=tuple([now - b for b in self.busy.values()]),
+            busy=busy,
             ringing=tuple([now - p for p in self.ringing.values()]),
             waiting=len(self.waiting) + self.detecting,
+            wrapping=tuple([now - w for w in self.wrapping.values()]) if self.wrap_known else None,
         )
         tally = self.opening.plus(self.tally_live, self.abandoned, self.machines)
         decision = self.pacer.decide(self.pacing, floor, self.stats, tally, self.rules)
@@ -232,6 +245,7 @@ class _Shift:
             raise RuntimeError(f"call {call} abandoned out of answer order")
         self.waiting_ids.discard(call)
         self.abandoned += 1
+        self.tally_live += 1  # an abandoned call is a live call too, as the rules count it
 
     # -- agents ----------------------------------------------------------------------------
 
@@ -247,11 +261,18 @@ class _Shift:
         free = hung_up + self.centre.wrap_up_time(self.rng)
         self.talk += min(hung_up, self.end) - now
         self.wrap += max(0.0, min(free, self.end) - min(hung_up, self.end))
+        if self.wrap_known:
+            self.push(hung_up, _HANGUP, agent)
         self.push(free, _FREE, agent)
+
+    def customer_hangs_up(self, agent: int) -> None:
+        self.wrapping[agent] = self.now
 
     def agent_free(self, agent: int) -> None:
         started = self.busy.pop(agent)
         self.stats.handled(self.now - started)
+        if agent in self.wrapping:
+            self.stats.wrapped(self.now - self.wrapping.pop(agent))
         self.ready_since[agent] = self.now
         if self.waiting:
             call, answered = self.waiting.popleft()
