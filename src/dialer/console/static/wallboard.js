@@ -46,8 +46,10 @@ function useAgents() {
       });
       if (event.state === 'talking' || event.state === 'reserved') reloadSoon();
     });
-    // A reconnection starts again with the whole picture: read the list again too.
-    const stopOpen = listen('open', load);
+    // A reconnection starts again with the whole picture: read the list again too (the first
+    // opening follows the read above, so it needs none).
+    let opened = false;
+    const stopOpen = listen('open', () => { if (opened) load(); opened = true; });
     return () => { live = false; clearTimeout(reloadTimer.current); stopAgent(); stopOpen(); };
   }, []);
   return { agents, error };
