@@ -169,10 +169,10 @@ export function FlowsPage() {
         <tbody>${flows.map((f) => html`<tr>
           <td class="num">${f.id}</td><td>${f.name}</td><td>${f.definition.version || 1}</td>
           <td>${f.definition.nodes ? Object.keys(f.definition.nodes).length : '—'}</td>
-          <td class="actions">
+          <td><div class="actions">
             <button type="button" class="secondary" aria-label=${`Dry run of ${f.name}`} onClick=${() => { setChosen(String(f.id)); const k = document.getElementById('dry-keys'); if (k) k.focus(); }}>Dry run</button>
             <button type="button" class="secondary" aria-expanded=${shown === f.id} aria-label=${`${shown === f.id ? 'Hide' : 'Show'} JSON of ${f.name}`} onClick=${() => setShown(shown === f.id ? null : f.id)}>${shown === f.id ? 'Hide' : 'Show'} JSON</button>
-          </td></tr>
+          </div></td></tr>
           ${shown === f.id ? html`<tr><td colspan="5"><pre class="code">${JSON.stringify(f.definition, null, 2)}</pre></td></tr>` : null}`)}</tbody>
       </table>` : html`<${Empty} title="No call flows yet">Add one below, or with <code>dialer callflow create</code>.<//>`}<//>
     </section>
