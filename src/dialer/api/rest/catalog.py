@@ -1,6 +1,7 @@
 """A tenant's catalog over REST: call flows, caller IDs, agents and queues (list, show, delete),
 and the tenant's own API key (rotate). Another tenant's ids answer 404, like unknown ones."""
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
@@ -15,6 +16,7 @@ from dialer.api.responses import JsonResponse
 from dialer.api.rest.presenters import callflow_json, cli_json
 from dialer.api.schemas import CallFlowOut, CliOut, Problem
 from dialer.domain.agent import Agent, Queue
+from dialer.domain.errors import ValidationFailed
 from dialer.domain.tenant import Tenant
 from dialer.services.agent_desk_input import parse_phone
 from dialer.services.catalog import CatalogService
@@ -71,6 +73,77 @@ def queue_json(queue: Queue) -> dict[str, Any]:
 async def list_callflows(request: Request, tenant: TenantDep) -> Response:
     records = await run_in_threadpool(_catalog(request).callflows, tenant)
     return JsonResponse([callflow_json(r) for r in records])
+
+
+# A flow file is at most 256 KiB (services/catalog.py); as a JSON string it may grow by escaping.
+_CALLFLOW_BODY_LIMIT = 1024 * 1024
+_CALLFLOW_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["name", "definition"],
+                    "properties": {
+                        "name": {"type": "string", "maxLength": 200},
+                        "definition": {
+                            "oneOf": [
+                                {"type": "object", "description": "the flow as JSON"},
+                                {"type": "string", "description": "the flow as YAML text"},
+                            ]
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _callflow_input(body: Any) -> tuple[str, str]:
+    """The name and the flow's text: ``definition`` is the flow as an object, or its YAML (or
+    JSON) text as a string, as `dialer callflow create` reads a file."""
+    if not isinstance(body, dict):
+        raise ValidationFailed({"$": ["send an object with name and definition"]})
+    problems: dict[str, list[str]] = {}
+    name = body.get("name")
+    if not isinstance(name, str):
+        problems["name"] = ["is required: a string of 1 to 200 characters"]
+    definition = body.get("definition")
+    if isinstance(definition, dict):
+        text = json.dumps(definition, ensure_ascii=False)
+    elif isinstance(definition, str):
+        text = definition
+    else:
+        problems["definition"] = ["is required: the flow as an object, or its YAML text"]
+    unknown = sorted(set(body) - {"name", "definition"})
+    for key in unknown:
+        problems[key] = ["unknown property; send name and definition"]
+    if problems:
+        raise ValidationFailed(problems)
+    assert isinstance(name, str)
+    return name, text
+
+
+@router.post(
+    "/callflows",
+    status_code=201,
+    openapi_extra=_CALLFLOW_BODY,
+    responses={
+        201: {"model": CallFlowOut},
+        400: {"model": Problem, "description": "every problem, keyed by node path"},
+        401: {"model": Problem},
+        413: {"model": Problem},
+    },
+)
+async def create_callflow(request: Request, tenant: TenantDep) -> Response:
+    """Add a call flow, validated as `dialer callflow create` validates a file: every problem at
+    once, keyed by where it is (`nodes.menu.gather.timeout`)."""
+    body = await read_json(request, _CALLFLOW_BODY_LIMIT)
+    name, text = _callflow_input(body)
+    record = await run_in_threadpool(_catalog(request).add_callflow, tenant, name, text)
+    return JsonResponse(callflow_json(record), status_code=201)
 
 
 @router.get("/callflows/{callflow_id}", responses={200: {"model": CallFlowOut}, **_READ})

@@ -68,6 +68,15 @@ export function DncPage() {
   </div>`;
 }
 
+// What POST /api/webhook/test answered: delivered or not, the receiver's status, the time taken.
+function TestResult({ test }) {
+  if (!test) return null;
+  if (test.failed) return html`<p class="error test-result" role="alert">The test could not be sent: ${test.failed}</p>`;
+  const took = `${Math.round(test.seconds * 1000)} ms`;
+  return html`<p class=${(test.delivered ? 'ok' : 'error') + ' test-result'} role=${test.delivered ? 'status' : 'alert'}>
+    Test delivery ${test.delivered ? 'delivered' : 'failed'}: status ${test.status === null ? 'none' : test.status}, ${took}${test.error ? `, ${test.error}` : ''}.</p>`;
+}
+
 export function WebhooksPage() {
   const [hook, reloadHook] = useLoad(() => get('/api/webhook').catch((e) => {
     if (e instanceof ApiError && e.status === 404) return null;
@@ -91,6 +100,17 @@ export function WebhooksPage() {
       setNotice({ kind: 'error', text: error.message });
     }
   }
+  const [test, setTest] = useState(null);
+  const [testing, setTesting] = useState(false);
+  async function sendTest() {
+    setTest(null);
+    setTesting(true);
+    try {
+      setTest(await post('/api/webhook/test'));
+      reloadHook();
+    } catch (error) { setTest({ failed: error.message }); }
+    finally { setTesting(false); }
+  }
   async function retry() {
     try {
       const answer = await post('/api/webhook/retry');
@@ -105,7 +125,9 @@ export function WebhooksPage() {
       <h2 id="hook-h">Where results go</h2>
       <${Loading} state=${hook}>${(h) => h ? html`<dl class="details"><dt>URL</dt><dd>${h.url}</dd>
         <dt>Registered</dt><dd>${when(h.createdAt)}</dd><dt>Waiting</dt><dd>${h.backlog}</dd><dt>Given up</dt><dd>${h.failed}</dd></dl>
-        ${h.failed ? html`<button type="button" onClick=${retry}>Retry the ${h.failed} given up</button>` : null}`
+        <div class="actions"><button type="button" onClick=${sendTest} disabled=${testing}>Send a test delivery</button>
+        ${h.failed ? html`<button type="button" onClick=${retry}>Retry the ${h.failed} given up</button>` : null}</div>
+        <${TestResult} test=${test} />`
         : html`<p>No webhook: results are only in the API.</p>`}<//>
       <form onSubmit=${register}>
         <${Field} id="hook-url" label="Register a URL" errors=${fieldErrors(errors, 'url')}>${(a) => html`<input ...${a} type="url" value=${url} onInput=${(e) => setUrl(e.target.value)} />`}<//>

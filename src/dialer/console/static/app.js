@@ -6,11 +6,13 @@ import { CampaignForm, CampaignList, CampaignPage } from './campaigns.js';
 import { Desk } from './desk.js';
 import { DncPage, SettingsPage, WebhooksPage } from './admin.js';
 import { Wallboard } from './wallboard.js';
+import { FlowsPage } from './flows.js';
 import { Notice } from './ui.js';
 
 const MANAGER_NAV = [
   ['#/campaigns', 'Campaigns'],
   ['#/wallboard', 'Wallboard'],
+  ['#/callflows', 'Call flows'],
   ['#/dnc', 'Do not call'],
   ['#/webhooks', 'Webhooks'],
   ['#/settings', 'Settings'],
@@ -79,6 +81,7 @@ function Page({ session, route }) {
       if (id) return html`<${CampaignPage} id=${id} />`;
       return html`<${CampaignList} />`;
     case 'wallboard': return html`<${Wallboard} />`;
+    case 'callflows': return html`<${FlowsPage} />`;
     case 'dnc': return html`<${DncPage} />`;
     case 'webhooks': return html`<${WebhooksPage} />`;
     case 'settings': return html`<${SettingsPage} />`;
