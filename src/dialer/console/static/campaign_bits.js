@@ -1,7 +1,6 @@
 // Pieces the campaigns list and the campaign page both show, from a campaign summary
 // (GET .../summaries, .../{id}/summary, or a `campaign` event: the same shape).
 import { html } from './vendor/preact-htm.js';
-import { duration } from './ui.js';
 
 // Finished numbers (done or cancelled) over all of them.
 export function Progress({ summary, label }) {
@@ -21,5 +20,12 @@ export function percent(value) {
 // The summary's estimate: a lower bound at the last 15 minutes' pace, only while Running.
 export function eta(summary) {
   if (summary.estimatedSecondsToFinish === null || summary.estimatedSecondsToFinish === undefined) return '—';
-  return html`<span title=${summary.estimatedFinishAt ? `about ${new Date(summary.estimatedFinishAt).toLocaleString()}` : ''}>${duration(summary.estimatedSecondsToFinish)}</span>`;
+  return html`<span title=${summary.estimatedFinishAt ? `about ${new Date(summary.estimatedFinishAt).toLocaleString()}` : ''}>${roughly(summary.estimatedSecondsToFinish)}</span>`;
+}
+
+function roughly(seconds) {
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const h = Math.floor(minutes / 60), m = minutes % 60;
+  return h < 48 ? `${h} h ${m} min` : `${Math.round(h / 24)} days`;
 }

@@ -43,7 +43,9 @@ function Plot({ title, series, data, yLabel, summary, testid }) {
     const options = {
       title, width, height: 220,
       axes: [{}, { label: yLabel }],
-      series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: s.colour || COLOURS[i % COLOURS.length], width: 2, dash: s.dash, points: { show: false } }))],
+      series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: s.colour || COLOURS[i % COLOURS.length], width: 2, dash: s.dash,
+        // Rates exist only for buckets with calls: dots, so a lone bucket still shows.
+        points: { show: !!s.dots, size: 6, fill: s.colour }, spanGaps: !!s.dots }))],
       scales: { x: { time: true } },
     };
     if (plot.current) plot.current.destroy();
@@ -88,17 +90,16 @@ function ChartsOf({ stats, agent }) {
   const attempts = [xs, stats.buckets.map((b) => b.attempts), ...names.map((n) => stats.buckets.map((b) => b.outcomes[n] || 0))];
   const attemptSeries = [{ label: 'Attempts', colour: '#24292f' }, ...names.map((n, i) => ({ label: n, colour: COLOURS[i] }))];
   const rates = [xs, stats.buckets.map((b) => b.answerRate)];
-  const rateSeries = [{ label: 'Answer rate %', colour: COLOURS[1] }];
+  const rateSeries = [{ label: 'Answer rate %', colour: COLOURS[1], dots: true }];
   if (agent) {
     rates.push(stats.buckets.map((b) => b.abandonedRate));
-    rateSeries.push({ label: `Abandoned % (${stats.abandonedWindow || 'window'})`, colour: COLOURS[4] });
+    rateSeries.push({ label: `Abandoned % (${stats.abandonedWindow || 'window'})`, colour: COLOURS[4], dots: true });
     if (stats.abandonedLimit !== null) {
       rates.push(stats.buckets.map(() => stats.abandonedLimit));
       rateSeries.push({ label: 'Abandoned limit %', colour: COLOURS[4], dash: [6, 4] });
     }
   }
   const t = stats.totals;
-  const answered = t.outcomes.Answered || 0;
   const outcomes = Object.entries(t.outcomes).map(([n, v]) => `${n} ${v}`).join(', ') || 'none';
   const attemptsSummary = `${t.attempts} attempts over ${SPANS[stats.bucket]}; outcomes: ${outcomes}.`;
   const lastRate = [...stats.buckets].reverse().find((b) => b.answerRate !== null);
@@ -111,10 +112,10 @@ function ChartsOf({ stats, agent }) {
       <${Plot} title="Attempts by outcome" yLabel="attempts" series=${attemptSeries} data=${attempts} summary=${attemptsSummary} testid="chart-attempts" />
       <${Plot} title="Rates" yLabel="%" series=${rateSeries} data=${rates} summary=${rateSummary} testid="chart-rates" />
     </div>
-    <p class="hint" data-testid="chart-totals">${attemptsSummary} Answered: ${answered}.
+    <p class="hint" data-testid="chart-totals">${attemptsSummary}
       ${agent && stats.pacing ? ` Pacing: ${stats.pacing.ratio.toFixed(2)} calls per free agent (${stats.pacing.reason}, ${new Date(stats.pacing.decidedAt).toLocaleTimeString()}).` : ''}</p>
     <details>
-      <summary>The figures as a table (${active.length} ${stats.bucket === '5m' ? '5-minute' : 'hourly'} periods with attempts)</summary>
+      <summary>The figures as a table (${active.length} ${stats.bucket === '5m' ? '5-minute' : 'hourly'} ${active.length === 1 ? 'period' : 'periods'} with attempts)</summary>
       ${active.length ? html`<table class="list">
         <thead><tr><th scope="col">From</th><th scope="col" class="num">Attempts</th><th scope="col" class="num">Answered</th>
           <th scope="col" class="num">Answer rate</th>${agent ? html`<th scope="col" class="num">Abandoned rate</th>` : null}

@@ -106,15 +106,14 @@ export function Upload({ id, onAdded }) {
       </fieldset>
       <button type="submit" disabled=${sending}>Upload</button>` : null}
     </form>
-    ${progress !== null ? html`<div class="progress" role="progressbar" aria-label="Upload" aria-valuemin="0" aria-valuemax="100"
+    ${progress !== null ? html`<div class="progress upload" role="progressbar" aria-label="Upload" aria-valuemin="0" aria-valuemax="100"
       aria-valuenow=${Math.round(progress * 100)}><span style=${{ width: `${progress * 100}%` }}></span></div>
       ${sending && progress >= 1 ? html`<p role="status">Sent; the server is adding the numbers…</p>` : null}` : null}
     ${error ? html`<p class="error" role="alert">${error}</p>` : null}
     ${report ? html`<div data-testid="upload-report">
-      <p role="status"><strong>${report.added.toLocaleString()} added</strong>, ${report.duplicates.toLocaleString()} duplicates skipped,
-        ${report.rejectedCount.toLocaleString()} lines rejected.</p>
+      <p role="status"><strong>${report.added.toLocaleString()} added</strong>, ${`${report.duplicates.toLocaleString()} ${report.duplicates === 1 ? 'duplicate' : 'duplicates'} skipped, ${report.rejectedCount.toLocaleString()} ${report.rejectedCount === 1 ? 'line' : 'lines'} rejected.`}</p>
       ${report.rejected.length ? html`<table class="list">
-        <caption>Rejected lines${report.rejectedCount > report.rejected.length ? ` (the first ${report.rejected.length} of ${report.rejectedCount})` : ''}</caption>
+        <caption class="left">Rejected lines${report.rejectedCount > report.rejected.length ? ` (the first ${report.rejected.length} of ${report.rejectedCount})` : ''}</caption>
         <thead><tr><th scope="col" class="num">Line</th><th scope="col">Reason</th></tr></thead>
         <tbody>${report.rejected.slice(rejectedPage * REJECTED_PER_PAGE, (rejectedPage + 1) * REJECTED_PER_PAGE)
           .map((r) => html`<tr><td class="num">${r.line ?? r.index}</td><td>${r.reason}</td></tr>`)}</tbody>
