@@ -213,3 +213,23 @@ def test_a_campaign_dials_live_under_the_managers_eyes(tmp_path: Path, browser: 
         expect(page.get_by_role("button", name="Resume")).to_have_count(0)
         assert summary(acme, base, ours)["state"] == "Cancelled"
         assert len(page.dialogs) == 1  # type: ignore[attr-defined]  # no alert(1) ever ran
+
+
+def test_a_refused_lifecycle_change_is_shown_as_a_message(tmp_path: Path, browser: Browser) -> None:
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    acme = make_tenant(url, "Acme")
+    env = {**os.environ, "DIALER_DATABASE_URL": url}
+    with serving(env, "--no-engine") as (_, base):
+        ours = acme.post(base, "/api/campaign/voice", acme.campaign("Spring recall"))["id"]
+        page = new_page(browser)
+        # No event stream, so the page still offers Pause after the campaign was cancelled
+        # elsewhere (as a page whose stream is between reconnects would).
+        page.route("**/api/events", lambda route: route.abort())
+        log_in(page, base, acme.key)
+        page.goto(f"{base}/#/campaigns/{ours}")
+        expect(page.get_by_test_id("campaign-state")).to_have_text("Running")
+        acme.post(base, f"/api/campaign/voice/{ours}/cancel")
+        page.get_by_role("button", name="Pause").click()
+        expect(page.get_by_role("alert")).to_contain_text("Not possible now")
+        expect(page.get_by_test_id("campaign-state")).to_have_text("Cancelled")
+        assert summary(acme, base, ours)["state"] == "Cancelled"  # the refusal changed nothing

@@ -40,8 +40,10 @@ export function CampaignPage({ id }) {
       setLive(null);
       reload();
     } catch (error) {
-      const text = error instanceof ApiError && error.status === 409 ? `Not possible now: ${error.message}` : error.message;
-      setNotice({ kind: 'error', text });
+      const refused = error instanceof ApiError && error.status === 409;
+      setNotice({ kind: 'error', text: refused ? `Not possible now: ${error.message}` : error.message });
+      // The page was behind (the campaign changed elsewhere): show where it really is.
+      if (refused) { setLive(null); reload(); }
     } finally {
       setBusy(false);
     }
