@@ -215,7 +215,9 @@ def test_a_campaign_dials_live_under_the_managers_eyes(tmp_path: Path, browser: 
         assert len(page.dialogs) == 1  # type: ignore[attr-defined]  # no alert(1) ever ran
 
 
-def test_a_refused_lifecycle_change_is_shown_as_a_message(tmp_path: Path, browser: Browser) -> None:
+def test_a_refused_change_shows_and_a_page_catches_up_after_the_stream_was_down(
+    tmp_path: Path, browser: Browser
+) -> None:
     url = f"sqlite:///{tmp_path / 'd.db'}"
     acme = make_tenant(url, "Acme")
     env = {**os.environ, "DIALER_DATABASE_URL": url}
@@ -233,3 +235,11 @@ def test_a_refused_lifecycle_change_is_shown_as_a_message(tmp_path: Path, browse
         expect(page.get_by_role("alert")).to_contain_text("Not possible now")
         expect(page.get_by_test_id("campaign-state")).to_have_text("Cancelled")
         assert summary(acme, base, ours)["state"] == "Cancelled"  # the refusal changed nothing
+
+        # The list, loaded while the stream is down, catches up once the stream comes back.
+        page.goto(f"{base}/#/campaigns")
+        expect(page.get_by_role("cell", name="Cancelled")).to_be_visible()
+        later = acme.post(base, "/api/campaign/voice", acme.campaign("Summer recall"))["id"]
+        expect(page.locator(f'tr[data-campaign="{later}"]')).to_have_count(0)
+        page.unroute("**/api/events")
+        expect(page.locator(f'tr[data-campaign="{later}"]')).to_contain_text("Summer recall")
