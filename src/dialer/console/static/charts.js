@@ -1,5 +1,5 @@
 // The campaign page's charts, from GET .../{id}/statistics: attempts and their outcomes per
-// bucket, and the answer rate (plus, for an agent campaign, the abandoned-call rate over its
+// bucket, the stages the calls reached, and the answer rate (plus, for an agent campaign, the abandoned-call rate over its
 // rolling window against the limit). Drawn with uPlot (vendored); each chart has a text
 // alternative: an aria label with the totals and a table of the buckets with attempts.
 // Live: a new summary from the stream refetches the statistics, at most once every 5 s.
@@ -89,6 +89,12 @@ function ChartsOf({ stats, agent }) {
   const names = Object.entries(stats.totals.outcomes).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([n]) => n);
   const attempts = [xs, stats.buckets.map((b) => b.attempts), ...names.map((n) => stats.buckets.map((b) => b.outcomes[n] || 0))];
   const attemptSeries = [{ label: 'Attempts', colour: '#24292f' }, ...names.map((n, i) => ({ label: n, colour: COLOURS[i] }))];
+  // Stages other than None: how far the answered calls went (the commonest five).
+  const stageNames = Object.entries(stats.totals.stages).filter(([n]) => n !== 'None')
+    .sort((a, b) => b[1] - a[1]).slice(0, 5).map(([n]) => n);
+  const stages = [xs, ...stageNames.map((n) => stats.buckets.map((b) => b.stages[n] || 0))];
+  const stageSeries = stageNames.map((n, i) => ({ label: n, colour: COLOURS[i] }));
+  const stagesSummary = `Stages reached over ${SPANS[stats.bucket]}: ${stageNames.map((n) => `${n} ${stats.totals.stages[n]}`).join(', ') || 'none yet'}.`;
   const rates = [xs, stats.buckets.map((b) => b.answerRate)];
   const rateSeries = [{ label: 'Answer rate %', colour: COLOURS[1], dots: true }];
   if (agent) {
@@ -111,6 +117,7 @@ function ChartsOf({ stats, agent }) {
     <div class="charts">
       <${Plot} title="Attempts by outcome" yLabel="attempts" series=${attemptSeries} data=${attempts} summary=${attemptsSummary} testid="chart-attempts" />
       <${Plot} title="Rates" yLabel="%" series=${rateSeries} data=${rates} summary=${rateSummary} testid="chart-rates" />
+      ${stageNames.length ? html`<${Plot} title="Attempts by stage reached" yLabel="attempts" series=${stageSeries} data=${stages} summary=${stagesSummary} testid="chart-stages" />` : null}
     </div>
     <p class="hint" data-testid="chart-totals">${attemptsSummary}
       ${agent && stats.pacing ? ` Pacing: ${stats.pacing.ratio.toFixed(2)} calls per free agent (${stats.pacing.reason}, ${new Date(stats.pacing.decidedAt).toLocaleTimeString()}).` : ''}</p>
