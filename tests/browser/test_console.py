@@ -197,9 +197,9 @@ def test_a_manager_works_the_console(tmp_path: Path, browser: Browser) -> None:
         check_accessibility(page, "campaign page")
         page.get_by_role("button", name="Pause").click()
         expect(page.get_by_role("status")).to_contain_text("paused")
-        expect(page.locator(".page-head .badge")).to_have_text("Disabled")
+        expect(page.locator(".page-head .badge")).to_have_text("Paused")
         page.get_by_role("button", name="Resume").click()
-        expect(page.locator(".page-head .badge")).to_have_text("Enabled")
+        expect(page.locator(".page-head .badge")).to_have_text("Running")
         ours = page.url.rsplit("/", 1)[1]
         for target, label in (
             ("#/wallboard", "wallboard"),

@@ -43,3 +43,6 @@ export const get = (path) => api('GET', path);
 export const post = (path, body) => api('POST', path, body);
 export const put = (path, body) => api('PUT', path, body);
 export const del = (path, body) => api('DELETE', path, body);
+
+// For requests api() cannot make (an XMLHttpRequest upload with progress): the CSRF header.
+export function csrfHeaders() { return csrfToken ? { 'X-CSRF-Token': csrfToken } : {}; }

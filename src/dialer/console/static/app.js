@@ -2,7 +2,9 @@
 // the server serves one page and every path under /api stays the API's.
 import { html, render, useEffect, useState } from './vendor/preact-htm.js';
 import { ApiError, del, get, post, setCsrf, whenSignedOut } from './api.js';
-import { CampaignForm, CampaignList, CampaignPage } from './campaigns.js';
+import { CampaignForm } from './campaigns.js';
+import { CampaignList } from './campaign_list.js';
+import { CampaignPage } from './campaign_page.js';
 import { Desk } from './desk.js';
 import { DncPage, SettingsPage, WebhooksPage } from './admin.js';
 import { Wallboard } from './wallboard.js';

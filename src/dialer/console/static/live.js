@@ -1,29 +1,110 @@
-// The live event stream (GET /api/events, Server-Sent Events): one EventSource per page, shared
-// by every view that listens, opened with the first listener and closed with the last. The
-// browser reconnects by itself; each (re)connection starts with the whole picture.
-let source = null;
-const listeners = new Set();
+// Live updates: one EventSource on GET /api/events per page, shared by every view that listens
+// (campaigns list and page, wallboard, desk), so a page with three live panels holds one stream.
+//
+//   const stop = listen('campaign', (summary) => ...);      // also 'agent'
+//   const stop = onReconnect(() => reloadWhatYouShow());    // after the stream came back
+//   useLive('campaign', callback, deps)                      // the same as a Preact hook
+//
+// The stream opens with the first listener and closes with the last. An EventSource reconnects
+// by itself (the server sends `retry: 2000`); when the browser gives up (the stream answered an
+// error status, or `event: revoked` ended it) this module reopens it with a growing delay, up to
+// 30 s. Whatever happened while it was down is not replayed (the server starts again with the
+// whole picture), and views may also reload on reconnect so a missed change never sticks.
+import { useEffect, useRef } from './vendor/preact-htm.js';
 
-function dispatch(kind, event) {
+const handlers = new Map(); // event type -> Set of callbacks
+const reconnectHandlers = new Set();
+let source = null;
+let retryTimer = null;
+let retryDelay = 1000;
+let hadError = false;
+
+function count() {
+  let n = reconnectHandlers.size;
+  for (const set of handlers.values()) n += set.size;
+  return n;
+}
+
+function dispatch(type, event) {
+  const set = handlers.get(type);
+  if (!set || !set.size) return;
   let data;
   try { data = JSON.parse(event.data); } catch (_) { return; }
-  for (const l of listeners) if (l.kind === kind) l.callback(data);
+  for (const callback of [...set]) {
+    try { callback(data); } catch (error) { console.error(error); }
+  }
+}
+
+function attach(type) {
+  if (source) source.addEventListener(type, (event) => dispatch(type, event));
 }
 
 function open() {
+  if (source || retryTimer) return;
   source = new EventSource('/api/events', { withCredentials: true });
-  for (const kind of ['campaign', 'agent']) source.addEventListener(kind, (e) => dispatch(kind, e));
-  source.onopen = () => { for (const l of listeners) if (l.kind === 'open') l.callback(); };
+  for (const type of handlers.keys()) attach(type);
+  source.addEventListener('open', () => {
+    retryDelay = 1000;
+    if (hadError) {
+      hadError = false;
+      for (const callback of [...reconnectHandlers]) {
+        try { callback(); } catch (error) { console.error(error); }
+      }
+    }
+  });
+  source.addEventListener('error', () => {
+    hadError = true;
+    if (source && source.readyState === EventSource.CLOSED) reopenLater();
+  });
+  // The session ended (logout, a revoked token): stop here; the next listener opens a new one.
+  source.addEventListener('revoked', () => close());
 }
 
-// Calls `callback(data)` for each event of `kind` ('campaign', 'agent', or 'open' on each
-// (re)connection); returns the function that stops listening.
-export function listen(kind, callback) {
-  const entry = { kind, callback };
-  listeners.add(entry);
-  if (!source) open();
-  return () => {
-    listeners.delete(entry);
-    if (!listeners.size && source) { source.close(); source = null; }
-  };
+function reopenLater() {
+  close();
+  if (!count()) return;
+  retryTimer = setTimeout(() => { retryTimer = null; if (count()) open(); }, retryDelay);
+  retryDelay = Math.min(retryDelay * 2, 30000);
+}
+
+function close() {
+  if (source) { source.close(); source = null; }
+}
+
+function stopIfUnused() {
+  if (count()) return;
+  close();
+  if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
+  hadError = false;
+}
+
+export function listen(type, callback) {
+  let set = handlers.get(type);
+  if (!set) {
+    set = new Set();
+    handlers.set(type, set);
+    attach(type);
+  }
+  set.add(callback);
+  open();
+  return () => { set.delete(callback); stopIfUnused(); };
+}
+
+export function onReconnect(callback) {
+  reconnectHandlers.add(callback);
+  open();
+  return () => { reconnectHandlers.delete(callback); stopIfUnused(); };
+}
+
+// Preact hook: `callback` may change every render; the subscription does not.
+export function useLive(type, callback) {
+  const latest = useRef(callback);
+  latest.current = callback;
+  useEffect(() => listen(type, (data) => latest.current(data)), [type]);
+}
+
+export function useReconnect(callback) {
+  const latest = useRef(callback);
+  latest.current = callback;
+  useEffect(() => onReconnect(() => latest.current()), []);
 }

@@ -4,7 +4,7 @@
 // the summaries), and the supervisor's view of each agent's day (GET /api/agents/report).
 import { html, useEffect, useRef, useState } from './vendor/preact-htm.js';
 import { get } from './api.js';
-import { listen } from './live.js';
+import { listen, onReconnect } from './live.js';
 import { Empty, Loading, duration, useLoad } from './ui.js';
 
 const STATES = ['ready', 'reserved', 'talking', 'wrap-up', 'paused'];
@@ -48,8 +48,7 @@ function useAgents() {
     });
     // A reconnection starts again with the whole picture: read the list again too (the first
     // opening follows the read above, so it needs none).
-    let opened = false;
-    const stopOpen = listen('open', () => { if (opened) load(); opened = true; });
+    const stopOpen = onReconnect(load);
     return () => { live = false; clearTimeout(reloadTimer.current); stopAgent(); stopOpen(); };
   }, []);
   return { agents, error };
