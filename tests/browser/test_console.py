@@ -8,8 +8,6 @@ for states with Playwright's auto-waiting expect (generous timeouts, no sleeps):
 
 import json
 import os
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,12 +15,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from dialer.bootstrap import build
 from dialer.settings import Settings
 from dialer.testing.server import serving
-from tests.acceptance.test_docs_in_browser import CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
@@ -108,17 +105,6 @@ def make_tenant(url: str, name: str) -> Tenant:
         return Tenant(key, flow.id, cli.id)
     finally:
         container.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def new_page(browser: Browser) -> Page:

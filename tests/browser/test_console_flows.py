@@ -18,7 +18,6 @@ from dialer.bootstrap import build
 from dialer.settings import Settings
 from dialer.testing.server import serving
 from tests.browser.test_console import (
-    browser,  # noqa: F401  (the fixture)
     check_accessibility,
     log_in,
     make_tenant,
@@ -76,7 +75,7 @@ def receiver() -> Iterator[str]:
         server.server_close()
 
 
-def test_call_flows_upload_and_dry_run_with_audio(tmp_path: Path, browser: Browser) -> None:  # noqa: F811
+def test_call_flows_upload_and_dry_run_with_audio(tmp_path: Path, browser: Browser) -> None:
     url = f"sqlite:///{tmp_path / 'd.db'}"
     acme = make_tenant(url, "Acme")
     env = {**os.environ, "DIALER_DATABASE_URL": url}
@@ -132,7 +131,7 @@ def test_call_flows_upload_and_dry_run_with_audio(tmp_path: Path, browser: Brows
 
 def test_webhook_test_delivery_shows_its_result(
     tmp_path: Path,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     receiver: str,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'd.db'}"
@@ -155,7 +154,7 @@ def test_webhook_test_delivery_shows_its_result(
 
 def test_the_wallboard_shows_an_agent_change_live_and_the_day(
     tmp_path: Path,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'd.db'}"
     acme = make_tenant(url, "Acme")

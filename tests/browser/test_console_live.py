@@ -9,18 +9,16 @@ never an assertion on how long something took (CI has 2 cores).
 
 import os
 import re
-import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from dialer.testing.server import serving
-from tests.acceptance.test_docs_in_browser import CHROMIUM_FLAGS
 from tests.browser.test_console import (
     Tenant,
     check_accessibility,
@@ -44,18 +42,6 @@ human:
   keypress_delay_seconds: {median: 1, sigma: 0, min: 1, max: 1}
   patience_seconds: {median: 60, sigma: 0, min: 60, max: 60}
 """
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    # test_console.py's fixture (pytest finds a fixture by the name it has in this module).
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def summary(tenant: Tenant, base: str, campaign: int) -> dict[str, Any]:
