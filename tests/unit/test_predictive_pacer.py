@@ -92,3 +92,24 @@ def test_the_model_is_not_asked_when_the_governor_allows_no_line(
     assert decision.lines == 0
     assert decision.reason == "governor: budget 0.0"
     assert decision.ratio == 1.0  # the one call in flight per ready agent
+
+
+def test_a_large_floor_reads_its_agents_in_wrap_up_as_busy_from_their_bridge() -> None:
+    """Beyond the exact sums, the one normal look (about a person's ring time ahead) is
+    shorter than a 15 s wrap-up: the agents told apart in wrap-up are read as without them,
+    from their bridge, so telling them costs a large team no lines (docs/pacing.md)."""
+    stats = CampaignStats()
+    for n in range(300):
+        stats.dial_ended(8.0 if n % 3 == 0 else 25.0, person=n % 3 == 0)
+    for n in range(60):
+        stats.handled(20.0 + 5 * n + 15.0)
+        stats.wrapped(15.0)
+    talking = tuple(10.0 + 7 * n for n in range(30))
+    wrapping = tuple(1.0 + n for n in range(10))
+    bridged = tuple(40.0 + 11 * n for n in range(10))
+    ringing = (2.0,) * 4
+    told = Floor(NOW, 3, talking, ringing, 0, wrapping, bridged)
+    untold = Floor(NOW, 3, talking + bridged, ringing, 0)
+    lines = Pacer().decide(Pacing(), told, stats, RICH, UK).lines
+    assert lines == Pacer().decide(Pacing(), untold, stats, RICH, UK).lines
+    assert lines > 0  # more than progressive's (none: 4 calls ringing for 3 ready)

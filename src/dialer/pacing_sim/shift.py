@@ -170,6 +170,9 @@ class _Shift:
             ringing=tuple([now - p for p in self.ringing.values()]),
             waiting=len(self.waiting) + self.detecting,
             wrapping=tuple([now - w for w in self.wrapping.values()]) if self.wrap_known else None,
+            wrapping_bridged=tuple([now - self.busy[a] for a in self.wrapping])
+            if self.wrap_known
+            else (),
         )
         tally = self.opening.plus(self.tally_live, self.abandoned, self.machines)
         decision = self.pacer.decide(self.pacing, floor, self.stats, tally, self.rules)
