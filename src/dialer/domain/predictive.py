@@ -11,7 +11,7 @@ docs/pacing.md; the governor here is what makes the abandoned-call target a guar
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from dialer.domain.abandonment import REGULATORY_LIMIT, AbandonRules, Tally
@@ -146,6 +146,14 @@ class Pacer:
         least = min(most, max(0, floor.ready - len(floor.ringing) - floor.waiting))
         if _logged_in(floor) == 0:
             return least
+        if floor.wrapping is not None and _logged_in(floor) > EXACT_UP_TO:
+            # A team too large for the exact sums is read as without the wrap-ups: its
+            # floors are large but at the first seconds of a shift, and a few decisions
+            # there on another aim set its whole shift on another course, for no gain
+            # (docs/pacing.md, "Wrap-up known").
+            floor = replace(
+                floor, busy=floor.busy + floor.wrapping_bridged, wrapping=None, wrapping_bridged=()
+            )
         small = len(floor.ringing) + len(floor.busy) + len(floor.wrapping or ()) <= EXACT_UP_TO
         share = WRAP_KNOWN_AIM_SHARE if small and floor.wrapping is not None else AIM_SHARE
         aim = share * min(rules.target, REGULATORY_LIMIT)
