@@ -5,7 +5,7 @@ the issue's targets are met (docs/pacing.md, "The benchmark").
 
     .venv/bin/python bench/pacing.py [--seeds 10] [--hours 8] [--processes 2]
         [--agents 5,10,25,50,100] [--person 0.15,0.30] [--pacing progressive,ratio:2,...]
-        [--cells 5:0.15,10:0.30,50:0.30] [--hostile] [--wrap-known]
+        [--cells 5:0.15,10:0.30,50:0.30] [--hostile] [--wrap-unknown]
 
 To test a change to the model quickly, run only the cells and modes it is about, e.g.
 ``--cells 5:0.15,10:0.30,50:0.30 --pacing predictive``; the rows printed are the same as in the
@@ -65,7 +65,7 @@ class Job:
     seed: int
     hours: float
     hostile: bool
-    wrap_known: bool = False
+    wrap_known: bool = True
 
 
 def run(job: Job) -> tuple[Job, ShiftFigures]:
@@ -143,9 +143,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--hostile", action="store_true", help="person rate 0.15 jumping to 0.40 half-way"
     )
     parser.add_argument(
-        "--wrap-known",
+        "--wrap-unknown",
         action="store_true",
-        help="tell the pacer which agents are in wrap-up (the engine does not yet)",
+        help="do not tell the pacer which agents are in wrap-up (as the engine did before)",
     )
     args = parser.parse_args(argv)
     modes = args.modes.split(",")
@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.cells is not None:
         cells = [parse_cell(text) for text in args.cells.split(",")]
     jobs = [
-        Job(a, r, m, seed, args.hours, args.hostile, args.wrap_known)
+        Job(a, r, m, seed, args.hours, args.hostile, not args.wrap_unknown)
         for a, r in cells
         for m in modes
         for seed in range(args.seeds)
@@ -177,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(
         f"# {args.seeds} seeds x {args.hours:g} h, call-centre profile"
         f"{' (hostile: 0.15 -> 0.40 half-way)' if args.hostile else ''}, UK rules, target 3%"
-        f"{', wrap-up known to the pacer' if args.wrap_known else ''}"
+        f"{', wrap-up not told to the pacer' if args.wrap_unknown else ''}"
     )
     print(header)
     for a, r in cells:

@@ -5,7 +5,7 @@ decision; and agent-first jobs are dialled only with an agent reserved. On the m
 on the discrete-event clock."""
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +13,14 @@ import pytest
 
 from dialer.domain import agent_session as agents
 from dialer.domain import dialling
-from dialer.domain.abandonment import AbandonRules, ComplianceSettings, InfoMessage, Regime, Tally
+from dialer.domain.abandonment import (
+    AbandonRules,
+    ComplianceSettings,
+    InfoMessage,
+    Regime,
+    Tally,
+    rules_for,
+)
 from dialer.domain.agent import AgentOptions, Pacing, PacingMode
 from dialer.domain.agent_session import AgentSession, AgentState, Changed
 from dialer.domain.call import CallNotPlaced, OriginateRequest
@@ -26,10 +33,11 @@ from dialer.domain.events import (
     CustomerBridged,
     PacingDecided,
 )
-from dialer.domain.predictive import CampaignStats, Decision, Floor
+from dialer.domain.ids import CampaignId
+from dialer.domain.predictive import CampaignStats, Decision, Floor, Pacer
 from dialer.engine.abandoned import MESSAGE_LEAD
 from dialer.engine.agent_pacing import REPASS
-from dialer.engine.pacing_book import SAVE_EVERY
+from dialer.engine.pacing_book import SAVE_EVERY, PacingBook
 from dialer.telephony.sim_network import SimCall, SimulatedNetwork
 from tests.unit.agent_floor_support import START, Agent, AgentRig, DeskAct, Talk, people
 
@@ -121,6 +129,87 @@ def test_the_pacer_learns_from_the_calls_and_its_decision_is_saved(rig: AgentRig
     # A decision that was made, and at most 5 s older than the last one (saved every 5 s).
     assert (saved.reason, saved.at) in {(d.reason, d.at) for d in decided}
     assert decided[-1].at - saved.at <= SAVE_EVERY
+
+
+@dataclass
+class WatchingPacer(Pacer):
+    """The real pacer, remembering the floors it was shown."""
+
+    floors: list[Floor] = field(default_factory=list)
+
+    def decide(
+        self, pacing: Pacing, floor: Floor, stats: CampaignStats, tally: Tally, rules: AbandonRules
+    ) -> Decision:
+        self.floors.append(floor)
+        return super().decide(pacing, floor, stats, tally, rules)
+
+
+def test_the_pacer_sees_an_agent_in_wrap_up_and_learns_its_length(rig: AgentRig) -> None:
+    ann = Agent("1001", usual=Talk(20))  # the campaign's wrap-up: 15 s
+    campaign = rig.campaign(people(3), [ann])
+    rig.log_in(ann)
+    engine = rig.engine("w1")
+    pacer = WatchingPacer()
+    engine._dispatcher.agent_pacing.pacer = pacer
+    book = engine._dispatcher.agent_pacing.book.of(campaign)
+    rig.run(engine)
+    wrapping = [f for f in pacer.floors if f.wrapping]
+    assert wrapping
+    for f in wrapping:
+        # Ann, in wrap-up since her customer hung up 20 s after the bridge, is not busy.
+        assert (f.ready, f.busy, len(f.wrapping or ())) == (0, (), 1)
+        assert f.wrapping_bridged[0] == pytest.approx((f.wrapping or (0.0,))[0] + 20.0, abs=1.0)
+        assert (f.wrapping or (99.0,))[0] <= 15.0
+    talking = [f for f in pacer.floors if f.busy]
+    assert talking
+    assert all(f.wrapping == () for f in talking)
+    assert book.stats.mean_wrap() == pytest.approx(15.0, abs=REPASS.total_seconds())
+
+
+def test_a_wrap_up_until_the_agent_says_ready_is_not_told_to_the_pacer(rig: AgentRig) -> None:
+    ann = Agent("1001", usual=Talk(20, after=[(4, ready)]))
+    rig.campaign(people(2), [ann], AgentOptions(wrap_up=None))
+    rig.log_in(ann)
+    engine = rig.engine("w1")
+    pacer = WatchingPacer()
+    engine._dispatcher.agent_pacing.pacer = pacer
+    rig.run(engine)
+    assert pacer.floors
+    assert {f.wrapping for f in pacer.floors} == {None}
+    assert any(f.busy for f in pacer.floors)
+
+
+def ready(session: AgentSession, now: datetime) -> Changed:
+    return agents.ready(session, now)
+
+
+def test_an_agent_about_to_leave_its_wrap_up_lets_the_pacer_dial_more() -> None:
+    """The book of a campaign that has learnt its calls (a third of them answered by a person
+    after 8 s) and its 15 s wrap-ups; its one agent in wrap-up: the pacer dials for her when
+    she is 1 s from its end, not when she is 14 s from it (a person answering in 8 s would
+    find nobody)."""
+    book, campaign = PacingBook(), CampaignId(1)
+    at = START
+    for n in range(90):
+        book.placed(campaign, f"{n}:1", at)
+        book.dial_ended(campaign, f"{n}:1", at + (8 if n % 3 == 0 else 25) * S, person=n % 3 == 0)
+    for n in range(30):
+        book.bridged(campaign, f"{n}:1", at)
+        book.wrap_up(campaign, f"{n}:1", at + (60 + n) * S)
+        book.handled(campaign, f"{n}:1", at + (75 + n) * S)
+    book.bridged(campaign, "ann:1", at)
+    book.wrap_up(campaign, "ann:1", at + 100 * S)
+    rules = rules_for(ComplianceSettings(regime=Regime.UK, false_machine_rate=0.0))
+    rules = replace(rules, connect_within=rules.connect_within - MESSAGE_LEAD)
+    rich = Tally(live=10_000, abandoned=0)
+
+    def lines(into_wrap_up: int) -> int:
+        now = at + (100 + into_wrap_up) * S
+        floor = book.floor(campaign, now, ready=0, waiting=0, wrap_known=True)
+        stats = book.of(campaign).stats
+        return Pacer().decide(Pacing(), floor, stats, rich, rules).lines
+
+    assert lines(14) > lines(1)
 
 
 def test_progressive_never_dials_more_than_the_ready_agents(rig: AgentRig) -> None:

@@ -97,3 +97,25 @@ def test_a_bridged_call_is_live_from_the_bridge_and_counted_once() -> None:
     assert book.tally(C) == Tally(live=6)
     book.loaded(C, Tally(live=6), [])  # the store has it now
     assert book.tally(C) == Tally(live=6)
+
+
+def test_agents_in_a_timed_wrap_up_are_told_apart_and_their_wrap_ups_learnt() -> None:
+    book = PacingBook()
+    book.bridged(C, "1:1", NOW)
+    book.bridged(C, "2:1", NOW + 5 * S)
+    book.wrap_up(C, "1:1", NOW + 20 * S)  # its customer hung up after 20 s of talk
+    at = NOW + 24 * S
+    told = book.floor(C, at, ready=0, waiting=0, wrap_known=True)
+    assert (told.busy, told.wrapping, told.wrapping_bridged) == ((19.0,), (4.0,), (24.0,))
+    # A campaign whose wrap-up lasts until the agent says ready: every agent from its bridge.
+    untold = book.floor(C, at, ready=0, waiting=0)
+    assert (sorted(untold.busy), untold.wrapping) == ([19.0, 24.0], None)
+    book.handled(C, "1:1", NOW + 35 * S)
+    stats = book.of(C).stats
+    assert stats.mean_wrap() == 15.0  # from the hang-up to ready
+    assert book.floor(C, at, ready=1, waiting=0, wrap_known=True).wrapping == ()
+    # An agent whose phone dropped in wrap-up is neither busy nor wrapping any more.
+    book.wrap_up(C, "2:1", NOW + 40 * S)
+    book.unbridged(C, "2:1")
+    assert not book.of(C).wrapping
+    assert not book.moving(C)

@@ -148,7 +148,7 @@ def test_told_the_wrap_ups_the_pacer_sees_them_and_the_governor_still_holds(
 
     monkeypatch.setattr(predictive.Pacer, "decide", spy)
     centre = Centre.call_centre(0.30)
-    figures = run_shift(centre, 10, PREDICTIVE, hours=1.0, seed=0, wrap_known=True)
+    figures = run_shift(centre, 10, PREDICTIVE, hours=1.0, seed=0)  # told, by default
     assert None not in wrapping
     # Each seen at most 15 s into its wrap-up (the profile's), and some seen at all.
     assert max(max(w, default=0.0) for w in wrapping if w is not None) <= 15.0
@@ -156,5 +156,5 @@ def test_told_the_wrap_ups_the_pacer_sees_them_and_the_governor_still_holds(
     assert figures.governor_breaches == 0
     assert figures.max_rolling_abandon_rate <= TARGET
     wrapping.clear()
-    run_shift(centre, 10, PREDICTIVE, hours=0.25, seed=0)
+    run_shift(centre, 10, PREDICTIVE, hours=0.25, seed=0, wrap_known=False)
     assert set(wrapping) == {None}

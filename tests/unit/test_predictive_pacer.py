@@ -92,3 +92,48 @@ def test_the_model_is_not_asked_when_the_governor_allows_no_line(
     assert decision.lines == 0
     assert decision.reason == "governor: budget 0.0"
     assert decision.ratio == 1.0  # the one call in flight per ready agent
+
+
+def test_a_large_floor_reads_its_agents_in_wrap_up_as_busy_from_their_bridge() -> None:
+    """Beyond the exact sums, the one normal look (about a person's ring time ahead) is
+    shorter than a 15 s wrap-up: the agents told apart in wrap-up are read as without them,
+    from their bridge, so telling them costs a large team no lines (docs/pacing.md)."""
+    stats = CampaignStats()
+    for n in range(300):
+        stats.dial_ended(8.0 if n % 3 == 0 else 25.0, person=n % 3 == 0)
+    for n in range(60):
+        stats.handled(20.0 + 5 * n + 15.0)
+        stats.wrapped(15.0)
+    talking = tuple(10.0 + 7 * n for n in range(30))
+    wrapping = tuple(1.0 + n for n in range(10))
+    bridged = tuple(40.0 + 11 * n for n in range(10))
+    ringing = (2.0,) * 4
+    told = Floor(NOW, 3, talking, ringing, 0, wrapping, bridged)
+    untold = Floor(NOW, 3, talking + bridged, ringing, 0)
+    lines = Pacer().decide(Pacing(), told, stats, RICH, UK).lines
+    assert lines == Pacer().decide(Pacing(), untold, stats, RICH, UK).lines
+    assert lines > 0  # more than progressive's (none: 4 calls ringing for 3 ready)
+
+
+def test_a_team_too_large_for_the_exact_sums_is_paced_as_without_the_wrap_ups() -> None:
+    """Even on a floor small enough for the exact sums, a team of more than 24 agents is
+    paced as if the wrap-ups were not told: the same lines as without them. A team of 24
+    on the same floor counts on its two agents 2 s from the end of their wrap-ups."""
+    stats = CampaignStats()
+    for n in range(300):
+        stats.dial_ended(8.0 if n % 3 == 0 else 25.0, person=n % 3 == 0)
+    for n in range(60):
+        stats.handled(20.0 + 5 * n + 15.0)
+        stats.wrapped(15.0)
+    budget = Tally(live=2000, abandoned=0)
+    talking = tuple(30.0 + 10 * i for i in range(14))
+
+    def lines(ready: int, told: bool) -> int:
+        if told:
+            floor = Floor(NOW, ready, talking, (2.0,) * 4, 0, (13.0, 13.0), (90.0, 95.0))
+        else:
+            floor = Floor(NOW, ready, (*talking, 90.0, 95.0), (2.0,) * 4, 0)
+        return Pacer().decide(Pacing(), floor, stats, budget, UK).lines
+
+    assert lines(10, told=True) == lines(10, told=False)  # 26 agents
+    assert lines(8, told=True) > lines(8, told=False)  # 24 agents

@@ -11,7 +11,7 @@ docs/pacing.md; the governor here is what makes the abandoned-call target a guar
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from dialer.domain.abandonment import REGULATORY_LIMIT, AbandonRules, Tally
@@ -51,7 +51,9 @@ class Floor:
     verdict is still being detected). ``wrapping``: None when the caller does not tell the
     agents in wrap-up apart (they are then in ``busy``); else for each agent in wrap-up (its
     customer gone) the seconds since the wrap-up began, those agents left out of ``busy``
-    (whose seconds are then talk only), and the caller feeds ``CampaignStats.wrapped``."""
+    (whose seconds are then talk only), and the caller feeds ``CampaignStats.wrapped``.
+    ``wrapping_bridged``: for the same agents, in any order, seconds since their bridge: a
+    large floor's approximation reads them as busy, as it would without ``wrapping``."""
 
     now: datetime
     ready: int
@@ -59,6 +61,7 @@ class Floor:
     ringing: tuple[float, ...]
     waiting: int = 0
     wrapping: tuple[float, ...] | None = None
+    wrapping_bridged: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,14 @@ class Pacer:
         least = min(most, max(0, floor.ready - len(floor.ringing) - floor.waiting))
         if _logged_in(floor) == 0:
             return least
+        if floor.wrapping is not None and _logged_in(floor) > EXACT_UP_TO:
+            # A team too large for the exact sums is read as without the wrap-ups: its
+            # floors are large but at the first seconds of a shift, and a few decisions
+            # there on another aim set its whole shift on another course, for no gain
+            # (docs/pacing.md, "Wrap-up known").
+            floor = replace(
+                floor, busy=floor.busy + floor.wrapping_bridged, wrapping=None, wrapping_bridged=()
+            )
         small = len(floor.ringing) + len(floor.busy) + len(floor.wrapping or ()) <= EXACT_UP_TO
         share = WRAP_KNOWN_AIM_SHARE if small and floor.wrapping is not None else AIM_SHARE
         aim = share * min(rules.target, REGULATORY_LIMIT)
@@ -165,15 +176,13 @@ class Pacer:
         else:
             # Many terms: one look, all the people to answer against the agents free by
             # the mean ring time of a person (plus the grace), in the normal approximation.
+            # The wrap-ups told apart are not used here: this one look (about 14 s) is
+            # shorter than a 15 s wrap-up, so it would see no talking agent free within it
+            # and dial less (docs/pacing.md, "Wrap-up known"); every busy agent is read from
+            # its bridge, as without them.
             horizon = stats.mean_person_ring() + grace
             ringing, ringing_spread = stats.person_sums(floor.ringing)
-            if floor.wrapping is None:
-                freeing, freeing_spread = stats.free_sums(floor.busy, horizon)
-            else:
-                freeing = freeing_spread = 0.0
-                for q in _freeing(floor, stats, horizon):
-                    freeing += q
-                    freeing_spread += q - q * q
+            freeing, freeing_spread = stats.free_sums(floor.busy + floor.wrapping_bridged, horizon)
             excesses.append(
                 normal_excess(
                     floor.waiting + ringing - floor.ready - freeing,

@@ -108,9 +108,12 @@ class AgentCalls:
             record = await self._abandoned(job, plan, answer, call, record, announcement)
         hangup = await call.hangup()
         if served is not None:
-            await self._floor.change(
+            over = await self._floor.change(
                 served.id, lambda s, now: agents.call_over(s, now, options.wrap_up)
             )
+            if over is not None and over.state is AgentState.WRAP_UP and over.wrap_up_until:
+                # A wrap-up with a time limit: the pacer sees this agent free when it ends.
+                self.book.wrap_up(campaign.id, _reference(job), over.since)
             record = await self._wrap_up(record, served)
             # From the bridge to the agent's next ready: talk and wrap-up (the pacer's).
             ended = record.wrap_up_ended_at or self._timer.now()

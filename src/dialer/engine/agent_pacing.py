@@ -62,7 +62,9 @@ class AgentPacing:
             ready = min(ready, max(0, load.agents_left) + without)
         book = self.book
         mine = book.of(campaign.id)
-        floor = book.floor(campaign.id, now, ready, without - len(mine.ringing))
+        # A wrap-up with a time limit ends at a known moment: its agents are told apart.
+        wrap_known = campaign.spec.agent_options.wrap_up is not None
+        floor = book.floor(campaign.id, now, ready, without - len(mine.ringing), wrap_known)
         tally = book.tally(campaign.id)
         decision = self.pacer.decide(pacing, floor, mine.stats, tally, rules)
         mine.last = decision

@@ -27,6 +27,8 @@ class CampaignBook:
     stats: CampaignStats = field(default_factory=CampaignStats)
     ringing: dict[str, datetime] = field(default_factory=dict)  # by call reference
     busy: dict[str, datetime] = field(default_factory=dict)  # bridged at, by call reference
+    # Of those, the agents in a wrap-up with a time limit: when it began, by call reference.
+    wrapping: dict[str, datetime] = field(default_factory=dict)
     stored: Tally | None = None  # the store's tally at the last load (None: not loaded yet)
     # This engine's calls ended since that load and not recorded when it was read.
     own: Tally = field(default_factory=Tally)
@@ -96,16 +98,29 @@ class PacingBook:
         book.busy[reference] = at
         book.live_now.add(reference)
 
+    def wrap_up(self, campaign_id: CampaignId, reference: str, at: datetime) -> None:
+        """The customer of this call is gone and its agent in a wrap-up with a time limit
+        since ``at``: the pacer sees the agent free when such wrap-ups end. (A wrap-up until
+        the agent says ready is not told: the agent stays busy from the bridge.)"""
+        book = self.of(campaign_id)
+        if reference in book.busy:
+            book.wrapping[reference] = at
+
     def handled(self, campaign_id: CampaignId, reference: str, at: datetime) -> None:
         """The agent of this call is ready for another (its wrap-up is over)."""
         book = self.of(campaign_id)
         bridged = book.busy.pop(reference, None)
         if bridged is not None:
             book.stats.handled(max(0.0, (at - bridged).total_seconds()))
+        wrapped = book.wrapping.pop(reference, None)
+        if wrapped is not None:
+            book.stats.wrapped(max(0.0, (at - wrapped).total_seconds()))
 
     def unbridged(self, campaign_id: CampaignId, reference: str) -> None:
         """The agent left the call without a wrap-up to wait for (their phone dropped)."""
-        self.of(campaign_id).busy.pop(reference, None)
+        book = self.of(campaign_id)
+        book.busy.pop(reference, None)
+        book.wrapping.pop(reference, None)
 
     def ended(self, finished: FinishedAttempt) -> None:
         record = finished.record
@@ -137,14 +152,35 @@ class PacingBook:
         live = book.own.live + len(book.live_now)
         return stored.plus(live, book.own.abandoned, book.own.machines)
 
-    def floor(self, campaign_id: CampaignId, now: datetime, ready: int, waiting: int) -> Floor:
+    def floor(
+        self,
+        campaign_id: CampaignId,
+        now: datetime,
+        ready: int,
+        waiting: int,
+        wrap_known: bool = False,
+    ) -> Floor:
+        """``wrap_known``: the campaign's wrap-up has a time limit, so the agents in it are
+        told apart (``Floor.wrapping``: seconds since each began); else every busy agent is
+        seen from its bridge only."""
         book = self.of(campaign_id)
+
+        def since(at: datetime) -> float:
+            return max(0.0, (now - at).total_seconds())
+
+        ringing = tuple(since(at) for at in book.ringing.values())
+        if not wrap_known:
+            busy = tuple(since(at) for at in book.busy.values())
+            return Floor(now=now, ready=ready, busy=busy, ringing=ringing, waiting=max(0, waiting))
+        wrapping = book.wrapping
         return Floor(
             now=now,
             ready=ready,
-            busy=tuple(max(0.0, (now - at).total_seconds()) for at in book.busy.values()),
-            ringing=tuple(max(0.0, (now - at).total_seconds()) for at in book.ringing.values()),
+            busy=tuple(since(at) for ref, at in book.busy.items() if ref not in wrapping),
+            ringing=ringing,
             waiting=max(0, waiting),
+            wrapping=tuple(since(at) for at in wrapping.values()),
+            wrapping_bridged=tuple(since(book.busy[ref]) for ref in wrapping),
         )
 
     def moving(self, campaign_id: CampaignId) -> bool:

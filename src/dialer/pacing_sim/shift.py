@@ -42,14 +42,16 @@ def run_shift(
     tick: float = 0.5,
     connect_within: float = 2.0,
     opening: Tally | None = None,
-    wrap_known: bool = False,
+    wrap_known: bool = True,
 ) -> ShiftFigures:
     """Simulate one shift of ``agents`` agents paced by ``pacing`` under the UK rules at the
     pacing's target (the tenant default of 3% when it has none); deterministic per seed.
     ``opening``: the campaign's tally in the window before the shift (none: a fresh
     campaign, whose budget starts at 0); the figures count the shift's calls only.
-    ``wrap_known``: the pacer is told which agents are in wrap-up (``Floor.wrapping``), which
-    the engine does not do yet (docs/pacing.md, "Wrap-up known")."""
+    ``wrap_known``: the pacer is told which agents are in wrap-up (``Floor.wrapping``), as
+    the engine tells it for a campaign whose wrap-up has a time limit (docs/pacing.md,
+    "Wrap-up known"); False: every busy agent seen from its bridge only (before the engine
+    told them)."""
     shift = _Shift(centre, agents, pacing, hours, seed, tick, connect_within)
     shift.wrap_known = wrap_known
     if opening is not None:
@@ -170,6 +172,9 @@ class _Shift:
             ringing=tuple([now - p for p in self.ringing.values()]),
             waiting=len(self.waiting) + self.detecting,
             wrapping=tuple([now - w for w in self.wrapping.values()]) if self.wrap_known else None,
+            wrapping_bridged=tuple([now - self.busy[a] for a in self.wrapping])
+            if self.wrap_known
+            else (),
         )
         tally = self.opening.plus(self.tally_live, self.abandoned, self.machines)
         decision = self.pacer.decide(self.pacing, floor, self.stats, tally, self.rules)
