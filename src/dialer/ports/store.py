@@ -422,8 +422,16 @@ class AbandonmentRepo(Protocol):
         screened); numbers with none are absent."""
         ...
 
-    def save_pacing(self, campaign_id: CampaignId, ratio: float, reason: str, at: datetime) -> None:
-        """Replace the campaign's latest pacing decision."""
+    def save_pacing(
+        self,
+        campaign_id: CampaignId,
+        ratio: float,
+        reason: str,
+        at: datetime,
+        seen: tuple[int, int, int] | None = None,
+    ) -> None:
+        """Replace the campaign's latest pacing decision; ``seen``: the agents ready, calls
+        ringing and answered calls waiting for an agent it was made on."""
         ...
 
     def pacing(self, campaign_id: CampaignId) -> PacingStatus | None: ...
