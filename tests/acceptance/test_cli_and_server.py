@@ -68,6 +68,7 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
             "0017_campaign_lifecycle",
             "0018_number_pages",
             "0019_console_sessions",
+            "0021_pacing_counts",
         ]
     }
     assert json.loads(dialer("migrate", env=env).stdout) == {"applied": []}

@@ -197,6 +197,19 @@ def test_a_manager_works_the_console(tmp_path: Path, browser: Browser) -> None:
             expect(page.get_by_role("heading", level=1)).not_to_have_text("Campaigns")
             expect(page.locator(".loading")).to_have_count(0)
             check_accessibility(page, label)
+        # The settings page (the last one visited) edits the calling hours, errors by field.
+        page.get_by_label("From").fill("21:00")
+        page.get_by_label("Until").fill("07:00")
+        page.get_by_role("button", name="Save the hours").click()
+        expect(page.locator("#s-hours-end-error")).to_contain_text("later than start")
+        expect(page.get_by_label("Until")).to_have_attribute("aria-invalid", "true")
+        page.get_by_label("From").fill("09:00")
+        page.get_by_label("Until").fill("20:30")
+        page.get_by_role("button", name="Save the hours").click()
+        expect(page.get_by_role("status")).to_contain_text("Calling hours saved")
+        page.reload()
+        expect(page.get_by_label("From")).to_have_value("09:00")
+        expect(page.get_by_label("Until")).to_have_value("20:30")
 
         # A change with the cookie but without the CSRF token is refused (as a forged form is).
         assert page_fetch(page, "POST", "/api/campaign/voice") == 403

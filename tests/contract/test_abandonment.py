@@ -237,6 +237,21 @@ def test_the_latest_pacing_decision_replaces_the_last(store: Store) -> None:
         assert s.abandonment.pacing(other) is None
 
 
+def test_the_pacing_decision_keeps_what_it_saw(store: Store) -> None:
+    acme = account(store)
+    cid = campaign(store, acme, [number(1)])
+    with store.write() as s:
+        s.abandonment.save_pacing(cid, 2.0, "ratio 2", T0, seen=(3, 4, 1))
+    with store.read() as s:
+        assert s.abandonment.pacing(cid) == PacingStatus(2.0, "ratio 2", T0, 3, 4, 1)
+    with store.write() as s:  # the next decision's counts replace these, zeros included
+        s.abandonment.save_pacing(cid, 1.0, "progressive", T0 + timedelta(seconds=5), (0, 0, 0))
+    with store.read() as s:
+        saved = s.abandonment.pacing(cid)
+        assert saved is not None
+        assert (saved.agents_ready, saved.ringing, saved.waiting) == (0, 0, 0)
+
+
 def test_no_pacing_is_saved_for_a_campaign_that_is_gone(store: Store) -> None:
     acme = account(store)
     cid = campaign(store, acme, [number(1)])

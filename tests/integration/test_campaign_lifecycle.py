@@ -235,3 +235,26 @@ def test_statistics_give_the_abandoned_rate_over_the_window_ending_with_each_buc
     assert (last["attempts"], last["abandonedRate"], last["answerRate"]) == (10, 30.0, 100.0)
     assert last["stages"] == {"CallDropped": 1, Stage.NONE.api_name: 9}
     assert body["totals"]["outcomes"] == {"Answered": 10}
+
+
+def test_an_agent_campaigns_summary_shows_what_the_pacer_last_saw(
+    client: TestClient, account: Account, container: Container, clock: ManualClock
+) -> None:
+    campaign_id = create(client, account, type="agent")["id"]
+    ivr = create(client, account)["id"]
+    fresh = summary(client, account, campaign_id)
+    assert (fresh["agentsReady"], fresh["waitingForAgent"], fresh["floorSeenAt"]) == (
+        None,
+        None,
+        None,
+    )
+    with container.store.write() as s:
+        s.abandonment.save_pacing(CampaignId(campaign_id), 2.0, "ratio 2", clock.now(), (1, 3, 2))
+    shown = summary(client, account, campaign_id)
+    assert shown["agentsReady"] == 1
+    assert shown["callsRinging"] == 3
+    assert shown["waitingForAgent"] == 2
+    assert shown["floorSeenAt"] == "2025-09-30T08:00:00.000Z"
+    listed = client.get(f"{CAMPAIGNS}/summaries", headers=account.headers).json()
+    assert [s["waitingForAgent"] for s in listed if s["id"] == campaign_id] == [2]
+    assert summary(client, account, ivr)["waitingForAgent"] is None

@@ -4,14 +4,17 @@ committed through another connection reaches them, and another tenant's streams 
 
 import asyncio
 import json
+from functools import partial
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from dialer.api.live_hub import Subscriber
+from dialer.api.live_hub import LiveHub, Subscriber
 from dialer.bootstrap import Container
 from dialer.domain.ids import CampaignId
 from dialer.domain.lifecycle import Transition
+from dialer.services.live_feed import LiveFeed
+from dialer.storage.change_watch import watch_changes
 from tests.conftest import Account
 from tests.integration.agent_support import Desk
 
@@ -114,3 +117,37 @@ def test_agents_state_changes_reach_their_tenants_streams_only(
             hub.leave(subscriber)
 
     asyncio.run(scenario())
+
+
+def test_a_saved_pacing_decision_reaches_the_streams_with_its_counts(
+    container: Container, account: Account
+) -> None:
+    spec = account.campaign(type="agent")
+    campaign = CampaignId(container.campaigns.create(account.tenant, spec).campaign.id)
+    # No refresh without a ring: only the store's notification of the change may bring it.
+    hub = LiveHub(
+        LiveFeed(container.store, container.clock, container.summaries),
+        partial(watch_changes, container.store),
+        refresh=3600,
+    )
+
+    def save() -> None:
+        with container.store.write() as s:
+            s.abandonment.save_pacing(campaign, 2.0, "ratio 2", container.clock.now(), (1, 2, 3))
+
+    async def scenario() -> None:
+        subscriber = await hub.join(account.tenant)
+        assert [c["waitingForAgent"] for c in _campaigns(subscriber)] == [None]
+        # Only campaign_pacing changes: on PostgreSQL its own trigger must notify.
+        await asyncio.to_thread(save)
+        got: list[dict[str, Any]] = []
+        while not got:
+            await asyncio.wait_for(subscriber.wake.wait(), 30)
+            got.extend(_campaigns(subscriber))
+        assert (got[-1]["agentsReady"], got[-1]["waitingForAgent"]) == (1, 3)
+        hub.leave(subscriber)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        hub.close()

@@ -77,6 +77,8 @@ POSTGRES_ONLY_TRIGGERS = {
     "destination_counts_notify",
     "campaigns_notify",
     "agent_state_changes_notify",
+    # ... and of the pacer's saved counts, which the summaries show (0021).
+    "campaign_pacing_notify",
 }
 # PostgreSQL appends signed deltas to destination_counts so that concurrent writers never
 # queue on one hot row (0006); readers sum them by campaign through this index. SQLite admits

@@ -212,6 +212,22 @@ def test_an_agent_about_to_leave_its_wrap_up_lets_the_pacer_dial_more() -> None:
     assert lines(14) > lines(1)
 
 
+def test_the_saved_decision_keeps_the_counts_it_was_made_on(rig: AgentRig) -> None:
+    ann = Agent("1001", usual=Talk(20))
+    campaign = rig.campaign(people(2), [ann])
+    rig.log_in(ann)
+    engine = rig.engine("w1")
+    pacer = ScriptedPacer(lines=1)
+    engine._dispatcher.agent_pacing.pacer = pacer  # type: ignore[assignment]
+    rig.run(engine)
+    with rig.container.store.read() as session:
+        saved = session.abandonment.pacing(campaign)
+    assert saved is not None
+    assert saved.agents_ready is not None
+    made = {(f.now, f.ready, len(f.ringing), f.waiting) for f, _, _ in pacer.seen}
+    assert (saved.at, saved.agents_ready, saved.ringing, saved.waiting) in made
+
+
 def test_progressive_never_dials_more_than_the_ready_agents(rig: AgentRig) -> None:
     crew = [Agent("1001"), Agent("1002")]
     numbers = people(6)

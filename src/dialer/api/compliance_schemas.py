@@ -102,3 +102,21 @@ COMPLIANCE_UPDATE_EXAMPLE = {
     "message": {"text": "This is Acme Energy. Sorry we missed you; please call 0800 123 4567."},
     "attemptsPerDay": 3,
 }
+
+
+_HOUR = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class CallingHoursIn(BaseModel):
+    """Either or both; the end must be later than the start on the same day."""
+
+    start: str | None = Field(None, pattern=_HOUR, description="HH:MM, callee-local, inclusive")
+    end: str | None = Field(None, pattern=_HOUR, description="HH:MM, callee-local, exclusive")
+
+
+class CallingHoursOut(BaseModel):
+    start: str = Field(description="HH:MM: no callee is rung before this, in their own zone")
+    end: str = Field(description="HH:MM: nor from this on")
+
+
+CALLING_HOURS_EXAMPLE = {"start": "09:00", "end": "20:00"}

@@ -31,6 +31,19 @@ class CampaignSummaryOut(BaseModel):
         " null unless Running with attempts in those 15 minutes"
     )
     estimatedFinishAt: str | None
+    agentsReady: int | None = Field(
+        description="Agent campaigns: its agents ready at the pacer's latest decision; null for"
+        " ivr, or before the engine's first decision"
+    )
+    callsRinging: int | None = Field(description="Its calls placed and not yet answered, then")
+    waitingForAgent: int | None = Field(
+        description="Its answered calls waiting for an agent (the information message plays"
+        " to those not connected in time), then"
+    )
+    floorSeenAt: str | None = Field(
+        description="When the engine saw these three (saved at most every 5 s while it dials;"
+        " older while the campaign is not dialling)"
+    )
     outcomes: dict[str, int] = Field(description="Done numbers by last Outcome name")
     updatedAt: str = Field(description="When the campaign itself last changed")
 

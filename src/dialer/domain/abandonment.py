@@ -191,8 +191,13 @@ class RecentCalls:
 
 
 class PacingStatus(NamedTuple):
-    """A campaign's latest pacing decision as the engine saved it (at most every 5 s)."""
+    """A campaign's latest pacing decision as the engine saved it (at most every 5 s), and
+    what it saw: the campaign's agents ready, its calls ringing and its answered calls waiting
+    for an agent (None: saved before these were kept)."""
 
     ratio: float
     reason: str
     at: datetime
+    agents_ready: int | None = None
+    ringing: int | None = None
+    waiting: int | None = None

@@ -40,7 +40,8 @@ class AgentPacing:
         self._state = state
         self.book = book
         self.pacer = Pacer()
-        self._decisions: list[tuple[CampaignId, Decision, datetime]] = []
+        # Each with what it saw: agents ready, calls ringing, answered calls waiting.
+        self._decisions: list[tuple[CampaignId, Decision, datetime, tuple[int, int, int]]] = []
 
     def request(self, context: DialingContext, load: Load, allowed: ClaimRequest) -> ClaimRequest:
         """An agent campaign's lines: the pacer's decision (its governor keeps the abandoned
@@ -81,7 +82,8 @@ class AgentPacing:
         )
         if book.save_due(campaign.id, now):
             mine.saved_at = now
-            self._decisions.append((campaign.id, decision, now))
+            seen = (floor.ready, len(floor.ringing), floor.waiting)
+            self._decisions.append((campaign.id, decision, now, seen))
         look_again = allowed.look_again
         if book.moving(campaign.id):
             soon = now + REPASS
@@ -124,9 +126,9 @@ class AgentPacing:
 
         def write() -> None:
             with self._store.write() as session:
-                for campaign_id, decision, at in decisions:
+                for campaign_id, decision, at, seen in decisions:
                     session.abandonment.save_pacing(
-                        campaign_id, decision.ratio, decision.reason, at
+                        campaign_id, decision.ratio, decision.reason, at, seen
                     )
 
         try:

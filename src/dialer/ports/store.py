@@ -39,6 +39,10 @@ class TenantRepo(Protocol):
     def tenant_by_key_hash(self, api_key_hash: str) -> Tenant | None: ...
     def get_tenant(self, tenant_id: TenantId) -> Tenant | None: ...
     def set_calling_hours(self, tenant_id: TenantId, start: str, end: str) -> None: ...
+    def calling_hours(self, tenant_id: TenantId) -> tuple[str, str] | None:
+        """The tenant's calling hours as stored ("08:00", "21:00"); None: no such tenant."""
+        ...
+
     def set_api_key_hash(self, tenant_id: TenantId, api_key_hash: str) -> bool: ...
     def compliance(self, tenant_id: TenantId) -> ComplianceSettings | None:
         """The tenant's abandoned-call settings (docs/compliance.md); None: no such tenant."""
@@ -418,8 +422,16 @@ class AbandonmentRepo(Protocol):
         screened); numbers with none are absent."""
         ...
 
-    def save_pacing(self, campaign_id: CampaignId, ratio: float, reason: str, at: datetime) -> None:
-        """Replace the campaign's latest pacing decision."""
+    def save_pacing(
+        self,
+        campaign_id: CampaignId,
+        ratio: float,
+        reason: str,
+        at: datetime,
+        seen: tuple[int, int, int] | None = None,
+    ) -> None:
+        """Replace the campaign's latest pacing decision; ``seen``: the agents ready, calls
+        ringing and answered calls waiting for an agent it was made on."""
         ...
 
     def pacing(self, campaign_id: CampaignId) -> PacingStatus | None: ...

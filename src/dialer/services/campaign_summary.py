@@ -140,6 +140,21 @@ def estimated_seconds(summary: Summary) -> int | None:
     return round(left * PACE_SPAN.total_seconds() / summary.recent_attempts)
 
 
+def _floor_json(view: AbandonmentView | None) -> dict[str, Any]:
+    """What the pacer's latest saved decision saw; null for ivr campaigns and until the engine
+    saved one with its counts (the time says how fresh they are: a paused or finished campaign
+    keeps its last)."""
+    pacing = None if view is None else view.pacing
+    if pacing is None or pacing.agents_ready is None:
+        return dict.fromkeys(("agentsReady", "callsRinging", "waitingForAgent", "floorSeenAt"))
+    return {
+        "agentsReady": pacing.agents_ready,
+        "callsRinging": pacing.ringing,
+        "waitingForAgent": pacing.waiting,
+        "floorSeenAt": iso_utc(pacing.at),
+    }
+
+
 def summary_json(summary: Summary) -> dict[str, Any]:
     campaign, p = summary.campaign, summary.progress
     dialled = sum(n for o, n in p.outcomes.items() if o not in SETTLED_WITHOUT_CALL)
@@ -169,6 +184,7 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         "estimatedFinishAt": (
             None if seconds is None else iso_utc(summary.at + timedelta(seconds=seconds))
         ),
+        **_floor_json(view),
         "outcomes": {o.api_name: p.outcomes.get(o, 0) for o in Outcome},
         "updatedAt": iso_utc(campaign.updated_at),
     }

@@ -5,6 +5,7 @@ a per-request lookup by hash stays one indexed query.
 """
 
 import hashlib
+import re
 import secrets
 import zoneinfo
 from collections.abc import Mapping
@@ -14,7 +15,13 @@ from dialer.domain.abandonment import ComplianceSettings, default_regime
 from dialer.domain.campaign import CampaignStatus, lacks_message
 from dialer.domain.compliance import DEFAULT_CALLING_HOURS, CallingHours
 from dialer.domain.dialling import DAY
-from dialer.domain.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from dialer.domain.errors import (
+    Conflict,
+    FieldErrors,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+)
 from dialer.domain.ids import TenantId
 from dialer.domain.tenant import Tenant
 from dialer.ports import Clock
@@ -23,6 +30,7 @@ from dialer.services.compliance_input import apply_update
 from dialer.services.numbers import supported_region
 
 KEY_PREFIX = "dk_"
+_HOUR_MINUTE = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 MAX_KEY_LENGTH = 200
 
 
@@ -148,3 +156,39 @@ class TenantService:
         if tenant is None:
             raise NotFound(f"tenant {tenant_id}")
         return tenant
+
+    def calling_hours(self, tenant_id: TenantId) -> CallingHours:
+        """When the tenant's callees may be rung, in each callee's own zone."""
+        with self._store.read() as session:
+            stored = session.tenants.calling_hours(tenant_id)
+        if stored is None:
+            raise NotFound(f"tenant {tenant_id}")
+        return CallingHours.parse("-".join(stored))
+
+    def update_calling_hours(self, tenant_id: TenantId, body: object) -> CallingHours:
+        """``{"start": "08:00", "end": "21:00"}``, either or both; every problem by field, and
+        nothing changed unless all of it is valid. Campaigns running pick the new hours up at
+        their next batch of numbers (the engine reads them with each one)."""
+        errors = FieldErrors()
+        if not isinstance(body, Mapping):
+            errors.add("$", "must be a JSON object")
+            errors.raise_if_any()
+            return DEFAULT_CALLING_HOURS
+        for key in sorted(str(k) for k in body if k not in ("start", "end")):
+            errors.add(key, "unknown field; calling hours have start and end")
+        for key in ("start", "end"):
+            value = body.get(key)
+            if key in body and not (isinstance(value, str) and _HOUR_MINUTE.fullmatch(value)):
+                errors.add(key, "must be a time of day as HH:MM, 00:00 to 23:59")
+        errors.raise_if_any()
+        with self._store.write() as session:
+            stored = session.tenants.calling_hours(tenant_id)
+            if stored is None:
+                raise NotFound(f"tenant {tenant_id}")
+            start = str(body.get("start", stored[0]))
+            end = str(body.get("end", stored[1]))
+            if end <= start:
+                errors.add("end", f"must be later than start ({start}) on the same day")
+                errors.raise_if_any()
+            session.tenants.set_calling_hours(tenant_id, start, end)
+        return CallingHours.parse(f"{start}-{end}")

@@ -173,25 +173,38 @@ class AbandonmentQueries:
                 found[number] = int(count)
         return found
 
-    def save_pacing(self, campaign_id: CampaignId, ratio: float, reason: str, at: datetime) -> None:
+    def save_pacing(
+        self,
+        campaign_id: CampaignId,
+        ratio: float,
+        reason: str,
+        at: datetime,
+        seen: tuple[int, int, int] | None = None,
+    ) -> None:
+        ready, ringing, waiting = (None, None, None) if seen is None else seen
         # Not for a campaign deleted meanwhile: its row would outlive it.
         self._conn.execute(
-            "INSERT INTO campaign_pacing (campaign_id, ratio, reason, decided_at)"
-            " SELECT %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM campaigns WHERE id = %s)"
+            "INSERT INTO campaign_pacing (campaign_id, ratio, reason, decided_at,"
+            " agents_ready, calls_ringing, waiting_for_agent)"
+            " SELECT %s, %s, %s, %s, %s, %s, %s"
+            " WHERE EXISTS (SELECT 1 FROM campaigns WHERE id = %s)"
             " ON CONFLICT (campaign_id) DO UPDATE SET"
-            " ratio = excluded.ratio, reason = excluded.reason, decided_at = excluded.decided_at",
-            (campaign_id, float(ratio), reason, to_us(at), campaign_id),
+            " ratio = excluded.ratio, reason = excluded.reason, decided_at = excluded.decided_at,"
+            " agents_ready = excluded.agents_ready, calls_ringing = excluded.calls_ringing,"
+            " waiting_for_agent = excluded.waiting_for_agent",
+            (campaign_id, float(ratio), reason, to_us(at), ready, ringing, waiting, campaign_id),
         )
 
     def pacing(self, campaign_id: CampaignId) -> PacingStatus | None:
         rows = self._conn.execute(
-            "SELECT ratio, reason, decided_at FROM campaign_pacing WHERE campaign_id = %s",
+            "SELECT ratio, reason, decided_at, agents_ready, calls_ringing, waiting_for_agent"
+            " FROM campaign_pacing WHERE campaign_id = %s",
             (campaign_id,),
         )
         if not rows:
             return None
-        ratio, reason, at = rows[0]
-        return PacingStatus(float(ratio), reason, from_us(at))
+        ratio, reason, at, ready, ringing, waiting = rows[0]
+        return PacingStatus(float(ratio), reason, from_us(at), ready, ringing, waiting)
 
 
 class ComplianceQueries:

@@ -95,6 +95,13 @@ class SqlSession(
             (start, end, tenant_id),
         )
 
+    def calling_hours(self, tenant_id: TenantId) -> tuple[str, str] | None:
+        rows = self._conn.execute(
+            "SELECT calling_hours_start, calling_hours_end FROM tenants WHERE id = %s",
+            (tenant_id,),
+        )
+        return None if not rows else (str(rows[0][0]), str(rows[0][1]))
+
     def _tenant_where(self, clause: str, value: object) -> Tenant | None:
         rows = self._conn.execute(
             f"SELECT id, name, region, timezone, created_at FROM tenants WHERE {clause} = %s",

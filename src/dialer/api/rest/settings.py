@@ -1,5 +1,5 @@
 """The tenant's settings: its abandoned-call rules (GET and PUT /api/settings/compliance;
-docs/compliance.md)."""
+docs/compliance.md) and its calling hours (GET and PUT /api/settings/calling-hours)."""
 
 from typing import Annotated
 
@@ -13,6 +13,7 @@ from dialer.api import compliance_schemas as schemas
 from dialer.api.auth import current_tenant
 from dialer.api.body import read_json
 from dialer.api.responses import JsonResponse
+from dialer.domain.compliance import CallingHours
 from dialer.domain.tenant import Tenant
 from dialer.services.compliance_input import compliance_json
 from dialer.services.tenants import TenantService
@@ -54,3 +55,31 @@ async def put_compliance(request: Request, tenant: TenantDep) -> Response:
     body = await read_json(request, request.app.state.settings.max_body_bytes)
     settings = await run_in_threadpool(_tenants(request).update_compliance, tenant.id, body)
     return JsonResponse(compliance_json(settings))
+
+
+def _hours_json(hours: CallingHours) -> dict[str, str]:
+    return {"start": f"{hours.start:%H:%M}", "end": f"{hours.end:%H:%M}"}
+
+
+_HOURS = docs.answer(schemas.CallingHoursOut, schemas.CALLING_HOURS_EXAMPLE)
+
+
+@router.get("/calling-hours", responses={200: _HOURS, 401: docs.TENANT_401})
+async def get_calling_hours(request: Request, tenant: TenantDep) -> Response:
+    """When callees may be rung, in each callee's own time zone (start inclusive, end
+    exclusive)."""
+    hours = await run_in_threadpool(_tenants(request).calling_hours, tenant.id)
+    return JsonResponse(_hours_json(hours))
+
+
+@router.put(
+    "/calling-hours",
+    openapi_extra=docs.body(schemas.CallingHoursIn, schemas.CALLING_HOURS_EXAMPLE),
+    responses={200: _HOURS, 400: docs.BAD_BODY, 401: docs.TENANT_401, 413: _TOO_LARGE},
+)
+async def put_calling_hours(request: Request, tenant: TenantDep) -> Response:
+    """Change start, end or both; all of it or, if any of it is wrong, nothing. The end must be
+    later than the start on the same day."""
+    body = await read_json(request, request.app.state.settings.max_body_bytes)
+    hours = await run_in_threadpool(_tenants(request).update_calling_hours, tenant.id, body)
+    return JsonResponse(_hours_json(hours))

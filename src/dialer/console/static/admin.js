@@ -1,5 +1,6 @@
 // The tenant's lists and settings: do-not-call (/api/dnc), the webhook (/api/webhook) and its
-// delivery log, the abandoned-call settings (/api/settings/compliance), and the API key.
+// delivery log, the abandoned-call settings (/api/settings/compliance), the calling hours
+// (/api/settings/calling-hours), and the API key.
 import { html, useState } from './vendor/preact-htm.js';
 import { ApiError, del, get, post, put } from './api.js';
 import { Empty, Field, Loading, Notice, fieldErrors, useLoad, when } from './ui.js';
@@ -146,6 +147,36 @@ export function WebhooksPage() {
   </div>`;
 }
 
+function CallingHours() {
+  const [state, reload] = useLoad(() => get('/api/settings/calling-hours'), []);
+  const [notice, setNotice] = useState(null);
+  const [errors, setErrors] = useState({});
+  async function save(event) {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    setErrors({});
+    setNotice(null);
+    try {
+      await put('/api/settings/calling-hours', { start: form.get('start'), end: form.get('end') });
+      setNotice({ kind: 'ok', text: 'Calling hours saved.' });
+      reload();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 400) setErrors(error.errors);
+      setNotice({ kind: 'error', text: error.message });
+    }
+  }
+  return html`<${Loading} state=${state}>${(h) => html`<form class="card" aria-labelledby="hours-h" onSubmit=${save}>
+    <h2 id="hours-h">Calling hours</h2>
+    <${Notice} notice=${notice} />
+    <p class="hint">No callee is rung outside these, in the callee's own time zone.</p>
+    <div class="row">
+      <${Field} id="s-hours-start" label="From" errors=${fieldErrors(errors, 'start')}>${(a) => html`<input ...${a} name="start" type="text" inputmode="numeric" placeholder="08:00" value=${h.start} />`}<//>
+      <${Field} id="s-hours-end" label="Until" errors=${fieldErrors(errors, 'end')}>${(a) => html`<input ...${a} name="end" type="text" inputmode="numeric" placeholder="21:00" value=${h.end} />`}<//>
+    </div>
+    <button type="submit">Save the hours</button>
+  </form>`}<//>`;
+}
+
 export function SettingsPage() {
   const [state, reload] = useLoad(() => get('/api/settings/compliance'), []);
   const [notice, setNotice] = useState(null);
@@ -191,10 +222,7 @@ export function SettingsPage() {
       <p class="hint">${s.rules.enforced ? `Enforced: at most ${s.rules.limit}% over ${s.rules.window}.` : 'No abandoned-call rule is enforced.'}</p>
       <button type="submit">Save</button>
     </form>`}<//>
-    <section class="card" aria-labelledby="hours-h">
-      <h2 id="hours-h">Calling hours</h2>
-      <p>Set with <code>dialer tenant create --calling-hours</code>; the REST API does not change them yet.</p>
-    </section>
+    <${CallingHours} />
     <section class="card" aria-labelledby="key-h">
       <h2 id="key-h">API key</h2>
       <p>Rotating makes a new key and retires the old one at once, with every console session it opened.</p>

@@ -1,7 +1,8 @@
 // The wallboard: every agent's state and time in state (GET /api/agents/sessions, then each
 // `agent` event of GET /api/events applied as it comes), each campaign's calls on the line,
-// numbers waiting and abandoned-call rate against its limit (the `campaign` events, which are
-// the summaries), and the supervisor's view of each agent's day (GET /api/agents/report).
+// answered calls waiting for an agent, numbers to dial and abandoned-call rate against its
+// limit (the `campaign` events, which are the summaries), and the supervisor's view of each
+// agent's day (GET /api/agents/report).
 import { html, useEffect, useRef, useState } from './vendor/preact-htm.js';
 import { get } from './api.js';
 import { listen, onReconnect } from './live.js';
@@ -86,13 +87,21 @@ function AgentsTable({ agents, now }) {
     </table>`;
 }
 
+// What the pacer last saw, only while the campaign dials: a paused or scheduled one keeps the
+// count of its last decision, which is no longer true.
+function waiting(c) {
+  if (c.type !== 'agent') return '—';
+  if (c.state !== 'Running' || c.waitingForAgent === null || c.waitingForAgent === undefined) return '—';
+  return html`<span title=${`with ${c.agentsReady} agents ready, seen ${new Date(c.floorSeenAt).toLocaleTimeString()}`}>${c.waitingForAgent}</span>`;
+}
+
 function CampaignsTable({ campaigns }) {
   const running = Object.values(campaigns || {}).filter((c) => ['Running', 'Scheduled', 'Paused'].includes(c.state))
     .sort((a, b) => a.id - b.id);
   if (!running.length) return html`<p class="hint">No campaign is running, scheduled or paused.</p>`;
   return html`<table class="list wallboard-campaigns">
     <thead><tr><th scope="col">Campaign</th><th scope="col">State</th><th scope="col" class="num">On the line</th>
-      <th scope="col" class="num">Numbers waiting</th><th scope="col" class="num">Abandoned</th><th scope="col" class="num">Limit</th></tr></thead>
+      <th scope="col" class="num">Answered calls waiting</th><th scope="col" class="num">Numbers to dial</th><th scope="col" class="num">Abandoned</th><th scope="col" class="num">Limit</th></tr></thead>
     <tbody>${running.map((c) => {
       const over = c.abandonedRate !== null && c.abandonedRate !== undefined && c.abandonedLimit !== null && c.abandonedLimit !== undefined
         && c.abandonedRate > c.abandonedLimit;
@@ -100,6 +109,7 @@ function CampaignsTable({ campaigns }) {
         <td><a href=${`#/campaigns/${c.id}`}>${c.name}</a></td>
         <td>${c.state}</td>
         <td class="num">${c.inFlight}</td>
+        <td class="num">${waiting(c)}</td>
         <td class="num">${c.pending}</td>
         <td class=${'num' + (over ? ' error' : '')}>${c.type === 'agent' ? percent(c.abandonedRate) : 'IVR'}${over ? ' (over)' : ''}</td>
         <td class="num">${c.type === 'agent' ? `${percent(c.abandonedLimit)}${c.abandonedWindow ? ` / ${c.abandonedWindow}` : ''}` : '—'}</td>

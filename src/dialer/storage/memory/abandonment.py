@@ -58,9 +58,19 @@ class AbandonmentParts(SessionBase):
                 found[d.e164] = found.get(d.e164, 0) + 1
         return found
 
-    def save_pacing(self, campaign_id: CampaignId, ratio: float, reason: str, at: datetime) -> None:
+    def save_pacing(
+        self,
+        campaign_id: CampaignId,
+        ratio: float,
+        reason: str,
+        at: datetime,
+        seen: tuple[int, int, int] | None = None,
+    ) -> None:
         if campaign_id in self._t.campaigns:
-            self._w("pacing")[campaign_id] = PacingStatus(float(ratio), reason, from_us(to_us(at)))
+            counts = (None, None, None) if seen is None else seen
+            self._w("pacing")[campaign_id] = PacingStatus(
+                float(ratio), reason, from_us(to_us(at)), *counts
+            )
 
     def pacing(self, campaign_id: CampaignId) -> PacingStatus | None:
         return self._t.pacing.get(campaign_id)

@@ -59,6 +59,10 @@ class AccountParts(SessionBase):
                 row, hours_start=start, hours_end=end
             )
 
+    def calling_hours(self, tenant_id: TenantId) -> tuple[str, str] | None:
+        row = self._t.tenants.get(tenant_id)
+        return None if row is None else (row.hours_start, row.hours_end)
+
     def set_api_key_hash(self, tenant_id: TenantId, api_key_hash: str) -> bool:
         row = self._t.tenants.get(tenant_id)
         if row is None:
