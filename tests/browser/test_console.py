@@ -8,6 +8,7 @@ for states with Playwright's auto-waiting expect (generous timeouts, no sleeps):
 
 import json
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from dialer.settings import Settings
 from dialer.testing.server import serving
 
 pytestmark = pytest.mark.browser
+# "wrap-up for 0:07", "... for 2:15": anything but 0:00.
+SOME_TIME_IN_STATE = re.compile(r"for (0:(0[1-9]|[1-5]\d)|[1-9]\d*:\d\d|\d+h \d\dm)")
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 WAIT = 30_000  # ms: what a loaded 2-core CI machine may need for one state to show
 XSS = "<script>alert(1)</script>"
@@ -283,6 +286,9 @@ def test_an_agent_takes_a_call_on_the_desk(tmp_path: Path, browser: Browser) -> 
         check_accessibility(page, "agent desk, on a call")
         page.get_by_role("button", name="Hang up").click()
         expect(page.get_by_test_id("agent-state")).to_contain_text("wrap-up")
+        # Time in state runs on the service's clock (20 times the browser's here): read against
+        # the browser's own clock, a state begun at a service time ahead of it stayed at 0:00.
+        expect(page.get_by_test_id("agent-state")).to_have_text(SOME_TIME_IN_STATE)
         page.get_by_role("button", name="Right person").click()
         expect(page.get_by_text("Disposition: CorrectCallee")).to_be_visible()
         assert page.dialogs == []  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@
 import { html, useEffect, useState } from './vendor/preact-htm.js';
 import { get, post } from './api.js';
 import { Field, Notice, duration, when } from './ui.js';
+import { useServerNow } from './clock.js';
 
 const ME = '/api/agents/me';
 const DISPOSITIONS = [
@@ -11,16 +12,6 @@ const DISPOSITIONS = [
   ['OptIn', 'Opted in'], ['OptOut', 'Opted out (do not call)'], ['TransferredToPaymentLine', 'To payment line'],
   ['CallerRequestedCallBack', 'Call back…'],
 ];
-
-function useNow(active) {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    if (!active) return undefined;
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, [active]);
-  return now;
-}
 
 export function Desk() {
   const [me, setMe] = useState(null);
@@ -58,7 +49,7 @@ function DeskBody({ me, act }) {
   const [reason, setReason] = useState('');
   const [callbackAt, setCallbackAt] = useState('');
   const [sameAgent, setSameAgent] = useState(false);
-  const now = useNow(true);
+  const now = useServerNow(true);
   const inState = me.since ? Math.max(0, (now - new Date(me.since).getTime()) / 1000) : 0;
   const wrapLeft = me.wrapUpUntil ? Math.max(0, (new Date(me.wrapUpUntil).getTime() - now) / 1000) : null;
   const onCall = ['reserved', 'talking', 'wrap-up'].includes(me.state);

@@ -6,6 +6,7 @@
 import { html, useEffect, useRef, useState } from './vendor/preact-htm.js';
 import { get } from './api.js';
 import { listen, onReconnect } from './live.js';
+import { useServerNow } from './clock.js';
 import { Empty, Loading, duration, useLoad } from './ui.js';
 
 const STATES = ['ready', 'reserved', 'talking', 'wrap-up', 'paused'];
@@ -141,11 +142,7 @@ function AgentsDay() {
 export function Wallboard() {
   const { agents, error } = useAgents();
   const campaigns = useCampaigns();
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const tick = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(tick);
-  }, []);
+  const now = useServerNow();
   const agentState = { loading: agents === null && !error, data: agents, error };
   return html`<div class="page wallboard">
     <h1>Wallboard</h1>
