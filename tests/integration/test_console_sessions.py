@@ -196,6 +196,33 @@ def test_the_api_key_header_still_works_beside_a_cookie(
     assert client.get(CAMPAIGNS).json() == []
 
 
+def test_logging_out_ends_the_consoles_open_live_events(
+    settings: Settings, container: Container, account: Account
+) -> None:
+    """GET /api/events, opened with a manager's session, ends with ``event: revoked`` once the
+    console logs out: the tenant's live figures stop reaching a logged-out browser."""
+    env = {**os.environ, "DIALER_DATABASE_URL": settings.database_url}
+    with (
+        serving(env, "--no-engine") as (_, base),
+        httpx.Client(base_url=base, timeout=httpx.Timeout(30.0, read=60.0)) as http,
+    ):
+        opened = http.post(SESSION, json={"apiKey": account.key})
+        assert opened.status_code == 201, opened.text
+        csrf = opened.json()["csrfToken"]
+        with http.stream("GET", "/api/events") as stream:
+            assert stream.status_code == 200
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")
+            assert http.delete(SESSION, headers={"X-CSRF-Token": csrf}).status_code == 204
+            rest = []
+            deadline = time.monotonic() + 60  # pings come every 15 s: a stream going on ends
+            for line in lines:
+                rest.append(line)
+                if time.monotonic() > deadline:
+                    break
+        assert "event: revoked" in rest
+
+
 def test_logging_out_ends_the_desks_open_event_stream(
     settings: Settings, container: Container, account: Account
 ) -> None:

@@ -21,6 +21,7 @@ from starlette.responses import Response, StreamingResponse
 from dialer.api.auth import current_tenant
 from dialer.api.live_hub import LiveHub, Subscriber
 from dialer.api.schemas import Problem
+from dialer.api.session_auth import until_session_ends, uses_session
 from dialer.domain.tenant import Tenant
 
 __all__ = ["LiveHub", "router"]
@@ -91,8 +92,11 @@ async def events(request: Request, tenant: TenantDep) -> Response:
         # never runs then); leaving twice is harmless.
         hub.leave(subscriber)
 
+    stream = _stream(hub, subscriber, request.app.state.draining)
+    if uses_session(request):
+        stream = until_session_ends(stream, request)  # a console log-out ends it too
     return StreamingResponse(
-        _stream(hub, subscriber, request.app.state.draining),
+        stream,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         background=BackgroundTask(leave),
