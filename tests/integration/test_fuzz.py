@@ -91,11 +91,20 @@ def _takes_input(operation: Any) -> bool:
     return bool(definition.get("parameters") or definition.get("requestBody"))
 
 
+def _endless(operation: Any) -> bool:
+    """GET /api/events answers the tenant's key with Server-Sent Events until the client leaves,
+    by design: a fuzzer reading each answer to its end would wait on it for ever. It takes no
+    input, and its refusals (no key, another tenant) are tested in test_live_hub.py. The desk's
+    stream stays fuzzed: the tenant's key gets its refusal at once."""
+    return bool(operation.method.upper() == "GET" and operation.path == "/api/events")
+
+
 def test_schemathesis_finds_no_server_error(target: Target) -> None:
     schema = schemathesis.openapi.from_url(f"{target.base}/openapi.json")
     headers = {"Authorization": f"Bearer {target.account.key}"}
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [operation for operation in operations if not _endless(operation)]
     assert len(operations) > 40
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
