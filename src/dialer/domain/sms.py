@@ -4,7 +4,7 @@ Shared by the SMS outbox (which sends and records) and the providers (simulated,
 which implement `dialer.ports.sms.SmsProvider`.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
@@ -81,7 +81,7 @@ class SmppSettings:
     host: str
     port: int
     system_id: str
-    password: str
+    password: str = field(repr=False)  # never in a log line that prints the settings
     system_type: str = ""
     bind_mode: SmppBindMode = SmppBindMode.TRANSCEIVER
     throughput: float = 10.0  # messages (parts) per second on this bind
