@@ -129,7 +129,7 @@ COLUMNS = [f.name for f in fields(Item)]
 
 
 def ms(samples: int) -> int:
-    return int(round(samples * 1000 / RATE))
+    return round(samples * 1000 / RATE)
 
 
 class Timeline:
