@@ -82,12 +82,19 @@ SCALE = [262, 294, 330, 392, 440, 523, 587, 659, 784, 880, 1047, 1175, 1319]  # 
 
 
 def melody(rng: np.random.Generator, seconds: float, dbfs: float) -> Audio:
-    chime = bool(rng.random() < 0.5)
+    """Notes of 0.12-0.45 s: plain tones, chimes, or three-note chords (music, which is no
+    single tone)."""
+    style = str(rng.choice(["plain", "chime", "chord"]))
     parts: list[Audio] = []
     total = 0.0
     while total < seconds:
         length = float(rng.uniform(0.12, 0.45))
-        parts += [note(float(rng.choice(SCALE)), length, dbfs, chime), silence(0.02)]
+        root = int(rng.integers(len(SCALE) - 4))
+        if style == "chord":
+            played = sum(note(SCALE[root + k], length, dbfs - 5, True) for k in (0, 2, 4))
+        else:
+            played = note(float(SCALE[root + int(rng.integers(4))]), length, dbfs, style == "chime")
+        parts += [np.asarray(played), silence(0.02)]
         total += length + 0.02
     return np.concatenate(parts)
 
