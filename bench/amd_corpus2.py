@@ -62,7 +62,7 @@ from pathlib import Path
 import numpy as np
 
 from amd_corpus import write_wav
-from amd_corpus2_audio import BED_TALKERS, BEDS, make_bed
+from amd_corpus2_audio import BED_TALKERS, BEDS, make_bed, through_codec
 from amd_corpus2_items import COLUMNS, HALVES, Item, ItemMaker
 from amd_corpus2_pools import POOLS, check_split
 
@@ -114,6 +114,19 @@ def check_voices() -> None:
         assert not missing, f"espeak-ng has no variant {missing}"
 
 
+def check_codecs() -> None:
+    """GSM and AMR-NB come from sox's format libraries (AMR-NB from libsox-fmt-base, which
+    `apt-get install sox` brings as a recommended package): say so plainly if one is missing."""
+    for codec in ("gsm", "amr-nb-12.2"):
+        try:
+            through_codec(np.zeros(1600), codec)
+        except subprocess.CalledProcessError as e:
+            raise SystemExit(
+                f"sox cannot encode {codec}: {e.stderr.decode(errors='replace').strip()}"
+                " (Debian: apt-get install sox libsox-fmt-base)"
+            ) from None
+
+
 def generate(
     out: Path = DEFAULT_OUT,
     per_half: int = 500,
@@ -124,6 +137,7 @@ def generate(
     """Write the corpus into ``out`` (replacing its WAVs) and return its labels.csv."""
     print(check_split(), file=sys.stderr)
     check_voices()
+    check_codecs()
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.wav"):
         old.unlink()
