@@ -343,10 +343,14 @@ class ItemMaker:
 
     def noise_choice(self, level: float | None) -> tuple[str, float | None]:
         if self.kind == "h-noisy":
-            return self.pick(["street", "fan", "babble", "pink", "white"]), self.uniform(3, 12)
+            noisy = ["babble", "babble", "street", "fan", "pink", "white"]
+            return self.pick(noisy), self.uniform(3, 12)
         if self.kind == "h-babble":
             return "talk", self.uniform(3, 15)
         if level is None:  # fax, dead air: line noise only, at an absolute level
             return self.pick(["none", "none", "white", "pink", "street", "fan"]), None
-        kind = self.pick(["none"] * 7 + ["white", "pink"] * 2 + ["street", "fan", "babble"] * 3)
+        # Other people's voices only in h-noisy and h-babble among people, so that every other
+        # kind of person measures its own difficulty, not background talk's.
+        quiet = ["none"] * 7 + ["white", "pink"] * 2 + ["street", "fan"] * 3
+        kind = self.pick(quiet + ["babble"] * 3 if self.kind.startswith("m-") else quiet)
         return kind, (None if kind == "none" else self.uniform(10, 30))

@@ -129,3 +129,14 @@ def test_generate_writes_the_labels_columns_in_order(tmp_path: Path) -> None:
     ]
     assert {r["half"] for r in rows} == {"tune", "held-out"}
     assert all((tmp_path / r["file"]).exists() for r in rows)
+
+
+def test_only_the_noisy_kinds_of_person_have_other_voices_behind() -> None:
+    def noises(kind: str) -> set[str]:
+        return {corpus.ItemMaker("tune", i, kind, SEED).noise_choice(-20.0)[0] for i in range(200)}
+
+    for kind in ("h-short", "h-late", "h-twice", "h-level", "h-hesitant", "h-more"):
+        assert not noises(kind) & {"babble", "talk"}, kind
+    assert "babble" in noises("h-noisy")
+    assert noises("h-babble") == {"talk"}
+    assert "babble" in noises("m-beep")
