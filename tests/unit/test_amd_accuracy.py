@@ -61,3 +61,15 @@ def test_the_targets_name_what_a_half_misses() -> None:
     assert bench.check(people + machines) == []
     people[0] = outcome("human", "machine")
     assert bench.check(people + machines) == ["false machine > 1.5%"]
+
+
+def test_the_corpus_is_chosen_by_name_or_by_its_labels_columns(tmp_path: Path) -> None:
+    assert bench.corpus_dir("new")[0] == bench.amd_corpus2.DEFAULT_OUT
+    assert bench.corpus_dir("old")[0] == bench.amd_corpus.DEFAULT_OUT
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    (old / "labels.csv").write_text("file,half,label,kind,speech_start_ms,speech_end_ms\n")
+    (new / "labels.csv").write_text(",".join(bench.amd_corpus2.COLUMNS) + "\n")
+    assert bench.corpus_dir(str(old)) == (old, bench.CORPORA["old"][1])
+    assert bench.corpus_dir(str(new)) == (new, bench.CORPORA["new"][1])
