@@ -75,13 +75,14 @@ def run(
     *,
     bind: bool = True,
     server_options: dict[str, Any] | None = None,
+    server_password: str = PASSWORD,
     **setting_changes: Any,
 ) -> None:
     """Start the test SMSC and a provider bound to it, run `scenario`, close both."""
     timer = LoopTimer(VirtualTimeLoop(), START)
 
     async def main() -> None:
-        server = SmppTestServer("dialer", PASSWORD, clock=timer, **(server_options or {}))
+        server = SmppTestServer("dialer", server_password, clock=timer, **(server_options or {}))
         await server.start()
         provider = SmppProvider(settings(server.port, **setting_changes), timer)
         reports = Reports()
