@@ -144,3 +144,45 @@ def test_a_transmitter_bind_sends_texts() -> None:
         assert rig.server.bind_attempts == [("dialer", pdu.ESME_ROK)]
 
     run(scenario, bind_mode=SmppBindMode.TRANSMITTER)
+
+
+def test_a_submit_without_an_answer_is_unknown_and_a_silent_link_is_rebound() -> None:
+    async def scenario(rig: Rig) -> None:
+        rig.server.silent = True
+        result = await rig.provider.submit(sms(1, "Hello"))
+        assert result.status is SubmitStatus.UNKNOWN
+        assert result.reason == "no response in 5s"
+        # 30 s without hearing from the server: enquire_link, unanswered for 5 s, rebind
+        await rig.until(lambda: rig.provider.binds == 2, seconds=60)
+        assert rig.server.bind_times[-1] - START >= timedelta(seconds=35)
+        rig.server.silent = False
+        assert (await rig.provider.submit(sms(2, "Hello"))).status is SubmitStatus.ACCEPTED
+
+    run(scenario)
+
+
+def test_a_later_part_refused_for_now_is_sent_again_and_not_doubled() -> None:
+    long = "Part of a long text. " * 20  # three parts
+
+    async def scenario(rig: Rig) -> None:
+        rig.server.throttle_next(1, after=1)  # the second part is throttled once
+        result = await rig.provider.submit(sms(1, long))
+        assert result.status is SubmitStatus.ACCEPTED
+        assert len(result.provider_ids) == result.parts == 3
+        assert len(rig.server.parts) == 3
+        assert [m.text for m in rig.server.messages] == [long]
+
+    run(scenario)
+
+
+def test_a_long_text_cut_by_a_lost_connection_is_unknown_with_the_parts_taken() -> None:
+    long = "Part of a long text. " * 20
+
+    async def scenario(rig: Rig) -> None:
+        rig.server.drop_after(2, before_resp=True)
+        result = await rig.provider.submit(sms(1, long))
+        assert result.status is SubmitStatus.UNKNOWN  # resending would double part one
+        assert len(result.provider_ids) == 1
+        assert result.reason.startswith("part 2 of 3:")
+
+    run(scenario)

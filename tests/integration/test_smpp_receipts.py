@@ -23,7 +23,7 @@ def test_a_receipt_carries_the_provider_id_state_recipient_and_text_prefix() -> 
         assert receipt.text_prefix == message.text[:20]
         assert receipt.error == ""
         assert abs((receipt.at - submitted).total_seconds() - 5.0) < 0.1
-        assert rig.server.receipt_answers == [pdu.ESME_ROK]
+        await rig.until(lambda: rig.server.receipt_answers == [pdu.ESME_ROK])
 
     run(scenario, server_options={"receipt_delay": 5.0})
 
@@ -107,3 +107,45 @@ def test_a_receipt_that_could_not_be_handed_on_is_not_acknowledged() -> None:
         await scenario(rig)
 
     run(restarted)
+
+
+def test_a_receipt_as_data_sm_is_read_from_its_message_payload() -> None:
+    async def scenario(rig: Rig) -> None:
+        rig.server.receipts_as_data_sm = True
+        result = await rig.provider.submit(sms(3, "Sent as usual, receipt as data_sm"))
+        await rig.until(lambda: len(rig.reports.receipts) == 1)
+        [receipt] = rig.reports.receipts
+        assert receipt.provider_id == result.provider_ids[0]
+        assert receipt.state is DeliveryState.DELIVERED
+        assert receipt.text_prefix == "Sent as usual, recei"
+        await rig.until(lambda: rig.server.receipt_answers == [pdu.ESME_ROK])
+
+    run(scenario)
+
+
+def test_a_receipt_without_tlvs_is_read_from_its_text_only_before_the_quote() -> None:
+    # the quoted text looks like receipt fields: they must not be taken for the real ones
+    message = sms(4, "id:X stat:DELIVRD ok")
+
+    async def scenario(rig: Rig) -> None:
+        rig.server.receipt_tlvs = False
+        result = await rig.provider.submit(message)
+        await rig.until(lambda: len(rig.reports.receipts) == 1)
+        [receipt] = rig.reports.receipts
+        assert receipt.provider_id == result.provider_ids[0]
+        assert receipt.state is DeliveryState.EXPIRED
+        assert receipt.text_prefix == message.text
+
+    run(scenario, server_options={"receipt_state": DeliveryState.EXPIRED})
+
+
+def test_a_long_inbound_text_is_joined_before_it_is_handed_on() -> None:
+    words = "Ναι, θα έρθω στο ραντεβού. Ευχαριστώ πολύ για την υπενθύμιση! " * 3
+
+    async def scenario(rig: Rig) -> None:
+        status = await rig.server.send_inbound("+447700900124", words)
+        assert status == pdu.ESME_ROK
+        assert len(rig.server.inbound_answers) == 3  # parts
+        assert [m.text for m in rig.reports.inbound_texts] == [words]
+
+    run(scenario)

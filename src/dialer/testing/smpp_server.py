@@ -30,39 +30,10 @@ from dialer.clocks import SystemClock
 from dialer.domain.sms import DeliveryState
 from dialer.ports import Clock
 from dialer.telephony.smpp import pdu, receipts, text
-from dialer.telephony.smpp.text import Concatenation
+from dialer.testing.smpp_received import Received, ReceivedMessage, ReceivedPart
 
 _RECEIVING_BINDS = {pdu.BIND_TRANSCEIVER, pdu.BIND_RECEIVER}
 _BINDS = {pdu.BIND_TRANSCEIVER, pdu.BIND_RECEIVER, pdu.BIND_TRANSMITTER}
-
-
-@dataclass(frozen=True)
-class ReceivedPart:
-    """One submit_sm as the server read it."""
-
-    message_id: str
-    source: str
-    source_ton: int
-    destination: str
-    esm_class: int
-    data_coding: int
-    registered_delivery: int
-    text: str  # this part's text, its UDH removed
-    concatenation: Concatenation | None
-    at: datetime
-    answered: bool  # False when the connection was dropped before its submit_sm_resp
-
-
-@dataclass
-class ReceivedMessage:
-    """A whole text, its parts joined in order."""
-
-    source: str
-    source_ton: int
-    destination: str
-    data_coding: int
-    text: str
-    message_ids: list[str]
 
 
 @dataclass
@@ -104,9 +75,11 @@ class SmppTestServer:
         self.receipts = receipts
         self.receipt_state = receipt_state
         self.receipt_before_resp = False
+        self.receipts_as_data_sm = False  # receipts as data_sm (message_payload) instead
+        self.receipt_tlvs = True  # False: the receipt is its text only, as older SMSCs send
+        self.silent = False  # read everything, answer nothing: a hung SMSC
         self.refuse_binds: int | None = None
-        self.parts: list[ReceivedPart] = []
-        self.messages: list[ReceivedMessage] = []
+        self.received = Received()
         self.bind_attempts: list[tuple[str, int]] = []  # (system_id, status answered)
         self.bind_times: list[datetime] = []
         self.enquire_links = 0
@@ -115,14 +88,24 @@ class SmppTestServer:
         self.receipt_answers: list[int] = []
         self._throttle = 0
         self._throttle_status = pdu.ESME_RTHROTTLED
+        self._throttle_from = 0
         self._drop_at: int | None = None
         self._drop_before_resp = False
         self._server: asyncio.Server | None = None
         self._connections: list[_Connection] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._undelivered: list[tuple[ReceivedPart, str]] = []  # receipts waiting for a bind
-        self._fragments: dict[tuple[str, str, int], dict[int, ReceivedPart]] = {}
         self._counter = 0
+
+    @property
+    def parts(self) -> list[ReceivedPart]:
+        """Every submit_sm taken, in order."""
+        return self.received.parts
+
+    @property
+    def messages(self) -> list[ReceivedMessage]:
+        """Every whole text taken (long ones once all their parts came), in order."""
+        return self.received.messages
 
     # -- control -------------------------------------------------------------------------
 
@@ -146,13 +129,15 @@ class SmppTestServer:
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
 
-    def throttle_next(self, count: int, status: int = pdu.ESME_RTHROTTLED) -> None:
+    def throttle_next(self, count: int, status: int = pdu.ESME_RTHROTTLED, after: int = 0) -> None:
+        """Refuse `count` submit_sm with `status`, once `after` more have been taken."""
         self._throttle = count
         self._throttle_status = status
+        self._throttle_from = len(self.received.parts) + after
 
     def drop_after(self, count: int, *, before_resp: bool) -> None:
         """Close the connection at the `count`-th submit_sm from now."""
-        self._drop_at = len(self.parts) + count
+        self._drop_at = len(self.received.parts) + count
         self._drop_before_resp = before_resp
 
     def drop(self) -> None:
@@ -164,25 +149,26 @@ class SmppTestServer:
     def bound(self) -> int:
         return sum(1 for c in self._connections if c.bind and not c.writer.is_closing())
 
-    async def send_inbound(self, sender: str, message: str, recipient: str = "447700900000") -> int:
-        """A person's text, to the bound receiver; the client's deliver_sm_resp status."""
-        if text.is_gsm(message):
-            body, coding = text.gsm_encode(message), text.DATA_CODING_GSM
-        else:
-            body, coding = message.encode("utf-16-be"), text.DATA_CODING_UCS2
-        short = pdu.ShortMessage(
-            sender.removeprefix("+"),
-            pdu.TON_INTERNATIONAL,
-            recipient.removeprefix("+"),
-            pdu.TON_INTERNATIONAL,
-            0,
-            coding,
-            0,
-            body,
-        )
-        status = await self._deliver(short)
-        self.inbound_answers.append(status)
-        return status
+    async def send_inbound(
+        self, sender: str, message: str, recipient: str = "447700900000", reference: str = "mo"
+    ) -> int:
+        """A person's text to the bound receiver, in concatenated parts if it is long; the
+        client's deliver_sm_resp status (the first refusal, if any)."""
+        statuses = []
+        for part in text.split(message, reference):
+            short = pdu.ShortMessage(
+                sender.removeprefix("+"),
+                pdu.TON_INTERNATIONAL,
+                recipient.removeprefix("+"),
+                pdu.TON_INTERNATIONAL,
+                part.esm_class,
+                part.data_coding,
+                0,
+                part.short_message,
+            )
+            statuses.append(await self._deliver(short))
+        self.inbound_answers.extend(statuses)
+        return next((status for status in statuses if status != pdu.ESME_ROK), pdu.ESME_ROK)
 
     async def enquire_link(self) -> bool:
         """Probe the bound client; True if it answered."""
@@ -220,6 +206,10 @@ class SmppTestServer:
 
     async def _handle(self, connection: _Connection, request: pdu.Pdu) -> None:
         command = request.command_id
+        if self.silent and connection.bind is not None:
+            if command == pdu.SUBMIT_SM:
+                self.submit_times.append(self.clock.now())
+            return
         if command in _BINDS:
             bind = pdu.parse_bind(request.body)
             status = pdu.ESME_ROK
@@ -254,7 +244,7 @@ class SmppTestServer:
         if connection.bind not in (pdu.BIND_TRANSCEIVER, pdu.BIND_TRANSMITTER):
             connection.write(pdu.SUBMIT_SM | pdu.RESPONSE, request.sequence, status=0x04)
             return
-        if self._throttle > 0:
+        if self._throttle > 0 and len(self.received.parts) >= self._throttle_from:
             self._throttle -= 1
             connection.write(
                 pdu.SUBMIT_SM | pdu.RESPONSE, request.sequence, status=self._throttle_status
@@ -264,7 +254,7 @@ class SmppTestServer:
         body, concatenation = text.strip_udh(message.short_message, message.esm_class)
         self._counter += 1
         message_id = f"{self._counter:08X}"
-        drop = self._drop_at is not None and len(self.parts) + 1 >= self._drop_at
+        drop = self._drop_at is not None and len(self.received.parts) + 1 >= self._drop_at
         answered = not (drop and self._drop_before_resp)
         part = ReceivedPart(
             message_id,
@@ -279,8 +269,7 @@ class SmppTestServer:
             self.clock.now(),
             answered,
         )
-        self.parts.append(part)
-        original = self._collect(part)
+        original = self.received.add(part)
         wants_receipt = self.receipts and part.registered_delivery & 0x01
         if wants_receipt and self.receipt_before_resp and answered:
             self._write_receipt(part, original)
@@ -293,39 +282,6 @@ class SmppTestServer:
         if drop:
             self._drop_at = None
             connection.writer.close()
-
-    def _collect(self, part: ReceivedPart) -> str:
-        """Join the parts of concatenated texts; the whole text's start, for the receipt
-        (every part's receipt quotes the text as far as the server has it)."""
-        if part.concatenation is None or part.concatenation.total <= 1:
-            self.messages.append(
-                ReceivedMessage(
-                    part.source,
-                    part.source_ton,
-                    part.destination,
-                    part.data_coding,
-                    part.text,
-                    [part.message_id],
-                )
-            )
-            return part.text
-        key = (part.source, part.destination, part.concatenation.reference)
-        parts = self._fragments.setdefault(key, {})
-        parts[part.concatenation.index] = part
-        ordered = [parts[index] for index in sorted(parts)]
-        if len(parts) == part.concatenation.total:
-            del self._fragments[key]
-            self.messages.append(
-                ReceivedMessage(
-                    part.source,
-                    part.source_ton,
-                    part.destination,
-                    part.data_coding,
-                    "".join(p.text for p in ordered),
-                    [p.message_id for p in ordered],
-                )
-            )
-        return "".join(p.text for p in ordered)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)
@@ -351,7 +307,9 @@ class SmppTestServer:
             {
                 pdu.TLV_RECEIPTED_MESSAGE_ID: pdu.c_string(part.message_id),
                 pdu.TLV_MESSAGE_STATE: bytes((receipts.STATE_CODES[state],)),
-            },
+            }
+            if self.receipt_tlvs
+            else {},
         )
 
     def _write_receipt(self, part: ReceivedPart, original: str) -> None:
@@ -385,6 +343,8 @@ class SmppTestServer:
         connection = self._receiver()
         if connection is None:
             return None
+        if self.receipts_as_data_sm and message.esm_class & 0x04:
+            return self._write_request(connection, pdu.DATA_SM, pdu.encode_data_sm_body(message))
         body = pdu.encode_short_message(pdu.DELIVER_SM, 0, message)[pdu.HEADER.size :]
         return self._write_request(connection, pdu.DELIVER_SM, body)
 

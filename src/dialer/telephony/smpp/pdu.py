@@ -248,3 +248,24 @@ def parse_tlvs(data: bytes) -> dict[int, bytes]:
         tlvs[tag] = data[offset + 4 : offset + 4 + length]
         offset += 4 + length
     return tlvs
+
+
+def encode_data_sm_body(message: ShortMessage) -> bytes:
+    """A data_sm's body: the text travels in message_payload (data_sm has no short_message)."""
+    tlvs = dict(message.tlvs)
+    if message.short_message:
+        tlvs[TLV_MESSAGE_PAYLOAD] = message.short_message
+    return (
+        c_string("")
+        + bytes((message.source_ton, NPI_ISDN if message.source_ton == TON_INTERNATIONAL else 0))
+        + c_string(message.source_addr)
+        + bytes(
+            (
+                message.destination_ton,
+                NPI_ISDN if message.destination_ton == TON_INTERNATIONAL else 0,
+            )
+        )
+        + c_string(message.destination_addr)
+        + bytes((message.esm_class, message.registered_delivery, message.data_coding))
+        + b"".join(struct.pack("!HH", tag, len(value)) + value for tag, value in tlvs.items())
+    )

@@ -10,10 +10,11 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from dialer.domain.sms import OutboundSms, SmppBindMode, SmppSettings, SubmitResult, SubmitStatus
-from dialer.ports import Timer
+from dialer.ports import Clock, Timer
 from dialer.ports.sms import SmsReports
 from dialer.telephony.smpp import pdu, receipts, text
 from dialer.telephony.smpp.rate import RateLimiter
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 _RETRYABLE = {pdu.ESME_RTHROTTLED, pdu.ESME_RMSGQFUL}
 _PART_RETRIES = 5  # a later part of a long text refused for now: tried again this many times
 _MAX_ALPHANUMERIC = 11
+_MAX_PARTIAL_TEXTS = 1000  # inbound long texts waiting for their other parts
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,36 @@ def address(number: str) -> tuple[str, int]:
     return number, pdu.TON_ALPHANUMERIC
 
 
+class _WallTimer:
+    """A plain Clock (wall time) given where a Timer is wanted: its waits are real seconds."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    async def sleep_until(self, when: datetime) -> None:
+        await asyncio.sleep(max(0.0, (when - self._clock.now()).total_seconds()))
+
+    async def idle_until(self, when: datetime) -> None:
+        await self.sleep_until(when)
+
+    def real_seconds(self, span: timedelta) -> float | None:
+        return span.total_seconds()
+
+
+def as_timer(clock: Clock | Timer) -> Timer:
+    if hasattr(clock, "sleep_until"):
+        return cast(Timer, clock)
+    return _WallTimer(clock)
+
+
 class SmppProvider:
     name = "smpp"
 
-    def __init__(self, settings: SmppSettings, clock: Timer) -> None:
+    def __init__(self, settings: SmppSettings, clock: Clock | Timer) -> None:
+        clock = as_timer(clock)
         if clock.real_seconds(timedelta(seconds=1)) is None:
             # enquire_link, response timeouts and the rate are waits that must really pass
             raise ValueError("the SMPP provider needs a timer whose waits pass (not --speed max)")
@@ -122,6 +150,14 @@ class SmppProvider:
             on_request=self._received,
         )
         session.start()
+        try:
+            return await self._bind(session)
+        except asyncio.CancelledError:
+            session.abort()  # closed while binding
+            raise
+
+    async def _bind(self, session: Session) -> Session | None:
+        settings = self.settings
         command = (
             pdu.BIND_TRANSCEIVER
             if settings.bind_mode is SmppBindMode.TRANSCEIVER
@@ -143,7 +179,12 @@ class SmppProvider:
         session.start_keepalive()
         self.binds += 1
         self.last_bind_error = ""
-        log.info("SMPP: bound to %s as %s (%s)", self._where(), settings.system_id, command)
+        log.info(
+            "SMPP: bound to %s as %s (%s)",
+            self._where(),
+            settings.system_id,
+            settings.bind_mode.value,
+        )
         return session
 
     async def _wait_bound(self) -> bool:
@@ -251,7 +292,7 @@ class SmppProvider:
         reports = self._reports
         try:
             message = pdu.decode_short_message(request)
-        except (ValueError, IndexError, Exception) as exc:  # noqa: BLE001 (the codec's own errors)
+        except Exception as exc:  # noqa: BLE001 (the codec's errors, and our parsers')
             log.warning("SMPP: an undecodable deliver_sm (%s)", exc)
             return pdu.ESME_RSYSERR
         if reports is None:
@@ -275,6 +316,9 @@ class SmppProvider:
         if concatenation is None or concatenation.total <= 1:
             return body
         key = (message.source_addr, concatenation.reference)
+        if key not in self._fragments and len(self._fragments) >= _MAX_PARTIAL_TEXTS:
+            # a part whose siblings never came: the oldest goes, so memory stays bounded
+            del self._fragments[next(iter(self._fragments))]
         parts = self._fragments.setdefault(key, {})
         parts[concatenation.index] = body
         if len(parts) < concatenation.total:

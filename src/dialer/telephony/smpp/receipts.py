@@ -82,8 +82,10 @@ def parse_receipt(message: pdu.ShortMessage, at: datetime) -> DeliveryReport:
     """A receipt's fields; the TLVs win over the text where both are given. `at` is when it
     reached us: the receipt's own dates are in the carrier's local time, without a zone."""
     words = text.decode(text.strip_udh(message.body(), message.esm_class)[0], message.data_coding)
-    fields = {name.lower(): value for name, value in _FIELD.findall(words)}
     prefix = _TEXT.search(words)
+    # the quoted text may itself hold "stat:" or "id:": only what comes before it is read
+    head = words[: prefix.start()] if prefix else words
+    fields = {name.lower(): value for name, value in _FIELD.findall(head)}
     provider_id = fields.get("id", "")
     if pdu.TLV_RECEIPTED_MESSAGE_ID in message.tlvs:
         provider_id = message.tlvs[pdu.TLV_RECEIPTED_MESSAGE_ID].rstrip(b"\x00").decode("latin-1")
