@@ -41,6 +41,10 @@ _ENCODE_BASIC = {char: code for code, char in enumerate(_BASIC) if code != ESCAP
 _DECODE_BASIC = dict(enumerate(_BASIC))
 _DECODE_EXTENSION = {code: char for char, code in _EXTENSION.items()}
 assert len(_BASIC) == 128
+_ENCODE = {char: bytes((code,)) for char, code in _ENCODE_BASIC.items()} | {
+    char: bytes((ESCAPE, code)) for char, code in _EXTENSION.items()
+}
+_DECODE = [_BASIC[byte & 0x7F] for byte in range(256)]  # the eighth bit is not a septet's
 
 
 @dataclass(frozen=True)
@@ -54,21 +58,17 @@ class Part:
 
 
 def is_gsm(text: str) -> bool:
-    return all(char in _ENCODE_BASIC or char in _EXTENSION for char in text)
+    return all(char in _ENCODE for char in text)
 
 
 def gsm_encode(text: str) -> bytes:
-    out = bytearray()
-    for char in text:
-        if char in _EXTENSION:
-            out += bytes((ESCAPE, _EXTENSION[char]))
-        else:
-            out.append(_ENCODE_BASIC[char])
-    return bytes(out)
+    return b"".join(map(_ENCODE.__getitem__, text))
 
 
 def gsm_decode(data: bytes) -> str:
     """Unpacked septets to text; an unknown extension code reads as a space (GSM 03.38's rule)."""
+    if ESCAPE not in data:
+        return "".join(map(_DECODE.__getitem__, data))
     chars: list[str] = []
     escaped = False
     for byte in data:
@@ -104,13 +104,17 @@ def split(text: str, message_id: str) -> list[Part]:
     """The parts `text` is sent as: one when it fits, else 153-septet or 67-unit parts that
     never cut a GSM escape pair or a UTF-16 surrogate pair."""
     if is_gsm(text):
-        units = [gsm_encode(char) for char in text]
-        single, per_part, coding = GSM_SINGLE, GSM_PART, DATA_CODING_GSM
+        whole = gsm_encode(text)
+        if len(whole) <= GSM_SINGLE:
+            return [Part(whole, 0, DATA_CODING_GSM, text)]
+        units = [_ENCODE[char] for char in text]
+        per_part, coding = GSM_PART, DATA_CODING_GSM
     else:
+        whole = text.encode("utf-16-be")
+        if len(whole) <= UCS2_SINGLE * 2:
+            return [Part(whole, 0, DATA_CODING_UCS2, text)]
         units = [char.encode("utf-16-be") for char in text]
-        single, per_part, coding = UCS2_SINGLE * 2, UCS2_PART * 2, DATA_CODING_UCS2
-    if sum(len(unit) for unit in units) <= single:
-        return [Part(b"".join(units), 0, coding, text)]
+        per_part, coding = UCS2_PART * 2, DATA_CODING_UCS2
     chunks: list[tuple[bytes, str]] = []
     body = bytearray()
     chars: list[str] = []
