@@ -9,9 +9,10 @@ from datetime import timedelta
 
 import pytest
 
+from dialer.clocks import VirtualTimer
 from dialer.domain.sms import SmppBindMode, SubmitResult, SubmitStatus
-from dialer.telephony.smpp import pdu
-from tests.integration.smpp_support import PASSWORD, START, Rig, run, sms
+from dialer.telephony.smpp import SmppProvider, pdu
+from tests.integration.smpp_support import PASSWORD, START, Rig, run, settings, sms
 
 
 async def _burst(rig: Rig, count: int) -> list[SubmitResult]:
@@ -184,5 +185,19 @@ def test_a_long_text_cut_by_a_lost_connection_is_unknown_with_the_parts_taken() 
         assert result.status is SubmitStatus.UNKNOWN  # resending would double part one
         assert len(result.provider_ids) == 1
         assert result.reason.startswith("part 2 of 3:")
+
+    run(scenario)
+
+
+def test_a_timer_whose_waits_do_not_pass_is_refused() -> None:
+    with pytest.raises(ValueError, match="waits pass"):
+        SmppProvider(settings(2775), VirtualTimer(START))
+
+
+def test_the_providers_repr_and_results_hold_no_password() -> None:
+    async def scenario(rig: Rig) -> None:
+        assert PASSWORD not in repr(rig.provider)
+        result = await rig.provider.submit(sms(1, "Hello"))
+        assert PASSWORD not in repr(result)
 
     run(scenario)
