@@ -11,8 +11,10 @@ import pytest
 
 from dialer.clocks import VirtualTimer
 from dialer.domain.sms import SmppBindMode, SubmitResult, SubmitStatus
+from dialer.sim_clock import LoopTimer, VirtualTimeLoop
 from dialer.telephony.smpp import SmppProvider, pdu
-from tests.integration.smpp_support import PASSWORD, START, Rig, run, settings, sms
+from dialer.testing.smpp_server import SmppTestServer
+from tests.integration.smpp_support import PASSWORD, START, Reports, Rig, run, settings, sms
 
 
 async def _burst(rig: Rig, count: int) -> list[SubmitResult]:
@@ -201,3 +203,24 @@ def test_the_providers_repr_and_results_hold_no_password() -> None:
         assert PASSWORD not in repr(result)
 
     run(scenario)
+
+
+def test_an_smsc_that_cannot_be_reached_makes_submits_retry() -> None:
+    timer = LoopTimer(VirtualTimeLoop(), START)
+
+    async def main() -> None:
+        gone = SmppTestServer("dialer", PASSWORD, clock=timer)
+        await gone.start()
+        port = gone.port
+        await gone.close()  # nothing listens there any more
+        provider = SmppProvider(settings(port), timer)
+        await provider.start(Reports())
+        try:
+            result = await provider.submit(sms(1, "Hello"))
+        finally:
+            await provider.close()
+        assert result.status is SubmitStatus.RETRY
+        assert result.reason.startswith("not bound (cannot connect: ")
+        assert provider.binds == 0
+
+    timer.run(main())

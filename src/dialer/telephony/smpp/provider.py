@@ -18,7 +18,7 @@ from dialer.ports import Clock, Timer
 from dialer.ports.sms import SmsReports
 from dialer.telephony.smpp import pdu, receipts, text
 from dialer.telephony.smpp.rate import RateLimiter
-from dialer.telephony.smpp.session import Outcome, Session
+from dialer.telephony.smpp.session import Outcome, Session, wait_for
 
 log = logging.getLogger(__name__)
 
@@ -134,12 +134,18 @@ class SmppProvider:
 
     async def _connect(self) -> Session | None:
         settings = self.settings
+        # a host that drops our SYNs would hold the connect for minutes: bounded like a bind
+        connecting = asyncio.ensure_future(asyncio.open_connection(settings.host, settings.port))
         try:
-            reader, writer = await asyncio.open_connection(settings.host, settings.port)
-        except OSError as exc:
+            if not await wait_for(self.clock, connecting, settings.response_timeout):
+                raise TimeoutError(f"no answer in {settings.response_timeout:g}s")
+            reader, writer = connecting.result()
+        except OSError as exc:  # TimeoutError is one
             self.last_bind_error = f"cannot connect: {exc.strerror or exc}"
             log.warning("SMPP: %s: %s", self._where(), self.last_bind_error)
             return None
+        finally:
+            connecting.cancel()
         session = Session(
             reader,
             writer,

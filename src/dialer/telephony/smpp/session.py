@@ -38,7 +38,7 @@ class ConnectionLost(Exception):
 Handler = Callable[[pdu.Pdu], Awaitable[int]]  # returns the command_status to answer with
 
 
-async def wait_for(timer: Timer, future: "asyncio.Future[pdu.Pdu]", seconds: float) -> bool:
+async def wait_for(timer: Timer, future: "asyncio.Future[Any]", seconds: float) -> bool:
     """Wait for `future` at most `seconds` of the timer's time; True if it is done."""
     until = timer.now() + timedelta(seconds=seconds)
     sleeper = asyncio.ensure_future(timer.sleep_until(until))
