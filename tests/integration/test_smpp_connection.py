@@ -224,3 +224,12 @@ def test_an_smsc_that_cannot_be_reached_makes_submits_retry() -> None:
         assert provider.binds == 0
 
     timer.run(main())
+
+
+def test_an_unbind_from_the_smsc_is_answered_and_the_provider_binds_again() -> None:
+    async def scenario(rig: Rig) -> None:
+        assert await rig.server.unbind()
+        await rig.until(lambda: rig.provider.binds == 2)
+        assert (await rig.provider.submit(sms(1, "Hello"))).status is SubmitStatus.ACCEPTED
+
+    run(scenario)

@@ -170,6 +170,16 @@ class SmppTestServer:
         self.inbound_answers.extend(statuses)
         return next((status for status in statuses if status != pdu.ESME_ROK), pdu.ESME_ROK)
 
+    async def unbind(self) -> bool:
+        """Unbind the bound client, as an SMSC going down for maintenance does; True if it
+        answered."""
+        connection = self._receiver()
+        if connection is None:
+            return False
+        answer = await _answer(self._write_request(connection, pdu.UNBIND, b""))
+        connection.writer.close()
+        return answer is not None
+
     async def enquire_link(self) -> bool:
         """Probe the bound client; True if it answered."""
         connection = self._receiver()

@@ -149,7 +149,7 @@ class Session:
             status = await self._on_request(request)
             # deliver_sm_resp's message_id is unused and empty; data_sm_resp's too
             self._send(command | pdu.RESPONSE, request.sequence, b"\x00", status)
-        else:
+        elif command != pdu.ALERT_NOTIFICATION:  # the one request that has no response
             self._send(pdu.GENERIC_NACK, request.sequence, status=pdu.ESME_RINVCMDID)
 
     def _send(self, command_id: int, sequence: int, body: bytes = b"", status: int = 0) -> None:
