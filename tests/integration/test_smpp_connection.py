@@ -233,3 +233,41 @@ def test_an_unbind_from_the_smsc_is_answered_and_the_provider_binds_again() -> N
         assert (await rig.provider.submit(sms(1, "Hello"))).status is SubmitStatus.ACCEPTED
 
     run(scenario)
+
+
+def test_no_more_than_the_window_of_submits_waits_for_answers() -> None:
+    async def scenario(rig: Rig) -> None:
+        rig.server.silent = True
+        burst = asyncio.gather(*(rig.provider.submit(sms(n, "Hello")) for n in range(5)))
+        await rig.idle(2)
+        assert len(rig.server.submit_times) == 3  # the window; the others wait for a slot
+        results = await burst
+        assert [r.status for r in results] == [SubmitStatus.UNKNOWN] * 5
+        assert len(rig.server.submit_times) == 5
+
+    run(scenario, window=3)
+
+
+def test_a_full_queue_at_the_smsc_is_retry_and_slows_the_bind() -> None:
+    async def scenario(rig: Rig) -> None:
+        rig.server.throttle_next(1, status=pdu.ESME_RMSGQFUL)
+        result = await rig.provider.submit(sms(1, "Hello"))
+        assert result.status is SubmitStatus.RETRY
+        assert result.reason == "ESME_RMSGQFUL (0x14)"
+        assert rig.provider.rate.rate == 5.0
+        assert result.retry_after == pytest.approx(0.2)
+
+    run(scenario)
+
+
+def test_a_successful_bind_and_burst_log_no_password(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    async def scenario(rig: Rig) -> None:
+        await _burst(rig, 5)
+        await rig.server.unbind()
+        await rig.until(lambda: rig.provider.binds == 2)
+
+    run(scenario)
+    assert "bound to 127.0.0.1" in caplog.text
+    assert PASSWORD not in caplog.text
