@@ -1,6 +1,9 @@
 """Texts through the SMPP provider to the test SMSC: encodings, senders, long texts split into
 concatenated parts and joined back exactly by the server."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dialer.domain.sms import SubmitStatus
 from dialer.telephony.smpp import text
 from tests.integration.smpp_support import Rig, run, sms
@@ -126,3 +129,31 @@ def test_a_refusal_other_than_throttling_fails_with_the_status_name() -> None:
         assert result.reason == "ESME_RINVDSTADR (0x0b)"
 
     run(scenario)
+
+
+# GSM basic and extension characters (Greek capitals are GSM too), then characters that make a
+# text UCS-2, BMP and beyond it (surrogate pairs; "🏽" is a skin-tone modifier)
+_ALPHABET = st.sampled_from([*"aZ0 @£€[]{}^~|\\\nΩΔ", "Ж", "中", "🙂", "👍", "🏽", "é"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_ALPHABET, max_size=700))
+def test_any_text_splits_into_parts_that_join_back_within_the_limits(words: str) -> None:
+    parts = text.split(words, "msg-1")
+    assert "".join(p.text for p in parts) == words
+    decoded = []
+    for part in parts:
+        body, concatenation = text.strip_udh(part.short_message, part.esm_class)
+        decoded.append(text.decode(body, part.data_coding))
+        if len(parts) == 1:
+            assert concatenation is None
+            limit = text.GSM_SINGLE if part.data_coding == 0 else 2 * text.UCS2_SINGLE
+        else:
+            assert concatenation is not None
+            assert (concatenation.total, concatenation.index) == (len(parts), parts.index(part) + 1)
+            limit = text.GSM_PART if part.data_coding == 0 else 2 * text.UCS2_PART
+        assert len(body) <= limit
+    assert "".join(decoded) == words  # no escape or surrogate pair was cut
+    assert {p.data_coding for p in parts} == {
+        text.DATA_CODING_GSM if text.is_gsm(words) else text.DATA_CODING_UCS2
+    }
