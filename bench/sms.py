@@ -44,7 +44,7 @@ class _Receipts:
         pass
 
 
-async def _run(label: str, text: str, messages: int, window: int, throughput: float) -> None:
+async def _measure(label: str, text: str, messages: int, window: int, throughput: float) -> None:
     timer = RealTimer()
     server = SmppTestServer("bench", "bench-pw", clock=timer, receipts=False)
     await server.start()
@@ -78,9 +78,9 @@ async def _run(label: str, text: str, messages: int, window: int, throughput: fl
 
 async def main(args: argparse.Namespace) -> None:
     unlimited = 1_000_000.0
-    await _run("GSM, 1 part", SHORT, args.messages, args.window, unlimited)
-    await _run("UCS-2, 3 parts", LONG_UCS2, args.messages // 3, args.window, unlimited)
-    await _run("GSM, 1 part, limit 200 parts/s", SHORT, 400, args.window, 200.0)
+    await _measure("GSM, 1 part", SHORT, args.messages, args.window, unlimited)
+    await _measure("UCS-2, 3 parts", LONG_UCS2, args.messages // 3, args.window, unlimited)
+    await _measure("GSM, 1 part, limit 200 parts/s", SHORT, 400, args.window, 200.0)
     print("outbox latency: not measured (outbox not merged)")
 
 
