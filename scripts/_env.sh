@@ -51,6 +51,8 @@ have_postgres_server() {
 }
 
 have_program() {
+    # A path (a glob) names a library file, which no PATH lookup finds: sox's AMR-NB codec.
+    case "$1" in /*) ls $1 >/dev/null 2>&1; return ;; esac
     # PostgreSQL's server programs live in /usr/lib/postgresql/<version>/bin, off the PATH.
     command -v "$1" >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/"$1" >/dev/null 2>&1
 }
