@@ -15,3 +15,9 @@ CREATE TABLE pacing_history (
     PRIMARY KEY (campaign_id, minute)
 );
 CREATE INDEX pacing_history_minute ON pacing_history (minute);
+
+-- A rotated API key ends the GET /api/events streams opened with the old one (api/live_hub.py):
+-- the change to tenants must reach every API process's watcher, as migration 0017's do.
+-- (SQLite's data_version watch sees every write already.)
+CREATE TRIGGER tenants_notify AFTER UPDATE OF api_key_hash OR DELETE ON tenants
+    FOR EACH STATEMENT EXECUTE FUNCTION dialer_changes_notify('tenant');
