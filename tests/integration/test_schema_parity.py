@@ -79,6 +79,8 @@ POSTGRES_ONLY_TRIGGERS = {
     "agent_state_changes_notify",
     # ... and of the pacer's saved counts, which the summaries show (0021).
     "campaign_pacing_notify",
+    # ... and of a rotated API key, which ends the bearer streams opened with it (0022).
+    "tenants_notify",
 }
 # PostgreSQL appends signed deltas to destination_counts so that concurrent writers never
 # queue on one hot row (0006); readers sum them by campaign through this index. SQLite admits

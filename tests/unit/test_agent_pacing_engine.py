@@ -129,6 +129,18 @@ def test_the_pacer_learns_from_the_calls_and_its_decision_is_saved(rig: AgentRig
     # A decision that was made, and at most 5 s older than the last one (saved every 5 s).
     assert (saved.reason, saved.at) in {(d.reason, d.at) for d in decided}
     assert decided[-1].at - saved.at <= SAVE_EVERY
+    # Each save adds its ratio to the campaign's history (the campaign page's chart).
+    with rig.container.store.read() as session:
+        history = session.abandonment.pacing_history(
+            campaign,
+            decided[0].at - timedelta(days=1),
+            saved.at + timedelta(days=1),
+            timedelta(days=2),
+        )
+    ratios = {d.ratio for d in decided}
+    assert [p.bucket for p in history] == [0]
+    assert history[0].low in ratios
+    assert history[0].high in ratios
 
 
 @dataclass

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from dialer.api.session_auth import session_of, uses_session
 from dialer.domain.errors import Forbidden, Unauthorized
 from dialer.domain.tenant import Tenant
-from dialer.services.tenants import TenantService
+from dialer.services.tenants import TenantService, hash_key
 
 
 async def current_tenant(request: Request) -> Tenant:
@@ -22,3 +22,12 @@ async def current_tenant(request: Request) -> Tenant:
         raise Unauthorized("send Authorization: Bearer <api key>")
     tenants: TenantService = request.app.state.tenants
     return await run_in_threadpool(tenants.authenticate, key.strip())
+
+
+def bearer_key_hash(request: Request) -> str | None:
+    """The SHA-256 of the API key in ``Authorization: Bearer``, or None without one (a stream
+    opened with it keeps it, to end once the key is rotated: api/live_hub.py)."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    return hash_key(key.strip())

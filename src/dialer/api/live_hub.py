@@ -11,7 +11,9 @@ what changes with time alone (a Scheduled campaign whose first window opens).
 A stream's queue is bounded: one entry per campaign and per agent, the latest winning (a slow
 client gets the newest summary, never a backlog), and at most ``MAX_KEYS`` entries, the oldest
 dropped beyond. The cost of N open streams is N such queues and N sends per change; the store
-is read the same whatever N is."""
+is read the same whatever N is. A stream opened with an API key ends (``event: revoked``) at
+the first read after that key stopped opening its tenant: a rotation, in any process, rings
+the watcher as any change does."""
 
 import asyncio
 import contextlib
@@ -45,19 +47,34 @@ def frame(event: str, data: Any) -> bytes:
 class Subscriber:
     """One stream's queue: latest wins per key, at most ``max_keys`` keys."""
 
-    def __init__(self, tenant: Tenant, max_keys: int = MAX_KEYS) -> None:
+    def __init__(
+        self, tenant: Tenant, max_keys: int = MAX_KEYS, credential: str | None = None
+    ) -> None:
         self.tenant = tenant
+        # The SHA-256 of the API key a bearer stream was opened with: the hub ends the stream
+        # once it no longer names the tenant (rotated). None: a session's stream, checked by
+        # api/session_auth.py's until_session_ends.
+        self.credential = credential
+        self.revoked = False
         self._max_keys = max_keys
         self._pending: OrderedDict[tuple[str, int], bytes] = OrderedDict()
         self.wake = asyncio.Event()
         self.dropped = 0
 
     def offer(self, key: tuple[str, int], message: bytes) -> None:
+        if self.revoked:
+            return  # nothing more reaches a stream whose key was rotated
         self._pending.pop(key, None)
         self._pending[key] = message
         while len(self._pending) > self._max_keys:
             self._pending.popitem(last=False)
             self.dropped += 1
+        self.wake.set()
+
+    def revoke(self) -> None:
+        """Its key no longer opens the tenant: the stream sends ``event: revoked`` and ends."""
+        self.revoked = True
+        self._pending.clear()
         self.wake.set()
 
     def take(self) -> list[bytes]:
@@ -112,8 +129,9 @@ class LiveHub:
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(changed.set)
 
-    async def join(self, tenant: Tenant) -> Subscriber:
-        """A new stream: its queue holds the tenant's current summaries and agents first."""
+    async def join(self, tenant: Tenant, credential: str | None = None) -> Subscriber:
+        """A new stream: its queue holds the tenant's current summaries and agents first.
+        ``credential``: the hash of the API key it was opened with, checked at each read."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._loop = loop
@@ -121,7 +139,7 @@ class LiveHub:
             self._task = None
         if self._stop_watching is None and self._watch is not None:
             self._stop_watching = self._watch(self.ring)
-        subscriber = Subscriber(tenant)
+        subscriber = Subscriber(tenant, credential=credential)
         view = self._views.get(tenant.id)
         if view is None:
             fresh = _TenantView(tenant)
@@ -133,6 +151,10 @@ class LiveHub:
             subscriber.offer(("campaign", campaign_id), message)
         for agent_id, message in view.agents.items():
             subscriber.offer(("agent", agent_id), message)
+        if credential is not None:
+            # A rotation between the request's authentication and this join rang before the
+            # stream was here to be checked.
+            await self._check_credentials(view, [subscriber])
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._run())
         return subscriber
@@ -179,6 +201,19 @@ class LiveHub:
             message = frame("agent", body)
             view.agents[agent_id] = message
             self._offer(view, ("agent", agent_id), message)
+        await self._check_credentials(view, list(view.subscribers))
+
+    async def _check_credentials(self, view: _TenantView, subscribers: list[Subscriber]) -> None:
+        """End the bearer streams whose API key no longer opens the tenant (rotated): one
+        look-up per distinct key, at each read the store's change watch rings for (a rotation
+        in any process rings it, as every write does) and at least every ``refresh``."""
+        keys = {s.credential for s in subscribers if s.credential is not None}
+        if not keys:
+            return
+        alive = await run_in_threadpool(self._feed.keys_alive, view.tenant, keys)
+        for subscriber in subscribers:
+            if subscriber.credential is not None and subscriber.credential not in alive:
+                subscriber.revoke()
 
     @staticmethod
     def _offer(view: _TenantView, key: tuple[str, int], message: bytes) -> None:

@@ -61,6 +61,13 @@ class StatisticsBucket(StatisticsCounts):
     abandonedRate: float | None = Field(
         description="Agent campaigns: percent over the regime's window ending with the bucket"
     )
+    pacingRatio: float | None = Field(
+        description="Agent campaigns: the mean pacing ratio (lines dialled per agent available)"
+        " of the decisions the engine saved in the bucket (one every 5 s while it dials); null"
+        " without any, for ivr, or older than the 7 days the history keeps"
+    )
+    pacingRatioMin: float | None = Field(description="The least of those ratios")
+    pacingRatioMax: float | None = Field(description="The greatest of those ratios")
 
 
 class PacingDecision(BaseModel):
@@ -79,5 +86,5 @@ class StatisticsOut(BaseModel):
     abandonedWindow: str | None
     abandonedLimit: float | None
     pacing: PacingDecision | None = Field(
-        description="Agent campaigns: the pacer's latest decision (no history is kept)"
+        description="Agent campaigns: the pacer's latest decision (per bucket: pacingRatio)"
     )

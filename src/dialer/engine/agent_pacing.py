@@ -130,6 +130,8 @@ class AgentPacing:
                     session.abandonment.save_pacing(
                         campaign_id, decision.ratio, decision.reason, at, seen
                     )
+                    # The chart of the ratio over time (docs/pacing.md): bounded, by minute.
+                    session.abandonment.note_pacing(campaign_id, decision.ratio, at)
 
         try:
             await asyncio.to_thread(write)

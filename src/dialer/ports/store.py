@@ -25,6 +25,7 @@ from dialer.domain.destination import CampaignCounts, DestinationPatch, WaitingC
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.limits import Claimed, ClaimLimits
 from dialer.domain.number_page import NumberFilter, NumberRow
+from dialer.domain.pacing_history import PacingPoint
 from dialer.domain.progress import CampaignProgress
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
 from dialer.domain.webhook import Backlog, Delivery, DeliveryRecord, Webhook
@@ -435,6 +436,20 @@ class AbandonmentRepo(Protocol):
         ...
 
     def pacing(self, campaign_id: CampaignId) -> PacingStatus | None: ...
+
+    def note_pacing(self, campaign_id: CampaignId, ratio: float, at: datetime) -> None:
+        """Add a saved decision's ratio to the campaign's minute of ``at`` in its history
+        (domain/pacing_history.py), and delete every campaign's minutes older than ``KEPT``
+        before ``at``: the history is bounded however long a campaign dials. Nothing for a
+        campaign deleted meanwhile."""
+        ...
+
+    def pacing_history(
+        self, campaign_id: CampaignId, since: datetime, until: datetime, bucket: timedelta
+    ) -> list[PacingPoint]:
+        """The history's minutes in [since, until), grouped per ``bucket`` (a whole number of
+        minutes) counted from ``since``; buckets without a decision are absent; by bucket."""
+        ...
 
 
 class LifecycleRepo(Protocol):

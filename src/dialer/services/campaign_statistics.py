@@ -1,6 +1,7 @@
 """A campaign's statistics (docs/rest-api.md, "Statistics"): its attempts and their outcomes
 and stages per 5-minute or 1-hour bucket of their end time, the answer rate per bucket, and for
-an agent campaign the abandoned-call rate over its regime's rolling window at each bucket's end.
+an agent campaign the abandoned-call rate over its regime's rolling window at each bucket's end
+and the pacing ratios the engine saved in the bucket (migration 0022's history).
 
 Read through migration 0016's covering index (campaign_id, ended_at, outcome, stage): one range
 of it, grouped, never the numbers. At most MAX_BUCKETS buckets per request."""
@@ -15,6 +16,7 @@ from dialer.domain.campaign import CampaignType
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.errors import NotFound, ValidationFailed
 from dialer.domain.ids import CampaignId
+from dialer.domain.pacing_history import PacingPoint
 from dialer.domain.tenant import Tenant
 from dialer.ports import Clock, Store
 from dialer.services.results import iso_utc
@@ -104,6 +106,7 @@ class StatisticsService:
                 raise NotFound(f"campaign {campaign_id}")
             rules = None
             pacing = None
+            history: list[PacingPoint] = []
             reach = span.start
             if campaign.spec.kind is CampaignType.AGENT:
                 settings = session.tenants.compliance(tenant.id)
@@ -112,6 +115,9 @@ class StatisticsService:
                 # Each bucket's rate counts the window that ends with it: read that far back.
                 reach = _floor(span.start - rules.window, span.bucket)
                 pacing = session.abandonment.pacing(campaign_id)
+                history = session.abandonment.pacing_history(
+                    campaign_id, span.start, span.end, span.bucket
+                )
             rows = session.lifecycle.attempt_buckets(campaign_id, reach, span.end, span.bucket)
         offset = (span.start - reach) // span.bucket
         count = span.count
@@ -142,6 +148,7 @@ class StatisticsService:
                 target["outcomes"][o] = target["outcomes"].get(o, 0) + n
                 target["stages"][s] = target["stages"].get(s, 0) + n
             totals["attempts"] += n
+        ratios = {p.bucket: p for p in history}
         window_buckets = 0 if rules is None else rules.window // span.bucket
         sums = [0, 0, 0]  # live, abandoned, machines over the window ending at bucket i
         out = []
@@ -168,6 +175,7 @@ class StatisticsService:
                     "abandonedRate": (
                         None if rules is None else round(100 * Tally(*sums).rate(rules), 3)
                     ),
+                    **_ratio(ratios.get(i - offset)),
                 }
             )
         return {
@@ -185,6 +193,17 @@ class StatisticsService:
             if pacing is None
             else {"ratio": pacing.ratio, "reason": pacing.reason, "decidedAt": iso_utc(pacing.at)},
         }
+
+
+def _ratio(point: PacingPoint | None) -> dict[str, float | None]:
+    """The bucket's pacing ratios: the mean, least and greatest of the decisions saved in it."""
+    if point is None:
+        return {"pacingRatio": None, "pacingRatioMin": None, "pacingRatioMax": None}
+    return {
+        "pacingRatio": round(point.mean, 3),
+        "pacingRatioMin": round(point.low, 3),
+        "pacingRatioMax": round(point.high, 3),
+    }
 
 
 def _window(window: timedelta) -> str:

@@ -1,6 +1,7 @@
 """What GET /api/events sends (docs/rest-api.md, "Live events"): a tenant's campaign summaries
 and its agents' state changes, read by the one watcher of an API process (api/live_hub.py)."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,17 @@ class LiveFeed:
 
     def campaigns(self, tenant: Tenant) -> dict[CampaignId, dict[str, Any]]:
         return {s.campaign.id: summary_json(s) for s in self._summaries.summaries(tenant)}
+
+    def keys_alive(self, tenant: Tenant, key_hashes: Collection[str]) -> set[str]:
+        """Those of these API key hashes that still open ``tenant`` (a rotated key opens
+        nothing): one indexed look-up each, as a request's authentication."""
+        with self._store.read() as session:
+            return {
+                h
+                for h in key_hashes
+                if (found := session.tenants.tenant_by_key_hash(h)) is not None
+                and found.id == tenant.id
+            }
 
     def agents_now(self, tenant: Tenant) -> AgentNews:
         """Each agent's current state, and the id later changes are read after."""

@@ -36,6 +36,7 @@ from dialer.storage.sql_lifecycle import LifecycleQueries
 from dialer.storage.sql_limits import LimitQueries
 from dialer.storage.sql_number_pages import NumberPageQueries
 from dialer.storage.sql_numbers import NumberQueries
+from dialer.storage.sql_pacing_history import PacingHistoryQueries
 from dialer.storage.sql_results import ResultQueries
 from dialer.storage.sql_webhooks import WebhookQueries
 
@@ -59,6 +60,7 @@ class SqlSession(
     ComplianceQueries,
     LifecycleQueries,
     ConsoleSessionQueries,
+    PacingHistoryQueries,
 ):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -236,6 +238,7 @@ class SqlSession(
         self._conn.execute("DELETE FROM destinations WHERE campaign_id = %s", (campaign_id,))
         self.forget_counts(campaign_id)
         self._conn.execute("DELETE FROM campaign_pacing WHERE campaign_id = %s", (campaign_id,))
+        self._conn.execute("DELETE FROM pacing_history WHERE campaign_id = %s", (campaign_id,))
         self._conn.execute("DELETE FROM campaigns WHERE id = %s", (campaign_id,))
 
 

@@ -6,7 +6,9 @@ changed, at most once a second per campaign; ``agent`` (an agent's state) on eac
 Every stream of this process is served by one watcher (api/live_hub.py): the store is read
 once per change for all of them, never per stream. The stream begins with every campaign's
 current summary and every agent's current state, and ends when the client goes away
-(Starlette cancels the body) or the server is told to stop."""
+(Starlette cancels the body), the server is told to stop, or the credential that opened it
+stops working: ``event: revoked`` then the end, for a console session (checked each second)
+and for an API key (rotated: checked by the hub at each change it hears)."""
 
 import asyncio
 import threading
@@ -18,10 +20,10 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from dialer.api.auth import current_tenant
+from dialer.api.auth import bearer_key_hash, current_tenant
 from dialer.api.live_hub import LiveHub, Subscriber
 from dialer.api.schemas import Problem
-from dialer.api.session_auth import until_session_ends, uses_session
+from dialer.api.session_auth import REVOKED_FRAME, until_session_ends, uses_session
 from dialer.domain.tenant import Tenant
 
 __all__ = ["LiveHub", "router"]
@@ -56,6 +58,11 @@ async def _stream(
             for message in subscriber.take():
                 yield message
                 quiet_since = loop.time()
+            if subscriber.revoked:
+                # The API key it was opened with was rotated: say so, so that a client does
+                # not just reconnect with it (it would get a 401), as a session's stream does.
+                yield REVOKED_FRAME
+                return
             try:
                 await asyncio.wait_for(subscriber.wake.wait(), _DRAIN_CHECK)
             except TimeoutError:
@@ -85,7 +92,8 @@ async def events(request: Request, tenant: TenantDep) -> Response:
     """The account's campaigns and agents, live: first every campaign's summary and every
     agent's state, then each change within about a second, whichever process made it."""
     hub: LiveHub = request.app.state.live_hub
-    subscriber = await hub.join(tenant)
+    session = uses_session(request)
+    subscriber = await hub.join(tenant, None if session else bearer_key_hash(request))
 
     async def leave() -> None:
         # Also when the client left before the body began (the generator's own finally
@@ -93,7 +101,7 @@ async def events(request: Request, tenant: TenantDep) -> Response:
         hub.leave(subscriber)
 
     stream = _stream(hub, subscriber, request.app.state.draining)
-    if uses_session(request):
+    if session:
         stream = until_session_ends(stream, request)  # a console log-out ends it too
     return StreamingResponse(
         stream,

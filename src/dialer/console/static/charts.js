@@ -1,6 +1,6 @@
 // The campaign page's charts, from GET .../{id}/statistics: attempts and their outcomes per
 // bucket, the stages the calls reached, and the answer rate (plus, for an agent campaign, the abandoned-call rate over its
-// rolling window against the limit). Drawn with uPlot (vendored); each chart has a text
+// rolling window against the limit, and the pacing ratio: lines dialled per agent available). Drawn with uPlot (vendored); each chart has a text
 // alternative: an aria label with the totals and a table of the buckets with attempts.
 // Live: a new summary from the stream refetches the statistics, at most once every 5 s.
 import { html, useEffect, useRef, useState } from './vendor/preact-htm.js';
@@ -43,7 +43,7 @@ function Plot({ title, series, data, yLabel, summary, testid }) {
     const options = {
       title, width, height: 220,
       axes: [{}, { label: yLabel }],
-      series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: s.colour || COLOURS[i % COLOURS.length], width: 2, dash: s.dash,
+      series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: s.colour || COLOURS[i % COLOURS.length], width: s.width || 2, dash: s.dash,
         // Rates exist only for buckets with calls: dots, so a lone bucket still shows.
         points: { show: !!s.dots, size: 6, fill: s.colour }, spanGaps: !!s.dots }))],
       scales: { x: { time: true } },
@@ -64,8 +64,10 @@ function Plot({ title, series, data, yLabel, summary, testid }) {
 
 export function Charts({ id, agent, summary }) {
   const [bucket, setBucket] = useState('5m');
-  // Any change in the live summary (a call ended, a number finished) may change the figures.
-  const trigger = summary ? `${summary.done}/${summary.inFlight}/${summary.cancelled}/${summary.answered}` : '';
+  // Any change in the live summary (a call ended, a number finished) may change the figures;
+  // for an agent campaign, so may a change of what its pacer saw (its ratio is charted).
+  const trigger = summary ? `${summary.done}/${summary.inFlight}/${summary.cancelled}/${summary.answered}`
+    + `/${summary.agentsReady}/${summary.callsRinging}/${summary.waitingForAgent}` : '';
   const [stats, error] = useThrottledStatistics(id, bucket, trigger);
   let body;
   if (error) body = html`<p class="error" role="alert">${error.message}</p>`;
@@ -105,6 +107,7 @@ function ChartsOf({ stats, agent }) {
       rateSeries.push({ label: 'Abandoned limit %', colour: COLOURS[4], dash: [6, 4] });
     }
   }
+  const pacing = agent ? pacingChart(stats, xs) : null;
   const t = stats.totals;
   const outcomes = Object.entries(t.outcomes).map(([n, v]) => `${n} ${v}`).join(', ') || 'none';
   const attemptsSummary = `${t.attempts} attempts over ${SPANS[stats.bucket]}; outcomes: ${outcomes}.`;
@@ -117,6 +120,7 @@ function ChartsOf({ stats, agent }) {
     <div class="charts">
       <${Plot} title="Attempts by outcome" yLabel="attempts" series=${attemptSeries} data=${attempts} summary=${attemptsSummary} testid="chart-attempts" />
       <${Plot} title="Rates" yLabel="%" series=${rateSeries} data=${rates} summary=${rateSummary} testid="chart-rates" />
+      ${pacing ? html`<${Plot} title="Pacing ratio" yLabel="lines per agent available" series=${pacing.series} data=${pacing.data} summary=${pacing.summary} testid="chart-pacing" />` : null}
       ${stageNames.length ? html`<${Plot} title="Attempts by stage reached" yLabel="attempts" series=${stageSeries} data=${stages} summary=${stagesSummary} testid="chart-stages" />` : null}
     </div>
     <p class="hint" data-testid="chart-totals">${attemptsSummary}
@@ -125,13 +129,37 @@ function ChartsOf({ stats, agent }) {
       <summary>The figures as a table (${active.length} ${stats.bucket === '5m' ? '5-minute' : 'hourly'} ${active.length === 1 ? 'period' : 'periods'} with attempts)</summary>
       ${active.length ? html`<table class="list">
         <thead><tr><th scope="col">From</th><th scope="col" class="num">Attempts</th><th scope="col" class="num">Answered</th>
-          <th scope="col" class="num">Answer rate</th>${agent ? html`<th scope="col" class="num">Abandoned rate</th>` : null}
+          <th scope="col" class="num">Answer rate</th>${agent ? html`<th scope="col" class="num">Abandoned rate</th><th scope="col" class="num">Pacing ratio</th>` : null}
           <th scope="col">Outcomes</th><th scope="col">Stages</th></tr></thead>
         <tbody>${active.slice(-50).reverse().map((b) => html`<tr>
           <td>${new Date(b.start).toLocaleString()}</td><td class="num">${b.attempts}</td><td class="num">${b.answered}</td>
-          <td class="num">${percent(b.answerRate)}</td>${agent ? html`<td class="num">${percent(b.abandonedRate)}</td>` : null}
+          <td class="num">${percent(b.answerRate)}</td>${agent ? html`<td class="num">${percent(b.abandonedRate)}</td><td class="num">${ratio(b.pacingRatio)}</td>` : null}
           <td>${Object.entries(b.outcomes).map(([n, v]) => `${n} ${v}`).join(', ')}</td>
           <td>${Object.entries(b.stages).map(([n, v]) => `${n} ${v}`).join(', ')}</td></tr>`)}</tbody>
       </table>` : html`<p>No attempts in this span yet.</p>`}
     </details>`;
+}
+
+const ratio = (r) => (r === null || r === undefined ? '—' : r.toFixed(2));
+
+// An agent campaign's pacing ratio per bucket (the mean of the decisions the engine saved in it,
+// one every 5 s while it dials; the store keeps 7 days of them), with the least and greatest.
+function pacingChart(stats, xs) {
+  const saved = stats.buckets.filter((b) => b.pacingRatio !== null && b.pacingRatio !== undefined);
+  // The mean last, so it is drawn over the others when all three are equal.
+  const data = [xs, stats.buckets.map((b) => b.pacingRatioMin), stats.buckets.map((b) => b.pacingRatioMax),
+    stats.buckets.map((b) => b.pacingRatio)];
+  const series = [
+    { label: 'Least', colour: COLOURS[5], dash: [2, 3], width: 1, dots: true },
+    { label: 'Greatest', colour: COLOURS[5], dash: [8, 3], width: 1, dots: true },
+    { label: 'Ratio (mean)', colour: COLOURS[0], dots: true },
+  ];
+  let summary = `No pacing decision saved over ${SPANS[stats.bucket]} (the pacer decides while the campaign dials).`;
+  if (saved.length) {
+    const last = saved[saved.length - 1];
+    const low = Math.min(...saved.map((b) => b.pacingRatioMin));
+    const high = Math.max(...saved.map((b) => b.pacingRatioMax));
+    summary = `Pacing ratio, lines dialled per agent available, over ${SPANS[stats.bucket]}: ${ratio(last.pacingRatio)} in the latest period with decisions (${new Date(last.start).toLocaleTimeString()}); between ${ratio(low)} and ${ratio(high)} over the span.`;
+  }
+  return { data, series, summary };
 }

@@ -115,6 +115,8 @@ class CampaignParts(SessionBase):
             del self._w("members")[key]
         if campaign_id in self._t.pacing:
             del self._w("pacing")[campaign_id]
+        for key in [k for k in self._t.pacing_history if k[0] == campaign_id]:
+            del self._w("pacing_history")[key]
         if campaign_id in self._t.cancelled:
             del self._w("cancelled")[campaign_id]
         if campaign_id in self._t.campaigns:

@@ -20,6 +20,7 @@ from dialer.storage.memory.lifecycle import LifecycleParts
 from dialer.storage.memory.limits import LimitParts
 from dialer.storage.memory.number_pages import NumberPageParts
 from dialer.storage.memory.outbox import OutboxParts
+from dialer.storage.memory.pacing_history import PacingHistoryParts
 from dialer.storage.memory.queue import QueueParts
 from dialer.storage.memory.results import ResultParts
 from dialer.storage.memory.tables import Tables
@@ -39,6 +40,7 @@ class MemorySession(
     AbandonmentParts,
     LifecycleParts,
     ConsoleSessionParts,
+    PacingHistoryParts,
 ):
     """One transaction; like SqlSession it is every role at once, seen through each port."""
 

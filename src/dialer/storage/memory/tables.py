@@ -44,6 +44,7 @@ TABLE_NAMES = (
     "pacing",
     "cancelled",
     "console_sessions",
+    "pacing_history",
 )
 
 
@@ -237,6 +238,10 @@ class Tables:
     # campaigns.cancelled_at (migration 0017): cancelled campaigns only
     cancelled: dict[CampaignId, int] = field(default_factory=dict)
     console_sessions: dict[str, ConsoleSession] = field(default_factory=dict)  # by token hash
+    # pacing_history (migration 0022): (campaign, minute in µs) -> (decisions, sum, min, max)
+    pacing_history: dict[tuple[CampaignId, int], tuple[int, float, float, float]] = field(
+        default_factory=dict
+    )
     last_ids: dict[str, int] = field(default_factory=dict)
 
     def fork(self) -> "Tables":
