@@ -63,6 +63,9 @@ def test_every_page_used_keeps_the_policy(tmp_path: Path, browser: Browser) -> N
         token = acme.post(base, f"/api/agents/{agent.id}/tokens")["token"]
 
         page = new_page(browser)
+        # No request leaves the machine: every script, style, font and call is the service's.
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
         log_in(page, base, acme.key)
         expect(page.get_by_role("link", name="Autumn")).to_be_visible()
         page.get_by_role("link", name="Autumn").click()
@@ -98,3 +101,6 @@ def test_every_page_used_keeps_the_policy(tmp_path: Path, browser: Browser) -> N
         expect(desk.get_by_text("Live", exact=True)).to_be_visible()
         assert page.csp_violations == []  # type: ignore[attr-defined]
         assert desk.csp_violations == []  # type: ignore[attr-defined]
+        elsewhere = [u for u in requests if not u.startswith((base + "/", "data:", "blob:"))]
+        assert elsewhere == []
+        assert any("/console/vendor/uplot.js" in u for u in requests)
