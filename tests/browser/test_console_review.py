@@ -32,6 +32,13 @@ def test_the_do_not_call_list_checks_imports_and_removes(tmp_path: Path, browser
     with serving(env, "--no-engine") as (_, base):
         page = new_page(browser)
         log_in(page, base, acme.key)
+        # The empty states of a new tenant's pages say what to do next.
+        page.get_by_role("link", name="Webhooks").click()
+        expect(page.get_by_text("No webhook: results are only in the API.")).to_be_visible()
+        expect(page.get_by_role("heading", name="No deliveries yet")).to_be_visible()
+        page.get_by_role("link", name="Wallboard").click()
+        expect(page.get_by_role("heading", name="No agents").first).to_be_visible()
+        expect(page.get_by_text("No campaign is running, scheduled or paused.")).to_be_visible()
         page.get_by_role("link", name="Do not call").click()
         expect(page.get_by_role("heading", name="The list is empty")).to_be_visible()
         # An import is a pasted column; a line that is no number is refused under the field,
@@ -173,6 +180,11 @@ def test_the_list_filters_a_campaign_is_edited_and_its_results_download(
         page.get_by_label("Name or id").fill("")
 
         page.get_by_role("link", name="Winter flu").click()
+        # The window and its runover day, as the campaign has them.
+        runover = acme.campaign("x")["runoverDays"][0]["date"]
+        schedule = page.get_by_role("region", name="Schedule")
+        expect(schedule).to_contain_text("00:00–23:59")
+        expect(schedule).to_contain_text(f"{runover}, 00:00–23:59")
         # The numbers' filters send what was chosen (nothing was dialled: no number matches).
         numbers = page.get_by_role("region", name="Numbers", exact=True)
         expect(numbers.get_by_role("cell", name="+447700900101")).to_be_visible()

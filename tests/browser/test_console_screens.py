@@ -113,6 +113,10 @@ def test_the_wallboard_and_the_list_hold_from_a_laptop_to_a_wall_screen(
             page.set_default_timeout(WAIT)
             log_in(page, base, acme.key)
             expect(page.get_by_role("link", name="October reminders")).to_be_visible()
+            # The agent campaign's abandoned-call rate against its limit; none for IVR.
+            abandoned = page.locator("table.campaigns tbody tr td:nth-child(6)")
+            expect(abandoned.nth(0)).to_have_text("—")
+            expect(abandoned.nth(1)).to_contain_text("(3.0%)")
             check_layout(
                 page, "header.top, .page-head, form.filters, table.campaigns", f"list {width}"
             )
@@ -120,6 +124,7 @@ def test_the_wallboard_and_the_list_hold_from_a_laptop_to_a_wall_screen(
             expect(page.locator("tr[data-agent='SIPSIP2']")).to_contain_text("offline")
             expect(page.locator(".agents-day")).to_contain_text("Bilal Khan")
             expect(page.locator(".wallboard-campaigns")).to_contain_text("north-west")
+            expect(page.locator(".wallboard-campaigns")).to_contain_text("3.0% / 24h")
             seen = check_layout(
                 page, "header.top, .wallboard > h1, .wallboard > section", f"wallboard {width}"
             )
