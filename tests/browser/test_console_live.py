@@ -117,6 +117,9 @@ def test_a_campaign_dials_live_under_the_managers_eyes(tmp_path: Path, browser: 
         expect(control_done).not_to_have_text(re.compile(r"^0 / "))
         first = control_done.inner_text()
         expect(control_done).not_to_have_text(first)
+        # While it dials, the list says when it should finish (the pace of the last minutes).
+        control_row = page.locator(f'tr[data-campaign="{control}"]')
+        expect(control_row.locator("td").nth(7)).not_to_have_text("—")
         check_accessibility(page, "campaigns list, live")
 
         page.get_by_role("link", name="Winter reminders").click()
@@ -201,7 +204,9 @@ def test_a_campaign_dials_live_under_the_managers_eyes(tmp_path: Path, browser: 
         assert summary(acme, base, ours)["state"] == "Cancelled"
         assert len(page.dialogs) == 1  # type: ignore[attr-defined]  # no alert(1) ever ran
 
-        # The results, as the page's link downloads them: a line per attempt made.
+        # The results, as the page's link downloads them: a line per attempt made, once the
+        # calls on the line at the cancel have ended (and been recorded).
+        until("the last calls end", lambda: summary(acme, base, ours)["inFlight"] == 0)
         with page.expect_download() as downloading:
             page.get_by_role("link", name="Results (CSV)").click()
         rows = list(csv.DictReader(Path(downloading.value.path()).read_text().splitlines()))
