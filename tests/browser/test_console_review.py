@@ -5,6 +5,7 @@ list's filters, editing a campaign, the results CSV, errors on every page, and t
 Fixtures are test_console.py's; every page runs under the console's Content-Security-Policy."""
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -327,3 +328,30 @@ def test_the_console_works_by_keyboard(tmp_path: Path, browser: Browser) -> None
         page.keyboard.press("Enter")
         expect(page.get_by_role("heading", name="Keyboard campaign")).to_be_visible()
         assert page.context.pages == [page]
+
+
+def test_a_large_upload_shows_its_progress(tmp_path: Path, browser: Browser) -> None:
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    acme = make_tenant(url, "Acme")
+    env = {**os.environ, "DIALER_DATABASE_URL": url}
+    lines = ["Telephone,Customer"] + [f"07000 {i:06d},Customer {i:05d}" for i in range(20_000)]
+    upload = tmp_path / "numbers.csv"
+    upload.write_text("\n".join(lines) + "\n")
+    with serving(env, "--no-engine") as (_, base):
+        ours = acme.post(base, "/api/campaign/voice", acme.campaign("Big list"))["id"]
+        page = new_page(browser)
+        log_in(page, base, acme.key)
+        page.goto(f"{base}/#/campaigns/{ours}")
+        page.get_by_label("CSV file", exact=True).set_input_files(str(upload))
+        expect(page.get_by_label("Column 1: Telephone")).to_have_value("number")
+        # A slow line (about 100 kB/s up), as from a branch office: the bar shows the way.
+        cdp = page.context.new_cdp_session(page)
+        cdp.send(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 100_000},
+        )
+        page.get_by_role("button", name="Upload").click()
+        bar = page.get_by_role("progressbar", name="Upload")
+        expect(bar).to_have_attribute("aria-valuenow", re.compile(r"^[1-9]\d?$"))
+        expect(page.get_by_test_id("upload-report")).to_contain_text("20,000 added", timeout=90_000)
+        expect(bar).to_have_attribute("aria-valuenow", "100")
