@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -113,3 +114,58 @@ def test_the_desk_pauses_with_a_reason_and_books_a_callback(
         expect(cells.nth(1)).not_to_have_text("0:00")
         expect(cells.nth(5)).not_to_have_text("0:00")
         expect(cells.nth(6)).not_to_have_text("0:00")
+
+
+def test_the_wallboard_counts_answered_calls_waiting_for_an_agent(
+    tmp_path: Path, browser: Browser
+) -> None:
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    acme = make_tenant(url, "Acme")
+    # Short calls and little patience, so the service stops soon after the test (a stopping
+    # `serve` lets the calls on the line end).
+    (tmp_path / "profile.yaml").write_text(
+        PROFILE.replace("3600", "60").replace("1800", "60"), encoding="utf-8"
+    )
+    env = {**os.environ, "DIALER_DATABASE_URL": url}
+    with serving(env, "--speed", "20", "--profile", str(tmp_path / "profile.yaml")) as (_, base):
+        made = acme.post(
+            base,
+            "/api/campaign/voice",
+            acme.campaign(
+                "Renewals",
+                type="agent",
+                status="Disabled",
+                agentOptions={"wrapUpSeconds": None, "maxWaitSeconds": 300},
+                phoneNumbers=[{"number": f"+4477009{i:05d}"} for i in range(200)],
+            ),
+        )
+        container = build(Settings(database_url=url))
+        try:
+            tenant = container.tenants.authenticate(acme.key)
+            agent = container.catalog.add_agent(tenant, "SIPSIP1", "Alice")
+        finally:
+            container.close()
+        added = acme.post(
+            base, "/ForwardDialer/Dialer/AddMember", {"Campaign": made["code"], "Member": "SIPSIP1"}
+        )
+        assert added["ErrorCode"] == 0, added
+        token = acme.post(base, f"/api/agents/{agent.id}/tokens")["token"]
+        page = new_page(browser)
+        log_in(page, base, acme.key)
+        page.get_by_role("link", name="Wallboard").click()
+        row = page.locator(".wallboard-campaigns tbody tr", has_text="Renewals")
+        waiting = row.locator("td").nth(3)
+        expect(waiting).to_have_text("—")  # paused: no count that is no longer true
+        # The agent logs in through the desk API, as another client.
+        answer = httpx.post(
+            base + "/api/agents/me/login",
+            json={"phone": "sim:alice"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert answer.status_code == 201, answer.text
+        acme.post(base, f"/api/campaign/voice/{made['id']}/resume")
+        # Once the pacer has saved what it saw: a count, with the agents ready in its title.
+        expect(waiting).to_have_text(re.compile(r"^\d+$"), timeout=90_000)
+        expect(waiting.locator("span")).to_have_attribute("title", re.compile(r"agents ready"))
+        expect(page.locator("tr[data-agent='SIPSIP1'] .badge")).not_to_have_text("offline")
