@@ -1,4 +1,6 @@
-"""The browser tests' shared fixture: Debian's Chromium, driven by Playwright (no download)."""
+"""The browser tests' shared fixture: Debian's Chromium, driven by Playwright (no download).
+Every page the tests open runs under the console's own Content-Security-Policy (no
+`bypass_csp`); a violation any of them reported fails the test (csp.py)."""
 
 import shutil
 from collections.abc import Iterator
@@ -7,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.acceptance.test_docs_in_browser import CHROMIUM_FLAGS
+from tests.browser.csp import violations_of
 
 
 @pytest.fixture
@@ -16,5 +19,7 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         try:
             yield launched
+            found = violations_of(launched)
+            assert not found, f"the console broke its Content-Security-Policy: {found}"
         finally:
             launched.close()

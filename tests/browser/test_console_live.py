@@ -7,6 +7,7 @@ Waits are Playwright's auto-waiting expects and polls of the API with a deadline
 never an assertion on how long something took (CI has 2 cores).
 """
 
+import csv
 import os
 import re
 import time
@@ -116,6 +117,9 @@ def test_a_campaign_dials_live_under_the_managers_eyes(tmp_path: Path, browser: 
         expect(control_done).not_to_have_text(re.compile(r"^0 / "))
         first = control_done.inner_text()
         expect(control_done).not_to_have_text(first)
+        # While it dials, the list says when it should finish (the pace of the last minutes).
+        control_row = page.locator(f'tr[data-campaign="{control}"]')
+        expect(control_row.locator("td").nth(7)).not_to_have_text("—")
         check_accessibility(page, "campaigns list, live")
 
         page.get_by_role("link", name="Winter reminders").click()
@@ -199,6 +203,17 @@ def test_a_campaign_dials_live_under_the_managers_eyes(tmp_path: Path, browser: 
         expect(page.get_by_role("button", name="Resume")).to_have_count(0)
         assert summary(acme, base, ours)["state"] == "Cancelled"
         assert len(page.dialogs) == 1  # type: ignore[attr-defined]  # no alert(1) ever ran
+
+        # The results, as the page's link downloads them: a line per attempt made, once the
+        # calls on the line at the cancel have ended (and been recorded).
+        until("the last calls end", lambda: summary(acme, base, ours)["inFlight"] == 0)
+        with page.expect_download() as downloading:
+            page.get_by_role("link", name="Results (CSV)").click()
+        rows = list(csv.DictReader(Path(downloading.value.path()).read_text().splitlines()))
+        made = summary(acme, base, ours)
+        assert len(rows) >= made["done"] > 0
+        assert all(r["number"].startswith("+44") and r["outcomeName"] for r in rows), rows[0]
+        assert "Answered" in {r["outcomeName"] for r in rows}
 
 
 def test_a_refused_change_shows_and_a_page_catches_up_after_the_stream_was_down(

@@ -116,6 +116,8 @@ export function WebhooksPage() {
     try {
       const answer = await post('/api/webhook/retry');
       setNotice({ kind: 'ok', text: `${answer.retried} deliveries will be tried again.` });
+      // The given-up count (and the button offering their retry) is the webhook's, read again.
+      reloadHook();
       reloadLog();
     } catch (error) { setNotice({ kind: 'error', text: error.message }); }
   }

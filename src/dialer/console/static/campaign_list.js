@@ -27,7 +27,7 @@ export function CampaignList() {
         <input id="f-q" type="search" value=${query} onInput=${(e) => setQuery(e.target.value)} /></div>
       <div class="field"><label for="f-state">State</label>
         <select id="f-state" value=${wanted} onChange=${(e) => setWanted(e.target.value)}>
-          <option value="">Any</option>${STATES.map((s) => html`<option>${s}</option>`)}
+          <option value="">Any</option>${STATES.map((s) => html`<option value=${s}>${s}</option>`)}
         </select></div>
     </form>
     <${Loading} state=${state}>${(loaded) => {

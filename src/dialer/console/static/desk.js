@@ -2,8 +2,8 @@
 // stream (/api/agents/me/events, Server-Sent Events; the session cookie goes with it), and the
 // actions of docs/agents-desk.md.
 import { html, useEffect, useState } from './vendor/preact-htm.js';
-import { get, post } from './api.js';
-import { Field, Notice, duration, when } from './ui.js';
+import { ApiError, get, post } from './api.js';
+import { Field, Notice, duration, fieldErrors, when } from './ui.js';
 import { useServerNow } from './clock.js';
 
 const ME = '/api/agents/me';
@@ -17,6 +17,8 @@ export function Desk() {
   const [me, setMe] = useState(null);
   const [notice, setNotice] = useState(null);
   const [streaming, setStreaming] = useState(false);
+  // A refused action's errors by field (a callback time out of range shows under the picker).
+  const [errors, setErrors] = useState({});
   useEffect(() => {
     let live = true;
     const refresh = () => get(ME).then((m) => live && setMe(m), (e) => live && setNotice({ kind: 'error', text: e.message }));
@@ -30,9 +32,11 @@ export function Desk() {
   }, []);
   async function act(action, body) {
     setNotice(null);
+    setErrors({});
     try {
       setMe(await post(`${ME}/${action}`, body));
     } catch (error) {
+      if (error instanceof ApiError && error.status === 400) setErrors(error.errors);
       setNotice({ kind: 'error', text: error.message });
     }
   }
@@ -40,11 +44,11 @@ export function Desk() {
     <div class="page-head"><h1>Agent desk</h1>
       <span class="hint" role="status">${streaming ? 'Live' : 'Connecting to live updates…'}</span></div>
     <${Notice} notice=${notice} />
-    ${me === null ? html`<p class="loading" role="status">Loading…</p>` : html`<${DeskBody} me=${me} act=${act} />`}
+    ${me === null ? html`<p class="loading" role="status">Loading…</p>` : html`<${DeskBody} me=${me} act=${act} errors=${errors} />`}
   </div>`;
 }
 
-function DeskBody({ me, act }) {
+function DeskBody({ me, act, errors }) {
   const [phone, setPhone] = useState('');
   const [reason, setReason] = useState('');
   const [callbackAt, setCallbackAt] = useState('');
@@ -98,7 +102,7 @@ function DeskBody({ me, act }) {
       <fieldset class="dispositions">
         <legend>Disposition${me.disposition ? `: ${me.disposition.stageName || me.disposition.stage}` : ''}</legend>
         <div class="row">
-          <${Field} id="d-callback" label="Call back at (your time)">${(a) => html`<input ...${a} type="datetime-local" value=${callbackAt} onInput=${(e) => setCallbackAt(e.target.value)} />`}<//>
+          <${Field} id="d-callback" label="Call back at (your time)" errors=${fieldErrors(errors, 'callbackAt')}>${(a) => html`<input ...${a} type="datetime-local" value=${callbackAt} onInput=${(e) => setCallbackAt(e.target.value)} />`}<//>
           <label class="inline"><input type="checkbox" checked=${sameAgent} onChange=${(e) => setSameAgent(e.target.checked)} /> offer the callback to me first</label>
         </div>
         <div class="actions">${DISPOSITIONS.map(([stage, text]) => html`<button type="button" class="secondary" onClick=${() => dispose(stage)}>${text}</button>`)}</div>

@@ -39,10 +39,10 @@ export function NumbersTable({ id, tick }) {
       <button type="submit">Search</button>
       <div class="field"><label for="n-outcome">Last outcome</label>
         <select id="n-outcome" value=${outcome} onChange=${filter(setOutcome)}>
-          <option value="">Any</option>${OUTCOMES.map((o) => html`<option>${o}</option>`)}</select></div>
+          <option value="">Any</option>${OUTCOMES.map((o) => html`<option value=${o}>${o}</option>`)}</select></div>
       <div class="field"><label for="n-stage">Last stage</label>
         <select id="n-stage" value=${stage} onChange=${filter(setStage)}>
-          <option value="">Any</option>${STAGES.map((o) => html`<option>${o}</option>`)}</select></div>
+          <option value="">Any</option>${STAGES.map((o) => html`<option value=${o}>${o}</option>`)}</select></div>
       <div class="field"><label for="n-state">Final or pending</label>
         <select id="n-state" value=${which} onChange=${filter(setWhich)}>
           <option value="">Any</option><option value="pending">Pending (waiting or on a call)</option>
