@@ -30,6 +30,7 @@ from dialer.storage.sql_abandonment import (
 )
 from dialer.storage.sql_agent_calls import AGENT_COLUMNS, agent_values, note_agent_calls
 from dialer.storage.sql_counts import Move, counted_by_hand
+from dialer.storage.sql_outcomes import note_outcomes_sqlite
 
 _JOB_COLUMNS = (
     "d.id, d.campaign_id, d.attempts_made + 1 AS attempt, d.number_raw, d.number_e164, d.name,"
@@ -464,11 +465,7 @@ class EngineQueries:
         # holds, so each row it updates leaves in_flight for the key its record says.
         counted_by_hand(
             self._conn,
-            lambda: self._conn.execute_many(
-                "UPDATE destinations SET attempts_made = %s, last_outcome = %s,"
-                " last_stage = %s, state = %s WHERE id = %s AND state = 'in_flight'",
-                [(*by_id[i], i) for i in ids],
-            ),
+            lambda: note_outcomes_sqlite(self._conn, by_id, ids),
             lambda updated: _outcome_moves(finished, by_id, updated),
             recount=sorted({f.campaign_id for f in finished}),
         )
