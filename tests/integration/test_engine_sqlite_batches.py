@@ -2,8 +2,10 @@
 statement on destinations pays a set-up cost for its row trigger, paused or not
 (docs/engine.md, "Throughput")."""
 
+import sys
 from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
@@ -76,5 +78,37 @@ def test_sqlite_records_a_batch_of_outcomes_in_one_update_per_chunk(
             ]
             assert counted(session, account, campaign.id, now) == recount(session, campaign.id, now)
             assert session.destination_tallies([CampaignId(0)]) == {0: {}}
+    finally:
+        container.close()
+
+
+def test_recording_a_batch_runs_no_enum_python_code_per_attempt(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # Enum's .value and __hash__ are Python code in 3.11: several calls per attempt on the
+    # engine's hottest write, where a dict look-up keyed by member costs none (docs/engine.md).
+    container = build(Settings(database_url=f"sqlite:///{tmp_path}/codes.db"), clock=clock)
+    try:
+        account = Account(container, "Acme")
+        now = clock.now()
+        body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(20)])
+        campaign = container.campaigns.create(account.tenant, body).campaign
+        with container.store.write() as session:
+            jobs = session.claim(campaign.id, now, 20, "engine-a", now + timedelta(minutes=1))
+        batch = [finish(j, Outcome.BUSY, now, retry=False) for j in jobs]
+        enum_calls: list[str] = []
+
+        def profile(frame: FrameType, event: str, arg: object) -> None:
+            if event == "call" and frame.f_code.co_filename.endswith("enum.py"):
+                enum_calls.append(frame.f_code.co_qualname)
+
+        with container.store.write() as session:
+            sys.setprofile(profile)
+            try:
+                recorded = session.finish_attempts(batch, "engine-a", now)
+            finally:
+                sys.setprofile(None)
+        assert len(recorded) == 20
+        assert enum_calls == []
     finally:
         container.close()

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.campaign import DialingContext
+from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.result_row import webhook_body
 from dialer.storage.database import Connection, Row
@@ -53,6 +54,11 @@ def _outcome_moves(
         moves.append((f.campaign_id, _IN_FLIGHT, (state, outcome if state == "done" else 0)))
     return moves
 
+
+# The stored codes, looked up by member: an Enum's .value is Python code (a descriptor and a
+# property), four calls a recorded attempt; a dict look-up is not (docs/engine.md, Throughput).
+_OUTCOME_CODE: dict[Outcome, int] = {o: o.value for o in Outcome}
+_STAGE_CODE: dict[Stage, int] = {s: s.value for s in Stage}
 
 # Counter keys (storage/sql_counts.py) of the states the engine moves destinations between.
 _PENDING = ("pending", 0)
@@ -381,8 +387,8 @@ class EngineQueries:
             (
                 f.record.destination_id,
                 f.record.attempt_number,
-                f.record.outcome.value,
-                f.record.stage.value,
+                _OUTCOME_CODE[f.record.outcome],
+                _STAGE_CODE[f.record.stage],
                 to_us(f.record.queued_at),
                 opt_us(f.record.originated_at),
                 opt_us(f.record.answered_at),
@@ -440,8 +446,8 @@ class EngineQueries:
                 # The attempt number is attempts_made + 1 at the claim, so the number before
                 # it is attempts_made unchanged.
                 f.record.attempt_number - (0 if f.record.counted else 1),
-                f.record.outcome.value,
-                f.record.stage.value,
+                _OUTCOME_CODE[f.record.outcome],
+                _STAGE_CODE[f.record.stage],
                 "done" if f.retry_at is None else "pending",
             )
             for f in finished
