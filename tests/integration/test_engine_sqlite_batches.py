@@ -49,10 +49,7 @@ def test_sqlite_records_a_batch_of_outcomes_in_one_update_per_chunk(
             raw.set_trace_callback(traced.append)
             try:
                 recorded = session.finish_attempts(
-                    [
-                        finish(j, outcomes[i % 3], now, retry=i % 4 == 1)
-                        for i, j in enumerate(jobs)
-                    ],
+                    [finish(j, outcomes[i % 3], now, retry=i % 4 == 1) for i, j in enumerate(jobs)],
                     "engine-a",
                     now,
                 )

@@ -75,7 +75,8 @@ def test_outcomes_and_stages_hash_without_running_python_code() -> None:
     # own __hash__ is Python code (hash of the name), a call each time (docs/engine.md).
     for member in [*Outcome, *Stage]:
         assert _python_calls_of(partial(hash, member)) == []
-    tally = {member: 0 for member in Outcome}
+    tally = dict.fromkeys(Outcome, 0)
     tally[Outcome(3)] += 1
-    assert tally[Outcome.BUSY] == 1 and {Stage(20)} == {Stage.CALL_DROPPED}
+    assert tally[Outcome.BUSY] == 1
+    assert {Stage(20)} == {Stage.CALL_DROPPED}
     assert len({*Outcome, *Stage}) == len(Outcome) + len(Stage)
