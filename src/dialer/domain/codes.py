@@ -22,6 +22,11 @@ class Outcome(Enum):
     NO_CONNECTION = 12
     INVALID_NUMBER = 13
 
+    # Members are singletons compared by identity, so identity's C-level hash agrees with ==;
+    # Enum's own hashes the name in Python code, and the engine hashes these keys (its tallies,
+    # the metrics' series) several times per attempt (docs/engine.md, "Throughput").
+    __hash__ = object.__hash__
+
     @property
     def api_name(self) -> str:
         return _OUTCOME_NAMES[self]
@@ -66,6 +71,8 @@ class Stage(Enum):
     CALLER_REQUESTED_CALL_BACK = 18
     WRONG_CALLEE_TRANSFER_ACCEPTED = 19
     CALL_DROPPED = 20
+
+    __hash__ = object.__hash__  # as Outcome's: a C-level hash
 
     @property
     def api_name(self) -> str:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from dialer.domain.attempt import AttemptRecord, DialJob, FinishedAttempt
 from dialer.domain.campaign import DialingContext
+from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.result_row import webhook_body
 from dialer.storage.database import Connection, Row
@@ -30,6 +31,7 @@ from dialer.storage.sql_abandonment import (
 )
 from dialer.storage.sql_agent_calls import AGENT_COLUMNS, agent_values, note_agent_calls
 from dialer.storage.sql_counts import Move, counted_by_hand
+from dialer.storage.sql_outcomes import note_outcomes_sqlite
 
 _JOB_COLUMNS = (
     "d.id, d.campaign_id, d.attempts_made + 1 AS attempt, d.number_raw, d.number_e164, d.name,"
@@ -52,6 +54,11 @@ def _outcome_moves(
         moves.append((f.campaign_id, _IN_FLIGHT, (state, outcome if state == "done" else 0)))
     return moves
 
+
+# The stored codes, looked up by member: an Enum's .value is Python code (a descriptor and a
+# property), four calls a recorded attempt; a dict look-up is not (docs/engine.md, Throughput).
+_OUTCOME_CODE: dict[Outcome, int] = {o: o.value for o in Outcome}
+_STAGE_CODE: dict[Stage, int] = {s: s.value for s in Stage}
 
 # Counter keys (storage/sql_counts.py) of the states the engine moves destinations between.
 _PENDING = ("pending", 0)
@@ -380,8 +387,8 @@ class EngineQueries:
             (
                 f.record.destination_id,
                 f.record.attempt_number,
-                f.record.outcome.value,
-                f.record.stage.value,
+                _OUTCOME_CODE[f.record.outcome],
+                _STAGE_CODE[f.record.stage],
                 to_us(f.record.queued_at),
                 opt_us(f.record.originated_at),
                 opt_us(f.record.answered_at),
@@ -439,8 +446,8 @@ class EngineQueries:
                 # The attempt number is attempts_made + 1 at the claim, so the number before
                 # it is attempts_made unchanged.
                 f.record.attempt_number - (0 if f.record.counted else 1),
-                f.record.outcome.value,
-                f.record.stage.value,
+                _OUTCOME_CODE[f.record.outcome],
+                _STAGE_CODE[f.record.stage],
                 "done" if f.retry_at is None else "pending",
             )
             for f in finished
@@ -464,11 +471,7 @@ class EngineQueries:
         # holds, so each row it updates leaves in_flight for the key its record says.
         counted_by_hand(
             self._conn,
-            lambda: self._conn.execute_many(
-                "UPDATE destinations SET attempts_made = %s, last_outcome = %s,"
-                " last_stage = %s, state = %s WHERE id = %s AND state = 'in_flight'",
-                [(*by_id[i], i) for i in ids],
-            ),
+            lambda: note_outcomes_sqlite(self._conn, by_id, ids),
             lambda updated: _outcome_moves(finished, by_id, updated),
             recount=sorted({f.campaign_id for f in finished}),
         )

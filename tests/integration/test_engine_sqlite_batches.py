@@ -1,0 +1,111 @@
+"""SQLite writes the engine's batches in a few statements, not one per destination: each
+statement on destinations pays a set-up cost for its row trigger, paused or not
+(docs/engine.md, "Throughput")."""
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
+
+import pytest
+
+from dialer.bootstrap import build
+from dialer.clocks import ManualClock
+from dialer.domain.codes import Outcome
+from dialer.domain.ids import CampaignId
+from dialer.settings import Settings
+from dialer.storage import sql_outcomes
+from tests.conftest import Account
+from tests.integration.test_destination_counts import counted, finish, recount
+
+
+def _destination_updates(statements: list[str]) -> int:
+    # The trace repeats a statement (with its values) each time its row trigger starts:
+    # distinct texts are the statements run.
+    return len({s for s in statements if "UPDATE destinations" in s})
+
+
+@pytest.mark.parametrize(("chunk", "statements"), [(1000, 1), (16, 3)])
+def test_sqlite_records_a_batch_of_outcomes_in_one_update_per_chunk(
+    tmp_path: Path,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+    chunk: int,
+    statements: int,
+) -> None:
+    monkeypatch.setattr(sql_outcomes, "NOTE_CHUNK", chunk)
+    container = build(Settings(database_url=f"sqlite:///{tmp_path}/batches.db"), clock=clock)
+    try:
+        account = Account(container, "Acme")
+        now = clock.now()
+        body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(40)])
+        campaign = container.campaigns.create(account.tenant, body).campaign
+        with container.store.write() as session:
+            jobs = session.claim(campaign.id, now, 40, "engine-a", now + timedelta(minutes=1))
+        outcomes = [Outcome.ANSWERED, Outcome.BUSY, Outcome.NO_ANSWER]
+        traced: list[str] = []
+        with container.store.write() as session:
+            raw = session._conn._raw  # type: ignore[attr-defined]
+            raw.set_trace_callback(traced.append)
+            try:
+                recorded = session.finish_attempts(
+                    [finish(j, outcomes[i % 3], now, retry=i % 4 == 1) for i, j in enumerate(jobs)],
+                    "engine-a",
+                    now,
+                )
+            finally:
+                raw.set_trace_callback(None)
+        assert len(recorded) == 40
+        assert _destination_updates(traced) == statements
+        with container.store.read() as session:
+            # Each destination got its own outcome, state and attempt count.
+            rows = session._conn.execute(
+                "SELECT id, state, last_outcome, attempts_made FROM destinations"
+                " WHERE campaign_id = %s ORDER BY id",
+                (campaign.id,),
+            )
+            by_job = {j.destination_id: i for i, j in enumerate(jobs)}
+            assert [(r[1], r[2], r[3]) for r in rows] == [
+                (
+                    "pending" if by_job[r[0]] % 4 == 1 else "done",
+                    outcomes[by_job[r[0]] % 3].value,
+                    1,
+                )
+                for r in rows
+            ]
+            assert counted(session, account, campaign.id, now) == recount(session, campaign.id, now)
+            assert session.destination_tallies([CampaignId(0)]) == {0: {}}
+    finally:
+        container.close()
+
+
+def test_recording_a_batch_runs_no_enum_python_code_per_attempt(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # Enum's .value and __hash__ are Python code in 3.11: several calls per attempt on the
+    # engine's hottest write, where a dict look-up keyed by member costs none (docs/engine.md).
+    container = build(Settings(database_url=f"sqlite:///{tmp_path}/codes.db"), clock=clock)
+    try:
+        account = Account(container, "Acme")
+        now = clock.now()
+        body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(20)])
+        campaign = container.campaigns.create(account.tenant, body).campaign
+        with container.store.write() as session:
+            jobs = session.claim(campaign.id, now, 20, "engine-a", now + timedelta(minutes=1))
+        batch = [finish(j, Outcome.BUSY, now, retry=False) for j in jobs]
+        enum_calls: list[str] = []
+
+        def profile(frame: FrameType, event: str, arg: object) -> None:
+            if event == "call" and frame.f_code.co_filename.endswith("enum.py"):
+                enum_calls.append(frame.f_code.co_qualname)
+
+        with container.store.write() as session:
+            sys.setprofile(profile)
+            try:
+                recorded = session.finish_attempts(batch, "engine-a", now)
+            finally:
+                sys.setprofile(None)
+        assert len(recorded) == 20
+        assert enum_calls == []
+    finally:
+        container.close()
