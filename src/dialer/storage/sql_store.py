@@ -37,6 +37,7 @@ from dialer.storage.sql_limits import LimitQueries
 from dialer.storage.sql_number_pages import NumberPageQueries
 from dialer.storage.sql_numbers import NumberQueries
 from dialer.storage.sql_results import ResultQueries
+from dialer.storage.sql_sms import SmsQueries
 from dialer.storage.sql_webhooks import WebhookQueries
 
 WORK_CHANNEL = "dialer_work"
@@ -59,6 +60,7 @@ class SqlSession(
     ComplianceQueries,
     LifecycleQueries,
     ConsoleSessionQueries,
+    SmsQueries,
 ):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn

@@ -6,11 +6,11 @@ from dialer.domain.codes import Outcome
 from dialer.domain.destination import DestinationState
 from dialer.domain.ids import CampaignId
 from dialer.domain.progress import CampaignProgress
-from dialer.storage.memory.base import SessionBase
+from dialer.storage.memory.sms import SmsParts
 from dialer.storage.memory.tables import from_us, opt_from_us
 
 
-class ResultParts(SessionBase):
+class ResultParts(SmsParts):  # it shows their texts
     def attempt_results(
         self, campaign_id: CampaignId, after: int | None, limit: int
     ) -> list[AttemptResult]:
@@ -48,7 +48,7 @@ class ResultParts(SessionBase):
             )
             if len(results) >= limit:
                 break
-        return results
+        return self._with_texts(results)
 
     def progress(self, campaign_id: CampaignId) -> CampaignProgress:
         tally = self._tallies([campaign_id])[campaign_id]

@@ -22,6 +22,7 @@ from dialer.storage.memory.number_pages import NumberPageParts
 from dialer.storage.memory.outbox import OutboxParts
 from dialer.storage.memory.queue import QueueParts
 from dialer.storage.memory.results import ResultParts
+from dialer.storage.memory.sms import SmsParts
 from dialer.storage.memory.tables import Tables
 from dialer.storage.roles import AllRoles, EveryRole
 
@@ -39,6 +40,7 @@ class MemorySession(
     AbandonmentParts,
     LifecycleParts,
     ConsoleSessionParts,
+    SmsParts,
 ):
     """One transaction; like SqlSession it is every role at once, seen through each port."""
 
