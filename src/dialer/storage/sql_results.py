@@ -12,7 +12,7 @@ from dialer.storage.database import Connection
 from dialer.storage.rows import from_us
 from dialer.storage.sql_agent_calls import AGENT_SELECT, agent_from_values
 from dialer.storage.sql_counts import destination_tallies
-from dialer.storage.sql_sms import SMS_SELECT, sms_record
+from dialer.storage.sql_sms_rows import SMS_SELECT, sms_record
 
 # Reads the attempts_campaign index (campaign_id, id) as one range scan from the cursor on.
 RESULTS_QUERY = (

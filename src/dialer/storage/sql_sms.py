@@ -2,11 +2,13 @@
 (``queue_texts``, called from finish_attempts), claimed and marked by the sender, and matched
 with the providers' receipts."""
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from dialer.domain.attempt import FinishedAttempt
-from dialer.domain.ids import TenantId
+from dialer.domain.ids import CampaignId, TenantId
+from dialer.domain.result_row import result_fields
 from dialer.domain.sms import DeliveryReport, DeliveryState
 from dialer.domain.sms_outbox import (
     MAX_REASON,
@@ -20,6 +22,8 @@ from dialer.domain.sms_outbox import (
 from dialer.domain.sms_settings import TenantSmsSettings
 from dialer.storage.database import Connection
 from dialer.storage.rows import from_us, to_us
+from dialer.storage.sql_results import ResultQueries
+from dialer.storage.sql_sms_rows import SMS_SELECT, sms_record
 
 # As the webhook outbox's claim: the next try pushed past the lease, SKIP LOCKED on PostgreSQL.
 _CLAIM = (
@@ -41,19 +45,6 @@ _INSERT_COLUMNS = (
     "created_at",
     "updated_at",
 )
-SMS_SELECT = "status, parts, provider, reason, provider_ids, updated_at"
-
-
-def sms_record(row: Sequence[object]) -> SmsRecord:
-    status, parts, provider, reason, ids, updated = row
-    return SmsRecord(
-        SmsStatus(status),
-        int(parts),  # type: ignore[call-overload]
-        None if provider is None else str(provider),
-        str(reason),
-        tuple(str(ids).split()),
-        from_us(int(updated)),  # type: ignore[call-overload]
-    )
 
 
 def queue_texts(conn: Connection, finished: Sequence[FinishedAttempt], now: datetime) -> None:
@@ -79,7 +70,7 @@ def queue_texts(conn: Connection, finished: Sequence[FinishedAttempt], now: date
         conn.insert_many("sms_outbox", _INSERT_COLUMNS, rows)
 
 
-class SmsQueries:
+class SmsQueries(ResultQueries):  # a settled text sends its attempt's row to the webhook
     _conn: Connection
 
     def _lock(self, keys: Sequence[str]) -> None:
@@ -138,11 +129,13 @@ class SmsQueries:
         )
 
     def sms_failed(self, message_id: int, provider: str, reason: str, now: datetime) -> None:
-        self._conn.execute(
+        failed = self._conn.execute(
             "UPDATE sms_outbox SET status = 'failed', provider = %s, reason = %s,"
-            f" tries = tries + 1, updated_at = %s WHERE id = %s AND {_WAITING}",
+            f" tries = tries + 1, updated_at = %s WHERE id = %s AND {_WAITING} RETURNING id",
             (provider, reason[:MAX_REASON], to_us(now), message_id),
         )
+        if failed:
+            self._settled(message_id, now)
 
     def sms_unknown(
         self, message_id: int, provider: str, reason: str, next_try_at: datetime, now: datetime
@@ -291,10 +284,40 @@ class SmsQueries:
                 if s is not None and s not in ("delivered", "enroute")
             )
         # Only a SENT text settles: a final one stays as its first final receipt made it.
-        self._conn.execute(
+        settled = self._conn.execute(
             "UPDATE sms_outbox SET status = %s, reason = %s, updated_at = %s"
-            " WHERE id = %s AND status = 'sent'",
+            " WHERE id = %s AND status = 'sent' RETURNING id",
             (status.value, reason, to_us(now), message_id),
+        )
+        if settled:
+            self._settled(message_id, now)
+
+    def _settled(self, message_id: int, now: datetime) -> None:
+        """Once every text of an attempt is delivered or failed, its results row goes to the
+        tenant's webhook again, with the texts' statuses (docs/sms.md)."""
+        rows = self._conn.execute(
+            "SELECT a.id, o.campaign_id, o.tenant_id, c.code FROM sms_outbox o"
+            " JOIN attempts a ON a.destination_id = o.destination_id"
+            " AND a.attempt_number = o.attempt_number"
+            " JOIN campaigns c ON c.id = o.campaign_id"
+            " WHERE o.id = %s AND EXISTS (SELECT 1 FROM webhooks w WHERE w.tenant_id = o.tenant_id)"
+            " AND NOT EXISTS (SELECT 1 FROM sms_outbox p WHERE p.destination_id = o.destination_id"
+            " AND p.attempt_number = o.attempt_number"
+            " AND p.status NOT IN ('delivered', 'failed'))",
+            (message_id,),
+        )
+        if not rows:
+            return
+        attempt_id, campaign_id, tenant_id, code = rows[0]
+        results = self.attempt_results(CampaignId(campaign_id), attempt_id - 1, 1)
+        if not results or results[0].attempt_id != attempt_id:
+            return
+        payload = json.dumps(result_fields(results[0], campaign_code=code), separators=(",", ":"))
+        stamp = to_us(now)
+        self._conn.execute(
+            "INSERT INTO webhook_outbox (tenant_id, payload, next_try_at, created_at)"
+            " VALUES (%s, %s, %s, %s)",
+            (tenant_id, payload, stamp, stamp),
         )
 
     def sms_settings(self, tenant_id: TenantId) -> TenantSmsSettings | None:

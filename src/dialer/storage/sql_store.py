@@ -36,7 +36,6 @@ from dialer.storage.sql_lifecycle import LifecycleQueries
 from dialer.storage.sql_limits import LimitQueries
 from dialer.storage.sql_number_pages import NumberPageQueries
 from dialer.storage.sql_numbers import NumberQueries
-from dialer.storage.sql_results import ResultQueries
 from dialer.storage.sql_sms import SmsQueries
 from dialer.storage.sql_webhooks import WebhookQueries
 
@@ -55,12 +54,11 @@ class SqlSession(
     LimitQueries,  # before EngineQueries, which it extends
     EngineQueries,
     WebhookQueries,
-    ResultQueries,
+    SmsQueries,  # and ResultQueries, which it extends
     AbandonmentQueries,
     ComplianceQueries,
     LifecycleQueries,
     ConsoleSessionQueries,
-    SmsQueries,
 ):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn

@@ -1,11 +1,13 @@
 """The SMS outbox in memory (storage/sql_sms.py); the queue's finish_attempts queues texts."""
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from dialer.domain.attempt import AttemptResult, FinishedAttempt
+from dialer.domain.attempt import FinishedAttempt
 from dialer.domain.ids import TenantId
+from dialer.domain.result_row import result_fields
 from dialer.domain.sms import DeliveryReport, DeliveryState
 from dialer.domain.sms_outbox import (
     MAX_REASON,
@@ -17,24 +19,21 @@ from dialer.domain.sms_outbox import (
     receipt_reason,
 )
 from dialer.domain.sms_settings import TenantSmsSettings
-from dialer.storage.memory.base import SessionBase, refers, unique
-from dialer.storage.memory.tables import SmsPartRow, SmsReceiptRow, SmsRow, from_us, to_us
+from dialer.storage.memory.base import refers, unique
+from dialer.storage.memory.results import ResultParts, sms_record
+from dialer.storage.memory.tables import (
+    OutboxRow,
+    SmsPartRow,
+    SmsReceiptRow,
+    SmsRow,
+    from_us,
+    to_us,
+)
 
 _WAITING = ("queued", "unknown")
 
 
-def _record(row: SmsRow) -> SmsRecord:
-    return SmsRecord(
-        SmsStatus(row.status),
-        row.parts,
-        row.provider,
-        row.reason,
-        row.provider_ids,
-        from_us(row.updated_at),
-    )
-
-
-class SmsParts(SessionBase):
+class SmsParts(ResultParts):  # a settled text sends its attempt's row to the webhook again
     def _queue_texts(self, finished: Sequence[FinishedAttempt], now: datetime) -> None:
         stamp = to_us(now)
         texts = [(f, text) for f in finished for text in f.record.texts]
@@ -62,19 +61,6 @@ class SmsParts(SessionBase):
                 stamp,
                 stamp,
             )
-
-    def _with_texts(self, results: list[AttemptResult]) -> list[AttemptResult]:
-        if not any(r.sms_sent for r in results):
-            return results
-        found: dict[tuple[int, int], list[SmsRecord]] = {}
-        for row in sorted(self._t.sms_outbox.values(), key=lambda r: r.id):
-            found.setdefault((row.destination_id, row.attempt_number), []).append(_record(row))
-        return [
-            dataclasses.replace(r, sms=tuple(found.get((r.destination_id, r.attempt_number), ())))
-            if r.sms_sent
-            else r
-            for r in results
-        ]
 
     def claim_sms(self, now: datetime, limit: int, lease: timedelta) -> list[ClaimedSms]:
         stamp = to_us(now)
@@ -176,6 +162,7 @@ class SmsParts(SessionBase):
                 tries=row.tries + 1,
                 updated_at=to_us(now),
             )
+            self._settled(message_id, now)
 
     def sms_unknown(
         self, message_id: int, provider: str, reason: str, next_try_at: datetime, now: datetime
@@ -261,7 +248,7 @@ class SmsParts(SessionBase):
 
     def sms_of(self, message_id: int) -> SmsRecord | None:
         row = self._t.sms_outbox.get(message_id)
-        return None if row is None else _record(row)
+        return None if row is None else sms_record(row)
 
     def forget_sms_receipts(self, before: datetime) -> int:
         stamp = to_us(before)
@@ -298,6 +285,7 @@ class SmsParts(SessionBase):
                 if p.state is not None and p.state not in ("delivered", "enroute")
             )
         self._put(row, status=status.value, reason=reason, updated_at=to_us(now))
+        self._settled(message_id, now)
 
     def sms_settings(self, tenant_id: TenantId) -> TenantSmsSettings | None:
         row = self._t.sms_settings.get(tenant_id)
@@ -322,3 +310,34 @@ class SmsParts(SessionBase):
             if callback == callback_id:
                 return tenant_id, TenantSmsSettings.from_json(text, callback)
         return None
+
+    def _settled(self, message_id: int, now: datetime) -> None:
+        """Once every text of an attempt is delivered or failed, its results row goes to the
+        tenant's webhook again, with the texts' statuses (docs/sms.md)."""
+        row = self._t.sms_outbox[message_id]
+        if row.tenant_id not in self._t.webhooks or any(
+            o.status not in ("delivered", "failed")
+            for o in self._t.sms_outbox.values()
+            if (o.destination_id, o.attempt_number) == (row.destination_id, row.attempt_number)
+        ):
+            return
+        attempt = next(
+            (
+                a
+                for a in self._t.attempts.values()
+                if (a.destination_id, a.attempt_number) == (row.destination_id, row.attempt_number)
+            ),
+            None,
+        )
+        campaign = self._t.campaigns.get(row.campaign_id)
+        if attempt is None or campaign is None:
+            return
+        results = self.attempt_results(row.campaign_id, attempt.id - 1, 1)
+        if not results or results[0].attempt_id != attempt.id:
+            return
+        payload = json.dumps(
+            result_fields(results[0], campaign_code=campaign.code), separators=(",", ":")
+        )
+        row_id = self._new_id("outbox")
+        stamp = to_us(now)
+        self._w("outbox")[row_id] = OutboxRow(row_id, row.tenant_id, payload, 0, stamp, stamp)
