@@ -24,7 +24,7 @@ from dialer.domain.sms_outbox import PREFIX_LENGTH, UNKNOWN_GRACE, SmsStatus, Sm
 from dialer.engine.sms_outbox import OutboxReports, SmsProviders, SmsSender
 from dialer.ports.sms import SmsReports
 from dialer.telephony.sim_network import SMS_REJECTING_NUMBER
-from dialer.telephony.sms import SimulatedSmsGateway
+from dialer.telephony.sms import SimulatedSmsGateway, UnconfiguredSms
 from tests.contract import support
 
 TEXT = "Sorry we missed you: call 0161 496 0000 to rebook."
@@ -243,3 +243,22 @@ def test_other_inbound_texts_change_nothing(
         asyncio.run(reports.inbound(InboundSms(person, "+441632960000", text, clock.now())))
     with container.store.read() as s:
         assert s.dnc.dnc_listed(acct.tenant_id, [person]) == set()
+
+
+def test_a_tenants_sender_id_replaces_the_caller_id(
+    container: Container, clock: ManualClock, queued: tuple[support.Account, CampaignId]
+) -> None:
+    provider = ScriptedProvider(clock, [SubmitResult(SubmitStatus.ACCEPTED, ("x",))])
+    providers = SmsProviders(provider, lambda _: None, lambda _: "ACME")  # type: ignore[arg-type]
+    asyncio.run(SmsSender(container.store, clock, providers).run_once())
+    assert [(m.sender, m.text) for m in provider.sent] == [("ACME", TEXT)]
+
+
+def test_with_no_provider_on_a_real_network_texts_fail_saying_why(
+    container: Container, clock: ManualClock, queued: tuple[support.Account, CampaignId]
+) -> None:
+    _, cid = queued
+    asyncio.run(sender(container, clock, UnconfiguredSms()).run_once())
+    got, reason = status(container, cid)
+    assert got is SmsStatus.FAILED
+    assert reason.startswith("no SMS provider")
