@@ -4,7 +4,7 @@ signature, no API key). docs/sms.md."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,7 +40,28 @@ async def get_sms_settings(request: Request, tenant: TenantDep) -> Response:
     return JsonResponse(settings_json(settings, str(request.base_url)))
 
 
-@router.put("/api/settings/sms", responses=_PROBLEMS)
+_SETTINGS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "provider": {"type": "string", "enum": ["sim", "smpp", "http"]},
+                        "senderId": {"type": ["string", "null"], "maxLength": 11},
+                        "smpp": {"type": ["object", "null"]},
+                        "http": {"type": ["object", "null"]},
+                    },
+                    "required": ["provider"],
+                }
+            }
+        },
+    }
+}
+
+
+@router.put("/api/settings/sms", openapi_extra=_SETTINGS_BODY, responses=_PROBLEMS)
 async def put_sms_settings(request: Request, tenant: TenantDep) -> Response:
     """Set the provider (sim, smpp or http) and its settings; a secret left out keeps its
     stored value. All of it or, if any field is wrong, nothing."""
@@ -54,9 +75,17 @@ async def put_sms_settings(request: Request, tenant: TenantDep) -> Response:
 @router.post(
     "/api/sms/callbacks/{callback_id}",
     status_code=204,
-    responses={400: {"model": Problem}, 401: {"model": Problem}, 404: {"model": Problem}},
+    responses={
+        400: {"model": Problem},
+        401: {"model": Problem},
+        404: {"model": Problem},
+        413: {"model": Problem},
+    },
 )
-async def sms_callback(request: Request, callback_id: str) -> Response:
+async def sms_callback(
+    request: Request,
+    callback_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", max_length=64)],
+) -> Response:
     """A delivery status or an inbound text from the tenant's HTTP gateway, signed
     (X-Twilio-Signature for the twilio preset, X-Dialer-Sms-Signature otherwise)."""
     declared = request.headers.get("content-length", "")
