@@ -20,9 +20,11 @@ from dialer.domain.events import FanOutSink
 from dialer.domain.webhook import Delivery
 from dialer.domain.webhook_address import AddressPolicy
 from dialer.engine.scheduler import Engine
+from dialer.engine.sms_outbox import SmsProviders
 from dialer.engine.webhooks import WebhookDeliverer, new_client
 from dialer.metrics.prometheus import PrometheusMetrics
 from dialer.ports import AgentPhones, Clock, EventSink, SpeechSynthesizer
+from dialer.ports.sms import SmsProvider
 from dialer.services.agent_desk import AgentDeskService
 from dialer.services.agent_supervision import AgentSupervision
 from dialer.services.callflow_dry_run import CallFlowDryRun
@@ -39,11 +41,12 @@ from dialer.services.number_pages import NumberPages
 from dialer.services.number_upload import NumberUploads
 from dialer.services.numbers import LocalNormaliser, PooledNormaliser
 from dialer.services.results import ResultsService
+from dialer.services.sms import SmsSettingsService
 from dialer.services.tenants import TenantService
 from dialer.services.webhook_test import WebhookTester
 from dialer.services.webhooks import WebhookService
 from dialer.services.zones import CalleeZones
-from dialer.settings import EngineSettings, NetworkSettings, Settings
+from dialer.settings import EngineSettings, NetworkSettings, Settings, SmsDefault
 from dialer.storage.change_watch import watch_changes
 from dialer.storage.database import open_database
 from dialer.storage.memory import MemoryStore
@@ -52,7 +55,9 @@ from dialer.storage.probe import check_reachable
 from dialer.storage.sql_store import SqlStore
 from dialer.telephony.sim_network import SimulatedNetwork
 from dialer.telephony.sim_profile import SimProfile
-from dialer.telephony.sms import SimulatedSmsGateway
+from dialer.telephony.sms import SimulatedSmsGateway, UnconfiguredSms
+from dialer.telephony.sms_book import TenantSmsBook, smpp_provider
+from dialer.telephony.sms_http import HttpSmsProvider
 
 if TYPE_CHECKING:
     from dialer.telephony.sip import SipNetwork
@@ -82,6 +87,7 @@ class Container:
     statistics: StatisticsService = field(init=False)
     live_hub: LiveHub = field(init=False)
     console_sessions: ConsoleSessions = field(init=False)
+    sms_settings: SmsSettingsService = field(init=False)
     # Every event of this process goes here; metrics subscribe (tests may add a Recording).
     events: FanOutSink = field(init=False)
     metrics: PrometheusMetrics = field(init=False)
@@ -117,6 +123,7 @@ class Container:
         self.console_sessions = ConsoleSessions(
             self.store, self.clock, self.tenants, self.agent_desk
         )
+        self.sms_settings = SmsSettingsService(self.store, self.clock, self.webhook_policy())
 
     def webhook_policy(self) -> AddressPolicy:
         return AddressPolicy.allowing(self.settings.webhook_allow)
@@ -159,6 +166,7 @@ class Container:
             statistics_service=self.statistics,
             live_hub=self.live_hub,
             console_sessions=self.console_sessions,
+            sms_settings=self.sms_settings,
         )
 
     def close_workers(self) -> None:
@@ -246,7 +254,7 @@ class EngineRuntime:
 
     engine: Engine
     driver: "SimulatedNetwork | SipNetwork"
-    sms: SimulatedSmsGateway
+    sms: SmsProvider  # the process's default (--sms); tenants may have their own
     timer: RealTimer | VirtualTimer
     webhook_policy: AddressPolicy = field(default_factory=AddressPolicy)
     events: FanOutSink = field(default_factory=FanOutSink)
@@ -323,8 +331,11 @@ def build_engine(
         )
     else:
         raise ValueError(f"unknown network {network.kind!r}; this build knows 'sim' and 'sip'")
-    # SMS goes through the simulated gateway on both networks until an SMS provider is wired.
-    sms = SimulatedSmsGateway(timer, container.events)
+    # Texts go through the tenant's own provider, else this one (docs/sms.md).
+    sms = default_sms_provider(network.sms, timer, container.events)
+    book = TenantSmsBook(
+        container.store, timer, container.events, real_network=network.kind == "sip"
+    )
     engine = Engine(
         container.store,
         driver,
@@ -336,8 +347,22 @@ def build_engine(
         events=container.events,
         # The network calls agents' phones when it can (docs/agents.md).
         phones=driver if isinstance(driver, AgentPhones) else None,
+        sms_providers=SmsProviders(sms, book, book.sender_id),
     )
     return EngineRuntime(engine, driver, sms, timer, container.webhook_policy(), container.events)
+
+
+def default_sms_provider(
+    default: SmsDefault, clock: Clock, events: EventSink | None = None
+) -> SmsProvider:
+    """The provider of ``--sms``: texts whose tenant set none go through it."""
+    if default.kind == "smpp" and default.smpp is not None:
+        return smpp_provider(default.smpp, clock)
+    if default.kind == "http" and default.http is not None:
+        return HttpSmsProvider(default.http)
+    if default.kind == "none":
+        return UnconfiguredSms()
+    return SimulatedSmsGateway(clock, events)
 
 
 def _speech() -> "SpeechSynthesizer | None":

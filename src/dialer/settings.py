@@ -5,6 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from dialer.domain.sms import SmppSettings
+from dialer.domain.sms_settings import HttpSmsSettings
+
 DEFAULT_DATABASE_URL = "sqlite:///dialer.db"
 
 
@@ -62,6 +65,16 @@ class EngineSettings:
 
 
 @dataclass(frozen=True)
+class SmsDefault:
+    """The provider of texts whose tenant set none (``--sms``, docs/sms.md). ``none``: such
+    texts fail, saying why (the default on --network sip, where the simulator would pretend)."""
+
+    kind: str = "sim"  # sim | smpp | http | none
+    smpp: SmppSettings | None = None
+    http: HttpSmsSettings | None = None
+
+
+@dataclass(frozen=True)
 class NetworkSettings:
     """Which telephone network the engine dials on, and how its simulated time runs."""
 
@@ -77,6 +90,7 @@ class NetworkSettings:
     anchor: datetime | None = None
     sip: "SipSettings | None" = None  # the trunk, when kind is "sip"
     speech_cache: Path | None = None  # rendered speech kept across restarts (None: memory only)
+    sms: SmsDefault = SmsDefault()  # texts of tenants with no SMS settings of their own
 
 
 @dataclass(frozen=True)

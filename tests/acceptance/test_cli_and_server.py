@@ -70,6 +70,8 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
             "0019_console_sessions",
             "0021_pacing_counts",
             "0022_pacing_history",
+            "0023_sms_outbox",
+            "0024_sms_settings",
         ]
     }
     assert json.loads(dialer("migrate", env=env).stdout) == {"applied": []}

@@ -101,3 +101,12 @@ def test_new_work_wakes_an_idle_engine_at_once(database_url: str, tmp_path: Path
     finally:
         engine_side.close()
         api_side.close()
+
+
+def test_a_busy_numbers_text_goes_through_the_outbox_and_shows_delivered(rig: Rig) -> None:
+    campaign = rig.campaign([drama(1)], smsOnBusy=1)
+    rig.run()
+    first, *_ = rig.attempts(campaign)[drama(1)]
+    (text,) = first.sms
+    assert (text.status.value, text.parts, text.provider) == ("delivered", 1, "sim")
+    assert text.provider_ids == (rig.sms()[0].reference,)

@@ -38,3 +38,14 @@ def test_each_outbox_message_is_its_results_row_with_the_campaign_in_front(rig: 
     assert len(results) > 6  # retries too
     assert {m["attemptId"]: m for m in messages} == expected
     assert all(list(m)[:2] == ["campaignId", "campaignCode"] for m in messages)
+
+
+def test_a_texts_delivery_sends_its_attempts_row_again(rig: Rig) -> None:
+    rig.container.webhooks.register(rig.account.tenant, "https://crm.example/hook")
+    campaign = rig.campaign([drama(1)], smsOnBusy=1)
+    rig.run()
+    first = rig.attempts(campaign)[drama(1)][0]
+    about = [m for m in outbox_payloads(rig) if m["attemptId"] == first.attempt_id]
+    # Once as the attempt ended (its text queued), once when the text was delivered.
+    assert [[t["status"] for t in m["sms"]] for m in about] == [["queued"], ["delivered"]]  # type: ignore[union-attr]
+    assert all(m["smsSent"] is True for m in about)

@@ -17,6 +17,7 @@ from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, Tena
 from dialer.domain.policy import MessagePolicy
 from dialer.domain.result_row import AGENT_FIELDS, webhook_body
 from dialer.domain.schedule import Schedule, Window
+from dialer.domain.sms_outbox import SmsRecord, SmsStatus
 from dialer.services.results import RESULT_FIELDS, iso_utc, result_fields
 
 T0 = datetime(2025, 10, 1, 9, 0, tzinfo=UTC)
@@ -46,8 +47,8 @@ def result(attempt_id: int = 1, **changes: object) -> AttemptResult:
 
 def test_fields_in_order_and_campaign_fields_first_for_the_webhook() -> None:
     row = result_fields(result())
-    # An attempt without an agent call leaves the agent fields out (they end the list).
-    assert tuple(row) + AGENT_FIELDS == RESULT_FIELDS
+    # An attempt without an agent call leaves the agent fields out; the rest keep their order.
+    assert tuple(row) == tuple(f for f in RESULT_FIELDS if f not in AGENT_FIELDS)
     assert row["stageName"] == "CorrectColleeHungUp"  # the seed's spelling
     hook = result_fields(result(), campaign_code="abc")
     assert list(hook)[:2] == ["campaignId", "campaignCode"]
@@ -105,7 +106,7 @@ def test_csv_chunks_one_per_page_and_numbers_kept_only_when_phone_shaped() -> No
         b"number,name,attemptNumber,outcome,outcomeName,stage,"
         b"stageName,queuedAt,originatedAt,answeredAt,endedAt,"
         b"cause,keys,smsSent,attemptId,phoneNumberId,agent,agentId,timeToAgentSeconds,"
-        b"talkSeconds,wrapUpSeconds,disposition,callbackAt\r\n"
+        b"talkSeconds,wrapUpSeconds,disposition,callbackAt,sms\r\n"
     ]
 
 
@@ -182,3 +183,35 @@ def test_an_agent_call_ends_the_row_with_what_the_agent_did() -> None:
 def test_an_agent_call_no_agent_took_has_the_wait_only() -> None:
     row = result_fields(result(agent=AgentCall(queued_at=T0)))
     assert {k: row[k] for k in AGENT_FIELDS} == dict.fromkeys(AGENT_FIELDS)
+
+
+def test_each_text_shows_its_status_in_json_and_one_readable_csv_cell() -> None:
+    texts = (
+        SmsRecord(SmsStatus.DELIVERED, 3, "smpp", "", ("a", "b", "c"), T0),
+        SmsRecord(SmsStatus.FAILED, 0, "http", "HTTP 400: invalid 'To'", (), T0),
+    )
+    row = result_fields(result(sms_sent=True, sms=texts))
+    assert row["smsSent"] is True
+    assert row["sms"] == [
+        {
+            "status": "delivered",
+            "parts": 3,
+            "provider": "smpp",
+            "reason": None,
+            "providerIds": ["a", "b", "c"],
+            "updatedAt": "2025-10-01T09:00:00.000Z",
+        },
+        {
+            "status": "failed",
+            "parts": 0,
+            "provider": "http",
+            "reason": "HTTP 400: invalid 'To'",
+            "providerIds": [],
+            "updatedAt": "2025-10-01T09:00:00.000Z",
+        },
+    ]
+    (chunk,) = csv_chunks([[result(sms_sent=True, sms=texts)]])
+    header, cells = csv.reader(io.StringIO(chunk.decode(), newline=""))
+    assert dict(zip(header, cells, strict=True))["sms"] == (
+        "delivered (3 parts); failed: HTTP 400: invalid 'To'"
+    )

@@ -27,6 +27,7 @@ from dialer.api.rest import callflow_dry_run as dry_run_routes
 from dialer.api.rest import campaign_numbers as numbers_routes
 from dialer.api.rest import session as session_routes
 from dialer.api.rest import settings as settings_routes
+from dialer.api.rest import sms as sms_routes
 from dialer.api.rpc import dispatch
 from dialer.api.rpc import openapi as rpc_openapi
 from dialer.services.agent_desk import AgentDeskService
@@ -43,6 +44,7 @@ from dialer.services.health import EngineProblem, HealthService
 from dialer.services.number_pages import NumberPages
 from dialer.services.number_upload import NumberUploads
 from dialer.services.results import ResultsService
+from dialer.services.sms import SmsSettingsService
 from dialer.services.tenants import TenantService
 from dialer.services.webhook_test import WebhookTester
 from dialer.services.webhooks import WebhookService
@@ -73,6 +75,7 @@ def create_app(
     statistics_service: StatisticsService | None = None,
     live_hub: LiveHub | None = None,
     console_sessions: ConsoleSessions | None = None,
+    sms_settings: SmsSettingsService | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -116,6 +119,7 @@ def create_app(
     app.state.statistics = statistics_service
     app.state.live_hub = live_hub
     app.state.console_sessions = console_sessions  # None: the console cannot log in
+    app.state.sms_settings = sms_settings
     errors.install(app)
     if summary_service is not None and statistics_service is not None:
         # Before the campaigns': its /{campaign_id} would take "summaries".
@@ -138,6 +142,8 @@ def create_app(
     app.include_router(dnc.router)
     app.include_router(webhooks.router)
     app.include_router(settings_routes.router)
+    if sms_settings is not None:
+        app.include_router(sms_routes.router)
     app.include_router(session_routes.router)
     app.router.routes.extend(console_files.routes())
     if health_service is not None:

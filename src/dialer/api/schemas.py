@@ -254,6 +254,19 @@ class CampaignDetailOut(CampaignOut):
     )
 
 
+class SmsOut(BaseModel):
+    """One text an attempt queued, as the SMS outbox last saw it."""
+
+    status: Literal["queued", "sent", "delivered", "failed", "unknown"] = Field(
+        description="unknown: sent, no answer from the provider; waiting for its receipt"
+    )
+    parts: int = Field(description="Parts the provider took it as; 0 until one took it")
+    provider: str | None = Field(description="sim, smpp or http; null before any try")
+    reason: str | None = Field(description="The provider's reason for a failure or a retry")
+    providerIds: list[str] = Field(description="The provider's ids of its parts")
+    updatedAt: str | None = Field(description="When its status last changed (UTC)")
+
+
 class ResultOut(BaseModel):
     """One attempt; times are ISO-8601 UTC with a Z, null when it did not happen."""
 
@@ -270,7 +283,9 @@ class ResultOut(BaseModel):
     endedAt: str | None
     cause: str | None
     keys: str = Field(description="Keys the callee pressed, in order")
-    smsSent: bool
+    smsSent: bool = Field(
+        description="The attempt queued a text (smsOnBusy or an sms node); its fate is in `sms`"
+    )
     attemptId: int = Field(description="Unique and stable: the webhook de-duplication key")
     phoneNumberId: int = Field(description="The number's id in the campaign")
     # Only on an agent campaign's attempts with an agent call (left out on the others).
@@ -287,6 +302,7 @@ class ResultOut(BaseModel):
     callbackAt: str | None = Field(
         None, description="CallerRequestedCallBack: when the number is called again (UTC)"
     )
+    sms: list[SmsOut] = Field(description="The texts the attempt queued, in order (docs/sms.md)")
 
 
 class ResultsPageOut(BaseModel):

@@ -5,6 +5,7 @@ import json
 import logging
 import signal
 import subprocess
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -33,6 +34,7 @@ from dialer.cli.engine_options import (
     network_settings,
 )
 from dialer.cli.listening import AddressInUse, Listeners, open_listeners
+from dialer.cli.sms_options import SmsOpt, sms_default
 from dialer.cli.webhooks import WebhookAllowOpt, allow_list, serve_webhook_allow
 from dialer.clocks import RealTimer, VirtualTimer
 from dialer.settings import EngineSettings, NetworkSettings, Settings
@@ -85,6 +87,7 @@ def serve(
     min_ring_seconds: so.MinRingOpt = 15.0,
     speech_cache: so.SpeechCacheOpt = None,
     webhook_allow: WebhookAllowOpt = None,
+    sms: SmsOpt = None,
     log_format: logs.LogFormatOpt = "text",
     log_level: logs.LogLevelOpt = "info",
 ) -> None:
@@ -120,6 +123,10 @@ def serve(
         speech_cache,
         call_log,
     )
+    try:
+        net = replace(net, sms=sms_default(sms, network))
+    except ValueError as exc:
+        _fail(str(exc))
     limits = engine_settings(
         max_calls,
         max_cps,
@@ -256,6 +263,7 @@ def worker(
     min_ring_seconds: so.MinRingOpt = 15.0,
     speech_cache: so.SpeechCacheOpt = None,
     webhook_allow: WebhookAllowOpt = None,
+    sms: SmsOpt = None,
     log_format: logs.LogFormatOpt = "text",
     log_level: logs.LogLevelOpt = "info",
     metrics_port: Annotated[
@@ -298,6 +306,10 @@ def worker(
         speech_cache,
         call_log,
     )
+    try:
+        net = replace(net, sms=sms_default(sms, network))
+    except ValueError as exc:
+        _fail(str(exc))
     limits = engine_settings(
         max_calls,
         max_cps,

@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
+from dialer.domain.sms_outbox import SmsRecord, SmsText
 
 # Outcomes the dialer settles without a call. They are final, and the record of one does not
 # use up an attempt: a number that ends OutOfTime before any call has attemptsMade 0.
@@ -63,8 +64,10 @@ class AttemptRecord:
     ended_at: datetime | None = None
     cause: str | None = None
     keys: str = ""
-    sms_sent: bool = False
+    sms_sent: bool = False  # it queued a text (smsOnBusy or an sms node): ``texts`` not empty
     agent: AgentCall | None = None  # agent campaigns' answered calls
+    # The texts it earned: the store queues them in the SMS outbox with the attempt.
+    texts: tuple[SmsText, ...] = ()
 
     @property
     def counted(self) -> bool:
@@ -92,6 +95,7 @@ class AttemptResult:
     keys: str
     sms_sent: bool
     agent: AgentCall | None = None  # agent campaigns' answered calls
+    sms: tuple[SmsRecord, ...] = ()  # its texts, in the order they were queued
 
 
 class DialJob(NamedTuple):

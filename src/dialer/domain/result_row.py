@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 
 from dialer.domain.attempt import AgentCall, AttemptResult, FinishedAttempt
+from dialer.domain.sms_outbox import SmsRecord, SmsStatus
 
 # The row's fields, in order: CSV header and JSON keys alike.
 RESULT_FIELDS = (
@@ -38,9 +39,11 @@ RESULT_FIELDS = (
     "wrapUpSeconds",
     "disposition",
     "callbackAt",
+    # The attempt's texts (docs/sms.md): a list in JSON, one readable cell in CSV.
+    "sms",
 )
 # In JSON (results and webhooks) only attempts with an agent call carry these keys.
-AGENT_FIELDS = RESULT_FIELDS[RESULT_FIELDS.index("agent") :]
+AGENT_FIELDS = RESULT_FIELDS[RESULT_FIELDS.index("agent") : RESULT_FIELDS.index("sms")]
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -99,7 +102,36 @@ def result_fields(result: AttemptResult, campaign_code: str | None = None) -> di
     }
     if result.agent is not None:
         fields.update(agent_fields(result.agent))
+    fields["sms"] = [sms_fields(text) for text in result.sms]
     return fields
+
+
+def sms_fields(text: SmsRecord) -> dict[str, object]:
+    """One text the attempt earned: its status, its parts once a provider took it, the
+    provider, and the provider's reason for a failure (or the last retry's)."""
+    return {
+        "status": text.status.value,
+        "parts": text.parts,
+        "provider": text.provider or None,
+        "reason": text.reason or None,
+        "providerIds": list(text.provider_ids),
+        "updatedAt": iso_utc(text.updated_at),
+    }
+
+
+def sms_cell(texts: list[dict[str, object]]) -> str:
+    """The texts in one CSV cell: ``delivered``, ``delivered (3 parts)``, ``failed: reason``,
+    several separated by ``; ``."""
+    cells = []
+    for text in texts:
+        cell = str(text["status"])
+        parts = text["parts"]
+        if isinstance(parts, int) and parts > 1:
+            cell += f" ({parts} parts)"
+        if text["reason"]:
+            cell += f": {text['reason']}"
+        cells.append(cell)
+    return "; ".join(cells)
 
 
 def attempt_result(finished: FinishedAttempt, attempt_id: int) -> AttemptResult:
@@ -126,6 +158,8 @@ def attempt_result(finished: FinishedAttempt, attempt_id: int) -> AttemptResult:
         keys=record.keys,
         sms_sent=record.sms_sent,
         agent=record.agent,
+        # Queued with the attempt: each text's later status is in the results (docs/sms.md).
+        sms=tuple(SmsRecord(SmsStatus.QUEUED, 0, None, "") for _ in record.texts),
     )
 
 

@@ -7,7 +7,7 @@ decided in dialer.domain.dialling.
 import asyncio
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +21,7 @@ from dialer.domain.codes import Stage
 from dialer.domain.dialling import Handling
 from dialer.domain.events import AttemptAnswered, NullSink
 from dialer.domain.ids import CampaignId
+from dialer.domain.sms_outbox import SmsText
 from dialer.domain.templates import Callee, custom_fields
 from dialer.domain.walker import (
     MAX_STEPS,
@@ -34,7 +35,7 @@ from dialer.domain.walker import (
     Walker,
 )
 from dialer.engine.agent_queue import Unserved
-from dialer.ports import Call, EventSink, SmsGateway, TelephonyDriver, Timer
+from dialer.ports import Call, EventSink, TelephonyDriver, Timer
 
 if TYPE_CHECKING:  # it needs the engine's state, which holds CampaignPlans
     from dialer.domain.agent_session import AgentSession
@@ -57,7 +58,6 @@ class CallRunner:
     def __init__(
         self,
         driver: TelephonyDriver,
-        sms: SmsGateway,
         timer: Timer,
         ring_timeout: timedelta,
         gather_timeout: timedelta,
@@ -70,7 +70,6 @@ class CallRunner:
         self.agents: AgentCalls | None = None
         self.without_agent: Counter[CampaignId] = Counter()
         self._driver = driver
-        self._sms = sms
         self._timer = timer
         self._ring_timeout = ring_timeout
         self._gather_timeout = gather_timeout
@@ -162,10 +161,10 @@ class CallRunner:
                 book.ringing_over(job.campaign_id, request.reference)
 
     async def _unanswered(self, job: DialJob, plan: CampaignPlan, failed: Failed) -> AttemptRecord:
-        sms_sent = False
-        if dialling.sms_due_on_busy(plan.context.campaign, job, failed):
-            sms_sent = await self._send_sms(job, plan, [plan.flow.sms.fill(callee_of(job))])
-        return dialling.unanswered(job, failed, sms_sent)
+        if not dialling.sms_due_on_busy(plan.context.campaign, job, failed):
+            return dialling.unanswered(job, failed, False)
+        texts = _texts(job, plan, [plan.flow.sms.fill(callee_of(job))])
+        return replace(dialling.unanswered(job, failed, True), texts=texts)
 
     async def _answered(
         self,
@@ -192,9 +191,9 @@ class CallRunner:
             await self._walk(call, walker, self._audio_dir / str(plan.context.campaign.tenant_id))
             stage, keys, texts = walker.stage, walker.keys, walker.sms
         ended = await call.hangup()
-        # SMS nodes send once the call is over, so a slow gateway never holds the line.
-        sms_sent = await self._send_sms(job, plan, texts) if texts else False
-        return dialling.answered(job, answered, ended, handling, stage, keys, sms_sent)
+        record = dialling.answered(job, answered, ended, handling, stage, keys, bool(texts))
+        # The sms nodes' texts are queued with the record (the SMS outbox sends them).
+        return replace(record, texts=_texts(job, plan, texts)) if texts else record
 
     async def _walk(self, call: Call, walker: Walker, audio: Path) -> None:
         """Drive the flow's walk on the line until it says hang up."""
@@ -217,18 +216,11 @@ class CallRunner:
         assert isinstance(step, Transfer)
         return await call.transfer(step.target)
 
-    async def _send_sms(self, job: DialJob, plan: CampaignPlan, texts: list[str]) -> bool:
-        """Send each text from the campaign's caller ID; True if the gateway took any."""
-        accepted = False
-        for text in texts:
-            try:
-                receipt = await self._sms.send(job.e164 or job.raw, plan.cli, text)
-            except Exception:
-                # The call happened whatever the gateway does: record it, without this SMS.
-                log.exception("SMS to destination %s failed", job.destination_id)
-                continue
-            accepted = accepted or receipt.accepted
-        return accepted
+
+def _texts(job: DialJob, plan: CampaignPlan, texts: list[str]) -> tuple[SmsText, ...]:
+    """The texts to queue, from the campaign's caller ID (a tenant's alphanumeric sender ID
+    replaces it when sent: engine/sms_outbox.py)."""
+    return tuple(SmsText(job.e164 or job.raw, plan.cli, text) for text in texts)
 
 
 def _prepare_first_words(call: Call, flow: CallFlow, job: DialJob) -> None:

@@ -38,9 +38,11 @@ from dialer.engine.dispatcher import Dispatcher, ZoneLookup
 from dialer.engine.housekeeper import Housekeeper
 from dialer.engine.pacer import TokenBucket
 from dialer.engine.recorder import Recorder
+from dialer.engine.sms_outbox import SmsProviders, SmsSender
 from dialer.engine.state import EngineState
 from dialer.engine.stats import EngineStats
-from dialer.ports import AgentPhones, EventSink, SmsGateway, Store, TelephonyDriver, Timer
+from dialer.ports import AgentPhones, EventSink, Store, TelephonyDriver, Timer
+from dialer.ports.sms import SmsProvider
 from dialer.settings import EngineSettings
 
 __all__ = ["NOT_PLACED_RETRY", "Engine", "ZoneLookup", "worker_name"]
@@ -78,7 +80,7 @@ class Engine:
         self,
         store: Store,
         driver: TelephonyDriver,
-        sms: SmsGateway,
+        sms: SmsProvider,
         timer: Timer,
         settings: EngineSettings,
         zones: ZoneLookup,
@@ -86,7 +88,10 @@ class Engine:
         events: EventSink | None = None,
         pacing: PacingPolicy | None = None,
         phones: AgentPhones | None = None,
+        sms_providers: SmsProviders | None = None,
     ) -> None:
+        """``sms``: the provider texts go through when their tenant has none of its own
+        (``sms_providers`` says which tenants have, when given)."""
         self.store = store
         # The engine's own totals subscribe first; then whatever bootstrap wired (metrics).
         self.stats = EngineStats()
@@ -99,7 +104,6 @@ class Engine:
         self._state = EngineState(self.worker, timedelta(seconds=settings.lease_seconds))
         self._runner = CallRunner(
             driver,
-            sms,
             timer,
             timedelta(seconds=settings.ring_timeout_seconds),
             timedelta(seconds=settings.gather_timeout_seconds),
@@ -107,6 +111,8 @@ class Engine:
             self.events,
         )
         self._recorder = Recorder(store, timer, self.worker, self.events)
+        # The texts the calls earn are queued with their attempts and sent from the outbox.
+        self.sms = SmsSender(store, timer, sms_providers or SmsProviders(sms), events=self.events)
         # Agents: the sessions whose phones this engine calls, and its agent campaigns' calls.
         # On a virtual clock the floor looks at its sessions when the engine would idle.
         self._virtual = isinstance(timer, VirtualTimer)
@@ -176,6 +182,8 @@ class Engine:
         floor_stop = asyncio.Event()
         floor = asyncio.create_task(self.floor.run(floor_stop))
         unsubscribe = self.store.subscribe(self._ring(asyncio.get_running_loop()))
+        sms_stop = asyncio.Event()
+        sms = asyncio.create_task(self.sms.run(sms_stop))
         try:
             while not stop.is_set():
                 try:
@@ -190,7 +198,13 @@ class Engine:
         finally:
             unsubscribe()
             relay.cancel()
-            await self._stop_floor(floor, floor_stop)
+            try:
+                await self._stop_floor(floor, floor_stop)
+            finally:
+                # After the last calls are recorded; what they queued and is not sent by
+                # then waits in the outbox for the next start.
+                sms_stop.set()
+                await sms
 
     async def run_until_done(self) -> None:
         """Dial until no destination is waiting or in flight anywhere (``dialer simulate``)."""
@@ -204,7 +218,10 @@ class Engine:
                 if idle and not state.calls and not state.finished and not state.contexts:
                     return
         finally:
-            await self._stop_floor(floor, floor_stop)
+            try:
+                await self._stop_floor(floor, floor_stop)
+            finally:
+                await self.sms.drain()
 
     async def _stop_floor(self, floor: "asyncio.Task[None]", floor_stop: asyncio.Event) -> None:
         """Drain the calls, then hang up the agents' legs and let their sessions go."""

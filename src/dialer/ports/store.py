@@ -27,6 +27,9 @@ from dialer.domain.limits import Claimed, ClaimLimits
 from dialer.domain.number_page import NumberFilter, NumberRow
 from dialer.domain.pacing_history import PacingPoint
 from dialer.domain.progress import CampaignProgress
+from dialer.domain.sms import DeliveryReport
+from dialer.domain.sms_outbox import ClaimedSms, SmsRecord
+from dialer.domain.sms_settings import TenantSmsSettings
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
 from dialer.domain.webhook import Backlog, Delivery, DeliveryRecord, Webhook
 
@@ -386,6 +389,73 @@ class OutboxRepo(Protocol):
     ) -> list[DeliveryRecord]: ...
 
 
+class SmsOutboxRepo(Protocol):
+    """The SMS outbox (docs/sms.md). QueueRepo.finish_attempts queues the texts an attempt
+    earned; the sender claims and marks them; the providers' receipts are matched here. Every
+    mark names the provider it came through and applies only to a row still waiting for it
+    (QUEUED or UNKNOWN), so a late answer never undoes a receipt."""
+
+    def claim_sms(self, now: datetime, limit: int, lease: timedelta) -> list[ClaimedSms]:
+        """Due QUEUED and UNKNOWN rows, oldest due first, held by this caller until
+        ``now + lease`` (pushing their next try past it)."""
+        ...
+
+    def sms_accepted(
+        self,
+        message_id: int,
+        provider: str,
+        provider_ids: Sequence[str],
+        parts: int,
+        now: datetime,
+    ) -> bool:
+        """SENT with its parts' ids; receipts kept for those ids are applied now. False if
+        the row was no longer waiting (nothing changed)."""
+        ...
+
+    def sms_retry(
+        self, message_id: int, provider: str, reason: str, next_try_at: datetime, now: datetime
+    ) -> None:
+        """Stays QUEUED (an UNKNOWN row too: it was not taken), one more try counted."""
+        ...
+
+    def sms_failed(self, message_id: int, provider: str, reason: str, now: datetime) -> None: ...
+
+    def sms_unknown(
+        self, message_id: int, provider: str, reason: str, next_try_at: datetime, now: datetime
+    ) -> None:
+        """UNKNOWN until ``next_try_at`` (the grace): a receipt matching its recipient and text
+        makes it SENT; with none by then it is claimed and submitted again. A receipt kept
+        already that matches is applied at once."""
+        ...
+
+    def sms_receipt(
+        self, tenant_id: TenantId | None, report: DeliveryReport, now: datetime
+    ) -> bool:
+        """Apply a provider's receipt to the part with its id, else to an UNKNOWN text
+        matching its recipient and text prefix; else keep it for the submit's answer. Only
+        the tenant's texts, unless None (the process's default provider serves them all).
+        True if it matched a text."""
+        ...
+
+    def sms_reply_tenant(self, person: str, ours: str) -> TenantId | None:
+        """The tenant an inbound text from ``person`` to ``ours`` (our number or sender ID)
+        answers: the last that texted that person from that sender, else the last that texted
+        them at all; None if none did."""
+        ...
+
+    def sms_of(self, message_id: int) -> SmsRecord | None: ...
+    def sms_settings(self, tenant_id: TenantId) -> TenantSmsSettings | None: ...
+    def set_sms_settings(
+        self, tenant_id: TenantId, settings: TenantSmsSettings, now: datetime
+    ) -> None: ...
+    def sms_settings_by_callback(
+        self, callback_id: str
+    ) -> tuple[TenantId, TenantSmsSettings] | None: ...
+    def forget_sms_receipts(self, before: datetime) -> int:
+        """Drop receipts kept since before ``before`` that never matched; how many."""
+        ...
+
+
 class ResultsRepo(Protocol):
     """What happened: attempts in order and a campaign's progress (storage/sql_results.py)."""
 
@@ -530,6 +600,8 @@ class StoreSession(Protocol):
     def lifecycle(self) -> LifecycleRepo: ...
     @property
     def console_sessions(self) -> ConsoleSessionRepo: ...
+    @property
+    def sms(self) -> SmsOutboxRepo: ...
 
 
 S_co = TypeVar("S_co", covariant=True)
@@ -571,6 +643,15 @@ class DncSession(Protocol):
 class OutboxSession(Protocol):
     @property
     def outbox(self) -> OutboxRepo: ...
+
+
+class SmsSession(Protocol):
+    """The SMS sender's slice: the outbox, and the DNC list an inbound STOP adds to."""
+
+    @property
+    def sms(self) -> SmsOutboxRepo: ...
+    @property
+    def dnc(self) -> DncRepo: ...
 
 
 class CatalogSession(Protocol):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from dialer.domain.attempt import AttemptResult
 from dialer.domain.errors import NotFound, ValidationFailed
 from dialer.domain.ids import CampaignId
-from dialer.domain.result_row import RESULT_FIELDS, iso_utc, result_fields
+from dialer.domain.result_row import RESULT_FIELDS, iso_utc, result_fields, sms_cell
 from dialer.domain.tenant import Tenant
 from dialer.ports.store import ResultsSession, UnitOfWork
 
@@ -25,6 +25,7 @@ __all__ = [
     "check_paging",
     "iso_utc",
     "result_fields",
+    "sms_cell",
 ]
 
 DEFAULT_LIMIT = 1_000

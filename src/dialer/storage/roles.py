@@ -20,6 +20,7 @@ from dialer.ports.store import (
     OutboxRepo,
     QueueRepo,
     ResultsRepo,
+    SmsOutboxRepo,
     TenantRepo,
 )
 
@@ -39,6 +40,7 @@ class AllRoles(
     AbandonmentRepo,
     LifecycleRepo,
     ConsoleSessionRepo,
+    SmsOutboxRepo,
     Protocol,
 ):
     """Every role's methods on one object."""
@@ -99,4 +101,8 @@ class EveryRole:
 
     @property
     def console_sessions(self: ConsoleSessionRepo) -> ConsoleSessionRepo:
+        return self
+
+    @property
+    def sms(self: SmsOutboxRepo) -> SmsOutboxRepo:
         return self

@@ -32,6 +32,7 @@ from dialer.storage.sql_abandonment import (
 from dialer.storage.sql_agent_calls import AGENT_COLUMNS, agent_values, note_agent_calls
 from dialer.storage.sql_counts import Move, counted_by_hand
 from dialer.storage.sql_outcomes import note_outcomes_sqlite
+from dialer.storage.sql_sms import queue_texts
 
 _JOB_COLUMNS = (
     "d.id, d.campaign_id, d.attempts_made + 1 AS attempt, d.number_raw, d.number_e164, d.name,"
@@ -426,6 +427,7 @@ class EngineQueries:
                     for f in retries
                 ],
             )
+        queue_texts(self._conn, [f for f in finished if f.record.texts], now)
         hooks = [f for f in finished if f.webhook is not None]
         if hooks:
             stamp = to_us(now)

@@ -1,14 +1,18 @@
 """Store queries over what a campaign has done: its attempts in order, and its progress."""
 
+from dataclasses import replace
+
 from dialer.domain.attempt import AttemptResult
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.destination import DestinationState
 from dialer.domain.ids import CampaignId, DestinationId
 from dialer.domain.progress import CampaignProgress
+from dialer.domain.sms_outbox import SmsRecord
 from dialer.storage.database import Connection
 from dialer.storage.rows import from_us
 from dialer.storage.sql_agent_calls import AGENT_SELECT, agent_from_values
 from dialer.storage.sql_counts import destination_tallies
+from dialer.storage.sql_sms_rows import SMS_SELECT, sms_record
 
 # Reads the attempts_campaign index (campaign_id, id) as one range scan from the cursor on.
 RESULTS_QUERY = (
@@ -20,6 +24,29 @@ RESULTS_QUERY = (
 )
 
 
+def with_texts(conn: Connection, results: list[AttemptResult]) -> list[AttemptResult]:
+    """The results with their texts: one more query, for the page's attempts that queued one."""
+    texting = sorted({r.destination_id for r in results if r.sms_sent})
+    if not texting:
+        return results
+    found: dict[tuple[int, int], list[SmsRecord]] = {}
+    for start in range(0, len(texting), 500):
+        chunk = texting[start : start + 500]
+        marks = ", ".join("%s" for _ in chunk)
+        for destination_id, attempt_number, *row in conn.execute(
+            f"SELECT destination_id, attempt_number, {SMS_SELECT} FROM sms_outbox"
+            f" WHERE destination_id IN ({marks}) ORDER BY id",
+            chunk,
+        ):
+            found.setdefault((destination_id, attempt_number), []).append(sms_record(row))
+    return [
+        replace(r, sms=tuple(found.get((r.destination_id, r.attempt_number), ())))
+        if r.sms_sent
+        else r
+        for r in results
+    ]
+
+
 class ResultQueries:
     _conn: Connection
 
@@ -28,7 +55,7 @@ class ResultQueries:
     ) -> list[AttemptResult]:
         """The campaign's attempts in the order they were recorded, after attempt id ``after``."""
         rows = self._conn.execute(RESULTS_QUERY, (campaign_id, after or 0, limit))
-        return [
+        results = [
             AttemptResult(
                 attempt_id=aid,
                 campaign_id=campaign_id,
@@ -65,6 +92,7 @@ class ResultQueries:
                 *agent,
             ) in rows
         ]
+        return with_texts(self._conn, results)
 
     def progress(self, campaign_id: CampaignId) -> CampaignProgress:
         """From the counters of migration 0006: the same cost for any size of campaign."""

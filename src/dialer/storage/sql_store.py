@@ -37,7 +37,7 @@ from dialer.storage.sql_limits import LimitQueries
 from dialer.storage.sql_number_pages import NumberPageQueries
 from dialer.storage.sql_numbers import NumberQueries
 from dialer.storage.sql_pacing_history import PacingHistoryQueries
-from dialer.storage.sql_results import ResultQueries
+from dialer.storage.sql_sms import SmsQueries
 from dialer.storage.sql_webhooks import WebhookQueries
 
 WORK_CHANNEL = "dialer_work"
@@ -55,7 +55,7 @@ class SqlSession(
     LimitQueries,  # before EngineQueries, which it extends
     EngineQueries,
     WebhookQueries,
-    ResultQueries,
+    SmsQueries,  # and ResultQueries, which it extends
     AbandonmentQueries,
     ComplianceQueries,
     LifecycleQueries,

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from dialer.domain.attempt import AttemptResult
-from dialer.services.results import RESULT_FIELDS, result_fields
+from dialer.services.results import RESULT_FIELDS, result_fields, sms_cell
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PHONE_SHAPED = re.compile(r"\+?[0-9 ().\-/]*")
@@ -45,6 +45,7 @@ def csv_chunks(pages: Iterable[list[AttemptResult]]) -> Iterator[bytes]:
     for page in pages:
         for result in page:
             row = result_fields(result)
+            row["sms"] = sms_cell(row["sms"])  # type: ignore[arg-type]
             writer.writerow([_cell(f, row.get(f)) for f in RESULT_FIELDS])
         yield buffer.getvalue().encode()
         buffer.seek(0)

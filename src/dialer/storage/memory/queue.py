@@ -14,7 +14,8 @@ from dialer.domain.attempt import DialJob, FinishedAttempt
 from dialer.domain.campaign import DialingContext
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId
 from dialer.domain.result_row import webhook_body
-from dialer.storage.memory.base import SessionBase, refers, unique
+from dialer.storage.memory.base import refers, unique
+from dialer.storage.memory.sms import SmsParts
 from dialer.storage.memory.tables import (
     AttemptRow,
     DestinationRow,
@@ -45,7 +46,7 @@ def _job(d: DestinationRow, attempt: int, queued: int) -> DialJob:
     )
 
 
-class QueueParts(SessionBase):
+class QueueParts(SmsParts):  # it queues texts with the attempts
     def dialing_contexts(self) -> list[DialingContext]:
         """Every campaign with destinations waiting or held, with its tenant's rules."""
         busy = {r.campaign_id for r in self._t.ready.values()}
@@ -275,6 +276,7 @@ class QueueParts(SessionBase):
                     f.campaign_id, f.priority, to_us(f.retry_at)
                 )
             self._work_added()
+        self._queue_texts(finished, now)
         # The one serializer the SQL store and the results API use (domain/result_row.py).
         hooks = [f for f in finished if f.webhook is not None and f.tenant_id in self._t.webhooks]
         if hooks:

@@ -1,16 +1,44 @@
 """What a campaign has done, in memory (storage/sql_results.py): its attempts in the order
 recorded, and its progress."""
 
+import dataclasses
+
 from dialer.domain.attempt import AttemptResult
 from dialer.domain.codes import Outcome
 from dialer.domain.destination import DestinationState
 from dialer.domain.ids import CampaignId
 from dialer.domain.progress import CampaignProgress
+from dialer.domain.sms_outbox import SmsRecord, SmsStatus
 from dialer.storage.memory.base import SessionBase
-from dialer.storage.memory.tables import from_us, opt_from_us
+from dialer.storage.memory.tables import SmsRow, from_us, opt_from_us
+
+
+def sms_record(row: SmsRow) -> SmsRecord:
+    return SmsRecord(
+        SmsStatus(row.status),
+        row.parts,
+        row.provider,
+        row.reason,
+        row.provider_ids,
+        from_us(row.updated_at),
+    )
 
 
 class ResultParts(SessionBase):
+    def _with_texts(self, results: list[AttemptResult]) -> list[AttemptResult]:
+        if not any(r.sms_sent for r in results):
+            return results
+        found: dict[tuple[int, int], list[SmsRecord]] = {}
+        for row in sorted(self._t.sms_outbox.values(), key=lambda r: r.id):
+            key = (row.destination_id, row.attempt_number)
+            found.setdefault(key, []).append(sms_record(row))
+        return [
+            dataclasses.replace(r, sms=tuple(found.get((r.destination_id, r.attempt_number), ())))
+            if r.sms_sent
+            else r
+            for r in results
+        ]
+
     def attempt_results(
         self, campaign_id: CampaignId, after: int | None, limit: int
     ) -> list[AttemptResult]:
@@ -48,7 +76,7 @@ class ResultParts(SessionBase):
             )
             if len(results) >= limit:
                 break
-        return results
+        return self._with_texts(results)
 
     def progress(self, campaign_id: CampaignId) -> CampaignProgress:
         tally = self._tallies([campaign_id])[campaign_id]

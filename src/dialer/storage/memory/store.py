@@ -22,7 +22,6 @@ from dialer.storage.memory.number_pages import NumberPageParts
 from dialer.storage.memory.outbox import OutboxParts
 from dialer.storage.memory.pacing_history import PacingHistoryParts
 from dialer.storage.memory.queue import QueueParts
-from dialer.storage.memory.results import ResultParts
 from dialer.storage.memory.tables import Tables
 from dialer.storage.roles import AllRoles, EveryRole
 
@@ -36,13 +35,14 @@ class MemorySession(
     LimitParts,
     QueueParts,
     OutboxParts,
-    ResultParts,
     AbandonmentParts,
     LifecycleParts,
     ConsoleSessionParts,
     PacingHistoryParts,
 ):
-    """One transaction; like SqlSession it is every role at once, seen through each port."""
+    """One transaction; like SqlSession it is every role at once, seen through each port.
+    (QueueParts brings SmsParts and ResultParts: the queue queues texts, a text settled sends
+    its attempt's results row to the webhook.)"""
 
 
 class MemoryStore:

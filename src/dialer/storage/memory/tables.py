@@ -45,6 +45,10 @@ TABLE_NAMES = (
     "cancelled",
     "console_sessions",
     "pacing_history",
+    "sms_outbox",
+    "sms_parts",
+    "sms_receipts",
+    "sms_settings",
 )
 
 
@@ -205,6 +209,49 @@ class AgentTokenRow:
     revoked_at: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SmsRow:
+    """sms_outbox (migration 0023)."""
+
+    id: int
+    tenant_id: TenantId
+    campaign_id: CampaignId
+    destination_id: DestinationId
+    attempt_number: int
+    to: str
+    sender: str
+    body: str
+    status: str
+    provider: str | None
+    parts: int
+    provider_ids: tuple[str, ...]
+    reason: str
+    tries: int
+    next_try_at: int
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class SmsPartRow:
+    tenant_id: TenantId
+    provider_id: str
+    state: str | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SmsReceiptRow:
+    tenant_id: TenantId | None
+    provider_id: str
+    state: str
+    error: str
+    recipient: str | None
+    text_prefix: str | None
+    at: int
+    received_at: int
+
+
 @dataclass(slots=True)
 class Tables:
     """Every table, and the last id each autoincrement table gave (rolled back with the
@@ -242,6 +289,11 @@ class Tables:
     pacing_history: dict[tuple[CampaignId, int], tuple[int, float, float, float]] = field(
         default_factory=dict
     )
+    sms_outbox: dict[int, SmsRow] = field(default_factory=dict)
+    sms_parts: dict[tuple[int, int], SmsPartRow] = field(default_factory=dict)
+    sms_receipts: dict[int, SmsReceiptRow] = field(default_factory=dict)
+    # sms_settings: (settings JSON, callback id, updated at)
+    sms_settings: dict[TenantId, tuple[str, str, int]] = field(default_factory=dict)
     last_ids: dict[str, int] = field(default_factory=dict)
 
     def fork(self) -> "Tables":

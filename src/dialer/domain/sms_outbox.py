@@ -1,0 +1,118 @@
+"""The SMS outbox's rules: what a queued text is, the statuses it goes through, when a refused
+or unanswered submit is tried again, and what a multi-part text's receipts add up to.
+
+The engine queues texts with the attempt that earned them (one transaction); the sender
+(engine/sms_outbox.py) drains the outbox through the tenant's provider. docs/sms.md tells the
+story; this module holds only the decisions, so the three stores apply them alike.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from dialer.domain.ids import TenantId
+from dialer.domain.sms import DeliveryState
+
+
+class SmsStatus(Enum):
+    QUEUED = "queued"  # waiting for the sender (again, after a RETRY answer)
+    SENT = "sent"  # the provider took it: provider ids and parts are known
+    DELIVERED = "delivered"  # every part's receipt said delivered
+    FAILED = "failed"  # refused at submit, or a part's final receipt was not delivered
+    UNKNOWN = "unknown"  # written to the provider, no answer: waiting for a receipt
+
+
+FINAL_STATUSES = frozenset({SmsStatus.DELIVERED, SmsStatus.FAILED})
+
+# How long a text may wait for its first ACCEPTED answer before it is given up (FAILED): a
+# reminder sent a day late does more harm than good.
+EXPIRY = timedelta(hours=24)
+FIRST_RETRY = timedelta(seconds=5)
+LONGEST_RETRY = timedelta(minutes=10)
+# How long a text whose submit got no answer waits for a receipt that shows the provider took
+# it anyway, before it is sent again (docs/sms.md, "Lost answers").
+UNKNOWN_GRACE = timedelta(minutes=10)
+# The start of the text a receipt carries (SMPP's "text:" field holds 20 characters).
+PREFIX_LENGTH = 20
+MAX_REASON = 500
+
+
+@dataclass(frozen=True, slots=True)
+class SmsText:
+    """One text an attempt earned, as the engine queues it."""
+
+    to: str  # E.164
+    sender: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedSms:
+    """An outbox row a sender holds (until its lease ends) to submit."""
+
+    id: int
+    tenant_id: TenantId
+    to: str
+    sender: str
+    text: str
+    tries: int
+    created_at: datetime
+    status: SmsStatus  # QUEUED, or UNKNOWN when its grace ran out with no receipt
+
+
+@dataclass(frozen=True, slots=True)
+class SmsRecord:
+    """A text as the results show it, on the attempt that earned it."""
+
+    status: SmsStatus
+    parts: int  # 0 until a provider took it
+    provider: str | None
+    reason: str  # the provider's words on a failure, or the last retry's
+    provider_ids: tuple[str, ...] = ()
+    updated_at: datetime | None = None
+
+
+def retry_delay(tries: int, retry_after: float | None) -> timedelta:
+    """How long after its ``tries``-th RETRY answer a text is submitted again: 5 s doubling up
+    to 10 min, or longer when the provider said how long to wait."""
+    doublings = min(max(tries - 1, 0), 20)
+    backoff: timedelta = min(FIRST_RETRY * (1 << doublings), LONGEST_RETRY)
+    if retry_after is not None and retry_after > 0:
+        return max(backoff, timedelta(seconds=retry_after))
+    return backoff
+
+
+def expired(created_at: datetime, now: datetime) -> bool:
+    return now - created_at >= EXPIRY
+
+
+def final_status(states: list[DeliveryState | None]) -> SmsStatus | None:
+    """What a text's parts' receipts (None: none yet, or only an intermediate one) make it:
+    DELIVERED once every part is; FAILED as soon as one part ends undelivered; else None."""
+    final = [s for s in states if s is not None and s is not DeliveryState.ENROUTE]
+    if any(s is not DeliveryState.DELIVERED for s in final):
+        return SmsStatus.FAILED
+    if states and len(final) == len(states):
+        return SmsStatus.DELIVERED
+    return None
+
+
+def receipt_reason(state: DeliveryState, error: str) -> str:
+    reason = state.value if not error else f"{state.value}: {error}"
+    return reason[:MAX_REASON]
+
+
+def prefix_matches(text: str, prefix: str | None) -> bool:
+    """Whether a receipt's text prefix can be the start of ``text`` (SMPP carries at most 20
+    characters, some carriers fewer; an empty prefix matches nothing)."""
+    return bool(prefix) and text.startswith(prefix or "")
+
+
+# The words that opt a person out of texts, as carriers treat them (CTIA's list): the whole
+# text, any case, surrounding spaces and a final full stop or exclamation mark ignored.
+OPT_OUT_WORDS = frozenset({"STOP", "STOP ALL", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+
+
+def is_opt_out(text: str) -> bool:
+    words = " ".join(text.split()).upper().rstrip(".!")
+    return words in OPT_OUT_WORDS

@@ -1,0 +1,245 @@
+"""Drains the SMS outbox: claim due texts, submit each through its tenant's provider, record
+the answer; take the providers' receipts and inbound texts back into the store.
+
+At most once per answer, at least once overall: a text is marked with its submit's answer in
+its own transaction; a sender that dies between the two (or after its lease) submits it again.
+Several senders (one per engine process) share one PostgreSQL: the claim's lease keeps each row
+with one of them at a time. docs/sms.md tells the whole story.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from dialer.domain.events import NullSink, StoreFailed
+from dialer.domain.ids import TenantId
+from dialer.domain.sms import DeliveryReport, InboundSms, OutboundSms, SubmitResult, SubmitStatus
+from dialer.domain.sms_outbox import (
+    UNKNOWN_GRACE,
+    ClaimedSms,
+    expired,
+    retry_delay,
+)
+from dialer.ports import Clock, EventSink
+from dialer.ports.sms import SmsProvider
+from dialer.ports.store import SmsSession, UnitOfWork
+from dialer.services.sms import record_inbound
+
+log = logging.getLogger(__name__)
+
+# A tenant's own provider (its SMS settings), or None to use the process's default; and the
+# alphanumeric sender ID it set (None: the campaign's caller ID).
+TenantProvider = Callable[[TenantId], SmsProvider | None]
+TenantSender = Callable[[TenantId], str | None]
+# Receipts that matched no text are kept a day (a submit's answer may come late), swept hourly.
+RECEIPT_KEPT = timedelta(days=1)
+RECEIPT_SWEEP = timedelta(hours=1)
+
+
+class OutboxReports:
+    """Where one provider hands its receipts and inbound texts: into the store. ``tenant``:
+    the tenant the provider is for, None for the process's default (it serves every tenant)."""
+
+    def __init__(
+        self, store: UnitOfWork[SmsSession], clock: Clock, tenant: TenantId | None
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._tenant = tenant
+
+    async def delivery_report(self, report: DeliveryReport) -> None:
+        await asyncio.to_thread(self._receipt, report)
+
+    def _receipt(self, report: DeliveryReport) -> None:
+        with self._store.write() as session:
+            session.sms.sms_receipt(self._tenant, report, self._clock.now())
+
+    async def inbound(self, message: InboundSms) -> None:
+        await asyncio.to_thread(self.record_inbound, message)
+
+    def record_inbound(self, message: InboundSms) -> TenantId | None:
+        return record_inbound(self._store, self._clock.now(), self._tenant, message)
+
+
+class SmsProviders:
+    """The providers texts go through: the tenant's own (its SMS settings) or the process's
+    default, each started once, with receipts and inbound texts going to the store."""
+
+    def __init__(
+        self,
+        default: SmsProvider,
+        tenant_provider: TenantProvider | None = None,
+        tenant_sender: TenantSender | None = None,
+    ) -> None:
+        self.default = default
+        self._tenant_provider = tenant_provider
+        self._tenant_sender = tenant_sender
+        self._started: dict[TenantId | None, SmsProvider] = {}
+
+    async def provider(
+        self, tenant: TenantId, store: UnitOfWork[SmsSession], clock: Clock
+    ) -> SmsProvider:
+        own = None
+        if self._tenant_provider is not None:
+            own = await asyncio.to_thread(self._tenant_provider, tenant)
+        key = tenant if own is not None else None
+        started = self._started.get(key)
+        if started is not None and (own is None or started is own):
+            return started
+        if started is not None:  # the tenant's settings changed: a new provider
+            await started.close()
+        provider = own if own is not None else self.default
+        await provider.start(OutboxReports(store, clock, key))
+        self._started[key] = provider
+        return provider
+
+    async def sender(self, tenant: TenantId, default: str) -> str:
+        """The tenant's alphanumeric sender ID, else ``default`` (the campaign's caller ID)."""
+        if self._tenant_sender is None:
+            return default
+        return await asyncio.to_thread(self._tenant_sender, tenant) or default
+
+    def started(self) -> list[SmsProvider]:
+        return list(self._started.values())
+
+    async def close(self) -> None:
+        started, self._started = list(self._started.values()), {}
+        for provider in started:
+            await provider.close()
+
+
+class SmsSender:
+    def __init__(
+        self,
+        store: UnitOfWork[SmsSession],
+        clock: Clock,
+        providers: SmsProviders,
+        *,
+        batch: int = 100,
+        lease: timedelta = timedelta(minutes=2),
+        poll_interval: timedelta = timedelta(seconds=1),
+        grace: timedelta = UNKNOWN_GRACE,
+        events: EventSink | None = None,
+    ) -> None:
+        """``lease`` must outlast a provider's longest answer (SMPP's response timeout, the
+        HTTP timeout), or a slow answer lets another sender submit the text again. ``grace``:
+        how long a text with no answer waits for a receipt before it is submitted again."""
+        self._store = store
+        self._clock = clock
+        self.providers = providers
+        self._batch = batch
+        self._lease = lease
+        self._poll = poll_interval
+        self._grace = grace
+        self._events: EventSink = events or NullSink()
+        # A provider that said RETRY (throttled, no bind) is left alone until then: its other
+        # texts wait instead of each being refused in turn.
+        self._paused: dict[int, datetime] = {}
+        self._swept: datetime | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until ``stop`` is set: at once while full batches come, else every poll."""
+        try:
+            while not stop.is_set():
+                try:
+                    if await self.run_once() >= self._batch:
+                        continue
+                except Exception:  # the store went away: claimed rows return after their lease
+                    log.exception("SMS sending failed; trying again shortly")
+                    self._events.publish(StoreFailed("sms"))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._poll.total_seconds())
+        finally:
+            await self.providers.close()
+
+    async def drain(self) -> None:
+        """Send every text due now (and receipts already on their way), then stop the
+        providers: the end of ``dialer simulate`` and of a run to the end."""
+        try:
+            while await self.run_once():
+                pass
+            for provider in self.providers.started():
+                settle = getattr(provider, "settle", None)
+                if settle is not None:
+                    await settle()
+        finally:
+            await self.providers.close()
+
+    async def run_once(self) -> int:
+        """Claim one batch of due texts and submit them, side by side; returns how many."""
+        now = self._clock.now()
+        if self._swept is None or now - self._swept >= RECEIPT_SWEEP:
+            self._swept = now
+            await asyncio.to_thread(self._forget_receipts, now - RECEIPT_KEPT)
+        claimed = await asyncio.to_thread(self._claim)
+        if claimed:
+            async with asyncio.TaskGroup() as group:
+                for message in claimed:
+                    group.create_task(self._send(message))
+        return len(claimed)
+
+    def _forget_receipts(self, before: datetime) -> None:
+        with self._store.write() as session:
+            forgotten = session.sms.forget_sms_receipts(before)
+        if forgotten:
+            log.info("%d SMS receipts matched no text in a day; forgotten", forgotten)
+
+    def _claim(self) -> list[ClaimedSms]:
+        with self._store.write() as session:
+            return session.sms.claim_sms(self._clock.now(), self._batch, self._lease)
+
+    async def _send(self, message: ClaimedSms) -> None:
+        now = self._clock.now()
+        if expired(message.created_at, now):
+            reason = "expired: no provider took it within 24 hours"
+            failed = SubmitResult(SubmitStatus.FAILED, reason=reason)
+            await asyncio.to_thread(self._mark, message, failed, "")
+            return
+        provider = await self.providers.provider(message.tenant_id, self._store, self._clock)
+        paused = self._paused.get(id(provider))
+        if paused is not None and paused > now:
+            result = SubmitResult(SubmitStatus.RETRY, reason="the provider asked to wait")
+            await asyncio.to_thread(self._mark, message, result, provider.name, paused)
+            return
+        outbound = OutboundSms(
+            str(message.id),
+            message.to,
+            await self.providers.sender(message.tenant_id, message.sender),
+            message.text,
+        )
+        try:
+            result = await provider.submit(outbound)
+        except Exception as exc:  # a provider must not raise; should one, the text waits
+            log.exception("SMS provider %s raised on submit", provider.name)
+            result = SubmitResult(SubmitStatus.UNKNOWN, reason=f"{type(exc).__name__}: {exc}")
+        until = None
+        if result.status is SubmitStatus.RETRY:
+            until = self._clock.now() + retry_delay(message.tries + 1, result.retry_after)
+            if result.retry_after is not None:
+                self._paused[id(provider)] = self._clock.now() + timedelta(
+                    seconds=result.retry_after
+                )
+        await asyncio.to_thread(self._mark, message, result, provider.name, until)
+
+    def _mark(
+        self,
+        message: ClaimedSms,
+        result: SubmitResult,
+        provider: str,
+        retry_at: datetime | None = None,
+    ) -> None:
+        now = self._clock.now()
+        with self._store.write() as session:
+            sms = session.sms
+            if result.status is SubmitStatus.ACCEPTED:
+                sms.sms_accepted(message.id, provider, result.provider_ids, result.parts, now)
+            elif result.status is SubmitStatus.FAILED:
+                sms.sms_failed(message.id, provider, result.reason or "refused", now)
+            elif result.status is SubmitStatus.RETRY:
+                assert retry_at is not None
+                sms.sms_retry(message.id, provider, result.reason, retry_at, now)
+            else:
+                reason = result.reason or "no answer from the provider"
+                sms.sms_unknown(message.id, provider, reason, now + self._grace, now)
