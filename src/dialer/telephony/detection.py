@@ -35,6 +35,9 @@ _CNG_HZ, _CNG_TOLERANCE = 1100.0, 40.0  # ITU-T T.30: 1100 +- 38 Hz
 _START_FRAMES = 5  # 100 ms: how much of the line's start decides whether it starts steady
 # Before any greeting was heard, a tone may be a melody before it: wait this long after it.
 _SETTLE_BEFORE_SPEECH_MS = 1000
+# A tone still playing is a beep once it has been steady this long; a shorter one is judged
+# when it ends. A voice's harmonic can hold still for 120 ms, rarely for 200.
+_STEADY_MS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,8 @@ class AmdSettings:
     # tone (two-tone beeps, pips) or more speech before calling the greeting over.
     beep_max_drift: float = 12.0
     beep_settle: int = 160
+    # After a greeting, a steady tone this long may be one of a row of short pips.
+    pip_min_length: int = 60
     # What "not sure" (total_analysis_time passed) is: a person, or a machine (AmdMode).
     mode: AmdMode = AmdMode.PREFER_PEOPLE
 
@@ -202,6 +207,7 @@ class AnswerDetector:
         self._words_limit = s.maximum_number_of_words
         self._openings = 0
         self._utterance_voice = 0  # voice in the utterance being spoken (or just ended)
+        self._beep_ended: ToneRun | None = None  # a beep the verdict came after
 
     def feed(self, pcm: bytes) -> Detection | None:
         if self.result is not None:
@@ -215,7 +221,9 @@ class AnswerDetector:
     def greeting_end(self) -> "GreetingEndDetector":
         """A GreetingEndDetector that carries on from here: same noise floor, and knowing whether
         speech was heard. Feed it the audio after what was fed to this detector."""
-        return GreetingEndDetector(self.settings, heard_speech=self._in_greeting, ear=self._ear)
+        waiting = GreetingEndDetector(self.settings, heard_speech=self._in_greeting, ear=self._ear)
+        waiting._beep = self._beep_ended
+        return waiting
 
     def _at(self, frame: _Frame) -> int:
         return (frame.index + 1) * FRAME_MS
@@ -237,8 +245,11 @@ class AnswerDetector:
         for run, complete in ((frame.tone, False), (frame.ended, True)):
             if run is None or not _is_beep(run, s):
                 continue
-            if complete or not _fax_band(run.hz):
-                return Detection(AnsweredBy.MACHINE, self._at(frame), f"BEEP-{round(run.hz)}")
+            if complete:
+                self._beep_ended = run  # over already: the greeting detector starts after it
+            elif _fax_band(run.hz) or run.length_ms < max(_STEADY_MS, s.beep_min_length):
+                continue
+            return Detection(AnsweredBy.MACHINE, self._at(frame), f"BEEP-{round(run.hz)}")
         return None
 
     def _speech(self, frame: _Frame) -> Detection | None:
@@ -336,7 +347,8 @@ class GreetingEndDetector:
         for frame in self._ear.hear(pcm):
             at = (frame.index + 1 - self._start) * FRAME_MS
             ended = frame.ended
-            if ended is not None and _is_beep(ended, s):
+            shortest = s.pip_min_length if self._heard_speech else s.beep_min_length
+            if ended is not None and _is_beep(ended, s, shortest):
                 self._beep, self._after_beep = ended, 0
             elif frame.tone is not None:
                 self._after_beep = 0  # another tone is playing: wait for its end
@@ -367,9 +379,9 @@ def _fax_band(hz: float) -> bool:
     return abs(hz - _CED_HZ) <= _CED_TOLERANCE or abs(hz - _CNG_HZ) <= _CNG_TOLERANCE
 
 
-def _is_beep(run: ToneRun, settings: AmdSettings) -> bool:
+def _is_beep(run: ToneRun, settings: AmdSettings, shortest: int | None = None) -> bool:
     return (
         settings.beep_low_hz <= run.hz <= settings.beep_high_hz
-        and run.length_ms >= settings.beep_min_length
+        and run.length_ms >= (settings.beep_min_length if shortest is None else shortest)
         and run.drift_hz <= settings.beep_max_drift
     )
