@@ -167,6 +167,8 @@ def report(title: str, outcomes: list[Outcome]) -> None:
     print(f"accuracy {share(right, len(outcomes))} (dead air expected: machine)")
     print(f"false machine {share(sum(o.verdict == 'machine' for o in humans), len(humans))}")
     print(f"machines missed {share(sum(o.verdict != 'machine' for o in machines), len(machines))}")
+    faxes = [o for o in outcomes if o.truth == "fax"]
+    print(f"fax accuracy {share(sum(o.verdict == 'fax' for o in faxes), len(faxes))}")
     for truth in classes:
         times = [o.after_ms for o in outcomes if o.truth == truth]
         print(

@@ -74,8 +74,7 @@ def note(hz: float, seconds: float, dbfs: float, chime: bool) -> Audio:
         for k, a in ((1, 1.0), (2, 0.5), (3, 0.25))
         if k * hz < 3800
     )
-    out = np.asarray(partials) * np.exp(-t * 4.0)
-    return out / max(np.sqrt(np.mean(out**2)), 1e-9) * 32768 * dbfs_gain(dbfs)
+    return scaled(np.asarray(partials) * np.exp(-t * 4.0), dbfs)
 
 
 SCALE = [262, 294, 330, 392, 440, 523, 587, 659, 784, 880, 1047, 1175, 1319]  # pentatonic-ish
