@@ -35,7 +35,7 @@ def test_a_greeting_and_then_more_talk_is_a_person(rng: np.random.Generator) -> 
     more = words(rng, 8, 0.24, 0.07)
     found = detect(pcm(silence(0.4), hello(rng), silence(0.45), more, silence(3)))
     assert found.by is AnsweredBy.HUMAN, found
-    assert found.reason == "HUMAN-800-800"
+    assert found.reason.startswith("HUMAN-")  # sure, not just "not sure" taken for a person
 
 
 def test_a_hesitant_person_is_a_person(rng: np.random.Generator) -> None:

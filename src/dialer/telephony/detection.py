@@ -89,7 +89,7 @@ class AmdSettings:
     # The voice gate (vad.py): voicing, and the callee's level against the room's talk.
     periodicity: float = 0.45
     voicing_hangover: int = 100
-    background_margin: float = 14.0
+    background_margin: float = 10.0
     talker_decay: float = 2.0
     # A person's opening: a short utterance ("Hello?", "Er,") of at most opening_max_voice,
     # then at least opening_pause of silence. After one (up to `openings` times) the counts
@@ -107,7 +107,15 @@ class AmdSettings:
     beep_settle: int = 160
     # After a greeting, a steady tone this long may be one of a row of short pips.
     pip_min_length: int = 60
-    # What "not sure" (total_analysis_time passed) is: a person, or a machine (AmdMode).
+    # At total_analysis_time, still talking with voice this share of the time since the first
+    # word is a machine (people have stopped by then); anything else is "not sure", which the
+    # mode decides: a person, or a machine (AmdMode).
+    sustained_talk: float = 0.6
+    # After this much voice in all, a pause must be long_talk_silence (not
+    # after_greeting_silence) to be a person waiting: a machine's greeting pauses between
+    # sentences, and a person who said this much has usually said what they had to.
+    long_talk_voice: int = 2000
+    long_talk_silence: int = 1000
     mode: AmdMode = AmdMode.PREFER_PEOPLE
 
     def gate(self) -> GateSettings:
@@ -208,6 +216,8 @@ class AnswerDetector:
         self._openings = 0
         self._utterance_voice = 0  # voice in the utterance being spoken (or just ended)
         self._beep_ended: ToneRun | None = None  # a beep the verdict came after
+        self._first_voice: int | None = None  # when voice was first heard, ms
+        self._all_voice = 0  # voice since then, never reset by an opening
 
     def feed(self, pcm: bytes) -> Detection | None:
         if self.result is not None:
@@ -256,8 +266,7 @@ class AnswerDetector:
         s = self.settings
         at = self._at(frame)
         if at >= s.total_analysis_time:
-            by = AnsweredBy.HUMAN if s.mode is AmdMode.PREFER_PEOPLE else AnsweredBy.MACHINE
-            return Detection(by, at, f"TOOLONG-{at}")
+            return self._out_of_time(at)
         if frame.tone is not None:
             return None  # neither voice nor silence: the fax and beep checks judge a tone
         if not frame.voice:
@@ -269,16 +278,20 @@ class AnswerDetector:
                 return Detection(
                     AnsweredBy.MACHINE, at, f"INITIALSILENCE-{self._silence}-{s.initial_silence}"
                 )
-            if self._in_greeting and self._silence >= s.after_greeting_silence:
-                return Detection(
-                    AnsweredBy.HUMAN, at, f"HUMAN-{self._silence}-{s.after_greeting_silence}"
-                )
+            needed = s.after_greeting_silence
+            if self._all_voice >= s.long_talk_voice:
+                needed = max(needed, s.long_talk_silence)
+            if self._in_greeting and self._silence >= needed:
+                return Detection(AnsweredBy.HUMAN, at, f"HUMAN-{self._silence}-{needed}")
             if self._in_greeting and self._silence == s.opening_pause:
                 self._utterance_ended()
             return None
         if self._silence >= s.opening_pause:
             self._utterance_voice = 0
         self._silence = 0  # app_amd's silence is the current run (ast_dsp_silence)
+        self._all_voice += FRAME_MS
+        if self._first_voice is None:
+            self._first_voice = at - FRAME_MS
         self._consecutive_voice += FRAME_MS
         self._voice += FRAME_MS
         self._utterance_voice += FRAME_MS
@@ -297,6 +310,15 @@ class AnswerDetector:
             self._in_initial_silence = False
             self._in_greeting = True
         return None
+
+    def _out_of_time(self, at: int) -> Detection:
+        s = self.settings
+        if self._first_voice is not None and self._silence < s.opening_pause:
+            share = self._all_voice / max(at - self._first_voice, FRAME_MS)
+            if share >= s.sustained_talk:
+                return Detection(AnsweredBy.MACHINE, at, f"TALKING-{round(100 * share)}")
+        by = AnsweredBy.HUMAN if s.mode is AmdMode.PREFER_PEOPLE else AnsweredBy.MACHINE
+        return Detection(by, at, f"TOOLONG-{at}")
 
     def _utterance_ended(self) -> None:
         """A pause of ``opening_pause`` after an utterance: if it was a person's short opening

@@ -32,6 +32,7 @@ _STEADY_START_DB = 6.0  # level spread (max - min) over those frames of a steady
 _START_RISE_DB = 0.4  # per frame (20 dB/s): how fast the assumed quiet start gives way
 _LAG_LO, _LAG_HI = 20, 128  # pitch lags, samples at 8 kHz: 62.5-400 Hz
 _FFT = 512  # zero-padded, so the autocorrelation up to _LAG_HI does not wrap
+_SMOOTH = 10  # frames (200 ms): the level compared with the callee's is a syllable's, not a frame's
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,7 @@ class GateSettings:
     noise_ceiling: float = -35.0
     periodicity: float = 0.45
     voicing_hangover: int = 100
-    background_margin: float = 14.0
+    background_margin: float = 10.0
     talker_decay: float = 2.0
 
 
@@ -74,6 +75,7 @@ class SpeechGate:
         self._decay = s.talker_decay * FRAME_MS / 1000
         self.talker = -math.inf
         self.floor = s.silence_threshold
+        self._recent: deque[float] = deque(maxlen=_SMOOTH)  # recent frames' power (linear)
 
     def start(self, first_levels: list[float]) -> None:
         """How the line starts, from its first frames' levels: steady is noise or silence, and
@@ -97,15 +99,19 @@ class SpeechGate:
             floor = min(floor, self._start_floor + _START_RISE_DB * index)
         self.floor = floor
         self.talker -= self._decay
+        self._recent.append(10.0 ** (level / 10.0))
         gate = max(s.silence_threshold, floor + s.noise_margin)
         if samples is None or level <= gate:
             self._since_voiced += 1
             return False
-        if periodicity(samples) >= s.periodicity:
+        # The level of the last 200 ms: a syllable's, steadier than one frame's, so the callee's
+        # own quieter sounds stay near their loudest, and talk behind them stays below.
+        smooth = 10.0 * math.log10(sum(self._recent) / len(self._recent))
+        if s.periodicity <= 0.0 or periodicity(samples) >= s.periodicity:
             self._since_voiced = 0
-            self.talker = max(self.talker, level)
+            self.talker = max(self.talker, smooth)
         else:
             self._since_voiced += 1
             if self._since_voiced > self._hangover:
                 return False
-        return level >= self.talker - s.background_margin
+        return smooth >= self.talker - s.background_margin
