@@ -140,8 +140,10 @@ def main() -> None:
     for item in args.set:
         name, value = item.split("=", 1)
         kind = types[name]
-        number = float(value) if kind in (float, "float") else int(value)
-        overrides[name] = AmdMode(value) if name == "mode" else number
+        if name == "mode":
+            overrides[name] = AmdMode(value)
+        else:
+            overrides[name] = float(value) if kind in (float, "float") else int(value)
     settings = AmdSettings(**overrides)  # type: ignore[arg-type]
     with (args.corpus / "labels.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
