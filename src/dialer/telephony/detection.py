@@ -231,9 +231,9 @@ class AnswerDetector:
     def greeting_end(self) -> "GreetingEndDetector":
         """A GreetingEndDetector that carries on from here: same noise floor, and knowing whether
         speech was heard. Feed it the audio after what was fed to this detector."""
-        waiting = GreetingEndDetector(self.settings, heard_speech=self._in_greeting, ear=self._ear)
-        waiting._beep = self._beep_ended
-        return waiting
+        return GreetingEndDetector(
+            self.settings, heard_speech=self._in_greeting, ear=self._ear, beep=self._beep_ended
+        )
 
     def _at(self, frame: _Frame) -> int:
         return (frame.index + 1) * FRAME_MS
@@ -351,6 +351,7 @@ class GreetingEndDetector:
         *,
         heard_speech: bool = True,
         ear: _Ear | None = None,
+        beep: ToneRun | None = None,
     ) -> None:
         self.settings = settings or AmdSettings()
         self._ear = ear or _Ear(self.settings)
@@ -358,7 +359,9 @@ class GreetingEndDetector:
         self._heard_speech = heard_speech
         self._silence = 0
         self._voice = 0  # consecutive voice, ms
-        self._beep: ToneRun | None = None  # the last beep, while waiting to see nothing follows
+        # The last beep, while waiting to see that nothing follows (one that ended just before
+        # the verdict, if the answer detector saw it).
+        self._beep = beep
         self._after_beep = 0  # ms since it ended
         self.result: GreetingEnd | None = None
 
