@@ -11,6 +11,7 @@ from dialer.domain.amd_mode import AmdMode
 from dialer.domain.call import OriginateRequest
 from dialer.ports import Call, TelephonyDriver
 from tests.conftest import Account
+from tests.integration.dialer_support import get
 from tests.integration.engine_support import Rig, drama
 
 CAMPAIGNS = "/api/campaign/voice"
@@ -45,6 +46,13 @@ def test_the_mode_is_stored_and_replaced_by_a_put(client: TestClient, account: A
     body = account.campaign(AnswerDetection="agents")
     assert client.put(url, json=body, headers=account.headers).status_code == 204
     assert read(client, account, created["id"])["answerDetection"] == "agents"
+
+
+def test_the_dialer_api_shows_the_mode(client: TestClient, account: Account) -> None:
+    for mode in ("agents", "people"):
+        created = create(client, account, answerDetection=mode)
+        answer = get(client, "GetCampaignDetails", Campaign=created["code"], Code=account.key)
+        assert answer["Data"]["AnswerDetection"] == mode
 
 
 def test_an_agent_campaign_keeps_its_options_beside_the_mode(
