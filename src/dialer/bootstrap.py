@@ -400,7 +400,7 @@ def build_sip_network(
         network.sip,
         timer,
         EspeakSynthesizer(cache_dir=network.speech_cache),
-        lambda: AnswerDetector(amd),
+        lambda mode: AnswerDetector(replace(amd, mode=mode)),
         _cached_audio(read_wav_8k),
         SitDetector,
         events,

@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 
 from dialer.bootstrap import Container
 from dialer.clocks import ManualClock
+from dialer.domain.amd_measured import FALSE_MACHINE_RATE
+from dialer.domain.amd_mode import AmdMode
 from dialer.domain.attempt import AttemptRecord, FinishedAttempt
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId
@@ -271,8 +273,10 @@ def test_get_campaign_shows_the_abandoned_call_figures(
     with container.store.write() as s:
         s.abandonment.save_pacing(CampaignId(campaign_id), 1.75, "budget 0.1 abandons", clock.now())
     shown = read(client, account, campaign_id)["abandonment"]
-    # UK: of 3 live calls 1 abandoned, and the machine verdict hides 3 x 0.083 / 0.917 people.
-    hidden = 3 * 0.083 / 0.917
+    # UK: of 3 live calls 1 abandoned, and the machine verdict hides 3 f / (1 - f) people, f the
+    # measured false-machine rate of the campaign's detection mode (people, the default).
+    f = FALSE_MACHINE_RATE[AmdMode.PREFER_PEOPLE]
+    hidden = min(1.0, 3 * f / (1 - f))
     assert shown["live"] == 3
     assert shown["abandoned"] == 1
     assert shown["machines"] == 1

@@ -10,7 +10,12 @@ from typer.testing import CliRunner
 
 from dialer.bootstrap import Container
 from dialer.cli import app as cli_app
-from dialer.domain.abandonment import ComplianceSettings, InfoMessage, Regime
+from dialer.domain.abandonment import (
+    MEASURED_FALSE_MACHINE_RATE,
+    ComplianceSettings,
+    InfoMessage,
+    Regime,
+)
 from dialer.settings import Settings
 from tests.conftest import Account
 from tests.integration.test_openapi import _conforms
@@ -30,7 +35,8 @@ def test_a_gb_tenant_starts_under_the_uk_rules(client: TestClient, container: Co
         "message": None,
         "optOutKey": "9",
         "attemptsPerDay": None,
-        "falseMachineRate": 8.3,
+        # The project's measurement of its detector in the default mode (amd_measured.py).
+        "falseMachineRate": round(100 * MEASURED_FALSE_MACHINE_RATE, 6),
         "rules": {
             "enforced": True,
             "limit": 3.0,

@@ -283,6 +283,7 @@ def test_details_and_strategy_examples(client: TestClient, container: Container)
                 "PacerReason": None,
                 "DecidedAt": None,
             },
+            "AnswerDetection": "people",  # the REST API's answerDetection, its default
         },
         "ErrorCode": 0,
         "Description": "OK",

@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 
 from dialer.domain.abandonment import ComplianceSettings, Regime, Tally, rules_for
+from dialer.domain.amd_measured import FALSE_MACHINE_RATE
+from dialer.domain.amd_mode import AmdMode
 
 UK = rules_for(ComplianceSettings(regime=Regime.UK, false_machine_rate=0.0))
 US = rules_for(ComplianceSettings(regime=Regime.US))
@@ -60,3 +62,18 @@ def test_no_regime_has_no_limit() -> None:
     rules = rules_for(ComplianceSettings(regime=Regime.NONE))
     assert not rules.enforced
     assert Tally(live=10, abandoned=9).budget(rules) == math.inf
+
+
+def test_the_uk_estimate_uses_the_measured_rate_of_the_campaigns_detection_mode() -> None:
+    project = ComplianceSettings(regime=Regime.UK)
+    legacy = ComplianceSettings(regime=Regime.UK, false_machine_rate=0.083)
+    for settings in (project, legacy):
+        for mode in AmdMode:
+            rules = rules_for(settings, None, mode)
+            assert rules.false_machine_rate == FALSE_MACHINE_RATE[mode]
+    assert rules_for(project).false_machine_rate == FALSE_MACHINE_RATE[AmdMode.PREFER_PEOPLE]
+    # A tenant's own measurement is kept whatever the mode; other regimes count none.
+    own = ComplianceSettings(regime=Regime.UK, false_machine_rate=0.021)
+    assert {rules_for(own, None, mode).false_machine_rate for mode in AmdMode} == {0.021}
+    us = ComplianceSettings(regime=Regime.US)
+    assert rules_for(us, None, AmdMode.PREFER_AGENTS).false_machine_rate == 0.0

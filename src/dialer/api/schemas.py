@@ -151,6 +151,12 @@ class CampaignIn(BaseModel):
         None, description="Enabled or Disabled (paused); POST default Enabled, PUT keeps it"
     )
     phoneNumbers: list[PhoneNumberIn]
+    answerDetection: Literal["people", "agents"] = Field(
+        "people",
+        description="What the answering-machine detector does when not sure: people (take it"
+        " for a person: hang up on fewer people) or agents (take it for a machine: spare agents"
+        " answerphones). Case-insensitive; docs/speech-and-detection.md has each mode's rates",
+    )
     agentOptions: AgentOptions | None = Field(
         None,
         description="Only with type agent (else a 400); left out: the defaults",
@@ -183,6 +189,9 @@ class CampaignOut(BaseModel):
     type: str
     code: str = Field(description="Campaign code for the Dialer API")
     status: str = Field(description="Enabled or Disabled")
+    answerDetection: Literal["people", "agents"] = Field(
+        description="What the answering-machine detector does when not sure"
+    )
     agentOptions: AgentOptions | None = Field(
         description="An agent campaign's options, defaults filled in; null for ivr",
         examples=[

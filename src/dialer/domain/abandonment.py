@@ -20,10 +20,17 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
+from dialer.domain.amd_measured import FALSE_MACHINE_RATE
+from dialer.domain.amd_mode import AmdMode
+
 REGULATORY_LIMIT = 0.03  # both regimes: 3% of live calls
 # The detector's share of people it judges machines, as last measured on held-out recordings
-# (bench/amd_*.py; issue 16). A tenant whose own measurement differs sets its own.
-MEASURED_FALSE_MACHINE_RATE = 0.083
+# in its default mode (amd_measured.py, from bench/amd_tune.py; issue 16). A tenant whose own
+# measurement differs sets its own.
+MEASURED_FALSE_MACHINE_RATE = FALSE_MACHINE_RATE[AmdMode.PREFER_PEOPLE]
+# What tenants were given before the per-mode measurement (and what the column still defaults
+# to): like the current measurement, it stands for "the project's figure", not the tenant's.
+_PROJECT_FIGURES = frozenset({0.083, MEASURED_FALSE_MACHINE_RATE})
 
 
 class Regime(StrEnum):
@@ -88,9 +95,21 @@ def default_regime(region: str) -> Regime:
     return Regime.US if code in _US_REGIONS else Regime.NONE
 
 
-def rules_for(settings: ComplianceSettings, target: float | None = None) -> AbandonRules:
+def false_machine_rate_for(settings: ComplianceSettings, mode: AmdMode) -> float:
+    """The tenant's own false-machine rate, or, while it holds the project's figure, the rate
+    measured for the campaign's detection mode."""
+    own = settings.false_machine_rate
+    return FALSE_MACHINE_RATE[mode] if own in _PROJECT_FIGURES else own
+
+
+def rules_for(
+    settings: ComplianceSettings,
+    target: float | None = None,
+    mode: AmdMode = AmdMode.PREFER_PEOPLE,
+) -> AbandonRules:
     """The rules of ``settings.regime``, aimed at ``target`` (a campaign's own) or the
-    tenant's, never above the regulator's limit."""
+    tenant's, never above the regulator's limit; ``mode``: the campaign's detection mode,
+    whose measured false-machine rate the UK rule counts unless the tenant set its own."""
     aim = min(REGULATORY_LIMIT, target if target is not None else settings.target)
     if settings.regime is Regime.UK:
         return AbandonRules(
@@ -103,7 +122,7 @@ def rules_for(settings: ComplianceSettings, target: float | None = None) -> Aban
             message_required=True,
             opt_out_by_key=False,
             redial_lockout=timedelta(hours=72),
-            false_machine_rate=settings.false_machine_rate,
+            false_machine_rate=false_machine_rate_for(settings, mode),
         )
     if settings.regime is Regime.US:
         return AbandonRules(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from dialer.domain.amd_mode import AmdMode
 from dialer.domain.codes import Outcome
 
 
@@ -34,6 +35,8 @@ class OriginateRequest:
     # False: report the answer at once as HUMAN, with no answering-machine detection (an agent
     # campaign that bridges on answer: the agent hears the greeting and judges it).
     detect_answer: bool = True
+    # What the detector does when not sure: the campaign's detection mode.
+    amd_mode: AmdMode = AmdMode.PREFER_PEOPLE
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from dialer.domain.abandonment import AbandonRules, ComplianceSettings, InfoMessage, rules_for
 from dialer.domain.agent import AgentOptions, Strategy
+from dialer.domain.amd_mode import AmdMode
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CallFlowId, CampaignId, CliId, DestinationId, TenantId
 from dialer.domain.policy import AttemptRule, MessagePolicy
@@ -72,6 +73,8 @@ class CampaignSpec:
     sms_on_busy: MessagePolicy
     kind: CampaignType = CampaignType.IVR
     agent: AgentOptions | None = None  # agent campaigns; None: the defaults
+    # What the answering-machine detector does when not sure (docs/speech-and-detection.md).
+    amd_mode: AmdMode = AmdMode.PREFER_PEOPLE
 
     @property
     def agent_options(self) -> AgentOptions:
@@ -144,7 +147,8 @@ class DialingContext:
     @property
     def rules(self) -> AbandonRules:
         """The tenant's regime, aimed at the campaign's own target if it has one."""
-        return rules_for(self.compliance, self.campaign.spec.agent_options.pacing.target)
+        spec = self.campaign.spec
+        return rules_for(self.compliance, spec.agent_options.pacing.target, spec.amd_mode)
 
 
 def information_message(spec: CampaignSpec, settings: ComplianceSettings) -> InfoMessage | None:

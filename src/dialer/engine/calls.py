@@ -110,6 +110,7 @@ class CallRunner:
             claimed_at=claimed_at,
             # Bridging on answer: the agent hears the greeting and judges it.
             detect_answer=not (agent_campaign and campaign.spec.agent_options.bridge_on_answer),
+            amd_mode=campaign.spec.amd_mode,
         )
         unserved = Unserved(self.without_agent, job.campaign_id) if agent_campaign else None
         book = self.agents.book if agent_campaign and self.agents is not None else None

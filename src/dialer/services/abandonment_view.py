@@ -35,7 +35,7 @@ def abandonment_view(
         return None
     settings = session.tenants.compliance(campaign.tenant_id)
     assert settings is not None  # a campaign's tenant is never deleted
-    rules = rules_for(settings, campaign.spec.agent_options.pacing.target)
+    rules = rules_for(settings, campaign.spec.agent_options.pacing.target, campaign.spec.amd_mode)
     tally = session.abandonment.tally(campaign.id, now - rules.window)
     return AbandonmentView(rules, tally, session.abandonment.pacing(campaign.id))
 

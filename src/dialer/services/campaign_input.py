@@ -11,6 +11,7 @@ from datetime import date, time, timedelta
 from typing import Any, NamedTuple
 
 from dialer.domain.agent import AgentOptions
+from dialer.domain.amd_mode import AmdMode
 from dialer.domain.campaign import MAX_PARAMETERS, CampaignSpec, CampaignStatus, CampaignType
 from dialer.domain.errors import FieldErrors
 from dialer.domain.ids import CallFlowId, CliId
@@ -47,6 +48,7 @@ _CAMPAIGN_FIELDS = {
     "type": ("type", "Type"),
     "status": ("status", "Status"),
     "agentoptions": ("agentoptions", "AgentOptions"),
+    "answerdetection": ("answerdetection", "AnswerDetection"),
 }
 _RUNOVER_FIELDS = {
     "date": ("date", "Date"),
@@ -225,6 +227,17 @@ def parse_campaign(body: Any, *, max_numbers: int) -> CampaignInput:
             errors.add("Status", "Must be 'Enabled' (dials) or 'Disabled' (paused).")
     numbers = _phone_numbers(read, props.get("phonenumbers"), max_numbers)
     agent = agent_options(read, props.get("agentoptions"), kind)
+    amd_mode = AmdMode.PREFER_PEOPLE
+    if props.get("answerdetection") is not None:
+        value = props["answerdetection"]
+        if isinstance(value, str) and value.lower() in tuple(AmdMode):
+            amd_mode = AmdMode(value.lower())
+        else:
+            errors.add(
+                "AnswerDetection",
+                "Must be 'people' (not sure is a person: the default) or 'agents' (not sure is"
+                " a machine).",
+            )
 
     # Each rule runs on whatever parts could be read, so every problem is reported at once.
     if attempts is not None:
@@ -254,6 +267,7 @@ def parse_campaign(body: Any, *, max_numbers: int) -> CampaignInput:
         sms_on_busy=sms,
         kind=kind,
         agent=agent,
+        amd_mode=amd_mode,
     )
     return CampaignInput(spec, numbers, status)
 

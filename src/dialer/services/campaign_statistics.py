@@ -111,7 +111,9 @@ class StatisticsService:
             if campaign.spec.kind is CampaignType.AGENT:
                 settings = session.tenants.compliance(tenant.id)
                 assert settings is not None  # the tenant is the caller
-                rules = rules_for(settings, campaign.spec.agent_options.pacing.target)
+                rules = rules_for(
+                    settings, campaign.spec.agent_options.pacing.target, campaign.spec.amd_mode
+                )
                 # Each bucket's rate counts the window that ends with it: read that far back.
                 reach = _floor(span.start - rules.window, span.bucket)
                 pacing = session.abandonment.pacing(campaign_id)

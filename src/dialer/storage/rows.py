@@ -8,6 +8,7 @@ import orjson
 
 from dialer.domain.abandonment import InfoMessage
 from dialer.domain.agent import AgentOptions, Pacing, PacingMode, Strategy
+from dialer.domain.amd_mode import AmdMode
 from dialer.domain.campaign import (
     Campaign,
     CampaignSpec,
@@ -69,8 +70,27 @@ def spec_columns(spec: CampaignSpec) -> tuple[Any, ...]:
         spec.cli_id,
         spec.answerphone.value,
         spec.sms_on_busy.value,
-        agent_options_to_column(spec.agent),
+        campaign_options_to_column(spec),
     )
+
+
+def campaign_options_to_column(spec: CampaignSpec) -> str | None:
+    """The agent_options column: an agent campaign's options, and (no migration needed) the
+    detection mode when it is not the default. NULL when there is neither."""
+    stored = agent_options_to_column(spec.agent)
+    if spec.amd_mode is AmdMode.PREFER_PEOPLE:
+        return stored
+    options = json.loads(stored) if stored is not None else {}
+    return json.dumps({**options, "amd_mode": spec.amd_mode.value})
+
+
+def campaign_options_from_column(value: str | None) -> tuple[AgentOptions | None, AmdMode]:
+    if value is None:
+        return None, AmdMode.PREFER_PEOPLE
+    stored = json.loads(value)
+    mode = AmdMode(stored.pop("amd_mode", AmdMode.PREFER_PEOPLE.value))
+    # Only the mode stored: an IVR campaign (or agent defaults never written), no options.
+    return (agent_options_from_column(value) if stored else None), mode
 
 
 def agent_options_to_column(options: AgentOptions | None) -> str | None:
@@ -137,6 +157,7 @@ def campaign_from_row(row: tuple[Any, ...]) -> Campaign:
         coefficient,
         agent_options,
     ) = row
+    agent, amd_mode = campaign_options_from_column(agent_options)
     schedule = Schedule(
         start_date=date.fromisoformat(start_date),
         window=Window(time.fromisoformat(start_time), time.fromisoformat(finish_time)),
@@ -157,7 +178,8 @@ def campaign_from_row(row: tuple[Any, ...]) -> Campaign:
         answerphone=MessagePolicy(answerphone),
         sms_on_busy=MessagePolicy(sms),
         kind=CampaignType(kind),
-        agent=agent_options_from_column(agent_options),
+        agent=agent,
+        amd_mode=amd_mode,
     )
     return Campaign(
         id=CampaignId(cid),

@@ -25,14 +25,19 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dialer.domain.amd_mode import AmdMode
 from dialer.domain.call import AnsweredBy
-from dialer.telephony.tones import FRAME_MS, FrameAnalyser, ToneRun, ToneTracker
+from dialer.telephony.tones import FRAME_MS, FrameAnalyser, FrameFacts, ToneRun, ToneTracker
+from dialer.telephony.vad import GateSettings, SpeechGate
 
 _CED_HZ, _CED_TOLERANCE = 2100.0, 30.0  # ITU-T V.25: 2100 +- 15 Hz, plus measurement slack
 _CNG_HZ, _CNG_TOLERANCE = 1100.0, 40.0  # ITU-T T.30: 1100 +- 38 Hz
 _START_FRAMES = 5  # 100 ms: how much of the line's start decides whether it starts steady
-_STEADY_START_DB = 6.0  # level spread (max - min) over those frames of a steady start
-_START_RISE_DB = 0.4  # per frame (20 dB/s): how fast the assumed quiet start gives way
+# Before any greeting was heard, a tone may be a melody before it: wait this long after it.
+_SETTLE_BEFORE_SPEECH_MS = 1000
+# A tone still playing is a beep once it has been steady this long; a shorter one is judged
+# when it ends. A voice's harmonic can hold still for 120 ms, rarely for 200.
+_STEADY_MS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +85,50 @@ class AmdSettings:
     cng_min_length: int = 400
     tonality: float = 0.85
     greeting_end_silence: int = 1500
-    greeting_end_max_wait: int = 20000
+    greeting_end_max_wait: int = 45000
+    # The voice gate (vad.py): voicing, and the callee's level against the room's talk.
+    periodicity: float = 0.45
+    voicing_hangover: int = 100
+    background_margin: float = 10.0
+    talker_decay: float = 2.0
+    # A person's opening: a short utterance ("Hello?", "Er,") of at most opening_max_voice,
+    # then at least opening_pause of silence. After one (up to `openings` times) the counts
+    # start again with the looser greeting_after_opening and words_after_opening, since what
+    # follows is a person going on talking more often than a machine's greeting.
+    opening_max_voice: int = 900
+    opening_pause: int = 300
+    openings: int = 2
+    greeting_after_opening: int = 3000
+    words_after_opening: int = 10
+    # A beep is steady: its frequency moves less than this over the tone (a voice's harmonic
+    # follows the pitch). After a beep the greeting detector waits beep_settle for a second
+    # tone (two-tone beeps, pips) or more speech before calling the greeting over.
+    beep_max_drift: float = 12.0
+    beep_settle: int = 160
+    # After a greeting, a steady tone this long may be one of a row of short pips.
+    pip_min_length: int = 60
+    # At total_analysis_time, still talking with voice this share of the time since the first
+    # word is a machine (people have stopped by then); anything else is "not sure", which the
+    # mode decides: a person, or a machine (AmdMode).
+    sustained_talk: float = 0.6
+    # After this much voice in all, a pause must be long_talk_silence (not
+    # after_greeting_silence) to be a person waiting: a machine's greeting pauses between
+    # sentences, and a person who said this much has usually said what they had to.
+    long_talk_voice: int = 2000
+    long_talk_silence: int = 1000
+    mode: AmdMode = AmdMode.PREFER_PEOPLE
+
+    def gate(self) -> GateSettings:
+        return GateSettings(
+            silence_threshold=self.silence_threshold,
+            noise_margin=self.noise_margin,
+            noise_window=self.noise_window,
+            noise_ceiling=self.noise_ceiling,
+            periodicity=self.periodicity,
+            voicing_hangover=self.voicing_hangover,
+            background_margin=self.background_margin,
+            talker_decay=self.talker_decay,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,49 +165,33 @@ class _Ear:
         self.settings = settings
         self.analyser = FrameAnalyser(settings.tonality, settings.silence_threshold - 5.0)
         self.tones = ToneTracker()
+        self.gate = SpeechGate(settings.gate())
         self.frames = 0
-        # Quietest recent levels (a monotonic queue of (index, level)): the noise floor.
-        self._lows: deque[tuple[int, float]] = deque()
-        self._window = max(1, settings.noise_window // FRAME_MS)
-        self._unread: deque[tuple[float, float | None]] = deque()
-        # A line whose first 100 ms vary is taken to start with speech: until the quietest
-        # frames show the real floor, assume a quiet line (a floor rising from a margin below
-        # the threshold), so a callee who speaks at once is heard. A steady start is noise (or
-        # silence) and is its own floor from the first frame, so it is never taken for a word.
-        self._quiet_start: bool | None = None
-        self._start_floor = settings.silence_threshold - settings.noise_margin
+        self._unread: deque[FrameFacts] = deque()
+        self._started = False
 
     def hear(self, pcm: bytes) -> Iterator[_Frame]:
         """The frames ``pcm`` completes, after any an earlier caller left unread: a detector that
         stops at its verdict leaves the rest of the chunk to the next detector."""
-        self._unread.extend(self.analyser.feed(pcm))
+        self._unread.extend(self.analyser.feed_frames(pcm))
         return self._read()
 
     def _read(self) -> Iterator[_Frame]:
-        if self._quiet_start is None:
+        if not self._started:
             # Hold the first frames back until there are enough to judge how the line starts.
             if len(self._unread) < _START_FRAMES:
                 return
-            first = [level for level, _ in list(self._unread)[:_START_FRAMES]]
-            self._quiet_start = max(first) - min(first) > _STEADY_START_DB
+            self.gate.start([facts.level for facts in list(self._unread)[:_START_FRAMES]])
+            self._started = True
         while self._unread:
-            level, hz = self._unread.popleft()
+            facts = self._unread.popleft()
             index = self.frames
             self.frames += 1
-            lows = self._lows
-            while lows and lows[-1][1] >= level:
-                lows.pop()
-            lows.append((index, level))
-            if lows[0][0] <= index - self._window:
-                lows.popleft()
-            floor = min(lows[0][1], self.settings.noise_ceiling)
-            if self._quiet_start:
-                floor = min(floor, self._start_floor + _START_RISE_DB * index)
-            gate = max(self.settings.silence_threshold, floor + self.settings.noise_margin)
-            ended = self.tones.step(index, hz)
+            ended = self.tones.step(index, facts.hz)
             tone = self.tones.current
             # A tone is not speech: a beep or fax tone must not be taken for a word.
-            yield _Frame(index, level > gate and tone is None, tone, ended)
+            samples = facts.samples if tone is None else None
+            yield _Frame(index, self.gate.step(index, facts.level, samples), tone, ended)
 
 
 class AnswerDetector:
@@ -167,7 +199,7 @@ class AnswerDetector:
     (later calls return it again)."""
 
     def __init__(self, settings: AmdSettings | None = None) -> None:
-        self.settings = settings or AmdSettings()
+        self.settings = s = settings or AmdSettings()
         self._ear = _Ear(self.settings)
         self.result: Detection | None = None
         # app_amd's state, its names.
@@ -178,6 +210,14 @@ class AnswerDetector:
         self._voice = 0
         self._consecutive_voice = 0
         self._silence = 0
+        # The limits in force: app_amd's, until a person's opening loosens them.
+        self._greeting_limit = s.greeting
+        self._words_limit = s.maximum_number_of_words
+        self._openings = 0
+        self._utterance_voice = 0  # voice in the utterance being spoken (or just ended)
+        self._beep_ended: ToneRun | None = None  # a beep the verdict came after
+        self._first_voice: int | None = None  # when voice was first heard, ms
+        self._all_voice = 0  # voice since then, never reset by an opening
 
     def feed(self, pcm: bytes) -> Detection | None:
         if self.result is not None:
@@ -191,7 +231,9 @@ class AnswerDetector:
     def greeting_end(self) -> "GreetingEndDetector":
         """A GreetingEndDetector that carries on from here: same noise floor, and knowing whether
         speech was heard. Feed it the audio after what was fed to this detector."""
-        return GreetingEndDetector(self.settings, heard_speech=self._in_greeting, ear=self._ear)
+        return GreetingEndDetector(
+            self.settings, heard_speech=self._in_greeting, ear=self._ear, beep=self._beep_ended
+        )
 
     def _at(self, frame: _Frame) -> int:
         return (frame.index + 1) * FRAME_MS
@@ -211,17 +253,20 @@ class AnswerDetector:
         s = self.settings
         # A tone at a fax frequency is a beep only once it has stopped short of a fax tone.
         for run, complete in ((frame.tone, False), (frame.ended, True)):
-            if run is None or not s.beep_low_hz <= run.hz <= s.beep_high_hz:
+            if run is None or not _is_beep(run, s):
                 continue
-            if run.length_ms >= s.beep_min_length and (complete or not _fax_band(run.hz)):
-                return Detection(AnsweredBy.MACHINE, self._at(frame), f"BEEP-{round(run.hz)}")
+            if complete:
+                self._beep_ended = run  # over already: the greeting detector starts after it
+            elif _fax_band(run.hz) or run.length_ms < max(_STEADY_MS, s.beep_min_length):
+                continue
+            return Detection(AnsweredBy.MACHINE, self._at(frame), f"BEEP-{round(run.hz)}")
         return None
 
     def _speech(self, frame: _Frame) -> Detection | None:
         s = self.settings
         at = self._at(frame)
         if at >= s.total_analysis_time:
-            return Detection(AnsweredBy.HUMAN, at, f"TOOLONG-{at}")
+            return self._out_of_time(at)
         if frame.tone is not None:
             return None  # neither voice nor silence: the fax and beep checks judge a tone
         if not frame.voice:
@@ -233,38 +278,71 @@ class AnswerDetector:
                 return Detection(
                     AnsweredBy.MACHINE, at, f"INITIALSILENCE-{self._silence}-{s.initial_silence}"
                 )
-            if self._in_greeting and self._silence >= s.after_greeting_silence:
-                return Detection(
-                    AnsweredBy.HUMAN, at, f"HUMAN-{self._silence}-{s.after_greeting_silence}"
-                )
+            needed = s.after_greeting_silence
+            if self._all_voice >= s.long_talk_voice:
+                needed = max(needed, s.long_talk_silence)
+            if self._in_greeting and self._silence >= needed:
+                return Detection(AnsweredBy.HUMAN, at, f"HUMAN-{self._silence}-{needed}")
+            if self._in_greeting and self._silence == s.opening_pause:
+                self._utterance_ended()
             return None
+        if self._silence >= s.opening_pause:
+            self._utterance_voice = 0
         self._silence = 0  # app_amd's silence is the current run (ast_dsp_silence)
+        self._all_voice += FRAME_MS
+        if self._first_voice is None:
+            self._first_voice = at - FRAME_MS
         self._consecutive_voice += FRAME_MS
         self._voice += FRAME_MS
+        self._utterance_voice += FRAME_MS
         if self._consecutive_voice >= s.min_word_length and not self._in_word:
             self._words += 1
             self._in_word = True
         if self._consecutive_voice >= s.maximum_word_length:
             return Detection(AnsweredBy.MACHINE, at, f"MAXWORDLENGTH-{self._consecutive_voice}")
-        if self._words > s.maximum_number_of_words:
+        if self._words > self._words_limit:
+            return Detection(AnsweredBy.MACHINE, at, f"MAXWORDS-{self._words}-{self._words_limit}")
+        if self._in_greeting and self._voice >= self._greeting_limit:
             return Detection(
-                AnsweredBy.MACHINE, at, f"MAXWORDS-{self._words}-{s.maximum_number_of_words}"
+                AnsweredBy.MACHINE, at, f"LONGGREETING-{self._voice}-{self._greeting_limit}"
             )
-        if self._in_greeting and self._voice >= s.greeting:
-            return Detection(AnsweredBy.MACHINE, at, f"LONGGREETING-{self._voice}-{s.greeting}")
         if self._consecutive_voice >= s.min_word_length:
             self._in_initial_silence = False
             self._in_greeting = True
         return None
 
+    def _out_of_time(self, at: int) -> Detection:
+        s = self.settings
+        if self._first_voice is not None and self._silence < s.opening_pause:
+            share = self._all_voice / max(at - self._first_voice, FRAME_MS)
+            if share >= s.sustained_talk:
+                return Detection(AnsweredBy.MACHINE, at, f"TALKING-{round(100 * share)}")
+        by = AnsweredBy.HUMAN if s.mode is AmdMode.PREFER_PEOPLE else AnsweredBy.MACHINE
+        return Detection(by, at, f"TOOLONG-{at}")
+
+    def _utterance_ended(self) -> None:
+        """A pause of ``opening_pause`` after an utterance: if it was a person's short opening
+        ("Hello?", "Er,"), what follows is judged afresh and more loosely: people say hello and
+        go on ("Hullo? Oh hi, sorry, I was out in the garden."), or hesitate."""
+        s = self.settings
+        if self._openings >= s.openings or self._utterance_voice > s.opening_max_voice:
+            return
+        self._openings += 1
+        self._words = 0
+        self._voice = 0
+        self._greeting_limit = max(s.greeting, s.greeting_after_opening)
+        self._words_limit = max(s.maximum_number_of_words, s.words_after_opening)
+
 
 class GreetingEndDetector:
     """After a MACHINE verdict: ``feed`` turns True once the greeting is over, at the end of a
-    beep, after ``greeting_end_silence`` of silence following speech, or when
+    beep (the last of two tones or a run of pips: ``beep_settle`` after a beep, nothing more),
+    after ``greeting_end_silence`` of silence following speech, or when
     ``greeting_end_max_wait`` has passed whatever was heard. ``result`` says which and when.
 
     ``heard_speech``: whether the greeting had begun before this detector started (True when
-    the verdict came from speech); until then, silence is the pause before a greeting.
+    the verdict came from speech); until then, silence is the pause before a greeting, and a
+    tone may be a melody before it, so a beep needs a longer quiet after it.
     """
 
     def __init__(
@@ -273,6 +351,7 @@ class GreetingEndDetector:
         *,
         heard_speech: bool = True,
         ear: _Ear | None = None,
+        beep: ToneRun | None = None,
     ) -> None:
         self.settings = settings or AmdSettings()
         self._ear = ear or _Ear(self.settings)
@@ -280,6 +359,10 @@ class GreetingEndDetector:
         self._heard_speech = heard_speech
         self._silence = 0
         self._voice = 0  # consecutive voice, ms
+        # The last beep, while waiting to see that nothing follows (one that ended just before
+        # the verdict, if the answer detector saw it).
+        self._beep = beep
+        self._after_beep = 0  # ms since it ended
         self.result: GreetingEnd | None = None
 
     def feed(self, pcm: bytes) -> bool:
@@ -289,19 +372,27 @@ class GreetingEndDetector:
         for frame in self._ear.hear(pcm):
             at = (frame.index + 1 - self._start) * FRAME_MS
             ended = frame.ended
-            if ended is not None and _is_beep(ended, s):
-                self.result = GreetingEnd(f"BEEP-{round(ended.hz)}", at)
-                return True
+            shortest = s.pip_min_length if self._heard_speech else s.beep_min_length
+            if ended is not None and _is_beep(ended, s, shortest):
+                self._beep, self._after_beep = ended, 0
+            elif frame.tone is not None:
+                self._after_beep = 0  # another tone is playing: wait for its end
+            elif self._beep is not None:
+                self._after_beep += FRAME_MS
             # Speech is a word's worth of voice: a click or a burst of noise is not more
             # greeting, so it neither ends the silence nor starts the wait for one.
             self._voice = self._voice + FRAME_MS if frame.voice else 0
             if self._voice >= s.min_word_length:
                 self._heard_speech = True
                 self._silence = 0
+                self._beep = None  # speech after a tone: the tone was not the end
             elif frame.tone is None:
                 self._silence += FRAME_MS
                 if self._heard_speech and self._silence >= s.greeting_end_silence:
                     self.result = GreetingEnd(f"SILENCE-{self._silence}", at)
+            settle = s.beep_settle if self._heard_speech else _SETTLE_BEFORE_SPEECH_MS
+            if self._beep is not None and self._after_beep >= settle:
+                self.result = GreetingEnd(f"BEEP-{round(self._beep.hz)}", at)
             if self.result is None and at >= s.greeting_end_max_wait:
                 self.result = GreetingEnd(f"MAXWAIT-{at}", at)
             if self.result is not None:
@@ -313,8 +404,9 @@ def _fax_band(hz: float) -> bool:
     return abs(hz - _CED_HZ) <= _CED_TOLERANCE or abs(hz - _CNG_HZ) <= _CNG_TOLERANCE
 
 
-def _is_beep(run: ToneRun, settings: AmdSettings) -> bool:
+def _is_beep(run: ToneRun, settings: AmdSettings, shortest: int | None = None) -> bool:
     return (
         settings.beep_low_hz <= run.hz <= settings.beep_high_hz
-        and run.length_ms >= settings.beep_min_length
+        and run.length_ms >= (settings.beep_min_length if shortest is None else shortest)
+        and run.drift_hz <= settings.beep_max_drift
     )

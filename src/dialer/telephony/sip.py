@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 import baresip
 
+from dialer.domain.amd_mode import AmdMode
 from dialer.domain.call import CallNotPlaced, OriginateRequest
 from dialer.domain.events import NullSink
 from dialer.ports import AgentPhones, EventSink, SpeechSynthesizer, Timer
@@ -60,7 +61,7 @@ class SipNetwork:
         settings: SipSettings,
         timer: Timer,
         speech: SpeechSynthesizer,
-        new_answer_detector: Callable[[], AnswerDetecting],
+        new_answer_detector: Callable[[AmdMode], AnswerDetecting],
         load_audio: Callable[[str], bytes],
         new_sit_detector: Callable[[], SitDetecting] | None = None,
         events: EventSink | None = None,

@@ -323,7 +323,7 @@ class SipCall:
     async def _detect(self) -> AnsweredBy:
         """Listen for the answering-machine detector's verdict (silence from us meanwhile)."""
         assert self._call is not None
-        detector = self._detector = self.network.new_answer_detector()
+        detector = self._detector = self.network.new_answer_detector(self.request.amd_mode)
         verdict: list[AnsweredBy] = []
         decided = asyncio.Event()
 

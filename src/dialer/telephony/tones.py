@@ -14,6 +14,7 @@ single +-50 Hz band holds most of their power, and unvoiced ones are broadband.
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +39,12 @@ class ToneRun:
     hz: float
     first: int
     last: int
+    low_hz: float = 0.0  # the lowest and highest frequency measured over the run: a beep is
+    high_hz: float = 0.0  # steady to a few Hz, a voice's harmonic wanders with its pitch
+
+    @property
+    def drift_hz(self) -> float:
+        return self.high_hz - self.low_hz
 
     @property
     def length_ms(self) -> int:
@@ -47,6 +54,12 @@ class ToneRun:
     def end_ms(self) -> int:
         """When the tone stopped, in audio time: the window's 20 ms lag taken off."""
         return self.last * FRAME_MS
+
+
+class FrameFacts(NamedTuple):
+    level: float  # dBFS, DC offset removed
+    hz: float | None  # the tone's frequency, if the frame is tonal
+    samples: npt.NDArray[np.float64] | None  # the last 40 ms, for frames loud enough to analyse
 
 
 class FrameAnalyser:
@@ -69,24 +82,28 @@ class FrameAnalyser:
 
     def feed(self, pcm: bytes) -> list[tuple[float, float | None]]:
         """(level in dBFS, tone frequency if tonal) of each whole frame completed by ``pcm``."""
+        return [(facts.level, facts.hz) for facts in self.feed_frames(pcm)]
+
+    def feed_frames(self, pcm: bytes) -> list[FrameFacts]:
+        """What each whole frame completed by ``pcm`` holds."""
         data = self._pending + pcm if self._pending else pcm
         count = len(data) // (2 * FRAME)
         self._pending = data[count * 2 * FRAME :]
         return [self._frame(data, offset) for offset in range(0, count * 2 * FRAME, 2 * FRAME)]
 
-    def _frame(self, data: bytes, offset: int) -> tuple[float, float | None]:
+    def _frame(self, data: bytes, offset: int) -> FrameFacts:
         x = np.frombuffer(data, "<i2", FRAME, offset).astype(np.float64)
         total, energy = float(x.sum()), float(x.dot(x))
         # The variance: power without any DC offset the line may have, which is not sound.
         power = (energy - total * total / FRAME) / (FRAME * _FULL_SCALE_POWER)
         level = 10.0 * math.log10(power) if power > _SILENT_POWER else _SILENT_DB
         hz = None
+        samples = None
         if level >= self.tone_floor_db:
-            window = np.concatenate((self._previous, x))
-            window *= _HANN
-            hz = self._tone(np.fft.rfft(window))
+            samples = np.concatenate((self._previous, x))
+            hz = self._tone(np.fft.rfft(samples * _HANN))
         self._previous = x
-        return level, hz
+        return FrameFacts(level, hz, samples)
 
     def _tone(self, spectrum: npt.NDArray[np.complex128]) -> float | None:
         """The frequency of the one tone ``spectrum`` holds, or None."""
@@ -114,9 +131,10 @@ class ToneTracker:
         """Account for frame ``index`` (``hz`` None if not tonal); the run it ended, if any."""
         run = self.current
         if run is not None and hz is not None and abs(hz - run.hz) <= self.tolerance_hz:
-            self.current = ToneRun(run.hz, run.first, index)
+            low, high = min(run.low_hz, hz), max(run.high_hz, hz)
+            self.current = ToneRun(run.hz, run.first, index, low, high)
             return None
         if run is not None and index - run.last <= 1 and hz is None:
             return None  # a dropout: wait one more frame before calling the run over
-        self.current = ToneRun(hz, index, index) if hz is not None else None
+        self.current = ToneRun(hz, index, index, hz, hz) if hz is not None else None
         return run

@@ -54,6 +54,7 @@ def campaign_fields(campaign: Campaign) -> dict[str, Any]:
         "code": campaign.code,
         "status": campaign.status.value.capitalize(),
         "agentOptions": agent_options_json(spec) if spec.kind is CampaignType.AGENT else None,
+        "answerDetection": spec.amd_mode.value,
     }
 
 

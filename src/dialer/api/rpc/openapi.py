@@ -331,6 +331,7 @@ METHODS: dict[str, _Method] = {
                     "PacerReason": "predictive: 4 ready, 3 ringing, budget 7.2 abandons",
                     "DecidedAt": "2025-10-01T10:42:05.000Z",
                 },
+                "AnswerDetection": "people",
             },
             **_OK,
         },

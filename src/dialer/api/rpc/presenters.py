@@ -58,6 +58,7 @@ def details_json(view: CampaignView) -> dict[str, Any]:
         "Abandonment": None
         if view.abandonment is None
         else {k[0].upper() + k[1:]: v for k, v in abandonment_json(view.abandonment).items()},
+        "AnswerDetection": spec.amd_mode.value,
     }
 
 

@@ -129,6 +129,10 @@ class CampaignDetails(CampaignSummary):
     Abandonment: AbandonmentOut | None = Field(
         description="An agent campaign's abandoned-call figures over its window; null for IVR"
     )
+    AnswerDetection: str = Field(
+        description="What the answering-machine detector does when not sure (set in the REST"
+        " API's answerDetection): people (take it for a person) or agents (for a machine)"
+    )
 
 
 class PendingCampaign(CampaignSummary):

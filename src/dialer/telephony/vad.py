@@ -1,0 +1,117 @@
+"""Whether a 20 ms frame is the callee speaking: louder than the line's noise, voiced like one
+nearby talker, and not far below the callee's own voice.
+
+Three tests, each against a mistake the energy rule alone made on real lines
+(docs/speech-and-detection.md has the measurements):
+
+- **above the noise floor**: louder than ``silence_threshold`` and ``noise_margin`` dB above the
+  quietest frame of the last ``noise_window`` ms (capped at ``noise_ceiling``), so steady line
+  noise, hum or a fan is not one long word;
+- **voiced**: a frame's periodicity (its normalised autocorrelation's peak at a pitch lag,
+  2.5-16 ms) at least ``periodicity``, or such a frame within ``voicing_hangover`` ms before it
+  (the consonants between vowels). One talker near the phone is clearly periodic; noise is not,
+  and several voices at once (a room's background talk) smear each other's periods;
+- **the callee, not the room**: within ``background_margin`` dB of the callee's voice so far (the
+  loudest voiced level heard, falling ``talker_decay`` dB a second), so people talking behind
+  the callee, 10-20 dB quieter, are not taken for more of the callee's speech.
+
+The gate's per-frame work is a few numpy calls; the autocorrelation runs only on frames loud
+enough to pass the first test.
+"""
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FRAME_MS = 20
+_START_FRAMES = 5  # 100 ms: how much of the line's start decides whether it starts steady
+_STEADY_START_DB = 6.0  # level spread (max - min) over those frames of a steady start
+_START_RISE_DB = 0.4  # per frame (20 dB/s): how fast the assumed quiet start gives way
+_LAG_LO, _LAG_HI = 20, 128  # pitch lags, samples at 8 kHz: 62.5-400 Hz
+_FFT = 512  # zero-padded, so the autocorrelation up to _LAG_HI does not wrap
+_SMOOTH = 10  # frames (200 ms): the level compared with the callee's is a syllable's, not a frame's
+
+
+@dataclass(frozen=True, slots=True)
+class GateSettings:
+    silence_threshold: float = -40.0
+    noise_margin: float = 10.0
+    noise_window: int = 2000
+    noise_ceiling: float = -35.0
+    periodicity: float = 0.45
+    voicing_hangover: int = 100
+    background_margin: float = 10.0
+    talker_decay: float = 2.0
+
+
+def periodicity(window: npt.NDArray[np.float64]) -> float:
+    """The normalised autocorrelation's highest peak over pitch lags (0: none, 1: periodic)."""
+    x = window - window.mean()
+    spectrum = np.fft.rfft(x, _FFT)
+    corr = np.fft.irfft(spectrum.real**2 + spectrum.imag**2, _FFT)
+    if corr[0] <= 0.0:
+        return 0.0
+    # Unbiased: a lag's sum covers fewer samples, so it is scaled back up.
+    n = x.size
+    lags = corr[_LAG_LO:_LAG_HI] * (n / (n - np.arange(_LAG_LO, _LAG_HI)))
+    return float(lags.max() / corr[0])
+
+
+class SpeechGate:
+    """Feed each frame's level (dBFS) and samples in order; ``step`` says whether it is the
+    callee's voice. ``floor`` and ``talker`` are the current noise floor and callee level."""
+
+    def __init__(self, settings: GateSettings | None = None) -> None:
+        self.settings = s = settings or GateSettings()
+        self._lows: deque[tuple[int, float]] = deque()  # monotonic queue: the window's minimum
+        self._window = max(1, s.noise_window // FRAME_MS)
+        self._quiet_start: bool | None = None
+        self._start_floor = s.silence_threshold - s.noise_margin
+        self._hangover = max(0, s.voicing_hangover // FRAME_MS)
+        self._since_voiced = self._hangover + 1
+        self._decay = s.talker_decay * FRAME_MS / 1000
+        self.talker = -math.inf
+        self.floor = s.silence_threshold
+        self._recent: deque[float] = deque(maxlen=_SMOOTH)  # recent frames' power (linear)
+
+    def start(self, first_levels: list[float]) -> None:
+        """How the line starts, from its first frames' levels: steady is noise or silence, and
+        is its own floor at once; varying is a callee already speaking, so until quieter frames
+        show the real floor a quiet line is assumed, or a word spoken at once would be the floor
+        and go unheard."""
+        self._quiet_start = max(first_levels) - min(first_levels) > _STEADY_START_DB
+
+    def step(self, index: int, level: float, samples: npt.NDArray[np.float64] | None) -> bool:
+        """Frame ``index``'s verdict. ``samples``: the last 40 ms, for the voicing test (None
+        for a frame that is a tone, which is never voice)."""
+        s = self.settings
+        lows = self._lows
+        while lows and lows[-1][1] >= level:
+            lows.pop()
+        lows.append((index, level))
+        if lows[0][0] <= index - self._window:
+            lows.popleft()
+        floor = min(lows[0][1], s.noise_ceiling)
+        if self._quiet_start:
+            floor = min(floor, self._start_floor + _START_RISE_DB * index)
+        self.floor = floor
+        self.talker -= self._decay
+        self._recent.append(10.0 ** (level / 10.0))
+        gate = max(s.silence_threshold, floor + s.noise_margin)
+        if samples is None or level <= gate:
+            self._since_voiced += 1
+            return False
+        # The level of the last 200 ms: a syllable's, steadier than one frame's, so the callee's
+        # own quieter sounds stay near their loudest, and talk behind them stays below.
+        smooth = 10.0 * math.log10(sum(self._recent) / len(self._recent))
+        if s.periodicity <= 0.0 or periodicity(samples) >= s.periodicity:
+            self._since_voiced = 0
+            self.talker = max(self.talker, smooth)
+        else:
+            self._since_voiced += 1
+            if self._since_voiced > self._hangover:
+                return False
+        return smooth >= self.talker - s.background_margin
