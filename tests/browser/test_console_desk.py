@@ -1,7 +1,8 @@
 """The agent desk's parts the first desk test (test_console.py) leaves out, in a real headless
 Chromium against `dialer serve --speed 20` on the simulated network (docs/console.md): a pause
 with its reason, the wrap-up countdown, the callback time picker read in the agent's own time
-zone, and the supervisor's view of the agent's day (time per state) on the wallboard."""
+zone, the CRM's CustomData shown as text, and the supervisor's view of the agent's day (time per
+state) on the wallboard."""
 
 import os
 import re
@@ -51,6 +52,15 @@ def test_the_desk_pauses_with_a_reason_and_books_a_callback(
                 phoneNumbers=[{"number": "+447700900101", "name": "Ann Lewis"}],
             ),
         )
+        # The CRM gives the customer its own data through the Dialer API: the desk
+        # shows it as text (the markup in it never runs: the page's CSP watch would see it).
+        lead = {"leadId": "L-77", "note": "<img src=x onerror=alert(1)>"}
+        call = {
+            "Campaign": made["code"],
+            "Target": "+447700900101",
+            "CustomData": lead,
+        }
+        assert acme.post(base, "/ForwardDialer/Dialer/UpdateCall", call)["ErrorCode"] == 0
         container = build(Settings(database_url=url))
         try:
             tenant = container.tenants.authenticate(acme.key)
@@ -81,6 +91,10 @@ def test_the_desk_pauses_with_a_reason_and_books_a_callback(
 
         acme.post(base, f"/api/campaign/voice/{made['id']}/resume")
         expect(page.get_by_test_id("customer-name")).to_have_text("Ann Lewis", timeout=90_000)
+        custom = page.locator("dt:text-is('Custom data') + dd")
+        expect(custom).to_contain_text('"leadId":"L-77"')
+        expect(custom).to_contain_text("<img src=x onerror=alert(1)>")
+        assert page.locator(".customer img").count() == 0
         page.get_by_role("button", name="Hang up").click()
         expect(state).to_contain_text("wrap-up")
         expect(page.get_by_role("timer")).to_have_text(re.compile(r"^Wrap-up ends in \d+:\d\d$"))
