@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fastapi.testclient import TestClient
+
 from dialer.telephony.smpp import text as smpp_text
 from dialer.testing.smpp_server import SmppTestServer
 from tests.integration.engine_support import Rig, drama
@@ -64,24 +66,36 @@ def sms_of(rig: Rig, campaign: int, number: str) -> list[Any]:
 
 
 def test_sms_on_busy_goes_to_the_smsc_and_its_receipt_shows_delivered(rig: Rig) -> None:
+    campaigns: list[int] = []
+
     async def scenario(server: SmppTestServer) -> None:
         use_smpp(rig, server)
         campaign = rig.campaign([drama(1)], smsOnBusy=1)
+        campaigns.append(campaign)
         runtime = rig.engine()
         await runtime.engine.run_until_done()
 
         (message,) = server.messages
         assert (message.source, message.destination) == ("441632960000", drama(1)[1:])
         assert message.data_coding == smpp_text.DATA_CODING_GSM
-        (text,) = sms_of(rig, campaign, drama(1))
+        first = rig.attempts(campaign)[drama(1)][0]
+        (text,) = first.sms
         # The run to the end waited for the receipts (a second behind, wall time) of what
         # it sent before closing the bind.
         assert (text.status.value, text.parts, text.provider) == ("delivered", 1, "smpp")
         assert list(text.provider_ids) == message.message_ids
-        (row,) = rig.attempts(campaign)[drama(1)][:1]
-        assert row.sms_sent is True
+        assert message.text == "Hi N0: "  # the call flow's busy text for N0 (no Parameter1)
 
     with_smsc(scenario, receipt_delay=1.0)
+    (campaign,) = campaigns
+    with TestClient(rig.container.app()) as client:
+        page = client.get(
+            f"/api/campaign/voice/{campaign}/results", headers=rig.account.headers
+        ).json()
+    (row,) = [r for r in page["results"] if r["smsSent"]]  # the first busy only
+    assert [(t["status"], t["parts"], t["provider"]) for t in row["sms"]] == [
+        ("delivered", 1, "smpp")
+    ]
 
 
 def test_an_sms_node_sends_a_long_ucs2_text_in_parts_reassembled_at_the_smsc(rig: Rig) -> None:
