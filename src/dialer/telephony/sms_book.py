@@ -8,7 +8,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
+from dialer.clocks import SystemClock
 from dialer.domain.ids import TenantId
 from dialer.domain.sms import SmppSettings
 from dialer.domain.sms_settings import SmsProviderKind, TenantSmsSettings
@@ -22,8 +24,14 @@ log = logging.getLogger(__name__)
 
 
 def smpp_provider(settings: SmppSettings, clock: Clock) -> SmsProvider:
-    """h-smpp's SMPP 3.4 provider, imported when first needed."""
+    """h-smpp's SMPP 3.4 provider, imported when first needed. Its waits (the carrier's rate,
+    enquire_link, response timeouts, back-off) are a real carrier's real seconds: it keeps
+    ``clock`` only when that clock's seconds are real ones (``--speed 1``, or a test's loop
+    timer); under ``--speed max`` or ``--speed 10`` it runs on the system clock (docs/sms.md)."""
     module = importlib.import_module("dialer.telephony.smpp")
+    real_seconds = getattr(clock, "real_seconds", None)
+    if real_seconds is not None and real_seconds(timedelta(seconds=1)) != 1.0:
+        clock = SystemClock()
     provider: SmsProvider = module.SmppProvider(settings, clock)
     return provider
 

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from dialer.domain.sms import OutboundSms, SmppBindMode, SmppSettings, SubmitResult, SubmitStatus
+from dialer.domain.sms import (
+    DeliveryState,
+    OutboundSms,
+    SmppBindMode,
+    SmppSettings,
+    SubmitResult,
+    SubmitStatus,
+)
 from dialer.ports import Clock, Timer
 from dialer.ports.sms import SmsReports
 from dialer.telephony.smpp import pdu, receipts, text
@@ -26,6 +33,7 @@ _RETRYABLE = {pdu.ESME_RTHROTTLED, pdu.ESME_RMSGQFUL}
 _PART_RETRIES = 5  # a later part of a long text refused for now: tried again this many times
 _MAX_ALPHANUMERIC = 11
 _MAX_PARTIAL_TEXTS = 1000  # inbound long texts waiting for their other parts
+_MAX_EARLY_RECEIPTS = 10_000  # receipts whose submit_sm_resp had not been read yet
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,12 @@ class SmppProvider:
         self._runner: asyncio.Task[None] | None = None
         self._closing = False
         self._fragments: dict[tuple[str, int], dict[int, bytes]] = {}
+        # Parts the SMSC took whose final receipt has not come yet (what ``settle`` waits
+        # for), and final receipts that overtook their submit_sm_resp.
+        self._awaiting: set[str] = set()
+        self._early: dict[str, None] = {}
+        self._all_receipted = asyncio.Event()
+        self._all_receipted.set()
 
     def __repr__(self) -> str:  # the settings hold the password: never shown
         return (
@@ -102,6 +116,33 @@ class SmppProvider:
     async def wait_bound(self) -> bool:
         """Wait one response timeout for a bind; True if there is one."""
         return await self._wait_bound()
+
+    async def settle(self) -> None:
+        """Wait for the final receipts of the parts this bind sent, one response timeout at
+        most: the end of a run to the end (``SmsSender.drain``). Receipts later than that
+        come on the next bind, as an SMSC keeps them for one (docs/sms.md)."""
+        if not self.settings.registered_delivery or self._all_receipted.is_set():
+            return
+        waiter = asyncio.ensure_future(self._all_receipted.wait())
+        await wait_for(self.clock, waiter, self.settings.response_timeout)
+        waiter.cancel()
+
+    def _sent(self, provider_id: str) -> None:
+        if provider_id in self._early:
+            del self._early[provider_id]
+        elif self.settings.registered_delivery:
+            self._awaiting.add(provider_id)
+            self._all_receipted.clear()
+
+    def _receipted(self, provider_id: str) -> None:
+        if provider_id in self._awaiting:
+            self._awaiting.discard(provider_id)
+            if not self._awaiting:
+                self._all_receipted.set()
+            return
+        if len(self._early) >= _MAX_EARLY_RECEIPTS:
+            del self._early[next(iter(self._early))]
+        self._early[provider_id] = None
 
     async def close(self) -> None:
         self._closing = True
@@ -283,7 +324,9 @@ class SmppProvider:
         status = answer.response.status
         if status == pdu.ESME_ROK:
             self.rate.recover()
-            return _PartResult(SubmitStatus.ACCEPTED, pdu.parse_message_id(answer.response.body))
+            provider_id = pdu.parse_message_id(answer.response.body)
+            self._sent(provider_id)
+            return _PartResult(SubmitStatus.ACCEPTED, provider_id)
         if status in _RETRYABLE:
             self.rate.slow_down()
             log.info("SMPP: %s: rate now %.2f parts/s", pdu.status_name(status), self.rate.rate)
@@ -306,7 +349,10 @@ class SmppProvider:
         now = self.clock.now()
         try:
             if receipts.is_receipt(message):
-                await reports.delivery_report(receipts.parse_receipt(message, now))
+                report = receipts.parse_receipt(message, now)
+                await reports.delivery_report(report)
+                if report.state is not DeliveryState.ENROUTE:
+                    self._receipted(report.provider_id)
             else:
                 body = self._reassemble(message)
                 if body is not None:
