@@ -32,6 +32,19 @@ def program_audit() -> ProgramAudit:
     return _PROGRAMS
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reverse-order",
+        action="store_true",
+        help="run the tests in reverse order: a test that leans on another's data or state fails",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--reverse-order"):
+        items.reverse()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     unlisted = _PROGRAMS.unlisted(listed_programs())
     if unlisted:
