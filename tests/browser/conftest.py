@@ -12,7 +12,9 @@ from tests.acceptance.test_docs_in_browser import CHROMIUM_FLAGS
 from tests.browser.csp import violations_of
 
 
-@pytest.fixture
+# One Chromium per module (its start costs 1 to 4 s): every test opens its own context, with
+# its own cookies and storage, so no test sees another's session.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as playwright:

@@ -5,6 +5,7 @@ since PostgreSQL refuses to run as root. Durability is switched off: the data di
 """
 
 import glob
+import itertools
 import os
 import pwd
 import shutil
@@ -59,7 +60,8 @@ class PostgresServer:
                 ) from exc
             self.user = "postgres"
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
-        self._counter = 0
+        # next() on a count is atomic: the tests make databases from a second thread too.
+        self._numbers = itertools.count(1)
 
     def _run(self, *args: str) -> None:
         subprocess.run(
@@ -117,12 +119,13 @@ class PostgresServer:
     def url(self, database: str) -> str:
         return f"postgresql://dialer@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, prefix: str = "t") -> str:
-        """A new empty database; returns its URL."""
-        self._counter += 1
-        name = f"{prefix}_{os.getpid()}_{self._counter}"
+    def create_database(self, prefix: str = "t", template: str | None = None) -> str:
+        """A new database, empty or a copy of the database named ``template`` (which nobody
+        may be connected to meanwhile); returns its URL."""
+        name = f"{prefix}_{os.getpid()}_{next(self._numbers)}"
+        copy = f' TEMPLATE "{template}"' if template else ""
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"'.encode())
+            conn.execute(f'CREATE DATABASE "{name}"{copy}'.encode())
         return self.url(name)
 
     def stop(self) -> None:
