@@ -334,7 +334,11 @@ def build_engine(
     # Texts go through the tenant's own provider, else this one (docs/sms.md).
     sms = default_sms_provider(network.sms, timer, container.events)
     book = TenantSmsBook(
-        container.store, timer, container.events, real_network=network.kind == "sip"
+        container.store,
+        timer,
+        container.events,
+        real_network=network.kind == "sip",
+        policy=container.webhook_policy(),
     )
     engine = Engine(
         container.store,

@@ -34,6 +34,7 @@ from dialer.cli.engine_options import (
     network_settings,
 )
 from dialer.cli.listening import AddressInUse, Listeners, open_listeners
+from dialer.cli.sms_check import report_texts_without_provider
 from dialer.cli.sms_options import SmsOpt, sms_default
 from dialer.cli.webhooks import WebhookAllowOpt, allow_list, serve_webhook_allow
 from dialer.clocks import RealTimer, VirtualTimer
@@ -192,6 +193,8 @@ def _serve(
         background = runtime.running if runtime is not None else None
         app = container.app(background, runtime.problem if runtime is not None else None)
         container.warm_up()
+        if runtime is not None and not api_copy:
+            report_texts_without_provider(container, net, log)
         sock, *others = listeners.sockets
         if api_copy:
             http_workers.die_with_parent()
@@ -355,6 +358,7 @@ def worker(
     else:
         typer.echo(f"dialer worker {runtime.engine.worker} on {store}", err=True)
     _print_clock(timer)
+    report_texts_without_provider(container, net, log)
     try:
         asyncio.run(main())
     finally:

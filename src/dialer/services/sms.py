@@ -31,7 +31,7 @@ from dialer.domain.sms_settings import (
 from dialer.domain.webhook_address import AddressPolicy
 from dialer.ports import Clock
 from dialer.ports.store import SmsSession, UnitOfWork
-from dialer.services.webhooks import Resolver, checked_url, resolve_host
+from dialer.services.webhooks import Resolver, address_problem, checked_url, resolve_host
 
 log = logging.getLogger(__name__)
 
@@ -322,8 +322,8 @@ class SmsSettingsService:
         policy: AddressPolicy | None = None,
         resolve: Resolver = resolve_host,
     ) -> None:
-        """``policy``: where an HTTP gateway may be (as webhooks: public addresses only,
-        unless the operator's --webhook-allow names it)."""
+        """``policy``: where an HTTP gateway or an SMPP host may be (as webhooks: public
+        addresses only, unless the operator's --webhook-allow names it)."""
         self._store = store
         self._clock = clock
         self._policy = policy or AddressPolicy()
@@ -354,6 +354,13 @@ class SmsSettingsService:
         smpp = http = None
         if kind is SmsProviderKind.SMPP or body.get("smpp") is not None:
             smpp = parse_smpp(body.get("smpp"), old.smpp if old else None, errors)
+            # A tenant's bind must not reach into the server's own network (checked again at
+            # each connect: telephony/smpp/destination.py).
+            problem = (
+                None if smpp is None else address_problem(smpp.host, self._policy, self._resolve)
+            )
+            if problem is not None:
+                errors.add("smpp.host", problem.replace("webhooks go", "SMPP binds go"))
         if kind is SmsProviderKind.HTTP or body.get("http") is not None:
 
             def check(url: object) -> str:

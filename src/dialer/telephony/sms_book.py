@@ -14,6 +14,7 @@ from dialer.clocks import SystemClock
 from dialer.domain.ids import TenantId
 from dialer.domain.sms import SmppSettings
 from dialer.domain.sms_settings import SmsProviderKind, TenantSmsSettings
+from dialer.domain.webhook_address import AddressPolicy
 from dialer.ports import Clock, EventSink
 from dialer.ports.sms import SmsProvider
 from dialer.ports.store import SmsSession, UnitOfWork
@@ -23,16 +24,19 @@ from dialer.telephony.sms_http import HttpSmsProvider
 log = logging.getLogger(__name__)
 
 
-def smpp_provider(settings: SmppSettings, clock: Clock) -> SmsProvider:
+def smpp_provider(
+    settings: SmppSettings, clock: Clock, policy: AddressPolicy | None = None
+) -> SmsProvider:
     """h-smpp's SMPP 3.4 provider, imported when first needed. Its waits (the carrier's rate,
     enquire_link, response timeouts, back-off) are a real carrier's real seconds: it keeps
     ``clock`` only when that clock's seconds are real ones (``--speed 1``, or a test's loop
-    timer); under ``--speed max`` or ``--speed 10`` it runs on the system clock (docs/sms.md)."""
+    timer); under ``--speed max`` or ``--speed 10`` it runs on the system clock (docs/sms.md).
+    ``policy``: where a tenant's bind may connect; None for the operator's ``--sms smpp``."""
     module = importlib.import_module("dialer.telephony.smpp")
     real_seconds = getattr(clock, "real_seconds", None)
     if real_seconds is not None and real_seconds(timedelta(seconds=1)) != 1.0:
         clock = SystemClock()
-    provider: SmsProvider = module.SmppProvider(settings, clock)
+    provider: SmsProvider = module.SmppProvider(settings, clock, policy=policy)
     return provider
 
 
@@ -44,6 +48,7 @@ class TenantSmsBook:
         events: EventSink | None = None,
         *,
         real_network: bool = False,
+        policy: AddressPolicy | None = None,
         refresh: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -51,6 +56,8 @@ class TenantSmsBook:
         self._clock = clock
         self._events = events
         self._real = real_network
+        # A tenant's SMPP host obeys the webhooks' address policy (docs/sms.md).
+        self._policy = policy or AddressPolicy()
         self._refresh = refresh
         self._monotonic = monotonic
         self._lock = threading.Lock()
@@ -97,7 +104,7 @@ class TenantSmsBook:
             return HttpSmsProvider(settings.http)
         if settings.provider is SmsProviderKind.SMPP and settings.smpp is not None:
             try:
-                return smpp_provider(settings.smpp, self._clock)
+                return smpp_provider(settings.smpp, self._clock, self._policy)
             except ImportError:
                 log.error("tenant %s chose SMPP, which this build lacks", tenant)
                 return None

@@ -21,9 +21,10 @@ from dialer.domain.sms import (
     SubmitResult,
     SubmitStatus,
 )
+from dialer.domain.webhook_address import AddressPolicy
 from dialer.ports import Clock, Timer
 from dialer.ports.sms import SmsReports
-from dialer.telephony.smpp import pdu, receipts, text
+from dialer.telephony.smpp import destination, pdu, receipts, text
 from dialer.telephony.smpp.rate import RateLimiter
 from dialer.telephony.smpp.session import Outcome, Session, wait_for
 
@@ -80,7 +81,17 @@ def as_timer(clock: Clock | Timer) -> Timer:
 class SmppProvider:
     name = "smpp"
 
-    def __init__(self, settings: SmppSettings, clock: Clock | Timer) -> None:
+    def __init__(
+        self,
+        settings: SmppSettings,
+        clock: Clock | Timer,
+        *,
+        policy: AddressPolicy | None = None,
+        resolve: destination.AsyncResolver = destination.resolve,
+    ) -> None:
+        """``policy``: where a tenant's bind may connect (public addresses unless the
+        operator allows more), checked at each connect; None for the operator's own
+        ``--sms smpp``, which goes wherever DIALER_SMS_SMPP_HOST says."""
         clock = as_timer(clock)
         if clock.real_seconds(timedelta(seconds=1)) is None:
             # enquire_link, response timeouts and the rate are waits that must really pass
@@ -90,6 +101,8 @@ class SmppProvider:
         self.rate = RateLimiter(settings.throughput, clock)
         self.binds = 0  # successful binds so far: tests and the benchmark read it
         self.last_bind_error = ""
+        self._policy = policy
+        self._resolve = resolve
         self._reports: SmsReports | None = None
         self._session: Session | None = None
         self._bound = asyncio.Event()
@@ -175,8 +188,18 @@ class SmppProvider:
 
     async def _connect(self) -> Session | None:
         settings = self.settings
+        host = settings.host
+        if self._policy is not None:
+            try:
+                host = await destination.checked_address(
+                    host, settings.port, self._policy, self._resolve
+                )
+            except destination.Refused as exc:
+                self.last_bind_error = f"refused: {exc}"
+                log.warning("SMPP: %s: %s", self._where(), self.last_bind_error)
+                return None
         # a host that drops our SYNs would hold the connect for minutes: bounded like a bind
-        connecting = asyncio.ensure_future(asyncio.open_connection(settings.host, settings.port))
+        connecting = asyncio.ensure_future(asyncio.open_connection(host, settings.port))
         try:
             if not await wait_for(self.clock, connecting, settings.response_timeout):
                 raise TimeoutError(f"no answer in {settings.response_timeout:g}s")
