@@ -10,14 +10,12 @@ from dialer.domain.ids import TenantId
 from dialer.domain.result_row import result_fields
 from dialer.domain.sms import DeliveryReport, DeliveryState
 from dialer.domain.sms_outbox import (
-    GIVEN_UP,
     MAX_REASON,
     ClaimedSms,
     SmsRecord,
     SmsStatus,
     doubt_reason,
     final_status,
-    first_missing,
     padded,
     part_prefix_matches,
     prefix_matches,
@@ -26,6 +24,7 @@ from dialer.domain.sms_outbox import (
 from dialer.domain.sms_settings import TenantSmsSettings
 from dialer.storage.memory.base import refers, unique
 from dialer.storage.memory.results import ResultParts, sms_record
+from dialer.storage.memory.sms_cut import CutTexts
 from dialer.storage.memory.tables import (
     OutboxRow,
     SmsPartRow,
@@ -38,7 +37,7 @@ from dialer.storage.memory.tables import (
 _WAITING = ("queued", "unknown")
 
 
-class SmsParts(ResultParts):  # a settled text sends its attempt's row to the webhook again
+class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the webhook again
     def _queue_texts(self, finished: Sequence[FinishedAttempt], now: datetime) -> None:
         stamp = to_us(now)
         texts = [(f, text) for f in finished for text in f.record.texts]
@@ -227,13 +226,6 @@ class SmsParts(ResultParts):  # a settled text sends its attempt's row to the we
                 )
                 self._set_part(row.id, ids.index(kept.provider_id), report, now)
 
-    def _cut(self, row: SmsRow) -> bool:
-        """An UNKNOWN text with some parts taken: never claimed to be sent again."""
-        return row.status == "unknown" and any(m == row.id for m, _ in self._t.sms_parts)
-
-    def _taken(self, message_id: int) -> set[int]:
-        return {n for m, n in self._t.sms_parts if m == message_id}
-
     def sms_receipt(
         self, tenant_id: TenantId | None, report: DeliveryReport, now: datetime
     ) -> bool:
@@ -311,29 +303,6 @@ class SmsParts(ResultParts):  # a settled text sends its attempt's row to the we
             )
         self._w("sms_parts")[(message_id, 0)] = SmsPartRow(row.tenant_id, report.provider_id)
         self._set_part(message_id, 0, report, now)
-
-    def _match_doubt(self, message_id: int, report: DeliveryReport, now: datetime) -> bool:
-        row = self._t.sms_outbox[message_id]
-        part = first_missing(self._taken(message_id), row.parts)
-        if part is None:
-            return False
-        table = self._w("sms_parts")
-        table[(message_id, part)] = SmsPartRow(row.tenant_id, report.provider_id)
-        later = first_missing(self._taken(message_id), row.parts)
-        ids = tuple(p.provider_id for (m, _), p in sorted(table.items()) if m == message_id)
-        reason = "" if later is None else doubt_reason(later, row.parts, "no receipt yet")
-        self._put(row, provider_ids=ids, reason=reason, updated_at=to_us(now))
-        self._set_part(message_id, part, report, now)
-        return True
-
-    def _give_up_cut(self, now: datetime) -> None:
-        stamp = to_us(now)
-        for row in sorted(self._t.sms_outbox.values(), key=lambda r: r.id):
-            if row.next_try_at <= stamp and self._cut(row):
-                part = first_missing(self._taken(row.id), row.parts)
-                reason = doubt_reason(part if part is not None else 0, row.parts, GIVEN_UP)
-                self._put(row, status="failed", reason=reason, updated_at=stamp)
-                self._settled(row.id, now)
 
     def _set_part(self, message_id: int, part: int, report: DeliveryReport, now: datetime) -> None:
         table = self._w("sms_parts")
