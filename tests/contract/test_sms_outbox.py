@@ -314,3 +314,22 @@ def test_a_failed_part_fails_a_cut_text_at_once(store: Store) -> None:
         s.sms.sms_receipt(None, receipt("p1", DeliveryState.UNDELIVERABLE, error="011"), T0)
     failed = record(store, message)
     assert (failed.status, failed.reason) == (SmsStatus.FAILED, "undeliverable: 011")
+
+
+def test_a_text_resent_while_its_first_tries_part_1_receipt_came_keeps_the_new_parts(
+    store: Store,
+) -> None:
+    message = cut(store, taken=())
+    with store.write() as s:  # in doubt from part 1, no receipt in the grace: resent whole
+        assert [c.id for c in s.sms.claim_sms(GRACE, 10, LEASE)] == [message]
+        # the first try's part 1 receipt comes while the resend is in flight
+        assert s.sms.sms_receipt(None, receipt("p1", recipient=TO, text_prefix=LONG[:20]), GRACE)
+        assert s.sms.sms_accepted(message, "smpp", ["q1", "q2"], 2, GRACE)
+        s.sms.sms_receipt(None, receipt("q1"), GRACE)
+        s.sms.sms_receipt(None, receipt("q2"), GRACE)
+    done = record(store, message)
+    assert (done.status, done.parts, done.provider_ids) == (
+        SmsStatus.DELIVERED,
+        2,
+        ("q1", "q2"),
+    )

@@ -116,6 +116,7 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
         if not updated:
             return False
         tenant = TenantId(updated[0][0])
+        self._forget_parts(message_id)
         if not provider_ids:
             return True
         self._conn.insert_many(
@@ -181,6 +182,7 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
         tenant, to, body = updated[0]
         cut = bool(provider_ids)
         if cut:  # some parts taken: their receipts apply by id, the rest wait for theirs
+            self._forget_parts(message_id)
             self._conn.insert_many(
                 "sms_parts",
                 ("message_id", "part", "tenant_id", "provider_id"),
@@ -303,6 +305,11 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
             (message_id, tenant_id, report.provider_id),
         )
         self._set_part(message_id, 0, report, now)
+
+    def _forget_parts(self, message_id: int) -> None:
+        """A text resent while its first try's part 1 receipt came (a text in doubt from part
+        1 claimed again): the new answer's parts replace the old."""
+        self._conn.execute("DELETE FROM sms_parts WHERE message_id = %s", (message_id,))
 
     def _apply_kept(
         self, tenant_id: TenantId, message_id: int, ids: list[str], now: datetime

@@ -126,6 +126,7 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
             tries=row.tries + 1,
             updated_at=to_us(now),
         )
+        self._forget_parts(message_id)
         if not provider_ids:
             return True
         table = self._w("sms_parts")
@@ -188,6 +189,7 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
         )
         cut = bool(provider_ids)
         if cut:  # some parts taken: their receipts apply by id, the rest wait for theirs
+            self._forget_parts(message_id)
             table = self._w("sms_parts")
             for n, pid in enumerate(provider_ids):
                 table[(message_id, n)] = SmsPartRow(row.tenant_id, pid)

@@ -49,3 +49,10 @@ class CutTexts(SessionBase):
                 reason = doubt_reason(part if part is not None else 0, row.parts, GIVEN_UP)
                 self._put(row, status="failed", reason=reason, updated_at=stamp)
                 self._settled(row.id, now)
+
+    def _forget_parts(self, message_id: int) -> None:
+        """A text resent while its first try's part 1 receipt came (a text in doubt from part
+        1 claimed again): the new answer's parts replace the old."""
+        table = self._w("sms_parts")
+        for key in [k for k in table if k[0] == message_id]:
+            del table[key]
