@@ -231,3 +231,105 @@ def test_an_inbound_text_answers_the_tenant_that_texted_its_sender(store: Store)
         assert s.sms.sms_reply_tenant("+447700900000", "ACME") == acme.tenant_id
         assert s.sms.sms_reply_tenant("+447700900999", "ACME") is None
     assert globex.tenant_id != TenantId(0)
+
+
+# A long text cut mid-way: the bind dropped after part 1 was taken, part 2 in doubt.
+LONG = (TEXT + " ") * 4  # 208 characters: two SMPP parts, the second from character 153
+TO = "+447700900000"
+GRACE = T0 + timedelta(minutes=10)
+
+
+def cut(store: Store, taken: tuple[str, ...] = ("p1",)) -> int:
+    (message,) = queue(store, account(store), 1, LONG)
+    with store.write() as s:
+        s.sms.sms_unknown(message, "smpp", "part 2 of 2: no answer", GRACE, T0, taken, 2)
+    return message
+
+
+def test_a_cut_long_text_is_delivered_only_once_every_part_is(store: Store) -> None:
+    message = cut(store)
+    with store.write() as s:
+        assert s.sms.sms_receipt(None, receipt("p1", recipient=TO, text_prefix=LONG[:20]), T0)
+    # part 1's receipt applies by its id: the text is not shrunk to one delivered part
+    first = record(store, message)
+    assert (first.status, first.parts, first.provider_ids) == (SmsStatus.UNKNOWN, 2, ("p1",))
+    with store.write() as s:  # part 2's receipt quotes part 2's own start
+        part2 = receipt("p2", recipient=TO, text_prefix=LONG[153:173])
+        assert s.sms.sms_receipt(None, part2, LATER)
+    done = record(store, message)
+    assert (done.status, done.parts, done.provider_ids) == (
+        SmsStatus.DELIVERED,
+        2,
+        ("p1", "p2"),
+    )
+
+
+def test_a_cut_long_text_is_never_sent_again_and_fails_when_its_grace_ends(
+    store: Store,
+) -> None:
+    message = cut(store)
+    with store.write() as s:
+        s.sms.sms_receipt(None, receipt("p1", recipient=TO, text_prefix=LONG[:20]), T0)
+        assert s.sms.claim_sms(GRACE, 10, LEASE) == []  # resending would double part 1
+    given_up = record(store, message)
+    assert (given_up.status, given_up.parts) == (SmsStatus.FAILED, 2)
+    assert given_up.reason.startswith("part 2 of 2 in doubt")
+    with store.write() as s:  # and it stays failed: claimed never again
+        assert s.sms.claim_sms(GRACE + timedelta(hours=1), 10, LEASE) == []
+    assert record(store, message).status is SmsStatus.FAILED
+
+
+def test_receipts_kept_before_a_cut_texts_answer_settle_each_part(store: Store) -> None:
+    (message,) = queue(store, account(store), 1, LONG)
+    with store.write() as s:  # both receipts came before the answer was stored
+        s.sms.sms_receipt(None, receipt("p1", recipient=TO, text_prefix=LONG[:20]), T0)
+        s.sms.sms_receipt(None, receipt("p2", recipient=TO, text_prefix=LONG[:20]), T0)
+        s.sms.sms_unknown(message, "smpp", "part 2 of 2: no answer", GRACE, T0, ("p1",), 2)
+    done = record(store, message)
+    assert (done.status, done.parts, done.provider_ids) == (
+        SmsStatus.DELIVERED,
+        2,
+        ("p1", "p2"),
+    )
+
+
+def test_a_long_text_in_doubt_from_part_1_is_not_shrunk_to_one_part(store: Store) -> None:
+    message = cut(store, taken=())
+    with store.write() as s:  # part 1 was taken after all; part 2 was never sent
+        assert s.sms.sms_receipt(None, receipt("p1", recipient=TO, text_prefix=LONG[:20]), T0)
+    adopted = record(store, message)
+    assert (adopted.status, adopted.parts, adopted.provider_ids) == (
+        SmsStatus.UNKNOWN,
+        2,
+        ("p1",),
+    )
+    with store.write() as s:
+        assert s.sms.claim_sms(GRACE, 10, LEASE) == []
+    assert record(store, message).status is SmsStatus.FAILED
+
+
+def test_a_failed_part_fails_a_cut_text_at_once(store: Store) -> None:
+    message = cut(store)
+    with store.write() as s:
+        s.sms.sms_receipt(None, receipt("p1", DeliveryState.UNDELIVERABLE, error="011"), T0)
+    failed = record(store, message)
+    assert (failed.status, failed.reason) == (SmsStatus.FAILED, "undeliverable: 011")
+
+
+def test_a_text_resent_while_its_first_tries_part_1_receipt_came_keeps_the_new_parts(
+    store: Store,
+) -> None:
+    message = cut(store, taken=())
+    with store.write() as s:  # in doubt from part 1, no receipt in the grace: resent whole
+        assert [c.id for c in s.sms.claim_sms(GRACE, 10, LEASE)] == [message]
+        # the first try's part 1 receipt comes while the resend is in flight
+        assert s.sms.sms_receipt(None, receipt("p1", recipient=TO, text_prefix=LONG[:20]), GRACE)
+        assert s.sms.sms_accepted(message, "smpp", ["q1", "q2"], 2, GRACE)
+        s.sms.sms_receipt(None, receipt("q1"), GRACE)
+        s.sms.sms_receipt(None, receipt("q2"), GRACE)
+    done = record(store, message)
+    assert (done.status, done.parts, done.provider_ids) == (
+        SmsStatus.DELIVERED,
+        2,
+        ("q1", "q2"),
+    )

@@ -16,10 +16,10 @@ import pytest
 
 from dialer.bootstrap import Container
 from dialer.domain.ids import CampaignId
-from dialer.domain.sms_outbox import SmsStatus, SmsText
+from dialer.domain.sms_outbox import SmsRecord, SmsStatus, SmsText
 from dialer.engine.sms_outbox import SmsProviders, SmsSender
 from dialer.sim_clock import LoopTimer, VirtualTimeLoop
-from dialer.telephony.smpp import SmppProvider
+from dialer.telephony.smpp import SmppProvider, pdu
 from dialer.testing.smpp_server import SmppTestServer
 from tests.contract import support
 from tests.integration.smpp_support import PASSWORD, settings
@@ -61,7 +61,7 @@ class Outbox:
         return Counter((m.destination, m.text) for m in self.server.messages)
 
 
-def queue_texts(container: Container, count: int) -> CampaignId:
+def queue_texts(container: Container, count: int, text: Callable[[int], str] = words) -> CampaignId:
     """``count`` attempts of a new campaign, each recorded with one text queued."""
     acct = support.account(container.store)
     cid = support.campaign(container.store, acct, support.numbers(count))
@@ -70,7 +70,7 @@ def queue_texts(container: Container, count: int) -> CampaignId:
         attempt = support.finished(job, acct)
         assert job.e164 is not None
         record = dataclasses.replace(
-            attempt.record, sms_sent=True, texts=(SmsText(job.e164, CLI, words(i)),)
+            attempt.record, sms_sent=True, texts=(SmsText(job.e164, CLI, text(i)),)
         )
         done.append(dataclasses.replace(attempt, record=record))
     support.finish(container.store, done)
@@ -84,11 +84,12 @@ def run_outbox(
     count: int = COUNT,
     running: bool = True,
     server_options: dict[str, Any] | None = None,
+    text: Callable[[int], str] = words,
     **setting_changes: Any,
 ) -> None:
     """The test SMSC, a provider bound to it and the outbox's sender (running, unless
     ``running`` is False), all on one virtual-time loop; the store calls run inline on it."""
-    cid = queue_texts(container, count)
+    cid = queue_texts(container, count, text)
     timer = LoopTimer(VirtualTimeLoop(), START)
 
     async def main() -> None:
@@ -188,3 +189,80 @@ def test_a_run_to_the_end_does_not_wait_for_receipts_that_came_before_their_resp
         assert outbox.timer.now() - START < timedelta(seconds=5)
 
     run_outbox(container, scenario, running=False)
+
+
+# A long text cut mid-way by a dropped bind (docs/sms.md, "A long text cut mid-way").
+LONG = "Your delivery is booked. " * 8  # 200 GSM characters: two parts, 153 + 47
+
+
+def long_text(i: int) -> str:
+    return LONG
+
+
+def the_text(outbox: Outbox) -> SmsRecord:
+    with outbox.store.store.read() as session:
+        (row,) = session.results.attempt_results(outbox.campaign, None, 100)
+    (text,) = row.sms
+    return text
+
+
+def test_a_long_text_whose_part_2_was_taken_unanswered_is_delivered_as_two_parts(
+    container: Container,
+) -> None:
+    async def scenario(outbox: Outbox) -> None:
+        outbox.server.drop_after(2, before_resp=True)  # part 2 taken, its resp never written
+        await outbox.until(outbox.settled)
+
+        text = the_text(outbox)
+        parts = outbox.server.parts
+        assert [p.answered for p in parts] == [True, False]  # each part once: none resent
+        assert (text.status, text.parts, text.provider_ids) == (
+            SmsStatus.DELIVERED,
+            2,
+            tuple(p.message_id for p in parts),
+        )
+        assert outbox.sent_at_smsc() == Counter({(support.e164(0)[1:], LONG): 1})
+
+    run_outbox(container, scenario, count=1, text=long_text)
+
+
+def test_a_long_text_whose_part_2_never_reached_the_smsc_is_not_delivered_nor_resent(
+    container: Container,
+) -> None:
+    async def scenario(outbox: Outbox) -> None:
+        # part 1 answered, then the bind drops and the carrier refuses binds for a while
+        outbox.server.drop_after(1, before_resp=False, then_refuse_binds=pdu.ESME_RBINDFAIL)
+        await outbox.until(lambda: the_text(outbox).status is SmsStatus.UNKNOWN)
+        outbox.server.refuse_binds = None  # part 1's receipt comes on the rebind
+        await outbox.until(outbox.settled)
+
+        text = the_text(outbox)
+        (part1,) = outbox.server.parts  # part 1 once, part 2 never: nothing resent
+        assert (text.status, text.parts, text.provider_ids) == (
+            SmsStatus.FAILED,
+            2,
+            (part1.message_id,),
+        )
+        assert text.reason.startswith("part 2 of 2 in doubt")
+        assert outbox.timer.now() - START >= timedelta(minutes=10)  # after the grace only
+
+    run_outbox(container, scenario, count=1, text=long_text)
+
+
+def test_a_long_text_whose_part_1_was_taken_unanswered_is_not_shrunk_to_one_part(
+    container: Container,
+) -> None:
+    async def scenario(outbox: Outbox) -> None:
+        outbox.server.drop_after(1, before_resp=True)  # part 1 taken, part 2 never sent
+        await outbox.until(outbox.settled)
+
+        text = the_text(outbox)
+        (part1,) = outbox.server.parts
+        assert (text.status, text.parts, text.provider_ids) == (
+            SmsStatus.FAILED,
+            2,
+            (part1.message_id,),
+        )
+        assert text.reason.startswith("part 2 of 2 in doubt")
+
+    run_outbox(container, scenario, count=1, text=long_text)

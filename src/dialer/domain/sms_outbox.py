@@ -116,3 +116,35 @@ OPT_OUT_WORDS = frozenset({"STOP", "STOP ALL", "STOPALL", "UNSUBSCRIBE", "CANCEL
 def is_opt_out(text: str) -> bool:
     words = " ".join(text.split()).upper().rstrip(".!")
     return words in OPT_OUT_WORDS
+
+
+# A long text cut mid-way (docs/sms.md, "A long text cut mid-way"): some parts taken, one in
+# doubt. It is never sent again whole (the parts taken would reach the phone twice).
+
+
+def part_prefix_matches(text: str, prefix: str | None) -> bool:
+    """Whether a receipt's text prefix can be a later part's of ``text``: anywhere in it. SMSCs
+    quote either the part's own start or the whole text's, and which part it is cannot be
+    known where receipts are matched (the split is the provider's)."""
+    return bool(prefix) and (prefix or "") in text
+
+
+def first_missing(taken: set[int], parts: int) -> int | None:
+    """The first part of ``parts`` with no provider id: the one in doubt (a provider stops at
+    the first part it got no answer for, so the later ones were never sent)."""
+    return next((n for n in range(parts) if n not in taken), None)
+
+
+def doubt_reason(part: int, parts: int, why: str) -> str:
+    return f"part {part + 1} of {parts} in doubt: {why}"[:MAX_REASON]
+
+
+def padded(states: list[DeliveryState | None], parts: int) -> list[DeliveryState | None]:
+    """A cut text's part states with its parts in doubt as 'no receipt yet': it is DELIVERED
+    only once every part is, never on the parts taken alone."""
+    return states + [None] * max(parts - len(states), 0)
+
+
+GIVEN_UP = (
+    "no answer and no receipt within the grace; not sent again (the parts taken would be doubled)"
+)

@@ -242,4 +242,12 @@ class SmsSender:
                 sms.sms_retry(message.id, provider, result.reason, retry_at, now)
             else:
                 reason = result.reason or "no answer from the provider"
-                sms.sms_unknown(message.id, provider, reason, now + self._grace, now)
+                sms.sms_unknown(
+                    message.id,
+                    provider,
+                    reason,
+                    now + self._grace,
+                    now,
+                    result.provider_ids,
+                    result.parts,
+                )

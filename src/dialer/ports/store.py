@@ -421,11 +421,25 @@ class SmsOutboxRepo(Protocol):
     def sms_failed(self, message_id: int, provider: str, reason: str, now: datetime) -> None: ...
 
     def sms_unknown(
-        self, message_id: int, provider: str, reason: str, next_try_at: datetime, now: datetime
+        self,
+        message_id: int,
+        provider: str,
+        reason: str,
+        next_try_at: datetime,
+        now: datetime,
+        provider_ids: Sequence[str] = (),
+        parts: int = 1,
     ) -> None:
         """UNKNOWN until ``next_try_at`` (the grace): a receipt matching its recipient and text
         makes it SENT; with none by then it is claimed and submitted again. A receipt kept
-        already that matches is applied at once."""
+        already that matches is applied at once.
+
+        A text cut mid-way (``provider_ids``: the ``parts``-part text's parts taken before the
+        one in doubt) records those parts, whose receipts apply by id; the part in doubt takes
+        a receipt matching the recipient and a prefix found in the text. It is never claimed
+        again: DELIVERED once every part is, FAILED on a failed part or when the grace ends
+        with a part unconfirmed. A text in doubt with no part taken whose first part's receipt
+        comes stays UNKNOWN with that part (never shrunk to one part), then the same."""
         ...
 
     def sms_receipt(

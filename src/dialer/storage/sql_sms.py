@@ -15,7 +15,10 @@ from dialer.domain.sms_outbox import (
     ClaimedSms,
     SmsRecord,
     SmsStatus,
+    doubt_reason,
     final_status,
+    padded,
+    part_prefix_matches,
     prefix_matches,
     receipt_reason,
 )
@@ -23,12 +26,15 @@ from dialer.domain.sms_settings import TenantSmsSettings
 from dialer.storage.database import Connection
 from dialer.storage.rows import from_us, to_us
 from dialer.storage.sql_results import ResultQueries
+from dialer.storage.sql_sms_cut import CutTexts
 from dialer.storage.sql_sms_rows import SMS_SELECT, sms_record
 
 # As the webhook outbox's claim: the next try pushed past the lease, SKIP LOCKED on PostgreSQL.
 _CLAIM = (
     "UPDATE sms_outbox SET next_try_at = %s WHERE id IN ("
     " SELECT id FROM sms_outbox WHERE status IN ('queued', 'unknown') AND next_try_at <= %s"
+    " AND NOT (status = 'unknown' AND EXISTS (SELECT 1 FROM sms_parts p"
+    " WHERE p.message_id = sms_outbox.id))"
     " ORDER BY next_try_at, id LIMIT %s FOR UPDATE SKIP LOCKED)"
     " RETURNING id, tenant_id, to_number, sender, body, tries, created_at, status"
 )
@@ -70,7 +76,7 @@ def queue_texts(conn: Connection, finished: Sequence[FinishedAttempt], now: date
         conn.insert_many("sms_outbox", _INSERT_COLUMNS, rows)
 
 
-class SmsQueries(ResultQueries):  # a settled text sends its attempt's row to the webhook
+class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to the webhook
     _conn: Connection
 
     def _lock(self, keys: Sequence[str]) -> None:
@@ -85,6 +91,7 @@ class SmsQueries(ResultQueries):  # a settled text sends its attempt's row to th
             self._conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
 
     def claim_sms(self, now: datetime, limit: int, lease: timedelta) -> list[ClaimedSms]:
+        self._give_up_cut(now)
         rows = self._conn.execute(_CLAIM, (to_us(now + lease), to_us(now), limit))
         return [
             ClaimedSms(i, TenantId(t), to, sender, body, tries, from_us(created), SmsStatus(status))
@@ -109,6 +116,7 @@ class SmsQueries(ResultQueries):  # a settled text sends its attempt's row to th
         if not updated:
             return False
         tenant = TenantId(updated[0][0])
+        self._forget_parts(message_id)
         if not provider_ids:
             return True
         self._conn.insert_many(
@@ -138,32 +146,62 @@ class SmsQueries(ResultQueries):  # a settled text sends its attempt's row to th
             self._settled(message_id, now)
 
     def sms_unknown(
-        self, message_id: int, provider: str, reason: str, next_try_at: datetime, now: datetime
+        self,
+        message_id: int,
+        provider: str,
+        reason: str,
+        next_try_at: datetime,
+        now: datetime,
+        provider_ids: Sequence[str] = (),
+        parts: int = 1,
     ) -> None:
         recipient = self._conn.execute(
             "SELECT to_number FROM sms_outbox WHERE id = %s", (message_id,)
         )
         if not recipient:
             return
-        self._lock([f"to:{recipient[0][0]}"])
+        self._lock([f"to:{recipient[0][0]}", *(f"id:{pid}" for pid in provider_ids)])
+        known = parts if provider_ids or parts > 1 else None
         updated = self._conn.execute(
             "UPDATE sms_outbox SET status = 'unknown', provider = %s, reason = %s,"
-            f" tries = tries + 1, next_try_at = %s, updated_at = %s WHERE id = %s AND {_WAITING}"
+            " provider_ids = %s, parts = COALESCE(%s, parts), tries = tries + 1,"
+            f" next_try_at = %s, updated_at = %s WHERE id = %s AND {_WAITING}"
             " RETURNING tenant_id, to_number, body",
-            (provider, reason[:MAX_REASON], to_us(next_try_at), to_us(now), message_id),
+            (
+                provider,
+                reason[:MAX_REASON],
+                " ".join(provider_ids),
+                known,
+                to_us(next_try_at),
+                to_us(now),
+                message_id,
+            ),
         )
         if not updated:
             return
         tenant, to, body = updated[0]
+        cut = bool(provider_ids)
+        if cut:  # some parts taken: their receipts apply by id, the rest wait for theirs
+            self._forget_parts(message_id)
+            self._conn.insert_many(
+                "sms_parts",
+                ("message_id", "part", "tenant_id", "provider_id"),
+                [(message_id, n, tenant, pid) for n, pid in enumerate(provider_ids)],
+            )
+            self._apply_kept(TenantId(tenant), message_id, list(provider_ids), now)
         # A receipt that came before this answer (the provider did take it) settles it now.
         for rid, pid, state, error, prefix, at in self._conn.execute(
             "SELECT id, provider_id, state, error, text_prefix, at FROM sms_receipts"
             " WHERE (tenant_id = %s OR tenant_id IS NULL) AND recipient = %s ORDER BY id",
             (tenant, to),
         ):
-            if prefix_matches(body, prefix):
-                self._conn.execute("DELETE FROM sms_receipts WHERE id = %s", (rid,))
-                report = DeliveryReport(pid, DeliveryState(state), from_us(at), error, to, prefix)
+            if not (part_prefix_matches(body, prefix) if cut else prefix_matches(body, prefix)):
+                continue
+            report = DeliveryReport(pid, DeliveryState(state), from_us(at), error, to, prefix)
+            if cut and not self._match_doubt(message_id, report, now):
+                return
+            self._conn.execute("DELETE FROM sms_receipts WHERE id = %s", (rid,))
+            if not cut:
                 self._adopt(TenantId(tenant), message_id, report, now)
                 return
 
@@ -180,14 +218,18 @@ class SmsQueries(ResultQueries):  # a settled text sends its attempt's row to th
                 self._set_part(message_id, part, report, now)
                 return True
         if report.recipient and report.text_prefix:
-            for message_id, tenant, body in self._conn.execute(
-                "SELECT id, tenant_id, body FROM sms_outbox WHERE to_number = %s"
+            for message_id, tenant, body, cut in self._conn.execute(
+                "SELECT id, tenant_id, body, EXISTS (SELECT 1 FROM sms_parts p"
+                " WHERE p.message_id = sms_outbox.id) FROM sms_outbox WHERE to_number = %s"
                 " AND status = 'unknown' ORDER BY id",
                 (report.recipient,),
             ):
-                if (tenant_id is None or tenant == tenant_id) and prefix_matches(
-                    body, report.text_prefix
-                ):
+                if tenant_id is not None and tenant != tenant_id:
+                    continue
+                if cut and part_prefix_matches(body, report.text_prefix):
+                    if self._match_doubt(message_id, report, now):
+                        return True
+                elif not cut and prefix_matches(body, report.text_prefix):
                     self._adopt(TenantId(tenant), message_id, report, now)
                     return True
         self._conn.execute(
@@ -234,20 +276,40 @@ class SmsQueries(ResultQueries):  # a settled text sends its attempt's row to th
     def _adopt(
         self, tenant_id: TenantId, message_id: int, report: DeliveryReport, now: datetime
     ) -> None:
-        """An UNKNOWN text the provider took after all (its receipt says so): SENT as one
-        part with the receipt's id (a multi-part text's other parts' receipts are kept and
-        matched the same way), then the receipt applied."""
-        self._conn.execute(
-            "UPDATE sms_outbox SET status = 'sent', provider_ids = %s, parts = 1,"
-            " reason = '', updated_at = %s WHERE id = %s",
-            (report.provider_id, to_us(now), message_id),
-        )
+        """An UNKNOWN text the provider took after all (its receipt says so): its first part,
+        with the receipt's id, then the receipt applied. A one-part text is SENT; a longer one
+        stays UNKNOWN (never shrunk to one part): its other parts were never sent."""
+        (parts,) = self._conn.execute("SELECT parts FROM sms_outbox WHERE id = %s", (message_id,))[
+            0
+        ]
+        if parts > 1:
+            self._conn.execute(
+                "UPDATE sms_outbox SET provider_ids = %s, reason = %s, updated_at = %s"
+                " WHERE id = %s",
+                (
+                    report.provider_id,
+                    doubt_reason(1, parts, "no answer for part 1, so it was never sent"),
+                    to_us(now),
+                    message_id,
+                ),
+            )
+        else:
+            self._conn.execute(
+                "UPDATE sms_outbox SET status = 'sent', provider_ids = %s, parts = 1,"
+                " reason = '', updated_at = %s WHERE id = %s",
+                (report.provider_id, to_us(now), message_id),
+            )
         self._conn.execute(
             "INSERT INTO sms_parts (message_id, part, tenant_id, provider_id)"
             " VALUES (%s, 0, %s, %s)",
             (message_id, tenant_id, report.provider_id),
         )
         self._set_part(message_id, 0, report, now)
+
+    def _forget_parts(self, message_id: int) -> None:
+        """A text resent while its first try's part 1 receipt came (a text in doubt from part
+        1 claimed again): the new answer's parts replace the old."""
+        self._conn.execute("DELETE FROM sms_parts WHERE message_id = %s", (message_id,))
 
     def _apply_kept(
         self, tenant_id: TenantId, message_id: int, ids: list[str], now: datetime
@@ -273,7 +335,12 @@ class SmsQueries(ResultQueries):  # a settled text sends its attempt's row to th
             "SELECT state, error FROM sms_parts WHERE message_id = %s ORDER BY part",
             (message_id,),
         )
-        status = final_status([None if s is None else DeliveryState(s) for s, _ in states])
+        current, parts = self._conn.execute(
+            "SELECT status, parts FROM sms_outbox WHERE id = %s", (message_id,)
+        )[0]
+        known = [None if s is None else DeliveryState(s) for s, _ in states]
+        # A cut text (UNKNOWN, some parts taken) counts its parts in doubt as not delivered yet.
+        status = final_status(padded(known, parts) if current == "unknown" else known)
         if status is None:
             return
         reason = ""
@@ -283,10 +350,10 @@ class SmsQueries(ResultQueries):  # a settled text sends its attempt's row to th
                 for s, e in states
                 if s is not None and s not in ("delivered", "enroute")
             )
-        # Only a SENT text settles: a final one stays as its first final receipt made it.
+        # Only a SENT or cut text settles: a final one stays as its first final receipt made it.
         settled = self._conn.execute(
             "UPDATE sms_outbox SET status = %s, reason = %s, updated_at = %s"
-            " WHERE id = %s AND status = 'sent' RETURNING id",
+            " WHERE id = %s AND status IN ('sent', 'unknown') RETURNING id",
             (status.value, reason, to_us(now), message_id),
         )
         if settled:

@@ -10,7 +10,7 @@ What it can be told, all from the test:
 - ``throttle_next(n)``: answer the next n submit_sm with ESME_RTHROTTLED (or another status);
 - ``drop_after(k, before_resp=...)``: close the connection at the k-th submit_sm from now,
   after its submit_sm_resp or before it (then the message is taken but unacknowledged: the
-  client's uncertainty window);
+  client's uncertainty window); ``then_refuse_binds=status`` refuses the binds after it;
 - ``receipt_before_resp = True``: write each receipt before the submit_sm_resp it is for;
 - ``send_inbound(sender, text)``: a deliver_sm from a person (e.g. "STOP").
 
@@ -91,6 +91,7 @@ class SmppTestServer:
         self._throttle_from = 0
         self._drop_at: int | None = None
         self._drop_before_resp = False
+        self._refuse_after_drop: int | None = None
         self._server: asyncio.Server | None = None
         self._connections: list[_Connection] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -135,10 +136,15 @@ class SmppTestServer:
         self._throttle_status = status
         self._throttle_from = len(self.received.parts) + after
 
-    def drop_after(self, count: int, *, before_resp: bool) -> None:
-        """Close the connection at the `count`-th submit_sm from now."""
+    def drop_after(
+        self, count: int, *, before_resp: bool, then_refuse_binds: int | None = None
+    ) -> None:
+        """Close the connection at the `count`-th submit_sm from now; from then on answer
+        binds with `then_refuse_binds` if given (a carrier down for a while: the rest of a
+        long text cannot follow)."""
         self._drop_at = len(self.received.parts) + count
         self._drop_before_resp = before_resp
+        self._refuse_after_drop = then_refuse_binds
 
     def drop(self) -> None:
         """Close every connection now, as a carrier's restart would."""
@@ -291,6 +297,8 @@ class SmppTestServer:
             self._spawn(self._send_receipt(part, original, self.receipt_delay))
         if drop:
             self._drop_at = None
+            if self._refuse_after_drop is not None:
+                self.refuse_binds, self._refuse_after_drop = self._refuse_after_drop, None
             connection.writer.close()
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:

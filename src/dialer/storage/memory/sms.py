@@ -14,13 +14,17 @@ from dialer.domain.sms_outbox import (
     ClaimedSms,
     SmsRecord,
     SmsStatus,
+    doubt_reason,
     final_status,
+    padded,
+    part_prefix_matches,
     prefix_matches,
     receipt_reason,
 )
 from dialer.domain.sms_settings import TenantSmsSettings
 from dialer.storage.memory.base import refers, unique
 from dialer.storage.memory.results import ResultParts, sms_record
+from dialer.storage.memory.sms_cut import CutTexts
 from dialer.storage.memory.tables import (
     OutboxRow,
     SmsPartRow,
@@ -33,7 +37,7 @@ from dialer.storage.memory.tables import (
 _WAITING = ("queued", "unknown")
 
 
-class SmsParts(ResultParts):  # a settled text sends its attempt's row to the webhook again
+class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the webhook again
     def _queue_texts(self, finished: Sequence[FinishedAttempt], now: datetime) -> None:
         stamp = to_us(now)
         texts = [(f, text) for f in finished for text in f.record.texts]
@@ -64,10 +68,11 @@ class SmsParts(ResultParts):  # a settled text sends its attempt's row to the we
 
     def claim_sms(self, now: datetime, limit: int, lease: timedelta) -> list[ClaimedSms]:
         stamp = to_us(now)
+        self._give_up_cut(now)
         due = sorted(
             (row.next_try_at, row.id)
             for row in self._t.sms_outbox.values()
-            if row.status in _WAITING and row.next_try_at <= stamp
+            if row.status in _WAITING and row.next_try_at <= stamp and not self._cut(row)
         )[: max(limit, 0)]
         if not due:
             return []
@@ -121,19 +126,13 @@ class SmsParts(ResultParts):  # a settled text sends its attempt's row to the we
             tries=row.tries + 1,
             updated_at=to_us(now),
         )
+        self._forget_parts(message_id)
         if not provider_ids:
             return True
         table = self._w("sms_parts")
         for n, pid in enumerate(provider_ids):
             table[(message_id, n)] = SmsPartRow(row.tenant_id, pid)
-        ids = list(provider_ids)
-        for rid, kept in sorted(self._t.sms_receipts.items()):
-            if kept.tenant_id in (row.tenant_id, None) and kept.provider_id in ids:
-                del self._w("sms_receipts")[rid]
-                report = DeliveryReport(
-                    kept.provider_id, DeliveryState(kept.state), from_us(kept.at), kept.error
-                )
-                self._set_part(message_id, ids.index(kept.provider_id), report, now)
+        self._apply_kept(row, list(provider_ids), now)
         return True
 
     def sms_retry(
@@ -165,7 +164,14 @@ class SmsParts(ResultParts):  # a settled text sends its attempt's row to the we
             self._settled(message_id, now)
 
     def sms_unknown(
-        self, message_id: int, provider: str, reason: str, next_try_at: datetime, now: datetime
+        self,
+        message_id: int,
+        provider: str,
+        reason: str,
+        next_try_at: datetime,
+        now: datetime,
+        provider_ids: Sequence[str] = (),
+        parts: int = 1,
     ) -> None:
         row = self._waiting(message_id)
         if row is None:
@@ -175,27 +181,52 @@ class SmsParts(ResultParts):  # a settled text sends its attempt's row to the we
             status="unknown",
             provider=provider,
             reason=reason[:MAX_REASON],
+            provider_ids=tuple(provider_ids),
+            parts=parts if provider_ids or parts > 1 else row.parts,
             tries=row.tries + 1,
             next_try_at=to_us(next_try_at),
             updated_at=to_us(now),
         )
+        cut = bool(provider_ids)
+        if cut:  # some parts taken: their receipts apply by id, the rest wait for theirs
+            self._forget_parts(message_id)
+            table = self._w("sms_parts")
+            for n, pid in enumerate(provider_ids):
+                table[(message_id, n)] = SmsPartRow(row.tenant_id, pid)
+            self._apply_kept(row, list(provider_ids), now)
+        # A receipt that came before this answer (the provider did take it) settles it now.
         for rid, kept in sorted(self._t.sms_receipts.items()):
-            if (
-                kept.tenant_id in (row.tenant_id, None)
-                and kept.recipient == row.to
-                and prefix_matches(row.body, kept.text_prefix)
+            if kept.tenant_id not in (row.tenant_id, None) or kept.recipient != row.to:
+                continue
+            if not (
+                part_prefix_matches(row.body, kept.text_prefix)
+                if cut
+                else prefix_matches(row.body, kept.text_prefix)
             ):
-                del self._w("sms_receipts")[rid]
-                report = DeliveryReport(
-                    kept.provider_id,
-                    DeliveryState(kept.state),
-                    from_us(kept.at),
-                    kept.error,
-                    kept.recipient,
-                    kept.text_prefix,
-                )
+                continue
+            report = DeliveryReport(
+                kept.provider_id,
+                DeliveryState(kept.state),
+                from_us(kept.at),
+                kept.error,
+                kept.recipient,
+                kept.text_prefix,
+            )
+            if cut and not self._match_doubt(message_id, report, now):
+                return
+            del self._w("sms_receipts")[rid]
+            if not cut:
                 self._adopt(message_id, report, now)
                 return
+
+    def _apply_kept(self, row: SmsRow, ids: list[str], now: datetime) -> None:
+        for rid, kept in sorted(self._t.sms_receipts.items()):
+            if kept.tenant_id in (row.tenant_id, None) and kept.provider_id in ids:
+                del self._w("sms_receipts")[rid]
+                report = DeliveryReport(
+                    kept.provider_id, DeliveryState(kept.state), from_us(kept.at), kept.error
+                )
+                self._set_part(row.id, ids.index(kept.provider_id), report, now)
 
     def sms_receipt(
         self, tenant_id: TenantId | None, report: DeliveryReport, now: datetime
@@ -216,12 +247,16 @@ class SmsParts(ResultParts):  # a settled text sends its attempt's row to the we
             return True
         if report.recipient and report.text_prefix:
             for row in sorted(self._t.sms_outbox.values(), key=lambda r: r.id):
-                if (
-                    ours(row.tenant_id)
-                    and row.to == report.recipient
-                    and row.status == "unknown"
-                    and prefix_matches(row.body, report.text_prefix)
+                if not (
+                    ours(row.tenant_id) and row.to == report.recipient and row.status == "unknown"
                 ):
+                    continue
+                if self._cut(row):
+                    if part_prefix_matches(row.body, report.text_prefix) and self._match_doubt(
+                        row.id, report, now
+                    ):
+                        return True
+                elif prefix_matches(row.body, report.text_prefix):
                     self._adopt(row.id, report, now)
                     return True
         rid = self._new_id("sms_receipts")
@@ -256,14 +291,18 @@ class SmsParts(ResultParts):  # a settled text sends its attempt's row to the we
 
     def _adopt(self, message_id: int, report: DeliveryReport, now: datetime) -> None:
         row = self._t.sms_outbox[message_id]
-        self._put(
-            row,
-            status="sent",
-            provider_ids=(report.provider_id,),
-            parts=1,
-            reason="",
-            updated_at=to_us(now),
-        )
+        if row.parts > 1:  # never shrunk to one part: its other parts were never sent
+            reason = doubt_reason(1, row.parts, "no answer for part 1, so it was never sent")
+            self._put(row, provider_ids=(report.provider_id,), reason=reason, updated_at=to_us(now))
+        else:
+            self._put(
+                row,
+                status="sent",
+                provider_ids=(report.provider_id,),
+                parts=1,
+                reason="",
+                updated_at=to_us(now),
+            )
         self._w("sms_parts")[(message_id, 0)] = SmsPartRow(row.tenant_id, report.provider_id)
         self._set_part(message_id, 0, report, now)
 
@@ -273,9 +312,11 @@ class SmsParts(ResultParts):  # a settled text sends its attempt's row to the we
             table[(message_id, part)], state=report.state.value, error=report.error[:MAX_REASON]
         )
         states = [p for (m, _), p in sorted(table.items()) if m == message_id]
-        status = final_status([None if p.state is None else DeliveryState(p.state) for p in states])
+        known = [None if p.state is None else DeliveryState(p.state) for p in states]
         row = self._t.sms_outbox[message_id]
-        if status is None or row.status != "sent":
+        # A cut text (UNKNOWN, some parts taken) counts its parts in doubt as not delivered yet.
+        status = final_status(padded(known, row.parts) if row.status == "unknown" else known)
+        if status is None or row.status not in ("sent", "unknown"):
             return
         reason = ""
         if status is SmsStatus.FAILED:
