@@ -3,6 +3,7 @@ started by the test: what it sends, and how it reads each kind of answer."""
 
 import asyncio
 import base64
+import ipaddress
 import json
 import threading
 import time
@@ -12,8 +13,9 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from dialer.domain.sms import OutboundSms, SubmitStatus
+from dialer.domain.sms import OutboundSms, SubmitResult, SubmitStatus
 from dialer.domain.sms_settings import HttpSmsSettings, twilio_settings
+from dialer.domain.webhook_address import AddressPolicy, IPAddress
 from dialer.telephony.sms_http import HttpSmsProvider
 
 TEXT = 'Call "us" back & quote ref {id}: 100% sure'
@@ -148,3 +150,54 @@ def test_a_refused_connection_is_retried(gateway: Gateway) -> None:
     gateway.server.server_close()
     result = submit(HttpSmsSettings(url))
     assert result.status is SubmitStatus.RETRY  # type: ignore[attr-defined]
+
+
+NAME = "gateway.example.com"
+
+
+def submit_by_name(
+    gateway: Gateway, policy: AddressPolicy, resolves_to: str
+) -> tuple[object, list[tuple[str, int]]]:
+    """A tenant's gateway named by a host that resolves, at send time, to ``resolves_to``."""
+    looked_up: list[tuple[str, int]] = []
+
+    async def lookup(host: str, port: int) -> list[IPAddress]:
+        looked_up.append((host, port))
+        return [ipaddress.ip_address(resolves_to)]
+
+    url = gateway.url.replace("127.0.0.1", NAME)
+
+    async def go() -> object:
+        provider = HttpSmsProvider(HttpSmsSettings(url), policy=policy, lookup=lookup)
+        try:
+            return await provider.submit(OutboundSms("42", "+447700900123", "ACME", TEXT))
+        finally:
+            await provider.close()
+
+    return asyncio.run(go()), looked_up
+
+
+def test_a_gateway_name_that_now_resolves_into_the_servers_network_is_not_requested(
+    gateway: Gateway,
+) -> None:
+    # Saved when it resolved to a public address; now it resolves to loopback (DNS rebinding).
+    result, looked_up = submit_by_name(gateway, AddressPolicy(), "127.0.0.1")
+    assert looked_up == [(NAME, gateway.server.server_address[1])]
+    assert isinstance(result, SubmitResult)
+    assert result.status is SubmitStatus.RETRY
+    assert result.reason.startswith("refused: ")
+    assert "SMS gateways go to public" in result.reason
+    assert gateway.requests == []  # no connection was made
+
+
+def test_an_allowed_gateway_name_is_requested_at_the_address_just_checked(
+    gateway: Gateway,
+) -> None:
+    gateway.answer(201, {"id": "m-1"})
+    allowed = AddressPolicy.allowing(["127.0.0.1"])
+    result, _ = submit_by_name(gateway, allowed, "127.0.0.1")
+    assert isinstance(result, SubmitResult)
+    assert (result.status, result.provider_ids) == (SubmitStatus.ACCEPTED, ("m-1",))
+    # Sent to the address checked, named as the tenant named it.
+    ((_, headers, _),) = gateway.requests
+    assert headers["Host"] == f"{NAME}:{gateway.server.server_address[1]}"

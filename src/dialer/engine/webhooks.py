@@ -15,19 +15,17 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-import ipaddress
 import logging
-import socket
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import httpx
 
 from dialer.domain.events import NullSink, StoreFailed, WebhookDelivered, WebhookFailed
 from dialer.domain.webhook import MAX_TRIES, NEVER, Delivery, next_try
-from dialer.domain.webhook_address import AddressPolicy, IPAddress, literal_address
+from dialer.domain.webhook_address import AddressPolicy
 from dialer.ports import Clock, EventSink
 from dialer.ports.store import OutboxSession, UnitOfWork
+from dialer.services.reachable import AsyncResolver, Refused, checked_url, resolve
 
 log = logging.getLogger(__name__)
 
@@ -39,21 +37,6 @@ TIMESTAMP_HEADER = "X-Dialer-Timestamp"
 def sign(secret: str, body: bytes) -> str:
     """The signature header's value: ``sha256=`` and the hex HMAC-SHA256 of the body."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-AsyncResolver = Callable[[str, int], Awaitable[list[IPAddress]]]
-
-
-async def resolve_host(host: str, port: int) -> list[IPAddress]:
-    """The addresses ``host`` resolves to now (OSError if it does not)."""
-    found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(
-        dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found)
-    )
-
-
-class Refused(Exception):
-    """The webhook's URL leads somewhere deliveries may not go; the message says why."""
 
 
 def new_client(max_connections: int = 100) -> httpx.AsyncClient:
@@ -75,7 +58,7 @@ class WebhookDeliverer:
         lease: timedelta = timedelta(minutes=2),
         poll_interval: timedelta = timedelta(seconds=1),
         policy: AddressPolicy | None = None,
-        resolve: AsyncResolver = resolve_host,
+        resolve: AsyncResolver = resolve,
         events: EventSink | None = None,
     ) -> None:
         """``timeout`` bounds one whole POST; ``lease`` must be longer, or slow receivers get
@@ -184,43 +167,9 @@ class WebhookDeliverer:
     async def _checked_target(
         self, raw_url: str, headers: dict[str, str]
     ) -> tuple[httpx.URL, dict[str, str]]:
-        """The URL to connect to: the webhook's, with its host replaced by the address that was
-        just checked, so a name that resolves elsewhere a moment later (DNS rebinding) changes
-        nothing. The name still goes in the Host header and, for https, in the TLS handshake,
-        where the certificate is checked against it. Refused if any address is refused."""
-        url = httpx.URL(raw_url)
-        host = url.host
-        if url.userinfo:
-            raise Refused("the URL carries a user name or password")
-        try:
-            literal = literal_address(host)
-        except ValueError as exc:
-            raise Refused(str(exc)) from None
-        if literal is not None:
-            addresses = [literal]
-        else:
-            refused = self._policy.name_refusal(host)
-            if refused is not None:
-                raise Refused(refused)
-            port = url.port or (443 if url.scheme == "https" else 80)
-            try:
-                addresses = await self._resolve(host, port)
-            except (OSError, UnicodeError) as exc:
-                raise Refused(f"{host} does not resolve: {exc}") from None
-            if not addresses:
-                raise Refused(f"{host} does not resolve")
-        for address in addresses:
-            refused = self._policy.refusal(host, address)
-            if refused is not None:
-                raise Refused(refused)
-        headers["Host"] = url.netloc.decode("ascii")
-        extensions: dict[str, str] = {}
-        if url.scheme == "https" and literal is None:
-            extensions["sni_hostname"] = host
-            # The client pools connections by the address; a TLS connection made (and its
-            # certificate checked) for one name must not carry another name's deliveries.
-            headers["Connection"] = "close"
-        return url.copy_with(host=str(addresses[0])), extensions
+        """The URL to connect to, its host replaced by the address just checked
+        (services/reachable.py)."""
+        return await checked_url(raw_url, headers, self._policy, self._resolve)
 
     def _mark_delivered(self, delivery_id: int) -> None:
         with self._store.write() as session:

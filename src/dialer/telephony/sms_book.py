@@ -101,7 +101,7 @@ class TenantSmsBook:
         if settings is None:
             return None
         if settings.provider is SmsProviderKind.HTTP and settings.http is not None:
-            return HttpSmsProvider(settings.http)
+            return HttpSmsProvider(settings.http, policy=self._policy)
         if settings.provider is SmsProviderKind.SMPP and settings.smpp is not None:
             try:
                 return smpp_provider(settings.smpp, self._clock, self._policy)

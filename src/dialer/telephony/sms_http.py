@@ -18,7 +18,9 @@ import httpx
 
 from dialer.domain.sms import OutboundSms, SubmitResult, SubmitStatus
 from dialer.domain.sms_settings import BodyFormat, HttpPreset, HttpSmsSettings
+from dialer.domain.webhook_address import AddressPolicy
 from dialer.ports.sms import SmsReports
+from dialer.services.reachable import AsyncResolver, Refused, checked_url, resolve
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +101,22 @@ def _reason(response: httpx.Response) -> str:
 class HttpSmsProvider:
     name = "http"
 
-    def __init__(self, settings: HttpSmsSettings, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: HttpSmsSettings,
+        client: httpx.AsyncClient | None = None,
+        *,
+        policy: AddressPolicy | None = None,
+        lookup: AsyncResolver = resolve,
+    ) -> None:
+        """``policy``: where a tenant's gateway may be, checked again before every request (a
+        name may resolve to a private address after the settings were saved); None for the
+        operator's own ``--sms http``."""
         self.settings = settings
         self._client = client or httpx.AsyncClient(follow_redirects=False)
         self._owned = client is None
+        self._policy = policy
+        self._lookup = lookup
 
     async def start(self, reports: SmsReports) -> None:
         # Receipts and inbound texts come to our callback endpoint (api/rest/sms_callbacks.py).
@@ -113,14 +127,25 @@ class HttpSmsProvider:
         headers = {"Content-Type": content_type, "Accept": "application/json"}
         if self.settings.auth_header:
             headers["Authorization"] = self.settings.auth_header
+        url: str | httpx.URL = self.settings.url
+        extensions: dict[str, str] = {}
         try:
+            if self._policy is not None:
+                url, extensions = await checked_url(
+                    self.settings.url, headers, self._policy, self._lookup, "SMS gateways"
+                )
             response = await self._client.request(
                 self.settings.method,
-                self.settings.url,
+                url,
                 content=body,
                 headers=headers,
                 timeout=self.settings.timeout,
+                extensions=extensions,
             )
+        except Refused as exc:
+            # Not failed for good: the name may resolve to a public address again; the
+            # outbox retries and, in the end, expires the text with this reason.
+            return SubmitResult(SubmitStatus.RETRY, reason=f"refused: {exc}")
         except httpx.TimeoutException:
             return SubmitResult(SubmitStatus.RETRY, reason="no answer in time")
         except httpx.HTTPError as exc:
