@@ -11,9 +11,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
-
-from dialer.api.app import create_app
 from dialer.api.live_hub import REFRESH, LiveHub
 from dialer.clocks import RealTimer, SystemClock, VirtualTimer
 from dialer.domain.events import FanOutSink
@@ -60,6 +57,8 @@ from dialer.telephony.sms_book import TenantSmsBook, smpp_provider
 from dialer.telephony.sms_http import HttpSmsProvider
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from dialer.telephony.sip import SipNetwork
 
 
@@ -141,7 +140,11 @@ class Container:
         self,
         background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
         engine_problem: EngineProblem | None = None,
-    ) -> FastAPI:
+    ) -> "FastAPI":
+        # Imported here: the web app's modules cost a second of start-up that the CLI's other
+        # commands (and every process the tests start for them) need not pay.
+        from dialer.api.app import create_app
+
         return create_app(
             self.settings,
             self.tenants,
