@@ -16,7 +16,9 @@ from dialer.domain.call import Answered, AnsweredBy, Failed, Hangup, OriginateRe
 from dialer.domain.codes import Outcome
 from dialer.domain.errors import ValidationFailed
 from dialer.domain.events import Recording, SmsSent
-from dialer.ports import Call, SmsGateway, TelephonyDriver
+from dialer.domain.sms import OutboundSms, SubmitStatus
+from dialer.ports import Call, TelephonyDriver
+from dialer.ports.sms import SmsProvider
 from dialer.telephony.sim_network import (
     CHANNELS_FULL_CAUSE,
     PLAY_SECONDS,
@@ -394,14 +396,16 @@ def test_each_originate_is_logged_before_the_call_is_placed(tmp_path: Path) -> N
 
 def test_the_sms_gateway_records_every_message_and_rejects_the_test_number() -> None:
     timer = FakeTimer()
-    gateway: SmsGateway = SimulatedSmsGateway(timer, events := Recording())
-    accepted = run(gateway.send("+447700900000", "Clinic", "See you tomorrow"))
+    gateway: SmsProvider = SimulatedSmsGateway(timer, events := Recording())
+    accepted = run(gateway.submit(OutboundSms("1", "+447700900000", "Clinic", "See you")))
     timer.now_value = START + timedelta(minutes=1)
-    rejected = run(gateway.send(SMS_REJECTING_NUMBER, "Clinic", "See you tomorrow"))
-    assert accepted.accepted
-    assert not rejected.accepted
-    assert accepted.reference != rejected.reference
-    assert [(m.to, m.sent_at, m.accepted) for m in events.of(SmsSent)] == [
+    rejected = run(gateway.submit(OutboundSms("2", SMS_REJECTING_NUMBER, "Clinic", "See you")))
+    assert accepted.status is SubmitStatus.ACCEPTED
+    assert rejected.status is SubmitStatus.FAILED
+    sent = events.of(SmsSent)
+    assert accepted.provider_ids == (sent[0].reference,)
+    assert sent[0].reference != sent[1].reference
+    assert [(m.to, m.sent_at, m.accepted) for m in sent] == [
         ("+447700900000", START, True),
         (SMS_REJECTING_NUMBER, START + timedelta(minutes=1), False),
     ]

@@ -71,9 +71,3 @@ class BridgeEnd(Enum):
     CUSTOMER_LEFT = "customer"  # the customer hung up
     AGENT_LEFT = "agent"  # the agent's phone leg ended (the session is over)
     RELEASED = "released"  # the dialer ended it (the agent hung the customer up from the desk)
-
-
-@dataclass(frozen=True, slots=True)
-class SmsReceipt:
-    accepted: bool
-    reference: str

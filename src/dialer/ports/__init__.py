@@ -11,7 +11,6 @@ from dialer.domain.call import (
     Failed,
     Hangup,
     OriginateRequest,
-    SmsReceipt,
 )
 from dialer.domain.events import Event
 from dialer.ports.store import (
@@ -171,10 +170,6 @@ class AgentPhones(Protocol):
         ...
 
 
-class SmsGateway(Protocol):
-    async def send(self, to: str, sender: str, text: str) -> SmsReceipt: ...
-
-
 class PendingNumbers(Protocol):
     def chunks(self) -> Iterator[list[tuple[str | None, int | None]]]:
         """(E.164, number type code) in input order, a slice at a time, each as soon as it is
@@ -211,7 +206,6 @@ __all__ = [
     "PendingNumbers",
     "QueueRepo",
     "ResultsRepo",
-    "SmsGateway",
     "SpeechSynthesizer",
     "Store",
     "StoreSession",

@@ -6,7 +6,6 @@ would, a moment after its submit returns."""
 import asyncio
 import math
 
-from dialer.domain.call import SmsReceipt
 from dialer.domain.events import NullSink, SmsSent
 from dialer.domain.sms import (
     DeliveryReport,
@@ -29,7 +28,8 @@ def sim_parts(text: str) -> int:
 
 
 class SimulatedSmsGateway:
-    """An SmsProvider (and the older SmsGateway) on the simulated network."""
+    """An SmsProvider on the simulated network: every text is taken (and published as an
+    SmsSent event) except those to the test number that rejects."""
 
     name = "sim"
 
@@ -44,13 +44,15 @@ class SimulatedSmsGateway:
         self._reports = reports
 
     async def submit(self, message: OutboundSms) -> SubmitResult:
-        receipt = await self.send(message.to, message.sender, message.text)
-        if not receipt.accepted:
+        self._count += 1
+        reference = f"sim-sms-{self._count}"
+        accepted = message.to != SMS_REJECTING_NUMBER
+        to, now = message.to, self.clock.now()
+        self.events.publish(SmsSent(to, message.sender, message.text, now, reference, accepted))
+        if not accepted:
             return SubmitResult(SubmitStatus.FAILED, reason="rejected by the simulated network")
         parts = sim_parts(message.text)
-        ids = tuple(
-            f"{receipt.reference}.{n}" if parts > 1 else receipt.reference for n in range(parts)
-        )
+        ids = tuple(f"{reference}.{n}" if parts > 1 else reference for n in range(parts))
         if self._reports is not None:
             # Scheduled, not awaited: like a carrier's, the receipt may come before the outbox
             # has stored the submit's answer.
@@ -73,13 +75,6 @@ class SimulatedSmsGateway:
                 )
             )
 
-    async def send(self, to: str, sender: str, text: str) -> SmsReceipt:
-        self._count += 1
-        reference = f"sim-sms-{self._count}"
-        accepted = to != SMS_REJECTING_NUMBER
-        self.events.publish(SmsSent(to, sender, text, self.clock.now(), reference, accepted))
-        return SmsReceipt(accepted=accepted, reference=reference)
-
     async def settle(self) -> None:
         """Wait for the receipts already scheduled to be handed over."""
         while self._pending:
@@ -88,9 +83,6 @@ class SimulatedSmsGateway:
     async def close(self) -> None:
         await self.settle()
         self._reports = None
-
-
-SimulatedSmsProvider = SimulatedSmsGateway
 
 
 class UnconfiguredSms:
