@@ -5,7 +5,7 @@ broad corpus) over ``answer_features.Timeline``'s vector, read at decision point
 ``STEP_MS`` from ``FIRST_MS`` to ``LAST_MS``. At each point the model's margin (log-odds of a
 machine) decides MACHINE at or above ``MACHINE_AT``, HUMAN at or below ``HUMAN_AT``, and
 otherwise waits; at the last point it is MACHINE at or above ``MACHINE_LAST`` and otherwise not
-sure, which the campaign's mode decides. Scoring is a few numpy calls, done at most 15 times a
+sure, which the campaign's mode decides. Scoring is a few numpy calls, done at most 19 times a
 call.
 """
 
