@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 from dialer.domain.amd_mode import AmdMode
 from dialer.domain.call import AnsweredBy
+from dialer.telephony import answer_model
+from dialer.telephony.answer_features import Timeline
 from dialer.telephony.tones import FRAME_MS, FrameAnalyser, FrameFacts, ToneRun, ToneTracker
 from dialer.telephony.vad import GateSettings, SpeechGate
 
@@ -117,6 +119,12 @@ class AmdSettings:
     long_talk_voice: int = 2000
     long_talk_silence: int = 1000
     mode: AmdMode = AmdMode.PREFER_PEOPLE
+    # Decide person or machine by the trained classifier (answer_model.py) instead of the
+    # speech rules above; the fax, beep and initial-silence rules still apply. Off by default:
+    # on the held-out half it beat the rules' totals only narrowly, and it judges a person
+    # from one short word, even before a fax tone has its length
+    # (docs/speech-and-detection.md, "The classifier experiment", has the figures).
+    classifier: bool = False
 
     def gate(self) -> GateSettings:
         return GateSettings(
@@ -155,6 +163,8 @@ class _Frame:
     voice: bool
     tone: ToneRun | None  # the steady tone this frame is part of, if any
     ended: ToneRun | None  # a tone that stopped just before this frame
+    level: float = 0.0  # dBFS
+    floor: float = 0.0  # the noise floor the gate judged it against, dBFS
 
 
 class _Ear:
@@ -191,7 +201,8 @@ class _Ear:
             tone = self.tones.current
             # A tone is not speech: a beep or fax tone must not be taken for a word.
             samples = facts.samples if tone is None else None
-            yield _Frame(index, self.gate.step(index, facts.level, samples), tone, ended)
+            voice = self.gate.step(index, facts.level, samples)
+            yield _Frame(index, voice, tone, ended, facts.level, self.gate.floor)
 
 
 class AnswerDetector:
@@ -218,12 +229,15 @@ class AnswerDetector:
         self._beep_ended: ToneRun | None = None  # a beep the verdict came after
         self._first_voice: int | None = None  # when voice was first heard, ms
         self._all_voice = 0  # voice since then, never reset by an opening
+        self._timeline = Timeline() if s.classifier else None
+        self._next_point = answer_model.FIRST_MS
 
     def feed(self, pcm: bytes) -> Detection | None:
         if self.result is not None:
             return self.result
         for frame in self._ear.hear(pcm):
-            self.result = self._fax(frame) or self._beep(frame) or self._speech(frame)
+            judge = self._speech if self._timeline is None else self._classified
+            self.result = self._fax(frame) or self._beep(frame) or judge(frame)
             if self.result is not None:
                 break
         return self.result
@@ -310,6 +324,43 @@ class AnswerDetector:
             self._in_initial_silence = False
             self._in_greeting = True
         return None
+
+    def _classified(self, frame: _Frame) -> Detection | None:
+        """The classifier's verdict at its decision points; app_amd's INITIALSILENCE before."""
+        timeline = self._timeline
+        assert timeline is not None
+        timeline.step(frame.voice, frame.level, frame.floor, frame.tone is not None)
+        s = self.settings
+        at = self._at(frame)
+        if frame.voice and self._first_voice is None:
+            self._first_voice = at
+        if frame.tone is None and not frame.voice:
+            self._silence += FRAME_MS  # as app_amd: a tone is neither voice nor silence
+        if self._first_voice is None and self._silence >= s.initial_silence:
+            silence = self._silence
+            return Detection(
+                AnsweredBy.MACHINE, at, f"INITIALSILENCE-{silence}-{s.initial_silence}"
+            )
+        if at < self._next_point:
+            return None
+        if frame.tone is not None and at < answer_model.LAST_MS:
+            return None  # a tone is playing: the fax and beep checks judge it when it is long
+        self._next_point += answer_model.STEP_MS
+        machine = None
+        margin = 0.0
+        # Until a word's worth was said, dead air, a fax or a melody is for the rules.
+        if timeline.spoke:
+            self._in_greeting = True
+            margin = answer_model.margin(timeline.vector())
+            machine = answer_model.verdict(margin, at)
+        if machine is True:
+            return Detection(AnsweredBy.MACHINE, at, f"CLASSIFIER-{margin:.1f}")
+        if machine is False:
+            return Detection(AnsweredBy.HUMAN, at, f"CLASSIFIER-{margin:.1f}")
+        if at < answer_model.LAST_MS:
+            return None
+        by = AnsweredBy.HUMAN if s.mode is AmdMode.PREFER_PEOPLE else AnsweredBy.MACHINE
+        return Detection(by, at, f"TOOLONG-{at}")
 
     def _out_of_time(self, at: int) -> Detection:
         s = self.settings

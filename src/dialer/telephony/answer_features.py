@@ -1,0 +1,162 @@
+"""The timing and level facts of a call's opening seconds, as one vector for the answer classifier
+(answer_model.py): how long the callee spoke, in how many utterances, how long they paused, how
+loud they were against the line's noise, and how that changed.
+
+``Timeline.step`` takes each 20 ms frame's verdicts from the detector's ear (voice or not, a
+tone or not, its level and the noise floor); ``vector`` is the features at that moment. The
+same code computes them when training (bench/amd_train.py) and when deciding, so the two
+cannot drift apart. Everything is a few additions per frame; the vector is built only at the
+classifier's decision points.
+"""
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from dialer.telephony.tones import FRAME_MS
+
+_PAUSE_MS = 300  # silence that separates two utterances (a person's "Hello?" ... "Hello?")
+_WORD_GAP_MS = 50  # silence that separates two words (app_amd's between_words_silence)
+_WORD_MS = 100  # voice that makes a word (app_amd's min_word_length)
+_RECENT_FRAMES = 25  # 500 ms: the "level now" compared with the first utterance's
+
+NAMES = (
+    "time_s",
+    "voice_s",
+    "first_voice_s",
+    "since_first_voice_s",
+    "voice_share",
+    "utterances",
+    "first_utterance_s",
+    "longest_utterance_s",
+    "current_utterance_s",
+    "current_silence_s",
+    "longest_pause_s",
+    "words",
+    "voice_above_floor_db",
+    "voice_level_spread_db",
+    "level_change_db",
+    "loud_unvoiced_share",
+    "tone_s",
+    "voice_last_1s",
+    "voice_last_2s",
+)
+
+
+class Timeline:
+    """Feed every frame in order with ``step``; ``vector`` reads the features so far."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self._voice = 0
+        self._first_voice: int | None = None
+        self._utterances = 0
+        self._utterance = 0  # voice frames in the current (or last) utterance
+        self._first_utterance = 0
+        self._longest_utterance = 0
+        self._silence = 0  # current silence run, frames
+        self._longest_pause = 0  # longest silence after the first voice, frames
+        self._words = 0
+        self._run = 0  # consecutive voice frames
+        self._in_word = True  # as app_amd: a first word needs silence before it
+        self._level_sum = 0.0
+        self._level_square = 0.0
+        self._level_raw = 0.0
+        self._first_levels: list[float] = []
+        self._recent: list[float] = []
+        self._loud = 0
+        self._loud_unvoiced = 0
+        self._tone = 0
+        self._voice_at: list[int] = []  # frame indexes of the last 2 s's voice frames
+
+    def step(self, voice: bool, level: float, floor: float, tone: bool) -> None:
+        self.frames += 1
+        if tone:
+            self._tone += 1
+        above = level - floor
+        if not voice:
+            if above > 10.0 and not tone:
+                self._loud += 1
+                self._loud_unvoiced += 1
+            self._silence += 1
+            self._run = 0
+            if self._silence * FRAME_MS >= _WORD_GAP_MS:
+                self._in_word = False
+            if self._first_voice is not None:
+                self._longest_pause = max(self._longest_pause, self._silence)
+            return
+        self._loud += 1
+        self._voice_at.append(self.frames)
+        if self._first_voice is None:
+            self._first_voice = self.frames - 1
+        if self._utterances == 0 or self._silence * FRAME_MS >= _PAUSE_MS:
+            self._utterances += 1
+            self._utterance = 0
+        self._silence = 0
+        self._voice += 1
+        self._utterance += 1
+        self._run += 1
+        if self._utterances == 1:
+            self._first_utterance = self._utterance
+            self._first_levels.append(level)
+        self._longest_utterance = max(self._longest_utterance, self._utterance)
+        if self._run * FRAME_MS >= _WORD_MS and not self._in_word:
+            self._words += 1
+            self._in_word = True
+        self._level_sum += above
+        self._level_square += level * level
+        self._level_raw += level
+        self._recent.append(level)
+        if len(self._recent) > _RECENT_FRAMES:
+            del self._recent[0]
+
+    @property
+    def spoke(self) -> bool:
+        """Whether the callee has said a word's worth (an utterance of ``_WORD_MS``): until
+        then a click, a burst of noise or a fax tone's edge is not someone speaking."""
+        return self._longest_utterance * FRAME_MS >= _WORD_MS
+
+    def vector(self) -> npt.NDArray[np.float64]:
+        s = FRAME_MS / 1000.0
+        now = self.frames
+        second = 1000 // FRAME_MS
+        while self._voice_at and self._voice_at[0] <= now - 2 * second:
+            del self._voice_at[0]
+        last_1s = sum(1 for i in self._voice_at if i > now - second)
+        first = self._first_voice
+        since = now - first if first is not None else 0
+        voiced = max(self._voice, 1)
+        mean_level = (sum(self._recent) / len(self._recent)) if self._recent else 0.0
+        all_mean = self._level_square / voiced
+        spread = 0.0
+        if self._voice:
+            mean = self._level_raw / voiced
+            spread = math.sqrt(max(all_mean - mean * mean, 0.0))
+        first_mean = (
+            sum(self._first_levels) / len(self._first_levels) if self._first_levels else 0.0
+        )
+        current = self._utterance if self._silence == 0 else 0
+        return np.array(
+            [
+                now * s,
+                self._voice * s,
+                (first if first is not None else now) * s,
+                since * s,
+                self._voice / since if since else 0.0,
+                float(self._utterances),
+                self._first_utterance * s,
+                self._longest_utterance * s,
+                current * s,
+                self._silence * s,
+                self._longest_pause * s,
+                float(self._words),
+                self._level_sum / voiced,
+                spread,
+                mean_level - first_mean if self._voice else 0.0,
+                self._loud_unvoiced / max(self._loud, 1),
+                self._tone * s,
+                last_1s * s,
+                len(self._voice_at) * s,
+            ]
+        )
