@@ -4,7 +4,7 @@
 import { html, useState } from './vendor/preact-htm.js';
 import { get } from './api.js';
 import { Empty, Loading, useLoad } from './ui.js';
-import { useLive, useReconnect } from './live.js';
+import { perFrame, useLive, useReconnect } from './live.js';
 import { Progress, eta, percent } from './campaign_bits.js';
 
 const STATES = ['Scheduled', 'Running', 'Paused', 'Finished', 'Expired', 'Cancelled'];
@@ -15,7 +15,10 @@ export function CampaignList() {
   const [fresh, setFresh] = useState({});
   const [query, setQuery] = useState('');
   const [wanted, setWanted] = useState('');
-  useLive('campaign', (s) => setFresh((f) => ({ ...f, [s.id]: s })));
+  const [byFrame] = useState(() => perFrame((s) => s.id, (batch) => setFresh(
+    (f) => ({ ...f, ...Object.fromEntries(batch) }),
+  )));
+  useLive('campaign', byFrame);
   useReconnect(() => { setFresh({}); reload(); });
   return html`<div class="page">
     <div class="page-head">

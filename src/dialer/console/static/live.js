@@ -96,6 +96,24 @@ export function onReconnect(callback) {
   return () => { reconnectHandlers.delete(callback); stopIfUnused(); };
 }
 
+// A callback that gathers events by `key` and hands them to `apply` (a Map) once a frame: the
+// stream opens with the whole picture, an event per campaign, and a render per event of a page
+// showing 100 campaigns took over a second (bench/console.py).
+export function perFrame(key, apply) {
+  let pending = null;
+  return (event) => {
+    if (!pending) {
+      pending = new Map();
+      requestAnimationFrame(() => {
+        const batch = pending;
+        pending = null;
+        apply(batch);
+      });
+    }
+    pending.set(key(event), event);
+  };
+}
+
 // Preact hook: `callback` may change every render; the subscription does not.
 export function useLive(type, callback) {
   const latest = useRef(callback);

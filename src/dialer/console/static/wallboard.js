@@ -5,7 +5,7 @@
 // agent's day (GET /api/agents/report).
 import { html, useEffect, useRef, useState } from './vendor/preact-htm.js';
 import { get } from './api.js';
-import { listen, onReconnect } from './live.js';
+import { listen, onReconnect, perFrame } from './live.js';
 import { useServerNow } from './clock.js';
 import { Empty, Loading, duration, useLoad } from './ui.js';
 
@@ -64,7 +64,9 @@ function useCampaigns() {
       (page) => live && setCampaigns((current) => current || Object.fromEntries((page.campaigns || page).map((c) => [c.id, c]))),
       () => live && setCampaigns((current) => current || {}),
     );
-    const stop = listen('campaign', (summary) => setCampaigns((c) => ({ ...(c || {}), [summary.id]: summary })));
+    const stop = listen('campaign', perFrame((summary) => summary.id, (batch) => setCampaigns(
+      (c) => ({ ...(c || {}), ...Object.fromEntries(batch) }),
+    )));
     return () => { live = false; stop(); };
   }, []);
   return campaigns;
