@@ -95,6 +95,13 @@ def default_regime(region: str) -> Regime:
     return Regime.US if code in _US_REGIONS else Regime.NONE
 
 
+def stored_false_machine_rate(stored: float) -> float:
+    """A tenant's rate as a store keeps it: the project's figure of before (the column's
+    default, 0.083) is read as today's measured one, so a tenant that never set its own sees
+    the same on every store (the memory store starts from ComplianceSettings' default)."""
+    return MEASURED_FALSE_MACHINE_RATE if stored in _PROJECT_FIGURES else stored
+
+
 def false_machine_rate_for(settings: ComplianceSettings, mode: AmdMode) -> float:
     """The tenant's own false-machine rate, or, while it holds the project's figure, the rate
     measured for the campaign's detection mode."""

@@ -18,6 +18,7 @@ from dialer.domain.abandonment import (
     RecentCalls,
     Regime,
     Tally,
+    stored_false_machine_rate,
 )
 from dialer.domain.attempt import SETTLED_WITHOUT_CALL, FinishedAttempt
 from dialer.domain.codes import Outcome, Stage
@@ -263,5 +264,5 @@ def compliance_from_row(row: Sequence[Any]) -> ComplianceSettings:
         message=message,
         opt_out_key=key,
         attempts_per_day=per_day,
-        false_machine_rate=float(false_machines),
+        false_machine_rate=stored_false_machine_rate(float(false_machines)),
     )
