@@ -50,13 +50,16 @@ class SqliteWatcher:
         self._ring = ring
         self._interval = interval
         self._stopping = threading.Event()
+        # The baseline is read before the constructor returns, not in the thread: a commit made
+        # just after (a key rotated as a stream joined) must ring, not become the baseline.
+        self._raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._seen = self._raw.execute("PRAGMA data_version").fetchone()[0]
         self._thread = threading.Thread(target=self._watch, name="dialer-watch", daemon=True)
         self._thread.start()
 
     def _watch(self) -> None:
-        raw = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        raw, seen = self._raw, self._seen
         try:
-            seen = raw.execute("PRAGMA data_version").fetchone()[0]
             while not self._stopping.wait(self._interval):
                 version = raw.execute("PRAGMA data_version").fetchone()[0]
                 if version != seen:
