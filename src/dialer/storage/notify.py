@@ -19,14 +19,18 @@ class WorkListener:
         self._channel = channel
         self._ring = ring
         self._stopping = threading.Event()
+        self._listening = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="dialer-listen", daemon=True)
         self._thread.start()
+        # Returns once LISTEN is in place (or after 5 s): a commit made just after must ring.
+        self._listening.wait(timeout=5)
 
     def _listen(self) -> None:
         while not self._stopping.is_set():
             try:
                 with psycopg.connect(self._url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {self._channel}")
+                    self._listening.set()
                     while not self._stopping.is_set():
                         # The timeout bounds how long stop() waits for this thread.
                         for _ in conn.notifies(timeout=0.5):
