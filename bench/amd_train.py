@@ -26,7 +26,8 @@ import numpy.typing as npt
 
 from dialer.telephony.answer_features import NAMES, Timeline
 from dialer.telephony.answer_model import FIRST_MS, LAST_MS, STEP_MS
-from dialer.telephony.detection import AmdSettings, _Ear
+from dialer.telephony.detection import AmdSettings
+from dialer.telephony.ear import Ear
 from dialer.telephony.pcm import read_wav_8k
 from dialer.telephony.tones import FRAME_MS
 
@@ -55,7 +56,7 @@ def points() -> list[int]:
 
 def item_vectors(audio: bytes) -> Array:
     """The features at each decision point, as AnswerDetector computes them."""
-    ear = _Ear(AmdSettings())
+    ear = Ear(AmdSettings())
     timeline = Timeline()
     wanted = points()
     rows: list[Array] = []

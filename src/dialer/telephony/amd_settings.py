@@ -1,0 +1,104 @@
+"""The answer detector's settings: app_amd's parameters and this project's additions
+(detection.py explains the detector, docs/speech-and-detection.md the figures behind them)."""
+
+from dataclasses import dataclass
+
+from dialer.domain.amd_mode import AmdMode
+from dialer.telephony.vad import GateSettings
+
+
+@dataclass(frozen=True, slots=True)
+class AmdSettings:
+    """app_amd's parameters (times in ms of audio), then this module's additions.
+
+    ``maximum_number_of_words``: app_amd decides MACHINE when the count goes *past* it. Its
+    default is 2 in current Asterisk and was 3 before; 4 here. A word is any 100 ms of voice
+    after 50 ms of silence, so a person's short answer ("Hello, this is Sarah.") often counts 3
+    or 4, and hanging up on a person is the worse mistake: it counts against the abandoned-call
+    limit, while a machine taken for a person only hears the call flow
+    (docs/speech-and-detection.md has the figures for 3 and 4).
+
+    ``silence_threshold``: frames quieter than this (RMS, dBFS) are silence whatever the noise;
+    -40 dBFS is about app_amd's 256 (mean absolute sample value). Louder frames are voice only
+    ``noise_margin`` dB above the noise floor: the quietest frame of the last ``noise_window``
+    ms, capped at ``noise_ceiling`` so that a long steady sound (music on a greeting) stays
+    sound rather than becoming the floor.
+
+    ``tonality``: the share of a frame's power in one +-50 Hz band that makes it a tone. A tone
+    of ``beep_low_hz``-``beep_high_hz`` lasting ``beep_min_length`` is a beep; CED (2100 Hz)
+    for ``ced_min_length`` or CNG (1100 Hz) for ``cng_min_length`` is a fax.
+
+    ``greeting_end_silence`` and ``greeting_end_max_wait``: the GreetingEndDetector's silence
+    after speech, and how long it waits at most.
+    """
+
+    initial_silence: int = 2500
+    greeting: int = 1500
+    after_greeting_silence: int = 800
+    total_analysis_time: int = 5000
+    min_word_length: int = 100
+    between_words_silence: int = 50
+    maximum_number_of_words: int = 4
+    silence_threshold: float = -40.0
+    maximum_word_length: int = 5000
+    # Not in app_amd:
+    noise_margin: float = 10.0
+    noise_window: int = 2000
+    noise_ceiling: float = -35.0
+    beep_min_length: int = 120
+    beep_low_hz: float = 400.0
+    beep_high_hz: float = 2500.0
+    ced_min_length: int = 500
+    cng_min_length: int = 400
+    tonality: float = 0.85
+    greeting_end_silence: int = 1500
+    greeting_end_max_wait: int = 45000
+    # The voice gate (vad.py): voicing, and the callee's level against the room's talk.
+    periodicity: float = 0.45
+    voicing_hangover: int = 100
+    background_margin: float = 10.0
+    talker_decay: float = 2.0
+    # A person's opening: a short utterance ("Hello?", "Er,") of at most opening_max_voice,
+    # then at least opening_pause of silence. After one (up to `openings` times) the counts
+    # start again with the looser greeting_after_opening and words_after_opening, since what
+    # follows is a person going on talking more often than a machine's greeting.
+    opening_max_voice: int = 900
+    opening_pause: int = 300
+    openings: int = 2
+    greeting_after_opening: int = 3000
+    words_after_opening: int = 10
+    # A beep is steady: its frequency moves less than this over the tone (a voice's harmonic
+    # follows the pitch). After a beep the greeting detector waits beep_settle for a second
+    # tone (two-tone beeps, pips) or more speech before calling the greeting over.
+    beep_max_drift: float = 12.0
+    beep_settle: int = 160
+    # After a greeting, a steady tone this long may be one of a row of short pips.
+    pip_min_length: int = 60
+    # At total_analysis_time, still talking with voice this share of the time since the first
+    # word is a machine (people have stopped by then); anything else is "not sure", which the
+    # mode decides: a person, or a machine (AmdMode).
+    sustained_talk: float = 0.6
+    # After this much voice in all, a pause must be long_talk_silence (not
+    # after_greeting_silence) to be a person waiting: a machine's greeting pauses between
+    # sentences, and a person who said this much has usually said what they had to.
+    long_talk_voice: int = 2000
+    long_talk_silence: int = 1000
+    mode: AmdMode = AmdMode.PREFER_PEOPLE
+    # Decide person or machine by the trained classifier (answer_model.py) instead of the
+    # speech rules above; the fax, beep and initial-silence rules still apply. Off by default:
+    # on the held-out half it beat the rules' totals only narrowly, and it judges a person
+    # from one short word, even before a fax tone has its length
+    # (docs/speech-and-detection.md, "The classifier experiment", has the figures).
+    classifier: bool = False
+
+    def gate(self) -> GateSettings:
+        return GateSettings(
+            silence_threshold=self.silence_threshold,
+            noise_margin=self.noise_margin,
+            noise_window=self.noise_window,
+            noise_ceiling=self.noise_ceiling,
+            periodicity=self.periodicity,
+            voicing_hangover=self.voicing_hangover,
+            background_margin=self.background_margin,
+            talker_decay=self.talker_decay,
+        )
