@@ -213,3 +213,35 @@ def test_a_sink_subscribed_to_another_passes_batches_on_whole() -> None:
     outer.publish(CampaignOpened(C1))
     assert len(batches.batches) == 2
     assert plain.seen == [*items, CampaignOpened(C1)]
+
+
+def test_a_sink_subscribed_to_another_is_routed_through_not_published_to(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Issue 11: the engine's sink calls the container's subscribers' handlers itself, not
+    # the container's publish (a second look-up and call per event, thousands a second).
+    plain, after = Plain(), Plain()
+    inner = FanOutSink([Broken(), plain])
+    outer = FanOutSink([inner, after])
+    passed: list[Event] = []
+    inner.publish = passed.append  # type: ignore[method-assign]
+    with caplog.at_level(logging.ERROR):
+        outer.publish(CampaignOpened(C1))
+    assert passed == []
+    assert plain.seen == after.seen == [CampaignOpened(C1)]
+    assert "subscriber bug" in caplog.text  # the inner subscriber's fault, logged and skipped
+    # Changes to the inner sink's subscribers reach the outer sink's routes.
+    inner.unsubscribe(plain)
+    outer.publish(CampaignOpened(C2))
+    assert plain.seen == [CampaignOpened(C1)]
+    inner.subscribe(plain)
+    outer.publish(CampaignOpened(C2))
+    assert plain.seen == [CampaignOpened(C1), CampaignOpened(C2)]
+    # Two levels deep, and unsubscribed from the outer sink, the inner one hears nothing more.
+    top = FanOutSink([outer])
+    top.publish(CampaignOpened(C1))
+    assert plain.seen[-1] == CampaignOpened(C1)
+    assert after.seen[-1] == CampaignOpened(C1)
+    outer.unsubscribe(inner)
+    outer.publish(CampaignOpened(C2))
+    assert plain.seen[-1] == CampaignOpened(C1)
