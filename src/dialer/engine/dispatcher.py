@@ -360,11 +360,14 @@ class Dispatcher:
         state.finished.extend(settled)
         self._bucket.take(len(dial), now)
         self.campaign_buckets[campaign.id].take(len(dial), now)
+        # Asked once a batch, not twice a call: a level set while calls are on the line
+        # applies from the next batch.
+        debug = log.isEnabledFor(logging.DEBUG)
         for job in dial:
             state.active[job.campaign_id] += 1
             state.dialling.add(job.destination_id)
             given = reserved.get(job.destination_id)
-            task = asyncio.create_task(self._call(job, plan, context, now, given))
+            task = asyncio.create_task(self._call(job, plan, context, now, given, debug))
             state.calls.add(task)
             task.add_done_callback(state.calls.discard)
         if settled:
@@ -432,7 +435,9 @@ class Dispatcher:
         context: DialingContext,
         claimed_at: datetime,
         reserved: AgentSession | None = None,
+        debug: bool = False,
     ) -> None:
+        """``debug``: whether the log takes DEBUG lines (the caller asked the logger)."""
         about_attempt(job)  # this task's lines carry the attempt's ids (structured logs)
         state = self._state
         record: AttemptRecord | None = None
@@ -447,7 +452,8 @@ class Dispatcher:
                     claim_latency=(started - claimed_at).total_seconds(),
                 )
             )
-            log.debug("dialling")  # the ids say which attempt (structured logs)
+            if debug:
+                log.debug("dialling")  # the ids say which attempt (structured logs)
             record = await self._runner.run(job, plan, claimed_at, reserved)
         except CallNotPlaced as exc:
             log.warning("call %s not placed, back to the queue: %s", job.destination_id, exc)
@@ -460,7 +466,7 @@ class Dispatcher:
         if record is None:
             await self._give_back(job)
         else:
-            if log.isEnabledFor(logging.DEBUG):  # the names cost a look-up each, per call
+            if debug:  # the names cost a look-up each, per call
                 outcome, stage = record.outcome.api_name, record.stage.api_name
                 log.debug("call ended: %s, stage %s", outcome, stage)
             # The rules as they are now: a webhook registered during the call is told.
