@@ -158,7 +158,14 @@ def _kind(sql: str) -> str:
     return text[:100]
 
 
-def _replay_once(units: list[Unit], store: str, ddl: str) -> tuple[float, dict[str, float]]:
+STEP = 100  # SQLite VM instructions per progress-handler call (--count)
+
+
+def _replay_once(
+    units: list[Unit], store: str, ddl: str, count: bool
+) -> tuple[float, dict[str, float], int]:
+    """One replay: SQLite CPU per statement kind (or, with ``count``, VM instructions in
+    hundreds), and the pages written (WAL frames, no checkpoint meanwhile)."""
     with tempfile.TemporaryDirectory(prefix="dialer-replay-") as tmp:
         path = f"{tmp}/replay.db"
         shutil.copy(store, path)
@@ -168,35 +175,59 @@ def _replay_once(units: list[Unit], store: str, ddl: str) -> tuple[float, dict[s
         conn.execute("PRAGMA synchronous=NORMAL")
         if ddl:
             conn.executescript(ddl)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        steps = [0]
+
+        def step() -> int:
+            steps[0] += 1
+            return 0
+
+        if count:
+            conn.set_progress_handler(step, STEP)
+        clock = (lambda: float(steps[0])) if count else time.thread_time
         spent: dict[str, float] = defaultdict(float)
         for write, statements in units:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             for kind, sql, params in statements:
-                began = time.thread_time()
+                began = clock()
                 if kind == "m":
                     conn.executemany(sql, params)
                 else:
                     conn.execute(sql, params).fetchall()
-                spent[("MANY " if kind == "m" else "") + _kind(sql)] += time.thread_time() - began
-            began = time.thread_time()
+                spent[("MANY " if kind == "m" else "") + _kind(sql)] += clock() - began
+            began = clock()
             conn.execute("COMMIT")
-            spent["COMMIT"] += time.thread_time() - began
+            spent["COMMIT"] += clock() - began
+        conn.set_progress_handler(None, 0)
+        frames = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
         conn.close()
-    return sum(spent.values()), spent
+    return sum(spent.values()), spent, frames
 
 
 def replay(opts: argparse.Namespace) -> None:
     with open(opts.recording, "rb") as source:
         units: list[Unit] = pickle.load(source)  # noqa: S301 (our own recording)
-    runs = [_replay_once(units, opts.recording + ".db", opts.ddl) for _ in range(opts.reps)]
-    best_total = min(total for total, _ in runs)
-    every = " ".join(f"{total:.3f}" for total, _ in runs)
+    if opts.count:
+        # Counts, not time: one replay says it all, whatever the machine's load.
+        total, spent, frames = _replay_once(units, opts.recording + ".db", opts.ddl, True)
+        print(
+            f"{opts.recording}: {total * STEP / 1e6:.2f} M SQLite VM instructions,"
+            f" {frames} pages written"
+        )
+        for kind, steps in sorted(spent.items(), key=lambda item: -item[1])[: opts.top]:
+            print(f"  {steps * STEP / 1e6:6.2f} M  {kind}")
+        return
+    runs = [_replay_once(units, opts.recording + ".db", opts.ddl, False) for _ in range(opts.reps)]
+    best_total = min(total for total, _, _ in runs)
+    every = " ".join(f"{total:.3f}" for total, _, _ in runs)
     # Each kind's best over the replays: a busy machine slows some statements of a replay and
     # not others, so the sum of the bests is steadier than the best replay's total.
-    kinds = {kind: min(spent.get(kind, 0.0) for _, spent in runs) for kind in runs[0][1]}
+    kinds = {kind: min(spent.get(kind, 0.0) for _, spent, _ in runs) for kind in runs[0][1]}
     print(
         f"{opts.recording}: SQL {best_total:.3f} s best replay, {sum(kinds.values()):.3f} s"
-        f" each statement kind at its best ({opts.reps} replays: {every})"
+        f" each statement kind at its best ({opts.reps} replays: {every});"
+        f" {runs[0][2]} pages written"
     )
     for kind, seconds in sorted(kinds.items(), key=lambda item: -item[1])[: opts.top]:
         print(f"  {seconds:6.3f}  {kind}")
@@ -219,6 +250,9 @@ def main() -> None:
     command.add_argument("--reps", type=int, default=6)
     command.add_argument("--ddl", default="", help="SQL run on each copy before the replay")
     command.add_argument("--top", type=int, default=10)
+    command.add_argument(
+        "--count", action="store_true", help="VM instructions per statement kind, not CPU time"
+    )
     opts = parser.parse_args()
     src = str(Path(opts.tree, "src").resolve()) if hasattr(opts, "tree") else ""
     if src and src not in [os.path.abspath(p) for p in sys.path]:
