@@ -156,12 +156,9 @@ class QueueParts(SmsParts):  # it queues texts with the attempts
     def take_expired(self, now: datetime, limit: int) -> list[DialJob]:
         """Leases that ran out (their worker died): removed, to be finished by the caller."""
         stamp = to_us(now)
-        # Stable: leases that run out at once go in the order they were taken, as SQLite's
-        # index on lease_until keeps them (rowid order).
-        expired = sorted(
-            ((lease.lease_until, i) for i, lease in self._t.leases.items()),
-            key=lambda pair: pair[0],
-        )
+        # Leases that run out at once go in destination order, as SQLite's index on
+        # lease_until keeps them (in_flight is keyed by destination_id, WITHOUT ROWID).
+        expired = sorted((lease.lease_until, i) for i, lease in self._t.leases.items())
         expired = [pair for pair in expired if pair[0] < stamp][: max(limit, 0)]
         if not expired:
             return []
