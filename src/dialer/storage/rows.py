@@ -201,4 +201,4 @@ def parameters_to_column(parameters: tuple[tuple[int, str], ...]) -> str | None:
 def parameters_from_column(value: str | None) -> tuple[tuple[int, str], ...]:
     if not value:
         return ()
-    return tuple((n, v) for n, v in orjson.loads(value))
+    return tuple([(n, v) for n, v in orjson.loads(value)])  # a list: no call per item

@@ -139,7 +139,7 @@ class AbandonmentQueries:
                 # One array: one statement text for every batch, prepared once.
                 where, values = "= ANY(%s::text[])", [batch]
             else:
-                where, values = f"IN ({', '.join('%s' for _ in batch)})", list(batch)
+                where, values = f"IN ({', '.join(['%s'] * len(batch))})", list(batch)
             for number, at, was_abandoned in self._conn.execute(
                 "SELECT number_e164, ended_at, abandoned FROM number_calls"
                 f" WHERE tenant_id = %s AND ended_at >= %s AND number_e164 {where}"

@@ -144,7 +144,7 @@ class AccountQueries:
                 # prepared once, and no 500 values adapted one by one.
                 where, values = "= ANY(%s::text[])", [batch]
             else:
-                where, values = f"IN ({', '.join('%s' for _ in batch)})", list(batch)
+                where, values = f"IN ({', '.join(['%s'] * len(batch))})", list(batch)
             found.update(
                 row[0]
                 for row in self._conn.execute(

@@ -24,7 +24,7 @@ def note_outcomes_sqlite(
     updated = 0
     for start in range(0, len(ids), NOTE_CHUNK):
         chunk = ids[start : start + NOTE_CHUNK]
-        values = ", ".join("(%s, %s, %s, %s, %s)" for _ in chunk)
+        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
         rows = conn.execute(
             f"WITH v (id, made, outcome, stage, state) AS (VALUES {values})"
             " UPDATE destinations SET attempts_made = v.made, last_outcome = v.outcome,"
