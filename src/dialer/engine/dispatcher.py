@@ -333,7 +333,9 @@ class Dispatcher:
             zones = () if job.e164 is None else self._zones(job.e164, context.timezone)
             verdict = dialling.screen(job, hours, job.e164 in listed, zones, now)
             verdict = history.screen(job, verdict, now)
-            if isinstance(verdict, dialling.Settle):
+            if verdict is dialling.DIAL:  # nearly every job: no type tests (issue 11)
+                dial.append(job)
+            elif isinstance(verdict, dialling.Settle):
                 record = dialling.settled(job, verdict, now)
                 settled.append(dialling.conclude(job, record, rules))
             elif isinstance(verdict, dialling.Postpone):

@@ -227,7 +227,9 @@ class PrometheusMetrics(ByKind):
         """Tallied here, and moved into the series at the engine's next pass (CallsOnLine):
         the same thread publishes both, so nothing is lost between them."""
         self._started += 1
-        latency = max(0.0, event.claim_latency)
+        latency = event.claim_latency
+        if latency < 0.0:  # a comparison, not max(): no call per attempt (issue 11)
+            latency = 0.0
         self._latency_counts[bisect.bisect_left(self._latency_bounds, latency)] += 1
         self._latency_sum += latency
 
