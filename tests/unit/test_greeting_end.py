@@ -1,0 +1,114 @@
+"""The greeting-end detector on the voicemail that issue 16 found it failing on: pauses inside
+a greeting, soft speech, a vowel's steady harmonic, a melody before the greeting, and a line so
+noisy the voice gate never hears a word. Each must end at the beep (or the greeting's clear
+end), never before it."""
+
+import numpy as np
+import pytest
+
+from dialer.telephony.detection import AmdSettings, GreetingEndDetector
+from tests.unit.test_detection import (
+    RATE,
+    Audio,
+    chunks,
+    noise,
+    pcm,
+    silence,
+    syllable,
+    tone,
+    words,
+)
+
+LATE_MS = 300  # the message must start within this of the greeting's end
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(16)
+
+
+def ms(*parts: Audio) -> int:
+    return round(sum(part.size for part in parts) * 1000 / RATE)
+
+
+def ended(audio: Audio, *, heard_speech: bool = True) -> tuple[str, int]:
+    waiting = GreetingEndDetector(AmdSettings(), heard_speech=heard_speech)
+    for chunk in chunks(pcm(audio), 320):
+        if waiting.feed(chunk):
+            assert waiting.result is not None
+            return waiting.result.reason, waiting.result.after_ms
+    raise AssertionError("the greeting never ended")
+
+
+def test_a_pause_of_one_and_a_half_seconds_inside_a_greeting_is_not_its_end(
+    rng: np.random.Generator,
+) -> None:
+    first, pause, second = words(rng, 8, 0.25, 0.08), silence(1.5), words(rng, 8, 0.25, 0.08)
+    reason, at = ended(np.concatenate([first, pause, second, silence(4)]))
+    assert reason == f"SILENCE-{AmdSettings().greeting_end_silence}"
+    assert at >= ms(first, pause, second)
+
+
+def test_soft_speech_before_a_pause_is_still_the_greeting(rng: np.random.Generator) -> None:
+    # A sentence trailing off 12 dB below the greeting's loudest, where the voice gate (which
+    # takes quieter voices for talk behind the callee) hears no words, then a pause.
+    loud = words(rng, 8, 0.25, 0.08)
+    soft = np.concatenate([syllable(rng, 0.25, -32.0), silence(0.06)] * 4)
+    pause = silence(1.2)
+    rest = words(rng, 6, 0.25, 0.08)
+    gap, beep = silence(0.4), tone(1000, 0.3)
+    audio = np.concatenate([loud, soft, pause, rest, gap, beep, silence(3)])
+    reason, at = ended(audio)
+    assert reason == "BEEP-1000"
+    assert 0 <= at - ms(loud, soft, pause, rest, gap, beep) <= LATE_MS
+
+
+def test_a_vowels_steady_harmonic_is_not_a_pip(rng: np.random.Generator) -> None:
+    # A word ending on a vowel whose one harmonic holds still for 80 ms, then a short pause.
+    word = syllable(rng, 0.3)
+    harmonic = tone(450, 0.08, -20.0)
+    pause = silence(0.35)
+    rest = words(rng, 6, 0.25, 0.08)
+    gap, beep = silence(0.3), tone(800, 0.25)
+    audio = np.concatenate([word, harmonic, pause, rest, gap, beep, silence(3)])
+    reason, at = ended(audio)
+    assert reason == "BEEP-800"
+    assert 0 <= at - ms(word, harmonic, pause, rest, gap, beep) <= LATE_MS
+
+
+def test_a_melody_of_chords_and_notes_before_the_greeting_is_not_its_end(
+    rng: np.random.Generator,
+) -> None:
+    # A chord sounds like a voice to the voice gate; the note after it is steady, as a beep is.
+    chord = sum(tone(hz, 0.35, -20.0) for hz in (262.0, 330.0, 392.0))
+    notes = [chord, silence(0.02), tone(659, 0.3, -16.0), silence(0.02)] * 2
+    melody = np.concatenate(notes)
+    lead, greeting = silence(0.4), words(rng, 10, 0.25, 0.08)
+    gap, beep = silence(0.5), tone(1400, 0.3)
+    audio = np.concatenate([melody, lead, greeting, gap, beep, silence(3)])
+    reason, at = ended(audio, heard_speech=False)
+    assert reason == "BEEP-1400"
+    assert 0 <= at - ms(melody, lead, greeting, gap, beep) <= LATE_MS
+
+
+def test_pips_after_a_greeting_the_voice_gate_could_not_hear(rng: np.random.Generator) -> None:
+    # A whispered (unvoiced) greeting: the voice gate hears no word, but it is plainly sound.
+    whisper = np.concatenate([noise(rng, 0.3, -24.0), silence(0.1)] * 5)
+    gap = silence(0.5)
+    parts: list[Audio] = []
+    for hz in (900.0, 1100.0, 1300.0):
+        parts += [tone(hz, 0.1), silence(0.1)]
+    pips = np.concatenate(parts[:-1])
+    reason, at = ended(np.concatenate([whisper, gap, pips, silence(3)]), heard_speech=False)
+    assert reason == "BEEP-1300"
+    assert 0 <= at - ms(whisper, gap, pips) <= LATE_MS
+
+
+def test_a_two_tone_beep_with_no_gap_ends_after_its_second_tone(
+    rng: np.random.Generator,
+) -> None:
+    greeting, gap = words(rng, 10, 0.25, 0.08), silence(0.3)
+    beep = np.concatenate([tone(1400, 0.15), tone(1000, 0.2)])
+    reason, at = ended(np.concatenate([greeting, gap, beep, silence(3)]))
+    assert reason == "BEEP-1000"
+    assert 0 <= at - ms(greeting, gap, beep) <= LATE_MS
