@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from dialer.telephony.detection import AmdSettings, GreetingEndDetector
+from dialer.telephony.tones import FrameAnalyser
 from tests.unit.test_detection import (
     RATE,
     Audio,
@@ -112,3 +113,54 @@ def test_a_two_tone_beep_with_no_gap_ends_after_its_second_tone(
     reason, at = ended(np.concatenate([greeting, gap, beep, silence(3)]))
     assert reason == "BEEP-1000"
     assert 0 <= at - ms(greeting, gap, beep) <= LATE_MS
+
+
+def steady_vowel(pitch: float, seconds: float, dbfs: float = -20.0) -> Audio:
+    """A vowel held on one pitch whose second harmonic carries nearly all its power (a formant
+    on it, the line cutting the fundamental): steady, as a beep is, but with its neighbouring
+    harmonics 20 dB down."""
+    t = np.arange(round(seconds * RATE)) / RATE
+    x = (
+        np.sin(2 * np.pi * 2 * pitch * t)
+        + 0.1 * np.sin(2 * np.pi * pitch * t)
+        + 0.1 * np.sin(2 * np.pi * 3 * pitch * t)
+    )
+    return x / np.sqrt(np.mean(x**2)) * 32768 * 10 ** (dbfs / 20)
+
+
+def test_a_held_vowel_with_its_neighbouring_harmonics_is_not_a_beep(
+    rng: np.random.Generator,
+) -> None:
+    # "... Oh." said after a breath: it starts out of quiet and is steady for 200 ms.
+    first, breath, vowel = words(rng, 8, 0.25, 0.08), silence(0.15), steady_vowel(205, 0.2)
+    pause, rest = silence(0.6), words(rng, 6, 0.25, 0.08)
+    gap, beep = silence(0.3), tone(1000, 0.3)
+    audio = np.concatenate([first, breath, vowel, pause, rest, gap, beep, silence(3)])
+    reason, at = ended(audio)
+    assert reason == "BEEP-1000"
+    assert 0 <= at - ms(first, breath, vowel, pause, rest, gap, beep) <= LATE_MS
+
+
+def test_a_held_vowel_is_voiced_and_a_beep_with_an_overtone_is_not() -> None:
+    vowel = [f for f in FrameAnalyser().feed_frames(pcm(steady_vowel(205, 0.3))) if f.hz]
+    overtone = tone(1000, 0.3) + tone(2000, 0.3, -27.0)  # its own second harmonic, 15 dB down
+    beep = [f for f in FrameAnalyser().feed_frames(pcm(overtone)) if f.hz]
+    assert vowel
+    assert beep
+    # The first frame holds the onset, which spreads power everywhere.
+    assert all(f.voiced for f in vowel[1:])
+    assert not any(f.voiced for f in beep[1:])
+
+
+def test_a_melody_inside_a_greeting_is_not_its_end(rng: np.random.Generator) -> None:
+    # "Hi, you've reached Sam" | a jingle of plain notes | "please leave a message" | beep.
+    hello, lead = words(rng, 6, 0.25, 0.08), silence(0.3)
+    notes = np.concatenate(
+        [np.concatenate([tone(hz, 0.2, -18.0), silence(0.02)]) for hz in (523, 659, 784, 1047)]
+    )
+    after, rest = silence(0.4), words(rng, 8, 0.25, 0.08)
+    gap, beep = silence(0.4), tone(1400, 0.3)
+    audio = np.concatenate([hello, lead, notes, after, rest, gap, beep, silence(3)])
+    reason, at = ended(audio)
+    assert reason == "BEEP-1400"
+    assert 0 <= at - ms(hello, lead, notes, after, rest, gap, beep) <= LATE_MS

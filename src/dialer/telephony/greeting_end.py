@@ -19,8 +19,14 @@ _QUIET_BEFORE_BEEP_MS = 60
 # room behind the machine's microphone or the line, not the greeting: soft syllables are rarely
 # more than 20 dB down, talk behind at least 10 dB below its average.
 _TALKER_RANGE_DB = 15.0
-# This much sound (by level, not tonal) in all is a greeting heard, even when a noisy or
-# band-limited line never lets the voice gate hear a word.
+# Sound this long after a tone (voiced or not) is the greeting going on: the tone was a
+# vowel's harmonic. Longer than a word, so the odd burst of noise on the line does not count.
+_SOUND_AFTER_TONE_MS = 200
+# Beeps come as one tone, two, or three pips: a longer row of tones is a melody.
+_LONGEST_BEEP_ROW = 3
+# This much sound (by level, not tonal) since the last long steady tone is a greeting heard,
+# even when a noisy or band-limited line never lets the voice gate hear a word. Sound between
+# such tones is more likely music (chords and chimes between plain notes).
 _HEARD_SOUND_MS = 500
 
 
@@ -31,6 +37,12 @@ class GreetingEnd:
 
     reason: str
     after_ms: int
+
+
+def pure(run: ToneRun) -> bool:
+    """Whether a steady tone is one, not a voice's harmonic: at most a third of its frames had a
+    voice's neighbouring harmonics around it (tones.py)."""
+    return 3 * run.voiced <= run.last - run.first + 1
 
 
 class GreetingEndDetector:
@@ -70,8 +82,11 @@ class GreetingEndDetector:
         self._after_beep = 0  # ms of quiet since it ended
         self._last_tone: ToneRun | None = beep  # the last steady tone, beep or not
         self._heard_sound = 0  # sound (by level, not tonal) in all, ms
-        self._quiet_before = 0  # ...before the current loud run (a tone's onset may be loud)
-        self._tone_from_quiet = beep is not None  # whether the tone playing began out of quiet
+        self._unvoiced = 0  # consecutive frames neither voice nor tone, ms
+        self._unvoiced_before = 0  # ...before the current voice (a tone's onset may be voiced)
+        # The tones in a row so far, the one playing included: a row begins out of quiet, and
+        # goes on with tones that follow closely with no voice between (0: not such a row).
+        self._row = 1 if beep is not None else 0
         self.result: GreetingEnd | None = None
 
     def feed(self, pcm: bytes) -> bool:
@@ -82,34 +97,43 @@ class GreetingEndDetector:
             at = (frame.index + 1 - self._start) * FRAME_MS
             ended = frame.ended
             loud = self._loud(frame)
+            spoken = self._spoken(frame)
             tone = frame.tone
-            steady = ended is not None and is_beep(ended, s, s.pip_min_length)
+            steady = ended is not None and is_beep(ended, s, s.pip_min_length) and pure(ended)
             if ended is not None and steady:
-                if self._tone_from_quiet and self._is_end_candidate(ended):
+                if 0 < self._row <= _LONGEST_BEEP_ROW and self._is_end_candidate(ended):
                     self._beep, self._after_beep = ended, 0
+                else:
+                    self._beep = None  # a steady tone that is no beep: the last was none either
                 self._last_tone = ended
             if tone is not None and tone.first == frame.index:
-                self._tone_from_quiet = self._out_of_quiet(tone)
+                self._row = self._next_row(tone)
             if steady:
                 pass  # the wait after it starts with the next frame
             elif tone is not None:
                 self._after_beep = 0  # another tone is playing: wait for its end
-            elif self._beep is not None and not loud:
+            elif self._beep is not None and not spoken:
                 self._after_beep += FRAME_MS
             # A greeting is heard from a word's worth of voice, or enough sound in all: a
             # click or a burst of noise alone does not start the wait for its end.
-            self._voice = self._voice + FRAME_MS if frame.voice else 0
+            self._voice = self._voice + FRAME_MS if spoken else 0
             self._sound = self._sound + FRAME_MS if loud and frame.tone is None else 0
-            if loud and frame.tone is None:
+            if steady and ended is not None and ended.length_ms >= s.beep_min_length:
+                self._heard_sound = 0  # music: notes between chords or chimes
+            elif loud and tone is None:
                 self._heard_sound += FRAME_MS
             if self._voice >= s.min_word_length or self._heard_sound >= _HEARD_SOUND_MS:
                 self._heard_speech = True
-            if self._voice >= s.min_word_length or self._sound >= s.min_word_length:
-                self._beep = None  # sound after a tone: the tone was not the end
+            if self._voice >= s.min_word_length or self._sound >= _SOUND_AFTER_TONE_MS:
+                self._beep = None  # speech after a tone: the tone was not the end
+            if spoken or tone is not None:
+                # A tone's first frame may be voiced without being tonal yet: remember the
+                # quiet before it.
+                self._unvoiced_before = self._unvoiced if tone is None else 0
+                self._unvoiced = 0
+            else:
+                self._unvoiced += FRAME_MS
             if loud or tone is not None:
-                # A tone's first frame may be loud without being tonal yet: remember the quiet
-                # before it.
-                self._quiet_before = self._silence if tone is None else 0
                 self._silence = 0
             else:
                 self._silence += FRAME_MS
@@ -130,18 +154,25 @@ class GreetingEndDetector:
         floor = max(s.silence_threshold, frame.floor + s.noise_margin)
         return frame.voice or frame.level >= max(floor, self._ear.gate.talker - _TALKER_RANGE_DB)
 
-    def _out_of_quiet(self, tone: ToneRun) -> bool:
-        """Whether a tone starting now follows quiet (a frame of its onset may be loud), or
-        follows another tone closely with nothing loud between (a two-tone beep, pips)."""
-        quiet = self._silence or (self._quiet_before if self._sound <= FRAME_MS else 0)
-        if quiet >= _QUIET_BEFORE_BEEP_MS:
-            return True
+    def _spoken(self, frame: Frame) -> bool:
+        """Voice at the greeting's level. The gate judges talk behind by 200 ms levels, so
+        just after a loud beep it lets quieter talk through as voice."""
+        return frame.voice and frame.level >= self._ear.gate.talker - _TALKER_RANGE_DB
+
+    def _next_row(self, tone: ToneRun) -> int:
+        """How many tones the row has with ``tone``, starting now: 1 if it follows quiet (a
+        frame of its onset may be voiced), one more if it closely follows the last tone with no
+        voice between (a two-tone beep, pips, or the notes of a melody), else 0."""
+        quiet = self._unvoiced or (self._unvoiced_before if self._voice <= FRAME_MS else 0)
         last = self._last_tone
-        return (
-            last is not None
-            and self._sound == 0
+        if (
+            self._row
+            and last is not None
+            and self._voice <= FRAME_MS
             and (tone.first - last.last) * FRAME_MS <= _PIP_GAP_MS
-        )
+        ):
+            return self._row + 1
+        return 1 if quiet >= _QUIET_BEFORE_BEEP_MS else 0
 
     def _is_end_candidate(self, run: ToneRun) -> bool:
         """A steady tone that may end the greeting: long enough to be a beep on its own, or,
