@@ -164,3 +164,15 @@ def test_a_melody_inside_a_greeting_is_not_its_end(rng: np.random.Generator) -> 
     reason, at = ended(audio)
     assert reason == "BEEP-1400"
     assert 0 <= at - ms(hello, lead, notes, after, rest, gap, beep) <= LATE_MS
+
+
+def test_a_beep_whose_pitch_a_codec_moves_by_15_hz_is_still_the_end(
+    rng: np.random.Generator,
+) -> None:
+    # GSM and AMR-NB shift a beep's measured pitch by up to 17 Hz over its length.
+    greeting, gap = words(rng, 10, 0.25, 0.08), silence(0.4)
+    t = np.arange(round(0.4 * RATE)) / RATE
+    beep = np.sin(2 * np.pi * (1400 * t + 20 * t**2)) * 32768 * 0.2  # 1400 -> 1416 Hz
+    reason, at = ended(np.concatenate([greeting, gap, beep, silence(3)]))
+    assert reason.startswith("BEEP-14")
+    assert 0 <= at - ms(greeting, gap, beep) <= LATE_MS

@@ -4,7 +4,7 @@ whole (detection.py's AnswerDetector hands over its Ear)."""
 from dataclasses import dataclass
 
 from dialer.telephony.amd_settings import AmdSettings
-from dialer.telephony.ear import Ear, Frame, is_beep
+from dialer.telephony.ear import Ear, Frame
 from dialer.telephony.tones import FRAME_MS, ToneRun
 
 # Before any greeting was heard, a tone may be a melody before it: wait this long after it.
@@ -22,6 +22,7 @@ _TALKER_RANGE_DB = 15.0
 # Sound this long after a tone (voiced or not) is the greeting going on: the tone was a
 # vowel's harmonic. Longer than a word, so the odd burst of noise on the line does not count.
 _SOUND_AFTER_TONE_MS = 200
+_MAX_DRIFT_HZ = 20.0
 # Beeps come as one tone, two, or three pips: a longer row of tones is a melody.
 _LONGEST_BEEP_ROW = 3
 # This much sound (by level, not tonal) since the last long steady tone is a greeting heard,
@@ -99,7 +100,7 @@ class GreetingEndDetector:
             loud = self._loud(frame)
             spoken = self._spoken(frame)
             tone = frame.tone
-            steady = ended is not None and is_beep(ended, s, s.pip_min_length) and pure(ended)
+            steady = ended is not None and self._steady(ended)
             if ended is not None and steady:
                 if 0 < self._row <= _LONGEST_BEEP_ROW and self._is_end_candidate(ended):
                     self._beep, self._after_beep = ended, 0
@@ -153,6 +154,18 @@ class GreetingEndDetector:
         s = self.settings
         floor = max(s.silence_threshold, frame.floor + s.noise_margin)
         return frame.voice or frame.level >= max(floor, self._ear.gate.talker - _TALKER_RANGE_DB)
+
+    def _steady(self, run: ToneRun) -> bool:
+        """A beep's pitch and length, steady, and not a voice's harmonic. Steady to
+        ``_MAX_DRIFT_HZ`` rather than ``beep_max_drift``: GSM and AMR move a beep's measured
+        pitch by up to 17 Hz, and the neighbouring harmonics tell a voice better than drift."""
+        s = self.settings
+        return (
+            s.beep_low_hz <= run.hz <= s.beep_high_hz
+            and run.length_ms >= s.pip_min_length
+            and run.drift_hz <= max(s.beep_max_drift, _MAX_DRIFT_HZ)
+            and pure(run)
+        )
 
     def _spoken(self, frame: Frame) -> bool:
         """Voice at the greeting's level. The gate judges talk behind by 200 ms levels, so
