@@ -6,12 +6,13 @@ end), never before it."""
 import numpy as np
 import pytest
 
-from dialer.telephony.detection import AmdSettings, GreetingEndDetector
+from dialer.telephony.detection import AmdSettings, AnswerDetector, GreetingEndDetector
 from dialer.telephony.tones import FrameAnalyser
 from tests.unit.test_detection import (
     RATE,
     Audio,
     chunks,
+    detect_with,
     noise,
     pcm,
     silence,
@@ -175,4 +176,23 @@ def test_a_beep_whose_pitch_a_codec_moves_by_15_hz_is_still_the_end(
     beep = np.sin(2 * np.pi * (1400 * t + 20 * t**2)) * 32768 * 0.2  # 1400 -> 1416 Hz
     reason, at = ended(np.concatenate([greeting, gap, beep, silence(3)]))
     assert reason.startswith("BEEP-14")
+    assert 0 <= at - ms(greeting, gap, beep) <= LATE_MS
+
+
+def test_a_beep_still_playing_at_the_verdict_ends_the_greeting(rng: np.random.Generator) -> None:
+    # The answer detector judges a machine by a beep once it has been steady 200 ms, and hands
+    # over while it plays: its end is still the greeting's.
+    greeting, gap, beep = words(rng, 3, 0.25, 0.3), silence(0.5), tone(1000, 0.8)
+    audio = pcm(greeting, gap, beep, silence(3))
+    detector = AnswerDetector()
+    found = detect_with(detector, audio)
+    assert found.reason == "BEEP-1000"
+    assert found.after_ms < ms(greeting, gap, beep)
+    waiting = detector.greeting_end()
+    for chunk in chunks(audio[found.after_ms * 16 :], 320):
+        if waiting.feed(chunk):
+            break
+    assert waiting.result is not None
+    assert waiting.result.reason == "BEEP-1000"
+    at = found.after_ms + waiting.result.after_ms
     assert 0 <= at - ms(greeting, gap, beep) <= LATE_MS

@@ -87,7 +87,8 @@ class GreetingEndDetector:
         self._unvoiced_before = 0  # ...before the current voice (a tone's onset may be voiced)
         # The tones in a row so far, the one playing included: a row begins out of quiet, and
         # goes on with tones that follow closely with no voice between (0: not such a row).
-        self._row = 1 if beep is not None else 0
+        # A tone still playing at the verdict (the answer detector's beep) begins a row.
+        self._row = 1 if beep is not None or self._ear.tones.current is not None else 0
         self.result: GreetingEnd | None = None
 
     def feed(self, pcm: bytes) -> bool:
