@@ -80,7 +80,7 @@ class GreetingEndDetector:
         # The last beep, while waiting to see that nothing follows (one that ended just before
         # the verdict, if the answer detector saw it).
         self._beep = beep
-        self._after_beep = 0  # ms of quiet since it ended
+        self._after_beep = 0  # ms with no tone and no voice since it ended
         self._last_tone: ToneRun | None = beep  # the last steady tone, beep or not
         self._heard_sound = 0  # sound (by level, not tonal) in all, ms
         self._unvoiced = 0  # consecutive frames neither voice nor tone, ms
@@ -127,7 +127,7 @@ class GreetingEndDetector:
             if self._voice >= s.min_word_length or self._heard_sound >= _HEARD_SOUND_MS:
                 self._heard_speech = True
             if self._voice >= s.min_word_length or self._sound >= _SOUND_AFTER_TONE_MS:
-                self._beep = None  # speech after a tone: the tone was not the end
+                self._beep = None  # speech or sound after a tone: it was not the end
             if spoken or tone is not None:
                 # A tone's first frame may be voiced without being tonal yet: remember the
                 # quiet before it.
