@@ -240,9 +240,10 @@ def test_silence_after_speech_ends_the_greeting(rng: np.random.Generator) -> Non
     found = detect_with(detector, greeting)
     rest = greeting[found.after_ms * 16 :] + pcm(silence(3))
     end = greeting_end(detector, rest)
-    assert end.reason == "SILENCE-1500"
+    wait = AmdSettings().greeting_end_silence
+    assert end.reason == f"SILENCE-{wait}"
     # The syllable fades out over its last few hundred ms, below the voice threshold.
-    assert 3000 + 1500 <= found.after_ms + end.after_ms <= 3300 + 1500
+    assert 3000 + wait <= found.after_ms + end.after_ms <= 3300 + wait
 
 
 def test_a_greeting_after_a_long_initial_silence_ends_after_its_speech(
@@ -253,8 +254,9 @@ def test_a_greeting_after_a_long_initial_silence_ends_after_its_speech(
     found = detect_with(detector, audio)
     assert found.reason == "INITIALSILENCE-2500-2500"
     end = greeting_end(detector, audio[found.after_ms * 16 :])
-    assert end.reason == "SILENCE-1500"
-    assert 3900 + 1500 <= found.after_ms + end.after_ms <= 4000 + 1500
+    wait = AmdSettings().greeting_end_silence
+    assert end.reason == f"SILENCE-{wait}"
+    assert 3900 + wait <= found.after_ms + end.after_ms <= 4000 + wait
 
 
 def test_the_wait_for_the_greeting_end_is_bounded(rng: np.random.Generator) -> None:

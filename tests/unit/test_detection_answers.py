@@ -127,7 +127,7 @@ def test_a_melody_before_the_greeting_is_not_its_end(rng: np.random.Generator) -
     audio = np.concatenate([*notes, silence(0.4), greeting, silence(3)])
     reason, at = greeting_end_at(audio, heard_speech=False)
     speech_end = round((0.75 + 0.4) * 1000 + greeting.size / 8)
-    assert reason == "SILENCE-1500"
+    assert reason == "SILENCE-2000"
     assert at >= speech_end
 
 

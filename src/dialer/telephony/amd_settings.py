@@ -51,7 +51,7 @@ class AmdSettings:
     ced_min_length: int = 500
     cng_min_length: int = 400
     tonality: float = 0.85
-    greeting_end_silence: int = 1500
+    greeting_end_silence: int = 2000
     greeting_end_max_wait: int = 45000
     # The voice gate (vad.py): voicing, and the callee's level against the room's talk.
     periodicity: float = 0.45

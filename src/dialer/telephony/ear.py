@@ -54,7 +54,7 @@ class Ear:
             facts = self._unread.popleft()
             index = self.frames
             self.frames += 1
-            ended = self.tones.step(index, facts.hz)
+            ended = self.tones.step(index, facts.hz, facts.voiced)
             tone = self.tones.current
             # A tone is not speech: a beep or fax tone must not be taken for a word.
             samples = facts.samples if tone is None else None

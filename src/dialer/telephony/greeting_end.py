@@ -4,27 +4,58 @@ whole (detection.py's AnswerDetector hands over its Ear)."""
 from dataclasses import dataclass
 
 from dialer.telephony.amd_settings import AmdSettings
-from dialer.telephony.ear import Ear, is_beep
+from dialer.telephony.ear import Ear, Frame
 from dialer.telephony.tones import FRAME_MS, ToneRun
 
 # Before any greeting was heard, a tone may be a melody before it: wait this long after it.
 _SETTLE_BEFORE_SPEECH_MS = 1000
+# A tone shorter than beep_min_length is a pip only if it follows another tone this closely
+# (pips are 50-150 ms apart): alone, it is more likely a vowel's harmonic.
+_PIP_GAP_MS = 300
+# A lone beep starts out of quiet (the greeting has stopped): a note of a melody starts right
+# after the last note or chord, a vowel's harmonic inside its word.
+_QUIET_BEFORE_BEEP_MS = 60
+# Sound this far below the greeting's voice (its loudest, as the voice gate tracks it) is the
+# room behind the machine's microphone or the line, not the greeting: soft syllables are rarely
+# more than 20 dB down, talk behind at least 10 dB below its average.
+_TALKER_RANGE_DB = 15.0
+# Sound this long after a tone (voiced or not) is the greeting going on: the tone was a
+# vowel's harmonic. Longer than a word, so the odd burst of noise on the line does not count.
+_SOUND_AFTER_TONE_MS = 200
+_MAX_DRIFT_HZ = 20.0
+# Beeps come as one tone, two, or three pips: a longer row of tones is a melody.
+_LONGEST_BEEP_ROW = 3
+# This much sound (by level, not tonal) since the last long steady tone is a greeting heard,
+# even when a noisy or band-limited line never lets the voice gate hear a word. Sound between
+# such tones is more likely music (chords and chimes between plain notes).
+_HEARD_SOUND_MS = 500
 
 
 @dataclass(frozen=True, slots=True)
 class GreetingEnd:
-    """Why the greeting is over (``BEEP-1000``, ``SILENCE-1500``, ``MAXWAIT-20000``), and when
+    """Why the greeting is over (``BEEP-1000``, ``SILENCE-2000``, ``MAXWAIT-45000``), and when
     (ms of audio fed to the GreetingEndDetector)."""
 
     reason: str
     after_ms: int
 
 
+def pure(run: ToneRun) -> bool:
+    """Whether a steady tone is one, not a voice's harmonic: at most a third of its frames had a
+    voice's neighbouring harmonics around it (tones.py)."""
+    return 3 * run.voiced <= run.last - run.first + 1
+
+
 class GreetingEndDetector:
     """After a MACHINE verdict: ``feed`` turns True once the greeting is over, at the end of a
-    beep (the last of two tones or a run of pips: ``beep_settle`` after a beep, nothing more),
-    after ``greeting_end_silence`` of silence following speech, or when
-    ``greeting_end_max_wait`` has passed whatever was heard. ``result`` says which and when.
+    beep (the last of two tones or a row of pips: ``beep_settle`` of quiet after it), after
+    ``greeting_end_silence`` of quiet following speech, or when ``greeting_end_max_wait`` has
+    passed whatever was heard. ``result`` says which and when.
+
+    Quiet is judged by level, not by the voice gate: the end of a sentence, a soft syllable or
+    a word said well below the greeting's loudest is still the greeting, and a pause inside it
+    must not be taken for its end. A tone followed by sound is not the end either: a beep is
+    followed by the recording's silence, a vowel's steady harmonic by more of the word.
 
     ``heard_speech``: whether the greeting had begun before this detector started (True when
     the verdict came from speech); until then, silence is the pause before a greeting, and a
@@ -45,10 +76,19 @@ class GreetingEndDetector:
         self._heard_speech = heard_speech
         self._silence = 0
         self._voice = 0  # consecutive voice, ms
+        self._sound = 0  # consecutive sound (by level), ms
         # The last beep, while waiting to see that nothing follows (one that ended just before
         # the verdict, if the answer detector saw it).
         self._beep = beep
-        self._after_beep = 0  # ms since it ended
+        self._after_beep = 0  # ms with no tone and no voice since it ended
+        self._last_tone: ToneRun | None = beep  # the last steady tone, beep or not
+        self._heard_sound = 0  # sound (by level, not tonal) in all, ms
+        self._unvoiced = 0  # consecutive frames neither voice nor tone, ms
+        self._unvoiced_before = 0  # ...before the current voice (a tone's onset may be voiced)
+        # The tones in a row so far, the one playing included: a row begins out of quiet, and
+        # goes on with tones that follow closely with no voice between (0: not such a row).
+        # A tone still playing at the verdict (the answer detector's beep) begins a row.
+        self._row = 1 if beep is not None or self._ear.tones.current is not None else 0
         self.result: GreetingEnd | None = None
 
     def feed(self, pcm: bytes) -> bool:
@@ -58,21 +98,46 @@ class GreetingEndDetector:
         for frame in self._ear.hear(pcm):
             at = (frame.index + 1 - self._start) * FRAME_MS
             ended = frame.ended
-            shortest = s.pip_min_length if self._heard_speech else s.beep_min_length
-            if ended is not None and is_beep(ended, s, shortest):
-                self._beep, self._after_beep = ended, 0
-            elif frame.tone is not None:
+            loud = self._loud(frame)
+            spoken = self._spoken(frame)
+            tone = frame.tone
+            steady = ended is not None and self._steady(ended)
+            if ended is not None and steady:
+                if 0 < self._row <= _LONGEST_BEEP_ROW and self._is_end_candidate(ended):
+                    self._beep, self._after_beep = ended, 0
+                else:
+                    self._beep = None  # a steady tone that is no beep: the last was none either
+                self._last_tone = ended
+            if tone is not None and tone.first == frame.index:
+                self._row = self._next_row(tone)
+            if steady:
+                pass  # the wait after it starts with the next frame
+            elif tone is not None:
                 self._after_beep = 0  # another tone is playing: wait for its end
-            elif self._beep is not None:
+            elif self._beep is not None and not spoken:
                 self._after_beep += FRAME_MS
-            # Speech is a word's worth of voice: a click or a burst of noise is not more
-            # greeting, so it neither ends the silence nor starts the wait for one.
-            self._voice = self._voice + FRAME_MS if frame.voice else 0
-            if self._voice >= s.min_word_length:
+            # A greeting is heard from a word's worth of voice, or enough sound in all: a
+            # click or a burst of noise alone does not start the wait for its end.
+            self._voice = self._voice + FRAME_MS if spoken else 0
+            self._sound = self._sound + FRAME_MS if loud and frame.tone is None else 0
+            if steady and ended is not None and ended.length_ms >= s.beep_min_length:
+                self._heard_sound = 0  # music: notes between chords or chimes
+            elif loud and tone is None:
+                self._heard_sound += FRAME_MS
+            if self._voice >= s.min_word_length or self._heard_sound >= _HEARD_SOUND_MS:
                 self._heard_speech = True
+            if self._voice >= s.min_word_length or self._sound >= _SOUND_AFTER_TONE_MS:
+                self._beep = None  # speech or sound after a tone: it was not the end
+            if spoken or tone is not None:
+                # A tone's first frame may be voiced without being tonal yet: remember the
+                # quiet before it.
+                self._unvoiced_before = self._unvoiced if tone is None else 0
+                self._unvoiced = 0
+            else:
+                self._unvoiced += FRAME_MS
+            if loud or tone is not None:
                 self._silence = 0
-                self._beep = None  # speech after a tone: the tone was not the end
-            elif frame.tone is None:
+            else:
                 self._silence += FRAME_MS
                 if self._heard_speech and self._silence >= s.greeting_end_silence:
                     self.result = GreetingEnd(f"SILENCE-{self._silence}", at)
@@ -84,3 +149,54 @@ class GreetingEndDetector:
             if self.result is not None:
                 return True
         return False
+
+    def _loud(self, frame: Frame) -> bool:
+        """Sound rather than the line's quiet: voice, or a level well above the noise floor."""
+        s = self.settings
+        floor = max(s.silence_threshold, frame.floor + s.noise_margin)
+        return frame.voice or frame.level >= max(floor, self._ear.gate.talker - _TALKER_RANGE_DB)
+
+    def _steady(self, run: ToneRun) -> bool:
+        """A beep's pitch and length, steady, and not a voice's harmonic. Steady to
+        ``_MAX_DRIFT_HZ`` rather than ``beep_max_drift``: GSM and AMR move a beep's measured
+        pitch by up to 17 Hz, and the neighbouring harmonics tell a voice better than drift."""
+        s = self.settings
+        return (
+            s.beep_low_hz <= run.hz <= s.beep_high_hz
+            and run.length_ms >= s.pip_min_length
+            and run.drift_hz <= max(s.beep_max_drift, _MAX_DRIFT_HZ)
+            and pure(run)
+        )
+
+    def _spoken(self, frame: Frame) -> bool:
+        """Voice at the greeting's level. The gate judges talk behind by 200 ms levels, so
+        just after a loud beep it lets quieter talk through as voice."""
+        return frame.voice and frame.level >= self._ear.gate.talker - _TALKER_RANGE_DB
+
+    def _next_row(self, tone: ToneRun) -> int:
+        """How many tones the row has with ``tone``, starting now: 1 if it follows quiet (a
+        frame of its onset may be voiced), one more if it closely follows the last tone with no
+        voice between (a two-tone beep, pips, or the notes of a melody), else 0."""
+        quiet = self._unvoiced or (self._unvoiced_before if self._voice <= FRAME_MS else 0)
+        last = self._last_tone
+        if (
+            self._row
+            and last is not None
+            and self._voice <= FRAME_MS
+            and (tone.first - last.last) * FRAME_MS <= _PIP_GAP_MS
+        ):
+            return self._row + 1
+        return 1 if quiet >= _QUIET_BEFORE_BEEP_MS else 0
+
+    def _is_end_candidate(self, run: ToneRun) -> bool:
+        """A steady tone that may end the greeting: long enough to be a beep on its own, or,
+        after the greeting began, a short one right after another tone (a row of pips)."""
+        s = self.settings
+        if run.length_ms >= s.beep_min_length:
+            return True
+        last = self._last_tone
+        return (
+            self._heard_speech
+            and last is not None
+            and (run.first - last.last) * FRAME_MS <= _PIP_GAP_MS
+        )

@@ -1,0 +1,198 @@
+"""The greeting-end detector on the voicemail that issue 16 found it failing on: pauses inside
+a greeting, soft speech, a vowel's steady harmonic, a melody before the greeting, and a line so
+noisy the voice gate never hears a word. Each must end at the beep (or the greeting's clear
+end), never before it."""
+
+import numpy as np
+import pytest
+
+from dialer.telephony.detection import AmdSettings, AnswerDetector, GreetingEndDetector
+from dialer.telephony.tones import FrameAnalyser
+from tests.unit.test_detection import (
+    RATE,
+    Audio,
+    chunks,
+    detect_with,
+    noise,
+    pcm,
+    silence,
+    syllable,
+    tone,
+    words,
+)
+
+LATE_MS = 300  # the message must start within this of the greeting's end
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(16)
+
+
+def ms(*parts: Audio) -> int:
+    return round(sum(part.size for part in parts) * 1000 / RATE)
+
+
+def ended(audio: Audio, *, heard_speech: bool = True) -> tuple[str, int]:
+    waiting = GreetingEndDetector(AmdSettings(), heard_speech=heard_speech)
+    for chunk in chunks(pcm(audio), 320):
+        if waiting.feed(chunk):
+            assert waiting.result is not None
+            return waiting.result.reason, waiting.result.after_ms
+    raise AssertionError("the greeting never ended")
+
+
+def test_a_pause_of_one_and_a_half_seconds_inside_a_greeting_is_not_its_end(
+    rng: np.random.Generator,
+) -> None:
+    first, pause, second = words(rng, 8, 0.25, 0.08), silence(1.5), words(rng, 8, 0.25, 0.08)
+    reason, at = ended(np.concatenate([first, pause, second, silence(4)]))
+    assert reason == f"SILENCE-{AmdSettings().greeting_end_silence}"
+    assert at >= ms(first, pause, second)
+
+
+def test_soft_speech_before_a_pause_is_still_the_greeting(rng: np.random.Generator) -> None:
+    # A sentence trailing off 12 dB below the greeting's loudest, where the voice gate (which
+    # takes quieter voices for talk behind the callee) hears no words, then a pause.
+    loud = words(rng, 8, 0.25, 0.08)
+    soft = np.concatenate([syllable(rng, 0.25, -32.0), silence(0.06)] * 4)
+    pause = silence(1.2)
+    rest = words(rng, 6, 0.25, 0.08)
+    gap, beep = silence(0.4), tone(1000, 0.3)
+    audio = np.concatenate([loud, soft, pause, rest, gap, beep, silence(3)])
+    reason, at = ended(audio)
+    assert reason == "BEEP-1000"
+    assert 0 <= at - ms(loud, soft, pause, rest, gap, beep) <= LATE_MS
+
+
+def test_a_vowels_steady_harmonic_is_not_a_pip(rng: np.random.Generator) -> None:
+    # A word ending on a vowel whose one harmonic holds still for 80 ms, then a short pause.
+    word = syllable(rng, 0.3)
+    harmonic = tone(450, 0.08, -20.0)
+    pause = silence(0.35)
+    rest = words(rng, 6, 0.25, 0.08)
+    gap, beep = silence(0.3), tone(800, 0.25)
+    audio = np.concatenate([word, harmonic, pause, rest, gap, beep, silence(3)])
+    reason, at = ended(audio)
+    assert reason == "BEEP-800"
+    assert 0 <= at - ms(word, harmonic, pause, rest, gap, beep) <= LATE_MS
+
+
+def test_a_melody_of_chords_and_notes_before_the_greeting_is_not_its_end(
+    rng: np.random.Generator,
+) -> None:
+    # A chord sounds like a voice to the voice gate; the note after it is steady, as a beep is.
+    chord = sum(tone(hz, 0.35, -20.0) for hz in (262.0, 330.0, 392.0))
+    notes = [chord, silence(0.02), tone(659, 0.3, -16.0), silence(0.02)] * 2
+    melody = np.concatenate(notes)
+    lead, greeting = silence(0.4), words(rng, 10, 0.25, 0.08)
+    gap, beep = silence(0.5), tone(1400, 0.3)
+    audio = np.concatenate([melody, lead, greeting, gap, beep, silence(3)])
+    reason, at = ended(audio, heard_speech=False)
+    assert reason == "BEEP-1400"
+    assert 0 <= at - ms(melody, lead, greeting, gap, beep) <= LATE_MS
+
+
+def test_pips_after_a_greeting_the_voice_gate_could_not_hear(rng: np.random.Generator) -> None:
+    # A whispered (unvoiced) greeting: the voice gate hears no word, but it is plainly sound.
+    whisper = np.concatenate([noise(rng, 0.3, -24.0), silence(0.1)] * 5)
+    gap = silence(0.5)
+    parts: list[Audio] = []
+    for hz in (900.0, 1100.0, 1300.0):
+        parts += [tone(hz, 0.1), silence(0.1)]
+    pips = np.concatenate(parts[:-1])
+    reason, at = ended(np.concatenate([whisper, gap, pips, silence(3)]), heard_speech=False)
+    assert reason == "BEEP-1300"
+    assert 0 <= at - ms(whisper, gap, pips) <= LATE_MS
+
+
+def test_a_two_tone_beep_with_no_gap_ends_after_its_second_tone(
+    rng: np.random.Generator,
+) -> None:
+    greeting, gap = words(rng, 10, 0.25, 0.08), silence(0.3)
+    beep = np.concatenate([tone(1400, 0.15), tone(1000, 0.2)])
+    reason, at = ended(np.concatenate([greeting, gap, beep, silence(3)]))
+    assert reason == "BEEP-1000"
+    assert 0 <= at - ms(greeting, gap, beep) <= LATE_MS
+
+
+def steady_vowel(pitch: float, seconds: float, dbfs: float = -20.0) -> Audio:
+    """A vowel held on one pitch whose second harmonic carries nearly all its power (a formant
+    on it, the line cutting the fundamental): steady, as a beep is, but with its neighbouring
+    harmonics 20 dB down."""
+    t = np.arange(round(seconds * RATE)) / RATE
+    x = (
+        np.sin(2 * np.pi * 2 * pitch * t)
+        + 0.1 * np.sin(2 * np.pi * pitch * t)
+        + 0.1 * np.sin(2 * np.pi * 3 * pitch * t)
+    )
+    return x / np.sqrt(np.mean(x**2)) * 32768 * 10 ** (dbfs / 20)
+
+
+def test_a_held_vowel_with_its_neighbouring_harmonics_is_not_a_beep(
+    rng: np.random.Generator,
+) -> None:
+    # "... Oh." said after a breath: it starts out of quiet and is steady for 200 ms.
+    first, breath, vowel = words(rng, 8, 0.25, 0.08), silence(0.15), steady_vowel(205, 0.2)
+    pause, rest = silence(0.6), words(rng, 6, 0.25, 0.08)
+    gap, beep = silence(0.3), tone(1000, 0.3)
+    audio = np.concatenate([first, breath, vowel, pause, rest, gap, beep, silence(3)])
+    reason, at = ended(audio)
+    assert reason == "BEEP-1000"
+    assert 0 <= at - ms(first, breath, vowel, pause, rest, gap, beep) <= LATE_MS
+
+
+def test_a_held_vowel_is_voiced_and_a_beep_with_an_overtone_is_not() -> None:
+    vowel = [f for f in FrameAnalyser().feed_frames(pcm(steady_vowel(205, 0.3))) if f.hz]
+    overtone = tone(1000, 0.3) + tone(2000, 0.3, -27.0)  # its own second harmonic, 15 dB down
+    beep = [f for f in FrameAnalyser().feed_frames(pcm(overtone)) if f.hz]
+    assert vowel
+    assert beep
+    # The first frame holds the onset, which spreads power everywhere.
+    assert all(f.voiced for f in vowel[1:])
+    assert not any(f.voiced for f in beep[1:])
+
+
+def test_a_melody_inside_a_greeting_is_not_its_end(rng: np.random.Generator) -> None:
+    # "Hi, you've reached Sam" | a jingle of plain notes | "please leave a message" | beep.
+    hello, lead = words(rng, 6, 0.25, 0.08), silence(0.3)
+    notes = np.concatenate(
+        [np.concatenate([tone(hz, 0.2, -18.0), silence(0.02)]) for hz in (523, 659, 784, 1047)]
+    )
+    after, rest = silence(0.4), words(rng, 8, 0.25, 0.08)
+    gap, beep = silence(0.4), tone(1400, 0.3)
+    audio = np.concatenate([hello, lead, notes, after, rest, gap, beep, silence(3)])
+    reason, at = ended(audio)
+    assert reason == "BEEP-1400"
+    assert 0 <= at - ms(hello, lead, notes, after, rest, gap, beep) <= LATE_MS
+
+
+def test_a_beep_whose_pitch_a_codec_moves_by_15_hz_is_still_the_end(
+    rng: np.random.Generator,
+) -> None:
+    # GSM and AMR-NB shift a beep's measured pitch by up to 17 Hz over its length.
+    greeting, gap = words(rng, 10, 0.25, 0.08), silence(0.4)
+    t = np.arange(round(0.4 * RATE)) / RATE
+    beep = np.sin(2 * np.pi * (1400 * t + 20 * t**2)) * 32768 * 0.2  # 1400 -> 1416 Hz
+    reason, at = ended(np.concatenate([greeting, gap, beep, silence(3)]))
+    assert reason.startswith("BEEP-14")
+    assert 0 <= at - ms(greeting, gap, beep) <= LATE_MS
+
+
+def test_a_beep_still_playing_at_the_verdict_ends_the_greeting(rng: np.random.Generator) -> None:
+    # The answer detector judges a machine by a beep once it has been steady 200 ms, and hands
+    # over while it plays: its end is still the greeting's.
+    greeting, gap, beep = words(rng, 3, 0.25, 0.3), silence(0.5), tone(1000, 0.8)
+    audio = pcm(greeting, gap, beep, silence(3))
+    detector = AnswerDetector()
+    found = detect_with(detector, audio)
+    assert found.reason == "BEEP-1000"
+    assert found.after_ms < ms(greeting, gap, beep)
+    waiting = detector.greeting_end()
+    for chunk in chunks(audio[found.after_ms * 16 :], 320):
+        if waiting.feed(chunk):
+            break
+    assert waiting.result is not None
+    assert waiting.result.reason == "BEEP-1000"
+    at = found.after_ms + waiting.result.after_ms
+    assert 0 <= at - ms(greeting, gap, beep) <= LATE_MS
