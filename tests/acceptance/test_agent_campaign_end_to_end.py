@@ -6,8 +6,6 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +19,7 @@ import httpx
 import pytest
 
 from dialer.testing.server import serving
+from tests.cli_in_process import run_in_process
 
 # Every call is answered by a person who stays on the line until the agent hangs up (talk time
 # and patience far beyond the test), and the agents' phones answer at once: the test decides
@@ -57,14 +56,11 @@ STREAM_TIMEOUT = httpx.Timeout(30.0, read=60.0)
 
 
 def dialer(*args: str, env: dict[str, str]) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "dialer", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
+    """A setup command's JSON answer, run in the test process (tests/cli_in_process.py): the
+    test is about the two APIs of `dialer serve`, which stays a process; the commands
+    themselves are run as processes in test_cli_and_server.py."""
+    done = run_in_process(*args, env=env)
+    assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 

@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -9,6 +11,9 @@ from typing import Any
 import pytest
 
 from tests.acceptance.test_cli_mistakes import assert_one_error_line, run_dialer
+from tests.cli_in_process import run_in_process
+
+Run = Callable[..., subprocess.CompletedProcess[bytes]]
 
 FLOW = "version: 1\nmessage: 'Hello {Name}'\nsms: 'Hi {Name}'\n"
 
@@ -18,8 +23,11 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "DIALER_DATABASE_URL": f"sqlite:///{tmp_path / 'dialer.db'}"}
 
 
-def ok(*args: str, env: dict[str, str], stdin: bytes = b"") -> Any:
-    done = run_dialer(*args, env=env, stdin=stdin)
+def ok(*args: str, env: dict[str, str], stdin: bytes = b"", run: Run = run_in_process) -> Any:
+    """The command's JSON answer. In the test process by default (tests/cli_in_process.py):
+    these tests are about what each command answers, and a process per command was most of
+    their time; the webhook and usage-error tests below stay real processes."""
+    done = run(*args, env=env, stdin=stdin)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -38,7 +46,7 @@ def test_list_show_delete_per_tenant(env: dict[str, str], tmp_path: Path) -> Non
         assert ok(kind, "list", "--tenant", "2", env=env) == []
         assert ok(kind, "show", str(entry_id), "--tenant", "1", env=env)["id"] == entry_id
         for action in ("show", "delete"):  # another tenant's id is not there for tenant 2
-            other = run_dialer(kind, action, str(entry_id), "--tenant", "2", env=env)
+            other = run_in_process(kind, action, str(entry_id), "--tenant", "2", env=env)
             assert_one_error_line(other, "there is no")
     assert ok("callflow", "show", str(flow["id"]), "--tenant", "1", env=env)["definition"] == {
         "message": "Hello {Name}",
@@ -60,7 +68,7 @@ def test_list_show_delete_per_tenant(env: dict[str, str], tmp_path: Path) -> Non
     }  # fmt: skip
     campaign.write_text(json.dumps(body))
     created = ok("campaign", "create", "--tenant", "1", str(campaign), env=env)
-    refused = run_dialer("callflow", "delete", str(flow["id"]), "--tenant", "1", env=env)
+    refused = run_in_process("callflow", "delete", str(flow["id"]), "--tenant", "1", env=env)
     assert_one_error_line(refused, f"used by campaign {created['id']} (still dialling)")
     for kind in ("agent", "queue"):
         assert ok(kind, "delete", str(made[kind]), "--tenant", "1", env=env) == {
@@ -70,15 +78,15 @@ def test_list_show_delete_per_tenant(env: dict[str, str], tmp_path: Path) -> Non
 
 
 def test_rotate_key_and_webhook_show(env: dict[str, str]) -> None:
-    first = ok("tenant", "create", "Acme", env=env)["api_key"]
-    rotated = ok("tenant", "rotate-key", "1", env=env)
+    first = ok("tenant", "create", "Acme", env=env, run=run_dialer)["api_key"]
+    rotated = ok("tenant", "rotate-key", "1", env=env, run=run_dialer)
     assert rotated["id"] == 1
     assert rotated["api_key"].startswith("dk_")
     assert rotated["api_key"] != first
     assert_one_error_line(run_dialer("tenant", "rotate-key", "9", env=env), "there is no tenant 9")
     assert_one_error_line(run_dialer("webhook", "show", "--tenant", "1", env=env), "webhook")
-    ok("webhook", "set", "--tenant", "1", "https://example.com/hook", env=env)
-    shown = ok("webhook", "show", "--tenant", "1", env=env)
+    ok("webhook", "set", "--tenant", "1", "https://example.com/hook", env=env, run=run_dialer)
+    shown = ok("webhook", "show", "--tenant", "1", env=env, run=run_dialer)
     assert shown["url"] == "https://example.com/hook"
     assert "secret" not in shown
 
@@ -104,15 +112,15 @@ def test_agent_token_and_revoke(env: dict[str, str]) -> None:
     assert first["agentId"] == agent["id"]
     assert first["token"].startswith("agt_")
     assert first["token"] != second["token"]
-    assert_one_error_line(run_dialer("agent", "token", "SIPSIP1", "--tenant", "2", env=env),
+    assert_one_error_line(run_in_process("agent", "token", "SIPSIP1", "--tenant", "2", env=env),
                           "there is no agent 'SIPSIP1'")  # fmt: skip
-    assert_one_error_line(run_dialer("agent", "token", "NOBODY", "--tenant", "1", env=env),
+    assert_one_error_line(run_in_process("agent", "token", "NOBODY", "--tenant", "1", env=env),
                           "there is no agent 'NOBODY'")  # fmt: skip
     one = ok("agent", "revoke", "SIPSIP1", "--tenant", "1", "--token-id", str(first["id"]),
              env=env)  # fmt: skip
     assert one["revoked"] == 1
-    again = run_dialer("agent", "revoke", "SIPSIP1", "--tenant", "1", "--token-id",
-                       str(first["id"]), env=env)  # fmt: skip
+    again = run_in_process("agent", "revoke", "SIPSIP1", "--tenant", "1", "--token-id",
+                           str(first["id"]), env=env)  # fmt: skip
     assert_one_error_line(again, "there is no token")
     assert ok("agent", "revoke", "SIPSIP1", "--tenant", "1", env=env)["revoked"] == 1
     assert ok("agent", "revoke", "SIPSIP1", "--tenant", "1", env=env)["revoked"] == 0
@@ -129,11 +137,11 @@ def test_agent_phone_is_assigned_checked_shown_and_cleared(env: dict[str, str]) 
     assert ok("agent", "show", str(agent["id"]), "--tenant", "1", env=env)["phone"] == (
         "+441632960001"
     )
-    assert_one_error_line(run_dialer("agent", "phone", "SIPSIP1", "nonsense", "--tenant", "1",
-                                     env=env), "phone")  # fmt: skip
-    assert_one_error_line(run_dialer("agent", "phone", "SIPSIP1", "sim:x", "--tenant", "2",
-                                     env=env), "there is no agent 'SIPSIP1'")  # fmt: skip
-    assert_one_error_line(run_dialer("agent", "phone", "SIPSIP1", "--tenant", "1", env=env),
+    assert_one_error_line(run_in_process("agent", "phone", "SIPSIP1", "nonsense", "--tenant", "1",
+                                         env=env), "phone")  # fmt: skip
+    assert_one_error_line(run_in_process("agent", "phone", "SIPSIP1", "sim:x", "--tenant", "2",
+                                         env=env), "there is no agent 'SIPSIP1'")  # fmt: skip
+    assert_one_error_line(run_in_process("agent", "phone", "SIPSIP1", "--tenant", "1", env=env),
                           "give a phone, or --clear")  # fmt: skip
     assert ok("agent", "show", str(agent["id"]), "--tenant", "1", env=env)["phone"] == (
         "+441632960001"

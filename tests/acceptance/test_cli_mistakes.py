@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from dialer.testing.server import free_port
+from tests.cli_in_process import run_in_process
 
 
 def run_dialer(
@@ -45,7 +46,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def tenant(env: dict[str, str]) -> str:
-    done = run_dialer("tenant", "create", "Acme", env=env)
+    done = run_in_process("tenant", "create", "Acme", env=env)
     assert done.returncode == 0, done.stderr
     return "1"
 
@@ -79,14 +80,14 @@ def test_worker_with_a_shared_limit_that_is_no_rate(
 def test_migrate_an_unreachable_postgresql(env: dict[str, str]) -> None:
     url = f"postgresql://u:secret@127.0.0.1:{free_port()}/d"
     line = assert_one_error_line(
-        run_dialer("migrate", "--database", url, env=env), "cannot reach the database"
+        run_in_process("migrate", "--database", url, env=env), "cannot reach the database"
     )
     assert "secret" not in line
 
 
 def test_a_command_on_an_unreachable_postgresql(env: dict[str, str]) -> None:
     url = f"postgresql://u:p@127.0.0.1:{free_port()}/d"
-    done = run_dialer("tenant", "create", "Acme", "--database", url, env=env)
+    done = run_in_process("tenant", "create", "Acme", "--database", url, env=env)
     assert_one_error_line(done, "cannot reach the database")
 
 
@@ -101,7 +102,8 @@ def test_callflow_from_stdin_that_is_not_utf8(env: dict[str, str], tenant: str) 
 def test_callflow_file_that_is_not_utf8(env: dict[str, str], tenant: str, tmp_path: Path) -> None:
     path = tmp_path / "flow.yaml"
     path.write_bytes(b"message: caf\xe9\n")
-    done = run_dialer("callflow", "create", "--tenant", tenant, "--name", "x", str(path), env=env)
+    args = ("callflow", "create", "--tenant", tenant, "--name", "x", str(path))
+    done = run_in_process(*args, env=env)
     assert_one_error_line(done, "is not UTF-8", "0xe9")
 
 
@@ -115,7 +117,7 @@ def test_callflow_file_that_is_not_utf8(env: dict[str, str], tenant: str, tmp_pa
     ids=["flow-sequences", "flow-mappings", "block-mappings"],
 )
 def test_callflow_nested_too_deep(env: dict[str, str], tenant: str, document: str) -> None:
-    done = run_dialer(
+    done = run_in_process(
         "callflow", "create", "--tenant", tenant, "--name", "x", "-",
         env=env, stdin=document.encode(),
     )  # fmt: skip

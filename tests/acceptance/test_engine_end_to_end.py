@@ -14,20 +14,18 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from dialer.testing.server import serving
+from tests.cli_in_process import run_in_process
 
 FLOW = "message: 'Hello {Name}, press 1 to confirm.'\nsms: 'Hi {Name}, we called.'\n"
 FINAL_OR_EXHAUSTED = {"Answered", "AnswerphoneMessageLeft", "Unobtainable", "InvalidNumber"}
 
 
 def dialer(*args: str, env: dict[str, str]) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-m", "dialer", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
+    """A setup command's JSON answer, run in the test process (tests/cli_in_process.py): these
+    tests are about `dialer serve`, which stays a process; the commands themselves are run as
+    processes in test_cli_and_server.py."""
+    done = run_in_process(*args, env=env)
+    assert done.returncode == 0, done.stderr
     result: dict[str, object] = json.loads(done.stdout)
     return result
 
@@ -48,7 +46,7 @@ def run_campaign_to_the_end(
         if progress["done"] == numbers and progress["inFlight"] == 0:
             break
         assert time.monotonic() < deadline, f"campaign not finished: {progress}"
-        time.sleep(0.2)
+        time.sleep(0.05)  # a poll interval: the campaign runs in the server meanwhile
     results = httpx.get(
         f"{base}/api/campaign/voice/{campaign}/results", params={"format": "csv"}, headers=headers
     )

@@ -3,8 +3,8 @@ engine on the simulated network and a call-centre profile, on a throwaway SQLite
 one JSON object whose figures agree with each other and keep the abandoned-call target."""
 
 import json
+import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 
 from dialer.cli.simulate import parse_pacing
 from dialer.domain.agent import Pacing, PacingMode
+from tests.cli_in_process import run_in_process
 
 KEYS = {
     "agents",
@@ -39,12 +40,12 @@ CALL_CENTRE = Path(__file__).parents[2] / "src/dialer/telephony/profiles/call-ce
 
 
 def simulate(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dialer", "simulate", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
+    """`dialer simulate *args` in the test process (tests/cli_in_process.py): these tests are
+    about the shift's figures, not the process; `dialer simulate` runs as a process in
+    tests/acceptance (test_engine_end_to_end.py, test_simulate_agents.py)."""
+    done = run_in_process("simulate", *args, env=dict(os.environ))
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
     )
 
 

@@ -39,7 +39,7 @@ def serving(env: dict[str, str], *extra: str) -> Iterator[tuple[subprocess.Popen
                     raise RuntimeError(f"dialer serve exited with {process.returncode}") from exc
                 if time.monotonic() > deadline:
                     raise RuntimeError("dialer serve did not answer within 60 s") from exc
-                time.sleep(0.2)
+                time.sleep(0.05)  # a poll interval: the tests wait for this start
         yield process, base
     finally:
         if process.poll() is None:
