@@ -72,6 +72,7 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
             "0022_pacing_history",
             "0023_sms_outbox",
             "0024_sms_settings",
+            "0026_sms_submitting",
         ]
     }
     assert json.loads(dialer("migrate", env=env).stdout) == {"applied": []}

@@ -32,6 +32,9 @@ LONGEST_RETRY = timedelta(minutes=10)
 # How long a text whose submit got no answer waits for a receipt that shows the provider took
 # it anyway, before it is sent again (docs/sms.md, "Lost answers").
 UNKNOWN_GRACE = timedelta(minutes=10)
+# A text claimed for submission whose sender died before the answer was stored: found due with
+# its submit mark still set, it waits UNKNOWN_GRACE for a receipt (docs/sms.md).
+STALLED = "the sender stopped mid-submit; waiting for a receipt"
 # The start of the text a receipt carries (SMPP's "text:" field holds 20 characters).
 PREFIX_LENGTH = 20
 MAX_REASON = 500

@@ -1,8 +1,9 @@
 """Drains the SMS outbox: claim due texts, submit each through its tenant's provider, record
 the answer; take the providers' receipts and inbound texts back into the store.
 
-At most once per answer, at least once overall: a text is marked with its submit's answer in
-its own transaction; a sender that dies between the two (or after its lease) submits it again.
+A text is marked with its submit's answer in its own transaction. The claim marks a text as
+being submitted; one found due with that mark still set lost its sender between submit and
+answer, so it waits UNKNOWN for a receipt (the provider may have it) before it is sent again.
 Several senders (one per engine process) share one PostgreSQL: the claim's lease keeps each row
 with one of them at a time. docs/sms.md tells the whole story.
 """
@@ -95,6 +96,14 @@ class SmsProviders:
         self._started[key] = provider
         return provider
 
+    async def start_default(self, store: UnitOfWork[SmsSession], clock: Clock) -> None:
+        """Start the process's default provider now, not at its first text: an SMPP bind
+        brings the receipts its SMSC kept for texts whose sender died mid-submit, within
+        their grace (docs/sms.md)."""
+        if None not in self._started:
+            await self.default.start(OutboxReports(store, clock, None))
+            self._started[None] = self.default
+
     async def sender(self, tenant: TenantId, default: str) -> str:
         """The tenant's alphanumeric sender ID, else ``default`` (the campaign's caller ID)."""
         if self._tenant_sender is None:
@@ -123,9 +132,10 @@ class SmsSender:
         grace: timedelta = UNKNOWN_GRACE,
         events: EventSink | None = None,
     ) -> None:
-        """``lease`` must outlast a provider's longest answer (SMPP's response timeout, the
-        HTTP timeout), or a slow answer lets another sender submit the text again. ``grace``:
-        how long a text with no answer waits for a receipt before it is submitted again."""
+        """``lease`` should outlast a provider's longest answer (SMPP's response timeout, the
+        HTTP timeout): a text still unanswered when it ends is taken for one whose sender died
+        and waits UNKNOWN for a receipt (never sent again at once). ``grace``: how long a text
+        with no answer waits for a receipt before it is submitted again."""
         self._store = store
         self._clock = clock
         self.providers = providers
@@ -142,6 +152,7 @@ class SmsSender:
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set: at once while full batches come, else every poll."""
         try:
+            await self.providers.start_default(self._store, self._clock)
             while not stop.is_set():
                 try:
                     if await self.run_once() >= self._batch:
@@ -188,7 +199,7 @@ class SmsSender:
 
     def _claim(self) -> list[ClaimedSms]:
         with self._store.write() as session:
-            return session.sms.claim_sms(self._clock.now(), self._batch, self._lease)
+            return session.sms.claim_sms(self._clock.now(), self._batch, self._lease, self._grace)
 
     async def _send(self, message: ClaimedSms) -> None:
         now = self._clock.now()

@@ -12,6 +12,8 @@ from dialer.domain.result_row import result_fields
 from dialer.domain.sms import DeliveryReport, DeliveryState
 from dialer.domain.sms_outbox import (
     MAX_REASON,
+    STALLED,
+    UNKNOWN_GRACE,
     ClaimedSms,
     SmsRecord,
     SmsStatus,
@@ -29,10 +31,13 @@ from dialer.storage.sql_results import ResultQueries
 from dialer.storage.sql_sms_cut import CutTexts
 from dialer.storage.sql_sms_rows import SMS_SELECT, sms_record
 
-# As the webhook outbox's claim: the next try pushed past the lease, SKIP LOCKED on PostgreSQL.
+# As the webhook outbox's claim: the next try pushed past the lease, SKIP LOCKED on PostgreSQL;
+# each row marked as being submitted until its answer is stored. A row still marked is not
+# claimed here: _stalled turns it UNKNOWN first.
 _CLAIM = (
-    "UPDATE sms_outbox SET next_try_at = %s WHERE id IN ("
+    "UPDATE sms_outbox SET next_try_at = %s, submitting_since = %s WHERE id IN ("
     " SELECT id FROM sms_outbox WHERE status IN ('queued', 'unknown') AND next_try_at <= %s"
+    " AND submitting_since IS NULL"
     " AND NOT (status = 'unknown' AND EXISTS (SELECT 1 FROM sms_parts p"
     " WHERE p.message_id = sms_outbox.id))"
     " ORDER BY next_try_at, id LIMIT %s FOR UPDATE SKIP LOCKED)"
@@ -90,13 +95,45 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
         for key in sorted(set(keys)):
             self._conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
 
-    def claim_sms(self, now: datetime, limit: int, lease: timedelta) -> list[ClaimedSms]:
+    def claim_sms(
+        self, now: datetime, limit: int, lease: timedelta, grace: timedelta = UNKNOWN_GRACE
+    ) -> list[ClaimedSms]:
         self._give_up_cut(now)
-        rows = self._conn.execute(_CLAIM, (to_us(now + lease), to_us(now), limit))
+        self._stalled(now, limit, grace)
+        rows = self._conn.execute(_CLAIM, (to_us(now + lease), to_us(now), to_us(now), limit))
         return [
             ClaimedSms(i, TenantId(t), to, sender, body, tries, from_us(created), SmsStatus(status))
             for i, t, to, sender, body, tries, created, status in sorted(rows)
         ]
+
+    def _stalled(self, now: datetime, limit: int, grace: timedelta) -> None:
+        """Rows whose lease ended with their submit mark set: their sender died between
+        submit and answer, so the provider may have the text. UNKNOWN until ``now + grace``,
+        as a lost answer (a receipt kept already settles it); never submitted again at once.
+
+        Read first, without a row lock, so the recipients' advisory locks come before any
+        row lock (as sms_receipt takes them); the UPDATE then re-checks the mark, so of two
+        senders finding one row only the first turns it (the second, after waiting for its
+        row lock, finds the mark cleared and the row not due)."""
+        found = self._conn.execute(
+            f"SELECT id, to_number FROM sms_outbox WHERE {_WAITING} AND next_try_at <= %s"
+            " AND submitting_since IS NOT NULL ORDER BY next_try_at, id LIMIT %s",
+            (to_us(now), limit),
+        )
+        if not found:
+            return
+        self._lock([f"to:{to}" for _, to in found])
+        for message_id, _ in sorted(found):
+            updated = self._conn.execute(
+                "UPDATE sms_outbox SET status = 'unknown', reason = %s, tries = tries + 1,"
+                " submitting_since = NULL, next_try_at = %s, updated_at = %s"
+                f" WHERE id = %s AND {_WAITING} AND next_try_at <= %s"
+                " AND submitting_since IS NOT NULL RETURNING tenant_id, to_number, body",
+                (STALLED, to_us(now + grace), to_us(now), message_id, to_us(now)),
+            )
+            if updated:
+                tenant, to, body = updated[0]
+                self._match_kept(TenantId(tenant), message_id, to, body, False, now)
 
     def sms_accepted(
         self,
@@ -109,6 +146,7 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
         self._lock([f"id:{pid}" for pid in provider_ids])
         updated = self._conn.execute(
             "UPDATE sms_outbox SET status = 'sent', provider = %s, provider_ids = %s, parts = %s,"
+            " submitting_since = NULL,"
             f" reason = '', tries = tries + 1, updated_at = %s WHERE id = %s AND {_WAITING}"
             " RETURNING tenant_id",
             (provider, " ".join(provider_ids), parts, to_us(now), message_id),
@@ -132,6 +170,7 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
     ) -> None:
         self._conn.execute(
             "UPDATE sms_outbox SET status = 'queued', provider = %s, reason = %s,"
+            " submitting_since = NULL,"
             f" tries = tries + 1, next_try_at = %s, updated_at = %s WHERE id = %s AND {_WAITING}",
             (provider, reason[:MAX_REASON], to_us(next_try_at), to_us(now), message_id),
         )
@@ -139,6 +178,7 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
     def sms_failed(self, message_id: int, provider: str, reason: str, now: datetime) -> None:
         failed = self._conn.execute(
             "UPDATE sms_outbox SET status = 'failed', provider = %s, reason = %s,"
+            " submitting_since = NULL,"
             f" tries = tries + 1, updated_at = %s WHERE id = %s AND {_WAITING} RETURNING id",
             (provider, reason[:MAX_REASON], to_us(now), message_id),
         )
@@ -165,6 +205,7 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
         updated = self._conn.execute(
             "UPDATE sms_outbox SET status = 'unknown', provider = %s, reason = %s,"
             " provider_ids = %s, parts = COALESCE(%s, parts), tries = tries + 1,"
+            " submitting_since = NULL,"
             f" next_try_at = %s, updated_at = %s WHERE id = %s AND {_WAITING}"
             " RETURNING tenant_id, to_number, body",
             (
@@ -189,7 +230,12 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
                 [(message_id, n, tenant, pid) for n, pid in enumerate(provider_ids)],
             )
             self._apply_kept(TenantId(tenant), message_id, list(provider_ids), now)
-        # A receipt that came before this answer (the provider did take it) settles it now.
+        self._match_kept(TenantId(tenant), message_id, to, body, cut, now)
+
+    def _match_kept(
+        self, tenant: TenantId, message_id: int, to: str, body: str, cut: bool, now: datetime
+    ) -> None:
+        """A receipt that came before this answer (the provider did take it) settles it now."""
         for rid, pid, state, error, prefix, at in self._conn.execute(
             "SELECT id, provider_id, state, error, text_prefix, at FROM sms_receipts"
             " WHERE (tenant_id = %s OR tenant_id IS NULL) AND recipient = %s ORDER BY id",
@@ -202,7 +248,7 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
                 return
             self._conn.execute("DELETE FROM sms_receipts WHERE id = %s", (rid,))
             if not cut:
-                self._adopt(TenantId(tenant), message_id, report, now)
+                self._adopt(tenant, message_id, report, now)
                 return
 
     def sms_receipt(

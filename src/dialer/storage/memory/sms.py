@@ -11,6 +11,8 @@ from dialer.domain.result_row import result_fields
 from dialer.domain.sms import DeliveryReport, DeliveryState
 from dialer.domain.sms_outbox import (
     MAX_REASON,
+    STALLED,
+    UNKNOWN_GRACE,
     ClaimedSms,
     SmsRecord,
     SmsStatus,
@@ -66,13 +68,19 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
                 stamp,
             )
 
-    def claim_sms(self, now: datetime, limit: int, lease: timedelta) -> list[ClaimedSms]:
+    def claim_sms(
+        self, now: datetime, limit: int, lease: timedelta, grace: timedelta = UNKNOWN_GRACE
+    ) -> list[ClaimedSms]:
         stamp = to_us(now)
         self._give_up_cut(now)
+        self._stalled(now, limit, grace)
         due = sorted(
             (row.next_try_at, row.id)
             for row in self._t.sms_outbox.values()
-            if row.status in _WAITING and row.next_try_at <= stamp and not self._cut(row)
+            if row.status in _WAITING
+            and row.next_try_at <= stamp
+            and row.submitting_since is None
+            and not self._cut(row)
         )[: max(limit, 0)]
         if not due:
             return []
@@ -81,7 +89,7 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
         claimed = []
         for _, row_id in sorted(due, key=lambda pair: pair[1]):
             row = outbox[row_id]
-            outbox[row_id] = dataclasses.replace(row, next_try_at=held)
+            outbox[row_id] = dataclasses.replace(row, next_try_at=held, submitting_since=stamp)
             claimed.append(
                 ClaimedSms(
                     row.id,
@@ -95,6 +103,29 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
                 )
             )
         return claimed
+
+    def _stalled(self, now: datetime, limit: int, grace: timedelta) -> None:
+        """Rows whose lease ended with their submit mark set (their sender died mid-submit):
+        UNKNOWN until ``now + grace``, a kept receipt applied (storage/sql_sms.py)."""
+        stamp = to_us(now)
+        found = sorted(
+            (row.next_try_at, row.id)
+            for row in self._t.sms_outbox.values()
+            if row.status in _WAITING
+            and row.next_try_at <= stamp
+            and row.submitting_since is not None
+        )[: max(limit, 0)]
+        for _, row_id in sorted(found, key=lambda pair: pair[1]):
+            row = self._put(
+                self._t.sms_outbox[row_id],
+                status="unknown",
+                reason=STALLED,
+                tries=self._t.sms_outbox[row_id].tries + 1,
+                submitting_since=None,
+                next_try_at=to_us(now + grace),
+                updated_at=stamp,
+            )
+            self._match_kept(row, False, now)
 
     def _waiting(self, message_id: int) -> SmsRow | None:
         row = self._t.sms_outbox.get(message_id)
@@ -119,6 +150,7 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
         self._put(
             row,
             status="sent",
+            submitting_since=None,
             provider=provider,
             provider_ids=tuple(provider_ids),
             parts=parts,
@@ -143,6 +175,7 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
             self._put(
                 row,
                 status="queued",
+                submitting_since=None,
                 provider=provider,
                 reason=reason[:MAX_REASON],
                 tries=row.tries + 1,
@@ -156,6 +189,7 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
             self._put(
                 row,
                 status="failed",
+                submitting_since=None,
                 provider=provider,
                 reason=reason[:MAX_REASON],
                 tries=row.tries + 1,
@@ -179,6 +213,7 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
         row = self._put(
             row,
             status="unknown",
+            submitting_since=None,
             provider=provider,
             reason=reason[:MAX_REASON],
             provider_ids=tuple(provider_ids),
@@ -194,7 +229,11 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
             for n, pid in enumerate(provider_ids):
                 table[(message_id, n)] = SmsPartRow(row.tenant_id, pid)
             self._apply_kept(row, list(provider_ids), now)
-        # A receipt that came before this answer (the provider did take it) settles it now.
+        self._match_kept(row, cut, now)
+
+    def _match_kept(self, row: SmsRow, cut: bool, now: datetime) -> None:
+        """A receipt that came before this answer (the provider did take it) settles it now."""
+        message_id = row.id
         for rid, kept in sorted(self._t.sms_receipts.items()):
             if kept.tenant_id not in (row.tenant_id, None) or kept.recipient != row.to:
                 continue
