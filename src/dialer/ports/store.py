@@ -402,7 +402,8 @@ class SmsOutboxRepo(Protocol):
         ``now + lease`` (pushing their next try past it) and marked as being submitted until
         their answer is marked. A due row still so marked (its sender died mid-submit) is not
         returned: it turns UNKNOWN until ``now + grace``, as a lost answer, a receipt kept
-        already applied (docs/sms.md)."""
+        already applied. A due row of a cancelled or deleted campaign is not returned
+        either: it becomes FAILED, unsent (docs/sms.md)."""
         ...
 
     def sms_accepted(

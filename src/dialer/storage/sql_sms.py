@@ -18,6 +18,7 @@ from dialer.domain.sms_outbox import (
     SmsRecord,
     SmsStatus,
     doubt_reason,
+    dropped_reason,
     final_status,
     padded,
     part_prefix_matches,
@@ -100,6 +101,7 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
     ) -> list[ClaimedSms]:
         self._give_up_cut(now)
         self._stalled(now, limit, grace)
+        self._dropped(now, limit)
         rows = self._conn.execute(_CLAIM, (to_us(now + lease), to_us(now), to_us(now), limit))
         return [
             ClaimedSms(i, TenantId(t), to, sender, body, tries, from_us(created), SmsStatus(status))
@@ -134,6 +136,35 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
             if updated:
                 tenant, to, body = updated[0]
                 self._match_kept(TenantId(tenant), message_id, to, body, False, now)
+
+    def _dropped(self, now: datetime, limit: int) -> None:
+        """Texts due to be (re)submitted whose campaign was cancelled or deleted: FAILED, not
+        sent (docs/sms.md). Rows another sender holds are skipped, left for its next claim."""
+        due = self._conn.execute(
+            f"SELECT id, status, campaign_id FROM sms_outbox WHERE {_WAITING}"
+            " AND next_try_at <= %s AND submitting_since IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM sms_parts p WHERE p.message_id = sms_outbox.id)"
+            " AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = sms_outbox.campaign_id"
+            " AND c.cancelled_at IS NULL) ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+            (to_us(now), limit),
+        )
+        if not due:
+            return
+        marks = ", ".join("%s" for _ in due)
+        kept = {
+            cid
+            for (cid,) in self._conn.execute(
+                f"SELECT id FROM campaigns WHERE id IN ({marks})", [c for _, _, c in due]
+            )
+        }
+        for message_id, status, campaign_id in due:
+            reason = dropped_reason(campaign_id not in kept, status == "unknown")
+            self._conn.execute(
+                "UPDATE sms_outbox SET status = 'failed', reason = %s, updated_at = %s"
+                " WHERE id = %s",
+                (reason, to_us(now), message_id),
+            )
+            self._settled(message_id, now)
 
     def sms_accepted(
         self,

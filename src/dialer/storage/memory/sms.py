@@ -17,6 +17,7 @@ from dialer.domain.sms_outbox import (
     SmsRecord,
     SmsStatus,
     doubt_reason,
+    dropped_reason,
     final_status,
     padded,
     part_prefix_matches,
@@ -74,6 +75,7 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
         stamp = to_us(now)
         self._give_up_cut(now)
         self._stalled(now, limit, grace)
+        self._dropped(now, limit)
         due = sorted(
             (row.next_try_at, row.id)
             for row in self._t.sms_outbox.values()
@@ -126,6 +128,24 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
                 updated_at=stamp,
             )
             self._match_kept(row, False, now)
+
+    def _dropped(self, now: datetime, limit: int) -> None:
+        """Due texts of a cancelled or deleted campaign: FAILED (storage/sql_sms.py)."""
+        stamp = to_us(now)
+        due = [
+            row
+            for row in sorted(self._t.sms_outbox.values(), key=lambda r: r.id)
+            if row.status in _WAITING
+            and row.next_try_at <= stamp
+            and row.submitting_since is None
+            and not self._cut(row)
+            and (row.campaign_id in self._t.cancelled or row.campaign_id not in self._t.campaigns)
+        ][: max(limit, 0)]
+        for row in due:
+            deleted = row.campaign_id not in self._t.campaigns
+            reason = dropped_reason(deleted, row.status == "unknown")
+            self._put(row, status="failed", reason=reason, updated_at=stamp)
+            self._settled(row.id, now)
 
     def _waiting(self, message_id: int) -> SmsRow | None:
         row = self._t.sms_outbox.get(message_id)
