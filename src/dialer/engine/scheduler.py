@@ -120,6 +120,7 @@ class Engine:
             grace=timedelta(seconds=settings.sms_grace_seconds),
             events=self.events,
         )
+        self.events.subscribe(self.sms.waker)  # a text queued here goes at once
         # Agents: the sessions whose phones this engine calls, and its agent campaigns' calls.
         # On a virtual clock the floor looks at its sessions when the engine would idle.
         self._virtual = isinstance(timer, VirtualTimer)

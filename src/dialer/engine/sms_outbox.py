@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from dialer.domain.events import NullSink, StoreFailed
+from dialer.domain.events import AttemptsFinished, ByKind, Handler, NullSink, StoreFailed
 from dialer.domain.ids import TenantId
 from dialer.domain.sms import DeliveryReport, InboundSms, OutboundSms, SubmitResult, SubmitStatus
 from dialer.domain.sms_outbox import (
@@ -119,6 +119,20 @@ class SmsProviders:
             await provider.close()
 
 
+class TextsQueued(ByKind):
+    """Wakes the sender when this process records attempts that queued texts (subscribed to
+    the engine's events), so a text goes at once rather than at the next poll. Published from
+    the recorder's thread: the wake goes through the sender's loop."""
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
+        self._handlers: dict[type, Handler] = {AttemptsFinished: self._finished}
+
+    def _finished(self, event: AttemptsFinished) -> None:
+        if any(item.sms_sent for item in event.items):
+            self._wake()
+
+
 class SmsSender:
     def __init__(
         self,
@@ -148,22 +162,45 @@ class SmsSender:
         # texts wait instead of each being refused in turn.
         self._paused: dict[int, datetime] = {}
         self._swept: datetime | None = None
+        self._due = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.waker = TextsQueued(self.wake)
+
+    def wake(self) -> None:
+        """Texts were queued: look now, not at the next poll. Safe from any thread."""
+        loop, due = self._loop, self._due
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(due.set)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set: at once while full batches come, else every poll."""
+        self._loop, self._due = asyncio.get_running_loop(), asyncio.Event()
         try:
             await self.providers.start_default(self._store, self._clock)
             while not stop.is_set():
+                self._due.clear()  # before the claim: a wake during it is not lost
                 try:
                     if await self.run_once() >= self._batch:
                         continue
                 except Exception:  # the store went away: claimed rows return after their lease
                     log.exception("SMS sending failed; trying again shortly")
                     self._events.publish(StoreFailed("sms"))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._poll.total_seconds())
+                await self._idle(stop)
         finally:
+            self._loop = None
             await self.providers.close()
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Until the next poll, ``stop``, or texts queued in this process (``wake``)."""
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._due.wait())]
+        try:
+            await asyncio.wait(
+                waits, timeout=self._poll.total_seconds(), return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def drain(self) -> None:
         """Send every text due now (and receipts already on their way), then stop the
