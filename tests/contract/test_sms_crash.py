@@ -95,3 +95,16 @@ def test_senders_side_by_side_turn_each_stalled_text_once(store: Store) -> None:
         again = s.sms.claim_sms(ENDED + GRACE, 100, LEASE, GRACE)
     assert sorted(c.id for c in again) == sorted(messages)
     assert {c.tries for c in again} == {1}
+
+
+def test_the_tenants_with_texts_in_doubt_are_listed(store: Store) -> None:
+    acme, globex = account(store, "Acme"), account(store, "Globex")
+    (doubt,) = queue(store, acme)
+    with store.write() as s:
+        assert s.sms.sms_tenants_in_doubt() == []
+        s.sms.claim_sms(ENDED, 10, LEASE, GRACE)  # acme's sender died mid-submit
+    (sent,) = queue(store, globex)
+    with store.write() as s:
+        s.sms.sms_accepted(sent, "smpp", ["g1"], 1, T0)
+        assert s.sms.sms_tenants_in_doubt() == [acme.tenant_id]
+    assert record(store, doubt).status is SmsStatus.UNKNOWN

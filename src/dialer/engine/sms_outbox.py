@@ -162,6 +162,7 @@ class SmsSender:
         # texts wait instead of each being refused in turn.
         self._paused: dict[int, datetime] = {}
         self._swept: datetime | None = None
+        self._bound: set[TenantId] = set()  # tenants whose provider _bind_in_doubt started
         self._due = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.waker = TextsQueued(self.wake)
@@ -222,11 +223,26 @@ class SmsSender:
             self._swept = now
             await asyncio.to_thread(self._forget_receipts, now - RECEIPT_KEPT)
         claimed = await asyncio.to_thread(self._claim)
+        await self._bind_in_doubt()
         if claimed:
             async with asyncio.TaskGroup() as group:
                 for message in claimed:
                     group.create_task(self._send(message))
         return len(claimed)
+
+    async def _bind_in_doubt(self) -> None:
+        """Start the provider of every tenant with a text in doubt (a tenant's own one binds
+        at its first due text otherwise): after a crash, the receipts its SMSC kept must come
+        within the grace, before the text is submitted again (docs/sms.md)."""
+        tenants = await asyncio.to_thread(self._in_doubt)
+        for tenant in tenants:
+            if tenant not in self._bound:
+                await self.providers.provider(tenant, self._store, self._clock)
+                self._bound.add(tenant)
+
+    def _in_doubt(self) -> list[TenantId]:
+        with self._store.read() as session:
+            return session.sms.sms_tenants_in_doubt()
 
     def _forget_receipts(self, before: datetime) -> None:
         with self._store.write() as session:

@@ -457,6 +457,11 @@ class SmsOutboxRepo(Protocol):
         True if it matched a text."""
         ...
 
+    def sms_tenants_in_doubt(self) -> list[TenantId]:
+        """The tenants with UNKNOWN texts: their providers should be bound, so the receipts
+        their SMSCs kept (for a sender that died mid-submit) come within the grace."""
+        ...
+
     def sms_reply_tenant(self, person: str, ours: str) -> TenantId | None:
         """The tenant an inbound text from ``person`` to ``ours`` (our number or sender ID)
         answers: the last that texted that person from that sender, else the last that texted

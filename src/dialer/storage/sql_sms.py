@@ -325,6 +325,13 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
         )
         return False
 
+    def sms_tenants_in_doubt(self) -> list[TenantId]:
+        rows = self._conn.execute(
+            f"SELECT DISTINCT tenant_id FROM sms_outbox WHERE {_WAITING} AND status = 'unknown'"
+            " ORDER BY tenant_id"
+        )
+        return [TenantId(t) for (t,) in rows]
+
     def sms_reply_tenant(self, person: str, ours: str) -> TenantId | None:
         """The tenant an inbound text from ``person`` to ``ours`` answers: the last that texted
         that person from that sender, else the last that texted them at all."""

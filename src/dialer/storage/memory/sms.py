@@ -331,6 +331,9 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
         )
         return False
 
+    def sms_tenants_in_doubt(self) -> list[TenantId]:
+        return sorted({r.tenant_id for r in self._t.sms_outbox.values() if r.status == "unknown"})
+
     def sms_reply_tenant(self, person: str, ours: str) -> TenantId | None:
         rows = sorted(
             (r for r in self._t.sms_outbox.values() if r.to == person), key=lambda r: -r.id
