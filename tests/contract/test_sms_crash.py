@@ -108,3 +108,19 @@ def test_the_tenants_with_texts_in_doubt_are_listed(store: Store) -> None:
         s.sms.sms_accepted(sent, "smpp", ["g1"], 1, T0)
         assert s.sms.sms_tenants_in_doubt() == [acme.tenant_id]
     assert record(store, doubt).status is SmsStatus.UNKNOWN
+
+
+def test_a_cut_text_whose_sender_died_keeps_the_cut_texts_rule(store: Store) -> None:
+    (message,) = queue(store, account(store))
+    with store.write() as s:  # a 2-part text in doubt from part 1, submitted again after it
+        s.sms.sms_unknown(message, "smpp", "lost", T0 + GRACE, T0, (), 2)
+        assert [c.id for c in s.sms.claim_sms(T0 + GRACE, 10, LEASE, GRACE)] == [message]
+        # The first try's part 1 receipt comes meanwhile: part 2 (never sent) is in doubt.
+        first = receipt("c1", recipient=TO, text_prefix=TEXT[:20])
+        assert s.sms.sms_receipt(None, first, T0 + GRACE) is True
+    assert record(store, message).status is SmsStatus.UNKNOWN
+    with store.write() as s:  # the sender died: failed as a cut text, never sent again
+        assert s.sms.claim_sms(T0 + GRACE + LEASE, 10, LEASE, GRACE) == []
+    failed = record(store, message)
+    assert (failed.status, failed.parts, failed.provider_ids) == (SmsStatus.FAILED, 2, ("c1",))
+    assert failed.reason.startswith("part 2 of 2 in doubt")

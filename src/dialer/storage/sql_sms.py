@@ -99,8 +99,10 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
     def claim_sms(
         self, now: datetime, limit: int, lease: timedelta, grace: timedelta = UNKNOWN_GRACE
     ) -> list[ClaimedSms]:
-        self._give_up_cut(now)
+        # _stalled first: its advisory locks must come before any row lock this transaction
+        # takes (_give_up_cut's), as in every other transaction that takes them (see _lock).
         self._stalled(now, limit, grace)
+        self._give_up_cut(now)
         self._dropped(now, limit)
         rows = self._conn.execute(_CLAIM, (to_us(now + lease), to_us(now), to_us(now), limit))
         return [
@@ -116,10 +118,13 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
         Read first, without a row lock, so the recipients' advisory locks come before any
         row lock (as sms_receipt takes them); the UPDATE then re-checks the mark, so of two
         senders finding one row only the first turns it (the second, after waiting for its
-        row lock, finds the mark cleared and the row not due)."""
+        row lock, finds the mark cleared and the row not due). A cut text (parts known) is
+        left to _give_up_cut, as ever."""
         found = self._conn.execute(
             f"SELECT id, to_number FROM sms_outbox WHERE {_WAITING} AND next_try_at <= %s"
-            " AND submitting_since IS NOT NULL ORDER BY next_try_at, id LIMIT %s",
+            " AND submitting_since IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM sms_parts p WHERE p.message_id = sms_outbox.id)"
+            " ORDER BY next_try_at, id LIMIT %s",
             (to_us(now), limit),
         )
         if not found:

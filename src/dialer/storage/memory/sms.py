@@ -73,8 +73,8 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
         self, now: datetime, limit: int, lease: timedelta, grace: timedelta = UNKNOWN_GRACE
     ) -> list[ClaimedSms]:
         stamp = to_us(now)
-        self._give_up_cut(now)
         self._stalled(now, limit, grace)
+        self._give_up_cut(now)
         self._dropped(now, limit)
         due = sorted(
             (row.next_try_at, row.id)
@@ -116,6 +116,7 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
             if row.status in _WAITING
             and row.next_try_at <= stamp
             and row.submitting_since is not None
+            and not self._cut(row)
         )[: max(limit, 0)]
         for _, row_id in sorted(found, key=lambda pair: pair[1]):
             row = self._put(
