@@ -1,7 +1,8 @@
 """After a crash, the sender binds the provider of each tenant with a text in doubt at once
 (engine/sms_outbox.py), on a real SQLite file and PostgreSQL: a tenant's own provider would
 otherwise bind only when its next text is due, and the receipts its SMSC kept for the dead
-sender's text would come only when that text is submitted again, once too often."""
+sender's text would come only when that text is submitted again, once too often. And a text
+never submitted (its provider could not be had) is not taken for a dead sender's."""
 
 import asyncio
 from datetime import timedelta
@@ -38,3 +39,23 @@ def test_a_tenants_own_provider_is_bound_while_its_text_is_in_doubt(
     assert status(container, cid)[0] is SmsStatus.UNKNOWN
     assert own.reports is not None, "the tenant's own provider was not started"
     assert own.sent == []
+
+
+def test_a_text_whose_provider_cannot_be_had_is_retried_not_taken_for_a_crash(
+    container: Container, queued: tuple[support.Account, CampaignId]
+) -> None:
+    _, cid = queued
+    clock = ManualClock(support.T0)
+
+    def broken(tenant: TenantId) -> ScriptedProvider | None:
+        raise ValueError("unreadable settings")
+
+    providers = SmsProviders(ScriptedProvider(clock, []), broken)  # type: ignore[arg-type]
+    sender = SmsSender(container.store, clock, providers)  # type: ignore[arg-type]
+    assert asyncio.run(sender.run_once()) == 1
+    # Nothing was submitted: the claim's mark is cleared, and the text is queued to retry.
+    reason = "no provider: ValueError: unreadable settings"
+    assert status(container, cid) == (SmsStatus.QUEUED, reason)
+    with container.store.write() as s:
+        (again,) = s.sms.claim_sms(support.T0 + timedelta(minutes=3), 10, timedelta(minutes=2))
+    assert again.status is SmsStatus.QUEUED

@@ -261,18 +261,23 @@ class SmsSender:
             failed = SubmitResult(SubmitStatus.FAILED, reason=reason)
             await asyncio.to_thread(self._mark, message, failed, "")
             return
-        provider = await self.providers.provider(message.tenant_id, self._store, self._clock)
+        try:
+            provider = await self.providers.provider(message.tenant_id, self._store, self._clock)
+            sender = await self.providers.sender(message.tenant_id, message.sender)
+        except Exception as exc:  # the tenant's settings unreadable: nothing was submitted
+            log.exception("no SMS provider for tenant %s", message.tenant_id)
+            reason = f"no provider: {type(exc).__name__}: {exc}"
+            later = now + retry_delay(message.tries + 1, None)
+            result = SubmitResult(SubmitStatus.RETRY, reason=reason)
+            # Marked, so the claim's mark is cleared: not taken for a sender that died.
+            await asyncio.to_thread(self._mark, message, result, "", later)
+            return
         paused = self._paused.get(id(provider))
         if paused is not None and paused > now:
             result = SubmitResult(SubmitStatus.RETRY, reason="the provider asked to wait")
             await asyncio.to_thread(self._mark, message, result, provider.name, paused)
             return
-        outbound = OutboundSms(
-            str(message.id),
-            message.to,
-            await self.providers.sender(message.tenant_id, message.sender),
-            message.text,
-        )
+        outbound = OutboundSms(str(message.id), message.to, sender, message.text)
         try:
             result = await provider.submit(outbound)
         except Exception as exc:  # a provider must not raise; should one, the text waits
