@@ -3,7 +3,7 @@
 import dataclasses
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from dialer.domain.attempt import FinishedAttempt
 from dialer.domain.ids import TenantId
@@ -11,13 +11,9 @@ from dialer.domain.result_row import result_fields
 from dialer.domain.sms import DeliveryReport, DeliveryState
 from dialer.domain.sms_outbox import (
     MAX_REASON,
-    STALLED,
-    UNKNOWN_GRACE,
-    ClaimedSms,
     SmsRecord,
     SmsStatus,
     doubt_reason,
-    dropped_reason,
     final_status,
     padded,
     part_prefix_matches,
@@ -27,7 +23,8 @@ from dialer.domain.sms_outbox import (
 from dialer.domain.sms_settings import TenantSmsSettings
 from dialer.storage.memory.base import refers, unique
 from dialer.storage.memory.results import ResultParts, sms_record
-from dialer.storage.memory.sms_cut import CutTexts
+from dialer.storage.memory.sms_claim import WAITING as _WAITING
+from dialer.storage.memory.sms_claim import SmsClaims
 from dialer.storage.memory.tables import (
     OutboxRow,
     SmsPartRow,
@@ -37,10 +34,8 @@ from dialer.storage.memory.tables import (
     to_us,
 )
 
-_WAITING = ("queued", "unknown")
 
-
-class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the webhook again
+class SmsParts(SmsClaims, ResultParts):  # a settled text sends its row to the webhook again
     def _queue_texts(self, finished: Sequence[FinishedAttempt], now: datetime) -> None:
         stamp = to_us(now)
         texts = [(f, text) for f in finished for text in f.record.texts]
@@ -68,85 +63,6 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
                 stamp,
                 stamp,
             )
-
-    def claim_sms(
-        self, now: datetime, limit: int, lease: timedelta, grace: timedelta = UNKNOWN_GRACE
-    ) -> list[ClaimedSms]:
-        stamp = to_us(now)
-        self._stalled(now, limit, grace)
-        self._give_up_cut(now)
-        self._dropped(now, limit)
-        due = sorted(
-            (row.next_try_at, row.id)
-            for row in self._t.sms_outbox.values()
-            if row.status in _WAITING
-            and row.next_try_at <= stamp
-            and row.submitting_since is None
-            and not self._cut(row)
-        )[: max(limit, 0)]
-        if not due:
-            return []
-        outbox = self._w("sms_outbox")
-        held = to_us(now + lease)
-        claimed = []
-        for _, row_id in sorted(due, key=lambda pair: pair[1]):
-            row = outbox[row_id]
-            outbox[row_id] = dataclasses.replace(row, next_try_at=held, submitting_since=stamp)
-            claimed.append(
-                ClaimedSms(
-                    row.id,
-                    row.tenant_id,
-                    row.to,
-                    row.sender,
-                    row.body,
-                    row.tries,
-                    from_us(row.created_at),
-                    SmsStatus(row.status),
-                )
-            )
-        return claimed
-
-    def _stalled(self, now: datetime, limit: int, grace: timedelta) -> None:
-        """Rows whose lease ended with their submit mark set (their sender died mid-submit):
-        UNKNOWN until ``now + grace``, a kept receipt applied (storage/sql_sms.py)."""
-        stamp = to_us(now)
-        found = sorted(
-            (row.next_try_at, row.id)
-            for row in self._t.sms_outbox.values()
-            if row.status in _WAITING
-            and row.next_try_at <= stamp
-            and row.submitting_since is not None
-            and not self._cut(row)
-        )[: max(limit, 0)]
-        for _, row_id in sorted(found, key=lambda pair: pair[1]):
-            row = self._put(
-                self._t.sms_outbox[row_id],
-                status="unknown",
-                reason=STALLED,
-                tries=self._t.sms_outbox[row_id].tries + 1,
-                submitting_since=None,
-                next_try_at=to_us(now + grace),
-                updated_at=stamp,
-            )
-            self._match_kept(row, False, now)
-
-    def _dropped(self, now: datetime, limit: int) -> None:
-        """Due texts of a cancelled or deleted campaign: FAILED (storage/sql_sms.py)."""
-        stamp = to_us(now)
-        due = [
-            row
-            for row in sorted(self._t.sms_outbox.values(), key=lambda r: r.id)
-            if row.status in _WAITING
-            and row.next_try_at <= stamp
-            and row.submitting_since is None
-            and not self._cut(row)
-            and (row.campaign_id in self._t.cancelled or row.campaign_id not in self._t.campaigns)
-        ][: max(limit, 0)]
-        for row in due:
-            deleted = row.campaign_id not in self._t.campaigns
-            reason = dropped_reason(deleted, row.status == "unknown")
-            self._put(row, status="failed", reason=reason, updated_at=stamp)
-            self._settled(row.id, now)
 
     def _waiting(self, message_id: int) -> SmsRow | None:
         row = self._t.sms_outbox.get(message_id)
@@ -331,9 +247,6 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
             to_us(now),
         )
         return False
-
-    def sms_tenants_in_doubt(self) -> list[TenantId]:
-        return sorted({r.tenant_id for r in self._t.sms_outbox.values() if r.status == "unknown"})
 
     def sms_reply_tenant(self, person: str, ours: str) -> TenantId | None:
         rows = sorted(
