@@ -62,6 +62,11 @@ class EngineSettings:
     audio_dir: Path = Path("audio")
     # What an agent's phone shows when the engine calls it at log-in (docs/agents.md).
     agent_caller_id: str = "dialer"
+    # The SMS outbox (docs/sms.md): how long a sender holds a claimed text (longer than a
+    # provider's slowest answer), and how long a text with no answer waits for a receipt
+    # before it is sent again. DIALER_SMS_LEASE_SECONDS and DIALER_SMS_GRACE_SECONDS.
+    sms_lease_seconds: float = 120.0
+    sms_grace_seconds: float = 600.0
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,11 @@ def test_a_claimed_text_is_held_for_its_lease(store: Store) -> None:
     with store.write() as s:
         assert s.sms.claim_sms(T0, 10, LEASE) == []
         assert s.sms.claim_sms(T0 + LEASE - timedelta(seconds=1), 10, LEASE) == []
-        (again,) = s.sms.claim_sms(T0 + LEASE, 10, LEASE)
-    assert again.id == message
+    # Its lease ended with no answer stored: the sender died mid-submit, so it is not
+    # submitted again at once (test_sms_crash.py has the rest of that rule).
+    with store.write() as s:
+        assert s.sms.claim_sms(T0 + LEASE, 10, LEASE) == []
+    assert record(store, message).status is SmsStatus.UNKNOWN
 
 
 def test_senders_side_by_side_never_claim_one_text_twice(store: Store) -> None:
@@ -188,6 +191,7 @@ def test_an_unknown_text_is_settled_by_a_receipt_matching_recipient_and_text(
     assert {c.status for c in to} == {SmsStatus.UNKNOWN}
     with store.write() as s:
         s.sms.sms_unknown(first, "smpp", "connection lost", twice, grace)
+        s.sms.sms_unknown(second, "smpp", "connection lost", twice, grace)
         matched = s.sms.sms_receipt(
             None, receipt("late", recipient=to[0].to, text_prefix=TEXT[:20]), grace
         )

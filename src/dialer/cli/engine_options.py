@@ -2,6 +2,7 @@
 flag means, and the checks that turn them into the engine's and the network's settings."""
 
 import math
+import os
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,8 +131,9 @@ def engine_settings(
             _fail("--campaign-cps, --tenant-cps and --trunk-cps must be positive numbers")
     if not trunk.strip():
         _fail("--trunk needs a name")
+    defaults = ENGINE_DEFAULTS
     return replace(
-        ENGINE_DEFAULTS,
+        defaults,
         max_in_flight=max_calls,
         max_calls_per_second=max_cps,
         campaign_max_in_flight=campaign_calls,
@@ -142,4 +144,21 @@ def engine_settings(
         tenant_calls_per_second=tenant_cps,
         trunk=trunk,
         trunk_calls_per_second=trunk_cps,
+        sms_lease_seconds=_env_seconds("DIALER_SMS_LEASE_SECONDS", defaults.sms_lease_seconds),
+        sms_grace_seconds=_env_seconds("DIALER_SMS_GRACE_SECONDS", defaults.sms_grace_seconds),
     )
+
+
+def _env_seconds(name: str, default: float) -> float:
+    """The SMS outbox's timings (docs/sms.md), set only from the environment: tests shorten
+    them; an operator rarely needs to."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not (math.isfinite(seconds) and seconds > 0):
+        _fail(f"{name} takes a positive number of seconds; got {raw!r}")
+    return seconds

@@ -32,6 +32,22 @@ LONGEST_RETRY = timedelta(minutes=10)
 # How long a text whose submit got no answer waits for a receipt that shows the provider took
 # it anyway, before it is sent again (docs/sms.md, "Lost answers").
 UNKNOWN_GRACE = timedelta(minutes=10)
+# A text claimed for submission whose sender died before the answer was stored: found due with
+# its submit mark still set, it waits UNKNOWN_GRACE for a receipt (docs/sms.md).
+STALLED = "the sender stopped mid-submit; waiting for a receipt"
+# A cancelled campaign sends nothing more; a deleted one neither (docs/sms.md). A finished or
+# paused one still sends what its calls earned.
+
+
+def dropped_reason(deleted: bool, tried: bool) -> str:
+    """Why a text due to be (re)submitted is FAILED instead: its campaign was cancelled or
+    deleted. ``tried``: an earlier submit got no answer (it may have reached the phone)."""
+    what = "deleted" if deleted else "cancelled"
+    if tried:
+        return f"not sent again: its campaign was {what} (an earlier submit got no answer)"
+    return f"not sent: its campaign was {what}"
+
+
 # The start of the text a receipt carries (SMPP's "text:" field holds 20 characters).
 PREFIX_LENGTH = 20
 MAX_REASON = 500

@@ -112,7 +112,15 @@ class Engine:
         )
         self._recorder = Recorder(store, timer, self.worker, self.events)
         # The texts the calls earn are queued with their attempts and sent from the outbox.
-        self.sms = SmsSender(store, timer, sms_providers or SmsProviders(sms), events=self.events)
+        self.sms = SmsSender(
+            store,
+            timer,
+            sms_providers or SmsProviders(sms),
+            lease=timedelta(seconds=settings.sms_lease_seconds),
+            grace=timedelta(seconds=settings.sms_grace_seconds),
+            events=self.events,
+        )
+        self.events.subscribe(self.sms.waker)  # a text queued here goes at once
         # Agents: the sessions whose phones this engine calls, and its agent campaigns' calls.
         # On a virtual clock the floor looks at its sessions when the engine would idle.
         self._virtual = isinstance(timer, VirtualTimer)

@@ -1,8 +1,9 @@
 """Drains the SMS outbox: claim due texts, submit each through its tenant's provider, record
 the answer; take the providers' receipts and inbound texts back into the store.
 
-At most once per answer, at least once overall: a text is marked with its submit's answer in
-its own transaction; a sender that dies between the two (or after its lease) submits it again.
+A text is marked with its submit's answer in its own transaction. The claim marks a text as
+being submitted; one found due with that mark still set lost its sender between submit and
+answer, so it waits UNKNOWN for a receipt (the provider may have it) before it is sent again.
 Several senders (one per engine process) share one PostgreSQL: the claim's lease keeps each row
 with one of them at a time. docs/sms.md tells the whole story.
 """
@@ -13,7 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from dialer.domain.events import NullSink, StoreFailed
+from dialer.domain.events import AttemptsFinished, ByKind, Handler, NullSink, StoreFailed
 from dialer.domain.ids import TenantId
 from dialer.domain.sms import DeliveryReport, InboundSms, OutboundSms, SubmitResult, SubmitStatus
 from dialer.domain.sms_outbox import (
@@ -95,6 +96,14 @@ class SmsProviders:
         self._started[key] = provider
         return provider
 
+    async def start_default(self, store: UnitOfWork[SmsSession], clock: Clock) -> None:
+        """Start the process's default provider now, not at its first text: an SMPP bind
+        brings the receipts its SMSC kept for texts whose sender died mid-submit, within
+        their grace (docs/sms.md)."""
+        if None not in self._started:
+            await self.default.start(OutboxReports(store, clock, None))
+            self._started[None] = self.default
+
     async def sender(self, tenant: TenantId, default: str) -> str:
         """The tenant's alphanumeric sender ID, else ``default`` (the campaign's caller ID)."""
         if self._tenant_sender is None:
@@ -110,6 +119,20 @@ class SmsProviders:
             await provider.close()
 
 
+class TextsQueued(ByKind):
+    """Wakes the sender when this process records attempts that queued texts (subscribed to
+    the engine's events), so a text goes at once rather than at the next poll. Published from
+    the recorder's thread: the wake goes through the sender's loop."""
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
+        self._handlers: dict[type, Handler] = {AttemptsFinished: self._finished}
+
+    def _finished(self, event: AttemptsFinished) -> None:
+        if any(item.sms_sent for item in event.items):
+            self._wake()
+
+
 class SmsSender:
     def __init__(
         self,
@@ -123,9 +146,10 @@ class SmsSender:
         grace: timedelta = UNKNOWN_GRACE,
         events: EventSink | None = None,
     ) -> None:
-        """``lease`` must outlast a provider's longest answer (SMPP's response timeout, the
-        HTTP timeout), or a slow answer lets another sender submit the text again. ``grace``:
-        how long a text with no answer waits for a receipt before it is submitted again."""
+        """``lease`` should outlast a provider's longest answer (SMPP's response timeout, the
+        HTTP timeout): a text still unanswered when it ends is taken for one whose sender died
+        and waits UNKNOWN for a receipt (never sent again at once). ``grace``: how long a text
+        with no answer waits for a receipt before it is submitted again."""
         self._store = store
         self._clock = clock
         self.providers = providers
@@ -138,21 +162,46 @@ class SmsSender:
         # texts wait instead of each being refused in turn.
         self._paused: dict[int, datetime] = {}
         self._swept: datetime | None = None
+        self._bound: set[TenantId] = set()  # tenants whose provider _bind_in_doubt started
+        self._due = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.waker = TextsQueued(self.wake)
+
+    def wake(self) -> None:
+        """Texts were queued: look now, not at the next poll. Safe from any thread."""
+        loop, due = self._loop, self._due
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(due.set)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set: at once while full batches come, else every poll."""
+        self._loop, self._due = asyncio.get_running_loop(), asyncio.Event()
         try:
+            await self.providers.start_default(self._store, self._clock)
             while not stop.is_set():
+                self._due.clear()  # before the claim: a wake during it is not lost
                 try:
                     if await self.run_once() >= self._batch:
                         continue
                 except Exception:  # the store went away: claimed rows return after their lease
                     log.exception("SMS sending failed; trying again shortly")
                     self._events.publish(StoreFailed("sms"))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._poll.total_seconds())
+                await self._idle(stop)
         finally:
+            self._loop = None
             await self.providers.close()
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Until the next poll, ``stop``, or texts queued in this process (``wake``)."""
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._due.wait())]
+        try:
+            await asyncio.wait(
+                waits, timeout=self._poll.total_seconds(), return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def drain(self) -> None:
         """Send every text due now (and receipts already on their way), then stop the
@@ -174,11 +223,26 @@ class SmsSender:
             self._swept = now
             await asyncio.to_thread(self._forget_receipts, now - RECEIPT_KEPT)
         claimed = await asyncio.to_thread(self._claim)
+        await self._bind_in_doubt()
         if claimed:
             async with asyncio.TaskGroup() as group:
                 for message in claimed:
                     group.create_task(self._send(message))
         return len(claimed)
+
+    async def _bind_in_doubt(self) -> None:
+        """Start the provider of every tenant with a text in doubt (a tenant's own one binds
+        at its first due text otherwise): after a crash, the receipts its SMSC kept must come
+        within the grace, before the text is submitted again (docs/sms.md)."""
+        tenants = await asyncio.to_thread(self._in_doubt)
+        for tenant in tenants:
+            if tenant not in self._bound:
+                await self.providers.provider(tenant, self._store, self._clock)
+                self._bound.add(tenant)
+
+    def _in_doubt(self) -> list[TenantId]:
+        with self._store.read() as session:
+            return session.sms.sms_tenants_in_doubt()
 
     def _forget_receipts(self, before: datetime) -> None:
         with self._store.write() as session:
@@ -188,7 +252,7 @@ class SmsSender:
 
     def _claim(self) -> list[ClaimedSms]:
         with self._store.write() as session:
-            return session.sms.claim_sms(self._clock.now(), self._batch, self._lease)
+            return session.sms.claim_sms(self._clock.now(), self._batch, self._lease, self._grace)
 
     async def _send(self, message: ClaimedSms) -> None:
         now = self._clock.now()
@@ -197,18 +261,23 @@ class SmsSender:
             failed = SubmitResult(SubmitStatus.FAILED, reason=reason)
             await asyncio.to_thread(self._mark, message, failed, "")
             return
-        provider = await self.providers.provider(message.tenant_id, self._store, self._clock)
+        try:
+            provider = await self.providers.provider(message.tenant_id, self._store, self._clock)
+            sender = await self.providers.sender(message.tenant_id, message.sender)
+        except Exception as exc:  # the tenant's settings unreadable: nothing was submitted
+            log.exception("no SMS provider for tenant %s", message.tenant_id)
+            reason = f"no provider: {type(exc).__name__}: {exc}"
+            later = now + retry_delay(message.tries + 1, None)
+            result = SubmitResult(SubmitStatus.RETRY, reason=reason)
+            # Marked, so the claim's mark is cleared: not taken for a sender that died.
+            await asyncio.to_thread(self._mark, message, result, "", later)
+            return
         paused = self._paused.get(id(provider))
         if paused is not None and paused > now:
             result = SubmitResult(SubmitStatus.RETRY, reason="the provider asked to wait")
             await asyncio.to_thread(self._mark, message, result, provider.name, paused)
             return
-        outbound = OutboundSms(
-            str(message.id),
-            message.to,
-            await self.providers.sender(message.tenant_id, message.sender),
-            message.text,
-        )
+        outbound = OutboundSms(str(message.id), message.to, sender, message.text)
         try:
             result = await provider.submit(outbound)
         except Exception as exc:  # a provider must not raise; should one, the text waits

@@ -28,7 +28,7 @@ from dialer.domain.number_page import NumberFilter, NumberRow
 from dialer.domain.pacing_history import PacingPoint
 from dialer.domain.progress import CampaignProgress
 from dialer.domain.sms import DeliveryReport
-from dialer.domain.sms_outbox import ClaimedSms, SmsRecord
+from dialer.domain.sms_outbox import UNKNOWN_GRACE, ClaimedSms, SmsRecord
 from dialer.domain.sms_settings import TenantSmsSettings
 from dialer.domain.tenant import CallerId, CallFlowRecord, Tenant
 from dialer.domain.webhook import Backlog, Delivery, DeliveryRecord, Webhook
@@ -395,9 +395,15 @@ class SmsOutboxRepo(Protocol):
     mark names the provider it came through and applies only to a row still waiting for it
     (QUEUED or UNKNOWN), so a late answer never undoes a receipt."""
 
-    def claim_sms(self, now: datetime, limit: int, lease: timedelta) -> list[ClaimedSms]:
+    def claim_sms(
+        self, now: datetime, limit: int, lease: timedelta, grace: timedelta = UNKNOWN_GRACE
+    ) -> list[ClaimedSms]:
         """Due QUEUED and UNKNOWN rows, oldest due first, held by this caller until
-        ``now + lease`` (pushing their next try past it)."""
+        ``now + lease`` (pushing their next try past it) and marked as being submitted until
+        their answer is marked. A due row still so marked (its sender died mid-submit) is not
+        returned: it turns UNKNOWN until ``now + grace``, as a lost answer, a receipt kept
+        already applied. A due row of a cancelled or deleted campaign is not returned
+        either: it becomes FAILED, unsent (docs/sms.md)."""
         ...
 
     def sms_accepted(
@@ -449,6 +455,11 @@ class SmsOutboxRepo(Protocol):
         matching its recipient and text prefix; else keep it for the submit's answer. Only
         the tenant's texts, unless None (the process's default provider serves them all).
         True if it matched a text."""
+        ...
+
+    def sms_tenants_in_doubt(self) -> list[TenantId]:
+        """The tenants with UNKNOWN texts: their providers should be bound, so the receipts
+        their SMSCs kept (for a sender that died mid-submit) come within the grace."""
         ...
 
     def sms_reply_tenant(self, person: str, ours: str) -> TenantId | None:

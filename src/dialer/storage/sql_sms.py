@@ -4,7 +4,7 @@ with the providers' receipts."""
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from dialer.domain.attempt import FinishedAttempt
 from dialer.domain.ids import CampaignId, TenantId
@@ -12,7 +12,6 @@ from dialer.domain.result_row import result_fields
 from dialer.domain.sms import DeliveryReport, DeliveryState
 from dialer.domain.sms_outbox import (
     MAX_REASON,
-    ClaimedSms,
     SmsRecord,
     SmsStatus,
     doubt_reason,
@@ -26,19 +25,10 @@ from dialer.domain.sms_settings import TenantSmsSettings
 from dialer.storage.database import Connection
 from dialer.storage.rows import from_us, to_us
 from dialer.storage.sql_results import ResultQueries
-from dialer.storage.sql_sms_cut import CutTexts
+from dialer.storage.sql_sms_claim import WAITING as _WAITING
+from dialer.storage.sql_sms_claim import SmsClaims
 from dialer.storage.sql_sms_rows import SMS_SELECT, sms_record
 
-# As the webhook outbox's claim: the next try pushed past the lease, SKIP LOCKED on PostgreSQL.
-_CLAIM = (
-    "UPDATE sms_outbox SET next_try_at = %s WHERE id IN ("
-    " SELECT id FROM sms_outbox WHERE status IN ('queued', 'unknown') AND next_try_at <= %s"
-    " AND NOT (status = 'unknown' AND EXISTS (SELECT 1 FROM sms_parts p"
-    " WHERE p.message_id = sms_outbox.id))"
-    " ORDER BY next_try_at, id LIMIT %s FOR UPDATE SKIP LOCKED)"
-    " RETURNING id, tenant_id, to_number, sender, body, tries, created_at, status"
-)
-_WAITING = "status IN ('queued', 'unknown')"
 _INSERT_COLUMNS = (
     "tenant_id",
     "campaign_id",
@@ -76,27 +66,8 @@ def queue_texts(conn: Connection, finished: Sequence[FinishedAttempt], now: date
         conn.insert_many("sms_outbox", _INSERT_COLUMNS, rows)
 
 
-class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to the webhook
+class SmsQueries(SmsClaims, ResultQueries):  # a settled text sends its row to the webhook
     _conn: Connection
-
-    def _lock(self, keys: Sequence[str]) -> None:
-        """On PostgreSQL, hold these keys until the transaction ends. A receipt and the answer
-        it is for may be written at once by two transactions, each missing the other's rows
-        (READ COMMITTED): both lock the provider's id (and the recipient, for a text with no
-        answer) first, so the second waits and then sees the first's. Taken before any row
-        lock, in one order, so two never wait for each other. SQLite writes one at a time."""
-        if self._conn.dialect != "postgres":
-            return
-        for key in sorted(set(keys)):
-            self._conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
-
-    def claim_sms(self, now: datetime, limit: int, lease: timedelta) -> list[ClaimedSms]:
-        self._give_up_cut(now)
-        rows = self._conn.execute(_CLAIM, (to_us(now + lease), to_us(now), limit))
-        return [
-            ClaimedSms(i, TenantId(t), to, sender, body, tries, from_us(created), SmsStatus(status))
-            for i, t, to, sender, body, tries, created, status in sorted(rows)
-        ]
 
     def sms_accepted(
         self,
@@ -109,6 +80,7 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
         self._lock([f"id:{pid}" for pid in provider_ids])
         updated = self._conn.execute(
             "UPDATE sms_outbox SET status = 'sent', provider = %s, provider_ids = %s, parts = %s,"
+            " submitting_since = NULL,"
             f" reason = '', tries = tries + 1, updated_at = %s WHERE id = %s AND {_WAITING}"
             " RETURNING tenant_id",
             (provider, " ".join(provider_ids), parts, to_us(now), message_id),
@@ -132,6 +104,7 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
     ) -> None:
         self._conn.execute(
             "UPDATE sms_outbox SET status = 'queued', provider = %s, reason = %s,"
+            " submitting_since = NULL,"
             f" tries = tries + 1, next_try_at = %s, updated_at = %s WHERE id = %s AND {_WAITING}",
             (provider, reason[:MAX_REASON], to_us(next_try_at), to_us(now), message_id),
         )
@@ -139,6 +112,7 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
     def sms_failed(self, message_id: int, provider: str, reason: str, now: datetime) -> None:
         failed = self._conn.execute(
             "UPDATE sms_outbox SET status = 'failed', provider = %s, reason = %s,"
+            " submitting_since = NULL,"
             f" tries = tries + 1, updated_at = %s WHERE id = %s AND {_WAITING} RETURNING id",
             (provider, reason[:MAX_REASON], to_us(now), message_id),
         )
@@ -165,6 +139,7 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
         updated = self._conn.execute(
             "UPDATE sms_outbox SET status = 'unknown', provider = %s, reason = %s,"
             " provider_ids = %s, parts = COALESCE(%s, parts), tries = tries + 1,"
+            " submitting_since = NULL,"
             f" next_try_at = %s, updated_at = %s WHERE id = %s AND {_WAITING}"
             " RETURNING tenant_id, to_number, body",
             (
@@ -189,7 +164,12 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
                 [(message_id, n, tenant, pid) for n, pid in enumerate(provider_ids)],
             )
             self._apply_kept(TenantId(tenant), message_id, list(provider_ids), now)
-        # A receipt that came before this answer (the provider did take it) settles it now.
+        self._match_kept(TenantId(tenant), message_id, to, body, cut, now)
+
+    def _match_kept(
+        self, tenant: TenantId, message_id: int, to: str, body: str, cut: bool, now: datetime
+    ) -> None:
+        """A receipt that came before this answer (the provider did take it) settles it now."""
         for rid, pid, state, error, prefix, at in self._conn.execute(
             "SELECT id, provider_id, state, error, text_prefix, at FROM sms_receipts"
             " WHERE (tenant_id = %s OR tenant_id IS NULL) AND recipient = %s ORDER BY id",
@@ -202,7 +182,7 @@ class SmsQueries(CutTexts, ResultQueries):  # a settled text sends its row to th
                 return
             self._conn.execute("DELETE FROM sms_receipts WHERE id = %s", (rid,))
             if not cut:
-                self._adopt(TenantId(tenant), message_id, report, now)
+                self._adopt(tenant, message_id, report, now)
                 return
 
     def sms_receipt(

@@ -12,6 +12,8 @@ What it can be told, all from the test:
   after its submit_sm_resp or before it (then the message is taken but unacknowledged: the
   client's uncertainty window); ``then_refuse_binds=status`` refuses the binds after it;
 - ``receipt_before_resp = True``: write each receipt before the submit_sm_resp it is for;
+- ``hold_answers = True``: take each submit_sm and answer none, its receipt kept for the next
+  bind (a text in flight when its sender dies: the crash tests kill the sender meanwhile);
 - ``send_inbound(sender, text)``: a deliver_sm from a person (e.g. "STOP").
 
 Receipts for messages taken while no receiver is bound wait for the next bind, as a real SMSC
@@ -78,6 +80,7 @@ class SmppTestServer:
         self.receipts_as_data_sm = False  # receipts as data_sm (message_payload) instead
         self.receipt_tlvs = True  # False: the receipt is its text only, as older SMSCs send
         self.silent = False  # read everything, answer nothing: a hung SMSC
+        self.hold_answers = False  # take submits, answer none; receipts wait for a new bind
         self.refuse_binds: int | None = None
         self.received = Received()
         self.bind_attempts: list[tuple[str, int]] = []  # (system_id, status answered)
@@ -271,7 +274,7 @@ class SmppTestServer:
         self._counter += 1
         message_id = f"{self._counter:08X}"
         drop = self._drop_at is not None and len(self.received.parts) + 1 >= self._drop_at
-        answered = not (drop and self._drop_before_resp)
+        answered = not (drop and self._drop_before_resp) and not self.hold_answers
         part = ReceivedPart(
             message_id,
             message.source_addr,
@@ -287,6 +290,10 @@ class SmppTestServer:
         )
         original = self.received.add(part)
         wants_receipt = self.receipts and part.registered_delivery & 0x01
+        if self.hold_answers:
+            if wants_receipt:  # for whoever binds next, as the writer is about to die
+                self._undelivered.append((part, original))
+            return
         if wants_receipt and self.receipt_before_resp and answered:
             self._write_receipt(part, original)
         if answered:

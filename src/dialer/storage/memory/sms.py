@@ -3,7 +3,7 @@
 import dataclasses
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from dialer.domain.attempt import FinishedAttempt
 from dialer.domain.ids import TenantId
@@ -11,7 +11,6 @@ from dialer.domain.result_row import result_fields
 from dialer.domain.sms import DeliveryReport, DeliveryState
 from dialer.domain.sms_outbox import (
     MAX_REASON,
-    ClaimedSms,
     SmsRecord,
     SmsStatus,
     doubt_reason,
@@ -24,7 +23,8 @@ from dialer.domain.sms_outbox import (
 from dialer.domain.sms_settings import TenantSmsSettings
 from dialer.storage.memory.base import refers, unique
 from dialer.storage.memory.results import ResultParts, sms_record
-from dialer.storage.memory.sms_cut import CutTexts
+from dialer.storage.memory.sms_claim import WAITING as _WAITING
+from dialer.storage.memory.sms_claim import SmsClaims
 from dialer.storage.memory.tables import (
     OutboxRow,
     SmsPartRow,
@@ -34,10 +34,8 @@ from dialer.storage.memory.tables import (
     to_us,
 )
 
-_WAITING = ("queued", "unknown")
 
-
-class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the webhook again
+class SmsParts(SmsClaims, ResultParts):  # a settled text sends its row to the webhook again
     def _queue_texts(self, finished: Sequence[FinishedAttempt], now: datetime) -> None:
         stamp = to_us(now)
         texts = [(f, text) for f in finished for text in f.record.texts]
@@ -66,36 +64,6 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
                 stamp,
             )
 
-    def claim_sms(self, now: datetime, limit: int, lease: timedelta) -> list[ClaimedSms]:
-        stamp = to_us(now)
-        self._give_up_cut(now)
-        due = sorted(
-            (row.next_try_at, row.id)
-            for row in self._t.sms_outbox.values()
-            if row.status in _WAITING and row.next_try_at <= stamp and not self._cut(row)
-        )[: max(limit, 0)]
-        if not due:
-            return []
-        outbox = self._w("sms_outbox")
-        held = to_us(now + lease)
-        claimed = []
-        for _, row_id in sorted(due, key=lambda pair: pair[1]):
-            row = outbox[row_id]
-            outbox[row_id] = dataclasses.replace(row, next_try_at=held)
-            claimed.append(
-                ClaimedSms(
-                    row.id,
-                    row.tenant_id,
-                    row.to,
-                    row.sender,
-                    row.body,
-                    row.tries,
-                    from_us(row.created_at),
-                    SmsStatus(row.status),
-                )
-            )
-        return claimed
-
     def _waiting(self, message_id: int) -> SmsRow | None:
         row = self._t.sms_outbox.get(message_id)
         return row if row is not None and row.status in _WAITING else None
@@ -119,6 +87,7 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
         self._put(
             row,
             status="sent",
+            submitting_since=None,
             provider=provider,
             provider_ids=tuple(provider_ids),
             parts=parts,
@@ -143,6 +112,7 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
             self._put(
                 row,
                 status="queued",
+                submitting_since=None,
                 provider=provider,
                 reason=reason[:MAX_REASON],
                 tries=row.tries + 1,
@@ -156,6 +126,7 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
             self._put(
                 row,
                 status="failed",
+                submitting_since=None,
                 provider=provider,
                 reason=reason[:MAX_REASON],
                 tries=row.tries + 1,
@@ -179,6 +150,7 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
         row = self._put(
             row,
             status="unknown",
+            submitting_since=None,
             provider=provider,
             reason=reason[:MAX_REASON],
             provider_ids=tuple(provider_ids),
@@ -194,7 +166,11 @@ class SmsParts(CutTexts, ResultParts):  # a settled text sends its row to the we
             for n, pid in enumerate(provider_ids):
                 table[(message_id, n)] = SmsPartRow(row.tenant_id, pid)
             self._apply_kept(row, list(provider_ids), now)
-        # A receipt that came before this answer (the provider did take it) settles it now.
+        self._match_kept(row, cut, now)
+
+    def _match_kept(self, row: SmsRow, cut: bool, now: datetime) -> None:
+        """A receipt that came before this answer (the provider did take it) settles it now."""
+        message_id = row.id
         for rid, kept in sorted(self._t.sms_receipts.items()):
             if kept.tenant_id not in (row.tenant_id, None) or kept.recipient != row.to:
                 continue

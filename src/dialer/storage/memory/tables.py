@@ -230,6 +230,7 @@ class SmsRow:
     next_try_at: int
     created_at: int
     updated_at: int
+    submitting_since: int | None = None  # migration 0026: claimed, no answer stored yet
 
 
 @dataclass(frozen=True, slots=True)
