@@ -64,7 +64,12 @@ def test_migration_0025_keeps_every_row_key_and_index(
                 table: raw.execute(f"PRAGMA table_info({table})").fetchall()
                 for table in ENGINE_TABLES
             }
-        monkeypatch.setattr(migrations, "available", everything)
+        # Up to 0025 only: later migrations are not this test's business.
+        monkeypatch.setattr(
+            migrations,
+            "available",
+            lambda dialect: [m for m in everything(dialect) if m.version <= 25],
+        )
         assert [m.version for m in migrations.migrate(database)] == [25]
     finally:
         database.close()
