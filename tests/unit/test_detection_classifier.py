@@ -10,6 +10,7 @@ from dialer.domain.call import AnsweredBy
 from dialer.telephony import answer_model, answer_weights
 from dialer.telephony.answer_features import NAMES, Timeline
 from dialer.telephony.detection import AmdSettings
+from dialer.telephony.vad import SpeechGate
 from tests.unit.test_detection import (
     detect,
     noise,
@@ -207,3 +208,18 @@ def test_a_word_then_a_short_pause_is_not_yet_a_person(rng: np.random.Generator)
     audio = pcm(silence(0.2), syllable(rng, 0.3), silence(0.3), words(rng, 12, 0.25, 0.08))
     found = detect(audio + pcm(silence(1)), settings=ON)
     assert found.by is not AnsweredBy.HUMAN or found.after_ms >= 1000, found
+
+
+def test_the_gate_reports_each_frames_voicing_and_pitch() -> None:
+    # The classifier's voicing and pitch features read the gate's own autocorrelation peak.
+    t = np.arange(320) / 8000
+    voiced = sum(np.sin(2 * np.pi * 150 * h * t) / h for h in range(1, 6)) * 3000
+    gate = SpeechGate()
+    gate.start([-60.0] * 5)
+    assert gate.step(0, -60.0, None) is False
+    assert (gate.voicing, gate.pitch_hz) == (0.0, 0.0)  # too quiet to test
+    gate.step(1, -20.0, voiced)
+    assert gate.voicing > 0.9
+    # The highest peak of the unbiased autocorrelation: the period or a multiple of it (an
+    # octave low), as the features were trained with.
+    assert min(abs(gate.pitch_hz * k / 150 - 1) for k in (1, 2, 3)) < 0.03

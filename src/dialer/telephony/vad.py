@@ -54,7 +54,9 @@ def periodicity(window: npt.NDArray[np.float64]) -> float:
 
 
 def pitch(window: npt.NDArray[np.float64]) -> tuple[float, float]:
-    """(periodicity, the pitch in Hz at that peak); (0, 0) for a window without power."""
+    """(periodicity, the pitch in Hz at that peak); (0, 0) for a window without power. The
+    peak may be at twice or three times the period (the unbiased scaling favours long lags), so
+    the pitch may be an octave low: the classifier's features were trained on it as it is."""
     x = window - window.mean()
     spectrum = np.fft.rfft(x, _FFT)
     corr = np.fft.irfft(spectrum.real**2 + spectrum.imag**2, _FFT)
