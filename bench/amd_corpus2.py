@@ -47,7 +47,7 @@ Deterministic: each item's choices come from its own generator seeded by (seed, 
 so the same seed and espeak-ng/sox give the same files however the process pool schedules them.
 
     .venv/bin/python bench/amd_corpus2.py [--out .cache/amd-corpus2] [--per-half 500] [--seed N]
-        [--jobs 2]
+        [--jobs 2] [--halves both|tune|held-out]
 """
 
 import argparse
@@ -169,11 +169,19 @@ def main() -> None:
     parser.add_argument("--per-half", type=int, default=500)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--halves",
+        choices=["both", *HALVES],
+        default="both",
+        help="only one half: more tune items for training (bench/amd_train.py --extra) come"
+        " from --halves tune with another --seed, never from the held-out half",
+    )
     args = parser.parse_args()
     started = time.monotonic()
-    labels = generate(args.out, args.per_half, args.seed, args.jobs)
+    halves = HALVES if args.halves == "both" else (args.halves,)
+    labels = generate(args.out, args.per_half, args.seed, args.jobs, halves)
     print(
-        f"{2 * args.per_half} items in {args.out} (labels: {labels})"
+        f"{len(halves) * args.per_half} items in {args.out} (labels: {labels})"
         f" in {time.monotonic() - started:.0f} s",
         file=sys.stderr,
     )

@@ -16,6 +16,8 @@ deciding people by ``--people-p95``) are kept. The held-out half is never read h
 
 import argparse
 import csv
+import hashlib
+import itertools
 import sys
 import textwrap
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ import numpy.typing as npt
 
 from dialer.telephony.answer_features import NAMES, Timeline
 from dialer.telephony.answer_model import FIRST_MS, LAST_MS, STEP_MS
-from dialer.telephony.detection import AmdSettings
+from dialer.telephony.detection import AmdSettings, AnswerDetector
 from dialer.telephony.ear import Ear
 from dialer.telephony.pcm import read_wav_8k
 from dialer.telephony.tones import FRAME_MS
@@ -39,6 +41,9 @@ BINS = 32
 MODULE = Path(__file__).parents[1] / "src/dialer/telephony/answer_weights.py"
 Array = npt.NDArray[np.float64]
 SPOKE = NAMES.index("longest_utterance_s")  # Timeline.spoke: a word's worth of voice
+SILENCE = len(NAMES)  # the column item_vectors adds: silence since the last voice, ms
+TALK = NAMES.index("since_first_voice_s")
+LAMBDA = 1.0  # the leaves' L2 penalty (Newton step: gradient / (hessian + LAMBDA))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,7 @@ class Item:
     kind: str
     machine: bool
     vectors: Array  # one row per decision point
+    rules: tuple[str, int]  # app_amd's rules' verdict (machine, human, dead, none) and when
 
 
 def points() -> list[int]:
@@ -55,7 +61,8 @@ def points() -> list[int]:
 
 
 def item_vectors(audio: bytes) -> Array:
-    """The features at each decision point, as AnswerDetector computes them."""
+    """The features at each decision point, as AnswerDetector computes them; the last column is
+    the silence since the callee's last voice (ms), which the policy's ``human_pause`` reads."""
     ear = Ear(AmdSettings())
     timeline = Timeline()
     wanted = points()
@@ -66,31 +73,85 @@ def item_vectors(audio: bytes) -> Array:
         piece = audio[fed : fed + chunk] if fed < len(audio) else bytes(chunk)
         fed += chunk
         for frame in ear.hear(piece):
-            timeline.step(frame.voice, frame.level, frame.floor, frame.tone is not None)
+            timeline.step(
+                frame.voice,
+                frame.level,
+                frame.floor,
+                frame.tone is not None,
+                frame.voicing,
+                frame.pitch_hz,
+            )
             at = (frame.index + 1) * FRAME_MS
             if len(rows) < len(wanted) and at >= wanted[len(rows)]:
-                rows.append(timeline.vector())
+                rows.append(np.append(timeline.vector(), timeline.silence_ms))
     return np.array(rows)
 
 
-def load(corpus: Path) -> list[Item]:
-    with (corpus / "labels.csv").open() as f:
-        rows = [r for r in csv.DictReader(f) if r["half"] == "tune"]
-    items = []
-    for row in rows:
-        if row["label"] not in ("human", "machine"):
-            continue
-        audio = read_wav_8k(corpus / row["file"])
-        items.append(
-            Item(
-                row["file"],
-                row["voice"],
-                row["kind"],
-                row["label"] == "machine",
-                item_vectors(audio),
-            )
+def _fingerprint() -> str:
+    """What the features depend on: the cache of vectors is stale once any of it changes."""
+    here = Path(__file__).parents[1] / "src/dialer/telephony"
+    code = b"".join(
+        (here / name).read_bytes()
+        for name in (
+            "answer_features.py",
+            "ear.py",
+            "vad.py",
+            "tones.py",
+            "amd_settings.py",
+            "detection.py",
         )
-    return items
+    )
+    return hashlib.sha256(code + str(points()).encode()).hexdigest()[:16]
+
+
+def load(corpus: Path) -> list[Item]:
+    """The tune half's people and machines (never the held-out half), with their vectors,
+    cached beside the corpus while the feature code is unchanged."""
+    with (corpus / "labels.csv").open() as f:
+        rows = [
+            r
+            for r in csv.DictReader(f)
+            if r["half"] == "tune" and r["label"] in ("human", "machine")
+        ]
+    cache = corpus / f"train-vectors-{_fingerprint()}.npz"
+    if cache.exists():
+        stored = np.load(cache)
+        vectors = [stored[row["file"]] for row in rows]
+        verdicts = [
+            (str(stored[f"{row['file']}:by"]), int(stored[f"{row['file']}:at"])) for row in rows
+        ]
+    else:
+        vectors, verdicts = [], []
+        for row in rows:
+            audio = read_wav_8k(corpus / row["file"])
+            vectors.append(item_vectors(audio))
+            verdicts.append(rules_verdict(audio))
+        arrays: dict[str, npt.NDArray[np.generic]] = {}
+        for row, v, (by, at) in zip(rows, vectors, verdicts, strict=True):
+            arrays |= {row["file"]: v, f"{row['file']}:by": np.array(by)}
+            arrays[f"{row['file']}:at"] = np.array(at)
+        np.savez(cache, **arrays)
+    return [
+        Item(row["file"], row["voice"], row["kind"], row["label"] == "machine", v, r)
+        for row, v, r in zip(rows, vectors, verdicts, strict=True)
+    ]
+
+
+def rules_verdict(audio: bytes) -> tuple[str, int]:
+    """What app_amd's rules (AmdSettings(classifier=False)) decide on their own, and when; a
+    tone's verdict (a beep, a fax) and "not sure" are none: the classifier's detector judges
+    tones the same way, and "not sure" is no verdict."""
+    detector = AnswerDetector(AmdSettings(classifier=False))
+    found = None
+    for fed in range(0, len(audio) + 16 * LAST_MS, 320):
+        piece = audio[fed : fed + 320] if fed < len(audio) else bytes(320)
+        if (found := detector.feed(piece)) is not None:
+            break
+    if found is None or found.reason.startswith(("TOOLONG", "BEEP", "CED", "CNG")):
+        return "none", 0
+    if found.reason.startswith("INITIALSILENCE"):
+        return "dead", found.after_ms
+    return found.by.value, found.after_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +166,7 @@ class Trees:
     leaf: Array  # (trees, 2, 2): [side][x[side] <= side_at ? 0 : 1]
 
     def margin(self, x: Array) -> Array:
+        x = x[:, : len(NAMES)]
         high = (x[:, self.root] > self.root_at).astype(np.int64)
         trees = np.arange(len(self.root))
         feature = self.side[trees, high]
@@ -116,20 +178,22 @@ class Trees:
 
 def _best(masks: Array, g: Array, h: Array) -> tuple[int, float, float, float]:
     """The split (its index) with the most gain, and its two Newton leaf values."""
-    gl, hl = masks @ g, masks @ h
+    gl = (masks @ g.astype(np.float32)).astype(np.float64)
+    hl = (masks @ h.astype(np.float32)).astype(np.float64)
     gr, hr = g.sum() - gl, h.sum() - hl
-    gain = gl * gl / (hl + 1.0) + gr * gr / (hr + 1.0)
+    gain = gl * gl / (hl + LAMBDA) + gr * gr / (hr + LAMBDA)
     k = int(gain.argmax())
-    return k, float(gain[k]), float(gl[k] / (hl[k] + 1.0)), float(gr[k] / (hr[k] + 1.0))
+    return k, float(gain[k]), float(gl[k] / (hl[k] + LAMBDA)), float(gr[k] / (hr[k] + LAMBDA))
 
 
 def fit(x: Array, y: Array) -> Trees:
+    x = x[:, : len(NAMES)]
     splits = [
         (j, float(t))
         for j in range(x.shape[1])
         for t in np.unique(np.quantile(x[:, j], np.linspace(0, 1, BINS + 1)[1:-1]))
     ]
-    masks = np.array([x[:, j] <= t for j, t in splits], dtype=np.float64)
+    masks = np.array([x[:, j] <= t for j, t in splits], dtype=np.float32)
     prior = float(np.clip(y.mean(), 1e-3, 1 - 1e-3))
     base = float(np.log(prior / (1 - prior)))
     f = np.full(len(y), base)
@@ -185,68 +249,118 @@ def out_of_fold(items: list[Item]) -> list[Array]:
 @dataclass(frozen=True, slots=True)
 class Policy:
     machine_at: float  # margin at or above which a point decides MACHINE
-    human_at: float  # at or below which it decides HUMAN
+    human_at: float  # at or below which it decides HUMAN ...
+    human_pause: int  # ... once the callee has been silent this long (ms),
+    human_talk: int  # or has been talking this long since their first voice (ms)
+    rules_machine_at: float  # the rules said MACHINE: taken at or above this margin
+    rules_human_at: float  # the rules said HUMAN: taken at or below this margin
     machine_last: float  # at the last point: MACHINE at or above, else "not sure"
 
 
-def decide(margins: Array, heard: Array, policy: Policy) -> tuple[bool | None, int]:
-    """(machine?, ms) for one item; None at the end: not sure."""
-    at = points()
-    for n, m in enumerate(margins):
-        if not heard[n]:
-            continue  # before any voice the rules decide (INITIALSILENCE, fax, beeps)
-        if m >= policy.machine_at:
-            return True, at[n]
-        if m <= policy.human_at:
-            return False, at[n]
-    return (True if margins[-1] >= policy.machine_last else None), at[-1]
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """Every item's margins, whether it had spoken, and its silence, at every point."""
+
+    margins: Array  # (items, points)
+    heard: npt.NDArray[np.bool_]
+    silence: Array
+    talk: Array  # since the first voice, ms
+    rules: Array  # the rules' verdict by then: 1 machine, 0 person, -1 none yet
+    dead_air: npt.NDArray[np.bool_]  # the rules said INITIALSILENCE before any word: a machine
+    machine: npt.NDArray[np.bool_]  # (items,)
+
+    @classmethod
+    def of(cls, items: list[Item], scores: list[Array]) -> "Scored":
+        rules = np.full((len(items), len(points())), -1.0)
+        for n, item in enumerate(items):
+            by, after = item.rules
+            if by != "none":
+                rules[n, np.array(points()) >= after] = float(by == "machine")
+        return cls(
+            np.array(scores),
+            np.array([i.vectors[:, SPOKE] >= 0.1 for i in items]),
+            np.array([i.vectors[:, SILENCE] for i in items]),
+            np.array([i.vectors[:, TALK] * 1000.0 for i in items]),
+            rules,
+            np.array([i.rules[0] == "dead" for i in items]),
+            np.array([i.machine for i in items]),
+        )
+
+    def decide(self, policy: Policy) -> tuple[Array, Array]:
+        """Per item: 1 machine, 0 person, -1 not sure; and when (ms)."""
+        at = np.array(points())
+        last = len(at) - 1
+        machine = self.heard & (self.margins >= policy.machine_at)
+        machine |= self.heard & (self.rules == 1) & (self.margins >= policy.rules_machine_at)
+        waited = (self.silence >= policy.human_pause) | (self.talk >= policy.human_talk)
+        human = self.heard & (self.margins <= policy.human_at) & waited
+        human[:, last] = False
+        human |= self.heard & (self.rules == 0) & (self.margins <= policy.rules_human_at)
+        human &= ~machine
+        either = machine | human
+        first = np.where(either.any(axis=1), either.argmax(axis=1), last)
+        rows = np.arange(len(first))
+        decided = either[rows, first]
+        verdict = np.where(machine[rows, first], 1.0, np.where(decided, 0.0, -1.0))
+        end = ~decided & (self.margins[:, last] >= policy.machine_last)
+        verdict[end] = 1.0
+        verdict[self.dead_air] = 1.0
+        return verdict, at[first].astype(np.float64)
 
 
-def judge(items: list[Item], scores: list[Array], policy: Policy) -> tuple[float, float, int]:
+def judge(scored: Scored, policy: Policy) -> tuple[float, float, int]:
     """(false machine, machines missed, people p95 ms), not sure counted as a person."""
-    people = [
-        decide(s, i.vectors[:, SPOKE] >= 0.1, policy)
-        for i, s in zip(items, scores, strict=True)
-        if not i.machine
-    ]
-    machines = [
-        decide(s, i.vectors[:, SPOKE] >= 0.1, policy)
-        for i, s in zip(items, scores, strict=True)
-        if i.machine
-    ]
-    false = sum(v is True for v, _ in people) / len(people)
-    missed = sum(v is not True for v, _ in machines) / len(machines)
-    times = sorted(t for _, t in people)
-    return false, missed, times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    verdict, at = scored.decide(policy)
+    people = ~scored.machine
+    false = float((verdict[people] == 1).mean())
+    missed = float((verdict[scored.machine] != 1).mean())
+    times = np.sort(at[people])
+    return false, missed, int(times[min(len(times) - 1, round(0.95 * (len(times) - 1)))])
 
 
-def choose(items: list[Item], scores: list[Array], limit: float, p95: int) -> Policy:
-    grid = np.arange(-4.0, 5.01, 0.5)
+PAUSES = (400, 500, 700)  # at least 400: a machine's "Hi, ..." pauses 300-350 ms
+# Deciding a person while they still talk ("Hullo? Oh hi, sorry, ...") after 1.5-3 s met the
+# 3.5 s p95 on tune, but judged a machine that opens with "Hi," and goes on a person at 2 s:
+# the two look alike until the machine goes on past the person. So a person must pause.
+TALKS = (LAST_MS,)
+
+
+def choose(scored: Scored, limit: float, p95: int) -> Policy:
+    grid = np.arange(-4.0, 5.01, 1.0)
     best: tuple[tuple[float, float], Policy] | None = None
-    for hi in grid:
+    for pause, talk, hi in itertools.product(PAUSES, TALKS, grid):
         for lo in grid[grid < hi]:
             for last in grid[(grid <= hi) & (grid >= 0.0)]:  # the end: not sure below 0
-                policy = Policy(float(hi), float(lo), float(last))
-                false, missed, people_p95 = judge(items, scores, policy)
-                if false > limit or people_p95 > p95:
-                    continue
-                key = (missed, false)
-                if best is None or key < best[0]:
-                    best = (key, policy)
+                # The rules' verdict stands unless the classifier leans against it (the other
+                # side of an even margin): on speech unlike the corpus its margin is near 0.
+                for rm, rh in itertools.product(grid[grid <= 0.0], grid[grid >= 0.0]):
+                    policy = Policy(
+                        machine_at=float(hi),
+                        human_at=float(lo),
+                        human_pause=pause,
+                        human_talk=talk,
+                        rules_machine_at=float(rm),
+                        rules_human_at=float(rh),
+                        machine_last=float(last),
+                    )
+                    false, missed, people_p95 = judge(scored, policy)
+                    if false > limit or people_p95 > p95:
+                        continue
+                    key = (missed, false)
+                    if best is None or key < best[0]:
+                        best = (key, policy)
     if best is None:
         raise SystemExit("no thresholds meet the limits on tune")
     return best[1]
 
 
-def per_kind(items: list[Item], scores: list[Array], policy: Policy) -> None:
-    kinds = sorted({i.kind for i in items})
-    for kind in kinds:
-        group = [(i, s) for i, s in zip(items, scores, strict=True) if i.kind == kind]
-        verdicts = [decide(s, i.vectors[:, SPOKE] >= 0.1, policy) for i, s in group]
-        wrong = sum(
-            (v is True) != i.machine for (i, _), (v, _) in zip(group, verdicts, strict=True)
-        )
-        print(f"  {kind:<12} wrong {wrong}/{len(group)}")
+def per_kind(items: list[Item], scored: Scored, policy: Policy) -> None:
+    verdict, _ = scored.decide(policy)
+    kinds = np.array([i.kind for i in items])
+    for kind in sorted(set(kinds)):
+        mine = kinds == kind
+        wrong = int(((verdict[mine] == 1) != scored.machine[mine]).sum())
+        print(f"  {kind:<12} wrong {wrong}/{int(mine.sum())}")
 
 
 def write(model: Trees, policy: Policy, corpus: Path, count: int) -> None:
@@ -265,7 +379,9 @@ from the tune half of {corpus.name} ({count} people and machines, seed {SEED}). 
 
 {len(model.root)} depth-2 trees over FEATURES (answer_features.NAMES): ROOT and ROOT_AT the
 root split, SIDE and SIDE_AT each side's split (low side first), LEAF the four leaves (side,
-then low/high). MACHINE_AT, HUMAN_AT and MACHINE_LAST: the decision thresholds on the margin.
+then low/high). MACHINE_AT, HUMAN_AT (after HUMAN_PAUSE ms of silence, or
+HUMAN_TALK ms since the first voice) and MACHINE_LAST: the
+decision thresholds on the margin.
 """
 
 # fmt: off
@@ -278,6 +394,10 @@ SIDE_AT = ({flat(model.side_at)})
 LEAF = ({flat(model.leaf)})
 MACHINE_AT = {policy.machine_at}
 HUMAN_AT = {policy.human_at}
+HUMAN_PAUSE = {policy.human_pause}
+HUMAN_TALK = {policy.human_talk}
+RULES_MACHINE_AT = {policy.rules_machine_at}
+RULES_HUMAN_AT = {policy.rules_human_at}
 MACHINE_LAST = {policy.machine_last}
 # fmt: on
 '''
@@ -288,25 +408,43 @@ MACHINE_LAST = {policy.machine_last}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=Path(".cache/amd-corpus2"))
-    parser.add_argument("--false-machine", type=float, default=0.05)
-    parser.add_argument("--people-p95", type=int, default=3500)
+    parser.add_argument(
+        "--extra",
+        type=Path,
+        action="append",
+        default=[],
+        help="more tune items (bench/amd_corpus2.py --halves tune --seed N --out DIR)",
+    )
+    parser.add_argument("--false-machine", type=float, default=0.08)
+    parser.add_argument("--people-p95", type=int, default=LAST_MS)
     parser.add_argument("--write", action="store_true", help="write answer_weights.py")
     args = parser.parse_args()
     items = load(args.corpus)
+    for extra in args.extra:
+        items += load(extra)
     print(f"tune: {len(items)} items, {len(points())} decision points each", file=sys.stderr)
-    scores = out_of_fold(items)
+    oof = args.corpus / f"train-oof-{_fingerprint()}-{len(items)}-{ROUNDS}-{RATE}-{LAMBDA}.npy"
+    if oof.exists():
+        scores = list(np.load(oof))
+    else:
+        scores = out_of_fold(items)
+        np.save(oof, np.array(scores))
+    scored = Scored.of(items, scores)
     for limit in (0.015, 0.03, 0.05, 0.08):
-        alternative = choose(items, scores, limit, args.people_p95)
-        false, missed, p95 = judge(items, scores, alternative)
+        try:
+            alternative = choose(scored, limit, args.people_p95)
+        except SystemExit:
+            print(f"  at most {limit:.1%} false: no thresholds")
+            continue
+        false, missed, p95 = judge(scored, alternative)
         print(f"  at most {limit:.1%} false: missed {missed:.1%} (false {false:.1%}, p95 {p95} ms)")
-    policy = choose(items, scores, args.false_machine, args.people_p95)
-    false, missed, p95 = judge(items, scores, policy)
+    policy = choose(scored, args.false_machine, args.people_p95)
+    false, missed, p95 = judge(scored, policy)
     print(f"out-of-fold on tune: {policy}")
     print(f"  false machine {false:.1%}, machines missed {missed:.1%}, people p95 {p95} ms")
-    per_kind(items, scores, policy)
-    model = fit(*stack(items))
+    per_kind(items, scored, policy)
     if args.write:
-        write(model, policy, args.corpus, len(items))
+        write(fit(*stack(items)), policy, args.corpus, len(items))
 
 
 if __name__ == "__main__":

@@ -41,7 +41,20 @@ NAMES = (
     "tone_s",
     "voice_last_1s",
     "voice_last_2s",
+    # v2 (issue 16): the voice gate's voicing and pitch, the level's movement, the room.
+    "last_voice_s",
+    "voiced_share",
+    "voicing_mean",
+    "pitch_spread_st",
+    "pitch_jump_share",
+    "level_modulation_db",
+    "background_db",
+    "utterance_mean_s",
+    "mean_pause_s",
+    "words_per_voice_s",
 )
+_VOICED = 0.45  # the gate's periodicity that makes a frame voiced (AmdSettings.periodicity)
+_JUMP_ST = 3.0  # a pitch step this many semitones between voiced frames is a jump
 
 
 class Timeline:
@@ -69,16 +82,40 @@ class Timeline:
         self._loud_unvoiced = 0
         self._tone = 0
         self._voice_at: list[int] = []  # frame indexes of the last 2 s's voice frames
+        self._last_voice = 0  # frames up to the end of the last voice frame
+        self._voiced = 0  # voice frames the gate found periodic
+        self._voicing = 0.0
+        self._pitch = 0.0  # sums over voiced frames of the pitch in semitones, and its square
+        self._pitch_square = 0.0
+        self._previous_pitch = 0.0  # the last frame's, 0 if it was not voiced
+        self._pitch_steps = 0
+        self._pitch_jumps = 0
+        self._previous_level: float | None = None  # the last frame's, if it was voice
+        self._modulation = 0.0
+        self._modulation_steps = 0
+        self._room = 0.0  # summed level of loud frames that are not voice
+        self._pauses = 0.0  # summed pauses between utterances, frames
 
-    def step(self, voice: bool, level: float, floor: float, tone: bool) -> None:
+    def step(
+        self,
+        voice: bool,
+        level: float,
+        floor: float,
+        tone: bool,
+        voicing: float = 0.0,
+        pitch_hz: float = 0.0,
+    ) -> None:
         self.frames += 1
         if tone:
             self._tone += 1
         above = level - floor
         if not voice:
+            self._previous_pitch = 0.0
+            self._previous_level = None
             if above > 10.0 and not tone:
                 self._loud += 1
                 self._loud_unvoiced += 1
+                self._room += level
             self._silence += 1
             self._run = 0
             if self._silence * FRAME_MS >= _WORD_GAP_MS:
@@ -91,8 +128,27 @@ class Timeline:
         if self._first_voice is None:
             self._first_voice = self.frames - 1
         if self._utterances == 0 or self._silence * FRAME_MS >= _PAUSE_MS:
+            if self._utterances:
+                self._pauses += self._silence
             self._utterances += 1
             self._utterance = 0
+        self._last_voice = self.frames
+        self._voicing += voicing
+        if voicing >= _VOICED and pitch_hz > 0.0:
+            self._voiced += 1
+            semitones = 12.0 * math.log2(pitch_hz / 100.0)
+            self._pitch += semitones
+            self._pitch_square += semitones * semitones
+            if self._previous_pitch:
+                self._pitch_steps += 1
+                self._pitch_jumps += abs(semitones - self._previous_pitch) > _JUMP_ST
+            self._previous_pitch = semitones or 1e-9
+        else:
+            self._previous_pitch = 0.0
+        if self._previous_level is not None:
+            self._modulation += abs(level - self._previous_level)
+            self._modulation_steps += 1
+        self._previous_level = level
         self._silence = 0
         self._voice += 1
         self._utterance += 1
@@ -117,6 +173,16 @@ class Timeline:
         then a click, a burst of noise or a fax tone's edge is not someone speaking."""
         return self._longest_utterance * FRAME_MS >= _WORD_MS
 
+    @property
+    def silence_ms(self) -> int:
+        """The silence (not voice) since the callee's last voice, ms."""
+        return self._silence * FRAME_MS
+
+    @property
+    def talk_ms(self) -> int:
+        """Time since the callee's first voice, ms (0 before it)."""
+        return 0 if self._first_voice is None else (self.frames - self._first_voice) * FRAME_MS
+
     def vector(self) -> npt.NDArray[np.float64]:
         s = FRAME_MS / 1000.0
         now = self.frames
@@ -137,6 +203,13 @@ class Timeline:
             sum(self._first_levels) / len(self._first_levels) if self._first_levels else 0.0
         )
         current = self._utterance if self._silence == 0 else 0
+        periodic = max(self._voiced, 1)
+        pitch_mean = self._pitch / periodic
+        pitch_spread = math.sqrt(max(self._pitch_square / periodic - pitch_mean**2, 0.0))
+        room = self._loud_unvoiced
+        background = (self._room / room - self._level_raw / max(self._voice, 1)) if room else 0.0
+        if not self._voice:
+            background = 0.0
         return np.array(
             [
                 now * s,
@@ -158,5 +231,15 @@ class Timeline:
                 self._tone * s,
                 last_1s * s,
                 len(self._voice_at) * s,
+                self._last_voice * s,
+                self._voiced / max(self._voice, 1),
+                self._voicing / max(self._voice, 1),
+                pitch_spread,
+                self._pitch_jumps / max(self._pitch_steps, 1),
+                self._modulation / max(self._modulation_steps, 1),
+                background,
+                self._voice * s / max(self._utterances, 1),
+                self._pauses * s / max(self._utterances - 1, 1),
+                self._words / max(self._voice * s, 0.1),
             ]
         )

@@ -82,6 +82,7 @@ class AnswerDetector:
         self._first_voice: int | None = None  # when voice was first heard, ms
         self._all_voice = 0  # voice since then, never reset by an opening
         self._timeline = Timeline() if s.classifier else None
+        self._rules: Detection | None = None  # the rules' verdict, when the classifier judges
         self._next_point = answer_model.FIRST_MS
 
     def feed(self, pcm: bytes) -> Detection | None:
@@ -181,18 +182,24 @@ class AnswerDetector:
         """The classifier's verdict at its decision points; app_amd's INITIALSILENCE before."""
         timeline = self._timeline
         assert timeline is not None
-        timeline.step(frame.voice, frame.level, frame.floor, frame.tone is not None)
+        timeline.step(
+            frame.voice,
+            frame.level,
+            frame.floor,
+            frame.tone is not None,
+            frame.voicing,
+            frame.pitch_hz,
+        )
         s = self.settings
         at = self._at(frame)
-        if frame.voice and self._first_voice is None:
-            self._first_voice = at
-        if frame.tone is None and not frame.voice:
-            self._silence += FRAME_MS  # as app_amd: a tone is neither voice nor silence
-        if self._first_voice is None and self._silence >= s.initial_silence:
-            silence = self._silence
-            return Detection(
-                AnsweredBy.MACHINE, at, f"INITIALSILENCE-{silence}-{s.initial_silence}"
-            )
+        if self._rules is None:
+            # app_amd's rules run alongside: dead air is theirs alone, and their verdict is
+            # taken where the classifier does not contradict it (answer_model.verdict).
+            rules = self._speech(frame)
+            if rules is not None and rules.reason.startswith("INITIALSILENCE"):
+                return rules
+            if rules is not None and not rules.reason.startswith("TOOLONG"):
+                self._rules = rules
         if at < self._next_point:
             return None
         if frame.tone is not None and at < answer_model.LAST_MS:
@@ -204,11 +211,14 @@ class AnswerDetector:
         if timeline.spoke:
             self._in_greeting = True
             margin = answer_model.margin(timeline.vector())
-            machine = answer_model.verdict(margin, at)
-        if machine is True:
-            return Detection(AnsweredBy.MACHINE, at, f"CLASSIFIER-{margin:.1f}")
-        if machine is False:
-            return Detection(AnsweredBy.HUMAN, at, f"CLASSIFIER-{margin:.1f}")
+            rules_by = None if self._rules is None else self._rules.by is AnsweredBy.MACHINE
+            machine = answer_model.verdict(
+                margin, at, timeline.silence_ms, timeline.talk_ms, rules_by
+            )
+        if machine is not None:
+            by = AnsweredBy.MACHINE if machine else AnsweredBy.HUMAN
+            agreed = "" if self._rules is None else f"+{self._rules.reason}"
+            return Detection(by, at, f"CLASSIFIER-{margin:.1f}{agreed}")
         if at < answer_model.LAST_MS:
             return None
         by = AnsweredBy.HUMAN if s.mode is AmdMode.PREFER_PEOPLE else AnsweredBy.MACHINE

@@ -22,6 +22,8 @@ class Frame:
     ended: ToneRun | None  # a tone that stopped just before this frame
     level: float = 0.0  # dBFS
     floor: float = 0.0  # the noise floor the gate judged it against, dBFS
+    voicing: float = 0.0  # the gate's periodicity (0 when not tested: quiet, or a tone)
+    pitch_hz: float = 0.0  # and the pitch at its peak
 
 
 class Ear:
@@ -59,7 +61,10 @@ class Ear:
             # A tone is not speech: a beep or fax tone must not be taken for a word.
             samples = facts.samples if tone is None else None
             voice = self.gate.step(index, facts.level, samples)
-            yield Frame(index, voice, tone, ended, facts.level, self.gate.floor)
+            gate = self.gate
+            yield Frame(
+                index, voice, tone, ended, facts.level, gate.floor, gate.voicing, gate.pitch_hz
+            )
 
 
 def fax_band(hz: float) -> bool:

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 FRAME_MS = 20
+_RATE = 8000
 _START_FRAMES = 5  # 100 ms: how much of the line's start decides whether it starts steady
 _STEADY_START_DB = 6.0  # level spread (max - min) over those frames of a steady start
 _START_RISE_DB = 0.4  # per frame (20 dB/s): how fast the assumed quiet start gives way
@@ -49,15 +50,23 @@ class GateSettings:
 
 def periodicity(window: npt.NDArray[np.float64]) -> float:
     """The normalised autocorrelation's highest peak over pitch lags (0: none, 1: periodic)."""
+    return pitch(window)[0]
+
+
+def pitch(window: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """(periodicity, the pitch in Hz at that peak); (0, 0) for a window without power. The
+    peak may be at twice or three times the period (the unbiased scaling favours long lags), so
+    the pitch may be an octave low: the classifier's features were trained on it as it is."""
     x = window - window.mean()
     spectrum = np.fft.rfft(x, _FFT)
     corr = np.fft.irfft(spectrum.real**2 + spectrum.imag**2, _FFT)
     if corr[0] <= 0.0:
-        return 0.0
+        return 0.0, 0.0
     # Unbiased: a lag's sum covers fewer samples, so it is scaled back up.
     n = x.size
     lags = corr[_LAG_LO:_LAG_HI] * (n / (n - np.arange(_LAG_LO, _LAG_HI)))
-    return float(lags.max() / corr[0])
+    peak = int(lags.argmax())
+    return float(lags[peak] / corr[0]), _RATE / (_LAG_LO + peak)
 
 
 class SpeechGate:
@@ -76,6 +85,10 @@ class SpeechGate:
         self.talker = -math.inf
         self.floor = s.silence_threshold
         self._recent: deque[float] = deque(maxlen=_SMOOTH)  # recent frames' power (linear)
+        # The last frame's voicing test, for the answer classifier's features (0 when the frame
+        # was too quiet to test, or a tone).
+        self.voicing = 0.0
+        self.pitch_hz = 0.0
 
     def start(self, first_levels: list[float]) -> None:
         """How the line starts, from its first frames' levels: steady is noise or silence, and
@@ -101,13 +114,16 @@ class SpeechGate:
         self.talker -= self._decay
         self._recent.append(10.0 ** (level / 10.0))
         gate = max(s.silence_threshold, floor + s.noise_margin)
+        self.voicing = self.pitch_hz = 0.0
         if samples is None or level <= gate:
             self._since_voiced += 1
             return False
         # The level of the last 200 ms: a syllable's, steadier than one frame's, so the callee's
         # own quieter sounds stay near their loudest, and talk behind them stays below.
         smooth = 10.0 * math.log10(sum(self._recent) / len(self._recent))
-        if s.periodicity <= 0.0 or periodicity(samples) >= s.periodicity:
+        if s.periodicity > 0.0:
+            self.voicing, self.pitch_hz = pitch(samples)
+        if s.periodicity <= 0.0 or self.voicing >= s.periodicity:
             self._since_voiced = 0
             self.talker = max(self.talker, smooth)
         else:
