@@ -19,6 +19,7 @@ from tests.unit.test_detection import (
     tone,
     words,
 )
+from tests.unit.test_greeting_end import steady_vowel
 
 
 @pytest.fixture
@@ -152,3 +153,14 @@ def test_a_steady_beep_is_still_a_beep(rng: np.random.Generator) -> None:
     found = detect(pcm(silence(0.3), syllable(rng, 0.6), silence(0.3), tone(1400, 0.4)))
     assert found.reason == "BEEP-1400"
     assert AnswerDetector().feed(pcm(silence(0.2), tone(700, 0.2))) is not None
+
+
+def test_a_held_vowel_with_its_neighbouring_harmonics_is_not_a_beep_verdict(
+    rng: np.random.Generator,
+) -> None:
+    # "Hello? ... Oh." on a band-limited line: the vowel's second harmonic (440 Hz) holds still
+    # for 300 ms, steady enough for a beep, but its neighbouring harmonics say it is a voice.
+    oh = steady_vowel(220, 0.3)
+    found = detect(pcm(silence(0.3), hello(rng), silence(0.3), oh, silence(3)))
+    assert not found.reason.startswith("BEEP"), found
+    assert found.by is AnsweredBy.HUMAN, found

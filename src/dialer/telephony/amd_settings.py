@@ -71,6 +71,9 @@ class AmdSettings:
     # follows the pitch). After a beep the greeting detector waits beep_settle for a second
     # tone (two-tone beeps, pips) or more speech before calling the greeting over.
     beep_max_drift: float = 12.0
+    # A beep has no voice's neighbouring harmonics around it (tones.py marks the frames that
+    # have them): on a band-limited line a vowel's harmonic can otherwise pass for one.
+    beep_pure: bool = True
     beep_settle: int = 160
     # After a greeting, a steady tone this long may be one of a row of short pips.
     pip_min_length: int = 60

@@ -71,9 +71,18 @@ def fax_band(hz: float) -> bool:
     return abs(hz - CED_HZ) <= CED_TOLERANCE or abs(hz - CNG_HZ) <= CNG_TOLERANCE
 
 
+def pure(run: ToneRun) -> bool:
+    """Whether a steady tone is one, not a voice's harmonic: at most a third of its frames had a
+    voice's neighbouring harmonics around it (tones.py)."""
+    return 3 * run.voiced <= run.last - run.first + 1
+
+
 def is_beep(run: ToneRun, settings: AmdSettings, shortest: int | None = None) -> bool:
+    """A beep's pitch, length and steadiness, and (``beep_pure``) not a voice's harmonic: on a
+    band-limited line a vowel's harmonic can hold still long enough to pass the rest."""
     return (
         settings.beep_low_hz <= run.hz <= settings.beep_high_hz
         and run.length_ms >= (settings.beep_min_length if shortest is None else shortest)
         and run.drift_hz <= settings.beep_max_drift
+        and (not settings.beep_pure or pure(run))
     )

@@ -4,7 +4,7 @@ whole (detection.py's AnswerDetector hands over its Ear)."""
 from dataclasses import dataclass
 
 from dialer.telephony.amd_settings import AmdSettings
-from dialer.telephony.ear import Ear, Frame
+from dialer.telephony.ear import Ear, Frame, pure
 from dialer.telephony.tones import FRAME_MS, ToneRun
 
 # Before any greeting was heard, a tone may be a melody before it: wait this long after it.
@@ -38,12 +38,6 @@ class GreetingEnd:
 
     reason: str
     after_ms: int
-
-
-def pure(run: ToneRun) -> bool:
-    """Whether a steady tone is one, not a voice's harmonic: at most a third of its frames had a
-    voice's neighbouring harmonics around it (tones.py)."""
-    return 3 * run.voiced <= run.last - run.first + 1
 
 
 class GreetingEndDetector:
