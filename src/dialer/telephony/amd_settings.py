@@ -86,6 +86,13 @@ class AmdSettings:
     # sentences, and a person who said this much has usually said what they had to.
     long_talk_voice: int = 2000
     long_talk_silence: int = 1000
+    # Before the first word, this much sound by level (dB above the noise floor, and no more
+    # than 15 dB under silence_threshold) for min_word_length is someone there: no
+    # INITIALSILENCE, even if the voice gate heard no word (a soft or far "hello"). 0: off.
+    initial_sound_margin: float = 6.0
+    # A tone that ended too short for a beep, or with a voice's harmonics around it, counts as
+    # the voice it was (a vowel on a band-limited line is often tonal for 60-100 ms).
+    tones_as_voice: bool = True
     mode: AmdMode = AmdMode.PREFER_PEOPLE
     # Decide person or machine by the trained classifier (answer_model.py), with the speech
     # rules above alongside (their verdict stands where its margin does not contradict it);

@@ -37,6 +37,7 @@ from dialer.telephony.ear import (
     Frame,
     fax_band,
     is_beep,
+    pure,
 )
 from dialer.telephony.greeting_end import GreetingEnd, GreetingEndDetector
 from dialer.telephony.tones import FRAME_MS, ToneRun
@@ -44,6 +45,12 @@ from dialer.telephony.tones import FRAME_MS, ToneRun
 # A tone still playing is a beep once it has been steady this long; a shorter one is judged
 # when it ends. A voice's harmonic can hold still for 120 ms, rarely for 200.
 _STEADY_MS = 200
+# A sound this far below silence_threshold can still be a soft voice on a quiet line (the
+# noise floor decides): a person 40 dB down on a clean line is there.
+_SOFT_RANGE_DB = 15.0
+# A soft sound is a word if it stops within this: a passing car's rumble swells for seconds.
+_SOFT_WORD_MAX_MS = 1500
+_SOFT_GAP_MS = 40
 
 __all__ = ["AmdSettings", "AnswerDetector", "Detection", "GreetingEnd", "GreetingEndDetector"]
 
@@ -81,6 +88,12 @@ class AnswerDetector:
         self._beep_ended: ToneRun | None = None  # a beep the verdict came after
         self._first_voice: int | None = None  # when voice was first heard, ms
         self._all_voice = 0  # voice since then, never reset by an opening
+        # Sound by level before any word (initial_sound_margin): someone is there, if too
+        # quietly for the voice gate, so the line is not dead air (INITIALSILENCE).
+        self._initial_sound = 0
+        self._initial_gap = 0  # quiet since the last sound, ms
+        self._initial_peak = 0.0  # the sound's loudest frame above the noise floor, dB
+        self._heard_sound = False
         self._timeline = Timeline() if s.classifier else None
         self._rules: Detection | None = None  # the rules' verdict, when the classifier judges
         self._next_point = answer_model.FIRST_MS
@@ -134,14 +147,27 @@ class AnswerDetector:
         at = self._at(frame)
         if at >= s.total_analysis_time:
             return self._out_of_time(at)
+        if (
+            frame.ended is not None
+            and self._in_initial_silence
+            and s.tones_as_voice
+            and self._vowel(frame.ended)
+        ):
+            self._tone_was_voice(frame.ended)
         if frame.tone is not None:
             return None  # neither voice nor silence: the fax and beep checks judge a tone
+        if self._in_initial_silence and s.initial_sound_margin > 0.0:
+            self._listen_softly(frame)
         if not frame.voice:
             self._silence += FRAME_MS
             if self._silence >= s.between_words_silence:
                 self._in_word = False
                 self._consecutive_voice = 0
-            if self._in_initial_silence and self._silence >= s.initial_silence:
+            if (
+                self._in_initial_silence
+                and not self._heard_sound
+                and self._silence >= s.initial_silence
+            ):
                 return Detection(
                     AnsweredBy.MACHINE, at, f"INITIALSILENCE-{self._silence}-{s.initial_silence}"
                 )
@@ -223,6 +249,58 @@ class AnswerDetector:
             return None
         by = AnsweredBy.HUMAN if s.mode is AmdMode.PREFER_PEOPLE else AnsweredBy.MACHINE
         return Detection(by, at, f"TOOLONG-{at}")
+
+    def _listen_softly(self, frame: Frame) -> None:
+        """Before the first word: sound by level that a voice gate may not hear (too soft, or
+        too noisy to be periodic). A word's worth of it means someone is there, so the line
+        is not dead air (no INITIALSILENCE)."""
+        s = self.settings
+        soft = max(s.silence_threshold - _SOFT_RANGE_DB, frame.floor + s.initial_sound_margin)
+        if frame.voice or frame.level >= soft:
+            self._initial_sound += self._initial_gap + FRAME_MS
+            self._initial_gap = 0
+            self._initial_peak = max(self._initial_peak, frame.level - frame.floor)
+        elif self._initial_sound:
+            # A word's length, rising noise_margin above the floor (as the gate's level
+            # test), then quiet again: a voice. Street rumble hovers around the margin for
+            # seconds, so a gap of a frame or two does not end the sound.
+            self._initial_gap += FRAME_MS
+            if self._initial_gap > _SOFT_GAP_MS:
+                run = self._initial_sound
+                self._heard_sound |= (
+                    s.min_word_length <= run <= _SOFT_WORD_MAX_MS
+                    and self._initial_peak >= s.noise_margin
+                )
+                self._initial_sound = self._initial_gap = 0
+                self._initial_peak = 0.0
+
+    def _vowel(self, run: ToneRun) -> bool:
+        """Whether a tone that ended without a verdict was part of a word: too short for a beep
+        (a vowel's harmonic on a band-limited line, 60-100 ms), or with a voice's neighbouring
+        harmonics around it."""
+        return run.length_ms < self.settings.beep_min_length or not pure(run)
+
+    def _tone_was_voice(self, run: ToneRun) -> None:
+        """Count a vowel's tone as the voice it was: its frames were held back as neither voice
+        nor silence, so a short "Hello?" whose vowel was tonal made no word, and the callee was
+        judged a machine by INITIALSILENCE."""
+        s = self.settings
+        if self._silence >= s.opening_pause:
+            self._utterance_voice = 0
+        self._silence = 0
+        length = run.length_ms
+        if self._first_voice is None:
+            self._first_voice = run.first * FRAME_MS
+        self._all_voice += length
+        self._voice += length
+        self._utterance_voice += length
+        self._consecutive_voice += length
+        if self._consecutive_voice >= s.min_word_length:
+            if not self._in_word:
+                self._words += 1
+                self._in_word = True
+            self._in_initial_silence = False
+            self._in_greeting = True
 
     def _out_of_time(self, at: int) -> Detection:
         s = self.settings
