@@ -46,10 +46,11 @@ from dialer.telephony.tones import FRAME_MS, ToneRun
 # when it ends. A voice's harmonic can hold still for 120 ms, rarely for 200.
 _STEADY_MS = 200
 # A sound this far below silence_threshold can still be a soft voice on a quiet line (the
-# noise floor decides): a person 40 dB down on a clean line is there.
+# noise floor decides): a hello at -41 dBFS on a clean mu-law line was judged dead air.
 _SOFT_RANGE_DB = 15.0
 # A soft sound is a word if it stops within this: a passing car's rumble swells for seconds.
 _SOFT_WORD_MAX_MS = 1500
+# Gaps this short do not end a soft sound: rumble flickers around the margin frame by frame.
 _SOFT_GAP_MS = 40
 
 __all__ = ["AmdSettings", "AnswerDetector", "Detection", "GreetingEnd", "GreetingEndDetector"]
