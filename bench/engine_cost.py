@@ -7,7 +7,9 @@ two measures do not, so trees can be compared on them while others work:
   threads run inline so one profiler sees them; prints Python function calls per attempt and
   the functions called most per attempt (``--top``), and saves the profile (``--save``);
 - ``record``: the same run on SQLite without the profiler, every transaction's SQL recorded in
-  order, saved with a copy of the store as it was before the run;
+  order, saved with a copy of the store as it was before the run; prints the transactions and
+  the authorizer's checks, which SQLite makes for each table and column of a statement it
+  compiles (again, when its prepared form was expired): the work of preparing statements;
 - ``replay``: the recording replayed on fresh copies of that store, one thread, SQLite's own
   CPU time per statement kind (``time.thread_time`` around each call), best of ``--reps``;
   ``--ddl`` runs SQL on the copy first (to try a schema change on the same workload).
@@ -120,6 +122,21 @@ def record(opts: argparse.Namespace) -> None:
         log(("m", f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows))
         return run_insert(self, table, columns, rows)
 
+    # Each statement SQLite compiles (or compiles again, its prepared form expired) asks the
+    # authorizer about every table and column it touches: a count of compilation work.
+    checks = [0]
+
+    def authorize(*_: Any) -> int:
+        checks[0] += 1
+        return sqlite3.SQLITE_OK
+
+    connect = db.SqliteDatabase._connect
+
+    def connect_counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raw = connect(self, *args, **kwargs)
+        raw.set_authorizer(authorize)
+        return raw
+
     opened = db.SqliteDatabase.transaction
 
     @contextmanager
@@ -137,6 +154,7 @@ def record(opts: argparse.Namespace) -> None:
     db.SqliteConnection.execute_many = execute_many
     db.SqliteConnection.insert_many = insert_many
     db.SqliteDatabase.transaction = transaction
+    db.SqliteDatabase._connect = connect_counted
     with tempfile.TemporaryDirectory(prefix="dialer-cost-") as tmp:
         args = _fill(bench, f"sqlite:///{tmp}/t.db", opts.numbers)
         source, copy = sqlite3.connect(f"{tmp}/t.db"), sqlite3.connect(opts.out + ".db")
@@ -144,10 +162,14 @@ def record(opts: argparse.Namespace) -> None:
         source.close()
         copy.close()
         units.clear()
+        checks[0] = 0
         result = bench.phase_throughput(args)
     with open(opts.out, "wb") as out:
         pickle.dump(units, out)
-    print(f"{opts.tree}: {result['recorded']} attempts, {len(units)} transactions recorded")
+    print(
+        f"{opts.tree}: {result['recorded']} attempts, {len(units)} transactions recorded,"
+        f" {checks[0]} authorizer checks (statements compiled: their tables and columns)"
+    )
 
 
 def _kind(sql: str) -> str:

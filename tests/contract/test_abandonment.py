@@ -147,6 +147,34 @@ def test_without_a_cap_only_abandoned_calls_are_kept(store: Store) -> None:
         }
 
 
+def test_one_batch_of_two_tenants_keeps_each_tenants_calls_by_its_own_cap(store: Store) -> None:
+    # The recording decides per attempt: abandoned calls always; other calls placed only for
+    # a tenant with a cap; attempts settled without a call never (issue 11 made it a loop
+    # that skips the rest for a tenant without a cap).
+    acme, zeta = capped(store), account(store, "Zeta")
+    batch: list[FinishedAttempt] = []
+    for acct in (acme, zeta):
+        cid = campaign(store, acct, [number(1), number(2), number(3), number(4)])
+        jobs = claim(store, cid, 4, now=T0)
+        batch += [
+            ended(jobs[0], acct, DROPPED, T0),
+            ended(jobs[1], acct, LIVE, T0),
+            ended(jobs[2], acct, UNANSWERED, T0),
+            ended(jobs[3], acct, (Outcome.EXCLUDED_NUMBER, Stage.EXCLUDED), T0, called=False),
+        ]
+    finish(store, batch)
+    numbers = [e164(1), e164(2), e164(3), e164(4)]
+    with store.read() as s:
+        assert s.abandonment.recent(acme.tenant_id, numbers, T0) == {
+            e164(1): RecentCalls((T0,), T0),
+            e164(2): RecentCalls((T0,), None),
+            e164(3): RecentCalls((T0,), None),
+        }
+        assert s.abandonment.recent(zeta.tenant_id, numbers, T0) == {
+            e164(1): RecentCalls((T0,), T0)
+        }
+
+
 def test_switching_a_cap_on_copies_the_calls_since_once(store: Store) -> None:
     acme = account(store)
     cid = campaign(store, acme, [number(1), number(2), number(3)])

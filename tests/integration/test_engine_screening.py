@@ -2,11 +2,17 @@
 campaigns (docs/compliance.md): the per-number cap over any 24 hours and the UK's 72 hours
 after an abandoned call. On a virtual clock, the simulated network, SQLite and PostgreSQL."""
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from dialer.domain.attempt import AttemptRecord, FinishedAttempt
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId
+from dialer.storage.sql_store import SqlStore
 from tests.integration.engine_support import Rig, drama
 
 
@@ -123,3 +129,65 @@ def test_an_ivr_campaign_waits_72_hours_after_an_abandoned_call(rig: Rig) -> Non
     (call,) = rig.attempts(ivr)[number]
     assert call.originated_at is not None
     assert call.originated_at >= abandoned_at + timedelta(hours=72)
+
+
+class _Statements:
+    """A connection that notes the SELECTs it runs and passes everything on."""
+
+    def __init__(self, conn: Any, seen: list[str]) -> None:
+        self._conn = conn
+        self._seen = seen
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        self._seen.append(sql)
+        return self._conn.execute(sql, params)
+
+
+def test_a_batch_reads_its_dnc_and_its_numbers_recent_calls_in_one_transaction(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 11: one read transaction per batch for what screening reads, not one each; the
+    # cap and the DNC list still hold.
+    tenant = rig.account.tenant.id
+    rig.container.tenants.update_compliance(tenant, {"attemptsPerDay": 1})
+    rig.container.dnc.add(rig.account.tenant, ["+447700900099"], label="line")
+    number = drama(7)
+    once = [{"attemptNumber": 1, "interval": 1}]
+    first = rig.campaign([number], attempts=once)
+    second = rig.campaign([number, "+447700900099"], attempts=once, startTime="11:00")
+    store = rig.container.store
+    assert isinstance(store, SqlStore)
+    database = store.database
+    opened = database.transaction
+    reads: list[list[str]] = []
+
+    @contextmanager
+    def transaction(*, write: bool) -> Iterator[Any]:
+        with opened(write=write) as conn:
+            if write:
+                yield conn
+                return
+            reads.append([])
+            yield _Statements(conn, reads[-1])
+
+    monkeypatch.setattr(database, "transaction", transaction)
+    rig.run()
+    (a,) = rig.attempts(first)[number]
+    (b,) = rig.attempts(second)[number]
+    (listed,) = rig.attempts(second)["+447700900099"]
+    assert a.ended_at is not None
+    assert b.originated_at is not None
+    assert b.originated_at >= a.ended_at + timedelta(hours=24)
+    assert listed.originated_at is None  # settled as DNC, never dialled
+    screening = [
+        [sql for sql in statements if "FROM dnc_numbers" in sql or "FROM number_calls" in sql]
+        for statements in reads
+    ]
+    screening = [statements for statements in screening if statements]
+    assert len(screening) >= 2  # a batch of each campaign at least
+    for statements in screening:
+        assert any("FROM dnc_numbers" in sql for sql in statements)
+        assert any("FROM number_calls" in sql for sql in statements)

@@ -75,6 +75,21 @@ class Pass:
             self.wake = moment
 
 
+@dataclass(frozen=True)
+class _Lookups:
+    """What screening reads for a batch (Dispatcher._read): ``unlisted``, the numbers to look
+    up on the DNC list; ``numbers``, those whose recent calls since ``since`` count (none when
+    no rule needs them); ``batch``, the claimed destinations, whose own leases are not calls
+    on the line; ``capped``, whether the tenant caps attempts per number."""
+
+    tenant: TenantId
+    unlisted: list[str]
+    numbers: list[str]
+    batch: list[DestinationId]
+    since: datetime
+    capped: bool
+
+
 def _plan_stale(plan: CampaignPlan, context: DialingContext) -> bool:
     """The campaign now names another call flow or caller ID than the plan was built with."""
     old, new = plan.context.campaign.spec, context.campaign.spec
@@ -318,11 +333,7 @@ class Dispatcher:
         campaign = context.campaign
         self._events.publish(DestinationsClaimed(campaign.id, len(jobs)))
         plan = state.plans[campaign.id]
-        listed: set[str] = set()
-        numbers = [j.e164 for j in jobs if j.e164 is not None and not j.ignore_dnc]
-        if numbers:
-            listed = await asyncio.to_thread(self._dnc_listed, campaign.tenant_id, numbers)
-        history = await self._number_history(context, jobs, now)
+        listed, history = await self._screen_reads(context, jobs, now)
         hours = CallingHours.parse(context.calling_hours)
         rules = state.rules(campaign)
         settled: list[FinishedAttempt] = []
@@ -378,46 +389,51 @@ class Dispatcher:
             state.record_soon = True
         return len(jobs)
 
-    def _dnc_listed(self, tenant: TenantId, numbers: list[str]) -> set[str]:
-        with self._store.read() as session:
-            return session.dnc.dnc_listed(tenant, numbers)
-
-    async def _number_history(
+    async def _screen_reads(
         self, context: DialingContext, jobs: list[DialJob], now: datetime
-    ) -> dialling.NumberHistory:
-        """The recent calls of the batch's numbers by any of the tenant's campaigns, when the
-        tenant caps attempts per number or the regime locks numbers out after an abandoned
-        call (docs/compliance.md), with their calls on the line: one read for the batch."""
+    ) -> tuple[set[str], dialling.NumberHistory]:
+        """What screening reads for a batch, in one read transaction: the numbers on the
+        tenant's DNC list and, when the tenant caps attempts per number or the regime locks
+        numbers out after an abandoned call (docs/compliance.md), the numbers' recent calls by
+        any of the tenant's campaigns, with their calls on the line. One transaction, not one
+        each (issue 11): both are read before any of the batch is screened, and one snapshot
+        holds them together no less truly than two taken a moment apart."""
         campaign = context.campaign
         rules = dialling.NumberRules(
             context.compliance.attempts_per_day, context.rules.redial_lockout
         )
-        numbers = [j.e164 for j in jobs if j.e164 is not None]
         history = dialling.NumberHistory(campaign.spec.kind, rules, {})
-        if rules.needed and numbers:
-            batch = [j.destination_id for j in jobs]
-            since = now - rules.look_back
-            capped = rules.attempts_per_day is not None
-            history.recent, history.in_flight = await asyncio.to_thread(
-                self._recent, campaign.tenant_id, numbers, batch, since, capped
-            )
-        return history
+        unlisted = [j.e164 for j in jobs if j.e164 is not None and not j.ignore_dnc]
+        numbers = [j.e164 for j in jobs if j.e164 is not None] if rules.needed else []
+        if not unlisted and not numbers:
+            return set(), history
+        lookups = _Lookups(
+            campaign.tenant_id,
+            unlisted,
+            numbers,
+            [j.destination_id for j in jobs],
+            now - rules.look_back,
+            rules.attempts_per_day is not None,
+        )
+        listed, history.recent, history.in_flight = await asyncio.to_thread(self._read, lookups)
+        return listed, history
 
-    def _recent(
-        self,
-        tenant: TenantId,
-        numbers: list[str],
-        batch: list[DestinationId],
-        since: datetime,
-        capped: bool,
-    ) -> tuple[dict[str, RecentCalls], dict[str, int]]:
+    def _read(self, lookups: "_Lookups") -> tuple[set[str], dict[str, RecentCalls], dict[str, int]]:
         """``capped``: the calls on the line count against a cap only; the 72-hour rule looks
         at recorded abandoned calls alone, so without a cap that join is not read."""
+        listed: set[str] = set()
+        recent: dict[str, RecentCalls] = {}
+        in_flight: dict[str, int] = {}
         with self._store.read() as session:
-            recent = session.abandonment.recent(tenant, numbers, since)
-            if not capped:
-                return recent, {}
-            return recent, session.abandonment.calls_in_flight(tenant, numbers, batch)
+            if lookups.unlisted:
+                listed = session.dnc.dnc_listed(lookups.tenant, lookups.unlisted)
+            if lookups.numbers:
+                recent = session.abandonment.recent(lookups.tenant, lookups.numbers, lookups.since)
+                if lookups.capped:
+                    in_flight = session.abandonment.calls_in_flight(
+                        lookups.tenant, lookups.numbers, lookups.batch
+                    )
+        return listed, recent, in_flight
 
     def _release(self, jobs: list[tuple[DialJob, datetime]], lines: dict[CampaignId, int]) -> None:
         with self._store.write() as session:

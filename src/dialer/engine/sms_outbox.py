@@ -129,8 +129,11 @@ class TextsQueued(ByKind):
         self._handlers: dict[type, Handler] = {AttemptsFinished: self._finished}
 
     def _finished(self, event: AttemptsFinished) -> None:
-        if any(item.sms_sent for item in event.items):
-            self._wake()
+        # A loop, not any() over a generator: that is a Python call per attempt (issue 11).
+        for item in event.items:
+            if item.sms_sent:
+                self._wake()
+                return
 
 
 class SmsSender:

@@ -147,11 +147,15 @@ class SqliteDatabase:
         # gave AddCall a 180 ms p99 with 8 concurrent clients).
         self._writer = threading.Lock()
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, read_only: bool = False) -> sqlite3.Connection:
         raw = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         raw.execute("PRAGMA foreign_keys = ON")
         raw.execute("PRAGMA busy_timeout = 30000")
         raw.execute("PRAGMA synchronous = NORMAL")
+        if read_only:
+            # A read refuses writes, as PostgreSQL's READ ONLY transaction does: without it a
+            # write in a read block would pass here, past the writer lock, and fail only there.
+            raw.execute("PRAGMA query_only = ON")
         return raw
 
     def prepare(self) -> None:
@@ -162,11 +166,16 @@ class SqliteDatabase:
         finally:
             raw.close()
 
-    def _thread_connection(self) -> sqlite3.Connection:
-        raw: sqlite3.Connection | None = getattr(self._local, "raw", None)
+    def _thread_connection(self, *, write: bool) -> sqlite3.Connection:
+        """The thread's connection for writes, or its read-only one for reads. Two, not one
+        switched by ``PRAGMA query_only`` per read: setting that pragma expires every statement
+        the connection has prepared, so each read made the next transaction's statements (the
+        engine's of 500 to 2,500 values among them) be parsed and planned again (issue 11)."""
+        name = "writer" if write else "reader"
+        raw: sqlite3.Connection | None = getattr(self._local, name, None)
         if raw is None:
-            raw = self._connect()
-            self._local.raw = raw
+            raw = self._connect(read_only=not write)
+            setattr(self._local, name, raw)
             with self._lock:
                 self._all.append(raw)
         return raw
@@ -177,12 +186,8 @@ class SqliteDatabase:
         # wait forever on the writer lock: refuse at once, loudly.
         if getattr(self._local, "busy", False):
             raise RuntimeError("a store transaction was opened inside another on this thread")
-        raw = self._thread_connection()
+        raw = self._thread_connection(write=write)
         self._local.busy = True
-        # A read refuses writes, as PostgreSQL's READ ONLY transaction does: without it a
-        # write in a read block would pass here, past the writer lock, and fail only there.
-        if not write:
-            raw.execute("PRAGMA query_only = ON")
         try:
             with self._writer if write else contextlib.nullcontext():
                 raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -193,8 +198,6 @@ class SqliteDatabase:
                     raise
                 raw.execute("COMMIT")
         finally:
-            if not write:
-                raw.execute("PRAGMA query_only = OFF")
             self._local.busy = False
 
     def close(self) -> None:

@@ -43,12 +43,17 @@ def note_number_calls(conn: Connection, finished: Sequence[FinishedAttempt], now
     abandoned call always (the 72-hour rule), any other only for a tenant with a per-number cap
     (docs/compliance.md: a tenant without one pays nothing per call; switching the cap on
     copies the last 24 hours' calls in, ``backfill_number_calls``)."""
-    placed = [
-        (f, abandoned(f.record.outcome, f.record.stage)) for f in finished if f.record.counted
-    ]
-    plain = {f.tenant_id for f, dropped in placed if not dropped}
-    capped = _capped_tenants(conn, sorted(plain)) if plain else set()
-    calls = [(f, dropped) for f, dropped in placed if dropped or f.tenant_id in capped]
+    # Per attempt, no Python call for a tenant without a cap (issue 11): ``abandoned`` is
+    # tested inline, and whether the attempt counts only for a capped tenant's (an
+    # abandoned call always counts: it was answered).
+    capped = _capped_tenants(conn, sorted({f.tenant_id for f in finished})) if finished else set()
+    calls: list[tuple[FinishedAttempt, bool]] = []
+    for f in finished:
+        record = f.record
+        if record.outcome is Outcome.ANSWERED and record.stage is Stage.CALL_DROPPED:
+            calls.append((f, True))
+        elif f.tenant_id in capped and record.counted:
+            calls.append((f, False))
     if not calls:
         return
     ids = sorted({f.record.destination_id for f, _ in calls})
