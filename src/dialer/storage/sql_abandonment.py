@@ -43,14 +43,13 @@ def note_number_calls(conn: Connection, finished: Sequence[FinishedAttempt], now
     abandoned call always (the 72-hour rule), any other only for a tenant with a per-number cap
     (docs/compliance.md: a tenant without one pays nothing per call; switching the cap on
     copies the last 24 hours' calls in, ``backfill_number_calls``)."""
-    # Per attempt, no Python call for a tenant without a cap (issue 11): ``abandoned`` is
-    # tested inline, and whether the attempt counts only for a capped tenant's (an
-    # abandoned call always counts: it was answered).
+    # Whether an attempt counts is asked only for a capped tenant's (issue 11: a property
+    # call per attempt); an abandoned call always counts: it was answered.
     capped = _capped_tenants(conn, sorted({f.tenant_id for f in finished})) if finished else set()
     calls: list[tuple[FinishedAttempt, bool]] = []
     for f in finished:
         record = f.record
-        if record.outcome is Outcome.ANSWERED and record.stage is Stage.CALL_DROPPED:
+        if abandoned(record.outcome, record.stage):
             calls.append((f, True))
         elif f.tenant_id in capped and record.counted:
             calls.append((f, False))
