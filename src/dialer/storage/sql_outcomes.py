@@ -18,7 +18,7 @@ def note_outcomes_sqlite(
 ) -> int:
     """Write a recorded batch's destinations in one UPDATE per ``NOTE_CHUNK``, not one per
     destination: on a table with a row trigger (migration 0011's counter) each UPDATE
-    statement has a set-up cost, paused trigger or not, and one statement per destination
+    statement has a set-up cost, whether the trigger counts or not, and one per destination
     made it two thirds of the recording's SQLite time (docs/engine.md, "Throughput").
     Returns how many of the rows were in flight (and so were written)."""
     updated = 0
