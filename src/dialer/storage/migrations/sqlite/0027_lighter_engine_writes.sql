@@ -27,3 +27,13 @@ END;
 -- The pause marker of 0011, should a crash ever have left one behind (it lived only inside
 -- its writer's transaction, so none should be there).
 DELETE FROM destination_counts WHERE campaign_id = 0 AND state = 'counted by hand';
+
+-- The attempts' index of 0016 ordered the attempts that ended at one instant by outcome and
+-- stage, so a recorded batch of them was written at one place per (outcome, stage) in the
+-- index: a leaf page each, per batch. With the attempt's id before them, such attempts lie in
+-- the order they were recorded, and a batch is appended at one place, whatever the clock's
+-- resolution (the engine's zero-duration bench ends every call at one instant: 740 of 6,217
+-- pages written per 20,000 attempts). Outcome and stage still ride along: the abandonment
+-- tally and the campaign's activity read it alone, as before.
+DROP INDEX attempts_campaign_ended;
+CREATE INDEX attempts_campaign_ended ON attempts (campaign_id, ended_at, id, outcome, stage);
