@@ -1,6 +1,6 @@
 """SQLite writes the engine's batches in a few statements, not one per destination: each
-statement on destinations pays a set-up cost for its row trigger, paused or not
-(docs/engine.md, "Throughput")."""
+statement on destinations pays a set-up cost for its row trigger, whether it counts or not
+(docs/engine.md, "Throughput"); and what it writes lies where a batch costs fewest pages."""
 
 import logging
 import sys
