@@ -3,8 +3,9 @@ and stages per 5-minute or 1-hour bucket of their end time, the answer rate per 
 an agent campaign the abandoned-call rate over its regime's rolling window at each bucket's end
 and the pacing ratios the engine saved in the bucket (migration 0022's history).
 
-Read through migration 0016's covering index (campaign_id, ended_at, outcome, stage): one range
-of it, grouped, never the numbers. At most MAX_BUCKETS buckets per request."""
+Read through the covering index of migrations 0016 and 0027 (campaign_id, ended_at, id,
+outcome, stage): one range of it, grouped, never the numbers. At most MAX_BUCKETS buckets per
+request."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta

@@ -1,10 +1,11 @@
 """The abandoned-call counts (docs/compliance.md): a campaign's tally over its window, the
 calls each number had from the tenant lately, and each campaign's latest pacing decision.
 
-The tally reads ``attempts`` through ``attempts_campaign_ended`` (campaign, end, outcome,
-stage) alone; a number's calls are in ``number_calls``, one narrow row per call placed, written
-with its attempt (``note_number_calls``) so that screening a claimed batch is one index lookup
-per number instead of a join through every campaign's destinations (migration 0016).
+The tally reads ``attempts`` through ``attempts_campaign_ended`` (campaign, end, id, outcome,
+stage; migrations 0016 and 0027) alone; a number's calls are in ``number_calls``, one narrow
+row per call placed, written with its attempt (``note_number_calls``) so that screening a
+claimed batch is one index lookup per number instead of a join through every campaign's
+destinations (migration 0016).
 """
 
 from collections.abc import Sequence

@@ -20,9 +20,6 @@ Move = tuple[int, tuple[str, int], tuple[str, int]]
 # PostgreSQL: a campaign's delta rows are folded into one per key once it has more than this.
 FOLD_AFTER = 64
 _FOLD_LOCK = 0x636F756E  # any fixed number, the same in every process
-# SQLite (migration 0011): while this row exists, in the writer's own transaction, the row
-# trigger leaves updates of destinations uncounted; counted_by_hand counts them.
-_BY_HAND = "campaign_id = 0 AND state = 'counted by hand' AND outcome = 0"
 
 
 def counted_by_hand(
@@ -32,20 +29,17 @@ def counted_by_hand(
     *,
     recount: Sequence[int] = (),
 ) -> _T:
-    """Run ``change``, an UPDATE of destinations, and keep the counters exact. On SQLite,
-    whose triggers run per row, the trigger is paused and the batch counted in one statement
-    from ``moves`` (what ``change`` returned says which rows moved from which key to which:
-    the engine's updates know the state their rows left, so no key is read before or after).
-    ``moves`` may answer None (it cannot tell): the ``recount`` campaigns are then counted
-    again from their destinations. PostgreSQL's statement trigger counts it already."""
+    """Run ``change``, an UPDATE of destinations that moves them into or out of in_flight,
+    and keep the counters exact. On SQLite, whose triggers run per row, the trigger leaves
+    such moves alone (migration 0027: they are the engine's) and the batch is counted here in
+    one statement from ``moves`` (what ``change`` returned says which rows moved from which
+    key to which: the engine's updates know the state their rows left, so no key is read
+    before or after). ``moves`` may answer None (it cannot tell): the ``recount`` campaigns
+    are then counted again from their destinations. PostgreSQL's statement trigger counts
+    every change already."""
     if conn.dialect != "sqlite":
         return change()
-    conn.execute(
-        "INSERT INTO destination_counts (campaign_id, state, outcome, n)"
-        " VALUES (0, 'counted by hand', 0, 0)"
-    )
     result = change()
-    conn.execute(f"DELETE FROM destination_counts WHERE {_BY_HAND}")
     moved = moves(result)
     if moved is None:
         log.error("counting campaigns %s again: a batch moved rows it did not expect", recount)

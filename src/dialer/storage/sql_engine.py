@@ -337,10 +337,24 @@ class EngineQueries:
         if not back:
             return 0
         back_ids = [job.destination_id for job, _ in back]
-        self._conn.execute(
-            f"UPDATE destinations SET state = 'pending' WHERE id IN ({_marks(back_ids)})",
-            back_ids,
+        # A leased destination is in flight, and SQLite's trigger leaves that move to us
+        # (migration 0027). One that was not (nothing makes one) is moved all the same, by a
+        # statement the trigger counts.
+        moved = counted_by_hand(
+            self._conn,
+            lambda: self._conn.execute(
+                f"UPDATE destinations SET state = 'pending' WHERE id IN ({_marks(back_ids)})"
+                " AND state = 'in_flight' RETURNING id, campaign_id",
+                back_ids,
+            ),
+            lambda rows: [(row[1], _IN_FLIGHT, _PENDING) for row in rows],
         )
+        if len(moved) != len(back_ids):
+            self._conn.execute(
+                f"UPDATE destinations SET state = 'pending' WHERE id IN ({_marks(back_ids)})"
+                " AND state <> 'in_flight'",
+                back_ids,
+            )
         self._conn.insert_many(
             "dial_queue",
             ("destination_id", "campaign_id", "priority", "due_at"),
