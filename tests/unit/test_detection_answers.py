@@ -164,3 +164,23 @@ def test_a_held_vowel_with_its_neighbouring_harmonics_is_not_a_beep_verdict(
     found = detect(pcm(silence(0.3), hello(rng), silence(0.3), oh, silence(3)))
     assert not found.reason.startswith("BEEP"), found
     assert found.by is AnsweredBy.HUMAN, found
+
+
+# a pause inside a greeting
+
+
+def test_a_pause_after_a_long_first_sentence_is_not_yet_a_person(
+    rng: np.random.Generator,
+) -> None:
+    # "You have reached the voicemail of Anna Green. ... Speak after the beep.": a machine's
+    # pause inside its greeting is up to 1.5 s, a person's silence after speaking 3 s or more.
+    first = words(rng, 4, 0.32, 0.06)  # 1.3 s of voice in four words
+    found = detect(pcm(silence(0.3), first, silence(1.2), words(rng, 4, 0.25, 0.06), silence(3)))
+    assert found.by is AnsweredBy.MACHINE, found
+
+
+def test_a_long_answer_then_silence_is_still_a_person(rng: np.random.Generator) -> None:
+    # "Hello, you're speaking to Sarah Jones." and then nothing: the longer wait, then a person.
+    found = detect(pcm(silence(0.3), words(rng, 4, 0.32, 0.06), silence(4)))
+    assert (found.by, found.reason) == (AnsweredBy.HUMAN, "HUMAN-1600-1600"), found
+    assert found.after_ms <= 3500

@@ -83,9 +83,11 @@ class AmdSettings:
     sustained_talk: float = 0.6
     # After this much voice in all, a pause must be long_talk_silence (not
     # after_greeting_silence) to be a person waiting: a machine's greeting pauses between
-    # sentences, and a person who said this much has usually said what they had to.
-    long_talk_voice: int = 2000
-    long_talk_silence: int = 1000
+    # sentences (up to 1.5 s, and the gate hears its silence start as a sentence trails off),
+    # while a person who said a sentence's worth waits 3 s or more for an answer. A short
+    # hello (under 1 s of voice) keeps the 800 ms: its verdict is not delayed.
+    long_talk_voice: int = 1000
+    long_talk_silence: int = 1600
     # Before the first word, this much sound by level (dB above the noise floor, and no more
     # than 15 dB under silence_threshold) for min_word_length is someone there: no
     # INITIALSILENCE, even if the voice gate heard no word (a soft or far "hello"). 0: off.
