@@ -184,3 +184,18 @@ def test_a_long_answer_then_silence_is_still_a_person(rng: np.random.Generator) 
     found = detect(pcm(silence(0.3), words(rng, 4, 0.32, 0.06), silence(4)))
     assert (found.by, found.reason) == (AnsweredBy.HUMAN, "HUMAN-1600-1600"), found
     assert found.after_ms <= 3500
+
+
+def test_a_machine_whose_first_clause_is_long_is_not_a_persons_opening(
+    rng: np.random.Generator,
+) -> None:
+    # "Hello, this is Peter. | I can't take your call right now. | Leave a message.": the first
+    # clause (0.7 s of voice) then sentences with 0.35-0.5 s pauses. Taken for a person's
+    # opening, it loosened the limits and the greeting ran to "not sure" at 5 s.
+    clause = words(rng, 2, 0.36, 0.05)
+    sentence = words(rng, 3, 0.3, 0.08)
+    audio = pcm(silence(0.3), clause, silence(0.35), sentence, silence(0.5), sentence, silence(0.5))
+    audio += pcm(words(rng, 3, 0.3, 0.08), silence(2))
+    found = detect(audio)
+    assert found.by is AnsweredBy.MACHINE, found
+    assert found.after_ms < 5000

@@ -61,8 +61,10 @@ class AmdSettings:
     # A person's opening: a short utterance ("Hello?", "Er,") of at most opening_max_voice,
     # then at least opening_pause of silence. After one (up to `openings` times) the counts
     # start again with the looser greeting_after_opening and words_after_opening, since what
-    # follows is a person going on talking more often than a machine's greeting.
-    opening_max_voice: int = 900
+    # follows is a person going on talking more often than a machine's greeting. 650 ms, not
+    # 900: a machine's first clause ("Hello, this is Peter.") is heard as 0.7-0.9 s of voice,
+    # and taken for an opening it let the greeting talk on to "not sure" at 5 s.
+    opening_max_voice: int = 650
     opening_pause: int = 300
     openings: int = 2
     greeting_after_opening: int = 3000
@@ -85,8 +87,8 @@ class AmdSettings:
     # after_greeting_silence) to be a person waiting: a machine's greeting pauses between
     # sentences (up to 1.5 s, and the gate hears its silence start as a sentence trails off),
     # while a person who said a sentence's worth waits 3 s or more for an answer. A short
-    # hello (under 1 s of voice) keeps the 800 ms: its verdict is not delayed.
-    long_talk_voice: int = 1000
+    # hello (under 1.2 s of voice: "Hello, Jones residence." included) keeps the 800 ms.
+    long_talk_voice: int = 1200
     long_talk_silence: int = 1600
     # Before the first word, this much sound by level (dB above the noise floor, and no more
     # than 15 dB under silence_threshold) for min_word_length is someone there: no
