@@ -182,7 +182,8 @@ def test_a_pause_after_a_long_first_sentence_is_not_yet_a_person(
 def test_a_long_answer_then_silence_is_still_a_person(rng: np.random.Generator) -> None:
     # "Hello, you're speaking to Sarah Jones." and then nothing: the longer wait, then a person.
     found = detect(pcm(silence(0.3), words(rng, 4, 0.32, 0.06), silence(4)))
-    assert (found.by, found.reason) == (AnsweredBy.HUMAN, "HUMAN-1600-1600"), found
+    assert found.by is AnsweredBy.HUMAN, found
+    assert found.reason.endswith("HUMAN-1600-1600"), found  # the rules' longer wait
     assert found.after_ms <= 3500
 
 

@@ -242,6 +242,10 @@ class AnswerDetector:
             machine = answer_model.verdict(
                 margin, at, timeline.silence_ms, timeline.talk_ms, rules_by
             )
+        elif self._rules is not None:
+            # The rules heard a word the features did not (a vowel the line made a tone,
+            # tones_as_voice): theirs is the only verdict on it.
+            return Detection(self._rules.by, at, self._rules.reason)
         if machine is not None:
             by = AnsweredBy.MACHINE if machine else AnsweredBy.HUMAN
             agreed = "" if self._rules is None else f"+{self._rules.reason}"
