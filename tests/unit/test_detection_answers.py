@@ -164,3 +164,39 @@ def test_a_held_vowel_with_its_neighbouring_harmonics_is_not_a_beep_verdict(
     found = detect(pcm(silence(0.3), hello(rng), silence(0.3), oh, silence(3)))
     assert not found.reason.startswith("BEEP"), found
     assert found.by is AnsweredBy.HUMAN, found
+
+
+# a pause inside a greeting
+
+
+def test_a_pause_after_a_long_first_sentence_is_not_yet_a_person(
+    rng: np.random.Generator,
+) -> None:
+    # "You have reached the voicemail of Anna Green. ... Speak after the beep.": a machine's
+    # pause inside its greeting is up to 1.5 s, a person's silence after speaking 3 s or more.
+    first = words(rng, 4, 0.32, 0.06)  # 1.3 s of voice in four words
+    found = detect(pcm(silence(0.3), first, silence(1.2), words(rng, 4, 0.25, 0.06), silence(3)))
+    assert found.by is AnsweredBy.MACHINE, found
+
+
+def test_a_long_answer_then_silence_is_still_a_person(rng: np.random.Generator) -> None:
+    # "Hello, you're speaking to Sarah Jones." and then nothing: the longer wait, then a person.
+    found = detect(pcm(silence(0.3), words(rng, 4, 0.32, 0.06), silence(4)))
+    assert found.by is AnsweredBy.HUMAN, found
+    assert found.reason.endswith("HUMAN-1600-1600"), found  # the rules' longer wait
+    assert found.after_ms <= 3500
+
+
+def test_a_machine_whose_first_clause_is_long_is_not_a_persons_opening(
+    rng: np.random.Generator,
+) -> None:
+    # "Hello, this is Peter. | I can't take your call right now. | Leave a message.": the first
+    # clause (0.7 s of voice) then sentences with 0.35-0.5 s pauses. Taken for a person's
+    # opening, it loosened the limits and the greeting ran to "not sure" at 5 s.
+    clause = words(rng, 2, 0.36, 0.05)
+    sentence = words(rng, 3, 0.3, 0.08)
+    audio = pcm(silence(0.3), clause, silence(0.35), sentence, silence(0.5), sentence, silence(0.5))
+    audio += pcm(words(rng, 3, 0.3, 0.08), silence(2))
+    found = detect(audio)
+    assert found.by is AnsweredBy.MACHINE, found
+    assert found.after_ms < 5000

@@ -242,6 +242,10 @@ class AnswerDetector:
             machine = answer_model.verdict(
                 margin, at, timeline.silence_ms, timeline.talk_ms, rules_by
             )
+        elif self._rules is not None:
+            # The rules heard a word the features did not (a vowel the line made a tone,
+            # tones_as_voice): theirs is the only verdict on it.
+            return Detection(self._rules.by, at, self._rules.reason)
         if machine is not None:
             by = AnsweredBy.MACHINE if machine else AnsweredBy.HUMAN
             agreed = "" if self._rules is None else f"+{self._rules.reason}"
@@ -305,6 +309,11 @@ class AnswerDetector:
 
     def _out_of_time(self, at: int) -> Detection:
         s = self.settings
+        if self._in_greeting and self._silence >= s.after_greeting_silence:
+            # Still quiet after long talk, short of long_talk_silence: that longer wait was a
+            # chance for a machine to go on, and the time is up, so app_amd's pause stands.
+            needed = s.after_greeting_silence
+            return Detection(AnsweredBy.HUMAN, at, f"HUMAN-{self._silence}-{needed}")
         if self._first_voice is not None and self._silence < s.opening_pause:
             share = self._all_voice / max(at - self._first_voice, FRAME_MS)
             if share >= s.sustained_talk:
