@@ -60,7 +60,7 @@ class Ear:
             tone = self.tones.current
             # A tone is not speech: a beep or fax tone must not be taken for a word.
             samples = facts.samples if tone is None else None
-            voice = self.gate.step(index, facts.level, samples)
+            voice = self.gate.step(index, facts.level, samples, tone is not None)
             gate = self.gate
             yield Frame(
                 index, voice, tone, ended, facts.level, gate.floor, gate.voicing, gate.pitch_hz
