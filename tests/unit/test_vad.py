@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dialer.telephony.amd_settings import AmdSettings
-from dialer.telephony.ear import Ear
+from dialer.telephony.ear import Ear, Frame
 from dialer.telephony.vad import GateSettings
 from tests.unit.test_detection import Audio, noise, pcm, silence, syllable
 
@@ -102,3 +102,17 @@ def test_a_melodys_held_notes_are_not_voice() -> None:
 def test_a_voice_whose_pitch_glides_is_still_voice(rng: np.random.Generator) -> None:
     audio = pcm(silence(0.4), syllable(rng, 0.4), silence(0.1), syllable(rng, 0.4), silence(0.4))
     assert sum(heard(audio, MELODY)) >= sum(heard(audio, AmdSettings())) - 2
+
+
+def test_the_ear_marks_a_melodys_held_notes() -> None:
+    # A held note is neither voice nor a beep, but a timing cue: music before a greeting.
+    audio = pcm(silence(0.4), note(440.0, 0.4), silence(0.2))
+    marked = [f.note for f in _frames(audio, MELODY)]
+    assert sum(marked) >= frames(0.4) - 2 * MELODY.melody_frames
+    assert not any(f.note for f in _frames(audio, AmdSettings()))
+
+
+def _frames(audio: bytes, settings: AmdSettings) -> list[Frame]:
+    ear = Ear(settings)
+    padded = audio + bytes(320 * 5)
+    return [f for at in range(0, len(padded), 320) for f in ear.hear(padded[at : at + 320])]

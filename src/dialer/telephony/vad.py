@@ -141,6 +141,7 @@ class SpeechGate:
         # was too quiet to test, or a tone).
         self.voicing = 0.0
         self.pitch_hz = 0.0
+        self.note = False  # the last frame was a held note of a melody (``melody_frames``)
 
     def start(self, first_levels: list[float]) -> None:
         """How the line starts, from its first frames' levels: steady is noise or silence, and
@@ -174,6 +175,7 @@ class SpeechGate:
         self._recent.append(10.0 ** (level / 10.0))
         gate = max(s.silence_threshold, floor + s.noise_margin)
         self.voicing = self.pitch_hz = 0.0
+        self.note = False
         # The level of the last 200 ms: a syllable's, steadier than one frame's, so the callee's
         # own quieter sounds stay near their loudest, and talk behind them stays below.
         smooth = 10.0 * math.log10(sum(self._recent) / len(self._recent))
@@ -203,6 +205,7 @@ class SpeechGate:
             self.pitch_hz = _RATE / lag if lag else 0.0
             if s.melody_frames and self._note(fine):
                 # A held note ends the voiced run: no hangover or hold carries voice into it.
+                self.note = True
                 self._since_voiced = self._hangover + 1
                 self._since_heard = self._hold
                 return False
