@@ -102,7 +102,7 @@ def _peak(window: npt.NDArray[np.float64]) -> tuple[float, int, float]:
     peak = int(lags.argmax())
     vertex = 0.0
     if 0 < peak < lags.size - 1:
-        left, mid, right = lags[peak - 1], lags[peak], lags[peak + 1]
+        left, mid, right = lags[peak - 1 : peak + 2].tolist()
         bend = left - 2.0 * mid + right
         if bend < 0.0:
             vertex = min(0.5, max(-0.5, 0.5 * (left - right) / bend))
@@ -114,7 +114,7 @@ def _same_note(lag: float, before: float, drift: float) -> bool:
     if not lag or not before:
         return False
     ratio = lag / before
-    return any(abs(ratio / k - 1.0) <= drift for k in _OCTAVE_JUMPS)
+    return any(abs(ratio - k) <= drift * k for k in _OCTAVE_JUMPS)
 
 
 class SpeechGate:
