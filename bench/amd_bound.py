@@ -25,10 +25,12 @@ Fax and dead air are left out (tones and INITIALSILENCE decide them); "accuracy"
 and machines.
 
     .venv/bin/python bench/amd_bound.py [--corpus .cache/amd-corpus2] [--held-out]
+        [--ear truth|ear|both] [--set name=value ...]  (the ear's AmdSettings, e.g. the gate's)
 """
 
 import argparse
 import csv
+import dataclasses
 import hashlib
 import itertools
 import sys
@@ -157,17 +159,17 @@ def timeline_rows(voice: Voice, tone: Voice) -> Array:
     return np.array([features_at(voice, ms // FRAME_MS, tone) for ms in POINTS_MS])
 
 
-def ear_frames(audio: bytes) -> npt.NDArray[np.bool_]:
+def ear_frames(audio: bytes, settings: AmdSettings | None = None) -> npt.NDArray[np.bool_]:
     """The detector's ear's per-frame verdicts over the file: (2, frames), voice (a tone is
-    not voice) and a steady tone."""
-    ear = Ear(AmdSettings())
+    not voice) and a steady tone or a melody's held note (the gate's ``melody_frames``)."""
+    ear = Ear(settings or AmdSettings())
     length = POINTS_MS[-1] // FRAME_MS
     pcm = audio[: length * FRAME_MS * 16].ljust(length * FRAME_MS * 16 + 320 * 5, b"\0")
     heard = np.zeros((2, length), dtype=np.bool_)
     for fed in range(0, len(pcm), 320):
         for frame in ear.hear(pcm[fed : fed + 320]):
             if frame.index < length:
-                heard[:, frame.index] = frame.voice, frame.tone is not None
+                heard[:, frame.index] = frame.voice, frame.tone is not None or frame.note
     return heard
 
 
@@ -190,25 +192,28 @@ class Item:
     rows: dict[str, Array]  # ear name: features at each point
 
 
-def _fingerprint() -> str:
+def _fingerprint(settings: AmdSettings) -> str:
     here = Path(__file__).parents[1] / "src/dialer/telephony"
     code = b"".join(
         (here / name).read_bytes()
         for name in ("ear.py", "vad.py", "tones.py", "amd_settings.py", "pcm.py")
     )
+    code += repr(settings).encode()
     return hashlib.sha256(code + Path(__file__).read_bytes()).hexdigest()[:16]
 
 
-def load(corpus: Path) -> list[Item]:
-    """People and machines of both halves with both ears' rows (the ear's cached by code)."""
+def load(corpus: Path, settings: AmdSettings | None = None) -> list[Item]:
+    """People and machines of both halves with both ears' rows (the ear's cached by code and
+    settings)."""
+    settings = settings or AmdSettings()
     with (corpus / "labels.csv").open() as f:
         rows = [r for r in csv.DictReader(f) if r["label"] in ("human", "machine")]
-    cache = corpus / f"bound-ear-{_fingerprint()}.npz"
+    cache = corpus / f"bound-ear-{_fingerprint(settings)}.npz"
     if cache.exists():
         stored = np.load(cache)
         heard = {r["file"]: stored[r["file"]] for r in rows}
     else:
-        heard = {r["file"]: ear_frames(read_wav_8k(corpus / r["file"])) for r in rows}
+        heard = {r["file"]: ear_frames(read_wav_8k(corpus / r["file"]), settings) for r in rows}
         np.savez_compressed(cache, **heard)
     return [
         Item(
@@ -433,8 +438,16 @@ def main() -> None:
     parser.add_argument(
         "--held-out", action="store_true", help="also score the held-out half (once, at the end)"
     )
+    parser.add_argument(
+        "--set", action="append", default=[], help="the ear's AmdSettings field=value (numbers)"
+    )
     args = parser.parse_args()
-    items = load(args.corpus)
+    types = {f.name: f.type for f in dataclasses.fields(AmdSettings)}
+    overrides: dict[str, float | int] = {}
+    for item in args.set:
+        name, value = item.split("=", 1)
+        overrides[name] = float(value) if types[name] in (float, "float") else int(value)
+    items = load(args.corpus, AmdSettings(**overrides))  # type: ignore[arg-type]
     tune = [i for i in items if i.half == "tune"]
     held = [i for i in items if i.half == "held-out"] if args.held_out else []
     for ear in ("truth", "ear") if args.ear == "both" else (args.ear,):

@@ -58,6 +58,14 @@ class AmdSettings:
     voicing_hangover: int = 100
     background_margin: float = 10.0
     talker_decay: float = 2.0
+    # The gate's phrase hold and melody test (vad.GateSettings explains them; off by default,
+    # docs/speech-and-detection.md "h-ear" has the figures and the recommended values).
+    voice_hold: int = 0
+    voice_hold_threshold: float = -55.0
+    voice_hold_margin: float = 10.0
+    voice_hold_range: float = 10.0
+    melody_frames: int = 0
+    melody_drift: float = 0.004
     # A person's opening: a short utterance ("Hello?", "Er,") of at most opening_max_voice,
     # then at least opening_pause of silence. After one (up to `openings` times) the counts
     # start again with the looser greeting_after_opening and words_after_opening, since what
@@ -116,4 +124,10 @@ class AmdSettings:
             voicing_hangover=self.voicing_hangover,
             background_margin=self.background_margin,
             talker_decay=self.talker_decay,
+            voice_hold=self.voice_hold,
+            voice_hold_threshold=self.voice_hold_threshold,
+            voice_hold_margin=self.voice_hold_margin,
+            voice_hold_range=self.voice_hold_range,
+            melody_frames=self.melody_frames,
+            melody_drift=self.melody_drift,
         )

@@ -24,6 +24,7 @@ class Frame:
     floor: float = 0.0  # the noise floor the gate judged it against, dBFS
     voicing: float = 0.0  # the gate's periodicity (0 when not tested: quiet, or a tone)
     pitch_hz: float = 0.0  # and the pitch at its peak
+    note: bool = False  # a held note of a melody (the gate's melody test; never voice)
 
 
 class Ear:
@@ -60,10 +61,18 @@ class Ear:
             tone = self.tones.current
             # A tone is not speech: a beep or fax tone must not be taken for a word.
             samples = facts.samples if tone is None else None
-            voice = self.gate.step(index, facts.level, samples)
+            voice = self.gate.step(index, facts.level, samples, tone is not None)
             gate = self.gate
             yield Frame(
-                index, voice, tone, ended, facts.level, gate.floor, gate.voicing, gate.pitch_hz
+                index,
+                voice,
+                tone,
+                ended,
+                facts.level,
+                gate.floor,
+                gate.voicing,
+                gate.pitch_hz,
+                gate.note,
             )
 
 
