@@ -75,8 +75,9 @@ class AmdSettings:
     # have them): on a band-limited line a vowel's harmonic can otherwise pass for one.
     beep_pure: bool = True
     beep_settle: int = 160
-    # After a greeting, a steady tone this long may be one of a row of short pips.
-    pip_min_length: int = 60
+    # After a greeting, a steady tone this long may be one of a row of short pips (the
+    # GreetingEndDetector's only: a 50 ms pip is two tonal frames of the 40 ms window).
+    pip_min_length: int = 40
     # At total_analysis_time, still talking with voice this share of the time since the first
     # word is a machine (people have stopped by then); anything else is "not sure", which the
     # mode decides: a person, or a machine (AmdMode).
