@@ -287,3 +287,58 @@ def test_two_short_harmonics_of_a_voice_in_a_row_are_not_a_beep(
     reason, at = ended(audio)
     assert reason == "BEEP-1640"
     assert 0 <= at - ms(first, lead, vowels, pause, rest, gap, beep) <= LATE_MS
+
+
+def test_a_beep_after_a_greeting_of_45_seconds_is_still_the_end(
+    rng: np.random.Generator,
+) -> None:
+    # Greetings run to 40 s; with the pauses and the last sentence the beep can end past 45 s.
+    greeting = np.concatenate([words(rng, 10, 0.25, 0.08), silence(0.7)] * 14)
+    gap, beep = silence(0.5), tone(1000, 0.5)
+    assert ms(greeting, gap, beep) > 45000
+    reason, at = ended(np.concatenate([greeting, gap, beep, silence(3)]))
+    assert reason == "BEEP-1000"
+    assert 0 <= at - ms(greeting, gap, beep) <= LATE_MS
+
+
+def test_a_glide_of_a_voices_harmonic_is_not_a_row_of_pips(rng: np.random.Generator) -> None:
+    # A falling vowel: its harmonic steps 536, 504, 469 Hz, 40 ms each with no gap; then the
+    # rest of the word, 9 dB down, and a pause.
+    first, lead = words(rng, 6, 0.25, 0.08), silence(0.1)
+    glide = np.concatenate([tone(hz, 0.04, -18.0) for hz in (536.0, 504.0, 469.0)])
+    tail, pause = syllable(rng, 0.12, -27.0), silence(1.0)
+    rest, gap, beep = words(rng, 6, 0.25, 0.08), silence(0.4), tone(1440, 0.4)
+    audio = np.concatenate([first, lead, glide, tail, pause, rest, gap, beep, silence(3)])
+    reason, at = ended(audio)
+    assert reason == "BEEP-1440"
+    assert 0 <= at - ms(first, lead, glide, tail, pause, rest, gap, beep) <= LATE_MS
+
+
+def test_two_short_harmonics_at_one_pitch_with_quiet_between_are_not_one_beep(
+    rng: np.random.Generator,
+) -> None:
+    # Two syllables' harmonics at 431 and 434 Hz, 40 ms each, 60 ms of quiet between: they are
+    # not one beep broken (the break of a beep is masked, not quiet).
+    first, lead = words(rng, 6, 0.25, 0.08), silence(0.2)
+    pair = np.concatenate([tone(431, 0.04, -24.0), silence(0.06), tone(434, 0.04, -24.0)])
+    pause, rest = silence(1.2), words(rng, 6, 0.25, 0.08)
+    gap, beep = silence(0.4), tone(1200, 0.5)
+    audio = np.concatenate([first, lead, pair, pause, rest, gap, beep, silence(3)])
+    reason, at = ended(audio)
+    assert reason == "BEEP-1200"
+    assert 0 <= at - ms(first, lead, pair, pause, rest, gap, beep) <= LATE_MS
+
+
+def test_a_chord_under_a_note_before_the_greeting_is_music_not_talk_behind(
+    rng: np.random.Generator,
+) -> None:
+    # A note, then chords 12 dB under it: before any greeting, sound under a tone is more of
+    # the music (which the voice gate hears as voice), not someone talking behind a beep.
+    chord = sum(tone(hz, 0.6, -42.0) for hz in (262.0, 330.0, 392.0))
+    melody = np.concatenate([silence(0.3), tone(443, 0.24, -25.0), silence(0.02), chord])
+    lead, greeting = silence(0.3), words(rng, 10, 0.25, 0.08)
+    gap, beep = silence(0.5), tone(1060, 0.4)
+    audio = np.concatenate([melody, lead, greeting, gap, beep, silence(3)])
+    reason, at = ended(audio, heard_speech=False)
+    assert reason == "BEEP-1060"
+    assert 0 <= at - ms(melody, lead, greeting, gap, beep) <= LATE_MS

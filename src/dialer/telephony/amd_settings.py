@@ -52,7 +52,7 @@ class AmdSettings:
     cng_min_length: int = 400
     tonality: float = 0.85
     greeting_end_silence: int = 2000
-    greeting_end_max_wait: int = 45000
+    greeting_end_max_wait: int = 60000
     # The voice gate (vad.py): voicing, and the callee's level against the room's talk.
     periodicity: float = 0.45
     voicing_hangover: int = 100

@@ -33,7 +33,7 @@ _HEARD_SOUND_MS = 500
 # voice gate hears it as voice. A word or sound whose loudest frame is this far below the tone
 # just heard is not the greeting going on: a vowel's harmonic is part of its word, which is
 # about as loud, while a beep is well over the talk behind it.
-_UNDER_TONE_DB = 8.0
+_UNDER_TONE_DB = 10.0
 # A beep that a codec or noise breaks for a frame or three (GSM in fan noise), or a row of
 # pips whose gaps the 40 ms window smears, comes back at the same pitch this soon: one tone.
 # The same pitch to a few Hz: a vowel's harmonic moves more between two of its pieces.
@@ -46,7 +46,7 @@ _ONSET_MS = 2 * FRAME_MS
 
 @dataclass(frozen=True, slots=True)
 class GreetingEnd:
-    """Why the greeting is over (``BEEP-1000``, ``SILENCE-2000``, ``MAXWAIT-45000``), and when
+    """Why the greeting is over (``BEEP-1000``, ``SILENCE-2000``, ``MAXWAIT-60000``), and when
     (ms of audio fed to the GreetingEndDetector)."""
 
     reason: str
@@ -101,12 +101,15 @@ class GreetingEndDetector:
         # The loudest frame of the tone playing or last heard, dBFS (a beep handed over: its
         # level is not known, so nothing counts as under it).
         self._peak = -200.0
+        self._tone_after_speech = False  # the greeting had been heard when it began
         # The last tone that ended, of any length, and its loudest frame: a tone that comes
         # back at its pitch after a break is its rest (_joins), not the next of a row.
         self._piece: ToneRun | None = beep
         self._piece_peak = self._peak
         self._joins = False
+        self._prior: ToneRun | None = None  # the tone before the last piece
         self._gap_quiet = False  # a quiet frame since the last tone: pips, not a break
+        self._gap_voice = 0  # voice since the last tone, not under it, ms
         self._word_top = -200.0  # the loudest frame of the voice now going on (_voice)
         self._near_voice = 0  # of which not under the last tone, ms
         self._sound_top = -200.0  # the loudest frame of the sound now going on (_sound)
@@ -131,19 +134,20 @@ class GreetingEndDetector:
                 else:
                     self._beep = None  # a steady tone that is no beep: the last was none either
             if tone is not None and tone.first == frame.index:
-                self._joins = self._is_rest_of_piece(tone)
+                # A break with a quiet frame in it is a gap between pips: the next of a row.
+                self._joins = not self._gap_quiet and self._is_rest_of_piece(tone)
                 if not self._joins:
                     self._row = self._next_row(tone)
-                elif self._row and self._gap_quiet:
-                    self._row += 1  # the next of a row of pips at one pitch
                 self._peak = frame.level
+                self._tone_after_speech = self._heard_speech
             if tone is not None:
                 self._peak = max(self._peak, frame.level)
             under = self._under_tone(frame.level)
             if tone is None:
                 self._gap_quiet = self._gap_quiet or not loud
+                self._gap_voice += FRAME_MS * (spoken and not under)
             else:
-                self._gap_quiet = False
+                self._gap_quiet, self._gap_voice = False, 0
             if steady:
                 pass  # the wait after it starts with the next frame
             elif tone is not None:
@@ -223,15 +227,16 @@ class GreetingEndDetector:
         if (
             self._row
             and last is not None
-            and self._near_voice <= _ONSET_MS
+            and self._gap_voice <= _ONSET_MS
             and (tone.first - last.last) * FRAME_MS <= _PIP_GAP_MS
         ):
             return self._row + 1
         return 1 if quiet >= _QUIET_BEFORE_BEEP_MS else 0
 
     def _under_tone(self, level: float) -> bool:
-        """Whether sound at ``level`` is well under the tone last heard: talk behind."""
-        return level <= self._peak - _UNDER_TONE_DB
+        """Whether sound at ``level`` is well under the tone last heard, which followed the
+        greeting: talk behind. (Before the greeting, sound under a note is more music.)"""
+        return self._tone_after_speech and level <= self._peak - _UNDER_TONE_DB
 
     def _is_rest_of_piece(self, tone: ToneRun) -> bool:
         """Whether ``tone``, just begun, is the last tone coming back after a break."""
@@ -256,6 +261,8 @@ class GreetingEndDetector:
                 piece.voiced + run.voiced,
             )
             self._peak = max(self._peak, self._piece_peak)
+        else:
+            self._prior = piece
         self._piece, self._piece_peak, self._joins = run, self._peak, False
         return run
 
@@ -267,10 +274,10 @@ class GreetingEndDetector:
         s = self.settings
         if run.length_ms >= s.beep_min_length:
             return True
-        last = self._piece
+        last = self._prior
         return (
             self._heard_speech
             and self._row >= _LONGEST_BEEP_ROW
             and last is not None
-            and (run.first - last.last) * FRAME_MS <= _PIP_GAP_MS
+            and FRAME_MS < (run.first - last.last) * FRAME_MS <= _PIP_GAP_MS
         )
