@@ -196,3 +196,149 @@ def test_a_beep_still_playing_at_the_verdict_ends_the_greeting(rng: np.random.Ge
     assert waiting.result.reason == "BEEP-1000"
     at = found.after_ms + waiting.result.after_ms
     assert 0 <= at - ms(greeting, gap, beep) <= LATE_MS
+
+
+def babble(rng: np.random.Generator, seconds: float, dbfs: float) -> Audio:
+    """Talk behind the machine: syllables with short gaps, at ``dbfs``."""
+    parts: list[Audio] = []
+    while sum(part.size for part in parts) < seconds * RATE:
+        parts += [syllable(rng, rng.uniform(0.15, 0.3), dbfs), silence(rng.uniform(0.02, 0.08))]
+    return np.concatenate(parts)[: round(seconds * RATE)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_beep_heard_through_talk_behind_the_machine_is_the_end(seed: int) -> None:
+    # Someone talks in the room 12 dB under the beep, all through the call: just after the
+    # beep the voice gate hears them as voice, but they are not the greeting going on.
+    rng = np.random.default_rng(seed)
+    greeting, gap, beep = words(rng, 10, 0.25, 0.08), silence(0.4), tone(1000, 0.8, -23.0)
+    audio = np.concatenate([greeting, gap, beep, silence(3)])
+    audio += babble(rng, audio.size / RATE, -35.0)
+    reason, at = ended(audio)
+    assert reason.startswith("BEEP-")
+    assert abs(int(reason.removeprefix("BEEP-")) - 1000) <= 5  # the talk moves its pitch a little
+    assert 0 <= at - ms(greeting, gap, beep) <= LATE_MS
+
+
+def test_pips_with_talk_behind_them_between_are_still_a_row(rng: np.random.Generator) -> None:
+    # Talk 12 dB under the pips from just before them on: the voice gate hears it between
+    # them, which is no voice at the pips' level, so the row of three holds.
+    greeting, gap = words(rng, 10, 0.25, 0.08), silence(0.4)
+    pip, gaps = tone(1050, 0.08, -16.0), (silence(0.14), silence(0.1))
+    pips = np.concatenate([pip, gaps[0], pip[:560], gaps[1], tone(1050, 0.14, -16.0)])
+    head = ms(greeting, gap)
+    audio = np.concatenate([greeting, gap, pips, silence(3)])
+    audio[round(head * RATE / 1000) - 800 :] += babble(rng, ms(pips) / 1000 + 3.1, -28.0)
+    reason, at = ended(audio)
+    assert reason == "BEEP-1050"
+    assert 0 <= at - ms(greeting, gap, pips) <= LATE_MS
+
+
+def test_a_beep_broken_for_a_moment_by_a_sound_on_the_line_is_one_beep(
+    rng: np.random.Generator,
+) -> None:
+    # A voiced burst as loud as the beep masks it for 40 ms (a codec in fan noise): its rest
+    # comes back at the same pitch, and its end is the greeting's.
+    greeting, gap = words(rng, 10, 0.25, 0.08), silence(0.4)
+    beep = tone(1430, 0.9, -22.0)
+    cut = round(0.3 * RATE)
+    beep[cut : cut + round(0.04 * RATE)] = syllable(rng, 0.04, -22.0)
+    reason, at = ended(np.concatenate([greeting, gap, beep, silence(3)]))
+    assert reason == "BEEP-1430"
+    assert 0 <= at - ms(greeting, gap, beep) <= LATE_MS
+
+
+def test_three_pips_of_50_ms_are_a_beep(rng: np.random.Generator) -> None:
+    # The 40 ms window hears a 50 ms pip as two tonal frames (here, the last one).
+    greeting, gap = words(rng, 10, 0.25, 0.08), silence(0.41)
+    parts: list[Audio] = []
+    for hz in (690.0, 960.0, 1220.0):
+        parts += [tone(hz, 0.05), silence(0.1)]
+    pips = np.concatenate(parts[:-1])
+    reason, at = ended(np.concatenate([greeting, gap, pips, silence(3)]))
+    assert reason == "BEEP-1220"
+    assert 0 <= at - ms(greeting, gap, pips) <= LATE_MS
+
+
+def test_pips_at_one_pitch_joined_by_a_short_gap_are_still_three(
+    rng: np.random.Generator,
+) -> None:
+    # The first two pips' 55 ms gap is short enough to join them as one broken tone; the third,
+    # short, still ends a row of three, since the gap was quiet.
+    greeting, gap = words(rng, 10, 0.25, 0.08), silence(0.4)
+    pips = np.concatenate(
+        [tone(830, 0.1), silence(0.055), tone(830, 0.14), silence(0.15), tone(830, 0.1)]
+    )
+    reason, at = ended(np.concatenate([greeting, gap, pips, silence(3)]))
+    assert reason == "BEEP-830"
+    assert 0 <= at - ms(greeting, gap, pips) <= LATE_MS
+
+
+def test_two_short_harmonics_of_a_voice_in_a_row_are_not_a_beep(
+    rng: np.random.Generator,
+) -> None:
+    # Two syllables whose harmonic near 410 Hz holds still for 80 ms each, out of quiet: two
+    # short tones 13 Hz apart are no two-tone beep (its tones are each a beep's length).
+    first, lead = words(rng, 6, 0.25, 0.08), silence(0.3)
+    vowels = np.concatenate([tone(406, 0.08, -21.0), silence(0.08), tone(419, 0.08, -21.0)])
+    pause, rest = silence(1.2), words(rng, 6, 0.25, 0.08)
+    gap, beep = silence(0.4), tone(1640, 0.35)
+    audio = np.concatenate([first, lead, vowels, pause, rest, gap, beep, silence(3)])
+    reason, at = ended(audio)
+    assert reason == "BEEP-1640"
+    assert 0 <= at - ms(first, lead, vowels, pause, rest, gap, beep) <= LATE_MS
+
+
+def test_a_beep_after_a_greeting_of_45_seconds_is_still_the_end(
+    rng: np.random.Generator,
+) -> None:
+    # Greetings run to 40 s; with the pauses and the last sentence the beep can end past 45 s.
+    greeting = np.concatenate([words(rng, 10, 0.25, 0.08), silence(0.7)] * 14)
+    gap, beep = silence(0.5), tone(1000, 0.5)
+    assert ms(greeting, gap, beep) > 45000
+    reason, at = ended(np.concatenate([greeting, gap, beep, silence(3)]))
+    assert reason == "BEEP-1000"
+    assert 0 <= at - ms(greeting, gap, beep) <= LATE_MS
+
+
+def test_a_glide_of_a_voices_harmonic_is_not_a_row_of_pips(rng: np.random.Generator) -> None:
+    # A falling vowel: its harmonic steps 536, 504, 469 Hz, 40 ms each with no gap; then the
+    # rest of the word, 9 dB down, and a pause.
+    first, lead = words(rng, 6, 0.25, 0.08), silence(0.1)
+    glide = np.concatenate([tone(hz, 0.04, -18.0) for hz in (536.0, 504.0, 469.0)])
+    tail, pause = syllable(rng, 0.12, -27.0), silence(1.0)
+    rest, gap, beep = words(rng, 6, 0.25, 0.08), silence(0.4), tone(1440, 0.4)
+    audio = np.concatenate([first, lead, glide, tail, pause, rest, gap, beep, silence(3)])
+    reason, at = ended(audio)
+    assert reason == "BEEP-1440"
+    assert 0 <= at - ms(first, lead, glide, tail, pause, rest, gap, beep) <= LATE_MS
+
+
+def test_two_short_harmonics_at_one_pitch_with_quiet_between_are_not_one_beep(
+    rng: np.random.Generator,
+) -> None:
+    # Two syllables' harmonics at 431 and 434 Hz, 40 ms each, 60 ms of quiet between: they are
+    # not one beep broken (the break of a beep is masked, not quiet).
+    first, lead = words(rng, 6, 0.25, 0.08), silence(0.2)
+    pair = np.concatenate([tone(431, 0.04, -24.0), silence(0.06), tone(434, 0.04, -24.0)])
+    pause, rest = silence(1.2), words(rng, 6, 0.25, 0.08)
+    gap, beep = silence(0.4), tone(1200, 0.5)
+    audio = np.concatenate([first, lead, pair, pause, rest, gap, beep, silence(3)])
+    reason, at = ended(audio)
+    assert reason == "BEEP-1200"
+    assert 0 <= at - ms(first, lead, pair, pause, rest, gap, beep) <= LATE_MS
+
+
+def test_a_chord_under_a_note_before_the_greeting_is_music_not_talk_behind(
+    rng: np.random.Generator,
+) -> None:
+    # A note, then chords 12 dB under it: before any greeting, sound under a tone is more of
+    # the music (which the voice gate hears as voice), not someone talking behind a beep.
+    chord = sum(tone(hz, 0.6, -42.0) for hz in (262.0, 330.0, 392.0))
+    melody = np.concatenate([silence(0.3), tone(443, 0.24, -25.0), silence(0.02), chord])
+    lead, greeting = silence(0.3), words(rng, 10, 0.25, 0.08)
+    gap, beep = silence(0.5), tone(1060, 0.4)
+    audio = np.concatenate([melody, lead, greeting, gap, beep, silence(3)])
+    reason, at = ended(audio, heard_speech=False)
+    assert reason == "BEEP-1060"
+    assert 0 <= at - ms(melody, lead, greeting, gap, beep) <= LATE_MS

@@ -52,7 +52,7 @@ class AmdSettings:
     cng_min_length: int = 400
     tonality: float = 0.85
     greeting_end_silence: int = 2000
-    greeting_end_max_wait: int = 45000
+    greeting_end_max_wait: int = 60000
     # The voice gate (vad.py): voicing, and the callee's level against the room's talk.
     periodicity: float = 0.45
     voicing_hangover: int = 100
@@ -85,8 +85,9 @@ class AmdSettings:
     # have them): on a band-limited line a vowel's harmonic can otherwise pass for one.
     beep_pure: bool = True
     beep_settle: int = 160
-    # After a greeting, a steady tone this long may be one of a row of short pips.
-    pip_min_length: int = 60
+    # After a greeting, a steady tone this long may be one of a row of short pips (the
+    # GreetingEndDetector's only: a 50 ms pip is two tonal frames of the 40 ms window).
+    pip_min_length: int = 40
     # At total_analysis_time, still talking with voice this share of the time since the first
     # word is a machine (people have stopped by then); anything else is "not sure", which the
     # mode decides: a person, or a machine (AmdMode).
