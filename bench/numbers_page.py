@@ -25,18 +25,19 @@ from server import running_server
 # all mobiles (number type 1), as add_numbers records them.
 _FILL = {
     "postgres": "INSERT INTO destinations (campaign_id, number_raw, number_e164, name, state,"
-    " last_outcome, attempts_made, number_type, created_at)"
+    " last_outcome, attempts_made, number_type, created_at, is_final)"
     " SELECT %s, '07' || lpad(g::text, 9, '0'),"
     " '+447' || lpad(g::text, 9, '0'), 'Customer ' || g,"
     " CASE WHEN mod(g, 10) = 0 THEN 'done' ELSE 'pending' END,"
-    " CASE WHEN mod(g, 10) = 0 THEN 3 END, CASE WHEN mod(g, 10) = 0 THEN 1 ELSE 0 END, 1, 0"
-    " FROM generate_series(1, %s) g",
+    " CASE WHEN mod(g, 10) = 0 THEN 3 END, CASE WHEN mod(g, 10) = 0 THEN 1 ELSE 0 END, 1, 0,"
+    " CASE WHEN mod(g, 10) = 0 THEN 1 ELSE 0 END FROM generate_series(1, %s) g",
     "sqlite": "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < ?)"
     " INSERT INTO destinations (campaign_id, number_raw, number_e164, name, state,"
-    " last_outcome, attempts_made, number_type, created_at)"
+    " last_outcome, attempts_made, number_type, created_at, is_final)"
     " SELECT ?, '07' || printf('%09d', x), '+447' || printf('%09d', x), 'Customer ' || x,"
     " CASE WHEN x % 10 = 0 THEN 'done' ELSE 'pending' END,"
-    " CASE WHEN x % 10 = 0 THEN 3 END, CASE WHEN x % 10 = 0 THEN 1 ELSE 0 END, 1, 0 FROM g",
+    " CASE WHEN x % 10 = 0 THEN 3 END, CASE WHEN x % 10 = 0 THEN 1 ELSE 0 END, 1, 0,"
+    " CASE WHEN x % 10 = 0 THEN 1 ELSE 0 END FROM g",
 }
 _QUEUE = (
     "INSERT INTO dial_queue (destination_id, campaign_id, priority, due_at)"

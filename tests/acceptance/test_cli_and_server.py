@@ -88,6 +88,7 @@ def test_cli_setup_then_serve_then_rest(env: dict[str, str], tmp_path: Path) -> 
             "0025_engine_tables_without_rowid",
             "0026_sms_submitting",
             "0027_lighter_engine_writes",
+            "0028_waiting_index_without_state",
         ]
     }
     assert json.loads(dialer("migrate", env=env).stdout) == {"applied": []}

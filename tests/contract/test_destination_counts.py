@@ -3,7 +3,8 @@
 deletes, adds, a campaign cancelled with calls on the line), what the store reports equals a
 fresh count of its destinations, on every store. SQLite counts the engine's moves into and
 out of in_flight by hand and every other change by a trigger (migration 0027); a writer that
-fell between the two would show here."""
+fell between the two would show here. So would one that left GetWaitingCalls' list (the
+destinations_waiting index, migration 0028) out of step with the destinations' states."""
 
 from collections import Counter
 from datetime import timedelta
@@ -82,6 +83,35 @@ def expected(tally: Tally) -> tuple[Any, ...]:
     )
 
 
+def waiting_ids(store: Store, cid: CampaignId) -> list[int]:
+    """Every page of GetWaitingCalls, in order."""
+    ids: list[int] = []
+    after: tuple[int, int] | None = None
+    with store.read() as s:
+        while page := s.destinations.waiting_calls(cid, after, 7):
+            ids += [w.id for w in page]
+            after = (page[-1].priority, page[-1].id)
+    return ids
+
+
+def fresh_waiting(store: Store, cid: CampaignId) -> set[int]:
+    """The pending and in-flight destinations, read one by one; on the SQL stores, checked
+    against is_final first (migration 0028: destinations_waiting holds the rows with 0)."""
+    with store.read() as s:
+        conn = getattr(s, "_conn", None)
+        if conn is None:
+            return {
+                d.id
+                for d in s._t.destinations.values()  # type: ignore[attr-defined]
+                if d.campaign_id == cid and d.state in ("pending", "in_flight")
+            }
+        rows = conn.execute(
+            "SELECT id, state, is_final FROM destinations WHERE campaign_id = %s", (cid,)
+        )
+    assert [r for r in rows if r[2] != (r[1] in ("done", "cancelled"))] == []
+    return {r[0] for r in rows if r[1] in ("pending", "in_flight")}
+
+
 def test_the_counts_equal_a_fresh_count_after_a_mixed_run(store: Store) -> None:
     acme = account(store)
     cid = campaign(store, acme, numbers(30))
@@ -92,6 +122,9 @@ def test_the_counts_equal_a_fresh_count_after_a_mixed_run(store: Store) -> None:
         steps.append(step)
         for c in (cid, other):
             assert reported(store, acme, c) == expected(fresh_tally(store, c)), (c, steps)
+            listed = waiting_ids(store, c)
+            assert len(listed) == len(set(listed)), (c, steps)
+            assert set(listed) == fresh_waiting(store, c), (c, steps)
 
     check("added")
     jobs = claim(store, cid, 20)

@@ -71,9 +71,9 @@ def history(postgres_server: PostgresServer) -> tuple[str, TenantId, CampaignId]
         ]
         raw.execute(
             b"INSERT INTO destinations (campaign_id, number_raw, number_e164, state,"
-            b" attempts_made, created_at)"
+            b" attempts_made, created_at, is_final)"
             b" SELECT (%s::bigint[])[i %% %s + 1], 'n' || i,"
-            b"  '+4477009' || lpad(i::text, 5, '0'), 'done', %s, %s"
+            b"  '+4477009' || lpad(i::text, 5, '0'), 'done', %s, %s, 1"
             b" FROM generate_series(0, %s) i",
             (campaigns, CAMPAIGNS, ATTEMPTS_EACH, start, DESTINATIONS - 1),
         )

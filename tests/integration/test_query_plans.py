@@ -182,13 +182,14 @@ def filled(postgres_server: PostgresServer) -> Filled:
             # Three priorities; one in ten scheduled for later (an OriginateTime), due then.
             raw.execute(
                 b"INSERT INTO destinations (campaign_id, number_raw, number_e164, name, state,"
-                b" attempts_made, last_outcome, created_at, priority, originate_at, number_type)"
+                b" attempts_made, last_outcome, created_at, priority, originate_at, number_type,"
+                b" is_final)"
                 b" SELECT %s, '07700' || lpad(i::text, 6, '0'), '+447700' || lpad(i::text, 6, '0'),"
                 b" 'Name ' || i, %s, CASE WHEN %s = 'done' THEN 1 ELSE 0 END,"
                 b" CASE WHEN %s = 'done' THEN 1 END, %s, i %% 3,"
-                b" CASE WHEN i %% 10 = 0 THEN %s END, 1"
+                b" CASE WHEN i %% 10 = 0 THEN %s END, 1, CASE WHEN %s = 'done' THEN 1 ELSE 0 END"
                 b" FROM generate_series(1, %s) AS i",
-                (campaign, state, state, state, stamp, to_us(NOW + timedelta(hours=2)), count),
+                (campaign, *[state] * 3, stamp, to_us(NOW + timedelta(hours=2)), state, count),
             )
         raw.execute(
             b"INSERT INTO dial_queue (destination_id, campaign_id, priority, due_at)"

@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.events import (
     AgentHearsCustomer,
+    AttemptAnswered,
     AttemptFinished,
     AttemptsFinished,
     AttemptStarted,
@@ -79,6 +80,22 @@ def test_started_calls_reach_their_series_at_the_next_pass_as_observe_would_put_
     # Nothing is counted twice by a later pass.
     metrics.publish(CallsOnLine({C: 0}))
     assert values(metrics, "dialer_claim_to_originate_seconds_count") == {(): 10.0}
+
+
+def test_answered_calls_reach_their_series_at_the_next_pass_started_or_not() -> None:
+    """Answers are tallied and moved once a pass (each move takes the series' lock: once per
+    answered call before issue 11's seventh round), also by a pass in which no call started:
+    a call answers passes after it started."""
+    metrics = PrometheusMetrics()
+    metrics.publish(AttemptStarted(C, DestinationId(1), 1, 0.0, 0.0))
+    metrics.publish(CallsOnLine({C: 1}))
+    for n in range(3):
+        metrics.publish(AttemptAnswered(C, DestinationId(n), 1, datetime(2025, 9, 30, tzinfo=UTC)))
+    assert values(metrics, "dialer_attempts_answered_total") == {(): 0.0}
+    metrics.publish(CallsOnLine({C: 3}))  # no call started since the last pass
+    assert values(metrics, "dialer_attempts_answered_total") == {(): 3.0}
+    metrics.publish(CallsOnLine({C: 0}))
+    assert values(metrics, "dialer_attempts_answered_total") == {(): 3.0}
 
 
 def test_a_recorded_batch_counts_each_attempt_by_campaign_and_outcome() -> None:

@@ -17,9 +17,9 @@ _JOB: ContextVar[DialJob | None] = ContextVar("dialer_log_job", default=None)
 FIELDS = ("campaign_id", "destination_id", "attempt")
 
 
-def about_attempt(job: DialJob) -> None:
-    """From here on, in this task, lines are about this attempt."""
-    _JOB.set(job)
+# From here on, in this task, lines are about this attempt: about_attempt(job). The variable's
+# own set, not a function around it: one Python call per attempt fewer (issue 11).
+about_attempt = _JOB.set
 
 
 def ids(campaign_id: int, destination_id: int, attempt: int) -> dict[str, int]:

@@ -188,8 +188,10 @@ class PrometheusMetrics(ByKind):
         )
         self._pacing: dict[CampaignId, tuple[Any, Any, Any]] = {}
         self._handlers = self._routes()
-        # Calls started since the engine's last pass, not yet in their series (flush).
+        # Calls started and answered since the engine's last pass, not yet in their series
+        # (flush): each move of a series takes a lock.
         self._started = 0
+        self._answered = 0
         self._latency_bounds = [*LATENCY_BUCKETS, float("inf")]
         self._latency_counts = [0] * len(self._latency_bounds)
         self._latency_sum = 0.0
@@ -239,8 +241,17 @@ class PrometheusMetrics(ByKind):
                 self._in_flight_of(campaign_id).set(calls)
         self.flush()
 
+    def _attempt_answered(self, _: AttemptAnswered) -> None:
+        """Tallied here and moved at the engine's next pass, as the calls started are."""
+        self._answered += 1
+
     def flush(self) -> None:
-        """Move the calls started since the last pass into their series."""
+        """Move the calls started and answered since the last pass into their series."""
+        if self._answered:
+            # A call answers in a later pass than it started in: moved whether or not any
+            # call started since.
+            self.answered.inc(self._answered)
+            self._answered = 0
         if not self._started:
             return
         self.originated.inc(self._started)
@@ -280,7 +291,7 @@ class PrometheusMetrics(ByKind):
             AttemptsFinished: self._attempts_finished,
             AttemptStarted: self._attempt_started,
             CallsOnLine: self._calls_on_line,
-            AttemptAnswered: lambda _: self.answered.inc(),
+            AttemptAnswered: self._attempt_answered,
             LeaseLost: lambda e: self.leases_lost.inc(e.count),
             CampaignFinished: self._campaign_finished,
             SipResponse: lambda e: self.sip_responses.labels(str(e.code)).inc(),

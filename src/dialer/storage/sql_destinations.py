@@ -24,10 +24,12 @@ _PATCHABLE = {
 }
 
 
+# is_final = 0 is destinations_waiting's predicate (migration 0028): the planner uses a partial
+# index only for a query that states it.
 _WAITING = (
     "SELECT id, number_raw, number_e164, name, caller_id, priority, custom_data,"
     " originate_time, is_date_local, state FROM destinations"
-    " WHERE campaign_id = %s AND state IN ('pending', 'in_flight')"
+    " WHERE campaign_id = %s AND is_final = 0 AND state IN ('pending', 'in_flight')"
 )
 
 
@@ -160,7 +162,7 @@ class DestinationQueries:
             (campaign_id, *params),
         )
         cancelled = self._conn.execute(
-            "UPDATE destinations SET state = 'cancelled'"
+            "UPDATE destinations SET state = 'cancelled', is_final = 1"
             f" WHERE campaign_id = %s{match} AND state = 'pending' AND attempts_made > 0"
             " RETURNING id",
             params,

@@ -351,8 +351,8 @@ class EngineQueries:
         )
         if len(moved) != len(back_ids):
             self._conn.execute(
-                f"UPDATE destinations SET state = 'pending' WHERE id IN ({_marks(back_ids)})"
-                " AND state <> 'in_flight'",
+                f"UPDATE destinations SET state = 'pending', is_final = 0"
+                f" WHERE id IN ({_marks(back_ids)}) AND state <> 'in_flight'",
                 back_ids,
             )
         self._conn.insert_many(
@@ -478,7 +478,8 @@ class EngineQueries:
             rows = [by_id[i] for i in ids]
             self._conn.execute(
                 "UPDATE destinations d SET attempts_made = v.made, last_outcome = v.outcome,"
-                " last_stage = v.stage, state = v.state FROM unnest(%s::bigint[],"
+                " last_stage = v.stage, state = v.state,"
+                " is_final = CASE WHEN v.state = 'done' THEN 1 ELSE 0 END FROM unnest(%s::bigint[],"
                 " %s::integer[], %s::integer[], %s::integer[], %s::text[])"
                 " AS v(id, made, outcome, stage, state) WHERE d.id = v.id",
                 (ids, *([row[k] for row in rows] for k in range(4))),

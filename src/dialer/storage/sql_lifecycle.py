@@ -46,7 +46,7 @@ class LifecycleQueries:
         # Kept, not deleted (unlike the Dialer API's RemoveCall): a cancelled campaign's numbers
         # stay to be read, each with what happened to it so far.
         cancelled = self._conn.execute(
-            "UPDATE destinations SET state = 'cancelled'"
+            "UPDATE destinations SET state = 'cancelled', is_final = 1"
             " WHERE campaign_id = %s AND state = 'pending' RETURNING id",
             (campaign_id,),
         )
@@ -63,8 +63,8 @@ class LifecycleQueries:
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             self._conn.execute(
-                f"UPDATE destinations SET state = 'cancelled' WHERE id IN ({_marks(chunk)})"
-                " AND state = 'pending'",
+                "UPDATE destinations SET state = 'cancelled', is_final = 1"
+                f" WHERE id IN ({_marks(chunk)}) AND state = 'pending'",
                 chunk,
             )
         return len(ids)

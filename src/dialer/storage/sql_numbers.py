@@ -30,6 +30,7 @@ _NUMBER_COLUMNS = (
     "originate_at",
     "ignore_dnc",
     "number_type",
+    "is_final",
 )
 _SMALL_BATCH = 20  # at most this many numbers go in one INSERT statement
 _DELETE_BATCH = 500
@@ -76,6 +77,7 @@ class NumberQueries:
                 opt_us(n.originate_at),
                 int(n.ignore_dnc),
                 n.number_type,
+                0 if n.possible else 1,
             )
             for n in numbers
         )

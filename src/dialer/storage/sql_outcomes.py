@@ -32,7 +32,7 @@ def note_outcomes_sqlite(
         # a statement it sees as one that changes rows.
         updated += conn.execute_many(
             "UPDATE destinations SET attempts_made = v.column2, last_outcome = v.column3,"
-            " last_stage = v.column4, state = v.column5"
+            " last_stage = v.column4, state = v.column5, is_final = v.column5 = 'done'"
             f" FROM (VALUES {values}) AS v"
             " WHERE destinations.id = v.column1 AND destinations.state = 'in_flight'",
             [[value for i in chunk for value in (i, *by_id[i])]],
