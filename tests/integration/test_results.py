@@ -19,6 +19,7 @@ from dialer.domain.ids import CampaignId, DestinationId
 from dialer.domain.result_row import AGENT_FIELDS
 from dialer.services.results import RESULT_FIELDS
 from dialer.storage.rows import to_us
+from dialer.storage.sql_counts import counted_by_hand
 from dialer.storage.sql_results import RESULTS_QUERY
 from dialer.storage.sql_store import SqlSession
 from tests.conftest import Account
@@ -67,8 +68,25 @@ def record(
 
 
 def set_state(session: Any, destination_id: DestinationId, state: DestinationState) -> None:
-    _sql(session).execute(
-        "UPDATE destinations SET state = %s WHERE id = %s", (state.value, destination_id)
+    """Move one destination as the engine would. A move into or out of in_flight is counted
+    by its writer on SQLite, as the engine's lease code counts its own (migration 0027); any
+    other move by the counting trigger."""
+    conn = _sql(session)
+    ((campaign_id, before, outcome),) = conn.execute(
+        "SELECT campaign_id, state, coalesce(last_outcome, 0) FROM destinations WHERE id = %s",
+        (destination_id,),
+    )
+
+    def key(name: str) -> tuple[str, int]:
+        return name, outcome if name == "done" else 0
+
+    lease_move = "in_flight" in (before, state.value) and before != state.value
+    counted_by_hand(
+        conn,
+        lambda: conn.execute(
+            "UPDATE destinations SET state = %s WHERE id = %s", (state.value, destination_id)
+        ),
+        lambda _: [(campaign_id, key(before), key(state.value))] if lease_move else [],
     )
 
 
