@@ -77,7 +77,7 @@ def item_vectors(audio: bytes) -> Array:
                 frame.voice,
                 frame.level,
                 frame.floor,
-                frame.tone is not None,
+                frame.tone is not None or frame.note,
                 frame.voicing,
                 frame.pitch_hz,
             )
