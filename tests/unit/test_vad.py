@@ -8,6 +8,8 @@ import pytest
 
 from dialer.domain.call import AnsweredBy
 from dialer.telephony.amd_settings import AmdSettings
+from dialer.telephony.answer_features import NAMES
+from dialer.telephony.detection import AnswerDetector
 from dialer.telephony.ear import Ear, Frame
 from dialer.telephony.vad import GateSettings
 from tests.unit.test_detection import Audio, detect, noise, pcm, silence, syllable
@@ -135,3 +137,15 @@ def test_a_melody_before_a_short_hello_is_a_machine(rng: np.random.Generator) ->
     # Off (melody_notes 0, the default), the notes are no verdict.
     off = detect(played, settings=MELODY)
     assert "MELODY" not in off.reason, off
+
+
+def test_the_classifier_counts_a_melodys_notes_as_tone_time() -> None:
+    # A held note is no voice and no room: the classifier's timeline counts it with the tones
+    # (its tone_s feature), as h-amd6 trained it; before, the notes counted as loud non-voice.
+    detector = AnswerDetector(dataclasses.replace(MELODY, classifier=True))
+    detector.feed(pcm(silence(0.3), note(440.0, 0.6), silence(0.2)))
+    timeline = detector._timeline
+    assert timeline is not None
+    vector = timeline.vector()
+    assert vector[NAMES.index("tone_s")] >= 0.6 - 2 * MELODY.melody_frames * 0.02
+    assert vector[NAMES.index("loud_unvoiced_share")] < 0.5
