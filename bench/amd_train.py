@@ -11,11 +11,17 @@ voice (fixed seed), each fold scored by a model trained on the others, and the t
 miss the fewest machines while judging at most ``--false-machine`` of people machines (and
 deciding people by ``--people-p95``) are kept. The held-out half is never read here.
 
-    .venv/bin/python bench/amd_train.py [--corpus .cache/amd-corpus2] [--write]
+    .venv/bin/python bench/amd_train.py [--corpus .cache/amd-corpus2] [--set name=value ...]
+        [--write]
+
+``--set`` trains on a detector with other ``AmdSettings`` (the ear's fields and the rules'
+limits alongside, e.g. h-amd6's ``--set voice_hold=300 --set voice_hold_margin=6 --set
+melody_frames=4``); the weights it writes are for those settings only.
 """
 
 import argparse
 import csv
+import dataclasses
 import hashlib
 import itertools
 import sys
@@ -34,6 +40,7 @@ from dialer.telephony.pcm import read_wav_8k
 from dialer.telephony.tones import FRAME_MS
 
 SEED = 16
+SETTINGS = AmdSettings()  # the detector trained for: main() replaces it with --set's
 FOLDS = 5
 ROUNDS = 200
 RATE = 0.1
@@ -63,7 +70,7 @@ def points() -> list[int]:
 def item_vectors(audio: bytes) -> Array:
     """The features at each decision point, as AnswerDetector computes them; the last column is
     the silence since the callee's last voice (ms), which the policy's ``human_pause`` reads."""
-    ear = Ear(AmdSettings())
+    ear = Ear(SETTINGS)
     timeline = Timeline()
     wanted = points()
     rows: list[Array] = []
@@ -77,7 +84,7 @@ def item_vectors(audio: bytes) -> Array:
                 frame.voice,
                 frame.level,
                 frame.floor,
-                frame.tone is not None,
+                frame.tone is not None or frame.note,
                 frame.voicing,
                 frame.pitch_hz,
             )
@@ -101,7 +108,7 @@ def _fingerprint() -> str:
             "detection.py",
         )
     )
-    return hashlib.sha256(code + str(points()).encode()).hexdigest()[:16]
+    return hashlib.sha256(code + str(points()).encode() + repr(SETTINGS).encode()).hexdigest()[:16]
 
 
 def load(corpus: Path) -> list[Item]:
@@ -137,11 +144,25 @@ def load(corpus: Path) -> list[Item]:
     ]
 
 
+def settings_with(pairs: list[str]) -> AmdSettings:
+    """AmdSettings with ``name=value`` overrides (numbers and flags only)."""
+    types = {f.name: f.type for f in dataclasses.fields(AmdSettings)}
+    overrides: dict[str, object] = {}
+    for pair in pairs:
+        name, value = pair.split("=", 1)
+        kind = types[name]
+        if kind in (bool, "bool"):
+            overrides[name] = value.lower() in ("1", "true", "yes")
+        else:
+            overrides[name] = float(value) if kind in (float, "float") else int(value)
+    return dataclasses.replace(AmdSettings(), **overrides)  # type: ignore[arg-type]
+
+
 def rules_verdict(audio: bytes) -> tuple[str, int]:
     """What app_amd's rules (AmdSettings(classifier=False)) decide on their own, and when; a
     tone's verdict (a beep, a fax) and "not sure" are none: the classifier's detector judges
     tones the same way, and "not sure" is no verdict."""
-    detector = AnswerDetector(AmdSettings(classifier=False))
+    detector = AnswerDetector(dataclasses.replace(SETTINGS, classifier=False))
     found = None
     for fed in range(0, len(audio) + 16 * LAST_MS, 320):
         piece = audio[fed : fed + 320] if fed < len(audio) else bytes(320)
@@ -418,7 +439,10 @@ def main() -> None:
     parser.add_argument("--false-machine", type=float, default=0.08)
     parser.add_argument("--people-p95", type=int, default=LAST_MS)
     parser.add_argument("--write", action="store_true", help="write answer_weights.py")
+    parser.add_argument("--set", action="append", default=[], help="AmdSettings field=value")
     args = parser.parse_args()
+    global SETTINGS
+    SETTINGS = settings_with(args.set)
     items = load(args.corpus)
     for extra in args.extra:
         items += load(extra)

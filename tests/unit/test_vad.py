@@ -6,10 +6,13 @@ import dataclasses
 import numpy as np
 import pytest
 
+from dialer.domain.call import AnsweredBy
 from dialer.telephony.amd_settings import AmdSettings
+from dialer.telephony.answer_features import NAMES
+from dialer.telephony.detection import AnswerDetector
 from dialer.telephony.ear import Ear, Frame
 from dialer.telephony.vad import GateSettings
-from tests.unit.test_detection import Audio, noise, pcm, silence, syllable
+from tests.unit.test_detection import Audio, detect, noise, pcm, silence, syllable
 
 HOLD = AmdSettings(voice_hold=300, voice_hold_margin=6.0, voice_hold_range=30.0)
 MELODY = AmdSettings(melody_frames=4)
@@ -116,3 +119,33 @@ def _frames(audio: bytes, settings: AmdSettings) -> list[Frame]:
     ear = Ear(settings)
     padded = audio + bytes(320 * 5)
     return [f for at in range(0, len(padded), 320) for f in ear.hear(padded[at : at + 320])]
+
+
+def test_a_melody_before_a_short_hello_is_a_machine(rng: np.random.Generator) -> None:
+    # Music before a greeting (melody_notes, h-amd6): people do not answer with a tune. A short
+    # "Hello?" after it would otherwise be a person; without the melody it still is.
+    tune = [note(hz, 0.3) for hz in (392.0, 440.0, 523.3)]
+    hello = [syllable(rng, 0.2), silence(0.04), syllable(rng, 0.3)]
+    played = pcm(silence(0.3), *tune, silence(0.3), *hello, silence(3))
+    rules = dataclasses.replace(MELODY, melody_notes=200, classifier=False)
+    for settings in (rules, dataclasses.replace(rules, classifier=True)):
+        found = detect(played, settings=settings)
+        assert found.by is AnsweredBy.MACHINE, found
+        assert "MELODY" in found.reason, found
+        person = detect(pcm(silence(0.3), *hello, silence(3)), settings=settings)
+        assert person.by is AnsweredBy.HUMAN, person
+    # Off (melody_notes 0, the default), the notes are no verdict.
+    off = detect(played, settings=MELODY)
+    assert "MELODY" not in off.reason, off
+
+
+def test_the_classifier_counts_a_melodys_notes_as_tone_time() -> None:
+    # A held note is no voice and no room: the classifier's timeline counts it with the tones
+    # (its tone_s feature), as h-amd6 trained it; before, the notes counted as loud non-voice.
+    detector = AnswerDetector(dataclasses.replace(MELODY, classifier=True))
+    detector.feed(pcm(silence(0.3), note(440.0, 0.6), silence(0.2)))
+    timeline = detector._timeline
+    assert timeline is not None
+    vector = timeline.vector()
+    assert vector[NAMES.index("tone_s")] >= 0.6 - 2 * MELODY.melody_frames * 0.02
+    assert vector[NAMES.index("loud_unvoiced_share")] < 0.5

@@ -66,6 +66,10 @@ class AmdSettings:
     voice_hold_range: float = 10.0
     melody_frames: int = 0
     melody_drift: float = 0.004
+    # Before the first word, this much of a melody's held notes (Frame.note, the gate's melody
+    # test) is a machine: music before a greeting (MELODY-<ms>). 0: off; needs melody_frames.
+    # 200 with h-ear's ear measured in docs/speech-and-detection.md "h-amd6" (not adopted).
+    melody_notes: int = 0
     # A person's opening: a short utterance ("Hello?", "Er,") of at most opening_max_voice,
     # then at least opening_pause of silence. After one (up to `openings` times) the counts
     # start again with the looser greeting_after_opening and words_after_opening, since what

@@ -95,6 +95,7 @@ class AnswerDetector:
         self._initial_gap = 0  # quiet since the last sound, ms
         self._initial_peak = 0.0  # the sound's loudest frame above the noise floor, dB
         self._heard_sound = False
+        self._notes = 0  # a melody's held notes before the first word, ms (melody_notes)
         self._timeline = Timeline() if s.classifier else None
         self._rules: Detection | None = None  # the rules' verdict, when the classifier judges
         self._next_point = answer_model.FIRST_MS
@@ -157,6 +158,11 @@ class AnswerDetector:
             self._tone_was_voice(frame.ended)
         if frame.tone is not None:
             return None  # neither voice nor silence: the fax and beep checks judge a tone
+        if frame.note and self._in_initial_silence and s.melody_notes > 0:
+            # Music before a greeting: people do not answer with a tune.
+            self._notes += FRAME_MS
+            if self._notes >= s.melody_notes:
+                return Detection(AnsweredBy.MACHINE, at, f"MELODY-{self._notes}")
         if self._in_initial_silence and s.initial_sound_margin > 0.0:
             self._listen_softly(frame)
         if not frame.voice:
@@ -213,7 +219,7 @@ class AnswerDetector:
             frame.voice,
             frame.level,
             frame.floor,
-            frame.tone is not None,
+            frame.tone is not None or frame.note,  # a melody's note is tone time, not a room
             frame.voicing,
             frame.pitch_hz,
         )
