@@ -67,7 +67,10 @@ def test_no_regime_has_no_limit() -> None:
 def test_the_uk_estimate_uses_the_measured_rate_of_the_campaigns_detection_mode() -> None:
     project = ComplianceSettings(regime=Regime.UK)
     legacy = ComplianceSettings(regime=Regime.UK, false_machine_rate=0.083)
-    for settings in (project, legacy):
+    # The measurement before the detector of 2026-11-30: a tenant given it was given the
+    # project's figure, not a figure of its own.
+    measured_before = ComplianceSettings(regime=Regime.UK, false_machine_rate=0.1289)
+    for settings in (project, legacy, measured_before):
         for mode in AmdMode:
             rules = rules_for(settings, None, mode)
             assert rules.false_machine_rate == FALSE_MACHINE_RATE[mode]

@@ -28,9 +28,12 @@ REGULATORY_LIMIT = 0.03  # both regimes: 3% of live calls
 # in its default mode (amd_measured.py, from bench/amd_tune.py; issue 16). A tenant whose own
 # measurement differs sets its own.
 MEASURED_FALSE_MACHINE_RATE = FALSE_MACHINE_RATE[AmdMode.PREFER_PEOPLE]
-# What tenants were given before the per-mode measurement (and what the column still defaults
-# to): like the current measurement, it stands for "the project's figure", not the tenant's.
-_PROJECT_FIGURES = frozenset({0.083, MEASURED_FALSE_MACHINE_RATE})
+# What tenants were given before (0.083: before the per-mode measurement, and what the column
+# still defaults to; 0.1289: the measurement of 2026-11-29 to 2026-11-30): like the current
+# measurement, each stands for "the project's figure", not the tenant's, so a tenant that was
+# given one follows the measurement when it is taken again.
+_PAST_PROJECT_FIGURES = (0.083, 0.1289)
+_PROJECT_FIGURES = frozenset({*_PAST_PROJECT_FIGURES, MEASURED_FALSE_MACHINE_RATE})
 
 
 class Regime(StrEnum):
