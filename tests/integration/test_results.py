@@ -68,9 +68,9 @@ def record(
 
 
 def set_state(session: Any, destination_id: DestinationId, state: DestinationState) -> None:
-    """Move one destination as the engine would. A move into or out of in_flight is counted
-    by its writer on SQLite, as the engine's lease code counts its own (migration 0027); any
-    other move by the counting trigger."""
+    """Move one destination as the store's writers would: is_final set with the state, and a
+    move into or out of in_flight counted by its writer on SQLite, as the engine's lease code
+    counts its own (migration 0027); any other move by the counting trigger."""
     conn = _sql(session)
     ((campaign_id, before, outcome),) = conn.execute(
         "SELECT campaign_id, state, coalesce(last_outcome, 0) FROM destinations WHERE id = %s",
@@ -81,10 +81,12 @@ def set_state(session: Any, destination_id: DestinationId, state: DestinationSta
         return name, outcome if name == "done" else 0
 
     lease_move = "in_flight" in (before, state.value) and before != state.value
+    final = int(state in (DestinationState.DONE, DestinationState.CANCELLED))  # migration 0028
     counted_by_hand(
         conn,
         lambda: conn.execute(
-            "UPDATE destinations SET state = %s WHERE id = %s", (state.value, destination_id)
+            "UPDATE destinations SET state = %s, is_final = %s WHERE id = %s",
+            (state.value, final, destination_id),
         ),
         lambda _: [(campaign_id, key(before), key(state.value))] if lease_move else [],
     )
