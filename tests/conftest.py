@@ -174,10 +174,20 @@ INFO_MESSAGE = "This is Acme. Sorry we missed you; please call us back on 0800 1
 class Account:
     """A tenant with its key, a call flow and a caller ID: what every campaign needs."""
 
-    def __init__(self, container: Container, name: str, region: str = "GB") -> None:
+    def __init__(
+        self,
+        container: Container,
+        name: str,
+        region: str = "GB",
+        calling_hours: str | None = None,
+    ) -> None:
         # With the information message its agent campaigns need to dial (docs/compliance.md).
         self.tenant, self.key = container.tenants.create(
-            name, region, "Europe/London", compliance={"message": {"text": INFO_MESSAGE}}
+            name,
+            region,
+            "Europe/London",
+            calling_hours,
+            compliance={"message": {"text": INFO_MESSAGE}},
         )
         flow = "message: 'Hello {Name}, about {Parameter1}.'\nsms: 'Hi {Name}: {Parameter1}'\n"
         self.callflow_id = container.catalog.add_callflow(self.tenant, "Reminder", flow).id
