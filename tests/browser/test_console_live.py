@@ -206,7 +206,10 @@ def test_a_campaign_dials_live_under_the_managers_eyes(tmp_path: Path, browser: 
 
         # The results, as the page's link downloads them: a line per attempt made, once the
         # calls on the line at the cancel have ended (and been recorded).
-        until("the last calls end", lambda: summary(acme, base, ours)["inFlight"] == 0)
+        until(
+            "the last calls end and are recorded",
+            lambda: (s := summary(acme, base, ours))["inFlight"] == 0 and s["claimed"] == 0,
+        )
         with page.expect_download() as downloading:
             page.get_by_role("link", name="Results (CSV)").click()
         rows = list(csv.DictReader(Path(downloading.value.path()).read_text().splitlines()))
