@@ -19,6 +19,7 @@ from dialer.domain.ids import CampaignId, TenantId
 from dialer.settings import Settings
 from dialer.storage import sql_outcomes
 from tests.conftest import Account
+from tests.integration.engine_support import claimed_on_sqlite
 from tests.integration.test_destination_counts import counted, finish, recount
 
 
@@ -37,14 +38,8 @@ def test_sqlite_records_a_batch_of_outcomes_in_one_update_per_chunk(
     statements: int,
 ) -> None:
     monkeypatch.setattr(sql_outcomes, "NOTE_CHUNK", chunk)
-    container = build(Settings(database_url=f"sqlite:///{tmp_path}/batches.db"), clock=clock)
-    try:
-        account = Account(container, "Acme")
-        now = clock.now()
-        body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(40)])
-        campaign = container.campaigns.create(account.tenant, body).campaign
-        with container.store.write() as session:
-            jobs = session.claim(campaign.id, now, 40, "engine-a", now + timedelta(minutes=1))
+    claimed = claimed_on_sqlite(tmp_path / "batches.db", clock, 40)
+    with claimed as (container, account, campaign, jobs, now):
         outcomes = [Outcome.ANSWERED, Outcome.BUSY, Outcome.NO_ANSWER]
         traced: list[str] = []
         with container.store.write() as session:
@@ -78,8 +73,6 @@ def test_sqlite_records_a_batch_of_outcomes_in_one_update_per_chunk(
             ]
             assert counted(session, account, campaign.id, now) == recount(session, campaign.id, now)
             assert session.destination_tallies([CampaignId(0)]) == {0: {}}
-    finally:
-        container.close()
 
 
 def test_recording_a_batch_runs_no_enum_python_code_per_attempt(
@@ -87,14 +80,8 @@ def test_recording_a_batch_runs_no_enum_python_code_per_attempt(
 ) -> None:
     # Enum's .value and __hash__ are Python code in 3.11: several calls per attempt on the
     # engine's hottest write, where a dict look-up keyed by member costs none (docs/engine.md).
-    container = build(Settings(database_url=f"sqlite:///{tmp_path}/codes.db"), clock=clock)
-    try:
-        account = Account(container, "Acme")
-        now = clock.now()
-        body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(20)])
-        campaign = container.campaigns.create(account.tenant, body).campaign
-        with container.store.write() as session:
-            jobs = session.claim(campaign.id, now, 20, "engine-a", now + timedelta(minutes=1))
+    claimed = claimed_on_sqlite(tmp_path / "codes.db", clock, 20)
+    with claimed as (container, _, _, jobs, now):
         batch = [finish(j, Outcome.BUSY, now, retry=False) for j in jobs]
         enum_calls: list[str] = []
 
@@ -110,8 +97,6 @@ def test_recording_a_batch_runs_no_enum_python_code_per_attempt(
                 sys.setprofile(None)
         assert len(recorded) == 20
         assert enum_calls == []
-    finally:
-        container.close()
 
 
 def test_attempts_ending_at_one_instant_lie_in_their_index_in_the_order_recorded(
@@ -121,14 +106,8 @@ def test_attempts_ending_at_one_instant_lie_in_their_index_in_the_order_recorded
     a recorded batch was written at one place of the index per (outcome, stage), a leaf page
     each; with the attempt's id first (migration 0027) a batch is appended at one place: 740
     of 6,217 pages written per 20,000 attempts of the engine's bench (docs/engine.md)."""
-    container = build(Settings(database_url=f"sqlite:///{tmp_path}/ended.db"), clock=clock)
-    try:
-        account = Account(container, "Acme")
-        now = clock.now()
-        body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(40)])
-        campaign = container.campaigns.create(account.tenant, body).campaign
-        with container.store.write() as session:
-            jobs = session.claim(campaign.id, now, 40, "engine-a", now + timedelta(minutes=1))
+    claimed = claimed_on_sqlite(tmp_path / "ended.db", clock, 40)
+    with claimed as (container, _, campaign, jobs, now):
         outcomes = [Outcome.ANSWERED, Outcome.BUSY, Outcome.NO_ANSWER]
         stages = [Stage.NONE, Stage.CORRECT_CALLEE]
         for batch in (jobs[:20], jobs[20:]):
@@ -168,8 +147,6 @@ def test_attempts_ending_at_one_instant_lie_in_their_index_in_the_order_recorded
             ]
         assert len(ids) == 40
         assert ids == sorted(ids)
-    finally:
-        container.close()
 
 
 def test_sqlite_recording_counts_its_batch_from_the_rows_it_changed(
@@ -179,14 +156,8 @@ def test_sqlite_recording_counts_its_batch_from_the_rows_it_changed(
     learns how many destinations were in flight from SQLite's count of rows changed. Were that
     count wrong, the counters would still come out right, by counting the campaign again from
     its destinations at every batch: what this test rules out."""
-    container = build(Settings(database_url=f"sqlite:///{tmp_path}/changed.db"), clock=clock)
-    try:
-        account = Account(container, "Acme")
-        now = clock.now()
-        body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(30)])
-        campaign = container.campaigns.create(account.tenant, body).campaign
-        with container.store.write() as session:
-            jobs = session.claim(campaign.id, now, 30, "engine-a", now + timedelta(minutes=1))
+    claimed = claimed_on_sqlite(tmp_path / "changed.db", clock, 30)
+    with claimed as (container, account, campaign, jobs, now):
         with (
             caplog.at_level(logging.ERROR, logger="dialer.storage.sql_counts"),
             container.store.write() as session,
@@ -200,8 +171,6 @@ def test_sqlite_recording_counts_its_batch_from_the_rows_it_changed(
         assert not [r for r in caplog.records if "again" in r.getMessage()]
         with container.store.read() as session:
             assert counted(session, account, campaign.id, now) == recount(session, campaign.id, now)
-    finally:
-        container.close()
 
 
 def _indexes_written(raw: sqlite3.Connection, statement: str) -> set[str]:
