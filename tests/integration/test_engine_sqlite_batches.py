@@ -29,8 +29,10 @@ def _destination_updates(statements: list[str]) -> int:
     return len({s for s in statements if "UPDATE destinations" in s})
 
 
-@pytest.mark.parametrize(("chunk", "statements"), [(1000, 1), (16, 3)])
-def test_sqlite_records_a_batch_of_outcomes_in_one_update_per_chunk(
+# One UPDATE per chunk and state taken (done, or pending again for a retry): each chunk of the
+# test's batch holds both.
+@pytest.mark.parametrize(("chunk", "statements"), [(1000, 2), (16, 6)])
+def test_sqlite_records_a_batch_of_outcomes_in_one_update_per_chunk_and_state(
     tmp_path: Path,
     clock: ManualClock,
     monkeypatch: pytest.MonkeyPatch,
@@ -215,3 +217,40 @@ def test_the_sqlite_claim_leaves_the_waiting_index_alone(
         assert "destinations_waiting" in recorded, recorded
     finally:
         container.close()
+
+
+def test_the_sqlite_recording_of_a_retry_leaves_the_waiting_index_alone(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """A retry goes from in flight back to pending: it stays on GetWaitingCalls' list, its
+    destinations_waiting entry unchanged. The recording set is_final for the whole batch
+    (is_final = state = 'done'), and SQLite rewrites the entry of an index whose predicate
+    names a column set, whatever the value: each retry deleted and re-inserted an identical
+    entry. Its UPDATE now names is_final only for the destinations that are done."""
+    claimed = claimed_on_sqlite(tmp_path / "retry.db", clock, 10)
+    with claimed as (container, account, campaign, jobs, now):
+        traced: list[str] = []
+        with container.store.write() as session:
+            raw = session._conn._raw  # type: ignore[attr-defined]
+            raw.set_trace_callback(traced.append)
+            try:
+                session.finish_attempts(
+                    [finish(j, Outcome.BUSY, now, retry=i % 2 == 0) for i, j in enumerate(jobs)],
+                    "engine-a",
+                    now,
+                )
+            finally:
+                raw.set_trace_callback(None)
+            recordings = {s for s in traced if "SET attempts_made" in s}
+            (retried,) = {s for s in recordings if "state = 'pending'" in s}
+            (done,) = {s for s in recordings if "state = 'done'" in s}
+            assert "destinations_waiting" not in _indexes_written(raw, retried)
+            assert "destinations_waiting" in _indexes_written(raw, done)
+        with container.store.read() as session:
+            states = session._conn.execute(
+                "SELECT state, is_final, count(*) FROM destinations WHERE campaign_id = %s"
+                " GROUP BY state, is_final ORDER BY state",
+                (campaign.id,),
+            )
+            assert [tuple(r) for r in states] == [("done", 1, 5), ("pending", 0, 5)]
+            assert counted(session, account, campaign.id, now) == recount(session, campaign.id, now)
