@@ -11,16 +11,15 @@ from dialer.storage.database import Connection
 # when it holds both done destinations and retries).
 NOTE_CHUNK = 1000
 
-# The recording's UPDATE for each state a recorded destination takes. The state is written as
-# a constant, not carried in the VALUES, and is_final is set only where it changes: a column
-# named in SET makes SQLite rewrite the entry of every index whose columns or predicate name
-# it, whatever the value, so `is_final = 0` for a retry would delete and re-insert its
-# identical destinations_waiting entry (docs/engine.md, "eighth round"). A destination in
-# flight is never final, so a retry's is_final is already 0.
-_SET_FOR_STATE = {
-    "done": "state = 'done', is_final = 1",
-    "pending": "state = 'pending'",
-}
+# What the recording's UPDATE sets besides the VALUES' columns, for the destinations that are
+# done and for the retries (the only two states a recording gives: sql_engine._note_outcomes).
+# The state is written as a constant, not carried in the VALUES, and is_final is set only where
+# it changes: a column named in SET makes SQLite rewrite the entry of every index whose columns
+# or predicate name it, whatever the value, so `is_final = 0` for a retry would delete and
+# re-insert its identical destinations_waiting entry (docs/engine.md, "eighth round"). A
+# destination in flight is never final, so a retry's is_final is already 0.
+_DONE = "state = 'done', is_final = 1"
+_RETRIED = "state = 'pending'"
 
 
 def note_outcomes_sqlite(
@@ -36,10 +35,12 @@ def note_outcomes_sqlite(
     updated = 0
     for start in range(0, len(ids), NOTE_CHUNK):
         chunk = ids[start : start + NOTE_CHUNK]
-        by_state: dict[str, list[DestinationId]] = {}
-        for i in chunk:
-            by_state.setdefault(by_id[i][3], []).append(i)
-        for state, part in by_state.items():
+        # Comprehensions, not a loop appending: no Python call per destination.
+        done = [i for i in chunk if by_id[i][3] == "done"]
+        retried = [i for i in chunk if by_id[i][3] != "done"] if len(done) < len(chunk) else []
+        for sets, part in ((_DONE, done), (_RETRIED, retried)):
+            if not part:
+                continue
             values = ", ".join(["(%s, %s, %s, %s)"] * len(part))
             # Run through execute_many for its count of rows changed (the trigger's own
             # writes are not in it): a RETURNING clause would cost a row of a temporary table
@@ -48,7 +49,7 @@ def note_outcomes_sqlite(
             # changes only of a statement it sees as one that changes rows.
             updated += conn.execute_many(
                 "UPDATE destinations SET attempts_made = v.column2, last_outcome = v.column3,"
-                f" last_stage = v.column4, {_SET_FOR_STATE[state]}"
+                f" last_stage = v.column4, {sets}"
                 f" FROM (VALUES {values}) AS v"
                 " WHERE destinations.id = v.column1 AND destinations.state = 'in_flight'",
                 [[value for i in part for value in (i, *by_id[i][:3])]],
