@@ -17,7 +17,7 @@ from dialer.domain.attempt import AttemptRecord, FinishedAttempt
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId, TenantId
 from dialer.settings import Settings
-from dialer.storage import sql_outcomes
+from dialer.storage import sql_counts, sql_outcomes
 from tests.conftest import Account
 from tests.integration.engine_support import claimed_on_sqlite
 from tests.integration.test_destination_counts import counted, finish, recount
@@ -254,3 +254,37 @@ def test_the_sqlite_recording_of_a_retry_leaves_the_waiting_index_alone(
             )
             assert [tuple(r) for r in states] == [("done", 1, 5), ("pending", 0, 5)]
             assert counted(session, account, campaign.id, now) == recount(session, campaign.id, now)
+
+
+def test_the_sqlite_counting_of_a_batch_runs_python_per_kind_of_move_not_per_destination(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """counted_by_hand turned each destination's move into two counter updates in Python;
+    a batch's moves are a few kinds repeated, now counted by kind first (in C): its own lines
+    run as often for a batch of 30 as for one of 5 of the same outcome."""
+    code = sql_counts.counted_by_hand.__code__
+    lines: list[int] = []
+
+    def tracer(frame: FrameType, event: str, arg: object) -> object:
+        if frame.f_code is not code:
+            return None
+        if event == "line":
+            lines[-1] += 1
+        return tracer
+
+    claimed = claimed_on_sqlite(tmp_path / "kinds.db", clock, 35)
+    with claimed as (container, account, campaign, jobs, now):
+        for batch in (jobs[:5], jobs[5:]):
+            lines.append(0)
+            with container.store.write() as session:
+                sys.settrace(tracer)
+                try:
+                    session.finish_attempts(
+                        [finish(j, Outcome.BUSY, now, retry=False) for j in batch], "engine-a", now
+                    )
+                finally:
+                    sys.settrace(None)
+        with container.store.read() as session:
+            assert counted(session, account, campaign.id, now) == recount(session, campaign.id, now)
+    assert lines[0] > 0
+    assert lines[1] == lines[0]
