@@ -51,11 +51,12 @@ def _outcome_moves(
     not in flight after all, which nothing should make happen."""
     if updated != len(by_id):
         return None
-    moves: list[Move] = []
-    for f in finished:
-        _, outcome, _, state = by_id[f.record.destination_id]
-        moves.append((f.campaign_id, _IN_FLIGHT, (state, outcome if state == "done" else 0)))
-    return moves
+    # Comprehensions, not a loop appending: no Python call per attempt.
+    notes = [by_id[f.record.destination_id] for f in finished]
+    return [
+        (f.campaign_id, _IN_FLIGHT, (note[3], note[1] if note[3] == "done" else 0))
+        for f, note in zip(finished, notes, strict=True)
+    ]
 
 
 # The stored codes, looked up by member: an Enum's .value is Python code (a descriptor and a
@@ -248,6 +249,7 @@ class EngineQueries:
         )
         jobs = [_job(row, max(due[row[0]], row[12])) for row in rows]
         _in_dial_order(jobs)
+        lease_us = to_us(lease_until)  # once a batch, not once a destination
         self._conn.insert_many(
             "in_flight",
             (
@@ -264,7 +266,7 @@ class EngineQueries:
                     j.campaign_id,
                     j.attempt_number,
                     worker,
-                    to_us(lease_until),
+                    lease_us,
                     to_us(j.queued_at),
                 )
                 for j in jobs
@@ -420,9 +422,10 @@ class EngineQueries:
                 _OUTCOME_CODE[f.record.outcome],
                 _STAGE_CODE[f.record.stage],
                 to_us(f.record.queued_at),
-                opt_us(f.record.originated_at),
-                opt_us(f.record.answered_at),
-                opt_us(f.record.ended_at),
+                # opt_us written out: a Python call less for each of the three, per attempt.
+                None if f.record.originated_at is None else to_us(f.record.originated_at),
+                None if f.record.answered_at is None else to_us(f.record.answered_at),
+                None if f.record.ended_at is None else to_us(f.record.ended_at),
                 f.record.cause,
                 f.record.keys,
                 int(f.record.sms_sent),
