@@ -2,19 +2,55 @@
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from dialer.bootstrap import Container, EngineRuntime, build, build_engine
-from dialer.clocks import VirtualTimer
+from dialer.clocks import ManualClock, VirtualTimer
+from dialer.domain.attempt import DialJob
+from dialer.domain.campaign import Campaign
 from dialer.domain.events import Recording, SmsSent
 from dialer.settings import EngineSettings, NetworkSettings, Settings
 from tests.conftest import Account
 
 START = datetime(2025, 9, 30, 20, 0, tzinfo=UTC)
 LONDON = ZoneInfo("Europe/London")
+
+
+class ClaimedCampaign(NamedTuple):
+    """A campaign whose destinations are all in flight, leased to ``engine-a``."""
+
+    container: Container
+    account: Account
+    campaign: Campaign
+    jobs: list[DialJob]
+    now: datetime
+
+
+@contextmanager
+def claimed_on_sqlite(db: Path, clock: ManualClock, numbers: int) -> Iterator[ClaimedCampaign]:
+    """A store on the SQLite file ``db``, Acme's campaign of ``numbers`` destinations, and one
+    claim of them all by ``engine-a`` for a minute: where the tests of the engine's SQLite
+    batches start. The store is closed on leaving."""
+    container = build(Settings(database_url=f"sqlite:///{db}"), clock=clock)
+    try:
+        account = Account(container, "Acme")
+        now = clock.now()
+        phones = [{"number": f"+4411349{n:05d}"} for n in range(numbers)]
+        campaign = container.campaigns.create(account.tenant, account.campaign(phoneNumbers=phones))
+        with container.store.write() as session:
+            jobs = session.claim(
+                campaign.campaign.id, now, numbers, "engine-a", now + timedelta(minutes=1)
+            )
+        yield ClaimedCampaign(container, account, campaign.campaign, jobs, now)
+    finally:
+        container.close()
+
+
 RULES = [
     {"interval": 15, "attemptNumber": 1},
     {"interval": 60, "attemptNumber": 2},

@@ -24,6 +24,7 @@ from dialer.storage.database import open_database
 from dialer.storage.sql_store import SqlSession
 from dialer.testing.postgres import PostgresServer
 from tests.conftest import Account
+from tests.integration.engine_support import claimed_on_sqlite
 
 
 def recount(session: SqlSession, campaign_id: int, now: datetime) -> tuple[Any, ...]:
@@ -446,14 +447,9 @@ def test_sqlite_counts_again_a_batch_whose_rows_were_not_all_in_flight(
     key of their record). A row that was not in flight after all, which nothing in the engine
     does, is left alone and the campaign is counted again from its destinations: the counters
     stay exact rather than drift."""
-    container = build(Settings(database_url=f"sqlite:///{tmp_path}/counts.db"), clock=clock)
-    try:
-        account = Account(container, "Acme")
-        now = clock.now()
-        body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(6)])
-        campaign = container.campaigns.create(account.tenant, body).campaign
+    claimed = claimed_on_sqlite(tmp_path / "counts.db", clock, 6)
+    with claimed as (container, account, campaign, jobs, now):
         with container.store.write() as session:
-            jobs = session.claim(campaign.id, now, 6, "engine-a", now + timedelta(minutes=1))
             # One of them goes back to pending behind the engine's back.
             session._conn.execute(
                 "UPDATE destinations SET state = 'pending' WHERE id = %s",
@@ -482,5 +478,3 @@ def test_sqlite_counts_again_a_batch_whose_rows_were_not_all_in_flight(
                 )
             )
             assert states == {"done": 5, "pending": 1}
-    finally:
-        container.close()

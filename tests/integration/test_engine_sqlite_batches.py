@@ -17,8 +17,9 @@ from dialer.domain.attempt import AttemptRecord, FinishedAttempt
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId, TenantId
 from dialer.settings import Settings
-from dialer.storage import sql_outcomes
+from dialer.storage import sql_counts, sql_outcomes
 from tests.conftest import Account
+from tests.integration.engine_support import claimed_on_sqlite
 from tests.integration.test_destination_counts import counted, finish, recount
 
 
@@ -28,8 +29,10 @@ def _destination_updates(statements: list[str]) -> int:
     return len({s for s in statements if "UPDATE destinations" in s})
 
 
-@pytest.mark.parametrize(("chunk", "statements"), [(1000, 1), (16, 3)])
-def test_sqlite_records_a_batch_of_outcomes_in_one_update_per_chunk(
+# One UPDATE per chunk and state taken (done, or pending again for a retry): each chunk of the
+# test's batch holds both.
+@pytest.mark.parametrize(("chunk", "statements"), [(1000, 2), (16, 6)])
+def test_sqlite_records_a_batch_of_outcomes_in_one_update_per_chunk_and_state(
     tmp_path: Path,
     clock: ManualClock,
     monkeypatch: pytest.MonkeyPatch,
@@ -37,14 +40,8 @@ def test_sqlite_records_a_batch_of_outcomes_in_one_update_per_chunk(
     statements: int,
 ) -> None:
     monkeypatch.setattr(sql_outcomes, "NOTE_CHUNK", chunk)
-    container = build(Settings(database_url=f"sqlite:///{tmp_path}/batches.db"), clock=clock)
-    try:
-        account = Account(container, "Acme")
-        now = clock.now()
-        body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(40)])
-        campaign = container.campaigns.create(account.tenant, body).campaign
-        with container.store.write() as session:
-            jobs = session.claim(campaign.id, now, 40, "engine-a", now + timedelta(minutes=1))
+    claimed = claimed_on_sqlite(tmp_path / "batches.db", clock, 40)
+    with claimed as (container, account, campaign, jobs, now):
         outcomes = [Outcome.ANSWERED, Outcome.BUSY, Outcome.NO_ANSWER]
         traced: list[str] = []
         with container.store.write() as session:
@@ -78,8 +75,6 @@ def test_sqlite_records_a_batch_of_outcomes_in_one_update_per_chunk(
             ]
             assert counted(session, account, campaign.id, now) == recount(session, campaign.id, now)
             assert session.destination_tallies([CampaignId(0)]) == {0: {}}
-    finally:
-        container.close()
 
 
 def test_recording_a_batch_runs_no_enum_python_code_per_attempt(
@@ -87,14 +82,8 @@ def test_recording_a_batch_runs_no_enum_python_code_per_attempt(
 ) -> None:
     # Enum's .value and __hash__ are Python code in 3.11: several calls per attempt on the
     # engine's hottest write, where a dict look-up keyed by member costs none (docs/engine.md).
-    container = build(Settings(database_url=f"sqlite:///{tmp_path}/codes.db"), clock=clock)
-    try:
-        account = Account(container, "Acme")
-        now = clock.now()
-        body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(20)])
-        campaign = container.campaigns.create(account.tenant, body).campaign
-        with container.store.write() as session:
-            jobs = session.claim(campaign.id, now, 20, "engine-a", now + timedelta(minutes=1))
+    claimed = claimed_on_sqlite(tmp_path / "codes.db", clock, 20)
+    with claimed as (container, _, _, jobs, now):
         batch = [finish(j, Outcome.BUSY, now, retry=False) for j in jobs]
         enum_calls: list[str] = []
 
@@ -110,8 +99,6 @@ def test_recording_a_batch_runs_no_enum_python_code_per_attempt(
                 sys.setprofile(None)
         assert len(recorded) == 20
         assert enum_calls == []
-    finally:
-        container.close()
 
 
 def test_attempts_ending_at_one_instant_lie_in_their_index_in_the_order_recorded(
@@ -121,14 +108,8 @@ def test_attempts_ending_at_one_instant_lie_in_their_index_in_the_order_recorded
     a recorded batch was written at one place of the index per (outcome, stage), a leaf page
     each; with the attempt's id first (migration 0027) a batch is appended at one place: 740
     of 6,217 pages written per 20,000 attempts of the engine's bench (docs/engine.md)."""
-    container = build(Settings(database_url=f"sqlite:///{tmp_path}/ended.db"), clock=clock)
-    try:
-        account = Account(container, "Acme")
-        now = clock.now()
-        body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(40)])
-        campaign = container.campaigns.create(account.tenant, body).campaign
-        with container.store.write() as session:
-            jobs = session.claim(campaign.id, now, 40, "engine-a", now + timedelta(minutes=1))
+    claimed = claimed_on_sqlite(tmp_path / "ended.db", clock, 40)
+    with claimed as (container, _, campaign, jobs, now):
         outcomes = [Outcome.ANSWERED, Outcome.BUSY, Outcome.NO_ANSWER]
         stages = [Stage.NONE, Stage.CORRECT_CALLEE]
         for batch in (jobs[:20], jobs[20:]):
@@ -168,8 +149,6 @@ def test_attempts_ending_at_one_instant_lie_in_their_index_in_the_order_recorded
             ]
         assert len(ids) == 40
         assert ids == sorted(ids)
-    finally:
-        container.close()
 
 
 def test_sqlite_recording_counts_its_batch_from_the_rows_it_changed(
@@ -179,14 +158,8 @@ def test_sqlite_recording_counts_its_batch_from_the_rows_it_changed(
     learns how many destinations were in flight from SQLite's count of rows changed. Were that
     count wrong, the counters would still come out right, by counting the campaign again from
     its destinations at every batch: what this test rules out."""
-    container = build(Settings(database_url=f"sqlite:///{tmp_path}/changed.db"), clock=clock)
-    try:
-        account = Account(container, "Acme")
-        now = clock.now()
-        body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(30)])
-        campaign = container.campaigns.create(account.tenant, body).campaign
-        with container.store.write() as session:
-            jobs = session.claim(campaign.id, now, 30, "engine-a", now + timedelta(minutes=1))
+    claimed = claimed_on_sqlite(tmp_path / "changed.db", clock, 30)
+    with claimed as (container, account, campaign, jobs, now):
         with (
             caplog.at_level(logging.ERROR, logger="dialer.storage.sql_counts"),
             container.store.write() as session,
@@ -200,8 +173,6 @@ def test_sqlite_recording_counts_its_batch_from_the_rows_it_changed(
         assert not [r for r in caplog.records if "again" in r.getMessage()]
         with container.store.read() as session:
             assert counted(session, account, campaign.id, now) == recount(session, campaign.id, now)
-    finally:
-        container.close()
 
 
 def _indexes_written(raw: sqlite3.Connection, statement: str) -> set[str]:
@@ -246,3 +217,74 @@ def test_the_sqlite_claim_leaves_the_waiting_index_alone(
         assert "destinations_waiting" in recorded, recorded
     finally:
         container.close()
+
+
+def test_the_sqlite_recording_of_a_retry_leaves_the_waiting_index_alone(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """A retry goes from in flight back to pending: it stays on GetWaitingCalls' list, its
+    destinations_waiting entry unchanged. The recording set is_final for the whole batch
+    (is_final = state = 'done'), and SQLite rewrites the entry of an index whose predicate
+    names a column set, whatever the value: each retry deleted and re-inserted an identical
+    entry. Its UPDATE now names is_final only for the destinations that are done."""
+    claimed = claimed_on_sqlite(tmp_path / "retry.db", clock, 10)
+    with claimed as (container, account, campaign, jobs, now):
+        traced: list[str] = []
+        with container.store.write() as session:
+            raw = session._conn._raw  # type: ignore[attr-defined]
+            raw.set_trace_callback(traced.append)
+            try:
+                session.finish_attempts(
+                    [finish(j, Outcome.BUSY, now, retry=i % 2 == 0) for i, j in enumerate(jobs)],
+                    "engine-a",
+                    now,
+                )
+            finally:
+                raw.set_trace_callback(None)
+            recordings = {s for s in traced if "SET attempts_made" in s}
+            (retried,) = {s for s in recordings if "state = 'pending'" in s}
+            (done,) = {s for s in recordings if "state = 'done'" in s}
+            assert "destinations_waiting" not in _indexes_written(raw, retried)
+            assert "destinations_waiting" in _indexes_written(raw, done)
+        with container.store.read() as session:
+            states = session._conn.execute(
+                "SELECT state, is_final, count(*) FROM destinations WHERE campaign_id = %s"
+                " GROUP BY state, is_final ORDER BY state",
+                (campaign.id,),
+            )
+            assert [tuple(r) for r in states] == [("done", 1, 5), ("pending", 0, 5)]
+            assert counted(session, account, campaign.id, now) == recount(session, campaign.id, now)
+
+
+def test_the_sqlite_counting_of_a_batch_runs_python_per_kind_of_move_not_per_destination(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """counted_by_hand turned each destination's move into two counter updates in Python;
+    a batch's moves are a few kinds repeated, now counted by kind first (in C): its own lines
+    run as often for a batch of 30 as for one of 5 of the same outcome."""
+    code = sql_counts.counted_by_hand.__code__
+    lines: list[int] = []
+
+    def tracer(frame: FrameType, event: str, arg: object) -> object:
+        if frame.f_code is not code:
+            return None
+        if event == "line":
+            lines[-1] += 1
+        return tracer
+
+    claimed = claimed_on_sqlite(tmp_path / "kinds.db", clock, 35)
+    with claimed as (container, account, campaign, jobs, now):
+        for batch in (jobs[:5], jobs[5:]):
+            lines.append(0)
+            with container.store.write() as session:
+                sys.settrace(tracer)
+                try:
+                    session.finish_attempts(
+                        [finish(j, Outcome.BUSY, now, retry=False) for j in batch], "engine-a", now
+                    )
+                finally:
+                    sys.settrace(None)
+        with container.store.read() as session:
+            assert counted(session, account, campaign.id, now) == recount(session, campaign.id, now)
+    assert lines[0] > 0
+    assert lines[1] == lines[0]

@@ -45,11 +45,14 @@ def counted_by_hand(
         log.error("counting campaigns %s again: a batch moved rows it did not expect", recount)
         _count_again(conn, recount)
         return result
+    # A batch's moves are a few kinds repeated (a claim's are all one): counted by kind in C
+    # first, the Python below runs per kind, not per destination (docs/engine.md, "eighth
+    # round").
     tally: Counter[tuple[int, str, int]] = Counter()
-    for campaign_id, before, after in moved:
+    for (campaign_id, before, after), n in Counter(moved).items():
         if before != after:
-            tally[(campaign_id, *before)] -= 1
-            tally[(campaign_id, *after)] += 1
+            tally[(campaign_id, *before)] -= n
+            tally[(campaign_id, *after)] += n
     rows = [(*key, n) for key, n in tally.items() if n]
     if rows:
         conn.execute_many(
