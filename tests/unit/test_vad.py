@@ -54,6 +54,17 @@ def test_the_new_fields_are_off_by_default() -> None:
     assert dataclasses.replace(gate, voice_hold=0, melody_frames=0) == GateSettings()
 
 
+def test_every_gate_field_is_carried_from_the_detectors_settings() -> None:
+    # Each GateSettings field set away from its default in AmdSettings reaches the gate: a
+    # field added to the gate but not carried would silently keep its default.
+    changed = {
+        f.name: getattr(GateSettings(), f.name) + (7 if f.type in (int, "int") else 1.5)
+        for f in dataclasses.fields(GateSettings)
+    }
+    gate = dataclasses.replace(AmdSettings(), **changed).gate()
+    assert {name: getattr(gate, name) for name in changed} == changed
+
+
 def test_a_phrases_soft_sound_is_held_as_voice(rng: np.random.Generator) -> None:
     # A syllable, 200 ms of soft unvoiced sound (a fricative at -46 dBFS: under the -40 dBFS
     # threshold, unvoiced past the 100 ms hangover), another syllable: one phrase.

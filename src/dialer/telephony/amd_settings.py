@@ -1,7 +1,7 @@
 """The answer detector's settings: app_amd's parameters and this project's additions
 (detection.py explains the detector, docs/speech-and-detection.md the figures behind them)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from dialer.domain.amd_mode import AmdMode
 from dialer.telephony.vad import GateSettings
@@ -120,19 +120,6 @@ class AmdSettings:
     classifier: bool = True
 
     def gate(self) -> GateSettings:
-        return GateSettings(
-            silence_threshold=self.silence_threshold,
-            noise_margin=self.noise_margin,
-            noise_window=self.noise_window,
-            noise_ceiling=self.noise_ceiling,
-            periodicity=self.periodicity,
-            voicing_hangover=self.voicing_hangover,
-            background_margin=self.background_margin,
-            talker_decay=self.talker_decay,
-            voice_hold=self.voice_hold,
-            voice_hold_threshold=self.voice_hold_threshold,
-            voice_hold_margin=self.voice_hold_margin,
-            voice_hold_range=self.voice_hold_range,
-            melody_frames=self.melody_frames,
-            melody_drift=self.melody_drift,
-        )
+        """The voice gate's settings: every GateSettings field, from the field of this name (a
+        field added to the gate is carried without a line here to forget)."""
+        return GateSettings(**{f.name: getattr(self, f.name) for f in fields(GateSettings)})
