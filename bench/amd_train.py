@@ -51,7 +51,7 @@ MODULE = Path(__file__).parents[1] / "src/dialer/telephony/answer_weights.py"
 Array = npt.NDArray[np.float64]
 SPOKE = NAMES.index("longest_utterance_s")  # Timeline.spoke: a word's worth of voice
 SILENCE = -1  # the column item_vectors adds last: silence since the last voice, ms
-FEATURES = NAMES  # what the trees read: main() adds PROSODY with --prosody
+FEATURES: tuple[str, ...] = NAMES  # what the trees read: main() adds PROSODY with --prosody
 TALK = NAMES.index("since_first_voice_s")
 LAMBDA = 1.0  # the leaves' L2 penalty (Newton step: gradient / (hessian + LAMBDA))
 
