@@ -477,7 +477,11 @@ def main() -> None:
     policy = choose(scored, args.false_machine, args.people_p95)
     false, missed, p95 = judge(scored, policy)
     print(f"out-of-fold on tune: {policy}")
-    print(f"  false machine {false:.1%}, machines missed {missed:.1%}, people p95 {p95} ms")
+    people, machines = int((~scored.machine).sum()), int(scored.machine.sum())
+    print(
+        f"  false machine {false:.2%} ({round(false * people)}/{people}), machines missed"
+        f" {missed:.2%} ({round(missed * machines)}/{machines}), people p95 {p95} ms"
+    )
     per_kind(items, scored, policy)
     if args.write:
         write(fit(*stack(items)), policy, args.corpus, len(items))
