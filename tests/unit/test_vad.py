@@ -160,3 +160,20 @@ def test_the_classifier_counts_a_melodys_notes_as_tone_time() -> None:
     vector = timeline.vector()
     assert vector[NAMES.index("tone_s")] >= 0.6 - 2 * MELODY.melody_frames * 0.02
     assert vector[NAMES.index("loud_unvoiced_share")] < 0.5
+
+
+def test_the_foreground_lock_keeps_talk_behind_a_waiting_callee_out(
+    rng: np.random.Generator,
+) -> None:
+    # The callee's "Hello?" at -20 dBFS, then 3 s of waiting while someone behind them talks at
+    # -34 dBFS. Without the lock the callee's level falls 2 dB a second while they wait, and
+    # after a few seconds the talk behind is within 10 dB of it: heard as the callee.
+    hello = syllable(rng, 0.4, -20.0)
+    behind = [syllable(rng, 0.25, -34.0) if n % 2 == 0 else silence(0.1) for n in range(9)]
+    audio = pcm(silence(0.3), hello, silence(2.5), *behind, silence(0.3))
+    start = frames(0.3 + 0.4 + 2.5)
+    off = heard(audio, AmdSettings())
+    locked = heard(audio, AmdSettings(foreground_lock=12.0))
+    assert sum(off[start:]) >= 10
+    assert sum(locked[start:]) == 0
+    assert locked[:start] == off[:start]  # the callee is heard as before

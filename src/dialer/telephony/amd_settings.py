@@ -66,6 +66,9 @@ class AmdSettings:
     voice_hold_range: float = 10.0
     melody_frames: int = 0
     melody_drift: float = 0.004
+    # The callee's level locked after their first phrase (vad.GateSettings; off by default,
+    # docs/speech-and-detection.md "h-amd7" has the figures).
+    foreground_lock: float = 0.0
     # Before the first word, this much of a melody's held notes (Frame.note, the gate's melody
     # test) is a machine: music before a greeting (MELODY-<ms>). 0: off; needs melody_frames.
     # 200 with h-ear's ear measured in docs/speech-and-detection.md "h-amd6" (not adopted).
