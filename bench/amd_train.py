@@ -16,7 +16,9 @@ deciding people by ``--people-p95``) are kept. The held-out half is never read h
 
 ``--set`` trains on a detector with other ``AmdSettings`` (the ear's fields and the rules'
 limits alongside, e.g. h-amd6's ``--set voice_hold=300 --set voice_hold_margin=6 --set
-melody_frames=4``); the weights it writes are for those settings only.
+melody_frames=4``); the weights it writes are for those settings only. ``--prosody`` adds
+``answer_features.PROSODY`` (the first utterance's pitch movement at its end) to the features,
+to measure them; the detector does not compute them, so it cannot ``--write``.
 """
 
 import argparse
@@ -32,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from dialer.telephony.answer_features import NAMES, Timeline
+from dialer.telephony.answer_features import NAMES, PROSODY, Timeline
 from dialer.telephony.answer_model import FIRST_MS, LAST_MS, STEP_MS
 from dialer.telephony.detection import AmdSettings, AnswerDetector
 from dialer.telephony.ear import Ear
@@ -48,7 +50,8 @@ BINS = 32
 MODULE = Path(__file__).parents[1] / "src/dialer/telephony/answer_weights.py"
 Array = npt.NDArray[np.float64]
 SPOKE = NAMES.index("longest_utterance_s")  # Timeline.spoke: a word's worth of voice
-SILENCE = len(NAMES)  # the column item_vectors adds: silence since the last voice, ms
+SILENCE = -1  # the column item_vectors adds last: silence since the last voice, ms
+FEATURES: tuple[str, ...] = NAMES  # what the trees read: main() adds PROSODY with --prosody
 TALK = NAMES.index("since_first_voice_s")
 LAMBDA = 1.0  # the leaves' L2 penalty (Newton step: gradient / (hessian + LAMBDA))
 
@@ -90,7 +93,10 @@ def item_vectors(audio: bytes) -> Array:
             )
             at = (frame.index + 1) * FRAME_MS
             if len(rows) < len(wanted) and at >= wanted[len(rows)]:
-                rows.append(np.append(timeline.vector(), timeline.silence_ms))
+                vector = timeline.vector()
+                if FEATURES != NAMES:
+                    vector = np.append(vector, timeline.prosody())
+                rows.append(np.append(vector, timeline.silence_ms))
     return np.array(rows)
 
 
@@ -108,7 +114,8 @@ def _fingerprint() -> str:
             "detection.py",
         )
     )
-    return hashlib.sha256(code + str(points()).encode() + repr(SETTINGS).encode()).hexdigest()[:16]
+    facts = str(points()) + repr(SETTINGS) + ("" if FEATURES == NAMES else repr(FEATURES))
+    return hashlib.sha256(code + facts.encode()).hexdigest()[:16]
 
 
 def load(corpus: Path) -> list[Item]:
@@ -187,7 +194,7 @@ class Trees:
     leaf: Array  # (trees, 2, 2): [side][x[side] <= side_at ? 0 : 1]
 
     def margin(self, x: Array) -> Array:
-        x = x[:, : len(NAMES)]
+        x = x[:, : len(FEATURES)]
         high = (x[:, self.root] > self.root_at).astype(np.int64)
         trees = np.arange(len(self.root))
         feature = self.side[trees, high]
@@ -208,7 +215,7 @@ def _best(masks: Array, g: Array, h: Array) -> tuple[int, float, float, float]:
 
 
 def fit(x: Array, y: Array) -> Trees:
-    x = x[:, : len(NAMES)]
+    x = x[:, : len(FEATURES)]
     splits = [
         (j, float(t))
         for j in range(x.shape[1])
@@ -440,9 +447,14 @@ def main() -> None:
     parser.add_argument("--people-p95", type=int, default=LAST_MS)
     parser.add_argument("--write", action="store_true", help="write answer_weights.py")
     parser.add_argument("--set", action="append", default=[], help="AmdSettings field=value")
+    parser.add_argument("--prosody", action="store_true", help="add answer_features.PROSODY")
     args = parser.parse_args()
-    global SETTINGS
+    global SETTINGS, FEATURES
     SETTINGS = settings_with(args.set)
+    if args.prosody:
+        if args.write:
+            raise SystemExit("--prosody measures only: the detector does not compute PROSODY")
+        FEATURES = NAMES + PROSODY
     items = load(args.corpus)
     for extra in args.extra:
         items += load(extra)
@@ -465,7 +477,11 @@ def main() -> None:
     policy = choose(scored, args.false_machine, args.people_p95)
     false, missed, p95 = judge(scored, policy)
     print(f"out-of-fold on tune: {policy}")
-    print(f"  false machine {false:.1%}, machines missed {missed:.1%}, people p95 {p95} ms")
+    people, machines = int((~scored.machine).sum()), int(scored.machine.sum())
+    print(
+        f"  false machine {false:.2%} ({round(false * people)}/{people}), machines missed"
+        f" {missed:.2%} ({round(missed * machines)}/{machines}), people p95 {p95} ms"
+    )
     per_kind(items, scored, policy)
     if args.write:
         write(fit(*stack(items)), policy, args.corpus, len(items))

@@ -3,13 +3,15 @@ from known frame sequences, its decision thresholds, and the rules it leaves in 
 fax tones, the time limit), on the synthetic signals of test_detection.py."""
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from dialer.domain.amd_mode import AmdMode
 from dialer.domain.call import AnsweredBy
 from dialer.telephony import answer_model, answer_weights
-from dialer.telephony.answer_features import NAMES, Timeline
+from dialer.telephony.answer_features import NAMES, PROSODY, Timeline
 from dialer.telephony.detection import AmdSettings
+from dialer.telephony.ear import Ear
 from dialer.telephony.vad import SpeechGate
 from tests.unit.test_detection import (
     detect,
@@ -94,6 +96,35 @@ def test_the_features_read_the_voicing_pitch_and_room() -> None:
     features = dict(zip(NAMES, leaping.vector().tolist(), strict=True))
     assert features["pitch_jump_share"] == 1.0
     assert features["pitch_spread_st"] == pytest.approx(6.0)
+
+
+def glide(start_hz: float, end_hz: float, seconds: float) -> npt.NDArray[np.float64]:
+    """A vowel-like voiced sound (five harmonics) whose pitch glides from one value to another."""
+    n = round(seconds * 8000)
+    f0 = np.linspace(start_hz, end_hz, n)
+    phase = 2 * np.pi * np.cumsum(f0) / 8000
+    x = sum(np.sin(h * phase) / h for h in (1, 2, 3, 4, 5))
+    return x / np.sqrt(np.mean(x**2)) * 32768 * 10 ** (-20 / 20)
+
+
+def prosody_of(audio: bytes) -> dict[str, float]:
+    """The first utterance's pitch movement as the detector's ear and timeline hear it."""
+    ear, timeline = Ear(AmdSettings()), Timeline()
+    for frame in ear.hear(audio):
+        timeline.step(frame.voice, frame.level, frame.floor, False, frame.voicing, frame.pitch_hz)
+    assert timeline.first_pitch_measured
+    return dict(zip(PROSODY, timeline.prosody().tolist(), strict=True))
+
+
+def test_the_prosody_features_tell_a_rising_end_from_a_falling_one() -> None:
+    # A question's end rises ("Hello?"), a statement's falls: 130 to 170 Hz over 300 ms is
+    # +4.6 semitones (15 a second), and the other way round -15 a second.
+    rising = prosody_of(pcm(silence(0.3), glide(130.0, 170.0, 0.3), silence(0.6)))
+    falling = prosody_of(pcm(silence(0.3), glide(170.0, 130.0, 0.3), silence(0.6)))
+    assert rising["first_pitch_slope_st_s"] > 5.0
+    assert falling["first_pitch_slope_st_s"] < -5.0
+    assert rising["first_pitch_rise_st"] > 2.0
+    assert falling["first_pitch_rise_st"] < 0.5
 
 
 def test_the_thresholds_wait_between_them_and_follow_the_mode_at_the_end() -> None:

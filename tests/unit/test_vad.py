@@ -54,6 +54,17 @@ def test_the_new_fields_are_off_by_default() -> None:
     assert dataclasses.replace(gate, voice_hold=0, melody_frames=0) == GateSettings()
 
 
+def test_every_gate_field_is_carried_from_the_detectors_settings() -> None:
+    # Each GateSettings field set away from its default in AmdSettings reaches the gate: a
+    # field added to the gate but not carried would silently keep its default.
+    changed = {
+        f.name: getattr(GateSettings(), f.name) + (7 if f.type in (int, "int") else 1.5)
+        for f in dataclasses.fields(GateSettings)
+    }
+    gate = dataclasses.replace(AmdSettings(), **changed).gate()
+    assert {name: getattr(gate, name) for name in changed} == changed
+
+
 def test_a_phrases_soft_sound_is_held_as_voice(rng: np.random.Generator) -> None:
     # A syllable, 200 ms of soft unvoiced sound (a fricative at -46 dBFS: under the -40 dBFS
     # threshold, unvoiced past the 100 ms hangover), another syllable: one phrase.
@@ -149,3 +160,20 @@ def test_the_classifier_counts_a_melodys_notes_as_tone_time() -> None:
     vector = timeline.vector()
     assert vector[NAMES.index("tone_s")] >= 0.6 - 2 * MELODY.melody_frames * 0.02
     assert vector[NAMES.index("loud_unvoiced_share")] < 0.5
+
+
+def test_the_foreground_lock_keeps_talk_behind_a_waiting_callee_out(
+    rng: np.random.Generator,
+) -> None:
+    # The callee's "Hello?" at -20 dBFS, then 3 s of waiting while someone behind them talks at
+    # -34 dBFS. Without the lock the callee's level falls 2 dB a second while they wait, and
+    # after a few seconds the talk behind is within 10 dB of it: heard as the callee.
+    hello = syllable(rng, 0.4, -20.0)
+    behind = [syllable(rng, 0.25, -34.0) if n % 2 == 0 else silence(0.1) for n in range(9)]
+    audio = pcm(silence(0.3), hello, silence(2.5), *behind, silence(0.3))
+    start = frames(0.3 + 0.4 + 2.5)
+    off = heard(audio, AmdSettings())
+    locked = heard(audio, AmdSettings(foreground_lock=12.0))
+    assert sum(off[start:]) >= 10
+    assert sum(locked[start:]) == 0
+    assert locked[:start] == off[:start]  # the callee is heard as before

@@ -1,7 +1,7 @@
 """The answer detector's settings: app_amd's parameters and this project's additions
 (detection.py explains the detector, docs/speech-and-detection.md the figures behind them)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from dialer.domain.amd_mode import AmdMode
 from dialer.telephony.vad import GateSettings
@@ -66,6 +66,9 @@ class AmdSettings:
     voice_hold_range: float = 10.0
     melody_frames: int = 0
     melody_drift: float = 0.004
+    # The callee's level locked after their first phrase (vad.GateSettings; off by default,
+    # docs/speech-and-detection.md "h-amd7" has the figures).
+    foreground_lock: float = 0.0
     # Before the first word, this much of a melody's held notes (Frame.note, the gate's melody
     # test) is a machine: music before a greeting (MELODY-<ms>). 0: off; needs melody_frames.
     # 200 with h-ear's ear measured in docs/speech-and-detection.md "h-amd6" (not adopted).
@@ -120,19 +123,6 @@ class AmdSettings:
     classifier: bool = True
 
     def gate(self) -> GateSettings:
-        return GateSettings(
-            silence_threshold=self.silence_threshold,
-            noise_margin=self.noise_margin,
-            noise_window=self.noise_window,
-            noise_ceiling=self.noise_ceiling,
-            periodicity=self.periodicity,
-            voicing_hangover=self.voicing_hangover,
-            background_margin=self.background_margin,
-            talker_decay=self.talker_decay,
-            voice_hold=self.voice_hold,
-            voice_hold_threshold=self.voice_hold_threshold,
-            voice_hold_margin=self.voice_hold_margin,
-            voice_hold_range=self.voice_hold_range,
-            melody_frames=self.melody_frames,
-            melody_drift=self.melody_drift,
-        )
+        """The voice gate's settings: every GateSettings field, from the field of this name (a
+        field added to the gate is carried without a line here to forget)."""
+        return GateSettings(**{f.name: getattr(self, f.name) for f in fields(GateSettings)})

@@ -53,8 +53,22 @@ NAMES = (
     "mean_pause_s",
     "words_per_voice_s",
 )
+# Measured, not in the model (issue 16, h-amd7; docs/speech-and-detection.md "h-amd7"): the pitch's
+# movement at the end of the first utterance, ``Timeline.prosody``: how far its last frames rose
+# from the lowest of its last 200 ms (semitones), and its slope over the last 100 ms (semitones a
+# second). A question ("Hello?") ends on a rise (espeak-ng's: a fall-rise on the last syllable), a
+# statement's end falls; but out of fold the classifier did worse with them (bench/amd_train.py
+# --prosody), so the detector does not compute them.
+PROSODY = ("first_pitch_rise_st", "first_pitch_slope_st_s")
 _VOICED = 0.45  # the gate's periodicity that makes a frame voiced (AmdSettings.periodicity)
 _JUMP_ST = 3.0  # a pitch step this many semitones between voiced frames is a jump
+_END_FRAMES = 10  # 200 ms: the end of the first utterance whose pitch movement is measured
+_END_POINTS = 4  # voiced frames it needs to be measured at all
+_END_TAIL = 2  # voiced frames whose median is "the end"
+_SLOPE_FRAMES = 5  # 100 ms: the last syllable's movement
+# The gate's pitch may be at a multiple of the period (an octave or a twelfth low) or, rarely,
+# the period's half: each frame's pitch is read as the one of these nearest the utterance's median.
+_FOLDS_ST = tuple(12.0 * math.log2(k) for k in (1.0, 2.0, 3.0, 0.5))
 
 
 class Timeline:
@@ -95,6 +109,7 @@ class Timeline:
         self._modulation_steps = 0
         self._room = 0.0  # summed level of loud frames that are not voice
         self._pauses = 0.0  # summed pauses between utterances, frames
+        self._first_pitches: list[tuple[int, float]] = []  # (frame, semitones): voiced, 1st utt.
 
     def step(
         self,
@@ -139,6 +154,8 @@ class Timeline:
             semitones = 12.0 * math.log2(pitch_hz / 100.0)
             self._pitch += semitones
             self._pitch_square += semitones * semitones
+            if self._utterances == 1:
+                self._first_pitches.append((self.frames, semitones))
             if self._previous_pitch:
                 self._pitch_steps += 1
                 self._pitch_jumps += abs(semitones - self._previous_pitch) > _JUMP_ST
@@ -182,6 +199,51 @@ class Timeline:
     def talk_ms(self) -> int:
         """Time since the callee's first voice, ms (0 before it)."""
         return 0 if self._first_voice is None else (self.frames - self._first_voice) * FRAME_MS
+
+    @property
+    def first_pitch_measured(self) -> bool:
+        """Whether the first utterance's end had enough voiced frames for its pitch movement."""
+        return len(self._first_end()) >= _END_POINTS
+
+    def _first_end(self) -> list[tuple[int, float]]:
+        """The first utterance's voiced frames in its last ``_END_FRAMES`` (so far)."""
+        pitches = self._first_pitches
+        if not pitches:
+            return []
+        last = pitches[-1][0]
+        end = []
+        for point in reversed(pitches):
+            if point[0] <= last - _END_FRAMES:
+                break
+            end.append(point)
+        return end[::-1]
+
+    def prosody(self) -> npt.NDArray[np.float64]:
+        """The ``PROSODY`` features so far."""
+        return np.array(self.first_pitch_movement())
+
+    def first_pitch_movement(self) -> tuple[float, float]:
+        """(rise, slope): the pitch's movement at the end of the first utterance (so far): its
+        last frames' median above the lowest of its last ``_END_FRAMES`` (semitones), and the
+        slope over its last ``_SLOPE_FRAMES`` (semitones a second; Theil-Sen, the median of the
+        pairwise slopes, which a stray frame does not bend); (0, 0) when too few of its frames
+        were voiced."""
+        end = self._first_end()
+        if len(end) < _END_POINTS:
+            return 0.0, 0.0
+        centre = float(np.median([st for _, st in self._first_pitches]))
+        frames = np.array([i for i, _ in end], dtype=np.float64)
+        raw = np.array([st for _, st in end])
+        options = raw[:, None] + np.array(_FOLDS_ST)[None, :]
+        folded = options[np.arange(len(raw)), np.abs(options - centre).argmin(axis=1)]
+        rise = float(np.median(folded[-_END_TAIL:]) - folded.min())
+        last = frames > frames[-1] - _SLOPE_FRAMES
+        slope = 0.0
+        if last.sum() >= 2:
+            x, y = frames[last], folded[last]
+            i, j = np.triu_indices(len(x), 1)
+            slope = float(np.median((y[j] - y[i]) / (x[j] - x[i]))) * 1000.0 / FRAME_MS
+        return rise, slope
 
     def vector(self) -> npt.NDArray[np.float64]:
         s = FRAME_MS / 1000.0

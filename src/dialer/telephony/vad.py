@@ -15,13 +15,16 @@ Three tests, each against a mistake the energy rule alone made on real lines
   loudest voiced level heard, falling ``talker_decay`` dB a second), so people talking behind
   the callee, 10-20 dB quieter, are not taken for more of the callee's speech.
 
-Two more, off by default (issue 16, h-ear; docs/speech-and-detection.md has the figures):
+Three more, off by default (issue 16, h-ear and h-amd7; docs/speech-and-detection.md has the
+figures):
 
 - **the phrase held** (``voice_hold``): a phrase's soft syllables and consonants are quieter
   than the absolute threshold or not voiced; for a while after a frame judged voice, sound at
   the callee's level still is, so a phrase is not heard as words with pauses between them;
 - **a melody is not voice** (``melody_frames``): music before a greeting is periodic too, but
-  its notes hold one pitch, while a voice's pitch glides.
+  its notes hold one pitch, while a voice's pitch glides;
+- **the callee's level locked** (``foreground_lock``): once their first phrase is heard, sound
+  far under its level is the room, even after the callee's level has decayed while they wait.
 
 The gate's per-frame work is a few numpy calls; the autocorrelation runs only on frames loud
 enough to pass the first test.
@@ -42,6 +45,7 @@ _START_RISE_DB = 0.4  # per frame (20 dB/s): how fast the assumed quiet start gi
 _LAG_LO, _LAG_HI = 20, 128  # pitch lags, samples at 8 kHz: 62.5-400 Hz
 _FFT = 512  # zero-padded, so the autocorrelation up to _LAG_HI does not wrap
 _SMOOTH = 10  # frames (200 ms): the level compared with the callee's is a syllable's, not a frame's
+_LOCK_FRAMES = 10  # 200 ms of voiced voice: the callee's first phrase, whose level locks
 # The peak may move to another multiple of the period from one frame to the next: a high note's
 # period is shorter than the shortest lag, so all the peaks are multiples, nearly equal.
 _OCTAVE_JUMPS = tuple(sorted({p / q for p in range(1, 7) for q in range(1, 7)}))
@@ -72,6 +76,12 @@ class GateSettings:
     # melody, not voice: a voice's pitch glides. 0: off.
     melody_frames: int = 0
     melody_drift: float = 0.004
+    # h-amd7 (issue 16), off by default. ``foreground_lock``: once the callee's first phrase is
+    # heard (``_LOCK_FRAMES`` of voice at their level), a frame whose last 200 ms are this many dB
+    # under the loudest of the callee's voice so far is the room, not the callee, however long
+    # ago that was: ``talker_decay`` lets the callee's level fall while they wait, and talk
+    # behind them 10-20 dB quieter is then heard as theirs. 0: off.
+    foreground_lock: float = 0.0
 
 
 def periodicity(window: npt.NDArray[np.float64]) -> float:
@@ -142,6 +152,8 @@ class SpeechGate:
         self.voicing = 0.0
         self.pitch_hz = 0.0
         self.note = False  # the last frame was a held note of a melody (``melody_frames``)
+        self._foreground = -math.inf  # the callee's loudest voice (no decay), ``foreground_lock``
+        self._foreground_frames = 0  # voiced frames judged the callee's
 
     def start(self, first_levels: list[float]) -> None:
         """How the line starts, from its first frames' levels: steady is noise or silence, and
@@ -188,6 +200,16 @@ class SpeechGate:
             and not tone
             and level > max(s.voice_hold_threshold, floor + s.voice_hold_margin)
             and smooth >= self.talker - s.voice_hold_range
+            and self._foreground_ok(smooth)
+        )
+
+    def _foreground_ok(self, smooth: float) -> bool:
+        """Not under the locked level of the callee's voice (``foreground_lock``)."""
+        s = self.settings
+        return (
+            s.foreground_lock <= 0.0
+            or self._foreground_frames < _LOCK_FRAMES
+            or smooth >= self._foreground - s.foreground_lock
         )
 
     def _judge(
@@ -209,14 +231,20 @@ class SpeechGate:
                 self._since_voiced = self._hangover + 1
                 self._since_heard = self._hold
                 return False
-        if s.periodicity <= 0.0 or self.voicing >= s.periodicity:
+        voiced = s.periodicity <= 0.0 or self.voicing >= s.periodicity
+        if voiced:
             self._since_voiced = 0
             self.talker = max(self.talker, smooth)
         else:
             self._since_voiced += 1
             if self._since_voiced > self._hangover:
                 return False
-        return smooth >= self.talker - s.background_margin
+        if smooth < self.talker - s.background_margin or not self._foreground_ok(smooth):
+            return False
+        if voiced and s.foreground_lock > 0.0:
+            self._foreground = max(self._foreground, smooth)
+            self._foreground_frames += 1
+        return True
 
     def _note(self, lag: float) -> bool:
         """Whether this voiced frame ends ``melody_frames`` frames of one steady pitch."""
