@@ -117,10 +117,28 @@ def record(opts: argparse.Namespace) -> None:
         return run_many(self, sql, rows)
 
     def insert_many(self: Any, table: str, columns: Any, rows: Any) -> Any:
-        rows = [tuple(row) for row in rows]
-        marks = ", ".join("?" for _ in columns)
-        log(("m", f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows))
-        return run_insert(self, table, columns, rows)
+        # Whatever the tree's insert_many runs on its raw connection (one statement per row
+        # through executemany, or multi-row INSERTs), recorded as it is run.
+        raw = self._raw
+
+        class Spy:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(raw, name)
+
+            def execute(self, sql: str, params: Any = ()) -> Any:
+                log(("x", sql, tuple(params)))
+                return raw.execute(sql, params)
+
+            def executemany(self, sql: str, many: Any) -> Any:
+                many = [tuple(row) for row in many]
+                log(("m", sql, many))
+                return raw.executemany(sql, many)
+
+        self._raw = Spy()
+        try:
+            return run_insert(self, table, columns, rows)
+        finally:
+            self._raw = raw
 
     # Each statement SQLite compiles (or compiles again, its prepared form expired) asks the
     # authorizer about every table and column it touches: a count of compilation work.

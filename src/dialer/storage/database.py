@@ -46,6 +46,20 @@ class Database(Protocol):
     def close(self) -> None: ...
 
 
+@lru_cache(maxsize=128)
+def _insert_chunk(columns: int, values: int) -> int:
+    """The most rows one SQLite INSERT takes: a power of two, at most 512, and within the
+    connection's limit of values a statement (32,766 by default since SQLite 3.32)."""
+    return 1 << (max(1, min(512, values // max(columns, 1))).bit_length() - 1)
+
+
+@lru_cache(maxsize=512)
+def _rows_insert(table: str, columns: tuple[str, ...], rows: int) -> str:
+    """The INSERT of ``rows`` rows; cached, so a batch pays no Python to build its text."""
+    marks = "(" + ", ".join("?" * len(columns)) + ")"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([marks] * rows)
+
+
 @lru_cache(maxsize=512)
 def _to_sqlite(sql: str) -> str:
     return re.sub(r"\s+FOR (UPDATE|KEY SHARE)( SKIP LOCKED)?\b", "", sql).replace("%s", "?")
@@ -71,8 +85,21 @@ class SqliteConnection:
     def insert_many(
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> None:
-        marks = ", ".join("?" for _ in columns)
-        self._raw.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        # Multi-row INSERTs, not executemany: SQLite runs a statement's set-up once per
+        # execution, and executemany executes once per row (for the attempts: the AUTOINCREMENT
+        # counter's look-up in sqlite_sequence and a NULL for each column not named, 38 of
+        # their 105 VM instructions a row; docs/engine.md, "ninth round"). A chunk's size is a
+        # power of two, so a table's inserts compile at most ten texts, cached by the module.
+        names = tuple(columns)
+        widest = _insert_chunk(len(names), self._raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+        iterator = iter(rows)
+        while chunk := list(itertools.islice(iterator, widest)):
+            start, end = 0, len(chunk)
+            while start < end:
+                size = 1 << ((end - start).bit_length() - 1)
+                values = [*itertools.chain(*chunk[start : start + size])]
+                self._raw.execute(_rows_insert(table, names, size), values)
+                start += size
 
 
 class PostgresConnection:
