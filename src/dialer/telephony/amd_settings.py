@@ -12,11 +12,11 @@ class AmdSettings:
     """app_amd's parameters (times in ms of audio), then this module's additions.
 
     ``maximum_number_of_words``: app_amd decides MACHINE when the count goes *past* it. Its
-    default is 2 in current Asterisk and was 3 before; 6 here (4 until h-amd8's ear). A word is any 100 ms of voice
-    after 50 ms of silence, so a person's short answer ("Hello, this is Sarah.") often counts 3
-    or 4, and hanging up on a person is the worse mistake: it counts against the abandoned-call
-    limit, while a machine taken for a person only hears the call flow
-    (docs/speech-and-detection.md has the figures for 3 and 4).
+    default is 2 in current Asterisk and was 3 before; 6 here (4 until h-amd8). A word is any
+    100 ms of voice after 50 ms of silence, so a person's short answer ("Hello, this is
+    Sarah.") often counts 3 or 4, and hanging up on a person is the worse mistake: it counts
+    against the abandoned-call limit, while a machine taken for a person only hears the call
+    flow (docs/speech-and-detection.md has the figures for 3 and 4, "h-amd8" for 6).
 
     ``silence_threshold``: frames quieter than this (RMS, dBFS) are silence whatever the noise;
     -40 dBFS is about app_amd's 256 (mean absolute sample value). Louder frames are voice only
