@@ -10,7 +10,7 @@ import pytest
 from dialer.domain.call import AnsweredBy
 from dialer.telephony.amd_settings import AmdSettings
 from dialer.telephony.answer_features import NAMES
-from dialer.telephony.detection import AnswerDetector
+from dialer.telephony.detection import AnswerDetector, GreetingEndDetector
 from dialer.telephony.ear import Ear, Frame
 from dialer.telephony.vad import GateSettings
 from tests.unit.test_detection import Audio, detect, noise, pcm, silence, syllable
@@ -184,3 +184,23 @@ def test_the_foreground_lock_keeps_talk_behind_a_waiting_callee_out(
     assert sum(off[start:]) >= 10
     assert sum(locked[start:]) == 0
     assert locked[:start] == off[:start]  # the callee is heard as before
+
+
+def test_the_greeting_end_finder_hears_a_quieter_sentence_of_the_greeting(
+    rng: np.random.Generator,
+) -> None:
+    # A machine's greeting: a loud sentence, a pause, a sentence 14 dB quieter. The lock is for
+    # a person waiting with talk behind them; the greeting-end finder unlocks the gate, or the
+    # quieter sentence is silence and the greeting "ends" early (a tune m-long item, h-amd8).
+    loud = syllable(rng, 0.4, -20.0)
+    quiet = [syllable(rng, 0.25, -34.0) if n % 2 == 0 else silence(0.1) for n in range(9)]
+    audio = pcm(silence(0.3), loud, silence(2.5), *quiet, silence(0.3))
+    start = frames(0.3 + 0.4 + 2.5)
+    locked = dataclasses.replace(OFF, foreground_lock=12.0)
+    assert sum(heard(audio, locked)[start:]) == 0
+    ear = Ear(locked)
+    ear.gate.unlock()
+    padded = audio + bytes(320 * 5)
+    voice = [f.voice for at in range(0, len(padded), 320) for f in ear.hear(padded[at : at + 320])]
+    assert sum(voice[start : len(audio) // 320]) >= 10
+    assert GreetingEndDetector(locked)._ear.gate._locking is False
