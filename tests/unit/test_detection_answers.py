@@ -172,10 +172,12 @@ def test_a_held_vowel_with_its_neighbouring_harmonics_is_not_a_beep_verdict(
 def test_a_pause_after_a_long_first_sentence_is_not_yet_a_person(
     rng: np.random.Generator,
 ) -> None:
-    # "You have reached the voicemail of Anna Green. ... Speak after the beep.": a machine's
-    # pause inside its greeting is up to 1.5 s, a person's silence after speaking 3 s or more.
+    # "You have reached the voicemail of Anna Green. ... Please speak after the beep.": a
+    # machine's pause inside its greeting is up to 1.5 s, a person's silence after speaking 3 s
+    # or more. The second sentence has six words (four until h-amd8): with greeting 2500 and
+    # maximum_number_of_words 6, four left the greeting under both limits.
     first = words(rng, 4, 0.32, 0.06)  # 1.3 s of voice in four words
-    found = detect(pcm(silence(0.3), first, silence(1.2), words(rng, 4, 0.25, 0.06), silence(3)))
+    found = detect(pcm(silence(0.3), first, silence(1.2), words(rng, 6, 0.25, 0.06), silence(3)))
     assert found.by is AnsweredBy.MACHINE, found
 
 

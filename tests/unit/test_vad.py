@@ -1,5 +1,6 @@
 """The voice gate's phrase hold and melody test (vad.py, issue 16 h-ear), through the ear as the
-detectors hear a line: each is off by default, and each fixes what the tests show with it on."""
+detectors hear a line: each fixes what the tests show with it on against the ear without it (OFF:
+the ear before h-amd8, which made them the defaults)."""
 
 import dataclasses
 
@@ -9,13 +10,17 @@ import pytest
 from dialer.domain.call import AnsweredBy
 from dialer.telephony.amd_settings import AmdSettings
 from dialer.telephony.answer_features import NAMES
-from dialer.telephony.detection import AnswerDetector
+from dialer.telephony.detection import AnswerDetector, GreetingEndDetector
 from dialer.telephony.ear import Ear, Frame
 from dialer.telephony.vad import GateSettings
 from tests.unit.test_detection import Audio, detect, noise, pcm, silence, syllable
 
-HOLD = AmdSettings(voice_hold=300, voice_hold_margin=6.0, voice_hold_range=30.0)
-MELODY = AmdSettings(melody_frames=4)
+# Each part off, as the defaults were before h-amd8: the comparisons below are against it.
+OFF = AmdSettings(
+    voice_hold=0, voice_hold_margin=10.0, melody_frames=0, melody_notes=0, foreground_lock=0.0
+)
+HOLD = dataclasses.replace(OFF, voice_hold=300, voice_hold_margin=6.0, voice_hold_range=30.0)
+MELODY = dataclasses.replace(OFF, melody_frames=4)
 RATE = 8000
 FRAMES_PER_S = 50
 
@@ -47,11 +52,13 @@ def note(hz: float, seconds: float, dbfs: float = -20.0) -> Audio:
     return x / np.sqrt(np.mean(x**2)) * 32768 * 10 ** (dbfs / 20)
 
 
-def test_the_new_fields_are_off_by_default() -> None:
-    # The lead flips the defaults after the verdict's rules are retuned on them.
+def test_the_ear_of_h_amd8_is_the_default_and_the_gate_alone_keeps_each_part_off() -> None:
+    # h-amd8 made h-ear's hold and melody test and h-amd7's lock the detector's defaults (the
+    # verdict retuned and retrained on them); the gate's own defaults stay off (OFF's gate).
     gate = AmdSettings().gate()
-    assert (gate.voice_hold, gate.melody_frames) == (0, 0)
-    assert dataclasses.replace(gate, voice_hold=0, melody_frames=0) == GateSettings()
+    assert (gate.voice_hold, gate.voice_hold_margin, gate.melody_frames) == (300, 6.0, 4)
+    assert (gate.foreground_lock, AmdSettings().melody_notes) == (12.0, 200)
+    assert OFF.gate() == GateSettings()
 
 
 def test_every_gate_field_is_carried_from_the_detectors_settings() -> None:
@@ -76,7 +83,7 @@ def test_a_phrases_soft_sound_is_held_as_voice(rng: np.random.Generator) -> None
         silence(0.6),
     )
     soft = slice(frames(0.7) + 1, frames(0.9) - 1)
-    assert not any(heard(audio, AmdSettings())[soft])  # today: cut into two words
+    assert not any(heard(audio, OFF)[soft])  # without the hold: cut into two words
     assert all(heard(audio, HOLD)[soft])
 
 
@@ -105,9 +112,9 @@ def test_a_melodys_held_notes_are_not_voice() -> None:
     for played in notes:
         parts += [played, silence(0.02)]
     audio = pcm(*parts)
-    before = heard(audio, AmdSettings())
+    before = heard(audio, OFF)
     after = heard(audio, MELODY)
-    assert sum(before) >= frames(0.8)  # today: most of the melody is voice
+    assert sum(before) >= frames(0.8)  # without the test: most of the melody is voice
     # With the test on, only each note's first frames are left: its onset (the 40 ms window
     # still holds the silence before it) and the frames before its pitch has held.
     assert sum(after) <= 4 * MELODY.melody_frames
@@ -115,7 +122,7 @@ def test_a_melodys_held_notes_are_not_voice() -> None:
 
 def test_a_voice_whose_pitch_glides_is_still_voice(rng: np.random.Generator) -> None:
     audio = pcm(silence(0.4), syllable(rng, 0.4), silence(0.1), syllable(rng, 0.4), silence(0.4))
-    assert sum(heard(audio, MELODY)) >= sum(heard(audio, AmdSettings())) - 2
+    assert sum(heard(audio, MELODY)) >= sum(heard(audio, OFF)) - 2
 
 
 def test_the_ear_marks_a_melodys_held_notes() -> None:
@@ -123,7 +130,7 @@ def test_the_ear_marks_a_melodys_held_notes() -> None:
     audio = pcm(silence(0.4), note(440.0, 0.4), silence(0.2))
     marked = [f.note for f in _frames(audio, MELODY)]
     assert sum(marked) >= frames(0.4) - 2 * MELODY.melody_frames
-    assert not any(f.note for f in _frames(audio, AmdSettings()))
+    assert not any(f.note for f in _frames(audio, OFF))
 
 
 def _frames(audio: bytes, settings: AmdSettings) -> list[Frame]:
@@ -145,7 +152,7 @@ def test_a_melody_before_a_short_hello_is_a_machine(rng: np.random.Generator) ->
         assert "MELODY" in found.reason, found
         person = detect(pcm(silence(0.3), *hello, silence(3)), settings=settings)
         assert person.by is AnsweredBy.HUMAN, person
-    # Off (melody_notes 0, the default), the notes are no verdict.
+    # Off (melody_notes 0, the default before h-amd8), the notes are no verdict.
     off = detect(played, settings=MELODY)
     assert "MELODY" not in off.reason, off
 
@@ -172,8 +179,28 @@ def test_the_foreground_lock_keeps_talk_behind_a_waiting_callee_out(
     behind = [syllable(rng, 0.25, -34.0) if n % 2 == 0 else silence(0.1) for n in range(9)]
     audio = pcm(silence(0.3), hello, silence(2.5), *behind, silence(0.3))
     start = frames(0.3 + 0.4 + 2.5)
-    off = heard(audio, AmdSettings())
-    locked = heard(audio, AmdSettings(foreground_lock=12.0))
+    off = heard(audio, OFF)
+    locked = heard(audio, dataclasses.replace(OFF, foreground_lock=12.0))
     assert sum(off[start:]) >= 10
     assert sum(locked[start:]) == 0
     assert locked[:start] == off[:start]  # the callee is heard as before
+
+
+def test_the_greeting_end_finder_hears_a_quieter_sentence_of_the_greeting(
+    rng: np.random.Generator,
+) -> None:
+    # A machine's greeting: a loud sentence, a pause, a sentence 14 dB quieter. The lock is for
+    # a person waiting with talk behind them; the greeting-end finder unlocks the gate, or the
+    # quieter sentence is silence and the greeting "ends" early (a tune m-long item, h-amd8).
+    loud = syllable(rng, 0.4, -20.0)
+    quiet = [syllable(rng, 0.25, -34.0) if n % 2 == 0 else silence(0.1) for n in range(9)]
+    audio = pcm(silence(0.3), loud, silence(2.5), *quiet, silence(0.3))
+    start = frames(0.3 + 0.4 + 2.5)
+    locked = dataclasses.replace(OFF, foreground_lock=12.0)
+    assert sum(heard(audio, locked)[start:]) == 0
+    ear = Ear(locked)
+    ear.gate.unlock()
+    padded = audio + bytes(320 * 5)
+    voice = [f.voice for at in range(0, len(padded), 320) for f in ear.hear(padded[at : at + 320])]
+    assert sum(voice[start : len(audio) // 320]) >= 10
+    assert GreetingEndDetector(locked)._ear.gate._locking is False

@@ -12,11 +12,11 @@ class AmdSettings:
     """app_amd's parameters (times in ms of audio), then this module's additions.
 
     ``maximum_number_of_words``: app_amd decides MACHINE when the count goes *past* it. Its
-    default is 2 in current Asterisk and was 3 before; 4 here. A word is any 100 ms of voice
-    after 50 ms of silence, so a person's short answer ("Hello, this is Sarah.") often counts 3
-    or 4, and hanging up on a person is the worse mistake: it counts against the abandoned-call
-    limit, while a machine taken for a person only hears the call flow
-    (docs/speech-and-detection.md has the figures for 3 and 4).
+    default is 2 in current Asterisk and was 3 before; 6 here (4 until h-amd8). A word is any
+    100 ms of voice after 50 ms of silence, so a person's short answer ("Hello, this is
+    Sarah.") often counts 3 or 4, and hanging up on a person is the worse mistake: it counts
+    against the abandoned-call limit, while a machine taken for a person only hears the call
+    flow (docs/speech-and-detection.md has the figures for 3 and 4, "h-amd8" for 6).
 
     ``silence_threshold``: frames quieter than this (RMS, dBFS) are silence whatever the noise;
     -40 dBFS is about app_amd's 256 (mean absolute sample value). Louder frames are voice only
@@ -33,12 +33,12 @@ class AmdSettings:
     """
 
     initial_silence: int = 2500
-    greeting: int = 1500
+    greeting: int = 2500
     after_greeting_silence: int = 800
     total_analysis_time: int = 5000
     min_word_length: int = 100
     between_words_silence: int = 50
-    maximum_number_of_words: int = 4
+    maximum_number_of_words: int = 6
     silence_threshold: float = -40.0
     maximum_word_length: int = 5000
     # Not in app_amd:
@@ -58,21 +58,21 @@ class AmdSettings:
     voicing_hangover: int = 100
     background_margin: float = 10.0
     talker_decay: float = 2.0
-    # The gate's phrase hold and melody test (vad.GateSettings explains them; off by default,
-    # docs/speech-and-detection.md "h-ear" has the figures and the recommended values).
-    voice_hold: int = 0
+    # The gate's phrase hold and melody test (vad.GateSettings explains them; h-ear's values,
+    # the defaults since h-amd8: docs/speech-and-detection.md "h-ear" and "h-amd8").
+    voice_hold: int = 300
     voice_hold_threshold: float = -55.0
-    voice_hold_margin: float = 10.0
+    voice_hold_margin: float = 6.0
     voice_hold_range: float = 10.0
-    melody_frames: int = 0
+    melody_frames: int = 4
     melody_drift: float = 0.004
-    # The callee's level locked after their first phrase (vad.GateSettings; off by default,
-    # docs/speech-and-detection.md "h-amd7" has the figures).
-    foreground_lock: float = 0.0
+    # The callee's level locked after their first phrase (vad.GateSettings; 12 dB since h-amd8,
+    # docs/speech-and-detection.md "h-amd7" and "h-amd8" have the figures).
+    foreground_lock: float = 12.0
     # Before the first word, this much of a melody's held notes (Frame.note, the gate's melody
     # test) is a machine: music before a greeting (MELODY-<ms>). 0: off; needs melody_frames.
-    # 200 with h-ear's ear measured in docs/speech-and-detection.md "h-amd6" (not adopted).
-    melody_notes: int = 0
+    # 200 measured in docs/speech-and-detection.md "h-amd6", the default since h-amd8.
+    melody_notes: int = 200
     # A person's opening: a short utterance ("Hello?", "Er,") of at most opening_max_voice,
     # then at least opening_pause of silence. After one (up to `openings` times) the counts
     # start again with the looser greeting_after_opening and words_after_opening, since what

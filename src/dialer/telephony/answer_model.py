@@ -35,7 +35,13 @@ def margin(vector: npt.NDArray[np.float64]) -> float:
 
 
 def verdict(
-    m: float, at_ms: int, silence_ms: int, talk_ms: int, rules: bool | None = None
+    m: float,
+    at_ms: int,
+    silence_ms: int,
+    talk_ms: int,
+    rules: bool | None = None,
+    long_pause: int = 0,
+    words: bool = False,
 ) -> bool | None:
     """For margin ``m`` at ``at_ms``, ``silence_ms`` after the callee's last voice and
     ``talk_ms`` after their first, with app_amd's rules' verdict so far (``rules``: True a
@@ -46,14 +52,23 @@ def verdict(
     gone on for ``HUMAN_TALK``): from one short word, a machine's "Hi, ..." or a word before a
     fax tone would be a person. The rules' verdict is taken where the margin does not
     contradict it (``RULES_MACHINE_AT``, ``RULES_HUMAN_AT``): on speech unlike the training
-    corpus the classifier is unsure, and the rules are not."""
+    corpus the classifier is unsure, and the rules are not.
+
+    ``long_pause``: after long talk, the pause a person waits (app_amd's rules'
+    ``long_talk_silence``): a machine pauses up to 1.5 s between its sentences, so a shorter
+    pause after a sentence's worth of talk is not yet a person's. At the last point, where the
+    classifier is not sure, a rules' machine by their word count (``words``: MAXWORDS) stands at
+    or above ``RULES_LAST``: "not sure" would hand a greeting whose words the rules counted past
+    their limit to the campaign's mode (their LONGGREETING, often a noisy room's, does not)."""
     if m >= w.MACHINE_AT or (at_ms >= LAST_MS and m >= w.MACHINE_LAST):
         return True
     if rules is True and m >= w.RULES_MACHINE_AT:
         return True
     if rules is False and m <= w.RULES_HUMAN_AT:
         return False
-    waited = silence_ms >= w.HUMAN_PAUSE or talk_ms >= w.HUMAN_TALK
+    if rules is True and words and at_ms >= LAST_MS and m >= w.RULES_LAST:
+        return True
+    waited = silence_ms >= max(w.HUMAN_PAUSE, long_pause) or talk_ms >= w.HUMAN_TALK
     if m <= w.HUMAN_AT and waited and at_ms < LAST_MS:
         return False
     return None

@@ -27,7 +27,7 @@ from dialer.domain.amd_mode import AmdMode
 from dialer.domain.call import AnsweredBy
 from dialer.telephony import answer_model
 from dialer.telephony.amd_settings import AmdSettings
-from dialer.telephony.answer_features import Timeline
+from dialer.telephony.answer_features import NAMES, Timeline
 from dialer.telephony.ear import (
     CED_HZ,
     CED_TOLERANCE,
@@ -42,6 +42,8 @@ from dialer.telephony.ear import (
 from dialer.telephony.greeting_end import GreetingEnd, GreetingEndDetector
 from dialer.telephony.tones import FRAME_MS, ToneRun
 
+# The timeline's voice in all, seconds: after long talk a person's pause is the rules' longer one.
+VOICE_S = NAMES.index("voice_s")
 # A tone still playing is a beep once it has been steady this long; a shorter one is judged
 # when it ends. A voice's harmonic can hold still for 120 ms, rarely for 200.
 _STEADY_MS = 200
@@ -243,10 +245,18 @@ class AnswerDetector:
         # Until a word's worth was said, dead air, a fax or a melody is for the rules.
         if timeline.spoke:
             self._in_greeting = True
-            margin = answer_model.margin(timeline.vector())
+            vector = timeline.vector()
+            margin = answer_model.margin(vector)
             rules_by = None if self._rules is None else self._rules.by is AnsweredBy.MACHINE
+            long_talk = vector[VOICE_S] * 1000 >= s.long_talk_voice
             machine = answer_model.verdict(
-                margin, at, timeline.silence_ms, timeline.talk_ms, rules_by
+                margin,
+                at,
+                timeline.silence_ms,
+                timeline.talk_ms,
+                rules_by,
+                s.long_talk_silence if long_talk else 0,
+                self._rules is not None and self._rules.reason.startswith("MAXWORDS"),
             )
         elif self._rules is not None:
             # The rules heard a word the features did not (a vowel the line made a tone,

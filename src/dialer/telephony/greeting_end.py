@@ -82,6 +82,7 @@ class GreetingEndDetector:
     ) -> None:
         self.settings = settings or AmdSettings()
         self._ear = ear or Ear(self.settings)
+        self._ear.gate.unlock()  # the greeting is the machine's, all of it (vad.SpeechGate.unlock)
         self._start = self._ear.frames
         self._heard_speech = heard_speech
         self._silence = 0

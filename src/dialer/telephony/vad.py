@@ -154,6 +154,7 @@ class SpeechGate:
         self.note = False  # the last frame was a held note of a melody (``melody_frames``)
         self._foreground = -math.inf  # the callee's loudest voice (no decay), ``foreground_lock``
         self._foreground_frames = 0  # voiced frames judged the callee's
+        self._locking = True  # ``unlock``: a machine's greeting, not a person waiting
 
     def start(self, first_levels: list[float]) -> None:
         """How the line starts, from its first frames' levels: steady is noise or silence, and
@@ -203,11 +204,18 @@ class SpeechGate:
             and self._foreground_ok(smooth)
         )
 
+    def unlock(self) -> None:
+        """No ``foreground_lock`` from here on: a machine's greeting is heard to its end, and a
+        recording's quieter sentence is still the greeting, not talk behind someone (with the
+        lock, one tune greeting's quiet stretch ended it 16 s early, h-amd8)."""
+        self._locking = False
+
     def _foreground_ok(self, smooth: float) -> bool:
         """Not under the locked level of the callee's voice (``foreground_lock``)."""
         s = self.settings
         return (
             s.foreground_lock <= 0.0
+            or not self._locking
             or self._foreground_frames < _LOCK_FRAMES
             or smooth >= self._foreground - s.foreground_lock
         )
