@@ -15,8 +15,8 @@ Three tests, each against a mistake the energy rule alone made on real lines
   loudest voiced level heard, falling ``talker_decay`` dB a second), so people talking behind
   the callee, 10-20 dB quieter, are not taken for more of the callee's speech.
 
-Three more, off by default (issue 16, h-ear and h-amd7; docs/speech-and-detection.md has the
-figures):
+Three more, off in ``GateSettings``' own defaults and on in the answer detector's since h-amd8
+(``AmdSettings``; issue 16, h-ear and h-amd7; docs/speech-and-detection.md has the figures):
 
 - **the phrase held** (``voice_hold``): a phrase's soft syllables and consonants are quieter
   than the absolute threshold or not voiced; for a while after a frame judged voice, sound at
@@ -76,11 +76,12 @@ class GateSettings:
     # melody, not voice: a voice's pitch glides. 0: off.
     melody_frames: int = 0
     melody_drift: float = 0.004
-    # h-amd7 (issue 16), off by default. ``foreground_lock``: once the callee's first phrase is
-    # heard (``_LOCK_FRAMES`` of voice at their level), a frame whose last 200 ms are this many dB
-    # under the loudest of the callee's voice so far is the room, not the callee, however long
-    # ago that was: ``talker_decay`` lets the callee's level fall while they wait, and talk
-    # behind them 10-20 dB quieter is then heard as theirs. 0: off.
+    # h-amd7 (issue 16), off here and 12 in AmdSettings since h-amd8. ``foreground_lock``:
+    # once the callee's first phrase is heard (``_LOCK_FRAMES`` of voice at their level), a
+    # frame whose last 200 ms are this many dB under the loudest of the callee's voice so far
+    # is the room, not the callee, however long ago that was: ``talker_decay`` lets the
+    # callee's level fall while they wait, and talk behind them 10-20 dB quieter is then heard
+    # as theirs. 0: off.
     foreground_lock: float = 0.0
 
 
