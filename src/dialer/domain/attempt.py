@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
+from dialer.domain.records import quick_init
 from dialer.domain.sms_outbox import SmsRecord, SmsText
 
 # Outcomes the dialer settles without a call. They are final, and the record of one does not
@@ -52,6 +53,7 @@ class AgentCall:
         return (self.wrap_up_ended_at - self.talk_ended_at).total_seconds()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AttemptRecord:
     destination_id: DestinationId
@@ -127,6 +129,7 @@ class WebhookSubject:
     name: str | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FinishedAttempt:
     """An attempt's record with what follows it: a retry at ``retry_at``, or done."""

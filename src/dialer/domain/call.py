@@ -10,6 +10,7 @@ from enum import Enum
 
 from dialer.domain.amd_mode import AmdMode
 from dialer.domain.codes import Outcome
+from dialer.domain.records import quick_init
 
 
 class AnsweredBy(Enum):
@@ -24,6 +25,7 @@ class CallNotPlaced(Exception):
     gives the destination back to the queue, to be dialled again later."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OriginateRequest:
     number: str  # E.164
@@ -39,6 +41,7 @@ class OriginateRequest:
     amd_mode: AmdMode = AmdMode.PREFER_PEOPLE
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Answered:
     originated_at: datetime
@@ -46,6 +49,7 @@ class Answered:
     by: AnsweredBy
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Failed:
     """The call ended before anyone answered; ``outcome`` is the driver's reading of ``cause``."""
@@ -56,6 +60,7 @@ class Failed:
     cause: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Hangup:
     """How an answered call ended."""

@@ -16,11 +16,13 @@ from typing import Any, Protocol, TypeVar
 
 from dialer.domain.codes import Outcome, Stage
 from dialer.domain.ids import CampaignId, DestinationId, TenantId
+from dialer.domain.records import quick_init
 
 log = logging.getLogger(__name__)
 _E = TypeVar("_E")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DestinationsClaimed:
     """The engine leased ``count`` due destinations of a campaign."""
@@ -29,6 +31,7 @@ class DestinationsClaimed:
     count: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AttemptPostponed:
     """A claimed destination may not be called yet (the callee's calling hours)."""
@@ -37,6 +40,7 @@ class AttemptPostponed:
     destination_id: DestinationId
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AttemptStarted:
     """The engine starts dialling an attempt.
@@ -52,6 +56,7 @@ class AttemptStarted:
     claim_latency: float
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AttemptNotPlaced:
     """The driver could not place the call (its process was full): back to the queue."""
@@ -60,6 +65,7 @@ class AttemptNotPlaced:
     destination_id: DestinationId
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CallEnded:
     """A call started by this engine left the line (however it went): one fewer in flight."""
@@ -68,6 +74,7 @@ class CallEnded:
     destination_id: DestinationId
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AttemptAnswered:
     """The callee's line answered (a person, a machine or a fax)."""
@@ -78,6 +85,7 @@ class AttemptAnswered:
     answered_at: datetime
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AttemptFinished:
     """An attempt's result is recorded. ``final``: the destination is done (no retry);
@@ -94,6 +102,7 @@ class AttemptFinished:
     webhook: bool = False  # a webhook message for it went into the outbox
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AttemptsFinished:
     """The attempts one transaction recorded, published once (the engine records thousands a
@@ -103,6 +112,7 @@ class AttemptsFinished:
     items: tuple[AttemptFinished, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CallsOnLine:
     """The engine's calls on the line now, per campaign it has dialled: published once per
@@ -111,6 +121,7 @@ class CallsOnLine:
     calls: Mapping[CampaignId, int]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LeaseLost:
     """Results the engine held could not be recorded: another engine took their leases."""
@@ -118,6 +129,7 @@ class LeaseLost:
     count: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CampaignOpened:
     """A campaign's calling window is open and this engine dials it (first seen open)."""
@@ -125,6 +137,7 @@ class CampaignOpened:
     campaign_id: CampaignId
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CampaignClosed:
     """A campaign's calling window closed, or it was stopped, or it has nothing left."""
@@ -132,6 +145,7 @@ class CampaignClosed:
     campaign_id: CampaignId
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CampaignFinished:
     """A campaign's last window is over: what still waited was recorded as OutOfTime."""
@@ -140,6 +154,7 @@ class CampaignFinished:
     closed_out: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class StoreFailed:
     """A store operation of a background loop failed (``where``: the engine, webhooks)."""
@@ -147,11 +162,13 @@ class StoreFailed:
     where: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class WebhookDelivered:
     seconds: float
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class WebhookFailed:
     """One delivery try failed; ``gave_up``: it was the last one (the message is dropped)."""
@@ -159,6 +176,7 @@ class WebhookFailed:
     gave_up: bool
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SipResponse:
     """A final SIP response to an INVITE of ours."""
@@ -166,6 +184,7 @@ class SipResponse:
     code: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SpeechRendered:
     """Seconds from asking for a text's speech to its first audio (cached phrases: ~0)."""
@@ -173,6 +192,7 @@ class SpeechRendered:
     seconds: float
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AnswerDetected:
     """Answering-machine detection decided ``by`` (person, machine, fax) after ``seconds``."""
@@ -181,6 +201,7 @@ class AnswerDetected:
     seconds: float
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FirstAudio:
     """Seconds from answer to the first audio frame sent, and to the first spoken word."""
@@ -189,6 +210,7 @@ class FirstAudio:
     speech: float
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SmsSent:
     to: str
@@ -199,6 +221,7 @@ class SmsSent:
     accepted: bool
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AgentStateChanged:
     """An agent's session changed state (stored first: this is the record, published)."""
@@ -214,6 +237,7 @@ class AgentStateChanged:
     destination_id: DestinationId | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CustomerQueued:
     """An agent campaign's answered call waits for an agent (none was ready)."""
@@ -223,6 +247,7 @@ class CustomerQueued:
     at: datetime
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CustomerBridged:
     """A customer reached an agent: ``wait`` seconds from the answer (or verdict)."""
@@ -233,6 +258,7 @@ class CustomerBridged:
     wait: float
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CallAbandoned:
     """Under an abandoned-call regime, an answered customer got no agent in time (or left
@@ -248,6 +274,7 @@ class CallAbandoned:
     opted_out: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PacingDecided:
     """An agent campaign's pacer decided: ``lines`` placed now, the ratio it aims at, why;
@@ -262,6 +289,7 @@ class PacingDecided:
     at: datetime
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AgentHearsCustomer:
     """Seconds from a bridge's start (the verdict) to the customer's first audio handed to the

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from dialer.domain.codes import Outcome
 from dialer.domain.policy import AttemptRule, MessagePolicy
+from dialer.domain.records import quick_init
 
 RETRYABLE = frozenset(
     {
@@ -41,6 +42,7 @@ def max_attempts(rules: tuple[AttemptRule, ...]) -> int:
     return max(1, len(rules))
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Verdict:
     retry_at: datetime | None  # None: the destination is done

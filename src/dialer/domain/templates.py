@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from dialer.domain.records import quick_init
+
 MAX_TEMPLATE_LENGTH = 4000
 PLACEHOLDERS = frozenset({"Name", *(f"Parameter{i}" for i in range(1, 10))})
 CUSTOM_PREFIX = "CustomData."
@@ -19,6 +21,7 @@ _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Callee:
     """What a template may say about the person called."""

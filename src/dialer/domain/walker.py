@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from dialer.domain.codes import Stage
 from dialer.domain.ivr import End, Graph, Menu, Node, PlayAudio, Speak, TransferTo
+from dialer.domain.records import quick_init
 from dialer.domain.templates import Callee
 
 # Nodes entered (and gathers repeated) per call; validation forbids loops without a gather,
@@ -19,6 +20,7 @@ from dialer.domain.templates import Callee
 MAX_STEPS = 200
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Say:
     text: str
@@ -30,6 +32,7 @@ class Play:
     audio: str  # the file name as the flow gives it; the engine finds the file
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Gather:
     prompt: str | None  # said before waiting for keys
@@ -43,6 +46,7 @@ class Transfer:
     target: str  # E.164 or queue:<name>
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Hangup:
     """The walk is over: hang up (a transferred call has left already)."""

@@ -22,6 +22,7 @@ from types import MappingProxyType
 
 from dialer.domain.call import Answered, AnsweredBy, Failed, Hangup, OriginateRequest
 from dialer.domain.codes import Outcome
+from dialer.domain.records import quick_init
 from dialer.ports import Timer
 from dialer.telephony.sim_agent_leg import SimAgentLeg, phone_options
 from dialer.telephony.sim_profile import KEYPRESSES, CallFate, SimProfile, pick
@@ -43,6 +44,7 @@ FAILURES: Mapping[CallFate, tuple[Outcome, str]] = MappingProxyType(
 )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CallPlan:
     """Everything that will happen to one call, fixed when it is placed; times in seconds."""
