@@ -20,6 +20,7 @@ from dialer.storage.database import open_database
 from dialer.storage.migrations import migrate
 from dialer.testing.postgres import PostgresServer
 from tests.system_programs import PACKAGE_LIST, ProgramAudit, listed_programs
+from tests.wall_clock import in_real_time_tier, wait_for_the_new_day
 
 # Every program the tests start, for the check at the end of the session: a program that runs
 # here but is not on requirements/debian.txt would be missing on a fresh machine.
@@ -31,6 +32,14 @@ BACKENDS = ["sqlite", "postgres"]
 # A failing test's report shows what every SIPp logged as going wrong during it (its own test
 # is in test_sipp_phone.py, through pytester).
 pytest_plugins = ["dialer.testing.sipp_report", "pytester"]
+
+
+@pytest.fixture(autouse=True)
+def _away_from_midnight(request: pytest.FixtureRequest) -> None:
+    """A test that may dial on the wall clock does not start in London's last minutes: its
+    campaigns, open 00:00-23:59, would have nothing to dial (tests/wall_clock.py says why)."""
+    if in_real_time_tier(request.path):
+        wait_for_the_new_day(datetime.now(UTC))
 
 
 @pytest.fixture
