@@ -3,7 +3,8 @@
 The tests that dial in real time (the SIP, process and browser tests) open their campaigns and
 tenants 00:00-23:59 London, and a window's finish is exclusive: from 23:59 to midnight nothing
 may be dialled, so such a test waits for the next day's window and times out. CI failed so on
-2026-11-30, when a test started at about 23:59:34 UTC (reproduced with faketime at 23:59:20).
+2026-11-30 (test_number_upload, started at about 23:59 UTC by the run's progress; reproduced
+with faketime at 23:59:20).
 No window of HH:MM can hold that minute, so a test that would start within GUARD of midnight
 waits for the new day first: once in a run that crosses midnight, at most GUARD.
 """
