@@ -42,14 +42,7 @@ def measure(audio: bytes) -> tuple[float, ...]:
         piece = audio[fed : fed + 320] if fed < len(audio) else bytes(320)
         fed += 320
         for frame in ear.hear(piece):
-            timeline.step(
-                frame.voice,
-                frame.level,
-                frame.floor,
-                frame.tone is not None or frame.note,
-                frame.voicing,
-                frame.pitch_hz,
-            )
+            timeline.hear(frame)
     vector = timeline.vector()
     measured = timeline.first_pitch_measured
     return tuple(float(vector[NAMES.index(n)]) if measured else np.nan for n in FEATURES)

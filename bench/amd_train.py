@@ -84,14 +84,7 @@ def item_vectors(audio: bytes) -> Array:
         piece = audio[fed : fed + chunk] if fed < len(audio) else bytes(chunk)
         fed += chunk
         for frame in ear.hear(piece):
-            timeline.step(
-                frame.voice,
-                frame.level,
-                frame.floor,
-                frame.tone is not None or frame.note,
-                frame.voicing,
-                frame.pitch_hz,
-            )
+            timeline.hear(frame)
             at = (frame.index + 1) * FRAME_MS
             if len(rows) < len(wanted) and at >= wanted[len(rows)]:
                 vector = timeline.vector()

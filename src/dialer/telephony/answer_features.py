@@ -14,6 +14,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from dialer.telephony.ear import Frame
 from dialer.telephony.tones import FRAME_MS
 
 _PAUSE_MS = 300  # silence that separates two utterances (a person's "Hello?" ... "Hello?")
@@ -110,6 +111,18 @@ class Timeline:
         self._room = 0.0  # summed level of loud frames that are not voice
         self._pauses = 0.0  # summed pauses between utterances, frames
         self._first_pitches: list[tuple[int, float]] = []  # (frame, semitones): voiced, 1st utt.
+
+    def hear(self, frame: Frame) -> None:
+        """One frame of the ear, as the answer detector and the benchmarks that model it read
+        it: a melody's held note counts as tone time, not as a room."""
+        self.step(
+            frame.voice,
+            frame.level,
+            frame.floor,
+            frame.tone is not None or frame.note,
+            frame.voicing,
+            frame.pitch_hz,
+        )
 
     def step(
         self,

@@ -217,14 +217,7 @@ class AnswerDetector:
         """The classifier's verdict at its decision points; app_amd's INITIALSILENCE before."""
         timeline = self._timeline
         assert timeline is not None
-        timeline.step(
-            frame.voice,
-            frame.level,
-            frame.floor,
-            frame.tone is not None or frame.note,  # a melody's note is tone time, not a room
-            frame.voicing,
-            frame.pitch_hz,
-        )
+        timeline.hear(frame)
         s = self.settings
         at = self._at(frame)
         if self._rules is None:
