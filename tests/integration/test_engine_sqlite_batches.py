@@ -5,9 +5,12 @@ statement on destinations pays a set-up cost for its row trigger, whether it cou
 import logging
 import sqlite3
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -22,6 +25,18 @@ from dialer.storage.database import SqliteDatabase
 from tests.conftest import Account
 from tests.integration.engine_support import claimed_on_sqlite
 from tests.integration.test_destination_counts import counted, finish, recount
+
+
+@contextmanager
+def _traced(conn: Any) -> Iterator[tuple[sqlite3.Connection, list[str]]]:
+    """A store connection's SQLite connection, and the SQL it runs inside the block."""
+    raw: sqlite3.Connection = conn._raw
+    traced: list[str] = []
+    raw.set_trace_callback(traced.append)
+    try:
+        yield raw, traced
+    finally:
+        raw.set_trace_callback(None)
 
 
 def _destination_updates(statements: list[str]) -> int:
@@ -44,18 +59,12 @@ def test_sqlite_records_a_batch_of_outcomes_in_one_update_per_chunk_and_state(
     claimed = claimed_on_sqlite(tmp_path / "batches.db", clock, 40)
     with claimed as (container, account, campaign, jobs, now):
         outcomes = [Outcome.ANSWERED, Outcome.BUSY, Outcome.NO_ANSWER]
-        traced: list[str] = []
-        with container.store.write() as session:
-            raw = session._conn._raw  # type: ignore[attr-defined]
-            raw.set_trace_callback(traced.append)
-            try:
-                recorded = session.finish_attempts(
-                    [finish(j, outcomes[i % 3], now, retry=i % 4 == 1) for i, j in enumerate(jobs)],
-                    "engine-a",
-                    now,
-                )
-            finally:
-                raw.set_trace_callback(None)
+        with container.store.write() as session, _traced(session._conn) as (_raw, traced):
+            recorded = session.finish_attempts(
+                [finish(j, outcomes[i % 3], now, retry=i % 4 == 1) for i, j in enumerate(jobs)],
+                "engine-a",
+                now,
+            )
         assert len(recorded) == 40
         assert _destination_updates(traced) == statements
         with container.store.read() as session:
@@ -199,17 +208,12 @@ def test_the_sqlite_claim_leaves_the_waiting_index_alone(
         now = clock.now()
         body = account.campaign(phoneNumbers=[{"number": f"+4411349{n:05d}"} for n in range(10)])
         campaign = container.campaigns.create(account.tenant, body).campaign
-        traced: list[str] = []
         with container.store.write() as session:
-            raw = session._conn._raw  # type: ignore[attr-defined]
-            raw.set_trace_callback(traced.append)
-            try:
+            with _traced(session._conn) as (raw, traced):
                 jobs = session.claim(campaign.id, now, 10, "engine-a", now + timedelta(minutes=1))
                 session.finish_attempts(
                     [finish(j, Outcome.BUSY, now, retry=False) for j in jobs], "engine-a", now
                 )
-            finally:
-                raw.set_trace_callback(None)
             (claim,) = {s for s in traced if "SET state = 'in_flight'" in s}
             (record,) = {s for s in traced if "SET attempts_made" in s}
             claimed, recorded = _indexes_written(raw, claim), _indexes_written(raw, record)
@@ -230,18 +234,13 @@ def test_the_sqlite_recording_of_a_retry_leaves_the_waiting_index_alone(
     entry. Its UPDATE now names is_final only for the destinations that are done."""
     claimed = claimed_on_sqlite(tmp_path / "retry.db", clock, 10)
     with claimed as (container, account, campaign, jobs, now):
-        traced: list[str] = []
         with container.store.write() as session:
-            raw = session._conn._raw  # type: ignore[attr-defined]
-            raw.set_trace_callback(traced.append)
-            try:
+            with _traced(session._conn) as (raw, traced):
                 session.finish_attempts(
                     [finish(j, Outcome.BUSY, now, retry=i % 2 == 0) for i, j in enumerate(jobs)],
                     "engine-a",
                     now,
                 )
-            finally:
-                raw.set_trace_callback(None)
             recordings = {s for s in traced if "SET attempts_made" in s}
             (retried,) = {s for s in recordings if "state = 'pending'" in s}
             (done,) = {s for s in recordings if "state = 'done'" in s}
@@ -303,16 +302,10 @@ def test_a_recorded_batch_goes_into_attempts_in_one_insert_per_power_of_two_of_i
     its 105 VM instructions a row. A batch of 40 is now two statements (32 rows and 8)."""
     claimed = claimed_on_sqlite(tmp_path / "inserts.db", clock, 40)
     with claimed as (container, _account, campaign, jobs, now):
-        traced: list[str] = []
-        with container.store.write() as session:
-            raw = session._conn._raw  # type: ignore[attr-defined]
-            raw.set_trace_callback(traced.append)
-            try:
-                recorded = session.finish_attempts(
-                    [finish(j, Outcome.BUSY, now, retry=False) for j in jobs], "engine-a", now
-                )
-            finally:
-                raw.set_trace_callback(None)
+        with container.store.write() as session, _traced(session._conn) as (_raw, traced):
+            recorded = session.finish_attempts(
+                [finish(j, Outcome.BUSY, now, retry=False) for j in jobs], "engine-a", now
+            )
         assert _inserts_into(traced, "attempts") == 2
         with container.store.read() as session:
             rows = session._conn.execute(
@@ -339,15 +332,9 @@ def test_sqlite_insert_many_writes_every_row_in_order_in_power_of_two_chunks(
     columns = ("destination_id", "campaign_id", "attempt_number", "worker", "lease_until")
     columns += ("queued_at",)
     wanted = [(n + 1, 7, 1 + n % 3, f"w{n % 2}", 1_000 + n, 500 + n) for n in range(rows)]
-    traced: list[str] = []
     try:
-        with database.transaction(write=True) as conn:
-            raw = conn._raw  # type: ignore[attr-defined]
-            raw.set_trace_callback(traced.append)
-            try:
-                conn.insert_many("in_flight", columns, (row for row in wanted))
-            finally:
-                raw.set_trace_callback(None)
+        with database.transaction(write=True) as conn, _traced(conn) as (_raw, traced):
+            conn.insert_many("in_flight", columns, (row for row in wanted))
         with database.transaction(write=False) as conn:
             got = conn.execute(f"SELECT {', '.join(columns)} FROM in_flight ORDER BY queued_at")
     finally:
