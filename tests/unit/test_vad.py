@@ -169,16 +169,22 @@ def test_the_classifier_counts_a_melodys_notes_as_tone_time() -> None:
     assert vector[NAMES.index("loud_unvoiced_share")] < 0.5
 
 
+def _loud_then_14_db_under(rng: np.random.Generator) -> tuple[bytes, int]:
+    """A 0.4 s syllable at -20 dBFS, 2.5 s of silence, then 1.45 s of syllables at -34 dBFS
+    (a callee and the talk behind them, or a greeting's loud and quiet sentences); and the
+    frame where the quiet part begins."""
+    loud = syllable(rng, 0.4, -20.0)
+    quiet = [syllable(rng, 0.25, -34.0) if n % 2 == 0 else silence(0.1) for n in range(9)]
+    return pcm(silence(0.3), loud, silence(2.5), *quiet, silence(0.3)), frames(0.3 + 0.4 + 2.5)
+
+
 def test_the_foreground_lock_keeps_talk_behind_a_waiting_callee_out(
     rng: np.random.Generator,
 ) -> None:
     # The callee's "Hello?" at -20 dBFS, then 3 s of waiting while someone behind them talks at
     # -34 dBFS. Without the lock the callee's level falls 2 dB a second while they wait, and
     # after a few seconds the talk behind is within 10 dB of it: heard as the callee.
-    hello = syllable(rng, 0.4, -20.0)
-    behind = [syllable(rng, 0.25, -34.0) if n % 2 == 0 else silence(0.1) for n in range(9)]
-    audio = pcm(silence(0.3), hello, silence(2.5), *behind, silence(0.3))
-    start = frames(0.3 + 0.4 + 2.5)
+    audio, start = _loud_then_14_db_under(rng)
     off = heard(audio, OFF)
     locked = heard(audio, dataclasses.replace(OFF, foreground_lock=12.0))
     assert sum(off[start:]) >= 10
@@ -192,10 +198,7 @@ def test_the_greeting_end_finder_hears_a_quieter_sentence_of_the_greeting(
     # A machine's greeting: a loud sentence, a pause, a sentence 14 dB quieter. The lock is for
     # a person waiting with talk behind them; the greeting-end finder unlocks the gate, or the
     # quieter sentence is silence and the greeting "ends" early (a tune m-long item, h-amd8).
-    loud = syllable(rng, 0.4, -20.0)
-    quiet = [syllable(rng, 0.25, -34.0) if n % 2 == 0 else silence(0.1) for n in range(9)]
-    audio = pcm(silence(0.3), loud, silence(2.5), *quiet, silence(0.3))
-    start = frames(0.3 + 0.4 + 2.5)
+    audio, start = _loud_then_14_db_under(rng)
     locked = dataclasses.replace(OFF, foreground_lock=12.0)
     assert sum(heard(audio, locked)[start:]) == 0
     ear = Ear(locked)
