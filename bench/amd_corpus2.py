@@ -47,7 +47,7 @@ Deterministic: each item's choices come from its own generator seeded by (seed, 
 so the same seed and espeak-ng/sox give the same files however the process pool schedules them.
 
     .venv/bin/python bench/amd_corpus2.py [--out .cache/amd-corpus2] [--per-half 500] [--seed N]
-        [--jobs 2] [--halves both|tune|held-out]
+        [--jobs 2] [--halves both|tune|held-out|train]
 """
 
 import argparse
@@ -63,7 +63,7 @@ import numpy as np
 
 from amd_corpus import write_wav
 from amd_corpus2_audio import BED_TALKERS, BEDS, make_bed, through_codec
-from amd_corpus2_items import COLUMNS, HALVES, Item, ItemMaker
+from amd_corpus2_items import COLUMNS, HALVES, PARTS, Item, ItemMaker
 from amd_corpus2_pools import POOLS, check_split
 
 __all__ = ["COLUMNS", "DEFAULT_OUT", "HALVES", "KINDS", "Item", "ItemMaker", "generate", "plan"]
@@ -97,7 +97,7 @@ def plan(half: str, count: int, seed: int) -> list[str]:
     for i in np.argsort(-(shares / shares.sum() * count - counts))[: count - counts.sum()]:
         counts[i] += 1
     kinds = [k for k, c in zip(KINDS, counts, strict=True) for _ in range(c)]
-    order = np.random.default_rng([seed, HALVES.index(half), 99]).permutation(len(kinds))
+    order = np.random.default_rng([seed, PARTS.index(half), 99]).permutation(len(kinds))
     return [kinds[i] for i in order]
 
 
@@ -171,10 +171,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument(
         "--halves",
-        choices=["both", *HALVES],
+        choices=["both", *PARTS],
         default="both",
         help="only one half: more tune items for training (bench/amd_train.py --extra) come"
-        " from --halves tune with another --seed, never from the held-out half",
+        " from --halves tune with another --seed, never from the held-out half; 'train' makes"
+        " items of the train pool's texts (bench/amd_content.py --train)",
     )
     args = parser.parse_args()
     started = time.monotonic()

@@ -179,7 +179,7 @@ def make_bed(half: str, seed: int, talkers: int) -> Audio:
     return bed
 
 
-HALF_SEEDS = {"tune": 1, "held-out": 2}
+HALF_SEEDS = {"tune": 1, "held-out": 2, "train": 3}
 BED_TALKERS = (1, 2, 6)
 
 

@@ -19,7 +19,8 @@ from amd_corpus2_audio import (
 )
 from amd_corpus2_pools import POOLS, Pool, voices
 
-HALVES = ("tune", "held-out")
+HALVES = ("tune", "held-out")  # the halves scored
+PARTS = (*HALVES, "train")  # and the train pool's items (amd_corpus2_pools), never scored
 LABELS = {"h": "human", "m": "machine", "f": "fax", "s": "silence"}
 
 
@@ -107,7 +108,7 @@ class ItemMaker:
 
     def __init__(self, half: str, index: int, kind: str, seed: int) -> None:
         self.half, self.index, self.kind, self.seed = half, index, kind, seed
-        self.rng = np.random.default_rng([seed, HALVES.index(half), index])
+        self.rng = np.random.default_rng([seed, PARTS.index(half), index])
         self.pool: Pool = POOLS[half]
         self.line = Timeline()
         self.voice: Voice | None = None

@@ -34,6 +34,29 @@ def test_the_split_check_fails_on_a_shared_phrase(monkeypatch: pytest.MonkeyPatc
         pools.check_split()
 
 
+def test_the_train_pool_shares_nothing_with_the_held_out_half() -> None:
+    train, held = pools.POOLS["train"], pools.POOLS["held-out"]
+    assert not pools.sentences(train) & pools.sentences(held)
+    assert not pools.all_voices(train) & pools.all_voices(held)
+    assert len(train.greetings) > len(pools.POOLS["tune"].greetings)
+    pools.check_split()
+
+
+def test_the_split_check_fails_on_a_held_out_text_in_the_train_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    train = pools.POOLS["train"]
+    leaky = pools.Pool(
+        **{
+            **{f: getattr(train, f) for f in train.__slots__},
+            "greetings": (*train.greetings, ("This mailbox is full.",)),
+        }
+    )
+    monkeypatch.setitem(pools.POOLS, "train", leaky)
+    with pytest.raises(AssertionError, match="mailbox is full"):
+        pools.check_split()
+
+
 def test_the_plan_is_fixed_by_the_seed_and_holds_every_kind() -> None:
     kinds = corpus.plan("tune", 500, SEED)
     assert kinds == corpus.plan("tune", 500, SEED)
@@ -74,6 +97,22 @@ def test_a_machines_labels_say_where_its_greeting_and_beep_are(kind: str) -> Non
     else:
         assert item.greeting_end_ms == item.speech_end_ms
     assert_speech_where_labelled(item, x)
+
+
+@pytest.mark.parametrize("kind", ["m-beep", "h-more"])
+def test_a_train_item_speaks_the_train_pools_text_in_a_tune_voice(kind: str) -> None:
+    item, x = corpus.ItemMaker("train", 3, kind, SEED).make()
+    assert item.half == "train"
+    assert item.file.startswith("train-")
+    assert item.text_id.startswith("train:")
+    assert item.voice in pools.all_voices(pools.POOLS["tune"])
+    said = {pools.normalise(p) for p in item.text.split(" | ")}
+    assert said <= pools.sentences(pools.POOLS["train"])
+    assert not said & pools.sentences(pools.POOLS["held-out"])
+    assert_speech_where_labelled(item, x)
+    # its own generator: not the tune item of the same index and seed said in another pool
+    twin = corpus.ItemMaker("tune", 3, kind, SEED).make()[0]
+    assert (twin.voice, twin.rate_wpm, twin.pitch) != (item.voice, item.rate_wpm, item.pitch)
 
 
 @pytest.mark.parametrize("kind", ["h-twice", "h-hesitant", "h-late"])
