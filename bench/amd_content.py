@@ -12,7 +12,9 @@ tune half's voices with texts of their own); the held-out half is scored by head
 of them. The score is then one more column of bench/amd_bound.py's timing rows, and amd_bound's
 trees, policies and fronts run on "ear" (the detector's ear, timing only) and "ear+content"
 (and, with ``--ear both``, on the labels' perfect utterance detector, "truth" and
-"truth+content").
+"truth+content"). With ``--silero-onnx FILE`` (silero_vad.onnx from the silero-vad 6.2.3 wheel,
+``pip download silero-vad==6.2.3 --no-deps``), also "silero" and "silero+content": silero's
+voice at 8 kHz in 32 ms windows, above 0.5, as the voice, with the detector's own tone frames.
 
 Nothing here is in the detector: this is a measurement. It needs what the project does not
 install (requirements/bench-content.txt, into the project's .venv):
@@ -21,7 +23,8 @@ install (requirements/bench-content.txt, into the project's .venv):
     .venv/bin/python bench/amd_corpus2.py --halves train --per-half 1000 --seed 2016 \\
         --out .cache/amd-corpus2-train
     .venv/bin/python bench/amd_content.py [--corpus .cache/amd-corpus2] \\
-        [--train .cache/amd-corpus2-train] [--ear ear|both] [--held-out] [--c 0.1]
+        [--train .cache/amd-corpus2-train] [--ear ear|both] [--held-out] [--c 0.1] \\
+        [--silero-onnx silero_vad.onnx]
 
 The embeddings of each corpus are cached beside it (``content-embeddings.npz``); the run prints
 their CPU per call-second (one thread).
@@ -41,6 +44,7 @@ import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).parent))
 import amd_bound
+from dialer.telephony.amd_settings import AmdSettings
 from dialer.telephony.pcm import read_wav_8k
 
 Array = npt.NDArray[np.float64]
@@ -96,6 +100,47 @@ class Embedder:
         )
         out = self.net.run(None, {"input_1": windows[..., None].astype(np.float32)})[0]
         return np.asarray(np.squeeze(out), dtype=np.float64)
+
+
+def silero_frames(corpus: Path, model: Path) -> dict[str, Array]:
+    """silero-vad's speech probability for each 20 ms frame of each person's and machine's first
+    10 s (the 32 ms window that holds the frame's end), cached beside the corpus."""
+    import onnxruntime as ort
+
+    cache = corpus / "silero-frames.npz"
+    rows = labelled(corpus)
+    if cache.exists():
+        stored = np.load(cache)
+        if all(r["file"] in stored for r in rows):
+            return {r["file"]: stored[r["file"]] for r in rows}
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    frames = amd_bound.POINTS_MS[-1] // amd_bound.FRAME_MS
+    samples = frames * 160
+    rate = np.array(8000, dtype=np.int64)
+    cpu, out = 0.0, {}
+    for r in rows:
+        pcm = np.frombuffer(read_wav_8k(corpus / r["file"]), dtype="<i2")[:samples]
+        x = np.concatenate([pcm, np.zeros(samples - len(pcm), dtype=np.int16)]) / 32768
+        started = time.process_time()
+        state = np.zeros((2, 1, 128), dtype=np.float32)
+        context = np.zeros(32, dtype=np.float32)
+        probabilities = []
+        for i in range(0, samples - 255, 256):  # 32 ms windows, with 32 samples of context
+            window = np.concatenate((context, x[i : i + 256])).astype(np.float32)[None]
+            prob, state = session.run(None, {"input": window, "state": state, "sr": rate})
+            probabilities.append(float(prob[0][0]))
+            context = window[0, -32:]
+        cpu += time.process_time() - started
+        p = np.array(probabilities)
+        out[r["file"]] = p[np.minimum((np.arange(frames) * 160 + 159) // 256, len(p) - 1)]
+    np.savez_compressed(cache, **out)
+    print(
+        f"{corpus}: silero CPU {cpu / (len(out) * frames * 0.02) * 1000:.1f} ms per call-second",
+        file=sys.stderr,
+    )
+    return out
 
 
 def labelled(corpus: Path) -> list[dict[str, str]]:
@@ -174,6 +219,7 @@ def main() -> None:
     parser.add_argument("--ear", choices=["ear", "both"], default="ear")
     parser.add_argument("--held-out", action="store_true", help="also score the held-out half")
     parser.add_argument("--c", type=float, default=0.1, help="the heads' inverse regularisation")
+    parser.add_argument("--silero-onnx", type=Path, default=None, help="also silero as the ear")
     args = parser.parse_args()
     rows = labelled(args.corpus)
     emb = embeddings(args.corpus)
@@ -184,13 +230,22 @@ def main() -> None:
     held = [r for r in rows if r["half"] == "held-out"]
     content = scores(tune, held, extra, emb, args.c)
     items = amd_bound.load(args.corpus)
+    ears = ["ear", "truth"] if args.ear == "both" else ["ear"]
+    if args.silero_onnx:
+        ears.append("silero")
+        voice = silero_frames(args.corpus, args.silero_onnx)
+        cache = args.corpus / f"bound-ear-{amd_bound._fingerprint(AmdSettings())}.npz"
+        tones = np.load(cache)  # amd_bound.load has just written it
+        for item in items:
+            tone = tones[item.file][1]
+            item.rows["silero"] = amd_bound.timeline_rows((voice[item.file] > 0.5) & ~tone, tone)
     for item in items:
-        for ear in ("truth", "ear"):
+        for ear in ears:
             item.rows[f"{ear}+content"] = np.column_stack([item.rows[ear], content[item.file]])
     tune_items = [i for i in items if i.half == "tune"]
     held_items = [i for i in items if i.half == "held-out"] if args.held_out else []
     print(f"train pool: {len(extra)} people and machines" if extra else "no train pool")
-    for ear in ("ear", "truth") if args.ear == "both" else ("ear",):
+    for ear in ears:
         for name in (ear, f"{ear}+content"):
             amd_bound.run(tune_items, held_items, name)
 
