@@ -192,13 +192,15 @@ class Item:
     rows: dict[str, Array]  # ear name: features at each point
 
 
-def _fingerprint(settings: AmdSettings) -> str:
+def _fingerprint(settings: AmdSettings, corpus: Path) -> str:
+    """The ear's code and settings, and the corpus's labels: a corpus made again with another
+    seed into the same folder has the same file names and other audio."""
     here = Path(__file__).parents[1] / "src/dialer/telephony"
     code = b"".join(
         (here / name).read_bytes()
         for name in ("ear.py", "vad.py", "tones.py", "amd_settings.py", "pcm.py")
     )
-    code += repr(settings).encode()
+    code += repr(settings).encode() + (corpus / "labels.csv").read_bytes()
     return hashlib.sha256(code + Path(__file__).read_bytes()).hexdigest()[:16]
 
 
@@ -208,7 +210,7 @@ def load(corpus: Path, settings: AmdSettings | None = None) -> list[Item]:
     settings = settings or AmdSettings()
     with (corpus / "labels.csv").open() as f:
         rows = [r for r in csv.DictReader(f) if r["label"] in ("human", "machine")]
-    cache = corpus / f"bound-ear-{_fingerprint(settings)}.npz"
+    cache = corpus / f"bound-ear-{_fingerprint(settings, corpus)}.npz"
     if cache.exists():
         stored = np.load(cache)
         heard = {r["file"]: stored[r["file"]] for r in rows}

@@ -20,18 +20,19 @@ Nothing here is in the detector: this is a measurement. It needs what the projec
 install (requirements/bench-content.txt, into the project's .venv):
 
     .venv/bin/pip install -r requirements/bench-content.txt
-    .venv/bin/python bench/amd_corpus2.py --halves train --per-half 1000 --seed 2016 \\
+    .venv/bin/python bench/amd_corpus2.py --halves train --per-half 2000 --seed 2017 \\
         --out .cache/amd-corpus2-train
     .venv/bin/python bench/amd_content.py [--corpus .cache/amd-corpus2] \\
         [--train .cache/amd-corpus2-train] [--ear ear|both] [--held-out] [--c 0.1] \\
         [--silero-onnx silero_vad.onnx]
 
-The embeddings of each corpus are cached beside it (``content-embeddings.npz``); the run prints
-their CPU per call-second (one thread).
+The embeddings of each corpus are cached beside it (``content-embeddings-<labels>.npz``, by a
+digest of its labels.csv); the run prints their CPU per call-second (one thread).
 """
 
 import argparse
 import csv
+import hashlib
 import importlib.util
 import sys
 import time
@@ -107,7 +108,7 @@ def silero_frames(corpus: Path, model: Path) -> dict[str, Array]:
     10 s (the 32 ms window that holds the frame's end), cached beside the corpus."""
     import onnxruntime as ort
 
-    cache = corpus / "silero-frames.npz"
+    cache = corpus / f"silero-frames-{_labels_digest(corpus)}.npz"
     rows = labelled(corpus)
     if cache.exists():
         stored = np.load(cache)
@@ -143,6 +144,11 @@ def silero_frames(corpus: Path, model: Path) -> dict[str, Array]:
     return out
 
 
+def _labels_digest(corpus: Path) -> str:
+    """A cache is of one corpus: one made again with another seed has the same file names."""
+    return hashlib.sha256((corpus / "labels.csv").read_bytes()).hexdigest()[:12]
+
+
 def labelled(corpus: Path) -> list[dict[str, str]]:
     with (corpus / "labels.csv").open() as f:
         return [r for r in csv.DictReader(f) if r["label"] in ("human", "machine")]
@@ -150,7 +156,7 @@ def labelled(corpus: Path) -> list[dict[str, str]]:
 
 def embeddings(corpus: Path) -> dict[str, Array]:
     """Each person's and machine's first 10 s embedded (cached beside the corpus)."""
-    cache = corpus / "content-embeddings.npz"
+    cache = corpus / f"content-embeddings-{_labels_digest(corpus)}.npz"
     rows = labelled(corpus)
     if cache.exists():
         stored = np.load(cache)
@@ -234,7 +240,7 @@ def main() -> None:
     if args.silero_onnx:
         ears.append("silero")
         voice = silero_frames(args.corpus, args.silero_onnx)
-        cache = args.corpus / f"bound-ear-{amd_bound._fingerprint(AmdSettings())}.npz"
+        cache = args.corpus / f"bound-ear-{amd_bound._fingerprint(AmdSettings(), args.corpus)}.npz"
         tones = np.load(cache)  # amd_bound.load has just written it
         for item in items:
             tone = tones[item.file][1]
