@@ -204,13 +204,18 @@ def _fingerprint(settings: AmdSettings, corpus: Path) -> str:
     return hashlib.sha256(code + Path(__file__).read_bytes()).hexdigest()[:16]
 
 
+def ear_cache(corpus: Path, settings: AmdSettings) -> Path:
+    """Where ``load`` keeps the ear's per-file frames (voice, tone) for this corpus and ear."""
+    return corpus / f"bound-ear-{_fingerprint(settings, corpus)}.npz"
+
+
 def load(corpus: Path, settings: AmdSettings | None = None) -> list[Item]:
     """People and machines of both halves with both ears' rows (the ear's cached by code and
     settings)."""
     settings = settings or AmdSettings()
     with (corpus / "labels.csv").open() as f:
         rows = [r for r in csv.DictReader(f) if r["label"] in ("human", "machine")]
-    cache = corpus / f"bound-ear-{_fingerprint(settings, corpus)}.npz"
+    cache = ear_cache(corpus, settings)
     if cache.exists():
         stored = np.load(cache)
         heard = {r["file"]: stored[r["file"]] for r in rows}

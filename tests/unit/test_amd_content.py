@@ -15,7 +15,7 @@ import amd_content as content
 def test_pooled_reads_only_the_windows_ended_by_then() -> None:
     rng = np.random.default_rng(5)
     emb = rng.normal(size=(116, 96))
-    for t_ms in (760, 1000, 2000, 3500, 5000, 8000):
+    for t_ms in (790, 1000, 2000, 3500, 5000, 8000):
         ended = (t_ms - content.WINDOW_MS) // content.STEP_MS + 1
         later = emb.copy()
         later[ended:] = rng.normal(size=later[ended:].shape) * 100
@@ -28,8 +28,9 @@ def test_pooled_reads_only_the_windows_ended_by_then() -> None:
 
 def test_pooled_is_the_mean_and_the_maximum() -> None:
     emb = np.array([[1.0, -2.0], [3.0, 0.0], [50.0, 50.0]])
-    # at 840 ms two windows have ended (at 760 and 840 ms); the third (920 ms) has not
-    assert content.pooled(emb, 840).tolist() == [2.0, -1.0, 3.0, 0.0]
+    # at 870 ms two windows have ended (at 790 and 870 ms); the third (950 ms) has not
+    assert content.pooled(emb, 869).tolist() == [1.0, -2.0, 1.0, -2.0]
+    assert content.pooled(emb, 870).tolist() == [2.0, -1.0, 3.0, 0.0]
     assert content.pooled(emb, 10_000).tolist() == [18.0, 16.0, 50.0, 50.0]
 
 
