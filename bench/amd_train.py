@@ -94,8 +94,9 @@ def item_vectors(audio: bytes) -> Array:
     return np.array(rows)
 
 
-def _fingerprint() -> str:
-    """What the features depend on: the cache of vectors is stale once any of it changes."""
+def _fingerprint(*corpora: Path) -> str:
+    """What the features depend on: the cache of vectors is stale once any of it changes, the
+    corpora's labels included (one made again with another seed keeps its file names)."""
     here = Path(__file__).parents[1] / "src/dialer/telephony"
     code = b"".join(
         (here / name).read_bytes()
@@ -110,7 +111,8 @@ def _fingerprint() -> str:
     )
     facts = str(points()) + repr(SETTINGS) + ("" if FEATURES == NAMES else repr(FEATURES))
     facts += "rules-by-words"  # since h-amd8 a MAXWORDS machine is stored as "words"
-    return hashlib.sha256(code + facts.encode()).hexdigest()[:16]
+    labels = b"".join((corpus / "labels.csv").read_bytes() for corpus in corpora)
+    return hashlib.sha256(code + facts.encode() + labels).hexdigest()[:16]
 
 
 def load(corpus: Path) -> list[Item]:
@@ -122,7 +124,7 @@ def load(corpus: Path) -> list[Item]:
             for r in csv.DictReader(f)
             if r["half"] == "tune" and r["label"] in ("human", "machine")
         ]
-    cache = corpus / f"train-vectors-{_fingerprint()}.npz"
+    cache = corpus / f"train-vectors-{_fingerprint(corpus)}.npz"
     if cache.exists():
         stored = np.load(cache)
         vectors = [stored[row["file"]] for row in rows]
@@ -486,7 +488,8 @@ def main() -> None:
     for extra in args.extra:
         items += load(extra)
     print(f"tune: {len(items)} items, {len(points())} decision points each", file=sys.stderr)
-    oof = args.corpus / f"train-oof-{_fingerprint()}-{len(items)}-{ROUNDS}-{RATE}-{LAMBDA}.npy"
+    key = _fingerprint(args.corpus, *args.extra)
+    oof = args.corpus / f"train-oof-{key}-{len(items)}-{ROUNDS}-{RATE}-{LAMBDA}.npy"
     if oof.exists():
         scores = list(np.load(oof))
     else:
