@@ -111,27 +111,22 @@ def silero_frames(corpus: Path, model: Path) -> dict[str, Array]:
     10 s (the 32 ms window that holds the frame's end), cached beside the corpus."""
     import onnxruntime as ort
 
-    cache = corpus / f"silero-frames-{_labels_digest(corpus)}.npz"
-    rows = labelled(corpus)
-    if cache.exists():
-        stored = np.load(cache)
-        if all(r["file"] in stored for r in rows):
-            return {r["file"]: stored[r["file"]] for r in rows}
+    cache, rows, stored = _cached(corpus, "silero-frames")
+    if stored is not None:
+        return stored
     options = ort.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
     frames = amd_bound.POINTS_MS[-1] // amd_bound.FRAME_MS
-    samples = frames * 160
     rate = np.array(8000, dtype=np.int64)
     cpu, out = 0.0, {}
     for r in rows:
-        pcm = np.frombuffer(read_wav_8k(corpus / r["file"]), dtype="<i2")[:samples]
-        x = np.concatenate([pcm, np.zeros(samples - len(pcm), dtype=np.int16)]) / 32768
+        x = first_seconds(corpus / r["file"]) / 32768
         started = time.process_time()
         state = np.zeros((2, 1, 128), dtype=np.float32)
         context = np.zeros(32, dtype=np.float32)
         probabilities = []
-        for i in range(0, samples - 255, 256):  # 32 ms windows, with 32 samples of context
+        for i in range(0, x.size - 255, 256):  # 32 ms windows, with 32 samples of context
             window = np.concatenate((context, x[i : i + 256])).astype(np.float32)[None]
             prob, state = session.run(None, {"input": window, "state": state, "sr": rate})
             probabilities.append(float(prob[0][0]))
@@ -147,9 +142,24 @@ def silero_frames(corpus: Path, model: Path) -> dict[str, Array]:
     return out
 
 
-def _labels_digest(corpus: Path) -> str:
-    """A cache is of one corpus: one made again with another seed has the same file names."""
-    return hashlib.sha256((corpus / "labels.csv").read_bytes()).hexdigest()[:12]
+def _cached(corpus: Path, name: str) -> tuple[Path, list[dict[str, str]], dict[str, Array] | None]:
+    """The cache file of ``name`` for this corpus, its people and machines, and what the cache
+    holds for them if it holds them all. A cache is of one corpus's labels: one made again with
+    another seed into the same folder has the same file names."""
+    digest = hashlib.sha256((corpus / "labels.csv").read_bytes()).hexdigest()[:12]
+    cache = corpus / f"{name}-{digest}.npz"
+    rows = labelled(corpus)
+    if cache.exists():
+        stored = np.load(cache)
+        if all(r["file"] in stored for r in rows):
+            return cache, rows, {r["file"]: stored[r["file"]] for r in rows}
+    return cache, rows, None
+
+
+def first_seconds(wav: Path) -> npt.NDArray[np.int16]:
+    """The file's first ``SECONDS`` at 8 kHz, padded with silence."""
+    pcm = np.frombuffer(read_wav_8k(wav), dtype="<i2")[: SECONDS * 8000]
+    return np.concatenate([pcm, np.zeros(SECONDS * 8000 - len(pcm), dtype=np.int16)])
 
 
 def labelled(corpus: Path) -> list[dict[str, str]]:
@@ -159,16 +169,12 @@ def labelled(corpus: Path) -> list[dict[str, str]]:
 
 def embeddings(corpus: Path) -> dict[str, Array]:
     """Each person's and machine's first 10 s embedded (cached beside the corpus)."""
-    cache = corpus / f"content-embeddings-{_labels_digest(corpus)}.npz"
-    rows = labelled(corpus)
-    if cache.exists():
-        stored = np.load(cache)
-        if all(r["file"] in stored for r in rows):
-            return {r["file"]: stored[r["file"]] for r in rows}
+    cache, rows, stored = _cached(corpus, "content-embeddings")
+    if stored is not None:
+        return stored
     embed, cpu, out = Embedder(), 0.0, {}
     for r in rows:
-        pcm = np.frombuffer(read_wav_8k(corpus / r["file"]), dtype="<i2")[: SECONDS * 8000]
-        pcm = np.concatenate([pcm, np.zeros(SECONDS * 8000 - len(pcm), dtype=np.int16)])
+        pcm = first_seconds(corpus / r["file"])
         started = time.process_time()
         out[r["file"]] = embed(pcm)
         cpu += time.process_time() - started
