@@ -36,7 +36,7 @@ import hashlib
 import importlib.util
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -187,23 +187,33 @@ def embeddings(corpus: Path) -> dict[str, Array]:
     return out
 
 
+Features = Callable[[Sequence[dict[str, str]], int], Array]  # items' rows at a point
+
+
+def embedded(emb: dict[str, Array]) -> Features:
+    """The pooled embeddings of items at a point, a row each."""
+    width = 2 * next(iter(emb.values())).shape[1]  # mean and maximum of each number
+
+    def stack(rows: Sequence[dict[str, str]], t_ms: int) -> Array:
+        return np.array([pooled(emb[r["file"]], t_ms) for r in rows]).reshape(len(rows), width)
+
+    return stack
+
+
 def scores(
     tune: Sequence[dict[str, str]],
     held: Sequence[dict[str, str]],
     extra: Sequence[dict[str, str]],
-    emb: dict[str, Array],
+    stack: Features,
     c: float,
 ) -> dict[str, Array]:
-    """Each tune and held-out item's content score at every one of amd_bound's points."""
+    """Each tune and held-out item's content score at every one of amd_bound's points, from
+    heads on ``stack``'s rows (bench/amd_words.py gives it the words said instead)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
     def head(x: Array, y: npt.NDArray[np.bool_]) -> Any:
         return LogisticRegression(C=c, max_iter=3000).fit(x, y)
-
-    def stack(rows: Sequence[dict[str, str]], t_ms: int) -> Array:
-        width = 2 * next(iter(emb.values())).shape[1]  # mean and maximum of each number
-        return np.array([pooled(emb[r["file"]], t_ms) for r in rows]).reshape(len(rows), width)
 
     y = np.array([r["label"] == "machine" for r in tune])
     y_extra = np.array([r["label"] == "machine" for r in extra], dtype=np.bool_)
@@ -244,7 +254,7 @@ def main() -> None:
         emb |= embeddings(args.train)
     tune = [r for r in rows if r["half"] == "tune"]
     held = [r for r in rows if r["half"] == "held-out"]
-    content = scores(tune, held, extra, emb, args.c)
+    content = scores(tune, held, extra, embedded(emb), args.c)
     items = amd_bound.load(args.corpus)
     ears = ["ear", "truth"] if args.ear == "both" else ["ear"]
     if args.silero_onnx:
