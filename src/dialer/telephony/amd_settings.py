@@ -121,6 +121,12 @@ class AmdSettings:
     # against 7.7%) and missed fewer machines (21.5% against 28.4%) at the same people p95
     # (docs/speech-and-detection.md, "h-amd5", has the figures).
     classifier: bool = True
+    # A message left on a machine starts after this much quiet and stops, to start again,
+    # whenever the greeting speaks again or a tone begins (message_start.MessageStart): the
+    # last start is then within 300 ms of a beepless greeting's end or at the beep. 0: wait
+    # for the end (greeting_end_silence, or the beep) and start once. 200 ms was chosen on the
+    # tune half (160-260 ms measured; docs/speech-and-detection.md, "h-restart").
+    message_quiet: int = 200
 
     def gate(self) -> GateSettings:
         """The voice gate's settings: every GateSettings field, from the field of this name (a

@@ -40,6 +40,7 @@ from dialer.telephony.ear import (
     pure,
 )
 from dialer.telephony.greeting_end import GreetingEnd, GreetingEndDetector
+from dialer.telephony.message_start import MessageStart
 from dialer.telephony.tones import FRAME_MS, ToneRun
 
 # The timeline's voice in all, seconds: after long talk a person's pause is the rules' longer one.
@@ -55,7 +56,14 @@ _SOFT_WORD_MAX_MS = 1500
 # Gaps this short do not end a soft sound: rumble flickers around the margin frame by frame.
 _SOFT_GAP_MS = 40
 
-__all__ = ["AmdSettings", "AnswerDetector", "Detection", "GreetingEnd", "GreetingEndDetector"]
+__all__ = [
+    "AmdSettings",
+    "AnswerDetector",
+    "Detection",
+    "GreetingEnd",
+    "GreetingEndDetector",
+    "MessageStart",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +125,17 @@ class AnswerDetector:
         speech was heard. Feed it the audio after what was fed to this detector."""
         return GreetingEndDetector(
             self.settings, heard_speech=self._in_greeting, ear=self._ear, beep=self._beep_ended
+        )
+
+    def message_start(self) -> MessageStart:
+        """A MessageStart that carries on from here, as ``greeting_end`` does: when to start a
+        message left on the machine, and when to stop it and start again."""
+        return MessageStart(
+            self.settings,
+            quiet_ms=self.settings.message_quiet,
+            heard_speech=self._in_greeting,
+            ear=self._ear,
+            beep=self._beep_ended,
         )
 
     def _at(self, frame: Frame) -> int:
