@@ -29,7 +29,7 @@ from dialer.domain.events import (
 )
 from dialer.settings import NetworkSettings, SipSettings
 from dialer.telephony.sip import SipNetwork
-from dialer.telephony.sip_call import SipCall
+from dialer.telephony.sip_call import MessageStarting, SipCall
 from dialer.testing.sipp import FAILURE_STATUS, Number, SippCarrier
 
 T = TypeVar("T")
@@ -240,6 +240,26 @@ def test_voicemail_is_a_machine_and_the_message_starts_after_the_beep(line: Line
     # The greeting lasts about 5 s; detection decides within it, the beep comes at its end.
     assert waited > 0.5
     assert left
+
+
+def test_a_message_left_on_voicemail_starts_in_the_quiet_and_again_at_the_beep(line: Line) -> None:
+    async def scenario() -> tuple[Answered | Failed, bool, int, MessageStarting | None]:
+        call = await line.dial(Number.VOICEMAIL)
+        answered = await call.progress()
+        left = await call.leave_message("Please call us back.", None)
+        await call.hangup()
+        return answered, left, call.message_starts, call.message_starter
+
+    answered, left, starts, starter = line.run(scenario())
+    assert isinstance(answered, Answered)
+    assert answered.by is AnsweredBy.MACHINE
+    assert left  # played to its end from its last start
+    assert starter is not None
+    # The 300 ms of quiet before the beep started the message once (a beepless recorder would
+    # have been recording by then); the beep stopped it, and its end started it for good.
+    assert starts == len(starter.starts) >= 2
+    assert [s.reason.split("-")[0] for s in starter.starts][-2:] == ["SILENCE", "BEEP"]
+    assert starter.final
 
 
 @pytest.mark.parametrize("number", [Number.FAX_CED, Number.FAX_CNG], ids=["ced", "cng"])

@@ -163,6 +163,21 @@ def test_the_answerphone_number_greets_then_records() -> None:
     assert not hangup.by_callee
 
 
+def test_a_message_left_on_the_answerphone_starts_at_its_beep() -> None:
+    async def flow() -> tuple[object, ...]:
+        call = await network().originate(request("+447700900004"))
+        result = await call.progress()
+        return result, await call.leave_message(MESSAGE, None), await call.hangup()
+
+    result, left, hangup = run(flow())
+    assert isinstance(result, Answered)
+    assert result.by is AnsweredBy.MACHINE
+    assert left is True
+    assert isinstance(hangup, Hangup)
+    # As the engine's greeting-then-say did: ring, greeting, then the message.
+    assert seconds(hangup.ended_at) == 3 + 5 + 4
+
+
 def test_the_fax_number_answers_and_never_presses() -> None:
     async def flow() -> tuple[object, ...]:
         call = await network().originate(request("+447700900005"))

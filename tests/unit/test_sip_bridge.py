@@ -114,3 +114,31 @@ def test_a_stopped_bridge_relays_nothing() -> None:
         await clock.close()
 
     asyncio.run(scenario())
+
+
+def test_a_flush_drops_what_is_queued_and_tells_its_waiters_it_was_not_heard() -> None:
+    async def scenario() -> None:
+        clock, audio = MediaClock(), FakeAudio()
+        media = Media(audio)
+        clock.attach(media)
+        media.enqueue(b"\x01\x00" * 8000)  # a second of a message
+        first = media.drained()
+        clock.tick(0.0)
+        handed = len(audio.sent)
+        assert 0 < handed < 16000
+        media.flush()  # the greeting went on: the message stops
+        await asyncio.sleep(0)
+        assert first.done()
+        assert first.result() is False
+        for n in range(1, 20):
+            clock.tick(n * TICK_SECONDS)
+        assert len(audio.sent) == handed  # nothing more of it is sent
+        media.enqueue(b"\x02\x00" * 800)  # and it starts again from its beginning
+        again = media.drained()
+        for n in range(20, 60):
+            clock.tick(n * TICK_SECONDS)
+        assert bytes(audio.sent[handed:]) == b"\x02\x00" * 800
+        assert again.done()
+        assert again.result() is True
+
+    asyncio.run(scenario())

@@ -197,8 +197,7 @@ class CallRunner:
         texts: list[str] = []
         if handling is Handling.LEAVE_MESSAGE:
             message = plan.flow.answerphone.fill(callee_of(job))
-            await call.await_greeting_end()
-            await call.say(message, plan.flow.voice)
+            await call.leave_message(message, plan.flow.voice)
         elif handling is Handling.TRANSFER:
             # An engine with no agent floor never dials an agent campaign (no agent is ready);
             # should one still answer, the callee was never given to an agent: dropped.

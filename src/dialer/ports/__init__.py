@@ -83,6 +83,12 @@ class Call(Protocol):
         """On an answering machine: wait for the beep or silence after its greeting."""
         ...
 
+    async def leave_message(self, text: str, voice: str | None) -> bool:
+        """On an answering machine: speak ``text`` so that it is whole on its recording (a
+        network that hears the greeting may start it, stop it while the greeting goes on,
+        and start it again); False if the call ended first."""
+        ...
+
     async def gather(self, max_digits: int, timeout: timedelta) -> str | None:
         """Keypresses until ``max_digits`` or ``timeout``; None if the callee hung up."""
         ...

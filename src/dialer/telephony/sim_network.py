@@ -201,6 +201,11 @@ class SimCall:
                 return await self._listen(beep - self._at)
         return True
 
+    async def leave_message(self, text: str, voice: str | None) -> bool:
+        """The greeting, then the message: the simulated machine's greeting has no pauses to
+        start in, so the message starts once, at its beep."""
+        return await self.await_greeting_end() and await self.say(text, voice)
+
     async def gather(self, max_digits: int, timeout: timedelta) -> str | None:
         """A person's drawn key after their delay, else "" at the timeout; None if gone.
 

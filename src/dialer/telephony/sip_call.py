@@ -18,6 +18,8 @@ from baresip.events import Event, StackEvent
 from dialer.domain.call import Answered, AnsweredBy, Failed, Hangup, OriginateRequest
 from dialer.domain.codes import Outcome
 from dialer.domain.events import AnswerDetected, FirstAudio, SipResponse, SpeechRendered
+from dialer.telephony.amd_settings import AmdSettings
+from dialer.telephony.greeting_end import GreetingEnd
 from dialer.telephony.sip_media import Media
 from dialer.telephony.sip_outcomes import (
     NO_PROVISIONAL_CAUSE,
@@ -49,6 +51,18 @@ class GreetingEnding(Protocol):
     def feed(self, pcm: bytes) -> bool: ...
 
 
+class MessageStarting(Protocol):
+    """When a message left on a machine starts, stops, and starts again (message_start.py)."""
+
+    @property
+    def final(self) -> bool: ...
+
+    @property
+    def starts(self) -> list[GreetingEnd]: ...
+
+    def feed(self, pcm: bytes) -> str | None: ...
+
+
 class SitDetecting(Protocol):
     def feed(self, pcm: bytes) -> str | None: ...
 
@@ -62,6 +76,14 @@ class AnswerDetecting(Protocol):
         """Listening for the end of a machine's greeting, carrying on from what was heard (a
         long pause before the greeting must not pass for its end)."""
         ...
+
+    def message_start(self) -> MessageStarting:
+        """Listening to start a message on the machine, and to stop and start it again while
+        its greeting goes on, carrying on from what was heard."""
+        ...
+
+    @property
+    def settings(self) -> AmdSettings: ...
 
 
 class SipCall:
@@ -83,6 +105,8 @@ class SipCall:
         self._answered_at: float | None = None
         self._verdict_at: float | None = None
         self._detector: AnswerDetecting | None = None
+        self.message_starts = 0  # how often leave_message started its message
+        self.message_starter: MessageStarting | None = None  # its listener, for its record
         self._early: Media | None = None
         self._sit: str | None = None
         self._sit_heard = asyncio.Event()
@@ -244,6 +268,75 @@ class SipCall:
         finally:
             media.on_audio = None
         return not self._closed.is_set()
+
+    async def leave_message(self, text: str, voice: str | None) -> bool:
+        """Speak ``text`` onto the machine's recording: start it after a short quiet, stop it
+        whenever the greeting goes on (a word, or its beep) and start it again, so that it is
+        whole on the recording (message_start.py); with ``message_quiet`` 0, wait for the end
+        and say it once. After GREETING_LIMIT_SECONDS it stops listening: it plays to its end
+        from the last start, or starts then. ``message_starts`` counts the starts. False if
+        the call ended first."""
+        media = self._live_media()
+        if media is None:
+            return False
+        detector = self._detector
+        if detector is None or detector.settings.message_quiet <= 0:
+            return await self.await_greeting_end() and await self.say(text, voice)
+        starter = self.message_starter = detector.message_start()
+        moved, moves = asyncio.Event(), list[str]()
+
+        def listen(heard: bytes) -> None:
+            if (move := starter.feed(heard)) is not None:
+                moves.append(move)
+                moved.set()
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GREETING_LIMIT_SECONDS
+        played: asyncio.Future[bool] | None = None
+        heard = asyncio.Event()  # the message, from its last start, has been heard to its end
+        media.on_audio = listen  # from now: the listener hears the greeting while we render
+        try:
+            pcm = await self._rendered(text, voice)
+            while not starter.final:
+                waits = (moved, self._closed) if played is None else (moved, self._closed, heard)
+                if not await first_of(*waits, timeout=deadline - loop.time()):
+                    break  # the greeting limit
+                if self._closed.is_set():
+                    return False
+                if heard.is_set() and not moves:
+                    return bool(played is not None and played.result())
+                moved.clear()
+                for move in moves:
+                    media.flush()  # a start begins the message again, a stop silences it
+                    played, heard = None, asyncio.Event()
+                    if move == "start":
+                        played = self._play_message(media, pcm, heard)
+                moves.clear()
+        finally:
+            media.on_audio = None
+        if played is None:
+            played = self._play_message(media, pcm, heard)
+        return await played
+
+    def _play_message(
+        self, media: Media, pcm: bytes, heard: asyncio.Event
+    ) -> "asyncio.Future[bool]":
+        self.message_starts += 1
+        self._note_first_audio()
+        media.enqueue(pcm)
+        played = media.drained()
+        played.add_done_callback(lambda _: heard.set())
+        return played
+
+    async def _rendered(self, text: str, voice: str | None) -> bytes:
+        """``text`` as audio, whole (a message may have to be played from its start again)."""
+        parts: list[bytes] = []
+        try:
+            async for pcm in self.network.speech.stream(text, voice):
+                parts.append(pcm)
+        except Exception:
+            log.exception("call %s: speech failed (voice %r)", self.request.reference, voice)
+        return b"".join(parts)
 
     async def gather(self, max_digits: int, timeout: timedelta) -> str | None:
         """Digits pressed since the last gather (during a prompt too), then more until

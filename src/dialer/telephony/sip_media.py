@@ -76,6 +76,17 @@ class Media:
             self.waiters.append((self.played_bytes + self.queued_bytes, future))
         return future
 
+    def flush(self) -> None:
+        """Drop what is queued and not yet handed to the binding (a message stopped because
+        the greeting went on: message_start.py). Waiters for it resolve False: it will not be
+        heard."""
+        self.queue.clear()
+        self.queued_bytes = 0
+        for _, future in self.waiters:
+            if not future.done():
+                future.set_result(False)
+        self.waiters.clear()
+
     def enqueue_live(self, pcm: bytes) -> None:
         """Queue audio heard on a bridged call, dropping the oldest past LIVE_BACKLOG_BYTES."""
         self.enqueue(pcm)
