@@ -7,7 +7,9 @@ answer of issue 16, split by voice and text), and ``--corpus old``, bench/amd_co
 directory holding either's labels.csv. Each is generated if missing (``--regenerate`` forces it).
 
 Audio is fed as RTP would bring it, 20 ms at a time, from the answer until the verdict; items
-judged machines then go on into ``AnswerDetector.greeting_end()`` until it fires. The expected
+judged machines then go on into ``AnswerDetector.message_start()`` to the end of the recording
+(the message's last start is its start; with ``message_quiet`` 0, ``greeting_end()`` until it
+fires). The expected
 verdict is the label, except that dead air (label silence) is expected to be MACHINE, app_amd's
 INITIALSILENCE: there is nobody to talk to. The greeting's end is *found* when it fires at or
 after the true end (the end of the beep if there is one, else of the greeting) and no more than
@@ -70,6 +72,7 @@ class Outcome:
     beep_end_ms: int | None
     speech_end_ms: int | None
     duration_ms: int
+    restarts: int = 0  # starts of the message before its last (settings.message_quiet)
 
     @property
     def right(self) -> bool:
@@ -89,7 +92,29 @@ def run_item(row: dict[str, str], audio: bytes, settings: AmdSettings) -> Outcom
         fed += len(chunk)
     verdict = detection.by.value if detection else "none"
     end = None
-    if detection is not None and detection.by is AnsweredBy.MACHINE and row["label"] == "machine":
+    restarts = 0
+    if (
+        detection is not None
+        and detection.by is AnsweredBy.MACHINE
+        and row["label"] == "machine"
+        and settings.message_quiet > 0
+    ):
+        # As leave_message does: the message's last start, after every stop (the whole
+        # recording fed: a start can be undone until the beep).
+        starter = detector.message_start()
+        rest = fed
+        while rest < len(audio) and not starter.final:
+            chunk = audio[rest : rest + CHUNK]
+            started = time.process_time()
+            starter.feed(chunk)
+            cpu += time.process_time() - started
+            rest += len(chunk)
+        fed = rest
+        if starter.starts:
+            last = starter.starts[-1]
+            end = GreetingEnd(last.reason, last.after_ms + detection.after_ms)
+            restarts = len(starter.starts) - 1
+    elif detection is not None and detection.by is AnsweredBy.MACHINE and row["label"] == "machine":
         waiting = detector.greeting_end()
         rest = fed
         while rest < len(audio):
@@ -122,6 +147,7 @@ def run_item(row: dict[str, str], audio: bytes, settings: AmdSettings) -> Outcom
         beep_end_ms=beep_end,
         speech_end_ms=speech_end,
         duration_ms=int(row["duration_ms"]),
+        restarts=restarts,
     )
 
 
@@ -191,6 +217,13 @@ def report(title: str, outcomes: list[Outcome]) -> None:
             f"  {what}: found {share(sum(greeting_found(o) for o in group), len(group))};"
             f" error p50 {percentile(late, 0.5)} ms, p95 {percentile(late, 0.95)} ms;"
             f" {early} too early"
+        )
+    started = [o for o in machines if o.greeting_end is not None]
+    if any(o.restarts for o in started):
+        print(
+            f"  the message started and was stopped before its last start"
+            f" {sum(o.restarts for o in started)} times, in"
+            f" {share(sum(o.restarts > 0 for o in started), len(started))} of greetings"
         )
     cpu = sum(o.cpu_s for o in outcomes)
     audio_s = sum(o.fed_ms for o in outcomes) / 1000

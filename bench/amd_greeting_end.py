@@ -14,7 +14,12 @@ Only the corpus's machines are needed: if bench/amd_corpus2.py's full corpus is 
 machine items alone are generated (the same items, from the same seeds) into
 ``.cache/amd-corpus2-machines``.
 
+With ``--restart-ms N`` it measures ``MessageStart`` instead (message_start.py: start after N ms
+of quiet, stop when the greeting goes on, start again): the found end is the message's last
+start, the whole recording is fed, and it prints how often a message started before its last.
+
     .venv/bin/python bench/amd_greeting_end.py [--corpus DIR] [--errors] [--half tune]
+        [--restart-ms N]
 """
 
 import argparse
@@ -29,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import amd_corpus2
 from dialer.telephony.amd_settings import AmdSettings
 from dialer.telephony.greeting_end import GreetingEndDetector
+from dialer.telephony.message_start import MessageStart
 from dialer.telephony.pcm import read_wav_8k
 
 CHUNK = 320  # bytes: 20 ms of 8 kHz s16le, one RTP packet
@@ -45,6 +51,7 @@ class Ending:
     beeped: bool
     reason: str  # "" if it never fired
     at_ms: int | None
+    starts: int = 1  # with --restart-ms: how many times the message started (the last counts)
 
     @property
     def error_ms(self) -> int | None:
@@ -98,6 +105,27 @@ def run_item(row: dict[str, str], audio: bytes, settings: AmdSettings) -> Ending
     )
 
 
+def run_restarting(
+    row: dict[str, str], audio: bytes, settings: AmdSettings, quiet_ms: int
+) -> Ending:
+    """The message's last start, stopping and starting again as ``MessageStart`` says, with the
+    whole recording fed (the machines record 2.5-4 s after their end)."""
+    starter = MessageStart(settings, quiet_ms=quiet_ms, heard_speech=False)
+    for fed in range(0, len(audio), CHUNK):
+        starter.feed(audio[fed : fed + CHUNK])
+    last = starter.starts[-1] if starter.starts else None
+    return Ending(
+        file=row["file"],
+        half=row["half"],
+        kind=row["kind"],
+        truth_ms=int(row["greeting_end_ms"]),
+        beeped=bool(row["beep_end_ms"]),
+        reason=last.reason if last else "",
+        at_ms=last.after_ms if last else None,
+        starts=len(starter.starts),
+    )
+
+
 def percentile(values: list[int], q: float) -> int:
     if not values:
         return 0
@@ -126,6 +154,14 @@ def report(title: str, endings: list[Ending]) -> None:
     print(line("with a beep", [x for x in endings if x.beeped]))
     print(line("without (a clear end)", [x for x in endings if not x.beeped]))
     print(line("all", endings))
+    if any(x.starts != 1 for x in endings):
+        early = sum(max(0, x.starts - 1) for x in endings)
+        stopped = sum(x.starts > 1 for x in endings)
+        never = sum(not x.starts for x in endings)
+        print(
+            f"restarts: {early} starts before the last ({early / len(endings):.2f} a greeting),"
+            f" in {stopped}/{len(endings)} greetings; never started {never}"
+        )
     # Without a beep the end can only be told by the quiet after it, so it is heard
     # greeting_end_silence late at best: the 300 ms rule cannot be met; this is the figure that can.
     wait = AmdSettings().greeting_end_silence
@@ -147,6 +183,12 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--half", choices=amd_corpus2.HALVES, default=None, help="only this half")
     parser.add_argument("--errors", action="store_true", help="the tune half's misses")
+    parser.add_argument(
+        "--restart-ms",
+        type=int,
+        default=None,
+        help="start after this much quiet, stop and start again (MessageStart)",
+    )
     args = parser.parse_args()
     directory = args.corpus
     if directory is None:
@@ -161,7 +203,13 @@ def main() -> None:
     if args.half:
         rows = [r for r in rows if r["half"] == args.half]
     settings = AmdSettings()
-    endings = [run_item(r, read_wav_8k(directory / r["file"]), settings) for r in rows]
+    if args.restart_ms is None:
+        endings = [run_item(r, read_wav_8k(directory / r["file"]), settings) for r in rows]
+    else:
+        endings = [
+            run_restarting(r, read_wav_8k(directory / r["file"]), settings, args.restart_ms)
+            for r in rows
+        ]
     for half in amd_corpus2.HALVES:
         part = [x for x in endings if x.half == half]
         if part:
