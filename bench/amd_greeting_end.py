@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 import amd_corpus2
 from dialer.telephony.amd_settings import AmdSettings
-from dialer.telephony.greeting_end import GreetingEndDetector
+from dialer.telephony.greeting_end import GreetingEnd, GreetingEndDetector
 from dialer.telephony.message_start import MessageStart
 from dialer.telephony.pcm import read_wav_8k
 
@@ -93,16 +93,7 @@ def run_item(row: dict[str, str], audio: bytes, settings: AmdSettings) -> Ending
     fed = 0
     while fed < len(audio) and not detector.feed(audio[fed : fed + CHUNK]):
         fed += CHUNK
-    result = detector.result
-    return Ending(
-        file=row["file"],
-        half=row["half"],
-        kind=row["kind"],
-        truth_ms=int(row["greeting_end_ms"]),
-        beeped=bool(row["beep_end_ms"]),
-        reason=result.reason if result else "",
-        at_ms=result.after_ms if result else None,
-    )
+    return ending(row, detector.result, 1)
 
 
 def run_restarting(
@@ -113,16 +104,19 @@ def run_restarting(
     starter = MessageStart(settings, quiet_ms=quiet_ms, heard_speech=False)
     for fed in range(0, len(audio), CHUNK):
         starter.feed(audio[fed : fed + CHUNK])
-    last = starter.starts[-1] if starter.starts else None
+    return ending(row, starter.starts[-1] if starter.starts else None, len(starter.starts))
+
+
+def ending(row: dict[str, str], end: GreetingEnd | None, starts: int) -> Ending:
     return Ending(
         file=row["file"],
         half=row["half"],
         kind=row["kind"],
         truth_ms=int(row["greeting_end_ms"]),
         beeped=bool(row["beep_end_ms"]),
-        reason=last.reason if last else "",
-        at_ms=last.after_ms if last else None,
-        starts=len(starter.starts),
+        reason=end.reason if end else "",
+        at_ms=end.after_ms if end else None,
+        starts=starts,
     )
 
 

@@ -95,12 +95,7 @@ class Media:
 
     def kill(self) -> None:
         self.alive = False
-        self.queue.clear()
-        self.queued_bytes = 0
-        for _, future in self.waiters:
-            if not future.done():
-                future.set_result(False)
-        self.waiters.clear()
+        self.flush()
 
 
 class MediaClock:
