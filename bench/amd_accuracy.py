@@ -79,6 +79,21 @@ class Outcome:
         return self.verdict == EXPECTED[self.truth]
 
 
+def feed_until(listen: Callable[[bytes], object], audio: bytes, fed: int) -> tuple[int, float]:
+    """Feed ``audio`` from ``fed`` in 20 ms chunks until ``listen`` returns something true or
+    the audio ends; how far it got, and the CPU seconds ``listen`` took."""
+    cpu = 0.0
+    while fed < len(audio):
+        chunk = audio[fed : fed + CHUNK]
+        started = time.process_time()
+        done = listen(chunk)
+        cpu += time.process_time() - started
+        fed += len(chunk)
+        if done:
+            break
+    return fed, cpu
+
+
 def run_item(row: dict[str, str], audio: bytes, settings: AmdSettings) -> Outcome:
     detector = AnswerDetector(settings)
     cpu = 0.0
@@ -93,41 +108,21 @@ def run_item(row: dict[str, str], audio: bytes, settings: AmdSettings) -> Outcom
     verdict = detection.by.value if detection else "none"
     end = None
     restarts = 0
-    if (
-        detection is not None
-        and detection.by is AnsweredBy.MACHINE
-        and row["label"] == "machine"
-        and settings.message_quiet > 0
-    ):
-        # As leave_message does: the message's last start, after every stop (the whole
-        # recording fed: a start can be undone until the beep).
-        starter = detector.message_start()
-        rest = fed
-        while rest < len(audio) and not starter.final:
-            chunk = audio[rest : rest + CHUNK]
-            started = time.process_time()
-            starter.feed(chunk)
-            cpu += time.process_time() - started
-            rest += len(chunk)
-        fed = rest
-        if starter.starts:
-            last = starter.starts[-1]
-            end = GreetingEnd(last.reason, last.after_ms + detection.after_ms)
-            restarts = len(starter.starts) - 1
-    elif detection is not None and detection.by is AnsweredBy.MACHINE and row["label"] == "machine":
-        waiting = detector.greeting_end()
-        rest = fed
-        while rest < len(audio):
-            chunk = audio[rest : rest + CHUNK]
-            started = time.process_time()
-            done = waiting.feed(chunk)
-            cpu += time.process_time() - started
-            rest += len(chunk)
-            if done:
-                break
-        fed = rest
-        if waiting.result is not None:
-            end = GreetingEnd(waiting.result.reason, waiting.result.after_ms + detection.after_ms)
+    if detection is not None and detection.by is AnsweredBy.MACHINE and row["label"] == "machine":
+        if settings.message_quiet > 0:
+            # As leave_message does: the message's last start, after every stop (the whole
+            # recording fed: a start can be undone until the beep).
+            starter = detector.message_start()
+            fed, spent = feed_until(lambda chunk: starter.feed(chunk) and starter.final, audio, fed)
+            ending = starter.starts[-1] if starter.starts else None
+            restarts = max(0, len(starter.starts) - 1)
+        else:
+            waiting = detector.greeting_end()
+            fed, spent = feed_until(waiting.feed, audio, fed)
+            ending = waiting.result
+        cpu += spent
+        if ending is not None:
+            end = GreetingEnd(ending.reason, ending.after_ms + detection.after_ms)
     beep_end, speech_end = optional(row["beep_end_ms"]), optional(row["speech_end_ms"])
     truth_end = optional(row.get("greeting_end_ms", ""))
     if truth_end is None and row["label"] == "machine":  # the old corpus has no such column

@@ -29,7 +29,8 @@ from dialer.domain.events import (
 )
 from dialer.settings import NetworkSettings, SipSettings
 from dialer.telephony.sip import SipNetwork
-from dialer.telephony.sip_call import MessageStarting, SipCall
+from dialer.telephony.sip_call import SipCall
+from dialer.telephony.sip_detectors import MessageStarting
 from dialer.testing.sipp import FAILURE_STATUS, Number, SippCarrier
 
 T = TypeVar("T")

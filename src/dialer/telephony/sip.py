@@ -39,8 +39,9 @@ from dialer.domain.events import NullSink
 from dialer.ports import AgentPhones, EventSink, SpeechSynthesizer, Timer
 from dialer.settings import SipSettings
 from dialer.telephony.sip_agent import SipAgentLeg
-from dialer.telephony.sip_call import AnswerDetecting, SipCall, SitDetecting
+from dialer.telephony.sip_call import SipCall
 from dialer.telephony.sip_capacity import check_capacity
+from dialer.telephony.sip_detectors import AnswerDetecting, SitDetecting
 from dialer.telephony.sip_events import EarlyEvents
 from dialer.telephony.sip_media import MediaClock
 from dialer.telephony.sip_trace import REFERENCE_HEADER, ProvisionalWatch

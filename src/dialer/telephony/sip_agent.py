@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from dialer.domain.call import Answered, BridgeEnd
 from dialer.domain.events import AgentHearsCustomer
 from dialer.ports import Call
-from dialer.telephony.sip_call import SipCall, first_of
+from dialer.telephony.sip_call import SipCall
 from dialer.telephony.sip_media import BYTES_PER_SECOND, Bridge
+from dialer.telephony.waits import first_of
 
 if TYPE_CHECKING:
     from dialer.telephony.sip import SipNetwork

@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import baresip
 from baresip.events import Event, StackEvent
@@ -18,9 +18,9 @@ from baresip.events import Event, StackEvent
 from dialer.domain.call import Answered, AnsweredBy, Failed, Hangup, OriginateRequest
 from dialer.domain.codes import Outcome
 from dialer.domain.events import AnswerDetected, FirstAudio, SipResponse, SpeechRendered
-from dialer.telephony.amd_settings import AmdSettings
-from dialer.telephony.greeting_end import GreetingEnd
+from dialer.telephony.sip_detectors import AnswerDetecting, MessageStarting
 from dialer.telephony.sip_media import Media
+from dialer.telephony.sip_message import MessageOnMachine, rendered
 from dialer.telephony.sip_outcomes import (
     NO_PROVISIONAL_CAUSE,
     RING_TIMEOUT_CAUSE,
@@ -28,6 +28,7 @@ from dialer.telephony.sip_outcomes import (
     outcome_for_close,
     outcome_for_sit,
 )
+from dialer.telephony.waits import first_of
 
 if TYPE_CHECKING:
     from dialer.telephony.sip import SipNetwork
@@ -40,50 +41,6 @@ DETECTION_LIMIT_SECONDS = 6.0
 GREETING_LIMIT_SECONDS = 30.0
 HANGUP_WAIT_SECONDS = 5.0
 LOCAL_HANGUP = "normal clearing"
-
-
-class Verdict(Protocol):
-    @property
-    def by(self) -> AnsweredBy: ...
-
-
-class GreetingEnding(Protocol):
-    def feed(self, pcm: bytes) -> bool: ...
-
-
-class MessageStarting(Protocol):
-    """When a message left on a machine starts, stops, and starts again (message_start.py)."""
-
-    @property
-    def final(self) -> bool: ...
-
-    @property
-    def starts(self) -> list[GreetingEnd]: ...
-
-    def feed(self, pcm: bytes) -> str | None: ...
-
-
-class SitDetecting(Protocol):
-    def feed(self, pcm: bytes) -> str | None: ...
-
-
-class AnswerDetecting(Protocol):
-    """Streaming answering-machine and fax detection (telephony.detection)."""
-
-    def feed(self, pcm: bytes) -> Verdict | None: ...
-
-    def greeting_end(self) -> GreetingEnding:
-        """Listening for the end of a machine's greeting, carrying on from what was heard (a
-        long pause before the greeting must not pass for its end)."""
-        ...
-
-    def message_start(self) -> MessageStarting:
-        """Listening to start a message on the machine, and to stop and start it again while
-        its greeting goes on, carrying on from what was heard."""
-        ...
-
-    @property
-    def settings(self) -> AmdSettings: ...
 
 
 class SipCall:
@@ -270,12 +227,9 @@ class SipCall:
         return not self._closed.is_set()
 
     async def leave_message(self, text: str, voice: str | None) -> bool:
-        """Speak ``text`` onto the machine's recording: start it after a short quiet, stop it
-        whenever the greeting goes on (a word, or its beep) and start it again, so that it is
-        whole on the recording (message_start.py); with ``message_quiet`` 0, wait for the end
-        and say it once. After GREETING_LIMIT_SECONDS it stops listening: it plays to its end
-        from the last start, or starts then. ``message_starts`` counts the starts. False if
-        the call ended first."""
+        """Speak ``text`` onto the machine's recording, started, stopped and started again as
+        the greeting goes on (sip_message.py); with ``message_quiet`` 0, wait for the end and
+        say it once. ``message_starts`` counts the starts. False if the call ended first."""
         media = self._live_media()
         if media is None:
             return False
@@ -283,60 +237,14 @@ class SipCall:
         if detector is None or detector.settings.message_quiet <= 0:
             return await self.await_greeting_end() and await self.say(text, voice)
         starter = self.message_starter = detector.message_start()
-        moved, moves = asyncio.Event(), list[str]()
-
-        def listen(heard: bytes) -> None:
-            if (move := starter.feed(heard)) is not None:
-                moves.append(move)
-                moved.set()
-
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + GREETING_LIMIT_SECONDS
-        played: asyncio.Future[bool] | None = None
-        heard = asyncio.Event()  # the message, from its last start, has been heard to its end
-        media.on_audio = listen  # from now: the listener hears the greeting while we render
+        leaving = MessageOnMachine(media, starter, self._closed, self._note_first_audio)
         try:
-            pcm = await self._rendered(text, voice)
-            while not starter.final:
-                waits = (moved, self._closed) if played is None else (moved, self._closed, heard)
-                if not await first_of(*waits, timeout=deadline - loop.time()):
-                    break  # the greeting limit
-                if self._closed.is_set():
-                    return False
-                if heard.is_set() and not moves:
-                    return bool(played is not None and played.result())
-                moved.clear()
-                for move in moves:
-                    media.flush()  # a start begins the message again, a stop silences it
-                    played, heard = None, asyncio.Event()
-                    if move == "start":
-                        played = self._play_message(media, pcm, heard)
-                moves.clear()
+            return await leaving.play(
+                rendered(self.network.speech.stream(text, voice), self.request.reference, voice),
+                GREETING_LIMIT_SECONDS,
+            )
         finally:
-            media.on_audio = None
-        if played is None:
-            played = self._play_message(media, pcm, heard)
-        return await played
-
-    def _play_message(
-        self, media: Media, pcm: bytes, heard: asyncio.Event
-    ) -> "asyncio.Future[bool]":
-        self.message_starts += 1
-        self._note_first_audio()
-        media.enqueue(pcm)
-        played = media.drained()
-        played.add_done_callback(lambda _: heard.set())
-        return played
-
-    async def _rendered(self, text: str, voice: str | None) -> bytes:
-        """``text`` as audio, whole (a message may have to be played from its start again)."""
-        parts: list[bytes] = []
-        try:
-            async for pcm in self.network.speech.stream(text, voice):
-                parts.append(pcm)
-        except Exception:
-            log.exception("call %s: speech failed (voice %r)", self.request.reference, voice)
-        return b"".join(parts)
+            self.message_starts = leaving.starts
 
     async def gather(self, max_digits: int, timeout: timedelta) -> str | None:
         """Digits pressed since the last gather (during a prompt too), then more until
@@ -467,21 +375,3 @@ class SipCall:
 def _response_code(reason: str) -> int | None:
     head = reason.strip()[:3]
     return int(head) if len(head) == 3 and head.isdigit() and 300 <= int(head) < 700 else None
-
-
-async def first_of(*events: asyncio.Event, timeout: float | None) -> bool:
-    """Wait until any of ``events`` is set, or ``timeout`` seconds (None: no limit); True if
-    one was set."""
-    if any(event.is_set() for event in events):
-        return True
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        done, _ = await asyncio.wait(
-            waiters,
-            timeout=None if timeout is None else max(timeout, 0.0),
-            return_when=asyncio.FIRST_COMPLETED,
-        )
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-    return bool(done)
